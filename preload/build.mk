@@ -1,0 +1,25 @@
+# preload/: the detector, libtaskleak.so. Files named preload/ipose_*.c hold interposers (and the
+# constructor); every other preload/*.c is an engine module that the unit-test runner links too.
+# Exports are an anonymous version script (preload/exports.map): a named node would make the
+# dynamic linker bypass our wrappers for versioned glibc symbols.
+
+TL_SRCS     := $(sort $(wildcard preload/*.c))
+TL_OBJS     := $(patsubst %.c,$(BUILD)/obj/%.o,$(TL_SRCS))
+TL_ENGINE   := $(filter-out $(BUILD)/obj/preload/ipose_%,$(TL_OBJS))
+TL_SO       := $(BUILD)/lib/libtaskleak.so
+TL_DEPS_PC  := libunwind libdw
+ifneq ($(TL_SRCS),)
+LIBS_BUILT  += $(TL_SO)
+INSTALL_LIBS += $(TL_SO)
+endif
+UNIT_OBJS   += $(TL_ENGINE)
+UNIT_LIBS   += $(call pc_libs,$(TL_DEPS_PC)) -lelf
+FORMAT_SRCS += $(TL_SRCS) $(wildcard preload/*.h)
+
+$(BUILD)/obj/preload/%.o: OBJ_CFLAGS = -Ipreload $(call pc_cflags,$(TL_DEPS_PC)) -ftls-model=initial-exec
+
+$(TL_SO): $(TL_OBJS) preload/exports.map
+	$(call say,LD,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) -shared -Wl,-soname,libtaskleak.so -Wl,--version-script=preload/exports.map \
+	    -Wl,-z,nodelete -o $@ $(TL_OBJS) $(ALL_LDFLAGS) $(call pc_libs,$(TL_DEPS_PC)) -lelf -ldl

@@ -1,0 +1,185 @@
+/*
+ * The `taskleak` command (scripts/taskleak): usage errors, the supervisor's refusals and its
+ * fail-closed rule, dump argument checks, and an installed tree that finds its own pieces.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+static int run_cli(struct th_run *r, const char *const *args)
+{
+    static char script[1024];
+    snprintf(script, sizeof script, "%s/scripts/taskleak", TH_SRC_DIR);
+    struct th_opts o = {.prog = "/bin/sh", .no_preload = true, .timeout_s = 120};
+    const char *argv[32] = {script};
+    int n = 1;
+    for (const char *const *a = args; *a && n < 31; a++)
+        argv[n++] = *a;
+    argv[n] = NULL;
+    o.argv = argv;
+    /* Take the pieces from this build (build/san under SANITIZE=1), with the sanitizer runtime
+     * leading LD_PRELOAD when the detector is instrumented. */
+    static char bdir[1100], pre[600];
+    snprintf(bdir, sizeof bdir, "TASKLEAK_BUILD_DIR=%s", TH_BUILD_DIR);
+    snprintf(pre, sizeof pre, "LD_PRELOAD=%s", th_sanitizer_preload());
+    const char *env[] = {bdir, th_sanitizer_preload()[0] ? pre : NULL, NULL};
+    o.env = env;
+    return th_run(&o, r);
+}
+
+START_TEST(help_prints_usage_and_succeeds)
+{
+    struct th_run r;
+    const char *args[] = {"help", NULL};
+    ck_assert_int_eq(run_cli(&r, args), 0);
+    ck_assert_int_eq(r.status, 0);
+    ck_assert(th_contains(r.out, "usage: taskleak run"));
+    th_run_free(&r);
+}
+END_TEST
+
+START_TEST(unknown_command_names_it_and_exits_125)
+{
+    struct th_run r;
+    const char *args[] = {"frobnicate", NULL};
+    ck_assert_int_eq(run_cli(&r, args), 0);
+    ck_assert_int_eq(r.status, 125);
+    ck_assert(th_contains(r.err, "unknown command 'frobnicate'"));
+    th_run_free(&r);
+}
+END_TEST
+
+START_TEST(run_without_command_is_a_usage_error)
+{
+    struct th_run r;
+    const char *args[] = {"run", "--grace", "1s", "--", NULL};
+    ck_assert_int_eq(run_cli(&r, args), 0);
+    ck_assert_int_eq(r.status, 125);
+    ck_assert(th_contains(r.err, "no command given"));
+    th_run_free(&r);
+}
+END_TEST
+
+START_TEST(run_rejects_an_unknown_flag)
+{
+    struct th_run r;
+    const char *args[] = {"run", "--colour", "--", "/bin/true", NULL};
+    ck_assert_int_eq(run_cli(&r, args), 0);
+    ck_assert_int_eq(r.status, 125);
+    ck_assert(th_contains(r.err, "unknown option '--colour'"));
+    th_run_free(&r);
+}
+END_TEST
+
+START_TEST(run_refuses_a_static_program_before_running_it)
+{
+    struct th_run r;
+    char prog[1024];
+    snprintf(prog, sizeof prog, "%s", th_path("tests/scenarios/static_hello"));
+    const char *args[] = {"run", "--", prog, NULL};
+    ck_assert_int_eq(run_cli(&r, args), 0);
+    ck_assert_int_eq(r.status, 125);
+    ck_assert(th_contains(r.err, "statically linked"));
+    ck_assert(!th_contains(r.out, "hello from a static program"));
+    th_run_free(&r);
+}
+END_TEST
+
+START_TEST(run_passes_the_program_status_through_when_clean)
+{
+    struct th_run r;
+    char prog[1024];
+    snprintf(prog, sizeof prog, "%s", th_path("tests/scenarios/clean_exit"));
+    const char *args[] = {"run", "--grace", "200ms", "--", prog, "fail", NULL};
+    ck_assert_int_eq(run_cli(&r, args), 0);
+    ck_assert_msg(r.status == 3, "status %d, stderr: %s", r.status, r.err);
+    ck_assert(th_contains(r.out, "clean"));
+    th_run_free(&r);
+}
+END_TEST
+
+START_TEST(run_fails_closed_when_no_report_was_written)
+{
+    struct th_run r;
+    char prog[1024];
+    snprintf(prog, sizeof prog, "%s", th_path("tests/scenarios/quick_exit_clean"));
+    const char *args[] = {"run", "--", prog, NULL};
+    ck_assert_int_eq(run_cli(&r, args), 0);
+    ck_assert_msg(r.status == 125, "status %d, stderr: %s", r.status, r.err);
+    ck_assert(th_contains(r.err, "nothing was checked"));
+    ck_assert(th_contains(r.out, "leaving without exit handlers"));
+    th_run_free(&r);
+}
+END_TEST
+
+START_TEST(dump_rejects_a_bad_pid)
+{
+    struct th_run r;
+    const char *args[] = {"dump", "12ab", NULL};
+    ck_assert_int_eq(run_cli(&r, args), 0);
+    ck_assert_int_eq(r.status, 125);
+    ck_assert(th_contains(r.err, "is not a process id"));
+    th_run_free(&r);
+
+    const char *args2[] = {"dump", "1", NULL}; /* init never has the detector loaded */
+    ck_assert_int_eq(run_cli(&r, args2), 0);
+    ck_assert_int_eq(r.status, 125);
+    ck_assert(th_contains(r.err, "does not have the detector loaded"));
+    th_run_free(&r);
+}
+END_TEST
+
+/* make install into a staging tree; its taskleak must use the installed pieces. */
+START_TEST(installed_tree_finds_its_pieces)
+{
+    char dest[] = "/tmp/th-install.XXXXXX", cmd[4096], path[4096];
+    struct stat st;
+    ck_assert_ptr_nonnull(mkdtemp(dest));
+    snprintf(cmd, sizeof cmd,
+             "make -s -C %s install DESTDIR=%s PREFIX=/usr SANITIZE=%d >%s/install.log 2>&1",
+             TH_SRC_DIR, dest, TH_SANITIZE, dest);
+    ck_assert_msg(system(cmd) == 0, "make install failed, see %s/install.log", dest);
+    const char *want[] = {"usr/bin/taskleak", "usr/include/gor.h", "usr/include/taskleak.h",
+                          "usr/lib/pkgconfig/gor.pc", "usr/share/man/man1/taskleak.1",
+                          "usr/share/man/man7/taskleak.7", "usr/share/man/man3/gor.3",
+                          "usr/lib/libtaskleak.so", "usr/lib/libgor.so", "usr/lib/libgor.a",
+                          "usr/bin/taskleak-report", "usr/share/man/man1/taskleak-report.1"};
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        snprintf(path, sizeof path, "%s/%s", dest, want[i]);
+        ck_assert_msg(stat(path, &st) == 0, "missing from the installed tree: %s", want[i]);
+    }
+    /* The installed command, away from the checkout, runs a program under the installed
+     * detector: the exit status of a clean program passes through. */
+    snprintf(cmd, sizeof cmd,
+             "cd / && env -u TASKLEAK_BUILD_DIR LD_PRELOAD='%s' %s/usr/bin/taskleak run "
+             "--grace 100ms -- %s >/dev/null 2>%s/run.err",
+             th_sanitizer_preload(), dest, th_path("tests/scenarios/clean_exit"), dest);
+    int rc = system(cmd);
+    ck_assert_msg(rc == 0, "installed taskleak run failed (%d), see %s/run.err", rc, dest);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dest);
+    ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
+Suite *make_cli_suite(void)
+{
+    Suite *s = suite_create("cli");
+    TCase *tc = tcase_create("taskleak command");
+    tcase_set_timeout(tc, 300);
+    tcase_add_test(tc, help_prints_usage_and_succeeds);
+    tcase_add_test(tc, unknown_command_names_it_and_exits_125);
+    tcase_add_test(tc, run_without_command_is_a_usage_error);
+    tcase_add_test(tc, run_rejects_an_unknown_flag);
+    tcase_add_test(tc, run_refuses_a_static_program_before_running_it);
+    tcase_add_test(tc, run_passes_the_program_status_through_when_clean);
+    tcase_add_test(tc, run_fails_closed_when_no_report_was_written);
+    tcase_add_test(tc, dump_rejects_a_bad_pid);
+    tcase_add_test(tc, installed_tree_finds_its_pieces);
+    suite_add_tcase(s, tc);
+    return s;
+}
