@@ -21,5 +21,5 @@ $(BUILD)/obj/preload/%.o: OBJ_CFLAGS = -Ipreload $(call pc_cflags,$(TL_DEPS_PC))
 $(TL_SO): $(TL_OBJS) preload/exports.map
 	$(call say,LD,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) -shared -Wl,-soname,libtaskleak.so -Wl,--version-script=preload/exports.map \
+	$(Q)$(CC) -shared -Wl,-soname,libtaskleak.so -Wl,--version-script=preload/exports.map -Wl,-z,defs \
 	    -Wl,-z,nodelete -o $@ $(TL_OBJS) $(ALL_LDFLAGS) $(call pc_libs,$(TL_DEPS_PC)) -lelf -ldl

@@ -1,0 +1,264 @@
+/* Interposers: mutexes, rwlocks, condition variables, semaphores, barriers, C11 (DESIGN.md
+ * section 1).
+ *
+ * DESIGN. Locks try first: an uncontended pthread_mutex_lock costs one trylock and nothing else
+ * (no clock read, no TLS write). Only when the try fails with "busy" does the wrapper open the
+ * bracket and call the real blocking function, whose return value is returned untouched; errno
+ * is restored to its entry value before the real call, so a failed probe leaves no trace.
+ * Condition waits and barriers cannot be probed: they are bracketed whenever called. Timed forms
+ * are external waits (a timeout ends them), untimed ones durable.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <semaphore.h>
+#include <threads.h>
+
+#include "ipose.h"
+
+#define BRACKET(reason, call, obj, durable, expr)                                                 \
+    do {                                                                                          \
+        struct tl_unit *u_ = tl_block_begin(reason, call, obj, durable);                          \
+        rc = (expr);                                                                              \
+        tl_block_end(u_);                                                                         \
+    } while (0)
+
+/* The blocking halves live in their own noinline functions so that the fast paths need no
+ * callee-saved registers (the whole bracket would otherwise be paid in every prologue). Their
+ * frame stays live during the real call, which is what tl_block_begin needs. */
+static __attribute__((noinline)) int pthread_mutex_lock_blocking(pthread_mutex_t *m)
+{
+    int rc;
+    BRACKET("mutex lock", "pthread_mutex_lock", m, true, tl_real.pthread_mutex_lock(m));
+    return rc;
+}
+
+TL_EXPORT int pthread_mutex_lock(pthread_mutex_t *m)
+{
+    tl_enter();
+    int rc = tl_real.pthread_mutex_trylock(m);
+    if (__builtin_expect(rc != EBUSY, 1))
+        return rc;
+    rc = pthread_mutex_lock_blocking(m);
+    __asm__ volatile("" ::: "memory"); /* no tail call: keep this frame in blocked stacks */
+    return rc;
+}
+
+TL_EXPORT int pthread_mutex_timedlock(pthread_mutex_t *m, const struct timespec *t)
+{
+    tl_enter();
+    int rc = tl_real.pthread_mutex_trylock(m);
+    if (rc != EBUSY)
+        return rc;
+    BRACKET("mutex lock", "pthread_mutex_timedlock", m, false,
+            tl_real.pthread_mutex_timedlock(m, t));
+    return rc;
+}
+
+TL_EXPORT int pthread_mutex_clocklock(pthread_mutex_t *m, clockid_t clk, const struct timespec *t)
+{
+    tl_enter();
+    int rc = tl_real.pthread_mutex_trylock(m);
+    if (rc != EBUSY)
+        return rc;
+    BRACKET("mutex lock", "pthread_mutex_clocklock", m, false,
+            tl_real.pthread_mutex_clocklock(m, clk, t));
+    return rc;
+}
+
+static __attribute__((noinline)) int pthread_rwlock_rdlock_blocking(pthread_rwlock_t *l)
+{
+    int rc;
+    BRACKET("rwlock read", "pthread_rwlock_rdlock", l, true, tl_real.pthread_rwlock_rdlock(l));
+    return rc;
+}
+
+TL_EXPORT int pthread_rwlock_rdlock(pthread_rwlock_t *l)
+{
+    tl_enter();
+    int rc = tl_real.pthread_rwlock_tryrdlock(l);
+    if (__builtin_expect(rc != EBUSY, 1))
+        return rc;
+    rc = pthread_rwlock_rdlock_blocking(l);
+    __asm__ volatile("" ::: "memory"); /* no tail call: keep this frame in blocked stacks */
+    return rc;
+}
+
+static __attribute__((noinline)) int pthread_rwlock_wrlock_blocking(pthread_rwlock_t *l)
+{
+    int rc;
+    BRACKET("rwlock write", "pthread_rwlock_wrlock", l, true, tl_real.pthread_rwlock_wrlock(l));
+    return rc;
+}
+
+TL_EXPORT int pthread_rwlock_wrlock(pthread_rwlock_t *l)
+{
+    tl_enter();
+    int rc = tl_real.pthread_rwlock_trywrlock(l);
+    if (__builtin_expect(rc != EBUSY, 1))
+        return rc;
+    rc = pthread_rwlock_wrlock_blocking(l);
+    __asm__ volatile("" ::: "memory"); /* no tail call: keep this frame in blocked stacks */
+    return rc;
+}
+
+TL_EXPORT int pthread_rwlock_timedrdlock(pthread_rwlock_t *l, const struct timespec *t)
+{
+    tl_enter();
+    int rc = tl_real.pthread_rwlock_tryrdlock(l);
+    if (rc != EBUSY)
+        return rc;
+    BRACKET("rwlock read", "pthread_rwlock_timedrdlock", l, false,
+            tl_real.pthread_rwlock_timedrdlock(l, t));
+    return rc;
+}
+
+TL_EXPORT int pthread_rwlock_timedwrlock(pthread_rwlock_t *l, const struct timespec *t)
+{
+    tl_enter();
+    int rc = tl_real.pthread_rwlock_trywrlock(l);
+    if (rc != EBUSY)
+        return rc;
+    BRACKET("rwlock write", "pthread_rwlock_timedwrlock", l, false,
+            tl_real.pthread_rwlock_timedwrlock(l, t));
+    return rc;
+}
+
+TL_EXPORT int pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m)
+{
+    tl_enter();
+    int rc;
+    BRACKET("cond wait", "pthread_cond_wait", c, true, tl_real.pthread_cond_wait(c, m));
+    return rc;
+}
+
+TL_EXPORT int pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m,
+                                     const struct timespec *t)
+{
+    tl_enter();
+    int rc;
+    BRACKET("cond wait", "pthread_cond_timedwait", c, false,
+            tl_real.pthread_cond_timedwait(c, m, t));
+    return rc;
+}
+
+TL_EXPORT int pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m, clockid_t clk,
+                                     const struct timespec *t)
+{
+    tl_enter();
+    int rc;
+    BRACKET("cond wait", "pthread_cond_clockwait", c, false,
+            tl_real.pthread_cond_clockwait(c, m, clk, t));
+    return rc;
+}
+
+TL_EXPORT int pthread_barrier_wait(pthread_barrier_t *b)
+{
+    tl_enter();
+    int rc;
+    BRACKET("barrier", "pthread_barrier_wait", b, true, tl_real.pthread_barrier_wait(b));
+    return rc;
+}
+
+/* 0 when the semaphore was taken at once; errno as on entry otherwise (or the trywait's error
+ * for anything but EAGAIN, returned as -1 through *rc). */
+static int sem_probe(sem_t *s, int *rc)
+{
+    int saved = errno;
+    *rc = tl_real.sem_trywait(s);
+    if (*rc == 0 || errno != EAGAIN)
+        return 0;
+    errno = saved;
+    return -1;
+}
+
+static bool valid_abstime(const struct timespec *t)
+{
+    return t != NULL && t->tv_nsec >= 0 && t->tv_nsec < 1000000000;
+}
+
+static __attribute__((noinline)) int sem_wait_blocking(sem_t *s)
+{
+    int rc;
+    BRACKET("semaphore", "sem_wait", s, true, tl_real.sem_wait(s));
+    return rc;
+}
+
+TL_EXPORT int sem_wait(sem_t *s)
+{
+    tl_enter();
+    int rc;
+    if (sem_probe(s, &rc) == 0)
+        return rc;
+    rc = sem_wait_blocking(s);
+    __asm__ volatile("" ::: "memory"); /* no tail call: keep this frame in blocked stacks */
+    return rc;
+}
+
+TL_EXPORT int sem_timedwait(sem_t *s, const struct timespec *t)
+{
+    tl_enter();
+    int rc;
+    if (!valid_abstime(t)) /* glibc checks the timeout before trying: keep its EINVAL */
+        return tl_real.sem_timedwait(s, t);
+    if (sem_probe(s, &rc) == 0)
+        return rc;
+    BRACKET("semaphore", "sem_timedwait", s, false, tl_real.sem_timedwait(s, t));
+    return rc;
+}
+
+TL_EXPORT int sem_clockwait(sem_t *s, clockid_t clk, const struct timespec *t)
+{
+    tl_enter();
+    int rc;
+    if (!valid_abstime(t))
+        return tl_real.sem_clockwait(s, clk, t);
+    if (sem_probe(s, &rc) == 0)
+        return rc;
+    BRACKET("semaphore", "sem_clockwait", s, false, tl_real.sem_clockwait(s, clk, t));
+    return rc;
+}
+
+static __attribute__((noinline)) int mtx_lock_blocking(mtx_t *m)
+{
+    int rc;
+    BRACKET("mutex lock", "mtx_lock", m, true, tl_real.mtx_lock(m));
+    return rc;
+}
+
+TL_EXPORT int mtx_lock(mtx_t *m)
+{
+    tl_enter();
+    int rc = tl_real.mtx_trylock(m);
+    if (__builtin_expect(rc != thrd_busy, 1))
+        return rc;
+    rc = mtx_lock_blocking(m);
+    __asm__ volatile("" ::: "memory"); /* no tail call: keep this frame in blocked stacks */
+    return rc;
+}
+
+TL_EXPORT int mtx_timedlock(mtx_t *__restrict m, const struct timespec *__restrict t)
+{
+    tl_enter();
+    int rc = tl_real.mtx_trylock(m);
+    if (rc != thrd_busy)
+        return rc;
+    BRACKET("mutex lock", "mtx_timedlock", m, false, tl_real.mtx_timedlock(m, t));
+    return rc;
+}
+
+TL_EXPORT int cnd_wait(cnd_t *c, mtx_t *m)
+{
+    tl_enter();
+    int rc;
+    BRACKET("cond wait", "cnd_wait", c, true, tl_real.cnd_wait(c, m));
+    return rc;
+}
+
+TL_EXPORT int cnd_timedwait(cnd_t *__restrict c, mtx_t *__restrict m,
+                            const struct timespec *__restrict t)
+{
+    tl_enter();
+    int rc;
+    BRACKET("cond wait", "cnd_timedwait", c, false, tl_real.cnd_timedwait(c, m, t));
+    return rc;
+}

@@ -1,0 +1,113 @@
+/* Interposers: thread creation, joins, detach, names (DESIGN.md section 1).
+ *
+ * DESIGN. pthread_create has two versions in glibc on x86-64 (GLIBC_2.2.5 and GLIBC_2.34); the
+ * unversioned definition exported here satisfies references to either (an anonymous version
+ * script), and tl_real forwards to the current implementation. Joins try pthread_tryjoin_np first:
+ * a thread that already ended is joined without recording anything; EDEADLK (self-join), EINVAL
+ * and ESRCH come back from it exactly as from pthread_join. Only EBUSY means the join will block.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <threads.h>
+
+#include "ipose.h"
+#include "tl_registry.h"
+#include "tl_thread.h"
+
+TL_EXPORT int pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *),
+                             void *arg)
+{
+    tl_enter();
+    return tl_thread_create(tl_real.pthread_create, t, attr, fn, arg);
+}
+
+TL_EXPORT int thrd_create(thrd_t *t, thrd_start_t fn, void *arg)
+{
+    tl_enter();
+    return tl_thread_create_c11(t, fn, arg);
+}
+
+/* 0 when the join can complete without blocking (done: *rc holds the answer). */
+static int try_join(pthread_t t, void **ret, int *rc)
+{
+    if (tl_real.pthread_tryjoin_np == NULL)
+        return -1;
+    int saved = errno;
+    *rc = tl_real.pthread_tryjoin_np(t, ret);
+    if (*rc == EBUSY) {
+        errno = saved;
+        return -1;
+    }
+    return 0;
+}
+
+TL_EXPORT int pthread_join(pthread_t t, void **ret)
+{
+    tl_enter();
+    int rc;
+    if (try_join(t, ret, &rc) == 0)
+        return rc;
+    struct tl_unit *u = tl_block_begin("join", "pthread_join", (void *)t, true);
+    rc = tl_real.pthread_join(t, ret);
+    tl_block_end(u);
+    return rc;
+}
+
+TL_EXPORT int pthread_timedjoin_np(pthread_t t, void **ret, const struct timespec *abstime)
+{
+    tl_enter();
+    int rc;
+    if (try_join(t, ret, &rc) == 0)
+        return rc;
+    struct tl_unit *u = tl_block_begin("join", "pthread_timedjoin_np", (void *)t, false);
+    rc = tl_real.pthread_timedjoin_np(t, ret, abstime);
+    tl_block_end(u);
+    return rc;
+}
+
+TL_EXPORT int pthread_clockjoin_np(pthread_t t, void **ret, clockid_t clk,
+                                   const struct timespec *abstime)
+{
+    tl_enter();
+    int rc;
+    if (try_join(t, ret, &rc) == 0)
+        return rc;
+    struct tl_unit *u = tl_block_begin("join", "pthread_clockjoin_np", (void *)t, false);
+    rc = tl_real.pthread_clockjoin_np(t, ret, clk, abstime);
+    tl_block_end(u);
+    return rc;
+}
+
+TL_EXPORT int thrd_join(thrd_t t, int *res)
+{
+    tl_enter();
+    void *ret = NULL;
+    int rc;
+    if (try_join((pthread_t)t, &ret, &rc) == 0) {
+        if (rc == 0 && res != NULL)
+            *res = (int)(intptr_t)ret;
+        return rc == 0 ? thrd_success : thrd_error;
+    }
+    struct tl_unit *u = tl_block_begin("join", "thrd_join", (void *)t, true);
+    rc = tl_real.thrd_join(t, res);
+    tl_block_end(u);
+    return rc;
+}
+
+TL_EXPORT int pthread_detach(pthread_t t)
+{
+    tl_enter();
+    int rc = tl_real.pthread_detach(t);
+    if (rc == 0 && atomic_load(&tl_ctx.state) == TL_CTX_ON)
+        tl_registry_set_detached(t);
+    return rc;
+}
+
+TL_EXPORT int pthread_setname_np(pthread_t t, const char *name)
+{
+    tl_enter();
+    int rc = tl_real.pthread_setname_np ? tl_real.pthread_setname_np(t, name) : ENOSYS;
+    if (rc == 0 && atomic_load(&tl_ctx.state) == TL_CTX_ON)
+        tl_registry_set_name(t, name);
+    return rc;
+}

@@ -1,0 +1,327 @@
+/* tl_deadlock: wait-for cycles and orphaned mutexes over a report model (see tl_deadlock.h).
+ *
+ * DESIGN. The registry snapshot already read, for each pinned waiter, the tid that owns the mutex
+ * (or writes the rwlock) it waits for: that is the only edge a unit can have, so "next[i]" is a
+ * function and the classic three-colour walk finds every cycle once in O(units + sort). Owners
+ * are mapped from tid to unit through a sorted index. An owner tid that maps to no unit and no
+ * living thread has exited while holding the lock: lockdep cannot see this case (it tracks locks,
+ * not owners) but glibc keeps the dead tid in the mutex, so we can. A small ring remembers the
+ * last TL_DEADLOCK_EXITS thread exits (seq, tid, creation stack) so the story can say which
+ * thread that was and where it was created; the ring holds one stack reference per entry, so its
+ * memory is bounded whatever the thread churn.
+ */
+#include "tl_deadlock.h"
+
+#include <errno.h>
+#include <sched.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "tl_text.h"
+
+#define STORY_FRAMES 12
+
+struct exit_rec {
+    uint64_t seq;
+    pid_t tid;
+    tl_stack_id stack;
+};
+
+static struct {
+    int lock;                 /* spin lock: 0 free, 1 held */
+    unsigned head;            /* next slot to write (mod TL_DEADLOCK_EXITS); lock */
+    struct exit_rec e[TL_DEADLOCK_EXITS]; /* lock */
+} ring;
+
+static void ring_lock(void)
+{
+    while (__atomic_exchange_n(&ring.lock, 1, __ATOMIC_ACQUIRE))
+        sched_yield(); /* held for a few stores only */
+}
+
+static void ring_unlock(void)
+{
+    __atomic_store_n(&ring.lock, 0, __ATOMIC_RELEASE);
+}
+
+void tl_deadlock_note_exit(uint64_t seq, pid_t tid, tl_stack_id created_stack)
+{
+    if (tid == 0)
+        return;
+    int saved = errno;
+    tl_stack_ref(created_stack);
+    ring_lock();
+    struct exit_rec *slot = &ring.e[ring.head++ % TL_DEADLOCK_EXITS];
+    tl_stack_id old = slot->stack;
+    *slot = (struct exit_rec){seq, tid, created_stack};
+    ring_unlock();
+    tl_stack_unref(old); /* outside the ring lock: it takes the stack table's */
+    errno = saved;
+}
+
+uint64_t tl_deadlock_exited(pid_t tid, tl_stack_id *stack)
+{
+    uint64_t seq = 0;
+    *stack = 0;
+    ring_lock();
+    for (unsigned k = 1; k <= TL_DEADLOCK_EXITS && seq == 0; k++) {
+        const struct exit_rec *e = &ring.e[(ring.head - k) % TL_DEADLOCK_EXITS];
+        if (e->tid == tid && e->seq != 0) {
+            seq = e->seq;
+            *stack = e->stack;
+        }
+    }
+    ring_unlock();
+    tl_stack_ref(*stack);
+    return seq;
+}
+
+void tl_deadlock_atfork_child(void)
+{
+    ring.lock = 0;
+}
+
+/* ---- the graph ---------------------------------------------------------------------------- */
+
+struct tid_idx {
+    pid_t tid;
+    size_t idx;
+};
+
+static int by_tid(const void *a, const void *b)
+{
+    const struct tid_idx *x = a, *y = b;
+    return (x->tid > y->tid) - (x->tid < y->tid);
+}
+
+static bool lock_wait(const struct tl_rep_unit *u)
+{
+    return u->has_wait && u->owner_tid != 0 && u->wait.reason != NULL &&
+           (strcmp(u->wait.reason, "mutex lock") == 0 || strncmp(u->wait.reason, "rwlock", 6) == 0);
+}
+
+/* Sorted (tid, unit index) pairs of the live thread units; NULL when none or out of memory. */
+static struct tid_idx *index_threads(const struct tl_report *r, size_t *n)
+{
+    struct tid_idx *t = malloc((r->n ? r->n : 1) * sizeof *t);
+    *n = 0;
+    if (t == NULL)
+        return NULL;
+    for (size_t i = 0; i < r->n; i++) {
+        const struct tl_rep_unit *u = &r->units[i];
+        if (u->kind == TL_KIND_THREAD && u->tid != 0 && strcmp(u->state, "exited") != 0)
+            t[(*n)++] = (struct tid_idx){u->tid, i};
+    }
+    qsort(t, *n, sizeof *t, by_tid);
+    return t;
+}
+
+static long find_tid(const struct tid_idx *t, size_t n, pid_t tid)
+{
+    struct tid_idx key = {tid, 0};
+    const struct tid_idx *hit = t ? bsearch(&key, t, n, sizeof *t, by_tid) : NULL;
+    return hit ? (long)hit->idx : -1;
+}
+
+static bool thread_alive(pid_t tid)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/self/task/%d", (int)tid);
+    return access(path, F_OK) == 0;
+}
+
+/* next[i]: the unit holding what unit i waits for, -1 when none is known. Fills u->owner. */
+static long *wait_for_edges(struct tl_report *r)
+{
+    size_t nt = 0;
+    struct tid_idx *t = index_threads(r, &nt);
+    long *next = malloc((r->n ? r->n : 1) * sizeof *next);
+    for (size_t i = 0; next != NULL && i < r->n; i++) {
+        struct tl_rep_unit *u = &r->units[i];
+        next[i] = lock_wait(u) ? find_tid(t, nt, u->owner_tid) : -1;
+        if (next[i] == (long)i)
+            next[i] = -1; /* a relock of one's own mutex is not a wait-for edge we report */
+        if (next[i] >= 0)
+            snprintf(u->owner, sizeof u->owner, "%s", r->units[next[i]].id);
+    }
+    free(t);
+    return next;
+}
+
+static void mark(struct tl_report *r, size_t idx)
+{
+    if (r->mode != TL_BUILD_DUMP)
+        r->units[idx].verdict = "deadlocked";
+}
+
+static void add_entry(struct tl_report *r, const size_t *members, size_t count)
+{
+    size_t *m = malloc(count * sizeof *m);
+    struct tl_deadlock *d = realloc(r->deadlocks, (r->ndeadlocks + 1) * sizeof *d);
+    if (d == NULL || m == NULL) {
+        free(m);
+        if (d != NULL)
+            r->deadlocks = d;
+        return;
+    }
+    r->deadlocks = d;
+    memcpy(m, members, count * sizeof *m);
+    d[r->ndeadlocks++] = (struct tl_deadlock){m, count};
+    for (size_t k = 0; k < count; k++)
+        mark(r, members[k]);
+}
+
+/* Three-colour walk over the functional graph: walk[i] is the walk that first reached i. */
+static void find_cycles(struct tl_report *r, const long *next)
+{
+    size_t *walk = calloc(r->n ? r->n : 1, sizeof *walk);
+    size_t *cycle = malloc((r->n ? r->n : 1) * sizeof *cycle);
+    for (size_t s = 0; walk != NULL && cycle != NULL && s < r->n; s++) {
+        long cur = (long)s;
+        while (cur >= 0 && walk[cur] == 0) {
+            walk[cur] = s + 1;
+            cur = next[cur];
+        }
+        if (cur < 0 || walk[cur] != s + 1)
+            continue; /* ended, or joined a path walked before (its cycle is already known) */
+        size_t len = 0;
+        long k = cur;
+        do {
+            cycle[len++] = (size_t)k;
+            k = next[k];
+        } while (k != cur);
+        add_entry(r, cycle, len);
+    }
+    free(walk);
+    free(cycle);
+}
+
+/* Waiters of each mutex whose owner tid is neither a unit nor a living thread. */
+static void find_orphans(struct tl_report *r, const long *next)
+{
+    size_t *w = malloc((r->n ? r->n : 1) * sizeof *w);
+    bool *done = calloc(r->n ? r->n : 1, sizeof *done);
+    for (size_t i = 0; w != NULL && done != NULL && i < r->n; i++) {
+        struct tl_rep_unit *u = &r->units[i];
+        if (done[i] || next[i] >= 0 || !lock_wait(u) || thread_alive(u->owner_tid))
+            continue;
+        tl_stack_id st;
+        uint64_t seq = tl_deadlock_exited(u->owner_tid, &st);
+        tl_stack_unref(st);
+        size_t n = 0;
+        for (size_t k = i; k < r->n; k++) {
+            struct tl_rep_unit *v = &r->units[k];
+            if (done[k] || next[k] >= 0 || !lock_wait(v) || v->wait.object != u->wait.object ||
+                v->owner_tid != u->owner_tid)
+                continue;
+            done[k] = true;
+            w[n++] = k;
+            if (seq != 0)
+                snprintf(v->owner, sizeof v->owner, "thread:%llu", (unsigned long long)seq);
+        }
+        add_entry(r, w, n);
+    }
+    free(w);
+    free(done);
+}
+
+void tl_deadlock_analyze(struct tl_report *r)
+{
+    if (r->n == 0)
+        return;
+    long *next = wait_for_edges(r);
+    if (next == NULL)
+        return;
+    find_cycles(r, next);
+    find_orphans(r, next);
+    free(next);
+}
+
+/* ---- the story ---------------------------------------------------------------------------- */
+
+static const char *object_word(const struct tl_rep_unit *u)
+{
+    return strncmp(u->wait.reason, "rwlock", 6) == 0 ? "rwlock" : "mutex";
+}
+
+static void print_frames(struct tl_report *r, FILE *f, tl_stack_id id, const char *indent)
+{
+    int n = 0;
+    const uintptr_t *ips = tl_stack_frames(id, &n);
+    for (int k = 0; k < n && k < STORY_FRAMES; k++) {
+        const char *fn = tl_report_function(r, ips[k], k > 0);
+        fprintf(f, "%s#%d 0x%lx %s\n", indent, k, (unsigned long)ips[k], fn ? fn : "??");
+    }
+    if (n > STORY_FRAMES)
+        fprintf(f, "%s... (%d more frames)\n", indent, n - STORY_FRAMES);
+    if (n == 0)
+        fprintf(f, "%s(no stack)\n", indent);
+}
+
+static void print_member(struct tl_report *r, FILE *f, const struct tl_rep_unit *u)
+{
+    char dur[32];
+    tl_text_duration(u->wait_ms, dur, sizeof dur);
+    fprintf(f, "    %s%s%s%s blocked in %s for %s:\n", u->id, u->name[0] ? " (" : "", u->name,
+            u->name[0] ? ")" : "", u->wait.call ? u->wait.call : u->wait.reason, dur);
+    print_frames(r, f, u->blocked_stack, "      ");
+}
+
+static void print_cycle(struct tl_report *r, FILE *f, const struct tl_deadlock *d, size_t nr)
+{
+    const struct tl_rep_unit *first = &r->units[d->members[0]];
+    const struct tl_rep_unit *last = &r->units[d->members[d->count - 1]];
+    fprintf(f, "taskleak: deadlock %zu: %zu units wait for each other in a cycle:\n", nr, d->count);
+    fprintf(f, "  %s holds %s 0x%lx and waits for %s 0x%lx", first->id, object_word(last),
+            (unsigned long)last->wait.object, object_word(first),
+            (unsigned long)first->wait.object);
+    for (size_t k = 1; k < d->count; k++) {
+        const struct tl_rep_unit *u = &r->units[d->members[k]];
+        fprintf(f, " held by %s,\n  which waits for %s 0x%lx", u->id, object_word(u),
+                (unsigned long)u->wait.object);
+    }
+    fprintf(f, " held by %s.\n", first->id);
+    for (size_t k = 0; k < d->count; k++)
+        print_member(r, f, &r->units[d->members[k]]);
+}
+
+static void print_orphan(struct tl_report *r, FILE *f, const struct tl_deadlock *d, size_t nr)
+{
+    const struct tl_rep_unit *w = &r->units[d->members[0]];
+    tl_stack_id st;
+    uint64_t seq = tl_deadlock_exited(w->owner_tid, &st);
+    char owner[48];
+    if (seq != 0)
+        snprintf(owner, sizeof owner, "thread:%llu", (unsigned long long)seq);
+    else
+        snprintf(owner, sizeof owner, "thread with tid %d", (int)w->owner_tid);
+    fprintf(f, "taskleak: deadlock %zu: owner %s exited while holding %s 0x%lx; its %zu waiter(s) "
+               "can never wake:\n",
+            nr, owner, object_word(w), (unsigned long)w->wait.object, d->count);
+    for (size_t k = 0; k < d->count; k++)
+        print_member(r, f, &r->units[d->members[k]]);
+    if (seq != 0) {
+        fprintf(f, "    %s was created at:\n", owner);
+        print_frames(r, f, st, "      ");
+    }
+    tl_stack_unref(st);
+}
+
+void tl_deadlock_text(struct tl_report *r, FILE *f)
+{
+    for (size_t i = 0; i < r->ndeadlocks; i++) {
+        const struct tl_deadlock *d = &r->deadlocks[i];
+        if (d->count == 0)
+            continue;
+        const struct tl_rep_unit *u = &r->units[d->members[0]];
+        bool cycle = d->count > 0 && strncmp(u->owner, "thread:", 7) == 0 &&
+                     strcmp(r->units[d->members[d->count - 1]].owner, u->id) == 0;
+        fputc('\n', f);
+        if (cycle)
+            print_cycle(r, f, d, i + 1);
+        else
+            print_orphan(r, f, d, i + 1);
+    }
+}

@@ -1,0 +1,197 @@
+/* tl_gate: the exit gate and the in-process checks (see tl_gate.h).
+ *
+ * DESIGN. The grace wait looks at the registry (and gor's tasks) every 10 ms without unwinding
+ * anything: a look is a batched snapshot of wait states and progress counters. It ends when no
+ * relevant unit is left, or when two consecutive looks saw every remaining unit in a durable wait
+ * with the same progress signature: nothing outside the process can end those waits and nothing
+ * inside moved, so waiting longer cannot change the verdict. External waits (sleep, IO, timed
+ * waits) and running units keep it going up to `grace`.
+ *
+ * While the gate works, the thread running it is excluded from every report, and its own calls
+ * into our wrappers (stdio locks, libelf) are recorded like anyone's but never reported.
+ */
+#include "tl_gate.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "tl_block.h"
+#include "tl_ctx.h"
+#include "tl_gor.h"
+#include "tl_group.h"
+#include "tl_real.h"
+#include "tl_registry.h"
+#include "tl_report.h"
+#include "tl_watchdog.h"
+
+#define LOOK_NS 10000000 /* 10 ms between grace looks */
+
+struct look {
+    size_t relevant;    /* units that would be reported */
+    bool all_durable;   /* every one of them in a durable wait */
+    uint64_t signature; /* mix of (id, progress) of them: changes when anything moved */
+};
+
+static uint64_t mix(uint64_t h, uint64_t v)
+{
+    return (h ^ v) * 0x100000001b3ULL;
+}
+
+static void look_threads(struct look *l, uint64_t exclude_seq, int skip_ignored)
+{
+    struct tl_snapshot s;
+    if (tl_registry_snapshot(&s, false, 0, 1024) < 0) {
+        l->all_durable = false;
+    }
+    for (size_t i = 0; i < s.n; i++) {
+        const struct tl_unit_view *v = &s.v[i];
+        if (v->seq == exclude_seq || v->internal || (skip_ignored && v->ignored) ||
+            tl_gor_runtime_thread(v->start))
+            continue;
+        l->relevant++;
+        l->all_durable &= v->blocked && v->wait.durable;
+        l->signature = mix(mix(l->signature, v->seq), v->progress);
+    }
+    tl_snapshot_free(&s);
+}
+
+static void look_tasks(struct look *l)
+{
+    struct tl_gor_snapshot g = {0};
+    if (!tl_gor_present() || tl_gor_snapshot_take(&g, 0) < 0)
+        return;
+    for (size_t i = 0; i < g.n; i++) {
+        const struct tl_gor_unit *t = &g.units[i];
+        if (strcmp(t->state, "exited") == 0)
+            continue;
+        l->relevant++;
+        l->all_durable &= t->deadlocked || (t->reason != NULL && t->durable);
+        l->signature = mix(mix(l->signature, (uint64_t)t->task), t->progress);
+    }
+    tl_gor_snapshot_free(&g);
+}
+
+static void nap(int64_t ns)
+{
+    struct timespec ts = {ns / 1000000000, ns % 1000000000};
+    tl_real.nanosleep(&ts, NULL);
+}
+
+size_t tl_gate_grace(int64_t grace_ms, uint64_t exclude_seq, int skip_ignored)
+{
+    int64_t deadline = tl_now_ns() + grace_ms * 1000000;
+    uint64_t prev = 0;
+    bool have_prev = false;
+    for (;;) {
+        struct look l = {0, true, 0xcbf29ce484222325ULL};
+        look_threads(&l, exclude_seq, skip_ignored);
+        look_tasks(&l);
+        if (l.relevant == 0 || (l.all_durable && have_prev && l.signature == prev))
+            return l.relevant;
+        if (tl_now_ns() >= deadline)
+            return l.relevant;
+        prev = l.signature;
+        have_prev = true;
+        nap(LOOK_NS);
+    }
+}
+
+static uint64_t self_seq(void)
+{
+    struct tl_unit *u = tl_registry_self();
+    return u ? u->seq : 0;
+}
+
+/* The program's buffered stdout goes out before our report, as it would have at exit; skipped
+ * when another thread holds the stream (it may be blocked forever holding it). */
+static void flush_stdout(void)
+{
+    if (ftrylockfile(stdout) == 0) {
+        fflush_unlocked(stdout);
+        funlockfile(stdout);
+    }
+}
+
+/* Builds and emits one report; returns its failing count for fail_on, or -1. */
+static long run_report(enum tl_build_mode mode, const char *file_kind)
+{
+    struct tl_report r;
+    if (tl_report_build(&r, mode, self_seq()) < 0)
+        return -1;
+    snprintf(r.file_kind, sizeof r.file_kind, "%s", file_kind);
+    tl_report_emit(&r);
+    long failing = (long)tl_report_failing(&r, tl_ctx.opts.fail_on);
+    if (mode == TL_BUILD_EXIT && (tl_ctx.opts.fail_on & TL_FAIL_BLOCKED))
+        failing += (long)tl_watchdog_blocked_seen();
+    if (mode == TL_BUILD_CHECK)
+        failing = (long)(r.leaked + r.deadlocked);
+    tl_report_free(&r);
+    return failing;
+}
+
+void tl_gate_atexit(void)
+{
+    if (atomic_load(&tl_ctx.state) != TL_CTX_ON || !tl_ctx.opts.exit_check ||
+        atomic_exchange(&tl_ctx.gate_ran, 1))
+        return;
+    int saved = errno;
+    tl_watchdog_quiesce(); /* no watchdog report may race the exit report */
+    flush_stdout();
+    tl_gate_grace(tl_ctx.opts.grace_ms, self_seq(), 1);
+    long failing = run_report(TL_BUILD_EXIT, "exit");
+    errno = saved;
+    if (failing > 0 && tl_ctx.opts.exitcode != 0)
+        exit(tl_ctx.opts.exitcode); /* glibc: remaining handlers run, the last status wins */
+}
+
+void tl_gate_exit_now(void)
+{
+    if (atomic_load(&tl_ctx.state) != TL_CTX_ON || atomic_exchange(&tl_ctx.gate_ran, 1))
+        return;
+    int saved = errno;
+    tl_watchdog_quiesce();
+    flush_stdout();
+    long failing = run_report(TL_BUILD_EXIT, "exit");
+    errno = saved;
+    if (failing > 0 && tl_ctx.opts.exitcode != 0) {
+        fflush(stderr);
+        _exit(tl_ctx.opts.exitcode);
+    }
+}
+
+int tl_gate_check(void)
+{
+    if (!tl_ctx_ready())
+        return -1;
+    int saved = errno;
+    int n = atomic_fetch_add(&tl_ctx.checks, 1) + 1;
+    char kind[32];
+    snprintf(kind, sizeof kind, "check-%d", n);
+    tl_gate_grace(tl_ctx.opts.grace_ms, self_seq(), 1);
+    long failing = run_report(TL_BUILD_CHECK, kind);
+    errno = saved;
+    return failing < 0 ? -1 : (int)failing;
+}
+
+void tl_gate_dump(void)
+{
+    if (!tl_ctx_ready())
+        return;
+    int saved = errno;
+    char kind[32];
+    snprintf(kind, sizeof kind, "dump-%d", atomic_fetch_add(&tl_ctx.dumps, 1) + 1);
+    run_report(TL_BUILD_DUMP, kind);
+    errno = saved;
+}
+
+void tl_gate_ignore_current(void)
+{
+    if (!tl_ctx_ready())
+        return;
+    tl_registry_ignore_all();
+    tl_group_ignore_unknown();
+}

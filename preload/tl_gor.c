@@ -1,0 +1,548 @@
+/*
+ * tl_gor: gor tasks as detector units (issue 7). Contracts in tl_gor.h. This file holds what runs
+ * on the program's own paths (init, spawn, exit, deadlock); report-time code is in
+ * tl_gor_snap.c; tl_gor_impl.h holds what the two share.
+ *
+ * DESIGN
+ * - No registry lock on gor's paths. The core registry is never touched while a task spawns or
+ *   exits; tl_gor keeps what gor cannot tell later (who created the task, and where) in its own
+ *   table of 64 shards keyed by task id, each behind a tiny spin lock held for a hash insert or
+ *   delete. Everything gor already records (state, wait reason, object, since, saved frames) is
+ *   read from gor at report time through gor_introspect_snapshot: nothing is mirrored.
+ * - Creation stacks at spawn, fast: gor calls the spawn hook on the spawning stack, where the
+ *   frame-pointer chain is walked (a few loads per frame). The walk must never read outside the
+ *   live stack (a frame built without a frame pointer leaves anything in rbp), so it is bounded:
+ *   on a thread by the thread's stack; in a task by the task's own outermost frame, which the
+ *   task noted when it started (ipose_gor.c starts every task through tl_gor_task_start, a
+ *   "box" around the user's function). Without bounds (a task spawned behind our back) capture
+ *   falls back to libunwind. The raw chain is then looked up in a small per-thread cache before
+ *   the shared stack table (whose lock is the only contended thing left on this path), so a
+ *   program that spawns a million tasks from one call site interns that stack once per thread.
+ *   Ids taken by the cache stay referenced for the life of the process: task records carry them
+ *   without reference counting.
+ * - Blocked stacks are unwound lazily, only when reported, from the parked task's saved frame
+ *   pointer, bounded by the task's stack.
+ * - created_by chains: a task that exits while some task it spawned is alive keeps its record
+ *   (marked exited, counted by its live children), so main -> task -> task -> task stays visible
+ *   after the middle tasks returned. The last child to go releases the chain upwards.
+ * - Global deadlock: gor's hook marks the state deadlocked, then runs the core's handler (the
+ *   gate), because the runtime _exits right after the hook.
+ */
+#include <dlfcn.h>
+#include <errno.h>
+#include <link.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "tl_gor_impl.h"
+#include "tl_log.h"
+
+struct tl_gor_state tl_gor_g = {.init_once = PTHREAD_ONCE_INIT, .depth = 32};
+struct shard tl_gor_shards[NSHARD];
+
+/* The record of the task that last spawned on this thread: valid while that task runs here, as
+ * a running task's record cannot be forgotten (it has not exited). */
+static __thread struct {
+    int64_t id;
+    struct task_rec *rec;
+} last_spawner;
+
+static void table_init(void)
+{
+    for (int i = 0; i < NSHARD; i++) {
+        tl_gor_shards[i].sentinel.id = -1 - i;
+        HASH_ADD(hh, tl_gor_shards[i].tasks, id, sizeof(int64_t), &tl_gor_shards[i].sentinel);
+    }
+}
+
+/* Adds the record *tmpl describes. A boxed spawn's record (tmpl itself, allocated by
+ * tl_gor_box) is inserted as is; otherwise one comes from the shard's free list (malloc when
+ * empty) and is filled from *tmpl. Returns it, or NULL when out of memory (the task then goes
+ * untracked; a boxed record then stays owned by its task). */
+static struct task_rec *insert(struct task_rec *tmpl)
+{
+    struct shard *s = shard_of(tmpl->id);
+    struct task_rec *r = tmpl->boxed ? tmpl : NULL;
+    spin_lock(&s->lock);
+    if (r == NULL && (r = s->free) != NULL)
+        s->free = r->next_free;
+    if (r == NULL) {
+        spin_unlock(&s->lock);
+        if ((r = malloc(sizeof *r)) == NULL)
+            return NULL;
+        spin_lock(&s->lock);
+    }
+    if (r != tmpl)
+        *r = *tmpl;
+    tl_hash_oom = 0;
+    HASH_ADD(hh, s->tasks, id, sizeof r->id, r);
+    if (tl_hash_oom && !r->boxed) {
+        r->next_free = s->free;
+        s->free = r;
+    }
+    spin_unlock(&s->lock);
+    return tl_hash_oom ? NULL : r;
+}
+
+/* The record of the running task id (the caller's own task, so it cannot go away meanwhile). */
+static struct task_rec *running_rec(int64_t id)
+{
+    if (last_spawner.id == id && last_spawner.rec != NULL)
+        return last_spawner.rec;
+    struct shard *s = shard_of(id);
+    spin_lock(&s->lock);
+    struct task_rec *r = find_locked(s, id);
+    spin_unlock(&s->lock);
+    last_spawner.id = id;
+    last_spawner.rec = r;
+    return r;
+}
+
+/* Adds `drop` (EXITED: the task returned; CHILD: one of its children is gone) to r's life and
+ * tells whether that completed it (no children left, exited). Atomic, no lock. */
+static bool life_ends(struct task_rec *r, uint64_t drop)
+{
+    if (drop == EXITED)
+        return (atomic_fetch_or(&r->life, EXITED) | EXITED) == EXITED;
+    return atomic_fetch_sub(&r->life, CHILD) - CHILD == EXITED;
+}
+
+/* Forgets r (its life ended) and returns its parent's record, whose life must then drop a child. */
+static struct task_rec *forget(struct task_rec *r)
+{
+    struct shard *s = shard_of(r->id);
+    spin_lock(&s->lock);
+    struct task_rec *parent = r->parent_rec;
+    HASH_DELETE(hh, s->tasks, r);
+    r->next_free = s->free;
+    s->free = r;
+    spin_unlock(&s->lock);
+    return parent;
+}
+
+/* r's task exited (drop EXITED) or one of its children's records went (drop CHILD): forgets
+ * every record whose life ended, up the chain of exited ancestors. */
+static void release(struct task_rec *r, uint64_t drop)
+{
+    for (; r != NULL && life_ends(r, drop); drop = CHILD)
+        r = forget(r);
+}
+
+/* ---- module ranges ---- */
+
+static int find_range_cb(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    struct range *want = arg; /* want->lo holds the address to look for on entry */
+    uintptr_t addr = want->lo, lo = UINTPTR_MAX, hi = 0;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type != PT_LOAD)
+            continue;
+        uintptr_t b = info->dlpi_addr + ph->p_vaddr;
+        lo = b < lo ? b : lo;
+        hi = b + ph->p_memsz > hi ? b + ph->p_memsz : hi;
+    }
+    if (addr < lo || addr >= hi)
+        return 0;
+    want->lo = lo;
+    want->hi = hi;
+    return 1;
+}
+
+static struct range module_of(const void *addr)
+{
+    struct range r = {(uintptr_t)addr, 0};
+    if (dl_iterate_phdr(find_range_cb, &r) == 0)
+        r.lo = r.hi = 0;
+    return r;
+}
+
+/* ---- stacks ---- */
+
+/* Not instrumented: a parked task's frames may lie in ASan-poisoned stack memory, and reading
+ * saved frame pointers there is exactly what is meant. */
+__attribute__((no_sanitize_address)) int tl_gor_walk_frames(uintptr_t fp, uintptr_t lo,
+                                                            uintptr_t hi, uintptr_t *ips, int max)
+{
+    int n = 0;
+    while (n < max && fp >= lo && fp + 2 * sizeof(uintptr_t) <= hi && fp % sizeof(uintptr_t) == 0) {
+        const uintptr_t *frame = (const uintptr_t *)fp;
+        if (frame[1] == 0)
+            break;
+        ips[n++] = frame[1];
+        if (frame[0] <= fp) /* frames grow towards hi; anything else ends the chain */
+            break;
+        fp = frame[0];
+    }
+    return n;
+}
+
+/* Per-thread cache of interned creation stacks, keyed by the raw chain. */
+struct cache_slot {
+    uint32_t hash;
+    int n;
+    tl_stack_id id;
+    uintptr_t ips[DEPTH_MAX];
+};
+struct stack_cache {
+    uintptr_t lo, hi; /* this thread's own stack, from pthread_getattr_np */
+    struct cache_slot slot[CACHE_SLOTS];
+    struct task_rec *spare; /* records of tasks that exited on this thread, for its next spawns
+                               (gor runs a new task on its spawner's worker first); this thread */
+    int nspare;
+};
+static __thread struct stack_cache *my_cache;
+
+static struct stack_cache *cache_get(void)
+{
+    if (my_cache != NULL)
+        return my_cache;
+    struct stack_cache *c = calloc(1, sizeof *c);
+    pthread_attr_t a;
+    void *addr;
+    size_t size;
+    if (c == NULL)
+        return NULL;
+    if (pthread_getattr_np(pthread_self(), &a) == 0) {
+        if (pthread_attr_getstack(&a, &addr, &size) == 0) {
+            c->lo = (uintptr_t)addr;
+            c->hi = (uintptr_t)addr + size;
+        }
+        pthread_attr_destroy(&a);
+    }
+    my_cache = c;
+    pthread_setspecific(tl_gor_g.cache_key, c);
+    return c;
+}
+
+static void cache_free(void *p)
+{
+    struct stack_cache *c = p;
+    my_cache = NULL;
+    while (c->spare != NULL) {
+        struct task_rec *r = c->spare;
+        c->spare = r->next_free;
+        free(r);
+    }
+    free(c); /* interned ids stay referenced: task records may still name them */
+}
+
+static tl_stack_id cache_intern(struct stack_cache *c, const uintptr_t *ips, int n)
+{
+    uint32_t h = tl_stack_hash(ips, n);
+    struct cache_slot *s = &c->slot[h % CACHE_SLOTS];
+    if (s->id != 0 && s->hash == h && s->n == n && !memcmp(s->ips, ips, n * sizeof *ips))
+        return s->id;
+    tl_stack_id id = tl_stack_intern(ips, n);
+    if (id == 0)
+        return 0;
+    s->hash = h; /* the evicted id keeps its reference: records may name it */
+    s->n = n;
+    s->id = id;
+    memcpy(s->ips, ips, n * sizeof *ips);
+    return id;
+}
+
+/* Drops the leading frames that are ours or gor's: the stack starts at the user's call to
+ * gor_go. When the user's function is not on the stack at all (it tail-called gor_go), the stack
+ * starts at gor's spawn instead, so it still reads "gor_go, then whatever ran the spawner". */
+static int skip_runtime_frames(uintptr_t *ips, int n)
+{
+    int k = 0, first_gor = -1;
+    for (; k < n && (in_range(&tl_gor_g.gor_mod, ips[k]) || in_range(&tl_gor_g.self_mod, ips[k])); k++)
+        if (first_gor < 0 && in_range(&tl_gor_g.gor_mod, ips[k]))
+            first_gor = k;
+    if (k == n)
+        k = first_gor > 0 ? first_gor : 0;
+    memmove(ips, ips + k, (n - k) * sizeof *ips);
+    return n - k;
+}
+
+/* Drops the trailing frames that are gor's or ours (the task's start machinery): a task's
+ * stacks end at its start function, as Go's do. */
+int tl_gor_trim_tail(const uintptr_t *ips, int n)
+{
+    while (n > 1 && (in_range(&tl_gor_g.gor_mod, ips[n - 1]) || in_range(&tl_gor_g.self_mod, ips[n - 1])))
+        n--;
+    return n;
+}
+
+/* Bounds for walking the caller's frames, or false when unknown. On a thread: its whole stack.
+ * In a task started through tl_gor_task_start: from the current frame up to that start frame;
+ * every frame of the walk lies in between, on the live part of the task's stack. */
+static bool walk_bounds(struct stack_cache *c, const struct task_rec *spawner, uintptr_t fp,
+                        uintptr_t *lo, uintptr_t *hi)
+{
+    if (fp >= c->lo && fp < c->hi) {
+        *lo = c->lo;
+        *hi = c->hi;
+        return true;
+    }
+    if (spawner == NULL || spawner->frame_hi == 0 || fp > spawner->frame_hi)
+        return false;
+    *lo = fp;
+    *hi = spawner->frame_hi + 2 * sizeof(uintptr_t); /* its saved fp and return address */
+    return true;
+}
+
+/* The creation stack of a task spawned now by the caller (spawner: the spawning task's record,
+ * NULL for a plain thread): walked by frame pointers when the bounds are known, by libunwind
+ * otherwise (a task that did not start through tl_gor_task_start). */
+static __attribute__((noinline)) tl_stack_id capture_creation(const struct task_rec *spawner)
+{
+    uintptr_t ips[DEPTH_MAX + SKIP_MAX], lo, hi;
+    int depth = atomic_load_explicit(&tl_gor_g.depth, memory_order_relaxed), n;
+    struct stack_cache *c = cache_get();
+    if (c == NULL)
+        return 0;
+    uintptr_t fp = (uintptr_t)__builtin_frame_address(0);
+    if (walk_bounds(c, spawner, fp, &lo, &hi))
+        n = tl_gor_walk_frames(fp, lo, hi, ips, depth + SKIP_MAX);
+    else
+        n = tl_stack_capture(ips, depth + SKIP_MAX, 0);
+    n = tl_gor_trim_tail(ips, skip_runtime_frames(ips, n));
+    return cache_intern(c, ips, n < depth ? n : depth);
+}
+
+/* ---- boxed starts ---- */
+
+/* A record for a spawn whose id is not known yet. Records of exited tasks return to the free
+ * list of their id's shard; ids spread evenly over shards, so taking from the shards in turn
+ * keeps every free list bounded by the peak number of live tasks. */
+static struct task_rec *rec_take(void)
+{
+    static __thread unsigned turn;
+    struct stack_cache *c = cache_get();
+    struct task_rec *r = c != NULL ? c->spare : NULL;
+    if (r != NULL) {
+        c->spare = r->next_free;
+        c->nspare--;
+    } else {
+        struct shard *s = &tl_gor_shards[turn++ % NSHARD];
+        spin_lock(&s->lock);
+        if ((r = s->free) != NULL)
+            s->free = r->next_free;
+        spin_unlock(&s->lock);
+    }
+    if (r == NULL)
+        return calloc(1, sizeof *r);
+    memset(r, 0, sizeof *r);
+    return r;
+}
+
+/* Gives back the record of an exited task (no longer in any table): to this thread's spares,
+ * or to its shard's free list when those are full. */
+static void rec_recycle(struct task_rec *r)
+{
+    struct stack_cache *c = cache_get();
+    if (c != NULL && c->nspare < SPARE_MAX) {
+        r->next_free = c->spare;
+        c->spare = r;
+        c->nspare++;
+        return;
+    }
+    struct shard *s = shard_of(r->id);
+    spin_lock(&s->lock);
+    r->next_free = s->free;
+    s->free = r;
+    spin_unlock(&s->lock);
+}
+
+void *tl_gor_box(void (*fn)(void *), void *arg)
+{
+    if (fn == NULL || !tl_gor_present())
+        return NULL;
+    struct task_rec *r = rec_take();
+    if (r != NULL) {
+        r->fn = fn;
+        r->arg = arg;
+        r->start = (uintptr_t)fn;
+        r->boxed = true;
+    }
+    return r;
+}
+
+void tl_gor_unbox(void *box)
+{
+    free(box); /* gor refused the spawn: no hook saw it */
+}
+
+/* The task's outermost own frame: written here, on its own stack, before any user code runs. A
+ * record that could not be inserted (no memory) belongs to the task, which frees it. */
+void tl_gor_task_start(void *box)
+{
+    struct task_rec *r = box;
+    void (*fn)(void *) = r->fn;
+    void *arg = r->arg;
+    bool tracked = r->id != 0;
+    r->frame_hi = (uintptr_t)__builtin_frame_address(0);
+    fn(arg);
+    if (!tracked)
+        free(r);
+}
+
+/* ---- hooks ---- */
+
+/* The calling thread's unit id, from the core when it knows the thread. */
+static void name_thread(char *buf, size_t n)
+{
+    int (*namer)(char *, size_t) = atomic_load_explicit(&tl_gor_g.thread_namer, memory_order_acquire);
+    if (namer == NULL || namer(buf, n) < 0)
+        snprintf(buf, n, "thread:?%d", (int)gettid());
+}
+
+static void on_spawn(int64_t parent, int64_t child, void (*start)(void *), void *arg)
+{
+    int saved = errno;
+    bool boxed = start == tl_gor_task_start;
+    struct task_rec local = {.start = (uintptr_t)start}, *t = boxed ? arg : &local;
+    atomic_fetch_add_explicit(&tl_gor_g.created, 1, memory_order_relaxed);
+    t->parent_rec = parent > 0 ? running_rec(parent) : NULL;
+    t->created_stack = capture_creation(t->parent_rec);
+    t->parent = t->parent_rec != NULL ? parent : 0;
+    if (parent <= 0) /* rare (gor_main, or gor_go outside tasks): formatting is affordable */
+        name_thread(t->creator_thread, sizeof t->creator_thread);
+    if (t->parent_rec != NULL) /* before the child can run, so before it can exit */
+        atomic_fetch_add_explicit(&t->parent_rec->life, CHILD, memory_order_relaxed);
+    t->id = child; /* last: tl_gor_task_start reads a nonzero id as "tracked" */
+    if (insert(t) == NULL) {
+        t->id = 0;
+        release(t->parent_rec, CHILD);
+    }
+    errno = saved;
+}
+
+static void on_exit_hook(int64_t id)
+{
+    int saved = errno;
+    struct shard *s = shard_of(id);
+    spin_lock(&s->lock);
+    struct task_rec *r = find_locked(s, id);
+    if (r != NULL && life_ends(r, EXITED)) { /* the common case: forget it under this lock */
+        HASH_DELETE(hh, s->tasks, r);
+        spin_unlock(&s->lock);
+        release(r->parent_rec, CHILD); /* r is out of the table: ours alone until recycled */
+        rec_recycle(r);
+    } else {
+        spin_unlock(&s->lock);
+    }
+    errno = saved;
+}
+
+static void on_deadlock_hook(void)
+{
+    atomic_store(&tl_gor_g.deadlocked, true);
+    void (*fn)(void) = atomic_load(&tl_gor_g.on_deadlock);
+    if (fn != NULL)
+        fn();
+}
+
+/* ---- init ---- */
+
+static bool resolve(void)
+{
+    struct gor_syms *s = &tl_gor_g.gor;
+    dlerror();
+    *(void **)&s->version = dlsym(RTLD_DEFAULT, "gor_introspect_version");
+    *(void **)&s->snapshot = dlsym(RTLD_DEFAULT, "gor_introspect_snapshot");
+    *(void **)&s->count = dlsym(RTLD_DEFAULT, "gor_introspect_count");
+    *(void **)&s->current = dlsym(RTLD_DEFAULT, "gor_introspect_current");
+    *(void **)&s->set_hooks = dlsym(RTLD_DEFAULT, "gor_introspect_set_hooks");
+    dlerror();
+    return s->version && s->snapshot && s->count && s->current && s->set_hooks &&
+           s->version() == GOR_INTROSPECT_VERSION;
+}
+
+static void init_once(void)
+{
+    static const struct gor_hooks hooks = {on_spawn, on_exit_hook, on_deadlock_hook};
+    static int warned;
+    table_init();
+    if (pthread_key_create(&tl_gor_g.cache_key, cache_free) != 0 || !resolve()) {
+        if (tl_gor_g.gor.snapshot != NULL)
+            tl_warn_once(&warned, "gor found but its introspection interface is not version %d:"
+                                  " tasks are not tracked", GOR_INTROSPECT_VERSION);
+        return;
+    }
+    tl_gor_g.gor_mod = module_of((const void *)tl_gor_g.gor.snapshot);
+    tl_gor_g.self_mod = module_of((const void *)tl_gor_init);
+    void *san = dlsym(RTLD_DEFAULT, "__asan_init"); /* its pthread_create precedes ours */
+    if (san != NULL)
+        tl_gor_g.san_mod = module_of(san);
+    tl_gor_g.gor.set_hooks(&hooks);
+    atomic_store_explicit(&tl_gor_g.present, true, memory_order_release);
+}
+
+bool tl_gor_init(void)
+{
+    if (!atomic_load_explicit(&tl_gor_g.present, memory_order_acquire))
+        pthread_once(&tl_gor_g.init_once, init_once);
+    return atomic_load_explicit(&tl_gor_g.present, memory_order_acquire);
+}
+
+bool tl_gor_present(void)
+{
+    return atomic_load_explicit(&tl_gor_g.present, memory_order_acquire);
+}
+
+uint64_t tl_gor_tasks_created(void)
+{
+    return atomic_load_explicit(&tl_gor_g.created, memory_order_relaxed);
+}
+
+bool tl_gor_runtime_thread(uintptr_t start_routine)
+{
+    return tl_gor_present() && in_range(&tl_gor_g.gor_mod, start_routine);
+}
+
+bool tl_gor_created_by_runtime(tl_stack_id created_stack)
+{
+    int n = 0;
+    const uintptr_t *ips = tl_gor_present() ? tl_stack_frames(created_stack, &n) : NULL;
+    for (int i = 0; i < n; i++) {
+        if (in_range(&tl_gor_g.self_mod, ips[i]) || in_range(&tl_gor_g.san_mod, ips[i]))
+            continue; /* the interposers between the creator and the kernel */
+        return in_range(&tl_gor_g.gor_mod, ips[i]);
+    }
+    return false;
+}
+
+int64_t tl_gor_current_task(void)
+{
+    return tl_gor_present() ? tl_gor_g.gor.current() : 0;
+}
+
+bool tl_gor_deadlocked(void)
+{
+    return atomic_load(&tl_gor_g.deadlocked);
+}
+
+void tl_gor_set_deadlock_handler(void (*fn)(void))
+{
+    atomic_store(&tl_gor_g.on_deadlock, fn);
+}
+
+void tl_gor_set_stack_depth(int depth)
+{
+    atomic_store(&tl_gor_g.depth, depth < 1 ? 1 : depth > DEPTH_MAX ? DEPTH_MAX : depth);
+}
+
+void tl_gor_set_thread_namer(int (*fn)(char *buf, size_t n))
+{
+    atomic_store_explicit(&tl_gor_g.thread_namer, fn, memory_order_release);
+}
+
+void tl_gor_atfork_child(void)
+{
+    for (int i = 0; i < NSHARD; i++)
+        atomic_store(&tl_gor_shards[i].lock.v, 0);
+    last_spawner.id = 0;
+    last_spawner.rec = NULL;
+}
+

@@ -1,0 +1,122 @@
+/* tl_gor: the detector's view of gor tasks (DESIGN.md sections 1 and 7, issue 7).
+ *
+ * Tasks never enter the core registry and never take its lock. tl_gor keeps its own table of
+ * tasks, filled by gor's introspection hooks (gor_introspect.h): spawn records the task's id,
+ * creator and creation stack, exit forgets it, the global-deadlock hook marks every live task
+ * deadlocked. Everything else a report needs (state, wait reason, wait object, since, the parked
+ * task's saved frames) is read from gor itself, at report time only, by tl_gor_snapshot_take.
+ *
+ * The detector never links against gor: every gor symbol is found with dlsym when a gor entry
+ * point is first called (ipose_gor.c calls tl_gor_init), so a program without gor pays nothing.
+ */
+#ifndef TL_GOR_H
+#define TL_GOR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "tl_stack.h"
+
+/* One task in report shape. Strings marked static are string literals owned by nobody. */
+struct tl_gor_unit {
+    int64_t task;              /* gor task id: the unit id is "task:<task>" */
+    pid_t tid;                 /* OS thread running it, or that last ran it; 0 if it never ran */
+    char name[32];             /* gor_set_name, "" when unset */
+    uintptr_t start;           /* start function given to gor_go / gor_main */
+    char created_by[32];       /* "task:N", "thread:N" (the core's id of the spawning thread) */
+    tl_stack_id created_stack; /* creation stack; one reference owned by the snapshot */
+    tl_stack_id blocked_stack; /* parked task's stack; one reference owned by the snapshot, 0
+                                  when the task is running or exited */
+    const char *state;         /* "running", "runnable", "blocked", "exited" (static) */
+    const char *reason;        /* DESIGN section 1 wait reason while blocked, else NULL (static) */
+    const char *call;          /* gor function it blocked in, e.g. "gor_chan_recv" (static) */
+    uintptr_t object;          /* channel, WaitGroup, mutex address; the fd for "IO wait" */
+    int64_t since_ms;          /* how long it has been blocked; 0 when not blocked */
+    bool durable;              /* only another unit of this process can end the wait */
+    bool deadlocked;           /* caught in gor's global deadlock: verdict "deadlocked" */
+    uint64_t progress;         /* changes whenever the task parks anew (grace: "no progress") */
+};
+
+/* A snapshot: live tasks first, then exited ancestors of live tasks (state "exited", kept so
+ * that created_by chains stay complete; they carry no verdict). */
+struct tl_gor_snapshot {
+    struct tl_gor_unit *units; /* malloc'd; n entries */
+    size_t n;
+    size_t total; /* live tasks gor counted, which may exceed the live units copied */
+};
+
+/* Finds gor (dlsym) and installs the introspection hooks. Idempotent and thread-safe; cheap after
+ * the first call. Returns true when gor is present and hooked. Called by the gor interposers
+ * before the first spawn; the core may also call it from its constructor. */
+bool tl_gor_init(void);
+
+/* True once tl_gor_init found gor and hooked it. AS-safe. */
+bool tl_gor_present(void);
+
+/* Report time only (mallocs, interns stacks; never called with the core's registry lock held).
+ * Copies every live task plus the exited ancestors of live tasks; blocked stacks are unwound
+ * from the parked tasks' saved frame pointers, at most stack_depth frames (0: not unwound, for
+ * cheap looks such as the grace loop's; at most 64). Returns 0, or -1 with
+ * errno ENOMEM (s is then empty). Without gor, 0 and an empty snapshot. */
+int tl_gor_snapshot_take(struct tl_gor_snapshot *s, int stack_depth);
+void tl_gor_snapshot_free(struct tl_gor_snapshot *s); /* drops the stack references too */
+
+/* Boxed starts, for the gor_go / gor_main wrappers. tl_gor_box returns a box for (fn, arg), or
+ * NULL (no gor, fn NULL, no memory: then spawn fn itself). The wrapper spawns
+ * tl_gor_task_start with the box as its argument; the task records where its own frames begin
+ * (so creation stacks of the tasks it spawns can be walked safely by frame pointers) and runs
+ * fn(arg). When gor refuses the spawn, the wrapper gives the box back with tl_gor_unbox. gor's
+ * own introspection then names tl_gor_task_start as the start function; tl_gor's snapshots name
+ * fn. */
+void *tl_gor_box(void (*fn)(void *), void *arg);
+void tl_gor_unbox(void *box);
+void tl_gor_task_start(void *box);
+
+/* Tasks spawned since start-up (gor_main's included). AS-safe. */
+uint64_t tl_gor_tasks_created(void);
+
+/* True when start_routine lies in libgor: gor's own worker and monitor threads, which are
+ * runtime machinery and never reported as leaked threads. AS-safe. */
+bool tl_gor_runtime_thread(uintptr_t start_routine);
+
+/* The same decision from a thread's creation stack: true when the code that called
+ * pthread_create (the first frame that is neither ours nor a sanitizer runtime's) lies in
+ * libgor. Needed under ASan, whose pthread_create interposer hands ours its own start routine.
+ * Thread-safe; the caller holds a reference on created_stack. */
+bool tl_gor_created_by_runtime(tl_stack_id created_stack);
+
+/* Id of the task running on the calling thread, 0 when none (or no gor). Cheap: one call into
+ * libgor. Safe from any interposer. */
+int64_t tl_gor_current_task(void);
+
+/* True after gor declared a global deadlock (every live task is then reported deadlocked). */
+bool tl_gor_deadlocked(void);
+
+/* The function called from gor's global-deadlock hook, after every live task was marked, and
+ * before the runtime prints its fatal message and _exit(2)s: the core's "gate now". NULL (the
+ * default) runs nothing. Set once at start-up. */
+void tl_gor_set_deadlock_handler(void (*fn)(void));
+
+/* Provides the calling thread's unit id ("thread:N", returns >= 0, or -1 when unknown) for
+ * created_by when a plain thread spawns a task (gor_main, gor_go outside tasks); the core sets
+ * it at start-up. Without it, or when it returns -1, tl_gor writes "thread:?<tid>". */
+void tl_gor_set_thread_namer(int (*fn)(char *buf, size_t n));
+
+/* Frames kept per creation stack (the stack_depth option, 1..64; default 32). */
+void tl_gor_set_stack_depth(int depth);
+
+/* In a fork child: resets tl_gor's locks (the parent's holders do not exist here). */
+void tl_gor_atfork_child(void);
+
+/* Walks a frame-pointer chain starting at frame fp, storing return addresses into ips (at most
+ * max); every frame read must lie inside [lo, hi) and frames must grow towards hi. Returns the
+ * count. Pure: exposed for the unit tests. */
+int tl_gor_walk_frames(uintptr_t fp, uintptr_t lo, uintptr_t hi, uintptr_t *ips, int max);
+
+/* The gor function that blocks with this wait reason ("chan receive" -> "gor_chan_recv"), and
+ * whether that wait is durable; NULL / false for an unknown reason. Pure. */
+const char *tl_gor_reason_call(const char *reason, bool *durable);
+
+#endif /* TL_GOR_H */

@@ -1,0 +1,224 @@
+/*
+ * tl_gor, report time: snapshots of gor's tasks in unit shape (contracts in tl_gor.h).
+ *
+ * DESIGN. Nothing is mirrored while the program runs: at report time gor's own registry is copied
+ * (gor_introspect_snapshot: state, wait reason, object, since, saved frames), each task is joined
+ * with what tl_gor recorded at its spawn (creator, creation stack), and parked tasks' stacks are
+ * unwound from their saved frame pointers, bounded by their stacks. Exited ancestors of live
+ * tasks are appended so created_by chains stay complete. Runs on the reporting thread only;
+ * mallocs and interns stacks, never under a lock of the core's.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "tl_gor_impl.h"
+
+
+static const struct reason_row {
+    const char *reason, *call;
+    bool durable;
+} REASONS[] = {
+    {"chan send", "gor_chan_send", true},
+    {"chan receive", "gor_chan_recv", true},
+    {"chan send (nil chan)", "gor_chan_send", true},
+    {"chan receive (nil chan)", "gor_chan_recv", true},
+    {"select", "gor_select", true},
+    {"select (no cases)", "gor_select", true},
+    {"WaitGroup wait", "gor_wg_wait", true},
+    {"mutex lock", "gor_mutex_lock", true},
+    {"sleep", "gor_sleep", false},
+    {"IO wait", "gor_fd_wait", false},
+};
+
+static const struct reason_row *reason_row(const char *reason)
+{
+    for (size_t i = 0; reason != NULL && i < sizeof REASONS / sizeof REASONS[0]; i++)
+        if (strcmp(REASONS[i].reason, reason) == 0)
+            return &REASONS[i];
+    return NULL;
+}
+
+const char *tl_gor_reason_call(const char *reason, bool *durable)
+{
+    const struct reason_row *r = reason_row(reason);
+    *durable = r != NULL && r->durable;
+    return r != NULL ? r->call : NULL;
+}
+
+static const char *state_name(int state)
+{
+    switch (state) {
+    case GOR_TASK_RUNNABLE:
+        return "runnable";
+    case GOR_TASK_RUNNING:
+        return "running";
+    case GOR_TASK_BLOCKED:
+        return "blocked";
+    default:
+        return "exited";
+    }
+}
+
+/* The parked task's stack from its saved frames. Leading frames inside gor are dropped except
+ * the outermost one, the gor call the user made; trailing start machinery is dropped. */
+static tl_stack_id unwind_parked(const struct gor_task_info *t, int depth)
+{
+    uintptr_t ips[DEPTH_MAX + SKIP_MAX];
+    int max = depth + SKIP_MAX, n = 0, k = 0;
+    ips[n++] = t->ip;
+    n += tl_gor_walk_frames(t->fp, t->stack_lo, t->stack_hi, ips + 1, max - 1);
+    while (k + 1 < n && in_range(&tl_gor_g.gor_mod, ips[k]) && in_range(&tl_gor_g.gor_mod, ips[k + 1]))
+        k++;
+    n = tl_gor_trim_tail(ips + k, n - k);
+    return tl_stack_intern(ips + k, n < depth ? n : depth);
+}
+
+/* created_by from what the spawn hook recorded. */
+static void name_creator(const struct task_rec *r, char *buf, size_t n)
+{
+    if (r->creator_thread[0] != '\0')
+        snprintf(buf, n, "%s", r->creator_thread);
+    else
+        snprintf(buf, n, "task:%lld", (long long)r->parent);
+}
+
+/* Copies what tl_gor recorded at spawn (created_by, creation stack) into u. */
+static void fill_origin(struct tl_gor_unit *u, int64_t parent)
+{
+    struct shard *s = shard_of(u->task);
+    spin_lock(&s->lock);
+    struct task_rec *r = find_locked(s, u->task);
+    if (r != NULL) {
+        name_creator(r, u->created_by, sizeof u->created_by);
+        u->created_stack = r->created_stack;
+        u->start = r->start; /* gor saw tl_gor_task_start for boxed spawns */
+    }
+    spin_unlock(&s->lock);
+    if (r == NULL && parent > 0) /* spawned before the hooks: gor still knows the parent */
+        snprintf(u->created_by, sizeof u->created_by, "task:%lld", (long long)parent);
+    tl_stack_ref(u->created_stack); /* pinned by a cache: still valid after the unlock */
+}
+
+static void fill_live(struct tl_gor_unit *u, const struct gor_task_info *t, int depth,
+                      int64_t now_ns)
+{
+    memset(u, 0, sizeof *u);
+    u->task = t->id;
+    u->tid = t->tid;
+    memcpy(u->name, t->name, sizeof u->name);
+    u->name[sizeof u->name - 1] = '\0';
+    u->start = (uintptr_t)t->start;
+    u->state = state_name(t->state);
+    u->progress = (uint64_t)t->wait_since_ns * 4 + (uint64_t)t->state;
+    u->deadlocked = atomic_load(&tl_gor_g.deadlocked);
+    if (t->state == GOR_TASK_BLOCKED && t->wait_reason != NULL) {
+        const struct reason_row *r = reason_row(t->wait_reason);
+        u->reason = r != NULL ? r->reason : t->wait_reason;
+        u->call = r != NULL ? r->call : NULL;
+        u->durable = r != NULL && r->durable;
+        u->object = (uintptr_t)t->wait_object;
+        u->since_ms = t->wait_since_ns > 0 && now_ns > t->wait_since_ns
+                          ? (now_ns - t->wait_since_ns) / 1000000
+                          : 0;
+    }
+    if (depth > 0 && t->state != GOR_TASK_RUNNING && t->sp != 0)
+        u->blocked_stack = unwind_parked(t, depth);
+    fill_origin(u, t->parent);
+}
+
+/* Appends the exited ancestors still kept for their children's chains. */
+static int add_ancestors(struct tl_gor_snapshot *s, size_t *cap)
+{
+    for (int i = 0; i < NSHARD; i++) {
+        struct shard *sh = &tl_gor_shards[i];
+        spin_lock(&sh->lock);
+        for (struct task_rec *r = sh->tasks; r != NULL; r = r->hh.next) {
+            if (r->id < 0 || !(atomic_load(&r->life) & EXITED))
+                continue;
+            if (s->n == *cap) {
+                size_t ncap = *cap * 2 + 16;
+                struct tl_gor_unit *u = realloc(s->units, ncap * sizeof *u);
+                if (u == NULL) {
+                    spin_unlock(&sh->lock);
+                    return -1;
+                }
+                s->units = u;
+                *cap = ncap;
+            }
+            struct tl_gor_unit *u = &s->units[s->n++];
+            memset(u, 0, sizeof *u);
+            u->task = r->id;
+            u->start = r->start;
+            u->state = "exited";
+            name_creator(r, u->created_by, sizeof u->created_by);
+            u->created_stack = r->created_stack;
+            tl_stack_ref(u->created_stack);
+        }
+        spin_unlock(&sh->lock);
+    }
+    return 0;
+}
+
+/* gor's live tasks, growing the buffer when tasks were spawned meanwhile. */
+static struct gor_task_info *take_infos(size_t *n, size_t *total)
+{
+    size_t cap = tl_gor_g.gor.count() + 64;
+    struct gor_task_info *info = NULL;
+    for (int tries = 0; tries < 4; tries++) {
+        struct gor_task_info *grown = realloc(info, cap * sizeof *info);
+        if (grown == NULL) {
+            free(info);
+            return NULL;
+        }
+        info = grown;
+        *n = tl_gor_g.gor.snapshot(info, cap, total);
+        if (*total <= cap)
+            break;
+        cap = *total + *total / 4 + 64;
+    }
+    return info;
+}
+
+int tl_gor_snapshot_take(struct tl_gor_snapshot *s, int stack_depth)
+{
+    int saved = errno, depth = stack_depth < 0 ? 0 : stack_depth > DEPTH_MAX ? DEPTH_MAX : stack_depth;
+    size_t n = 0, total = 0;
+    memset(s, 0, sizeof *s);
+    if (!tl_gor_present())
+        return 0;
+    struct gor_task_info *info = take_infos(&n, &total);
+    size_t cap = n + 16;
+    s->units = info != NULL ? malloc(cap * sizeof *s->units) : NULL;
+    if (s->units == NULL) {
+        free(info);
+        errno = ENOMEM;
+        return -1;
+    }
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    int64_t now = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+    for (size_t i = 0; i < n; i++)
+        fill_live(&s->units[s->n++], &info[i], depth, now);
+    s->total = total;
+    free(info);
+    if (add_ancestors(s, &cap) < 0) {
+        tl_gor_snapshot_free(s);
+        errno = ENOMEM;
+        return -1;
+    }
+    errno = saved;
+    return 0;
+}
+
+void tl_gor_snapshot_free(struct tl_gor_snapshot *s)
+{
+    for (size_t i = 0; i < s->n; i++) {
+        tl_stack_unref(s->units[i].created_stack);
+        tl_stack_unref(s->units[i].blocked_stack);
+    }
+    free(s->units);
+    memset(s, 0, sizeof *s);
+}

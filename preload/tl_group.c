@@ -1,0 +1,400 @@
+/* tl_group: building the report model (see tl_group.h).
+ *
+ * DESIGN. A build runs in five steps, each a small function: collect (registry snapshot with
+ * lazily unwound blocked stacks, gor's task snapshot, threads found only in /proc/self/task),
+ * classify (verdicts per mode; wait-for cycles through mutex owners become "deadlocked"),
+ * suppress (tl_supp against start function, creation and blocked stacks), group (same verdict,
+ * kind, reason, creation and blocked stack: pprof debug=1's identity), count. Threads that are
+ * runtime machinery (ours, gor's workers) and the thread running the gate are left out.
+ *
+ * Deadlock analysis is a separate step over the model (tl_deadlock_analyze, the watchdog
+ * engineer's module), run for every mode but dumps.
+ */
+#include "tl_group.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "tl_block.h"
+#include "tl_ctx.h"
+#include "tl_deadlock.h"
+#include "tl_gor.h"
+#include "tl_supp.h"
+#include "tl_symbols.h"
+#include "tl_thread.h"
+#include "tl_watchdog.h"
+
+#define MAX_UNKNOWN 4096
+
+static struct tl_rep_unit *add_unit(struct tl_report *r)
+{
+    if (r->n == r->cap) {
+        size_t cap = r->cap ? r->cap * 2 : 64;
+        struct tl_rep_unit *u = realloc(r->units, cap * sizeof *u);
+        if (u == NULL)
+            return NULL;
+        r->units = u;
+        r->cap = cap;
+    }
+    struct tl_rep_unit *u = &r->units[r->n++];
+    memset(u, 0, sizeof *u);
+    return u;
+}
+
+static bool hidden_thread(const struct tl_unit_view *v, enum tl_build_mode mode,
+                          uint64_t exclude_seq)
+{
+    return v->seq == exclude_seq || v->internal || (mode != TL_BUILD_DUMP && v->ignored) ||
+           tl_gor_runtime_thread(v->start);
+}
+
+static int add_thread(struct tl_report *r, const struct tl_unit_view *v, int64_t now_ns)
+{
+    struct tl_rep_unit *u = add_unit(r);
+    if (u == NULL)
+        return -1;
+    snprintf(u->id, sizeof u->id, "thread:%llu", (unsigned long long)v->seq);
+    u->kind = TL_KIND_THREAD;
+    u->tid = v->tid;
+    u->start = v->start;
+    u->detached = v->detached;
+    snprintf(u->name, sizeof u->name, "%s", v->name);
+    if (u->name[0] == '\0' && v->tid != 0 && v->seq != 1) {
+        char comm[32];
+        tl_thread_proc_info(v->tid, comm, sizeof comm);
+        if (strcmp(comm, program_invocation_short_name) != 0) /* unnamed threads inherit it */
+            snprintf(u->name, sizeof u->name, "%.31s", comm);
+    }
+    u->state = v->blocked ? "blocked" : "running";
+    u->has_wait = v->blocked;
+    u->wait = v->wait;
+    u->wait_ms = v->blocked ? (now_ns - v->wait.since_ns) / 1000000 : 0;
+    u->owner_tid = v->owner_tid;
+    if (v->creator_seq != 0)
+        snprintf(u->created_by, sizeof u->created_by, "thread:%llu",
+                 (unsigned long long)v->creator_seq);
+    u->created_stack = v->created_stack;
+    u->blocked_stack = v->blocked_stack;
+    tl_stack_ref(u->created_stack);
+    tl_stack_ref(u->blocked_stack);
+    snprintf(u->label, sizeof u->label, "%s", v->label);
+    return 0;
+}
+
+static int add_task(struct tl_report *r, const struct tl_gor_unit *t)
+{
+    struct tl_rep_unit *u = add_unit(r);
+    if (u == NULL)
+        return -1;
+    snprintf(u->id, sizeof u->id, "task:%lld", (long long)t->task);
+    u->kind = TL_KIND_TASK;
+    u->tid = t->tid;
+    u->task = t->task;
+    snprintf(u->name, sizeof u->name, "%s", t->name);
+    u->start = t->start;
+    u->state = t->state;
+    u->has_wait = t->reason != NULL;
+    u->wait.reason = t->reason;
+    u->wait.call = t->call;
+    u->wait.object = t->object;
+    u->wait.durable = t->durable;
+    u->wait_ms = t->since_ms;
+    snprintf(u->created_by, sizeof u->created_by, "%s", t->created_by);
+    u->created_stack = t->created_stack;
+    u->blocked_stack = t->blocked_stack;
+    tl_stack_ref(u->created_stack);
+    tl_stack_ref(u->blocked_stack);
+    /* exited ancestors carry no verdict; deadlocked is decided in classify */
+    u->grouped = t->deadlocked; /* temporary marker, consumed by classify */
+    return 0;
+}
+
+/* A task running on a thread that is blocked in a pthread call takes the thread's wait. */
+static void lend_thread_waits(struct tl_report *r, const struct tl_snapshot *s, int64_t now_ns)
+{
+    for (size_t i = 0; i < s->n; i++) {
+        const struct tl_unit_view *v = &s->v[i];
+        if (!v->blocked || v->wait.task == 0)
+            continue;
+        for (size_t k = 0; k < r->n; k++) {
+            struct tl_rep_unit *u = &r->units[k];
+            if (u->kind != TL_KIND_TASK || u->task != v->wait.task || strcmp(u->state, "running"))
+                continue;
+            u->state = "blocked";
+            u->has_wait = true;
+            u->wait = v->wait;
+            u->wait_ms = (now_ns - v->wait.since_ns) / 1000000;
+            u->owner_tid = v->owner_tid;
+            tl_stack_unref(u->blocked_stack);
+            u->blocked_stack = v->blocked_stack;
+            tl_stack_ref(u->blocked_stack);
+        }
+    }
+}
+
+/* True when tid belongs to a registered unit, to the watchdog, or may belong to a unit that has
+ * not yet recorded its tid (a thread just created has not run its first instruction yet: while
+ * any unit is unattached, no thread is called unknown). */
+static bool tid_known(const struct tl_snapshot *s, pid_t tid)
+{
+    if (tid == tl_watchdog_tid())
+        return true;
+    for (size_t i = 0; i < s->n; i++)
+        if (s->v[i].tid == tid || s->v[i].tid == 0)
+            return true;
+    return false;
+}
+
+/* Tids ignored by taskleak_ignore_current that the registry does not know (see tl_gate). */
+static pid_t ignored_unknown[256];
+static _Atomic size_t n_ignored_unknown;
+
+void tl_group_ignore_unknown(void)
+{
+    pid_t tids[256];
+    size_t n = tl_thread_scan_unknown(tids, 256);
+    memcpy(ignored_unknown, tids, sizeof tids);
+    atomic_store(&n_ignored_unknown, n < 256 ? n : 256);
+}
+
+static bool tid_ignored(pid_t tid)
+{
+    size_t n = atomic_load(&n_ignored_unknown);
+    for (size_t i = 0; i < n; i++)
+        if (ignored_unknown[i] == tid)
+            return true;
+    return false;
+}
+
+/* Threads the interposer never saw (raw clone, created before us, a library calling glibc's
+ * pthread_create directly): thread:?TID, with the kernel's name and state. */
+static int add_unknown(struct tl_report *r, const struct tl_snapshot *s, enum tl_build_mode mode)
+{
+    pid_t *tids = malloc(MAX_UNKNOWN * sizeof *tids);
+    if (tids == NULL)
+        return -1;
+    size_t n = tl_thread_scan_unknown(tids, MAX_UNKNOWN);
+    for (size_t i = 0; i < n && i < MAX_UNKNOWN; i++) {
+        if (tid_known(s, tids[i]) || (mode != TL_BUILD_DUMP && tid_ignored(tids[i])))
+            continue;
+        char comm[32];
+        char st = tl_thread_proc_info(tids[i], comm, sizeof comm);
+        if (st == 'Z' || st == 'X' || st == '?')
+            continue; /* exiting: a thread that was just joined may linger briefly */
+        struct tl_rep_unit *u = add_unit(r);
+        if (u == NULL)
+            break;
+        snprintf(u->id, sizeof u->id, "thread:?%d", (int)tids[i]);
+        u->kind = TL_KIND_THREAD;
+        u->tid = tids[i];
+        u->unknown = true;
+        snprintf(u->name, sizeof u->name, "%s", comm);
+        u->state = st == 'R' ? "running" : "blocked";
+    }
+    free(tids);
+    return 0;
+}
+
+static int collect(struct tl_report *r, uint64_t exclude_seq)
+{
+    struct tl_snapshot s;
+    int rc = tl_registry_snapshot(&s, true, tl_ctx.opts.stack_depth, 1024);
+    int64_t now = tl_now_ns();
+    for (size_t i = 0; rc == 0 && i < s.n; i++)
+        if (!hidden_thread(&s.v[i], r->mode, exclude_seq))
+            rc = add_thread(r, &s.v[i], now);
+    struct tl_gor_snapshot g = {0};
+    if (rc == 0 && tl_gor_present() && tl_gor_snapshot_take(&g, tl_ctx.opts.stack_depth) == 0) {
+        for (size_t i = 0; rc == 0 && i < g.n; i++)
+            rc = add_task(r, &g.units[i]);
+        lend_thread_waits(r, &s, now);
+    }
+    tl_gor_snapshot_free(&g);
+    if (rc == 0)
+        rc = add_unknown(r, &s, r->mode);
+    tl_snapshot_free(&s);
+    return rc;
+}
+
+/* The verdict of one unit before deadlock analysis. gor_dead: gor declared its global deadlock and
+ * the unit is one of its tasks, or a plain thread waiting inside a gor call (gor_main's caller). */
+static const char *verdict_for(const struct tl_report *r, const struct tl_rep_unit *u,
+                               bool gor_dead)
+{
+    if (r->mode == TL_BUILD_DUMP || strcmp(u->state, "exited") == 0)
+        return NULL;
+    if (gor_dead)
+        return "deadlocked";
+    if (r->mode == TL_BUILD_WATCHDOG)
+        return u->has_wait && u->wait_ms >= tl_ctx.opts.threshold_ms ? "blocked" : NULL;
+    return "leaked";
+}
+
+static void classify(struct tl_report *r)
+{
+    bool gor_dead = tl_gor_present() && tl_gor_deadlocked();
+    for (size_t i = 0; i < r->n; i++) {
+        struct tl_rep_unit *u = &r->units[i];
+        bool dead = u->grouped || (gor_dead && u->kind == TL_KIND_THREAD && u->has_wait &&
+                                   u->wait.call != NULL && strncmp(u->wait.call, "gor_", 4) == 0);
+        u->grouped = false;
+        u->verdict = verdict_for(r, u, dead);
+    }
+    if (r->mode != TL_BUILD_DUMP)
+        tl_deadlock_analyze(r); /* cycles and orphaned mutexes become "deadlocked" */
+}
+
+/* Function names of u's start routine and stacks, for suppression matching. */
+static size_t unit_functions(struct tl_report *r, const struct tl_rep_unit *u, const char **out,
+                             size_t max)
+{
+    size_t n = 0;
+    if (u->start != 0)
+        out[n++] = tl_report_function(r, u->start, false);
+    tl_stack_id ids[2] = {u->created_stack, u->blocked_stack};
+    for (int s = 0; s < 2; s++) {
+        int nf = 0;
+        const uintptr_t *f = tl_stack_frames(ids[s], &nf);
+        for (int k = 0; k < nf && n < max; k++)
+            out[n++] = tl_report_function(r, f[k], k > 0);
+    }
+    return n;
+}
+
+static void suppress(struct tl_report *r)
+{
+    const char *fns[2 * TL_STACK_MAX_FRAMES + 1];
+    for (size_t i = 0; i < r->n && tl_ctx.supp != NULL; i++) {
+        struct tl_rep_unit *u = &r->units[i];
+        if (u->verdict == NULL)
+            continue;
+        size_t n = unit_functions(r, u, fns, sizeof fns / sizeof fns[0]);
+        enum tl_supp_kind k = strcmp(u->verdict, "blocked") == 0 ? TL_SUPP_BLOCK : TL_SUPP_LEAK;
+        u->suppressed = tl_supp_match(tl_ctx.supp, k, fns, n, u->name[0] ? u->name : NULL);
+        if (u->suppressed != NULL)
+            u->verdict = NULL;
+    }
+}
+
+static bool same_group(const struct tl_rep_group *g, const struct tl_rep_unit *u)
+{
+    const char *reason = u->has_wait ? u->wait.reason : NULL;
+    return g->kind == u->kind && g->created_stack == u->created_stack &&
+           g->blocked_stack == u->blocked_stack && strcmp(g->verdict, u->verdict) == 0 &&
+           (g->reason == reason || (g->reason && reason && strcmp(g->reason, reason) == 0));
+}
+
+static int group_add(struct tl_report *r, size_t idx)
+{
+    struct tl_rep_unit *u = &r->units[idx];
+    struct tl_rep_group *g = NULL;
+    for (size_t k = 0; k < r->ngroups && g == NULL; k++)
+        if (same_group(&r->groups[k], u))
+            g = &r->groups[k];
+    if (g == NULL) {
+        struct tl_rep_group *gs = realloc(r->groups, (r->ngroups + 1) * sizeof *gs);
+        if (gs == NULL)
+            return -1;
+        r->groups = gs;
+        g = &r->groups[r->ngroups++];
+        *g = (struct tl_rep_group){u->verdict, u->kind, u->has_wait ? u->wait.reason : NULL,
+                                   u->created_stack, u->blocked_stack, NULL, 0, u->wait_ms,
+                                   u->wait_ms};
+    }
+    size_t *m = realloc(g->members, (g->count + 1) * sizeof *m);
+    if (m == NULL)
+        return -1;
+    g->members = m;
+    g->members[g->count++] = idx;
+    g->wait_min = u->wait_ms < g->wait_min ? u->wait_ms : g->wait_min;
+    g->wait_max = u->wait_ms > g->wait_max ? u->wait_ms : g->wait_max;
+    return 0;
+}
+
+static int by_count_desc(const void *a, const void *b)
+{
+    const struct tl_rep_group *x = a, *y = b;
+    return (x->count < y->count) - (x->count > y->count);
+}
+
+static int group_and_count(struct tl_report *r)
+{
+    for (size_t i = 0; i < r->n; i++) {
+        struct tl_rep_unit *u = &r->units[i];
+        if (strcmp(u->state, "exited") != 0)
+            r->alive++;
+        r->suppressed += u->suppressed != NULL;
+        if (u->verdict == NULL)
+            continue;
+        r->leaked += strcmp(u->verdict, "leaked") == 0;
+        r->deadlocked += strcmp(u->verdict, "deadlocked") == 0;
+        r->blocked += strcmp(u->verdict, "blocked") == 0;
+        if (group_add(r, i) < 0)
+            return -1;
+    }
+    if (r->ngroups > 1)
+        qsort(r->groups, r->ngroups, sizeof *r->groups, by_count_desc);
+    return 0;
+}
+
+int tl_report_build(struct tl_report *r, enum tl_build_mode mode, uint64_t exclude_seq)
+{
+    static const char *const kinds[] = {"exit", "check", "dump", "watchdog"};
+    memset(r, 0, sizeof *r);
+    r->mode = mode;
+    r->kind = kinds[mode];
+    snprintf(r->file_kind, sizeof r->file_kind, "%s", r->kind);
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    r->written_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    r->threads_created = tl_registry_created();
+    r->tasks_created = tl_gor_present() ? tl_gor_tasks_created() : 0;
+    r->modmap = tl_modmap_take();
+    if (collect(r, exclude_seq) < 0)
+        goto fail;
+    classify(r);
+    suppress(r);
+    if (group_and_count(r) < 0)
+        goto fail;
+    return 0;
+fail:
+    tl_report_free(r);
+    errno = ENOMEM;
+    return -1;
+}
+
+void tl_report_free(struct tl_report *r)
+{
+    for (size_t i = 0; i < r->n; i++) {
+        tl_stack_unref(r->units[i].created_stack);
+        tl_stack_unref(r->units[i].blocked_stack);
+    }
+    for (size_t k = 0; k < r->ngroups; k++)
+        free(r->groups[k].members);
+    for (size_t k = 0; k < r->ndeadlocks; k++)
+        free(r->deadlocks[k].members);
+    free(r->units);
+    free(r->groups);
+    free(r->deadlocks);
+    tl_modmap_free(r->modmap);
+    enum tl_build_mode mode = r->mode;
+    memset(r, 0, sizeof *r);
+    r->mode = mode;
+}
+
+const char *tl_report_function(struct tl_report *r, uintptr_t ip, bool ret)
+{
+    if (r->modmap == NULL || ip == 0)
+        return NULL;
+    return tl_symbolize(r->modmap, ret ? ip - 1 : ip);
+}
+
+size_t tl_report_failing(const struct tl_report *r, unsigned fail_on)
+{
+    return ((fail_on & TL_FAIL_LEAKED) ? r->leaked : 0) +
+           ((fail_on & TL_FAIL_DEADLOCKED) ? r->deadlocked : 0) +
+           ((fail_on & TL_FAIL_BLOCKED) ? r->blocked : 0);
+}

@@ -1,0 +1,159 @@
+/* tl_registry: every live thread unit of the process, and consistent snapshots of them.
+ *
+ * A unit is created by the thread that calls pthread_create/thrd_create (tl_registry_new), bound
+ * to the new thread when it starts (tl_registry_attach: tid, TLS pointer), and forgotten when the
+ * thread exits (tl_registry_exit: removed and freed). The main thread is registered by the
+ * context's initialisation. Units live in a slot table (index = unit->slot) so that a snapshot
+ * can copy the table in bounded batches, releasing the lock between batches, in O(units): the
+ * exit gate, taskleak_check/dump and the watchdog all use tl_registry_snapshot.
+ *
+ * Locking: one registry lock (a spin-then-yield lock: the pthread mutex functions are our own
+ * wrappers in this object). It guards the slot table, the list membership of every unit and the
+ * fields marked "registry lock" below. Fields marked "owner" are written only by the unit's own
+ * thread; the wait fields are published to other threads through `wstate` (see tl_block.h).
+ * Nothing under the lock allocates a stack, unwinds, logs or calls a wrapped function.
+ */
+#ifndef TL_REGISTRY_H
+#define TL_REGISTRY_H
+
+#ifndef UNW_LOCAL_ONLY
+#define UNW_LOCAL_ONLY
+#endif
+#include <libunwind.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "tl_stack.h"
+
+#define TL_LABEL_MAX 64
+#define TL_NAME_MAX 16 /* the kernel's comm size, as pthread_setname_np */
+
+enum tl_unit_kind { TL_KIND_THREAD, TL_KIND_TASK };
+
+/* wstate values: the wait-publication protocol of tl_block.h. */
+enum { TL_WS_RUNNING = 0, TL_WS_BLOCKED = 1, TL_WS_UNWINDING = 2 };
+
+/* What a blocked unit waits for. Written by the owner before it publishes TL_WS_BLOCKED; read by
+ * snapshots only while wstate says blocked. Strings are static (string literals). */
+struct tl_wait {
+    const char *reason; /* DESIGN section 1 reason, e.g. "cond wait" */
+    const char *call;   /* the function called, e.g. "pthread_cond_wait" */
+    uintptr_t object;   /* the mutex/cond/sem address, or the fd for IO waits */
+    int64_t since_ns;   /* CLOCK_MONOTONIC when the wait began */
+    bool durable;       /* only another unit of this process can end it */
+    int64_t task;       /* gor task running on this thread when it blocked (0 = none) */
+};
+
+struct tl_unit {
+    /* Set by tl_registry_new before the unit is published; constant afterwards. */
+    uint64_t seq;                /* "thread:<seq>"; the main thread is 1 */
+    enum tl_unit_kind kind;      /* always TL_KIND_THREAD here; tasks live in tl_gor */
+    uintptr_t start;             /* start routine (0 for the main thread) */
+    uint64_t creator_seq;        /* seq of the creating unit, 0 when unknown */
+    tl_stack_id created_stack;   /* one reference, dropped when the unit is freed */
+    char label[TL_LABEL_MAX];    /* label inherited from the creator ("" = none) */
+    bool internal;               /* a thread of the detector or of gor's runtime: never reported */
+
+    /* Registry lock. */
+    size_t slot;                 /* index in the slot table */
+    bool ignored;                /* taskleak_ignore_current marked it */
+    bool detached;               /* created detached or pthread_detach'ed */
+    char name[TL_NAME_MAX];      /* pthread_setname_np, "" when never set */
+    pthread_t handle;            /* the pthread_t, to find the unit from pthread_detach etc. */
+    _Atomic pid_t tid;           /* written by the thread itself at attach, 0 before */
+
+    /* Owner thread; published by wstate (release) and read under the protocol of tl_block.h. */
+    _Atomic int wstate;          /* TL_WS_* */
+    _Atomic uint64_t progress;   /* bumped at each block begin and end: "has it moved?" */
+    bool in_block;               /* owner only: a bracket is open (nested ones are not recorded) */
+    struct tl_wait wait;         /* valid while wstate != TL_WS_RUNNING */
+    unw_context_t uctx;          /* saved in the blocking wrapper's frame; unwound lazily */
+    char spawn_label[TL_LABEL_MAX]; /* owner: label given to units this thread creates */
+};
+
+/* A unit as copied by a snapshot: plain values, no pointers into the registry. */
+struct tl_unit_view {
+    uint64_t seq;
+    enum tl_unit_kind kind;
+    pid_t tid;
+    uintptr_t start;
+    uint64_t creator_seq;
+    tl_stack_id created_stack;  /* one reference owned by the snapshot */
+    tl_stack_id blocked_stack;  /* one reference owned by the snapshot (0 = none/not unwound) */
+    bool blocked;
+    struct tl_wait wait;        /* valid when blocked */
+    pid_t owner_tid;            /* mutex waits, unwound snapshots: the mutex owner's tid, 0 unknown */
+    uint64_t progress;
+    bool ignored, detached, internal;
+    char name[TL_NAME_MAX];
+    char label[TL_LABEL_MAX];
+};
+
+struct tl_snapshot {
+    struct tl_unit_view *v; /* malloc'd */
+    size_t n, cap;
+};
+
+/* Initialises the registry (idempotent per process image). Not thread-safe: context init only. */
+void tl_registry_init(void);
+
+/* Allocates a unit created by the calling thread (creator = its unit, label = its spawn label,
+ * creation stack = the given one, whose reference passes to the unit) and publishes it. NULL when
+ * out of memory (the thread then runs untracked; one warning). Not AS-safe (malloc). */
+struct tl_unit *tl_registry_new(uintptr_t start, tl_stack_id created_stack, bool detached);
+
+/* Makes u the calling thread's unit: records its tid and pthread_t, sets the TLS pointer. */
+void tl_registry_attach(struct tl_unit *u);
+
+/* Registers the calling thread itself (main thread at init, or seq for a thread found late). */
+struct tl_unit *tl_registry_adopt(uint64_t seq);
+
+/* The calling thread's unit, NULL when untracked. AS-safe (an initial-exec TLS read). */
+struct tl_unit *tl_registry_self(void);
+
+/* Forgets u (its thread is exiting or the thread was never started): unlinks and frees it, drops
+ * its creation stack. Clears the TLS pointer when u is the caller's. */
+void tl_registry_exit(struct tl_unit *u);
+
+/* Marks the unit whose pthread_t is h detached / names it. No-op when unknown. */
+void tl_registry_set_detached(pthread_t h);
+void tl_registry_set_name(pthread_t h, const char *name);
+
+/* Marks every live unit (and the caller) ignored by later checks. Returns how many. */
+size_t tl_registry_ignore_all(void);
+
+/* Copies every live unit, in batches of at most `batch` units per lock hold. With unwind, each
+ * blocked unit's saved context is unwound (outside the lock, while the unit is held in
+ * TL_WS_UNWINDING so its frames cannot change) into blocked_stack, at most depth frames.
+ * Returns 0, or -1 with ENOMEM (s then holds what was copied). Not AS-safe. */
+int tl_registry_snapshot(struct tl_snapshot *s, bool unwind, int depth, size_t batch);
+void tl_snapshot_free(struct tl_snapshot *s); /* drops the stack references too */
+
+/* Calls fn(u, arg) for every live unit, at most `batch` units per registry-lock hold (the lock is
+ * released between batches). fn runs UNDER the lock: it may only read fields (atomics with acquire)
+ * and must never allocate, lock, log or call a wrapper. For the watchdog's light scan. */
+void tl_registry_visit(size_t batch, void (*fn)(const struct tl_unit *u, void *arg), void *arg);
+
+/* Number of live units and of threads created since start (AS-safe reads). */
+size_t tl_registry_live(void);
+uint64_t tl_registry_created(void);
+
+/* "thread:<seq>" for the calling thread into buf; -1 when untracked. For tl_gor's created_by. */
+int tl_registry_self_id(char *buf, size_t n);
+
+/* The calling thread's spawn label (taskleak_set_label), NULL when none. */
+const char *tl_label_current(void);
+/* Sets it ("" or NULL clears it); truncated to TL_LABEL_MAX - 1 bytes. */
+void tl_label_set(const char *label);
+
+/* pthread_atfork handlers: prepare takes the registry lock, parent releases it, child forgets
+ * every unit except the forking thread's and resets the lock. */
+void tl_registry_atfork_prepare(void);
+void tl_registry_atfork_parent(void);
+void tl_registry_atfork_child(void);
+
+#endif /* TL_REGISTRY_H */

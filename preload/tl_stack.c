@@ -1,0 +1,275 @@
+/* tl_stack: cheap stack capture and the deduplicating stack table.
+ *
+ * DESIGN. Capture happens on every pthread_create and gor spawn, so it must cost little: raw
+ * return addresses from unw_backtrace (libunwind's cached fast path on x86-64), no symbolization.
+ * Most programs create threads from a handful of call sites, so stacks are interned: the hash is
+ * computed before taking the lock, the lock covers one uthash lookup (and an insert when the stack
+ * is new; the entry is allocated before locking), and the result is a small integer id. Ids index
+ * a slot array, so tl_stack_frames is O(1); freed ids go on a free list, so a program that churns
+ * through a million threads reuses a few slots.
+ *
+ * The lock is our own tiny spinlock, not a pthread mutex: the detector interposes
+ * pthread_mutex_lock in this same shared object, and a call from here would re-enter the
+ * registry. Critical sections are a few hundred instructions; a waiter spins briefly and then
+ * yields. No code under the lock calls out to anything that could take another lock of ours.
+ */
+#define UNW_LOCAL_ONLY
+#include "tl_stack.h"
+
+#include <errno.h>
+#include <libunwind.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tl_hash.h"
+
+struct stack_entry {
+    UT_hash_handle hh; /* in stack_table.by_frames; key = ips[0..n) */
+    uint32_t refs;     /* references held by units; under stack_table.lock */
+    tl_stack_id id;    /* slot index + 1; constant */
+    int n;             /* frame count; constant */
+    uintptr_t ips[];   /* the frames; constant while referenced */
+};
+
+struct stack_slot {
+    struct stack_entry *entry; /* NULL when free */
+    uint32_t next_free;        /* next free slot index + 1 (0 = end), valid when entry is NULL */
+};
+
+/* The whole module state; every field under lock. */
+static struct {
+    int lock;                      /* 0 free, 1 held: see lock_table */
+    struct stack_entry *by_frames; /* uthash head */
+    struct stack_slot *slots;      /* id - 1 -> entry */
+    uint32_t nslots, capslots;     /* slots in use (ever handed out) and allocated */
+    uint32_t free_head;            /* first free slot index + 1, 0 = none */
+    size_t count;                  /* distinct stacks held */
+} stack_table;
+
+static void lock_table(void)
+{
+    for (int spins = 0; __atomic_exchange_n(&stack_table.lock, 1, __ATOMIC_ACQUIRE); spins++) {
+        while (__atomic_load_n(&stack_table.lock, __ATOMIC_RELAXED)) {
+            if (spins++ < 100)
+                __builtin_ia32_pause();
+            else
+                sched_yield();
+        }
+    }
+}
+
+static void unlock_table(void)
+{
+    __atomic_store_n(&stack_table.lock, 0, __ATOMIC_RELEASE);
+}
+
+__attribute__((noinline)) int tl_stack_capture(uintptr_t *ips, int max, int skip)
+{
+    void *buf[TL_STACK_MAX_FRAMES + 32];
+    int saved = errno;
+    if (max > TL_STACK_MAX_FRAMES)
+        max = TL_STACK_MAX_FRAMES;
+    if (skip < 0)
+        skip = 0;
+    if (skip > 31)
+        skip = 31;
+    /* buf[0] is inside this function: skip it and the caller's `skip` frames. */
+    int got = unw_backtrace(buf, max + skip + 1);
+    int n = 0;
+    for (int i = skip + 1; i < got && n < max; i++)
+        ips[n++] = (uintptr_t)buf[i];
+    errno = saved;
+    return n;
+}
+
+uint32_t tl_stack_hash(const uintptr_t *ips, int n)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (int i = 0; i < n; i++) {
+        h ^= ips[i];
+        h *= 0x100000001b3ull;
+        h ^= h >> 29;
+    }
+    return (uint32_t)(h ^ (h >> 32));
+}
+
+/* Takes a free slot for e (growing the array when needed); 0 on OOM. Under the lock. */
+static tl_stack_id slot_take(struct stack_entry *e)
+{
+    uint32_t idx;
+    if (stack_table.free_head) {
+        idx = stack_table.free_head - 1;
+        stack_table.free_head = stack_table.slots[idx].next_free;
+    } else {
+        if (stack_table.nslots == stack_table.capslots) {
+            uint32_t cap = stack_table.capslots ? stack_table.capslots * 2 : 64;
+            struct stack_slot *s = realloc(stack_table.slots, cap * sizeof *s);
+            if (!s)
+                return 0;
+            stack_table.slots = s;
+            stack_table.capslots = cap;
+        }
+        idx = stack_table.nslots++;
+    }
+    stack_table.slots[idx].entry = e;
+    return idx + 1;
+}
+
+static void slot_release(tl_stack_id id)
+{
+    stack_table.slots[id - 1].entry = NULL;
+    stack_table.slots[id - 1].next_free = stack_table.free_head;
+    stack_table.free_head = id;
+}
+
+/* Inserts the new entry e; returns its id or 0 on OOM (e is then not in the table). */
+static tl_stack_id insert_locked(struct stack_entry *e, uint32_t hash)
+{
+    e->id = slot_take(e);
+    if (!e->id)
+        return 0;
+    tl_hash_oom = 0;
+    HASH_ADD_KEYPTR_BYHASHVALUE(hh, stack_table.by_frames, e->ips, e->n * sizeof(uintptr_t), hash,
+                                e);
+    if (tl_hash_oom) {
+        slot_release(e->id);
+        return 0;
+    }
+    stack_table.count++;
+    return e->id;
+}
+
+tl_stack_id tl_stack_intern(const uintptr_t *ips, int n)
+{
+    struct stack_entry *found, *fresh;
+    tl_stack_id id = 0;
+    int saved = errno;
+    if (n <= 0 || n > TL_STACK_MAX_FRAMES)
+        return 0;
+    uint32_t hash = tl_stack_hash(ips, n);
+    /* Allocated before locking so the critical section stays short; freed if not needed. */
+    fresh = malloc(sizeof *fresh + (size_t)n * sizeof(uintptr_t));
+    if (fresh) {
+        fresh->refs = 1;
+        fresh->n = n;
+        memcpy(fresh->ips, ips, (size_t)n * sizeof(uintptr_t));
+    }
+    lock_table();
+    HASH_FIND_BYHASHVALUE(hh, stack_table.by_frames, ips, n * sizeof(uintptr_t), hash, found);
+    if (found) {
+        found->refs++;
+        id = found->id;
+    } else if (fresh) {
+        id = insert_locked(fresh, hash);
+    }
+    unlock_table();
+    if (found || !id)
+        free(fresh);
+    errno = saved;
+    return id;
+}
+
+/* The entry of id, or NULL. Under the lock. */
+static struct stack_entry *entry_of(tl_stack_id id)
+{
+    if (id == 0 || id > stack_table.nslots)
+        return NULL;
+    return stack_table.slots[id - 1].entry;
+}
+
+void tl_stack_ref(tl_stack_id id)
+{
+    lock_table();
+    struct stack_entry *e = entry_of(id);
+    if (e)
+        e->refs++;
+    unlock_table();
+}
+
+void tl_stack_unref(tl_stack_id id)
+{
+    struct stack_entry *dead = NULL;
+    int saved = errno;
+    lock_table();
+    struct stack_entry *e = entry_of(id);
+    if (e && --e->refs == 0) {
+        HASH_DELETE(hh, stack_table.by_frames, e);
+        slot_release(id);
+        stack_table.count--;
+        dead = e;
+    }
+    unlock_table();
+    free(dead); /* outside the lock: free may be slow or instrumented */
+    errno = saved;
+}
+
+const uintptr_t *tl_stack_frames(tl_stack_id id, int *n)
+{
+    lock_table();
+    struct stack_entry *e = entry_of(id);
+    *n = e ? e->n : 0;
+    unlock_table();
+    return e ? e->ips : NULL;
+}
+
+size_t tl_stack_count(void)
+{
+    lock_table();
+    size_t c = stack_table.count;
+    unlock_table();
+    return c;
+}
+
+int tl_stack_unwind_context(void *unw_context, uintptr_t *ips, int max)
+{
+    unw_cursor_t cursor;
+    unw_word_t ip;
+    int n = 0, saved = errno;
+    if (max > TL_STACK_MAX_FRAMES)
+        max = TL_STACK_MAX_FRAMES;
+    if (unw_init_local(&cursor, (unw_context_t *)unw_context) < 0)
+        goto out;
+    do {
+        if (unw_get_reg(&cursor, UNW_REG_IP, &ip) < 0 || ip == 0)
+            break;
+        ips[n++] = (uintptr_t)ip;
+    } while (n < max && unw_step(&cursor) > 0);
+out:
+    errno = saved;
+    return n;
+}
+
+void tl_stack_atfork_prepare(void)
+{
+    lock_table(); /* the child then inherits a table no thread was in the middle of changing */
+}
+
+void tl_stack_atfork_parent(void)
+{
+    unlock_table();
+}
+
+void tl_stack_atfork_child(void)
+{
+    /* Either our prepare handler holds the lock (released here, table consistent), or the
+     * caller did not use it and a parent thread that no longer exists may have held it: reset
+     * rather than deadlock the child forever. */
+    __atomic_store_n(&stack_table.lock, 0, __ATOMIC_RELEASE);
+}
+
+void tl_stack_clear(void)
+{
+    struct stack_entry *e, *tmp;
+    lock_table();
+    HASH_ITER(hh, stack_table.by_frames, e, tmp)
+    {
+        HASH_DELETE(hh, stack_table.by_frames, e);
+        free(e);
+    }
+    free(stack_table.slots);
+    stack_table.slots = NULL;
+    stack_table.nslots = stack_table.capslots = stack_table.free_head = 0;
+    stack_table.count = 0;
+    unlock_table();
+}

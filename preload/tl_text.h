@@ -1,0 +1,24 @@
+/* tl_text: the grouped text report (DESIGN.md section 5), modelled on Go's goroutine dumps and
+ * pprof debug=1 grouping. First line "taskleak: ..." with the counts, pid and program; one block
+ * per group (count, kind, [reason, duration], verdict, numbered blocked stack, "created by" with
+ * the creation stack, the unit ids, the suppression line that would silence it); last line
+ * "SUMMARY: taskleak: ...". Colour only when fd is a terminal. Report time only (mallocs).
+ */
+#ifndef TL_TEXT_H
+#define TL_TEXT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tl_group.h"
+
+/* Renders r as text (malloc'd, NUL-terminated); NULL on allocation failure. */
+char *tl_text_render(struct tl_report *r, int colour);
+
+/* Renders and writes it to fd in one go (nothing when fd < 0). errno preserved. */
+void tl_text_write(struct tl_report *r, int fd);
+
+/* "350ms", "14s", "3m20s": a wait duration for humans. */
+void tl_text_duration(int64_t ms, char *buf, size_t n);
+
+#endif /* TL_TEXT_H */

@@ -1,0 +1,53 @@
+/* tl_watchdog: the detector's own thread, in the mould of Linux's kernel/hung_task.c.
+ *
+ * Every `interval` it makes a light pass over the registry (tl_watchdog_scan: a few atomic loads
+ * per unit, under the registry lock in bounded batches, nothing copied but a count and a
+ * signature) and finds the units that have been in one wait longer than `threshold` with no
+ * progress since. Only when that set changes (or a repeat is due) does it build a full report
+ * (mode TL_BUILD_WATCHDOG: verdict "blocked", cycles "deadlocked"), outside the lock: the JSON
+ * "watchdog" report is rewritten atomically whenever its findings change, and the text goes to
+ * the log the first time a group appears, when it grows, and then at doubling intervals. It also
+ * serves dump requests (tl_dump) and leaves as soon as it is the process's last thread, so it
+ * never keeps a process alive. threshold=0 turns the scans off (dumps still work).
+ *
+ * The thread is started by the first thread creation of the program (single-threaded programs
+ * never get one), with every signal blocked, detached, through the real pthread_create: it is not
+ * a unit and never appears in reports.
+ */
+#ifndef TL_WATCHDOG_H
+#define TL_WATCHDOG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* Starts the watchdog thread the first time it is called (later calls: one relaxed load). Call
+ * after a successful thread creation. Does nothing when threshold=0 and dump_signal=0, or when the
+ * detector is off. errno preserved. Not AS-safe. */
+void tl_watchdog_maybe_start(void);
+
+/* The watchdog's kernel tid, 0 when it is not running (reports leave this thread out). */
+pid_t tl_watchdog_tid(void);
+
+/* After this the watchdog writes nothing more (called first thing by the exit gate). */
+void tl_watchdog_quiesce(void);
+
+/* The most units one watchdog report found blocked or deadlocked during the run (the gate fails
+ * on it with fail_on=blocked). */
+size_t tl_watchdog_blocked_seen(void);
+
+/* Fork child: the thread did not survive; the child starts its own on its next thread creation.
+ * Also resets tl_dump's and tl_deadlock's per-process state. */
+void tl_watchdog_atfork_child(void);
+
+/* One light pass (the watchdog's scan, exposed for tests and the benchmark). */
+struct tl_wd_scan {
+    int64_t now_ns;       /* in: CLOCK_MONOTONIC reference time */
+    int64_t threshold_ns; /* in: a wait older than this is stuck */
+    size_t units;         /* out: units visited */
+    size_t stuck;         /* out: units stuck */
+    uint64_t signature;   /* out: order-independent hash of the stuck units and their progress */
+};
+void tl_watchdog_scan(struct tl_wd_scan *s);
+
+#endif /* TL_WATCHDOG_H */

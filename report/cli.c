@@ -1,0 +1,312 @@
+/*
+ * The command line (contract in cli.h).
+ *
+ * Order of work: parse arguments (usage errors first, before any file is touched), read the
+ * suppressions and the baseline, expand PATHs (directories give their *.json files in name
+ * order), load every report (all units only when the output needs them), merge, symbolize
+ * unless told not to, mark with the gate, render, and only then decide the exit status.
+ * Any unreadable input stops the run with status 2 and no output file: a CI job must never
+ * pass on a report it could not read.
+ */
+#include "cli.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "gate.h"
+#include "load.h"
+#include "merge.h"
+#include "output.h"
+#include "render.h"
+#include "supp.h"
+#include "symbolize.h"
+
+enum fmt { FMT_TEXT, FMT_JSON, FMT_HTML, FMT_FOLDED };
+
+struct cli {
+    enum fmt format;
+    const char *out, *baseline, *supp_path;
+    enum tlr_fail_on fail_on;
+    bool verbose, no_symbolize;
+    char **paths; /* PATH arguments (borrowed from argv) */
+    size_t npaths;
+};
+
+static const char usage[] =
+    "usage: taskleak-report [--format text|json|html|folded] [-o OUT] [--baseline FILE]\n"
+    "                       [--fail-on any|new|none] [--suppressions FILE] [--verbose]\n"
+    "                       [--no-symbolize] PATH...\n"
+    "PATH: taskleak/1 report files, or directories of *.json reports.\n"
+    "Exit status: 0 nothing failing, 1 failing findings, 2 bad usage or unreadable input.\n";
+
+static int usage_error(const char *fmt, const char *arg)
+{
+    fputs("taskleak-report: ", stderr);
+    fprintf(stderr, fmt, arg);
+    fputs(" (see taskleak-report --help)\n", stderr);
+    return -1;
+}
+
+/* Option value: "--opt=value" or the next argument. */
+static const char *value(int argc, char **argv, int *i, const char *opt)
+{
+    size_t n = strlen(opt);
+    if (argv[*i][n] == '=')
+        return argv[*i] + n + 1;
+    if (*i + 1 >= argc)
+        return NULL;
+    return argv[++*i];
+}
+
+static bool is_opt(const char *arg, const char *opt)
+{
+    size_t n = strlen(opt);
+    return !strncmp(arg, opt, n) && (arg[n] == 0 || arg[n] == '=');
+}
+
+static int parse_format(const char *v, enum fmt *f)
+{
+    static const char *const names[] = {"text", "json", "html", "folded"};
+    for (int i = 0; i < 4; i++)
+        if (!strcmp(v, names[i])) {
+            *f = (enum fmt)i;
+            return 0;
+        }
+    return usage_error("unknown format \"%s\" (expected text, json, html or folded)", v);
+}
+
+/* One option at argv[*i]; 0, 1 for --help, -1 on a usage error. */
+static int parse_opt(struct cli *c, int argc, char **argv, int *i)
+{
+    const char *a = argv[*i], *v;
+    static const char *const valued[] = {"--format",   "-o",        "--output",
+                                         "--baseline", "--fail-on", "--suppressions"};
+    if (!strcmp(a, "--help") || !strcmp(a, "-h"))
+        return 1;
+    if (!strcmp(a, "--verbose") || !strcmp(a, "-v"))
+        return c->verbose = true, 0;
+    if (!strcmp(a, "--no-symbolize"))
+        return c->no_symbolize = true, 0;
+    for (size_t k = 0; k < sizeof valued / sizeof valued[0]; k++) {
+        if (!is_opt(a, valued[k]))
+            continue;
+        if (!(v = value(argc, argv, i, valued[k])) || !*v)
+            return usage_error("%s needs a value", valued[k]);
+        if (k == 0)
+            return parse_format(v, &c->format);
+        if (k == 1 || k == 2)
+            return c->out = v, 0;
+        if (k == 3)
+            return c->baseline = v, 0;
+        if (k == 4)
+            return tlr_fail_on_parse(v, &c->fail_on) < 0
+                       ? usage_error("unknown --fail-on \"%s\" (expected any, new or none)", v)
+                       : 0;
+        return c->supp_path = v, 0;
+    }
+    return usage_error("unknown option %s", a);
+}
+
+static int parse_args(struct cli *c, int argc, char **argv)
+{
+    bool only_paths = false;
+    c->paths = calloc((size_t)argc + 1, sizeof *c->paths);
+    if (!c->paths)
+        return usage_error("%s", "out of memory");
+    for (int i = 1; i < argc; i++) {
+        if (only_paths || argv[i][0] != '-' || !strcmp(argv[i], "-")) {
+            c->paths[c->npaths++] = argv[i];
+        } else if (!strcmp(argv[i], "--")) {
+            only_paths = true;
+        } else {
+            int r = parse_opt(c, argc, argv, &i);
+            if (r != 0)
+                return r;
+        }
+    }
+    if (c->npaths == 0)
+        return usage_error("%s", "no report files or directories given");
+    return 0;
+}
+
+/* A growing list of file names. */
+struct names {
+    char **v;
+    size_t n, cap;
+};
+
+static int names_add(struct names *l, char *s)
+{
+    if (!s)
+        return -1;
+    if (l->n == l->cap) {
+        size_t nc = l->cap ? l->cap * 2 : 16;
+        char **nv = realloc(l->v, nc * sizeof *nv);
+        if (!nv) {
+            free(s);
+            return -1;
+        }
+        l->v = nv;
+        l->cap = nc;
+    }
+    l->v[l->n++] = s;
+    return 0;
+}
+
+static void names_free(struct names *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        free(l->v[i]);
+    free(l->v);
+}
+
+static int json_name(const struct dirent *d)
+{
+    size_t n = strlen(d->d_name);
+    return d->d_name[0] != '.' && n > 5 && !strcmp(d->d_name + n - 5, ".json");
+}
+
+static int expand_dir(const char *dir, struct names *l)
+{
+    struct dirent **ents;
+    int n = scandir(dir, &ents, json_name, alphasort), r = 0;
+    if (n < 0) {
+        fprintf(stderr, "taskleak-report: %s: cannot read directory: %s\n", dir, strerror(errno));
+        return -1;
+    }
+    if (n == 0) {
+        fprintf(stderr, "taskleak-report: %s: no *.json reports in this directory\n", dir);
+        r = -1;
+    }
+    for (int i = 0; i < n; i++) {
+        char *p = NULL;
+        if (r == 0 && (asprintf(&p, "%s/%s", dir, ents[i]->d_name) < 0 || names_add(l, p) < 0))
+            r = -1;
+        free(ents[i]);
+    }
+    free(ents);
+    return r;
+}
+
+static int expand_paths(const struct cli *c, struct names *l)
+{
+    for (size_t i = 0; i < c->npaths; i++) {
+        struct stat st;
+        if (stat(c->paths[i], &st) < 0) {
+            fprintf(stderr, "taskleak-report: %s: cannot open: %s\n", c->paths[i], strerror(errno));
+            return -1;
+        }
+        if (S_ISDIR(st.st_mode) ? expand_dir(c->paths[i], l) < 0
+                                : names_add(l, strdup(c->paths[i])) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int load_all(const struct names *l, unsigned flags, struct tlr_merged *m)
+{
+    char err[512];
+    m->procs = calloc(l->n + 1, sizeof *m->procs);
+    if (!m->procs)
+        return -1;
+    for (size_t i = 0; i < l->n; i++) {
+        if (tlr_load_file(l->v[i], flags, &m->procs[m->nprocs], err, sizeof err) < 0) {
+            fprintf(stderr, "taskleak-report: %s\n", err);
+            return -1;
+        }
+        m->nprocs++;
+    }
+    return 0;
+}
+
+static int render(FILE *f, const struct cli *c, const struct tlr_merged *m,
+                  const struct tlr_render_opts *o)
+{
+    static int (*const renderers[])(FILE *, const struct tlr_merged *,
+                                    const struct tlr_render_opts *) = {
+        tlr_render_text, tlr_render_json, tlr_render_html, tlr_render_folded};
+    return renderers[c->format](f, m, o);
+}
+
+static bool want_colour(const struct cli *c)
+{
+    const char *term = getenv("TERM");
+    return c->format == FMT_TEXT && !c->out && isatty(STDOUT_FILENO) && !getenv("NO_COLOR") &&
+           term && strcmp(term, "dumb") != 0;
+}
+
+/* Renders to stdout or through a temporary file renamed over c->out. */
+static int emit(const struct cli *c, const struct tlr_merged *m, const struct tlr_render_opts *o)
+{
+    struct tlr_out out;
+    char err[512];
+    if (tlr_out_open(&out, c->out, err, sizeof err) < 0) {
+        fprintf(stderr, "taskleak-report: %s\n", err);
+        return -1;
+    }
+    int r = render(out.f, c, m, o);
+    if (tlr_out_commit(&out, r, err, sizeof err) < 0) {
+        fprintf(stderr, "taskleak-report: %s\n", err);
+        return -1;
+    }
+    return 0;
+}
+
+/* Everything after argument parsing; returns the exit status. */
+static int run(struct cli *c, struct tlr_supp *supp, struct tlr_baseline *base,
+               struct tlr_merged *m)
+{
+    char err[512];
+    struct names files = {0};
+    if (c->supp_path && tlr_supp_load(c->supp_path, supp, err, sizeof err) < 0)
+        return fprintf(stderr, "taskleak-report: %s\n", err), TLR_EXIT_USAGE;
+    if (c->baseline && tlr_baseline_load(c->baseline, base, err, sizeof err) < 0)
+        return fprintf(stderr, "taskleak-report: %s\n", err), TLR_EXIT_USAGE;
+    unsigned flags =
+        c->verbose || c->format == FMT_JSON || tlr_supp_needs_units(supp) ? TLR_LOAD_ALL_UNITS : 0;
+    int r = expand_paths(c, &files) < 0 || load_all(&files, flags, m) < 0 ? -1 : 0;
+    names_free(&files);
+    if (r < 0)
+        return TLR_EXIT_USAGE;
+    if (tlr_merge(m) < 0)
+        return fprintf(stderr, "taskleak-report: out of memory\n"), TLR_EXIT_USAGE;
+    if (!c->no_symbolize)
+        tlr_symbolize(m, flags & TLR_LOAD_ALL_UNITS);
+    tlr_gate_mark(m, c->baseline ? base : NULL, supp);
+    struct tlr_render_opts o = {.color = want_colour(c),
+                                .verbose = c->verbose,
+                                .have_baseline = c->baseline != NULL,
+                                .fail_on = c->fail_on,
+                                .supp = supp};
+    if (emit(c, m, &o) < 0)
+        return TLR_EXIT_USAGE;
+    return tlr_gate_failing(m, c->fail_on) ? TLR_EXIT_FAILING : TLR_EXIT_OK;
+}
+
+int tlr_cli_main(int argc, char **argv)
+{
+    struct cli c = {.format = FMT_TEXT, .fail_on = TLR_FAIL_ANY};
+    struct tlr_supp supp = {0};
+    struct tlr_baseline base = {0};
+    struct tlr_merged m = {0};
+    int pr = parse_args(&c, argc, argv), status;
+    if (pr == 1) {
+        fputs(usage, stdout);
+        status = TLR_EXIT_OK;
+    } else if (pr < 0) {
+        status = TLR_EXIT_USAGE;
+    } else {
+        status = run(&c, &supp, &base, &m);
+    }
+    tlr_merged_free(&m);
+    tlr_baseline_free(&base);
+    tlr_supp_free(&supp);
+    free(c.paths);
+    fflush(stdout);
+    return status;
+}

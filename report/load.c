@@ -1,0 +1,276 @@
+/*
+ * Loading a report: the file, the top level, and the small sections.
+ *
+ * Pass 1 walks the top-level object with jscan, validating everything, parsing the small
+ * sections (process, summary, deadlocks, suppressions, schema, kind) with jansson on their
+ * exact byte spans, and remembering where the bulk sections start. Pass 2 reads the bulk
+ * sections in dependency order (modules, stacks, groups, units) from those offsets, so the
+ * file's key order does not matter. Every failure becomes one line "FILE: PROBLEM".
+ */
+#include "load.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "load_impl.h"
+
+enum { SEC_MODULES, SEC_STACKS, SEC_GROUPS, SEC_UNITS, NSEC };
+static const char *const bulk_names[NSEC] = {"modules", "stacks", "groups", "units"};
+
+struct top {
+    json_t *small;         /* the small sections by key, parsed by jansson */
+    size_t bulk_off[NSEC]; /* where each bulk section's value starts */
+    bool bulk_seen[NSEC];
+};
+
+/* A copy with control characters (which would reach terminals) replaced by '?'. */
+static char *clean_dup(const char *s)
+{
+    char *d = s ? strdup(s) : NULL;
+    for (char *c = d; c && *c; c++)
+        if ((unsigned char)*c < 0x20 || *c == 0x7f)
+            *c = '?';
+    return d;
+}
+
+static char *dup_str(json_t *o, const char *key)
+{
+    return clean_dup(json_string_value(json_object_get(o, key)));
+}
+
+static long long get_int(json_t *o, const char *key, long long dflt)
+{
+    json_t *v = json_object_get(o, key);
+    return json_is_integer(v) ? json_integer_value(v) : dflt;
+}
+
+static int small_section(struct tlr_ld *ld, struct top *t, const char *key)
+{
+    const char *start = ld->js.p;
+    if (tlr_js_skip(&ld->js) < 0)
+        return -1;
+    json_error_t je;
+    json_t *v = json_loadb(start, (size_t)(ld->js.p - start), JSON_DECODE_ANY, &je);
+    if (!v)
+        return tlr_ld_problem(ld, "in %s: %s", key, je.text);
+    json_object_set_new(t->small, key, v);
+    return 0;
+}
+
+/* Validates the units array and counts its elements, so that pass 2 may stop reading units
+ * as soon as it has the ones it wants. */
+static int count_units(struct tlr_ld *ld)
+{
+    int r;
+    if (tlr_js_arr_begin(&ld->js) < 0)
+        return -1;
+    while ((r = tlr_js_arr_next(&ld->js)) == 1) {
+        ld->p->units_total++;
+        if (tlr_js_skip(&ld->js) < 0)
+            return -1;
+    }
+    return r;
+}
+
+static int pass1(struct tlr_ld *ld, struct top *t)
+{
+    char key[32];
+    int r;
+    if (tlr_js_peek(&ld->js) != '{')
+        return tlr_js_fail(&ld->js, tlr_js_peek(&ld->js) < 0 ? "empty file" : "not a JSON object");
+    if (tlr_js_obj_begin(&ld->js) < 0)
+        return -1;
+    while ((r = tlr_js_obj_next(&ld->js, key, sizeof key)) == 1) {
+        int sec = -1;
+        for (int i = 0; i < NSEC; i++)
+            if (!strcmp(key, bulk_names[i]))
+                sec = i;
+        tlr_js_peek(&ld->js);
+        snprintf(ld->section_buf, sizeof ld->section_buf, "%s", key);
+        ld->section = sec >= 0 ? bulk_names[sec] : ld->section_buf;
+        if (sec >= 0 && !t->bulk_seen[sec]) {
+            t->bulk_seen[sec] = true;
+            t->bulk_off[sec] = (size_t)(ld->js.p - ld->js.base);
+            r = sec == SEC_UNITS ? count_units(ld) : tlr_js_skip(&ld->js);
+        } else if (sec < 0 && key[0] && !json_object_get(t->small, key)) {
+            r = small_section(ld, t, key);
+        } else {
+            r = tlr_js_skip(&ld->js);
+        }
+        if (r < 0)
+            return -1;
+    }
+    ld->section = "the top level";
+    return r < 0 ? -1 : tlr_js_finish(&ld->js);
+}
+
+static int check_schema(struct tlr_ld *ld, json_t *small)
+{
+    json_t *schema = json_object_get(small, "schema");
+    if (!schema)
+        return tlr_ld_problem(ld, "not a taskleak report (no \"schema\" member)");
+    if (!json_is_string(schema) || strcmp(json_string_value(schema), "taskleak/1"))
+        return tlr_ld_problem(ld, "unsupported schema %s%s%s (expected \"taskleak/1\")",
+                              json_is_string(schema) ? "\"" : "",
+                              json_is_string(schema) ? json_string_value(schema) : "(not a string)",
+                              json_is_string(schema) ? "\"" : "");
+    return 0;
+}
+
+static int read_process(struct tlr_ld *ld, json_t *small)
+{
+    struct tlr_proc *p = ld->p;
+    json_t *proc = json_object_get(small, "process");
+    if (!json_is_object(proc))
+        return tlr_ld_problem(ld, "no \"process\" object");
+    p->pid = get_int(proc, "pid", -1);
+    p->ppid = get_int(proc, "ppid", -1);
+    p->exe = dup_str(proc, "exe");
+    p->started = dup_str(proc, "started");
+    p->written = dup_str(proc, "written");
+    p->kind = dup_str(small, "kind");
+    json_t *argv = json_object_get(proc, "argv");
+    size_t n = json_is_array(argv) ? json_array_size(argv) : 0;
+    p->argv = calloc(n + 1, sizeof *p->argv);
+    if (!p->argv)
+        return tlr_ld_problem(ld, "out of memory");
+    for (size_t i = 0; i < n; i++)
+        if (json_is_string(json_array_get(argv, i)))
+            p->argv[p->nargv++] = clean_dup(json_string_value(json_array_get(argv, i)));
+    return 0;
+}
+
+static void read_summary(struct tlr_ld *ld, json_t *small)
+{
+    json_t *s = json_object_get(small, "summary");
+    struct tlr_summary *m = &ld->p->summary;
+    m->threads_created = get_int(s, "threads_created", 0);
+    m->tasks_created = get_int(s, "tasks_created", 0);
+    m->alive = get_int(s, "alive", 0);
+    m->leaked = get_int(s, "leaked", 0);
+    m->deadlocked = get_int(s, "deadlocked", 0);
+    m->blocked = get_int(s, "blocked", 0);
+}
+
+static char **strings_of(json_t *arr, size_t *n)
+{
+    size_t len = json_is_array(arr) ? json_array_size(arr) : 0;
+    char **v = calloc(len + 1, sizeof *v);
+    *n = 0;
+    for (size_t i = 0; v && i < len; i++)
+        if (json_is_string(json_array_get(arr, i)))
+            v[(*n)++] = clean_dup(json_string_value(json_array_get(arr, i)));
+    return v;
+}
+
+static int read_deadlocks(struct tlr_ld *ld, json_t *small)
+{
+    json_t *d = json_object_get(small, "deadlocks");
+    size_t n = json_is_array(d) ? json_array_size(d) : 0;
+    ld->p->deadlocks = calloc(n + 1, sizeof *ld->p->deadlocks);
+    if (!ld->p->deadlocks)
+        return tlr_ld_problem(ld, "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        struct tlr_deadlock *dl = &ld->p->deadlocks[ld->p->ndeadlocks++];
+        dl->units = strings_of(json_object_get(json_array_get(d, i), "units"), &dl->nunits);
+        dl->objects = strings_of(json_object_get(json_array_get(d, i), "objects"), &dl->nobjects);
+    }
+    return 0;
+}
+
+/* Reads the bulk section sec at its remembered offset (absent sections are empty). */
+static int bulk(struct tlr_ld *ld, const struct top *t, int sec)
+{
+    static int (*const readers[NSEC])(struct tlr_ld *) = {tlr_ld_modules, tlr_ld_stacks,
+                                                          tlr_ld_groups, tlr_ld_units};
+    if (!t->bulk_seen[sec])
+        return 0;
+    ld->js.p = ld->js.base + t->bulk_off[sec];
+    ld->js.depth = 0;
+    ld->section = bulk_names[sec];
+    return readers[sec](ld);
+}
+
+static int pass2(struct tlr_ld *ld, struct top *t)
+{
+    if (check_schema(ld, t->small) < 0 || read_process(ld, t->small) < 0)
+        return -1;
+    read_summary(ld, t->small);
+    if (read_deadlocks(ld, t->small) < 0) /* before units: their units are wanted */
+        return -1;
+    for (int sec = 0; sec < NSEC; sec++)
+        if (bulk(ld, t, sec) < 0)
+            return -1;
+    json_t *supp = json_object_get(t->small, "suppressions");
+    if (json_is_array(supp))
+        ld->p->suppressions = json_incref(supp);
+    return 0;
+}
+
+static void format_error(const struct tlr_ld *ld, const char *name, char *err, size_t errlen)
+{
+    if (ld->js.err)
+        snprintf(err, errlen, "%s: invalid JSON: %s at byte %zu (in %s)", name, ld->js.err,
+                 ld->js.err_off, ld->section ? ld->section : "the top level");
+    else
+        snprintf(err, errlen, "%s: %s", name, ld->problem[0] ? ld->problem : "unreadable report");
+}
+
+int tlr_load_buffer(const char *buf, size_t len, const char *name, unsigned flags,
+                    struct tlr_proc *out, char *err, size_t errlen)
+{
+    struct tlr_ld ld = {.p = out, .flags = flags, .section = "the top level"};
+    struct top t = {.small = json_object()};
+    memset(out, 0, sizeof *out);
+    tlr_js_init(&ld.js, buf, len);
+    tlr_hash_oom = 0;
+    int r = t.small ? 0 : tlr_ld_problem(&ld, "out of memory");
+    if (r == 0)
+        r = pass1(&ld, &t);
+    if (r == 0)
+        r = pass2(&ld, &t);
+    if (r == 0 && !(out->file = strdup(name)))
+        r = tlr_ld_problem(&ld, "out of memory");
+    json_decref(t.small);
+    if (r < 0) {
+        format_error(&ld, name, err, errlen);
+        tlr_proc_free(out);
+    }
+    return r;
+}
+
+int tlr_load_file(const char *path, unsigned flags, struct tlr_proc *out, char *err, size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) < 0) {
+        snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    const char *why = !S_ISREG(st.st_mode)                      ? "not a regular file"
+                      : st.st_size == 0                         ? "empty file"
+                      : (size_t)st.st_size > TLR_LOAD_MAX_BYTES ? "file too large (over 4 GiB)"
+                                                                : NULL;
+    void *map = why ? MAP_FAILED : mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+    int e = errno;
+    close(fd);
+    if (map == MAP_FAILED) {
+        snprintf(err, errlen, "%s: cannot read: %s", path, why ? why : strerror(e));
+        return -1;
+    }
+    madvise(map, (size_t)st.st_size, MADV_SEQUENTIAL);
+    madvise(map, (size_t)st.st_size, MADV_WILLNEED);
+    int r = tlr_load_buffer(map, (size_t)st.st_size, path, flags, out, err, errlen);
+    munmap(map, (size_t)st.st_size);
+    return r;
+}

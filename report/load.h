@@ -1,0 +1,30 @@
+/*
+ * Loading one taskleak/1 report (DESIGN section 4) into a struct tlr_proc.
+ */
+#ifndef TLR_LOAD_H
+#define TLR_LOAD_H
+
+#include <stddef.h>
+
+#include "model.h"
+
+enum tlr_load_flags {
+    /* Keep every unit (verbose text, json, html, thread: suppressions). Without it only the
+     * first unit of each group is kept, which is all grouped text needs ("created by"). */
+    TLR_LOAD_ALL_UNITS = 1,
+};
+
+/* Files larger than this are refused as hostile rather than mapped. */
+#define TLR_LOAD_MAX_BYTES ((size_t)4 << 30)
+
+/* Parses len bytes of buf (need not be NUL-terminated) named `name` in messages. On success
+ * returns 0 and fills *out (caller frees with tlr_proc_free). On failure returns -1, leaves *out
+ * empty, and writes one line "NAME: PROBLEM" (no newline) into err. Never crashes on any input;
+ * this is the libFuzzer entry point. */
+int tlr_load_buffer(const char *buf, size_t len, const char *name, unsigned flags,
+                    struct tlr_proc *out, char *err, size_t errlen);
+
+/* Reads the file at path (mmap) and parses it as above. */
+int tlr_load_file(const char *path, unsigned flags, struct tlr_proc *out, char *err, size_t errlen);
+
+#endif

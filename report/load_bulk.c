@@ -1,0 +1,319 @@
+/*
+ * The loader's bulk sections: modules, stacks, groups and units, read with jscan (see jscan.h
+ * for why not jansson). Each reader walks one array, decodes the members it knows, skips the
+ * ones it does not (forward compatibility) and checks cross references: a frame's module, a
+ * group's stacks. Units are the bulk of a big report, so unless every unit is wanted only the
+ * first unit of each group is decoded and the others are skipped after their "id".
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "load_impl.h"
+
+#define KEYLEN 32
+
+int tlr_ld_problem(struct tlr_ld *ld, const char *fmt, ...)
+{
+    if (!ld->problem[0]) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(ld->problem, sizeof ld->problem, fmt, ap);
+        va_end(ap);
+    }
+    return -1;
+}
+
+/* Grows *v (elements of size sz) so that index n fits; 0 or -1. */
+static int grow(struct tlr_ld *ld, void **v, size_t *cap, size_t n, size_t sz)
+{
+    if (n < *cap)
+        return 0;
+    size_t nc = *cap ? *cap * 2 : 8;
+    void *nv = nc > ((size_t)-1) / 2 / sz ? NULL : realloc(*v, nc * sz);
+    if (!nv)
+        return tlr_ld_problem(ld, "out of memory");
+    memset((char *)nv + *cap * sz, 0, (nc - *cap) * sz);
+    *v = nv;
+    *cap = nc;
+    return 0;
+}
+
+/* An address: "0x..." string (as written) or a plain integer. */
+static int read_addr(struct tlr_ld *ld, uint64_t *out)
+{
+    *out = 0;
+    if (tlr_js_peek(&ld->js) != '"') {
+        long long v;
+        if (tlr_js_int(&ld->js, &v, 0) < 0)
+            return -1;
+        *out = (uint64_t)v;
+        return 0;
+    }
+    char *str, *end;
+    if (tlr_js_string(&ld->js, &str) < 0)
+        return -1;
+    unsigned long long v = strtoull(str, &end, 16);
+    int bad = !(str[0] == '0' && (str[1] == 'x' || str[1] == 'X')) || *end || end == str + 2;
+    free(str);
+    if (bad)
+        return tlr_ld_problem(ld, "in %s: an address is not a \"0x...\" hex string", ld->section);
+    *out = v;
+    return 0;
+}
+
+static int read_module(struct tlr_ld *ld, struct tlr_module *m)
+{
+    char key[KEYLEN];
+    int r;
+    m->id = -1;
+    if (tlr_js_obj_begin(&ld->js) < 0)
+        return -1;
+    while ((r = tlr_js_obj_next(&ld->js, key, sizeof key)) == 1) {
+        if (!strcmp(key, "id"))
+            r = tlr_js_int(&ld->js, &m->id, -1);
+        else if (!strcmp(key, "path") && !m->path)
+            r = tlr_js_string(&ld->js, &m->path);
+        else if (!strcmp(key, "build_id") && !m->build_id)
+            r = tlr_js_string(&ld->js, &m->build_id);
+        else if (!strcmp(key, "base"))
+            r = read_addr(ld, &m->base);
+        else
+            r = tlr_js_skip(&ld->js);
+        if (r < 0)
+            return -1;
+    }
+    return r;
+}
+
+int tlr_ld_modules(struct tlr_ld *ld)
+{
+    struct tlr_proc *p = ld->p;
+    size_t cap = p->nmodules;
+    int r;
+    if (tlr_js_arr_begin(&ld->js) < 0)
+        return -1;
+    while ((r = tlr_js_arr_next(&ld->js)) == 1) {
+        if (grow(ld, (void **)&p->modules, &cap, p->nmodules, sizeof *p->modules) < 0 ||
+            read_module(ld, &p->modules[p->nmodules++]) < 0)
+            return -1;
+    }
+    return r;
+}
+
+/* Index of the module with this report id; -1 for null, -2 when unknown. Module ids are
+ * normally their index, so that is tried first; the fallback scan is bounded by nmodules. */
+static int module_index(const struct tlr_proc *p, long long id)
+{
+    if (id < 0)
+        return -1;
+    if ((size_t)id < p->nmodules && p->modules[id].id == id)
+        return (int)id;
+    for (size_t i = 0; i < p->nmodules && i < 1u << 20; i++)
+        if (p->modules[i].id == id)
+            return (int)i;
+    return -2;
+}
+
+static int read_frame(struct tlr_ld *ld, struct tlr_frame *f)
+{
+    char key[KEYLEN];
+    long long mod = -1;
+    int r;
+    if (tlr_js_obj_begin(&ld->js) < 0)
+        return -1;
+    while ((r = tlr_js_obj_next(&ld->js, key, sizeof key)) == 1) {
+        if (!strcmp(key, "ip"))
+            r = read_addr(ld, &f->ip);
+        else if (!strcmp(key, "offset"))
+            r = read_addr(ld, &f->offset);
+        else if (!strcmp(key, "module"))
+            r = tlr_js_int(&ld->js, &mod, -1);
+        else if (!strcmp(key, "function") && !f->function)
+            r = tlr_js_string(&ld->js, &f->function);
+        else
+            r = tlr_js_skip(&ld->js);
+        if (r < 0)
+            return -1;
+    }
+    if (r < 0)
+        return -1;
+    f->module = module_index(ld->p, mod);
+    if (f->module == -2)
+        return tlr_ld_problem(ld,
+                              "in stacks: a frame refers to module %lld, which is not in "
+                              "modules",
+                              mod);
+    return 0;
+}
+
+static int read_frames(struct tlr_ld *ld, struct tlr_stack *st)
+{
+    size_t cap = 0;
+    int r;
+    if (tlr_js_arr_begin(&ld->js) < 0)
+        return -1;
+    while ((r = tlr_js_arr_next(&ld->js)) == 1) {
+        if (grow(ld, (void **)&st->frames, &cap, st->nframes, sizeof *st->frames) < 0 ||
+            read_frame(ld, &st->frames[st->nframes++]) < 0)
+            return -1;
+    }
+    return r;
+}
+
+static int read_stack(struct tlr_ld *ld, struct tlr_stack *st)
+{
+    char key[KEYLEN];
+    int r;
+    bool has_id = false, has_frames = false;
+    if (tlr_js_obj_begin(&ld->js) < 0)
+        return -1;
+    while ((r = tlr_js_obj_next(&ld->js, key, sizeof key)) == 1) {
+        if (!strcmp(key, "id")) {
+            has_id = true;
+            r = tlr_js_int(&ld->js, &st->id, -1);
+        } else if (!strcmp(key, "frames") && !has_frames) {
+            has_frames = true;
+            r = read_frames(ld, st);
+        } else {
+            r = tlr_js_skip(&ld->js);
+        }
+        if (r < 0)
+            return -1;
+    }
+    if (r == 0 && (!has_id || st->id < 0))
+        return tlr_ld_problem(ld, "in stacks: a stack has no id");
+    return r;
+}
+
+int tlr_ld_stacks(struct tlr_ld *ld)
+{
+    struct tlr_proc *p = ld->p;
+    size_t cap = 0;
+    int r;
+    if (tlr_js_arr_begin(&ld->js) < 0)
+        return -1;
+    while ((r = tlr_js_arr_next(&ld->js)) == 1) {
+        if (grow(ld, (void **)&p->stacks, &cap, p->nstacks, sizeof *p->stacks) < 0 ||
+            read_stack(ld, &p->stacks[p->nstacks++]) < 0)
+            return -1;
+    }
+    /* Index only once the array stops moving. */
+    for (size_t i = 0; r == 0 && i < p->nstacks; i++) {
+        if (tlr_proc_stack(p, p->stacks[i].id))
+            return tlr_ld_problem(ld, "in stacks: stack id %lld appears twice", p->stacks[i].id);
+        HASH_ADD(hh, p->stack_index, id, sizeof p->stacks[i].id, &p->stacks[i]);
+        if (tlr_hash_oom)
+            return tlr_ld_problem(ld, "out of memory");
+    }
+    return r;
+}
+
+/* A stack reference: an id that must exist, or null. */
+static int read_stack_ref(struct tlr_ld *ld, struct tlr_stack **out, const char *what)
+{
+    long long id;
+    *out = NULL;
+    if (tlr_js_int(&ld->js, &id, -1) < 0)
+        return -1;
+    if (id >= 0 && !(*out = tlr_proc_stack(ld->p, id)))
+        return tlr_ld_problem(ld, "in %s: %s refers to stack %lld, which is not in stacks",
+                              ld->section, what, id);
+    return 0;
+}
+
+static int read_strv(struct tlr_ld *ld, char ***v, size_t *n)
+{
+    size_t cap = *n;
+    int r;
+    if (tlr_js_arr_begin(&ld->js) < 0)
+        return -1;
+    while ((r = tlr_js_arr_next(&ld->js)) == 1) {
+        if (grow(ld, (void **)v, &cap, *n, sizeof **v) < 0 || tlr_js_string(&ld->js, &(*v)[*n]) < 0)
+            return -1;
+        if ((*v)[*n])
+            (*n)++;
+    }
+    return r;
+}
+
+static int read_wait_ms(struct tlr_ld *ld, struct tlr_group *g)
+{
+    char key[KEYLEN];
+    int r;
+    if (tlr_js_peek(&ld->js) == 'n')
+        return tlr_js_skip(&ld->js);
+    if (tlr_js_obj_begin(&ld->js) < 0)
+        return -1;
+    while ((r = tlr_js_obj_next(&ld->js, key, sizeof key)) == 1) {
+        if (!strcmp(key, "min"))
+            r = tlr_js_int(&ld->js, &g->wait_min, -1);
+        else if (!strcmp(key, "max"))
+            r = tlr_js_int(&ld->js, &g->wait_max, -1);
+        else
+            r = tlr_js_skip(&ld->js);
+        if (r < 0)
+            return -1;
+    }
+    return r;
+}
+
+/* Reads a string member into *dst unless one was already read (duplicate keys: first wins). */
+static int read_str_once(struct tlr_ld *ld, char **dst)
+{
+    if (*dst)
+        return tlr_js_skip(&ld->js);
+    return tlr_js_string(&ld->js, dst);
+}
+
+static int read_group(struct tlr_ld *ld, struct tlr_group *g)
+{
+    char key[KEYLEN];
+    int r;
+    g->wait_min = g->wait_max = -1;
+    if (tlr_js_obj_begin(&ld->js) < 0)
+        return -1;
+    while ((r = tlr_js_obj_next(&ld->js, key, sizeof key)) == 1) {
+        if (!strcmp(key, "verdict"))
+            r = read_str_once(ld, &g->verdict);
+        else if (!strcmp(key, "kind"))
+            r = read_str_once(ld, &g->kind);
+        else if (!strcmp(key, "reason"))
+            r = read_str_once(ld, &g->reason);
+        else if (!strcmp(key, "created_stack"))
+            r = read_stack_ref(ld, &g->created, "created_stack");
+        else if (!strcmp(key, "blocked_stack"))
+            r = read_stack_ref(ld, &g->blocked, "blocked_stack");
+        else if (!strcmp(key, "count"))
+            r = tlr_js_int(&ld->js, &g->count, 0);
+        else if (!strcmp(key, "units") && !g->units)
+            r = read_strv(ld, &g->units, &g->nunits);
+        else if (!strcmp(key, "wait_ms"))
+            r = read_wait_ms(ld, g);
+        else
+            r = tlr_js_skip(&ld->js);
+        if (r < 0)
+            return -1;
+    }
+    if (r == 0 && (!g->verdict || !g->kind))
+        return tlr_ld_problem(ld, "in groups: a group has no verdict or kind");
+    if (r == 0 && g->count < 0)
+        return tlr_ld_problem(ld, "in groups: a group has a negative count");
+    return r;
+}
+
+int tlr_ld_groups(struct tlr_ld *ld)
+{
+    struct tlr_proc *p = ld->p;
+    size_t cap = 0;
+    int r;
+    if (tlr_js_arr_begin(&ld->js) < 0)
+        return -1;
+    while ((r = tlr_js_arr_next(&ld->js)) == 1) {
+        if (grow(ld, (void **)&p->groups, &cap, p->ngroups, sizeof *p->groups) < 0 ||
+            read_group(ld, &p->groups[p->ngroups++]) < 0)
+            return -1;
+    }
+    return r;
+}

@@ -1,0 +1,202 @@
+/*
+ * The loader's units section, usually the bulk of a report (one object per thread or task).
+ *
+ * With TLR_LOAD_ALL_UNITS every unit is decoded into proc->units. Otherwise only the units some
+ * group names first are decoded (grouped text shows their creator); for every other unit the
+ * reader stops decoding once it has the "id" and skips the rest of the object, which keeps a
+ * 1M-unit report within the time bar. Either way the whole array is validated.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "load.h"
+#include "load_impl.h"
+
+#define KEYLEN 32
+
+struct wanted {
+    const char *id; /* borrowed from a group's units[] */
+    UT_hash_handle hh;
+};
+
+static int read_wait(struct tlr_ld *ld, struct tlr_unit *u)
+{
+    char key[KEYLEN];
+    int r;
+    if (tlr_js_peek(&ld->js) == 'n')
+        return tlr_js_skip(&ld->js);
+    u->has_wait = true;
+    u->wait.since_ms = -1;
+    if (tlr_js_obj_begin(&ld->js) < 0)
+        return -1;
+    while ((r = tlr_js_obj_next(&ld->js, key, sizeof key)) == 1) {
+        struct tlr_wait *w = &u->wait;
+        if (!strcmp(key, "reason") && !w->reason)
+            r = tlr_js_string(&ld->js, &w->reason);
+        else if (!strcmp(key, "call") && !w->call)
+            r = tlr_js_string(&ld->js, &w->call);
+        else if (!strcmp(key, "object") && !w->object)
+            r = tlr_js_string(&ld->js, &w->object);
+        else if (!strcmp(key, "owner") && !w->owner)
+            r = tlr_js_peek(&ld->js) == '"' || tlr_js_peek(&ld->js) == 'n'
+                    ? tlr_js_string(&ld->js, &w->owner)
+                    : tlr_js_skip(&ld->js);
+        else if (!strcmp(key, "since_ms"))
+            r = tlr_js_int(&ld->js, &w->since_ms, -1);
+        else if (!strcmp(key, "durable"))
+            r = tlr_js_bool(&ld->js, &w->durable);
+        else
+            r = tlr_js_skip(&ld->js);
+        if (r < 0)
+            return -1;
+    }
+    return r;
+}
+
+/* Decodes one member of a unit object; unknown keys are skipped. */
+static int unit_member(struct tlr_ld *ld, struct tlr_unit *u, const char *key)
+{
+    struct tlr_js *s = &ld->js;
+    char **str = !strcmp(key, "id")           ? &u->id
+                 : !strcmp(key, "kind")       ? &u->kind
+                 : !strcmp(key, "name")       ? &u->name
+                 : !strcmp(key, "start")      ? &u->start
+                 : !strcmp(key, "state")      ? &u->state
+                 : !strcmp(key, "verdict")    ? &u->verdict
+                 : !strcmp(key, "created_by") ? &u->created_by
+                 : !strcmp(key, "label")      ? &u->label
+                                              : NULL;
+    if (str)
+        return *str ? tlr_js_skip(s) : tlr_js_string(s, str);
+    if (!strcmp(key, "tid"))
+        return tlr_js_int(s, &u->tid, -1);
+    if (!strcmp(key, "task"))
+        return tlr_js_int(s, &u->task, -1);
+    if (!strcmp(key, "detached"))
+        return tlr_js_bool(s, &u->detached);
+    if (!strcmp(key, "created_stack"))
+        return tlr_js_int(s, &u->created_stack, -1);
+    if (!strcmp(key, "blocked_stack"))
+        return tlr_js_int(s, &u->blocked_stack, -1);
+    if (!strcmp(key, "wait") && !u->has_wait)
+        return read_wait(ld, u);
+    return tlr_js_skip(s);
+}
+
+/* Reads one unit; *keep is false when it was skipped (not wanted). */
+static int read_unit(struct tlr_ld *ld, struct tlr_unit *u, struct wanted *want, bool *keep)
+{
+    char key[KEYLEN];
+    int r;
+    bool all = ld->flags & TLR_LOAD_ALL_UNITS;
+    *keep = true;
+    u->tid = u->task = u->created_stack = u->blocked_stack = -1;
+    if (tlr_js_obj_begin(&ld->js) < 0)
+        return -1;
+    while ((r = tlr_js_obj_next(&ld->js, key, sizeof key)) == 1) {
+        if (*keep) {
+            if (unit_member(ld, u, key) < 0)
+                return -1;
+            if (!all && u->id) {
+                struct wanted *w = NULL;
+                HASH_FIND_STR(want, u->id, w);
+                *keep = w != NULL;
+            }
+        } else if (tlr_js_skip(&ld->js) < 0) {
+            return -1;
+        }
+    }
+    if (r == 0 && *keep && !u->id)
+        return tlr_ld_problem(ld, "in units: a unit has no id");
+    return r;
+}
+
+static int check_unit_stacks(struct tlr_ld *ld, const struct tlr_unit *u)
+{
+    if ((u->created_stack >= 0 && !tlr_proc_stack(ld->p, u->created_stack)) ||
+        (u->blocked_stack >= 0 && !tlr_proc_stack(ld->p, u->blocked_stack)))
+        return tlr_ld_problem(ld, "in units: unit %s refers to a stack which is not in stacks",
+                              u->id);
+    return 0;
+}
+
+static int add_unit(struct tlr_ld *ld, struct tlr_unit *u)
+{
+    if (check_unit_stacks(ld, u) < 0)
+        return -1;
+    if (tlr_proc_unit(ld->p, u->id)) /* a duplicate id: the first one stands */
+        return 1;
+    HASH_ADD_KEYPTR(hh, ld->p->units, u->id, strlen(u->id), u);
+    return tlr_hash_oom ? tlr_ld_problem(ld, "out of memory") : 0;
+}
+
+static void want(struct wanted **set, struct wanted *slot, const char *id)
+{
+    struct wanted *w = NULL;
+    HASH_FIND_STR(*set, id, w);
+    if (w)
+        return;
+    slot->id = id;
+    HASH_ADD_KEYPTR(hh, *set, slot->id, strlen(slot->id), slot);
+}
+
+/* The units grouped text shows: each group's first unit and every unit of a deadlock cycle.
+ * slots has room for one per group plus one per deadlocked unit. */
+static struct wanted *wanted_units(struct tlr_ld *ld, struct wanted *slots)
+{
+    struct wanted *set = NULL;
+    size_t n = 0;
+    for (size_t i = 0; i < ld->p->ngroups; i++)
+        if (ld->p->groups[i].nunits)
+            want(&set, &slots[n++], ld->p->groups[i].units[0]);
+    for (size_t i = 0; i < ld->p->ndeadlocks; i++)
+        for (size_t j = 0; j < ld->p->deadlocks[i].nunits; j++)
+            want(&set, &slots[n++], ld->p->deadlocks[i].units[j]);
+    return set;
+}
+
+/* Reads units until the array ends or, when only some are wanted, until all of those were
+ * found (pass 1 of the loader has validated the whole array already). */
+static int units_loop(struct tlr_ld *ld, struct wanted *want)
+{
+    int r = 0;
+    bool all = ld->flags & TLR_LOAD_ALL_UNITS;
+    size_t missing = HASH_COUNT(want);
+    if (tlr_js_arr_begin(&ld->js) < 0)
+        return -1;
+    while ((all || missing > 0) && (r = tlr_js_arr_next(&ld->js)) == 1) {
+        struct tlr_unit *u = calloc(1, sizeof *u);
+        bool keep;
+        if (!u)
+            return tlr_ld_problem(ld, "out of memory");
+        if (read_unit(ld, u, want, &keep) < 0) {
+            tlr_unit_free(u);
+            return -1;
+        }
+        int a = keep ? add_unit(ld, u) : 1;
+        if (a == 0 && !all)
+            missing--;
+        if (a != 0)
+            tlr_unit_free(u);
+        if (a < 0)
+            return -1;
+    }
+    return r;
+}
+
+int tlr_ld_units(struct tlr_ld *ld)
+{
+    size_t nslots = ld->p->ngroups + 1;
+    for (size_t i = 0; i < ld->p->ndeadlocks; i++)
+        nslots += ld->p->deadlocks[i].nunits;
+    struct wanted *slots = calloc(nslots, sizeof *slots);
+    if (!slots)
+        return tlr_ld_problem(ld, "out of memory");
+    struct wanted *set = wanted_units(ld, slots);
+    int r = units_loop(ld, set);
+    HASH_CLEAR(hh, set);
+    free(slots);
+    if (tlr_hash_oom)
+        return tlr_ld_problem(ld, "out of memory");
+    return r;
+}

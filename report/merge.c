@@ -1,0 +1,247 @@
+/*
+ * Merging groups across processes (see merge.h for the identity rule).
+ *
+ * One pass over every process's groups: compute the identity string, find or add the merged
+ * group in a uthash index, append the occurrence. Then the merged groups are put in an array
+ * ordered by severity (deadlocked, leaked, blocked), larger counts first, identity last so the
+ * output is stable from run to run. The identity string uses ASCII unit/record separators
+ * between fields so no function name can make two identities collide.
+ */
+#include "merge.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int tlr_severity(const char *verdict)
+{
+    if (!verdict)
+        return 3;
+    if (!strcmp(verdict, "deadlocked"))
+        return 0;
+    if (!strcmp(verdict, "leaked"))
+        return 1;
+    if (!strcmp(verdict, "blocked"))
+        return 2;
+    return 3;
+}
+
+struct sbuf {
+    char *s;
+    size_t len, cap;
+    bool oom;
+};
+
+static void sb_add(struct sbuf *b, const char *s)
+{
+    size_t n = strlen(s);
+    if (b->oom)
+        return;
+    if (b->len + n + 1 > b->cap) {
+        size_t nc = (b->cap + n + 1) * 2;
+        char *ns = realloc(b->s, nc);
+        if (!ns) {
+            b->oom = true;
+            return;
+        }
+        b->s = ns;
+        b->cap = nc;
+    }
+    memcpy(b->s + b->len, s, n + 1);
+    b->len += n;
+}
+
+static char *sb_finish(struct sbuf *b)
+{
+    if (b->oom) {
+        free(b->s);
+        return NULL;
+    }
+    return b->s ? b->s : strdup("");
+}
+
+static void add_head(struct sbuf *b, const char *verdict, const char *kind, const char *reason)
+{
+    sb_add(b, verdict ? verdict : "");
+    sb_add(b, "\x1f");
+    sb_add(b, kind ? kind : "");
+    sb_add(b, "\x1f");
+    sb_add(b, reason ? reason : "-");
+}
+
+char *tlr_identity_names(const char *verdict, const char *kind, const char *reason,
+                         const char *const *blocked, size_t nblocked, const char *const *created,
+                         size_t ncreated)
+{
+    struct sbuf b = {0};
+    add_head(&b, verdict, kind, reason);
+    sb_add(&b, "\x1e");
+    for (size_t i = 0; i < nblocked; i++) {
+        sb_add(&b, blocked[i]);
+        sb_add(&b, "\x1f");
+    }
+    sb_add(&b, "\x1e");
+    for (size_t i = 0; i < ncreated; i++) {
+        sb_add(&b, created[i]);
+        sb_add(&b, "\x1f");
+    }
+    return sb_finish(&b);
+}
+
+static void add_stack(struct sbuf *b, const struct tlr_proc *p, const struct tlr_stack *s)
+{
+    char buf[256];
+    sb_add(b, "\x1e");
+    for (size_t i = 0; s && i < s->nframes; i++) {
+        sb_add(b, tlr_frame_name(p, &s->frames[i], buf, sizeof buf));
+        sb_add(b, "\x1f");
+    }
+}
+
+char *tlr_identity(const struct tlr_proc *p, const char *verdict, const char *kind,
+                   const char *reason, const struct tlr_stack *blocked,
+                   const struct tlr_stack *created)
+{
+    struct sbuf b = {0};
+    add_head(&b, verdict, kind, reason);
+    add_stack(&b, p, blocked);
+    add_stack(&b, p, created);
+    return sb_finish(&b);
+}
+
+static long long sat_add(long long a, long long b)
+{
+    return a > LLONG_MAX - b ? LLONG_MAX : a + b;
+}
+
+/* Two reports of one process (say "check-1" and "exit") list the same units again: same pid
+ * and start time. Then the larger occurrence stands instead of both being counted. */
+static bool same_process(const struct tlr_proc *a, const struct tlr_proc *b)
+{
+    return a != b && a->pid == b->pid && a->started && b->started &&
+           !strcmp(a->started, b->started);
+}
+
+static void widen(struct tlr_mgroup *mg, const struct tlr_group *g)
+{
+    if (g->wait_min >= 0 && (mg->wait_min < 0 || g->wait_min < mg->wait_min))
+        mg->wait_min = g->wait_min;
+    if (g->wait_max > mg->wait_max)
+        mg->wait_max = g->wait_max;
+}
+
+static int add_occ(struct tlr_mgroup *mg, struct tlr_proc *p, struct tlr_group *g)
+{
+    for (size_t i = 0; i < mg->nocc && i < 4096; i++) {
+        struct tlr_occ *o = &mg->occ[i];
+        if (!same_process(o->proc, p))
+            continue;
+        if (g->count > o->group->count) {
+            mg->count = sat_add(mg->count - o->group->count, g->count);
+            *o = (struct tlr_occ){p, g};
+        }
+        widen(mg, g);
+        return 0;
+    }
+    if (mg->nocc == mg->capocc) {
+        size_t nc = mg->capocc ? mg->capocc * 2 : 4;
+        struct tlr_occ *n = realloc(mg->occ, nc * sizeof *n);
+        if (!n)
+            return -1;
+        mg->occ = n;
+        mg->capocc = nc;
+    }
+    mg->occ[mg->nocc++] = (struct tlr_occ){p, g};
+    mg->count = sat_add(mg->count, g->count);
+    widen(mg, g);
+    return 0;
+}
+
+static int merge_group(struct tlr_merged *m, struct tlr_proc *p, struct tlr_group *g)
+{
+    char *key = tlr_identity(p, g->verdict, g->kind, g->reason, g->blocked, g->created);
+    struct tlr_mgroup *mg = NULL;
+    if (!key)
+        return -1;
+    HASH_FIND_STR(m->index, key, mg);
+    if (mg) {
+        free(key);
+        return add_occ(mg, p, g);
+    }
+    if (!(mg = calloc(1, sizeof *mg))) {
+        free(key);
+        return -1;
+    }
+    *mg = (struct tlr_mgroup){.key = key,
+                              .proc = p,
+                              .first = g,
+                              .wait_min = -1,
+                              .wait_max = -1,
+                              .severity = tlr_severity(g->verdict)};
+    HASH_ADD_KEYPTR(hh, m->index, mg->key, strlen(mg->key), mg);
+    if (tlr_hash_oom) {
+        free(key);
+        free(mg);
+        return -1;
+    }
+    return add_occ(mg, p, g);
+}
+
+static int cmp_mgroup(const void *a, const void *b)
+{
+    const struct tlr_mgroup *x = *(const struct tlr_mgroup *const *)a;
+    const struct tlr_mgroup *y = *(const struct tlr_mgroup *const *)b;
+    if (x->severity != y->severity)
+        return x->severity - y->severity;
+    if (x->count != y->count)
+        return x->count > y->count ? -1 : 1;
+    return strcmp(x->key, y->key);
+}
+
+static void add_summary(struct tlr_summary *t, const struct tlr_summary *s)
+{
+    t->threads_created = sat_add(t->threads_created, s->threads_created);
+    t->tasks_created = sat_add(t->tasks_created, s->tasks_created);
+    t->alive = sat_add(t->alive, s->alive);
+    t->leaked = sat_add(t->leaked, s->leaked);
+    t->deadlocked = sat_add(t->deadlocked, s->deadlocked);
+    t->blocked = sat_add(t->blocked, s->blocked);
+}
+
+int tlr_merge(struct tlr_merged *m)
+{
+    tlr_hash_oom = 0;
+    for (size_t i = 0; i < m->nprocs; i++) {
+        add_summary(&m->total, &m->procs[i].summary);
+        for (size_t j = 0; j < m->procs[i].ngroups; j++)
+            if (merge_group(m, &m->procs[i], &m->procs[i].groups[j]) < 0)
+                return -1;
+    }
+    m->ngroups = HASH_COUNT(m->index);
+    m->groups = calloc(m->ngroups + 1, sizeof *m->groups);
+    if (!m->groups)
+        return -1;
+    size_t n = 0;
+    for (struct tlr_mgroup *mg = m->index; mg; mg = mg->hh.next)
+        m->groups[n++] = mg;
+    qsort(m->groups, n, sizeof *m->groups, cmp_mgroup);
+    return 0;
+}
+
+void tlr_merged_free(struct tlr_merged *m)
+{
+    struct tlr_mgroup *mg, *tmp;
+    HASH_ITER(hh, m->index, mg, tmp)
+    {
+        HASH_DEL(m->index, mg);
+        free(mg->key);
+        free(mg->occ);
+        free(mg);
+    }
+    free(m->groups);
+    for (size_t i = 0; i < m->nprocs; i++)
+        tlr_proc_free(&m->procs[i]);
+    free(m->procs);
+    memset(m, 0, sizeof *m);
+}

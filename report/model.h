@@ -1,0 +1,131 @@
+/*
+ * The report tool's in-memory model of taskleak/1 reports (DESIGN section 4).
+ *
+ * One struct tlr_proc per report file, built by the loader and afterwards read-only except for
+ * the symbolizer, which fills the frames' debug locations. Everything is single-threaded: the
+ * tool never shares these structures between threads, so no field needs a lock. Strings are
+ * owned by the struct that points to them and freed by tlr_proc_free().
+ */
+#ifndef TLR_MODEL_H
+#define TLR_MODEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "tlr_hash.h"
+
+struct tlr_loc {    /* one source location found by the symbolizer */
+    char *function; /* DWARF name, may be NULL */
+    char *file;     /* may be NULL */
+    int line;       /* 0 when unknown */
+};
+
+struct tlr_frame {
+    uint64_t ip;     /* as recorded in the process */
+    int module;      /* index into proc->modules, -1 when the report gave none */
+    uint64_t offset; /* ip relative to the module's load base */
+    char *function;  /* from the report (the module's symbol tables); may be NULL */
+    /* Filled by the symbolizer: locs[0] is the innermost (inlined) location, locs[nlocs-1] the
+     * real function the frame belongs to. nlocs == 0 when no debug information matched. */
+    struct tlr_loc *locs;
+    size_t nlocs;
+};
+
+struct tlr_stack {
+    long long id; /* as in the report */
+    struct tlr_frame *frames;
+    size_t nframes;
+    UT_hash_handle hh; /* proc->stack_index, keyed by id */
+};
+
+enum tlr_mod_state {
+    TLR_MOD_UNTRIED,
+    TLR_MOD_OK,
+    TLR_MOD_MISSING,
+    TLR_MOD_MISMATCH,
+    TLR_MOD_NODEBUG
+};
+
+struct tlr_module {
+    long long id;
+    char *path;
+    char *build_id; /* lower-case hex, NULL when the report had none */
+    uint64_t base;
+    enum tlr_mod_state state; /* written by the symbolizer */
+};
+
+struct tlr_wait {
+    char *reason, *call, *object, *owner; /* NULL when absent */
+    long long since_ms;
+    bool durable;
+};
+
+struct tlr_unit {
+    char *id; /* "thread:3", "task:12", "thread:?4711" */
+    char *kind, *name, *start, *state, *verdict, *created_by, *label;
+    long long tid, task; /* -1 when null */
+    bool detached;
+    bool has_wait;
+    struct tlr_wait wait;
+    long long created_stack, blocked_stack; /* -1 when null */
+    UT_hash_handle hh;                      /* proc->units, keyed by id */
+};
+
+struct tlr_group {
+    char *verdict, *kind, *reason;       /* reason NULL when the units are not waiting */
+    struct tlr_stack *created, *blocked; /* NULL when the report had null */
+    long long count;
+    char **units; /* unit ids as listed (may be fewer than count) */
+    size_t nunits;
+    long long wait_min, wait_max; /* -1 when absent */
+};
+
+struct tlr_deadlock {
+    char **units, **objects;
+    size_t nunits, nobjects;
+};
+
+struct tlr_summary {
+    long long threads_created, tasks_created, alive, leaked, deadlocked, blocked;
+};
+
+struct tlr_proc {
+    char *file; /* the path it was read from */
+    char *kind; /* exit, check-N, watchdog, dump-N */
+    long long pid, ppid;
+    char *exe;
+    char **argv;
+    size_t nargv;
+    char *started, *written;
+    struct tlr_summary summary;
+    struct tlr_module *modules;
+    size_t nmodules;
+    struct tlr_stack *stacks; /* array; stack_index hashes into it */
+    size_t nstacks;
+    struct tlr_stack *stack_index;
+    struct tlr_unit *units; /* uthash head; only the units the caller asked for */
+    size_t units_total;     /* how many units the file listed */
+    struct tlr_group *groups;
+    size_t ngroups;
+    struct tlr_deadlock *deadlocks;
+    size_t ndeadlocks;
+    json_t *suppressions; /* array as written by the detector, or NULL */
+};
+
+/* Frees everything the proc owns (not the struct itself). Safe on a zeroed or half-built proc. */
+void tlr_proc_free(struct tlr_proc *p);
+/* Frees one unit that is in no hash. */
+void tlr_unit_free(struct tlr_unit *u);
+/* The stack with this id, or NULL. */
+struct tlr_stack *tlr_proc_stack(const struct tlr_proc *p, long long id);
+/* The unit with this id if it was loaded, or NULL. */
+struct tlr_unit *tlr_proc_unit(const struct tlr_proc *p, const char *id);
+/* A frame's name for display and identity: the report's function, else "module+0xoff". Writes
+ * into buf when it must compose; returns buf or the frame's own string. */
+const char *tlr_frame_name(const struct tlr_proc *p, const struct tlr_frame *f, char *buf,
+                           size_t len);
+
+#endif

@@ -1,0 +1,46 @@
+/*
+ * Renderers of merged, marked (gate) and optionally symbolized reports. Each writes one format
+ * to a stdio stream and returns 0, or -1 when writing failed (errno from the stream).
+ */
+#ifndef TLR_RENDER_H
+#define TLR_RENDER_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "gate.h"
+#include "merge.h"
+
+struct tlr_render_opts {
+    bool color;         /* ANSI colours (text only; the CLI sets it for terminals) */
+    bool verbose;       /* list every unit (text) */
+    bool have_baseline; /* say new/known */
+    enum tlr_fail_on fail_on;
+    const struct tlr_supp *supp; /* rules with their matched counts, or NULL */
+};
+
+int tlr_render_text(FILE *out, const struct tlr_merged *m, const struct tlr_render_opts *o);
+int tlr_render_json(FILE *out, const struct tlr_merged *m, const struct tlr_render_opts *o);
+int tlr_render_html(FILE *out, const struct tlr_merged *m, const struct tlr_render_opts *o);
+int tlr_render_folded(FILE *out, const struct tlr_merged *m, const struct tlr_render_opts *o);
+
+/* Shared helpers (render_util.c). */
+
+/* "350ms", "14s", "2m3s", "1h2m": a compact duration. */
+void tlr_fmt_duration(long long ms, char *buf, size_t len);
+/* The display name of a frame: the report's function, else the innermost DWARF name that
+ * the symbolizer found for the real function, else "module+0xoff". */
+const char *tlr_frame_display(const struct tlr_proc *p, const struct tlr_frame *f, char *buf,
+                              size_t len);
+/* Path of the frame's module, or NULL. */
+const char *tlr_frame_module(const struct tlr_proc *p, const struct tlr_frame *f);
+/* "thread"/"threads"/"task"/"tasks"/"unit(s)". */
+const char *tlr_kind_word(const char *kind, long long count);
+/* Units of each verdict over groups that are not suppressed. */
+struct tlr_counts {
+    long long leaked, deadlocked, blocked, other;
+    size_t groups, suppressed, fresh, failing;
+};
+void tlr_count(const struct tlr_merged *m, const struct tlr_render_opts *o, struct tlr_counts *c);
+
+#endif

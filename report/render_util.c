@@ -1,0 +1,71 @@
+/*
+ * Helpers every renderer shares, so the formats agree on names, durations and counts.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "render.h"
+
+void tlr_fmt_duration(long long ms, char *buf, size_t len)
+{
+    if (ms < 0)
+        snprintf(buf, len, "?");
+    else if (ms < 1000)
+        snprintf(buf, len, "%lldms", ms);
+    else if (ms < 60000)
+        snprintf(buf, len, "%llds", ms / 1000);
+    else if (ms < 3600000)
+        snprintf(buf, len, "%lldm%llds", ms / 60000, ms / 1000 % 60);
+    else
+        snprintf(buf, len, "%lldh%lldm", ms / 3600000, ms / 60000 % 60);
+}
+
+const char *tlr_frame_display(const struct tlr_proc *p, const struct tlr_frame *f, char *buf,
+                              size_t len)
+{
+    if (!f->function && f->nlocs && f->locs[f->nlocs - 1].function)
+        return f->locs[f->nlocs - 1].function;
+    return tlr_frame_name(p, f, buf, len);
+}
+
+const char *tlr_frame_module(const struct tlr_proc *p, const struct tlr_frame *f)
+{
+    if (f->module < 0 || (size_t)f->module >= p->nmodules)
+        return NULL;
+    return p->modules[f->module].path;
+}
+
+const char *tlr_kind_word(const char *kind, long long count)
+{
+    bool one = count == 1;
+    if (kind && !strcmp(kind, "thread"))
+        return one ? "thread" : "threads";
+    if (kind && !strcmp(kind, "task"))
+        return one ? "task" : "tasks";
+    return one ? "unit" : "units";
+}
+
+static long long sat_add(long long a, long long b)
+{
+    return a > __LONG_LONG_MAX__ - b ? __LONG_LONG_MAX__ : a + b;
+}
+
+void tlr_count(const struct tlr_merged *m, const struct tlr_render_opts *o, struct tlr_counts *c)
+{
+    memset(c, 0, sizeof *c);
+    c->groups = m->ngroups;
+    for (size_t i = 0; i < m->ngroups; i++) {
+        const struct tlr_mgroup *g = m->groups[i];
+        if (g->suppressed_by) {
+            c->suppressed++;
+            continue;
+        }
+        long long *slot = g->severity == 0   ? &c->deadlocked
+                          : g->severity == 1 ? &c->leaked
+                          : g->severity == 2 ? &c->blocked
+                                             : &c->other;
+        *slot = sat_add(*slot, g->count);
+        c->fresh += !g->known;
+        c->failing += (size_t)tlr_gate_fails(g, o->fail_on);
+    }
+}

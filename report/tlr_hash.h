@@ -1,0 +1,15 @@
+/*
+ * The one way the report tool includes uthash. uthash's default reaction to a failed allocation
+ * is exit(); with HASH_NONFATAL_OOM the add is abandoned instead and we record it here, so a
+ * huge or hostile report ends with "out of memory" and exit status 2 rather than a silent exit.
+ */
+#ifndef TLR_HASH_H
+#define TLR_HASH_H
+
+#define HASH_NONFATAL_OOM 1
+/* Set by uthash when an insertion could not allocate; read (and cleared) by the loader. */
+extern int tlr_hash_oom;
+#define uthash_nonfatal_oom(obj) (tlr_hash_oom = 1)
+#include <uthash.h>
+
+#endif

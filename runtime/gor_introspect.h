@@ -1,0 +1,83 @@
+/*
+ * gor introspection: how a tool outside the runtime (the taskleak detector, loaded with
+ * LD_PRELOAD and finding these symbols with dlsym) sees gor's tasks. See gor(3), INTROSPECTION.
+ *
+ * Contracts:
+ * - gor_introspect_snapshot copies at most `max` task records. It locks one shard of the task
+ *   registry at a time (each for as long as copying its tasks takes), never calls back, never
+ *   allocates, and may run concurrently with every other gor call. A task that spawns or exits
+ *   during the copy may or may not appear. `*total` (may be NULL) receives the number of live
+ *   tasks seen, which can exceed `max`.
+ * - The saved sp/fp/ip of a parked (runnable or blocked) task let a tool unwind its stack lazily:
+ *   fp is the task's frame pointer chain (the runtime is built with frame pointers), ip the
+ *   return address inside the runtime's switch routine's caller. They stay readable memory
+ *   (stacks are pooled, never unmapped) but the task may have run on since the snapshot.
+ * - Hooks are called synchronously: on_spawn on the spawning thread (or task) before the child
+ *   can run, on_exit on the exiting task's own stack before it is freed, on_deadlock before the
+ *   runtime prints its fatal message and exits with status 2. Hooks must not block on gor
+ *   primitives. Unset hooks cost one predictable branch.
+ */
+#ifndef GOR_INTROSPECT_H
+#define GOR_INTROSPECT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(GOR_BUILDING)
+#define GOR_INTROSPECT_API __attribute__((visibility("default")))
+#else
+#define GOR_INTROSPECT_API
+#endif
+
+#define GOR_INTROSPECT_VERSION 1
+
+enum gor_task_state {
+    GOR_TASK_RUNNABLE = 0,
+    GOR_TASK_RUNNING = 1,
+    GOR_TASK_BLOCKED = 2,
+    GOR_TASK_EXITED = 3,
+};
+
+struct gor_task_info {
+    int64_t id;                   /* task id (> 0) */
+    int64_t parent;               /* id of the spawning task, 0 for a plain thread */
+    char name[32];                /* gor_set_name, "" when unset */
+    void (*start)(void *);        /* the function given to gor_go / gor_main */
+    void *arg;                    /* its argument */
+    int state;                    /* enum gor_task_state */
+    const char *wait_reason;      /* DESIGN.md section 1 string while blocked, else NULL (static) */
+    const void *wait_object;      /* the channel, mutex, WaitGroup, ... while blocked */
+    int64_t wait_since_ns;        /* gor_now() time the wait began, 0 when not blocked */
+    uintptr_t sp, fp, ip;         /* saved registers of a parked task; 0 while running */
+    uintptr_t stack_lo, stack_hi; /* the task's stack bounds */
+    pid_t tid;                    /* OS thread running it (or that last ran it), 0 if never ran */
+};
+
+struct gor_hooks {
+    void (*on_spawn)(int64_t parent_id, int64_t child_id, void (*start)(void *), void *arg);
+    void (*on_exit)(int64_t id);
+    void (*on_deadlock)(void);
+};
+
+/* The interface version this library implements (GOR_INTROSPECT_VERSION). */
+GOR_INTROSPECT_API int gor_introspect_version(void);
+/* Copies up to max live tasks into out; returns how many were copied. */
+GOR_INTROSPECT_API size_t gor_introspect_snapshot(struct gor_task_info *out, size_t max,
+                                                  size_t *total);
+/* Number of live tasks (approximate under concurrency). */
+GOR_INTROSPECT_API size_t gor_introspect_count(void);
+/* Id of the task running on the calling thread, 0 when it runs none. */
+GOR_INTROSPECT_API int64_t gor_introspect_current(void);
+/* Installs hooks (copied; NULL removes them). Returns 0. Not meant to race with spawns: set
+ * them before the first gor_go, typically from a constructor. */
+GOR_INTROSPECT_API int gor_introspect_set_hooks(const struct gor_hooks *hooks);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

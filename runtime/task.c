@@ -1,0 +1,267 @@
+/*
+ * Tasks: creation, the first and last moments of a task's life, gor_main, names, and the task
+ * registry that introspection and the deadlock dump read.
+ *
+ * The registry is split in 16 shards by task id, each a lock and a doubly linked list, so spawns
+ * and exits on different workers rarely share a lock and a snapshot locks one shard at a time
+ * (bounded: it copies, never calls back). Hooks (gor_introspect_set_hooks) are one pointer
+ * tested with a predictable branch on spawn and exit.
+ */
+#include <dlfcn.h>
+#include <errno.h>
+#include <string.h>
+
+#include "gor_impl.h"
+
+#define NSHARD 16
+
+struct shard {
+    struct gor_lock lock;
+    struct gor_task *head; /* live tasks of this shard; under lock */
+    _Atomic size_t count;  /* written under lock, read without */
+} __attribute__((aligned(64)));
+
+static struct shard shards[NSHARD];
+static _Atomic int64_t next_id = 1;
+static struct gor_hooks hooks_store;
+const struct gor_hooks *_Atomic gor_hooks_ptr;
+
+static void registry_add(struct gor_task *t)
+{
+    struct shard *s = &shards[(uint64_t)t->id % NSHARD];
+    gor_lock(&s->lock);
+    t->reg_prev = NULL;
+    t->reg_next = s->head;
+    if (s->head != NULL)
+        s->head->reg_prev = t;
+    s->head = t;
+    atomic_store_explicit(&s->count, s->count + 1, memory_order_relaxed);
+    gor_unlock(&s->lock);
+}
+
+static void registry_remove(struct gor_task *t)
+{
+    struct shard *s = &shards[(uint64_t)t->id % NSHARD];
+    gor_lock(&s->lock);
+    if (t->reg_prev != NULL)
+        t->reg_prev->reg_next = t->reg_next;
+    else
+        s->head = t->reg_next;
+    if (t->reg_next != NULL)
+        t->reg_next->reg_prev = t->reg_prev;
+    atomic_store_explicit(&s->count, s->count - 1, memory_order_relaxed);
+    gor_unlock(&s->lock);
+}
+
+size_t gor_registry_count(void)
+{
+    size_t n = 0;
+    for (int i = 0; i < NSHARD; i++)
+        n += atomic_load_explicit(&shards[i].count, memory_order_relaxed);
+    return n;
+}
+
+/* A fresh task whose first switch lands in gor_task_trampoline with r12 = t. */
+static struct gor_task *task_new(void (*fn)(void *), void *arg)
+{
+    struct gor_task *t = gor_stack_get();
+    if (t == NULL) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    t->id = atomic_fetch_add_explicit(&next_id, 1, memory_order_relaxed);
+    t->parent = gor_i_self();
+    t->fn = fn;
+    t->arg = arg;
+    atomic_store_explicit(&t->state, GOR_TASK_RUNNABLE, memory_order_relaxed);
+    atomic_store_explicit(&t->wait_reason, NULL, memory_order_relaxed);
+    atomic_store_explicit(&t->wait_obj, NULL, memory_order_relaxed);
+    atomic_store_explicit(&t->wait_since, 0, memory_order_relaxed);
+    atomic_store_explicit(&t->tid, 0, memory_order_relaxed);
+    t->name[0] = '\0';
+    t->main_done = NULL;
+    t->is_main = false;
+    t->asan_fake = NULL;
+    void **sp = (void **)(((uintptr_t)t & ~(uintptr_t)15) - 72);
+    memset(sp, 0, 72);
+    sp[3] = t; /* r12 */
+    sp[GOR_SAVED_IP_SLOT] = (void *)gor_task_trampoline;
+    t->sp = sp;
+    registry_add(t);
+    return t;
+}
+
+static void announce_spawn(struct gor_task *t)
+{
+    const struct gor_hooks *h = atomic_load_explicit(&gor_hooks_ptr, memory_order_acquire);
+    if (GOR_UNLIKELY(h != NULL) && h->on_spawn != NULL)
+        h->on_spawn(t->parent, t->id, t->fn, t->arg);
+}
+
+int64_t gor_i_go(void (*fn)(void *), void *arg)
+{
+    if (fn == NULL) {
+        errno = EINVAL;
+        return -1;
+    }
+    gor_sched_start();
+    struct gor_task *t = task_new(fn, arg);
+    if (t == NULL)
+        return -1;
+    int64_t id = t->id;
+    announce_spawn(t);
+    gor_sched_spawn(t);
+    return id;
+}
+
+void gor_task_main(struct gor_task *t)
+{
+#ifdef TL_SANITIZE
+    __sanitizer_finish_switch_fiber(NULL, NULL, NULL);
+#endif
+    gor_task_started();
+    t->fn(t->arg);
+    const struct gor_hooks *h = atomic_load_explicit(&gor_hooks_ptr, memory_order_acquire);
+    if (GOR_UNLIKELY(h != NULL) && h->on_exit != NULL)
+        h->on_exit(t->id);
+    registry_remove(t);
+    if (t->main_done != NULL) {
+        atomic_fetch_sub(&gor_main_running, 1);
+        atomic_store(t->main_done, 1);
+        gor_futex_wake(t->main_done, 1); /* the word may be gone already: a harmless wake */
+    }
+    atomic_store_explicit(&t->state, GOR_TASK_EXITED, memory_order_relaxed);
+    gor_sched_exit(t);
+}
+
+static int gor_i_main(void (*fn)(void *), void *arg)
+{
+    if (gor_cur_task() != NULL)
+        gor_panic("gor_main called from inside a task");
+    if (fn == NULL) {
+        errno = EINVAL;
+        return -1;
+    }
+    gor_sched_start();
+    _Atomic uint32_t done = 0;
+    struct gor_task *t = task_new(fn, arg);
+    if (t == NULL)
+        return -1;
+    t->is_main = true;
+    t->main_done = &done;
+    atomic_fetch_add(&gor_main_running, 1);
+    announce_spawn(t);
+    gor_ready(t);
+    while (atomic_load(&done) == 0)
+        gor_futex_wait(&done, 0, -1);
+    return 0;
+}
+
+int64_t gor_i_self(void)
+{
+    struct gor_task *t = gor_cur_task();
+    return t != NULL ? t->id : 0;
+}
+
+static void gor_i_set_name(const char *name)
+{
+    struct gor_task *t = gor_cur_task();
+    if (t == NULL || name == NULL)
+        return;
+    struct shard *s = &shards[(uint64_t)t->id % NSHARD];
+    gor_lock(&s->lock);
+    strncpy(t->name, name, sizeof t->name - 1);
+    t->name[sizeof t->name - 1] = '\0';
+    gor_unlock(&s->lock);
+}
+
+/* ---- introspection ---- */
+
+static void fill_info(struct gor_task_info *o, const struct gor_task *t)
+{
+    o->id = t->id;
+    o->parent = t->parent;
+    memcpy(o->name, t->name, sizeof o->name);
+    o->start = t->fn;
+    o->arg = t->arg;
+    o->state = atomic_load_explicit(&t->state, memory_order_relaxed);
+    o->wait_reason = atomic_load_explicit(&t->wait_reason, memory_order_relaxed);
+    o->wait_object = atomic_load_explicit(&t->wait_obj, memory_order_relaxed);
+    o->wait_since_ns = o->wait_reason ? atomic_load(&t->wait_since) : 0;
+    uintptr_t *sp = (uintptr_t *)__atomic_load_n(&t->sp, __ATOMIC_RELAXED);
+    o->sp = (uintptr_t)sp;
+    o->fp = sp != NULL ? sp[GOR_SAVED_FP_SLOT] : 0;
+    o->ip = sp != NULL ? sp[GOR_SAVED_IP_SLOT] : 0;
+    o->stack_lo = (uintptr_t)t->stack_lo;
+    o->stack_hi = (uintptr_t)t->stack_lo + t->stack_size;
+    o->tid = atomic_load_explicit(&t->tid, memory_order_relaxed);
+}
+
+static size_t gor_i_snapshot(struct gor_task_info *out, size_t max, size_t *total)
+{
+    size_t n = 0, seen = 0;
+    for (int i = 0; i < NSHARD; i++) {
+        gor_lock(&shards[i].lock);
+        for (struct gor_task *t = shards[i].head; t != NULL; t = t->reg_next, seen++)
+            if (n < max)
+                fill_info(&out[n++], t);
+        gor_unlock(&shards[i].lock);
+    }
+    if (total != NULL)
+        *total = seen;
+    return n;
+}
+
+static int gor_i_set_hooks(const struct gor_hooks *h)
+{
+    if (h == NULL) {
+        atomic_store_explicit(&gor_hooks_ptr, NULL, memory_order_release);
+        return 0;
+    }
+    hooks_store = *h;
+    atomic_store_explicit(&gor_hooks_ptr, &hooks_store, memory_order_release);
+    return 0;
+}
+
+static int gor_i_introspect_version(void)
+{
+    return GOR_INTROSPECT_VERSION;
+}
+
+/* The deadlock dump: every task, Go-style. Called with every task asleep, right before exit. */
+void gor_registry_dump(void)
+{
+    int64_t now = gor_i_now();
+    for (int i = 0; i < NSHARD; i++) {
+        for (struct gor_task *t = shards[i].head; t != NULL; t = t->reg_next) {
+            const char *why = atomic_load(&t->wait_reason);
+            int64_t since = atomic_load(&t->wait_since);
+            Dl_info di = {0};
+            const char *fn = "?", *mod = "?";
+            if (dladdr((void *)t->fn, &di) != 0) {
+                fn = di.dli_sname != NULL ? di.dli_sname : "?";
+                mod = di.dli_fname != NULL ? di.dli_fname : "?";
+            }
+            gor_rawlog("task %lld%s%s [%s, %lld ms]: waiting on %p, started at %s (%p in %s+%#lx)",
+                       (long long)t->id, t->name[0] ? " " : "", t->name, why ? why : "runnable",
+                       why ? (long long)((now - since) / 1000000) : 0LL, atomic_load(&t->wait_obj),
+                       fn, (void *)t->fn, mod,
+                       (unsigned long)((char *)t->fn - (char *)di.dli_fbase));
+        }
+    }
+}
+
+static size_t gor_i_count(void)
+{
+    return gor_registry_count();
+}
+
+GOR_ALIAS(gor_main, gor_i_main);
+GOR_ALIAS(gor_go, gor_i_go);
+GOR_ALIAS(gor_self, gor_i_self);
+GOR_ALIAS(gor_set_name, gor_i_set_name);
+GOR_ALIAS(gor_introspect_snapshot, gor_i_snapshot);
+GOR_ALIAS(gor_introspect_set_hooks, gor_i_set_hooks);
+GOR_ALIAS(gor_introspect_version, gor_i_introspect_version);
+GOR_ALIAS(gor_introspect_count, gor_i_count);
+GOR_ALIAS(gor_introspect_current, gor_i_self);

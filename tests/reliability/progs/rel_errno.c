@@ -1,0 +1,425 @@
+/*
+ * Results and errno of wrapped calls (reliability cases 29-32). The test runs each mode with and
+ * without the detector and compares stdout byte for byte, then checks a few lines by value.
+ *
+ *   table      one line per call: name, return value, errno name (errno is preset to a marker,
+ *              so a success that clobbers errno shows)
+ *   eintr      an app handler without SA_RESTART interrupts read/sem_wait/nanosleep/poll;
+ *              with SA_RESTART interrupts read and sem_wait (sem_wait still fails: man 7 signal)
+ *   dumpsig    (detector only) our dump signal hits a thread blocked in read and cond wait: the
+ *              read completes and the app sees no EINTR
+ *   sempost N  an app SIGUSR1 handler does sem_post N times while main loops in wrappers
+ *   cancel     pthread_cancel in cond wait, sem_wait, join, read and nanosleep: cleanup runs,
+ *              the mutex is free again
+ */
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <semaphore.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/select.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <threads.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/futex.h>
+
+#define MARK 4242
+
+static const char *ename(int e)
+{
+    switch (e) {
+    case 0: return "0";
+    case MARK: return "untouched";
+    case EINTR: return "EINTR";
+    case EAGAIN: return "EAGAIN";
+    case EINVAL: return "EINVAL";
+    case EBADF: return "EBADF";
+    case ETIMEDOUT: return "ETIMEDOUT";
+    case EDEADLK: return "EDEADLK";
+    case ENOTSOCK: return "ENOTSOCK";
+    case EBUSY: return "EBUSY";
+    case ENOSYS: return "ENOSYS";
+    case EPERM: return "EPERM";
+    case ESRCH: return "ESRCH";
+    default: return "other";
+    }
+}
+
+static void row(const char *what, long ret, int err)
+{
+    printf("%-28s ret=%-4ld errno=%s\n", what, ret, ename(err));
+}
+
+#define ROW(what, call)                                                                           \
+    do {                                                                                          \
+        errno = MARK;                                                                             \
+        long ret_ = (long)(call);                                                                 \
+        row(what, ret_, errno);                                                                   \
+    } while (0)
+
+static struct timespec past(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_REALTIME, &t);
+    t.tv_sec -= 1;
+    return t;
+}
+
+static pthread_mutex_t g_held = PTHREAD_MUTEX_INITIALIZER;
+static pthread_rwlock_t g_rw = PTHREAD_RWLOCK_INITIALIZER;
+static sem_t g_gate;
+
+static void *hold_locks(void *arg)
+{
+    pthread_mutex_lock(&g_held);
+    pthread_rwlock_wrlock(&g_rw);
+    sem_post(&g_gate);
+    sem_wait(&g_gate); /* sem 0 again after main's wait: stays until main posts twice */
+    sem_wait(&g_gate);
+    pthread_rwlock_unlock(&g_rw);
+    pthread_mutex_unlock(&g_held);
+    return arg;
+}
+
+static void table_locks(void)
+{
+    pthread_t t;
+    struct timespec p = past();
+    pthread_cond_t c = PTHREAD_COND_INITIALIZER;
+    pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
+    sem_init(&g_gate, 0, 0);
+    pthread_create(&t, NULL, hold_locks, NULL);
+    sem_wait(&g_gate);
+    ROW("mutex_timedlock held", pthread_mutex_timedlock(&g_held, &p));
+    ROW("mutex_clocklock held", pthread_mutex_clocklock(&g_held, CLOCK_MONOTONIC, &p));
+    ROW("rwlock_timedrdlock held", pthread_rwlock_timedrdlock(&g_rw, &p));
+    ROW("rwlock_timedwrlock held", pthread_rwlock_timedwrlock(&g_rw, &p));
+    ROW("timedjoin_np running", pthread_timedjoin_np(t, NULL, &p));
+    pthread_mutex_lock(&m);
+    ROW("cond_timedwait past", pthread_cond_timedwait(&c, &m, &p));
+    ROW("cond_clockwait past", pthread_cond_clockwait(&c, &m, CLOCK_MONOTONIC, &p));
+    pthread_mutex_unlock(&m);
+    ROW("mutex_lock free", pthread_mutex_lock(&m));
+    pthread_mutex_unlock(&m);
+    sem_post(&g_gate);
+    sem_post(&g_gate);
+    ROW("join", pthread_join(t, NULL));
+    ROW("join self", pthread_join(pthread_self(), NULL));
+}
+
+static void table_sems(void)
+{
+    sem_t s;
+    struct timespec p = past();
+    struct timespec bad = {0, 2000000000L};
+    sem_init(&s, 0, 1);
+    ROW("sem_wait value 1", sem_wait(&s));
+    ROW("sem_timedwait ETIMEDOUT", sem_timedwait(&s, &p));
+    ROW("sem_timedwait bad nsec", sem_timedwait(&s, &bad));
+    ROW("sem_clockwait ETIMEDOUT", sem_clockwait(&s, CLOCK_MONOTONIC, &p));
+    sem_post(&s);
+    ROW("sem_timedwait value 1", sem_timedwait(&s, &p));
+    pthread_barrier_t b;
+    pthread_barrier_init(&b, NULL, 1);
+    ROW("barrier_wait count 1", pthread_barrier_wait(&b) == PTHREAD_BARRIER_SERIAL_THREAD);
+    mtx_t cm;
+    cnd_t cc;
+    mtx_init(&cm, mtx_timed);
+    cnd_init(&cc);
+    mtx_lock(&cm);
+    ROW("cnd_timedwait thrd_timedout", cnd_timedwait(&cc, &cm, &p) == thrd_timedout);
+    mtx_unlock(&cm);
+}
+
+static void table_io(void)
+{
+    int fds[2];
+    char buf[8];
+    struct timespec bad = {0, -1};
+    struct timespec zero = {0, 0};
+    sigset_t none;
+    unsigned int word = 1;
+    sigemptyset(&none);
+    sigaddset(&none, SIGUSR1);
+    pipe(fds);
+    write(fds[1], "abc", 3);
+    ROW("read pipe data", read(fds[0], buf, sizeof buf));
+    ROW("read bad fd", read(-1, buf, sizeof buf));
+    ROW("recv not a socket", recv(fds[0], buf, sizeof buf, MSG_DONTWAIT));
+    ROW("recvfrom bad fd", recvfrom(-1, buf, sizeof buf, 0, NULL, NULL));
+    ROW("accept bad fd", accept(-1, NULL, NULL));
+    ROW("accept4 not a socket", accept4(fds[0], NULL, NULL, 0));
+    ROW("poll nothing", poll(NULL, 0, 0));
+    ROW("select bad nfds", select(-1, NULL, NULL, NULL, NULL));
+    struct epoll_event ev;
+    ROW("epoll_wait bad fd", epoll_wait(-1, &ev, 1, 0));
+    ROW("nanosleep bad nsec", nanosleep(&bad, NULL));
+    ROW("clock_nanosleep bad clock", clock_nanosleep(12345, 0, &zero, NULL));
+    ROW("usleep 0", usleep(0));
+    ROW("sleep 0", sleep(0));
+    ROW("sigtimedwait zero", sigtimedwait(&none, NULL, &zero));
+    ROW("futex wait wrong value", syscall(SYS_futex, &word, FUTEX_WAIT_PRIVATE, 2, NULL, NULL, 0));
+    ROW("futex bad op", syscall(SYS_futex, &word, 99, 0, NULL, NULL, 0));
+    ROW("futex wake none", syscall(SYS_futex, &word, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0));
+    ROW("syscall getpid matches", syscall(SYS_getpid) == getpid());
+    ROW("syscall bad number", syscall(100000));
+    close(fds[0]);
+    close(fds[1]);
+}
+
+/* ---- eintr ---- */
+static volatile sig_atomic_t g_hits;
+static void on_usr1(int sig)
+{
+    (void)sig;
+    g_hits++;
+}
+
+struct poke {
+    pthread_t target;
+    int wfd; /* write end to feed after the signal, -1 for none */
+};
+
+static void *poke_later(void *arg)
+{
+    struct poke *p = arg;
+    usleep(100000);
+    pthread_kill(p->target, SIGUSR1);
+    usleep(50000);
+    if (p->wfd >= 0)
+        write(p->wfd, "x", 1);
+    return NULL;
+}
+
+static void interrupt(const char *what, int restart)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_usr1;
+    sa.sa_flags = restart ? SA_RESTART : 0;
+    sigaction(SIGUSR1, &sa, NULL);
+    int fds[2];
+    pipe(fds);
+    struct poke p = {pthread_self(), fds[1]};
+    pthread_t t;
+    pthread_create(&t, NULL, poke_later, &p);
+    char buf[4];
+    sem_t s;
+    sem_init(&s, 0, 0);
+    struct timespec ts = {0, 300000000};
+    struct pollfd pf = {fds[0], POLLIN, 0};
+    char name[64];
+    snprintf(name, sizeof name, "%s %s", what, restart ? "restart" : "norestart");
+    if (strcmp(what, "read") == 0)
+        ROW(name, read(fds[0], buf, 1));
+    else if (strcmp(what, "sem_wait") == 0)
+        ROW(name, sem_wait(&s));
+    else if (strcmp(what, "nanosleep") == 0)
+        ROW(name, nanosleep(&ts, NULL));
+    else
+        ROW(name, poll(&pf, 1, 300));
+    pthread_join(t, NULL);
+    close(fds[0]);
+    close(fds[1]);
+}
+
+static int eintr(void)
+{
+    static const char *const calls[] = {"read", "sem_wait", "nanosleep", "poll"};
+    for (int r = 0; r < 2; r++)
+        for (int i = 0; i < 4; i++)
+            interrupt(calls[i], r);
+    printf("handler ran %d times\n", (int)g_hits);
+    return 0;
+}
+
+/* ---- dumpsig: our signal must not surface as EINTR ---- */
+static pthread_mutex_t g_m = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t g_c = PTHREAD_COND_INITIALIZER;
+static int g_flag;
+
+static void *cond_waiter(void *arg)
+{
+    pthread_mutex_lock(&g_m);
+    while (!g_flag)
+        pthread_cond_wait(&g_c, &g_m);
+    pthread_mutex_unlock(&g_m);
+    return arg;
+}
+
+static int dumpsig(void)
+{
+    int fds[2];
+    pthread_t w;
+    pipe(fds);
+    pthread_create(&w, NULL, cond_waiter, NULL);
+    pid_t self = getpid();
+    if (fork() == 0) { /* a separate process sends the storm so main sits in read() */
+        for (int i = 0; i < 20; i++) {
+            usleep(10000);
+            kill(self, SIGUSR2);
+        }
+        usleep(50000);
+        write(fds[1], "done", 4);
+        _exit(0);
+    }
+    close(fds[1]);
+    char buf[8];
+    ROW("read across dump signals", read(fds[0], buf, 4));
+    pthread_mutex_lock(&g_m);
+    g_flag = 1;
+    pthread_cond_broadcast(&g_c);
+    pthread_mutex_unlock(&g_m);
+    ROW("join cond waiter", pthread_join(w, NULL));
+    return 0;
+}
+
+/* ---- sempost from a handler ---- */
+static sem_t g_posts, g_ack;
+static volatile sig_atomic_t g_finished;
+static void post_twice(int sig)
+{
+    (void)sig;
+    sem_post(&g_posts);
+    sem_post(&g_ack);
+}
+
+static void *signaller(void *arg)
+{
+    long n = (long)arg;
+    for (long i = 0; i < n; i++) {
+        kill(getpid(), SIGUSR1);
+        while (sem_wait(&g_ack) != 0 && errno == EINTR) {
+        }
+    }
+    g_finished = 1;
+    return NULL;
+}
+
+static int sempost(long n)
+{
+    struct sigaction sa;
+    sigset_t s;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = post_twice;
+    sa.sa_flags = SA_RESTART;
+    sigaction(SIGUSR1, &sa, NULL);
+    sem_init(&g_posts, 0, 0);
+    sem_init(&g_ack, 0, 0);
+    sigemptyset(&s);
+    sigaddset(&s, SIGUSR1);
+    pthread_t t;
+    pthread_sigmask(SIG_BLOCK, &s, NULL); /* only main takes the signal */
+    pthread_create(&t, NULL, signaller, (void *)n);
+    pthread_sigmask(SIG_UNBLOCK, &s, NULL);
+    long got = 0;
+    while (!g_finished || got < n) { /* main lives in wrappers while the handler posts */
+        pthread_mutex_lock(&g_m);
+        pthread_mutex_unlock(&g_m);
+        if (sem_trywait(&g_posts) == 0)
+            got++;
+    }
+    pthread_join(t, NULL);
+    printf("posted %ld of %ld\n", got, n);
+    return 0;
+}
+
+/* ---- cancel ---- */
+static sem_t g_zero;
+static int g_cleanups;
+static pthread_t g_sleeper;
+
+static void count_cleanup(void *arg)
+{
+    (void)arg;
+    __atomic_add_fetch(&g_cleanups, 1, __ATOMIC_SEQ_CST);
+}
+
+static void unlock_cleanup(void *arg)
+{
+    pthread_mutex_unlock(arg);
+    count_cleanup(NULL);
+}
+
+static void *cancel_target(void *arg)
+{
+    const char *what = arg;
+    int fds[2];
+    char buf[1];
+    struct timespec ts = {60, 0};
+    pthread_cleanup_push(count_cleanup, NULL);
+    if (strcmp(what, "cond wait") == 0) {
+        pthread_mutex_lock(&g_m);
+        pthread_cleanup_push(unlock_cleanup, &g_m);
+        for (;;)
+            pthread_cond_wait(&g_c, &g_m);
+        pthread_cleanup_pop(0);
+    } else if (strcmp(what, "sem_wait") == 0) {
+        sem_wait(&g_zero);
+    } else if (strcmp(what, "join") == 0) {
+        pthread_join(g_sleeper, NULL);
+    } else if (strcmp(what, "read") == 0) {
+        pipe(fds);
+        read(fds[0], buf, 1);
+    } else {
+        nanosleep(&ts, NULL);
+    }
+    pthread_cleanup_pop(0);
+    return NULL;
+}
+
+static void *sleep_long(void *arg)
+{
+    sleep(60);
+    return arg;
+}
+
+static int cancel_all(void)
+{
+    static const char *const waits[] = {"cond wait", "sem_wait", "join", "read", "nanosleep"};
+    sem_init(&g_zero, 0, 0);
+    pthread_create(&g_sleeper, NULL, sleep_long, NULL);
+    for (int i = 0; i < 5; i++) {
+        pthread_t t;
+        void *res = NULL;
+        int before = g_cleanups;
+        pthread_create(&t, NULL, cancel_target, (void *)waits[i]);
+        usleep(50000);
+        pthread_cancel(t);
+        pthread_join(t, &res);
+        int lockable = pthread_mutex_trylock(&g_m) == 0;
+        if (lockable)
+            pthread_mutex_unlock(&g_m);
+        printf("cancel in %s: canceled=%d cleanups=%d mutex_free=%d\n", waits[i],
+               res == PTHREAD_CANCELED, g_cleanups - before, lockable);
+    }
+    pthread_cancel(g_sleeper);
+    pthread_join(g_sleeper, NULL);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    const char *m = argc > 1 ? argv[1] : "table";
+    if (strcmp(m, "table") == 0) {
+        table_locks();
+        table_sems();
+        table_io();
+        return 0;
+    }
+    if (strcmp(m, "eintr") == 0)
+        return eintr();
+    if (strcmp(m, "dumpsig") == 0)
+        return dumpsig();
+    if (strcmp(m, "sempost") == 0)
+        return sempost(argc > 2 ? atol(argv[2]) : 100000);
+    if (strcmp(m, "cancel") == 0)
+        return cancel_all();
+    return 2;
+}

@@ -1,0 +1,80 @@
+/*
+ * Symbol versions (reliability cases 4-5). Calls bound to old glibc versions must reach the
+ * implementation of that version through the detector:
+ *  - pthread_cond_*@GLIBC_2.2.5 use the compat condvar (one pointer, allocated on first use);
+ *    a canary right after that pointer must survive, and a wait must be woken by a signal;
+ *  - pthread_create@GLIBC_2.2.5 and @GLIBC_2.34 must both be recorded: each parks a thread that
+ *    the exit report lists with its own start function.
+ */
+#include <pthread.h>
+#include <semaphore.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+int old_cond_init(pthread_cond_t *c, const pthread_condattr_t *a);
+int old_cond_wait(pthread_cond_t *c, pthread_mutex_t *m);
+int old_cond_signal(pthread_cond_t *c);
+int old_cond_destroy(pthread_cond_t *c);
+int create_225(pthread_t *t, const pthread_attr_t *a, void *(*fn)(void *), void *arg);
+int create_234(pthread_t *t, const pthread_attr_t *a, void *(*fn)(void *), void *arg);
+__asm__(".symver old_cond_init,pthread_cond_init@GLIBC_2.2.5");
+__asm__(".symver old_cond_wait,pthread_cond_wait@GLIBC_2.2.5");
+__asm__(".symver old_cond_signal,pthread_cond_signal@GLIBC_2.2.5");
+__asm__(".symver old_cond_destroy,pthread_cond_destroy@GLIBC_2.2.5");
+__asm__(".symver create_225,pthread_create@GLIBC_2.2.5");
+__asm__(".symver create_234,pthread_create@GLIBC_2.34");
+
+#define CANARY 0xa5
+
+static struct {
+    void *compat; /* all the 2.2.5 condvar uses */
+    unsigned char guard[64];
+} g_cv;
+static pthread_mutex_t g_m = PTHREAD_MUTEX_INITIALIZER;
+static int g_ready;
+static sem_t g_never;
+
+static void *signal_soon(void *arg)
+{
+    usleep(50000);
+    pthread_mutex_lock(&g_m);
+    g_ready = 1;
+    old_cond_signal((pthread_cond_t *)&g_cv);
+    pthread_mutex_unlock(&g_m);
+    return arg;
+}
+
+static void *park_225(void *arg)
+{
+    sem_wait(&g_never);
+    return arg;
+}
+
+static void *park_234(void *arg)
+{
+    sem_wait(&g_never);
+    return arg;
+}
+
+int main(void)
+{
+    pthread_t t, a, b;
+    memset(g_cv.guard, CANARY, sizeof g_cv.guard);
+    sem_init(&g_never, 0, 0);
+    old_cond_init((pthread_cond_t *)&g_cv, NULL);
+    pthread_create(&t, NULL, signal_soon, NULL);
+    pthread_mutex_lock(&g_m);
+    while (!g_ready)
+        old_cond_wait((pthread_cond_t *)&g_cv, &g_m);
+    pthread_mutex_unlock(&g_m);
+    pthread_join(t, NULL);
+    int intact = 1;
+    for (size_t i = 0; i < sizeof g_cv.guard; i++)
+        intact &= g_cv.guard[i] == CANARY;
+    old_cond_destroy((pthread_cond_t *)&g_cv);
+    printf("woken, canary %s\n", intact ? "intact" : "BROKEN");
+    printf("create@2.2.5 %d\n", create_225(&a, NULL, park_225, NULL));
+    printf("create@2.34 %d\n", create_234(&b, NULL, park_234, NULL));
+    return 0;
+}

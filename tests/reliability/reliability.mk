@@ -1,0 +1,70 @@
+# tests/reliability/reliability.mk: programs for the reliability matrix (issue 9).
+#
+# Every tests/reliability/progs/rel_*.c|.cc builds to $(BUILD)/tests/reliability/<name>; the Check
+# suites find them with th_path("tests/reliability/<name>"). Variants with special link needs:
+#   rel_needed      DT_NEEDED on librelneeded.so (constructor/destructor threads), rpath'd
+#   rel_static      -static (the supervisor must refuse it)
+#   rel_leak_now    rel_leak.c with -z now, full RELRO and -fno-plt
+#   librelshim.so   a second preload for the chain tests
+# tests/soak/soak.sh runs in make check at a small scale; `make soak` runs the full figures.
+
+REL_DIR   := $(BUILD)/tests/reliability
+REL_C     := $(sort $(wildcard tests/reliability/progs/rel_*.c))
+REL_CXX   := $(sort $(wildcard tests/reliability/progs/rel_*.cc))
+REL_BINS  := $(patsubst tests/reliability/progs/%.c,$(REL_DIR)/%,$(REL_C)) \
+             $(patsubst tests/reliability/progs/%.cc,$(REL_DIR)/%,$(REL_CXX)) \
+             $(REL_DIR)/rel_leak_now $(REL_DIR)/librelshim.so $(REL_DIR)/soak_prog
+CHECK_DEPS  += $(REL_BINS)
+FORMAT_SRCS += $(REL_C) $(wildcard tests/reliability/lib/*.c) $(wildcard tests/reliability/*.c) \
+               tests/soak/soak_prog.c
+CHECK_SCRIPTS += tests/soak/soak.sh
+
+# argv/envp arrays built from string literals are what exec and spawn take.
+REL_CFLAGS = $(ALL_CFLAGS) -O1 -g -Ipreload -Wno-unused-result -Wno-write-strings
+
+$(REL_DIR)/%: tests/reliability/progs/%.c
+	$(call say,CC,$<)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(REL_CFLAGS) -o $@ $< $(ALL_LDFLAGS) -ldl -lrt
+
+$(REL_DIR)/%: tests/reliability/progs/%.cc
+	$(call say,CXX,$<)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CXX) -std=c++20 -O1 -g -Wall -Wextra $(SAN_FLAGS) -MMD -MP -o $@ $< $(ALL_LDFLAGS)
+
+$(REL_DIR)/librelneeded.so: tests/reliability/lib/rel_needed_lib.c
+	$(call say,CC,$<)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(REL_CFLAGS) -fvisibility=default -shared -Wl,-soname,librelneeded.so -o $@ $< \
+	    $(ALL_LDFLAGS)
+
+$(REL_DIR)/librelshim.so: tests/reliability/lib/rel_shim.c
+	$(call say,CC,$<)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(REL_CFLAGS) -fvisibility=default -shared -o $@ $< $(ALL_LDFLAGS) -ldl
+
+$(REL_DIR)/rel_needed: tests/reliability/progs/rel_needed.c $(REL_DIR)/librelneeded.so
+	$(call say,CC,$<)
+	$(Q)$(CC) $(REL_CFLAGS) -o $@ $< -L$(REL_DIR) -lrelneeded -Wl,-rpath,$(abspath $(REL_DIR)) \
+	    $(ALL_LDFLAGS)
+
+$(REL_DIR)/rel_static: tests/reliability/progs/rel_static.c
+	$(call say,CC,$<)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) -O2 -static -o $@ $<
+
+$(REL_DIR)/rel_leak_now: tests/reliability/progs/rel_leak.c
+	$(call say,CC,$<)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(REL_CFLAGS) -fno-plt -Wl,-z,now -Wl,-z,relro -o $@ $< $(ALL_LDFLAGS)
+
+$(REL_DIR)/soak_prog: tests/soak/soak_prog.c $(BUILD)/lib/libgor.so
+	$(call say,CC,$<)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(REL_CFLAGS) -Iruntime -o $@ $< -L$(BUILD)/lib -lgor \
+	    -Wl,-rpath,$(abspath $(BUILD)/lib) $(ALL_LDFLAGS)
+
+# The full soak figures (1M create/join cycles, 10k dump signals, 1M gor tasks).
+.PHONY: soak
+soak: $(BUILD)/lib/libtaskleak.so $(REL_DIR)/soak_prog
+	$(Q)SOAK_SCALE=full sh tests/soak/soak.sh

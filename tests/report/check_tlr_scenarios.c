@@ -1,0 +1,69 @@
+/*
+ * The report tool on reports real programs wrote: scenario programs run under the detector
+ * (tests/harness), then taskleak-report reads their report directory. Assertions name
+ * functions and source files (paths as the compiler recorded them, relative to the tree), never
+ * line numbers or addresses, so the scenarios may change without breaking this suite.
+ */
+#include <check.h>
+#include <string.h>
+
+#include "harness.h"
+#include "tlr_test.h"
+
+#define RUN(...)                                                                                   \
+    ({                                                                                             \
+        const char *a_[] = {__VA_ARGS__, NULL};                                                    \
+        tlr_run(a_);                                                                               \
+    })
+
+START_TEST(a_leaky_pool_reads_back_grouped_and_symbolized)
+{
+    struct th_run pr;
+    ck_assert_int_eq(th_run_simple(&pr, "demo_pool", "grace=200ms"), 0);
+    ck_assert_msg(th_count_reports(&pr, "exit") >= 1, "no exit report; stderr: %s", pr.err);
+    struct tlr_cli_run r = RUN(pr.dir);
+    ck_assert_msg(r.status == 1, "status %d: %s", r.status, r.err);
+    ck_assert_msg(!strncmp(r.out, "taskleak: 4 leaked,", 19), "%.200s", r.out);
+    ck_assert_ptr_nonnull(strstr(r.out, "3 threads [cond wait"));
+    ck_assert_ptr_nonnull(strstr(r.out, "1 thread [semaphore"));
+    ck_assert_ptr_nonnull(strstr(r.out, "pool_worker at tests/scenarios/demo_pool.c:"));
+    ck_assert_ptr_nonnull(strstr(r.out, "start_pool at tests/scenarios/demo_pool.c:"));
+    ck_assert_ptr_nonnull(strstr(r.out, "\nSUMMARY: taskleak: 4 leaked"));
+    tlr_run_free(&r);
+    th_run_free(&pr);
+}
+END_TEST
+
+START_TEST(a_real_report_is_its_own_baseline_and_a_fixed_program_passes)
+{
+    struct th_run leaky, fixed;
+    char base[512];
+    ck_assert_int_eq(th_run_simple(&leaky, "demo_pool", "grace=200ms"), 0);
+    ck_assert_msg(th_count_reports(&leaky, "exit") >= 1, "no exit report; stderr: %s", leaky.err);
+    snprintf(base, sizeof base, "%s/base.json", tlr_tmpdir());
+    struct tlr_cli_run r = RUN("--format", "json", "-o", base, leaky.dir);
+    ck_assert_int_eq(r.status, 1);
+    tlr_run_free(&r);
+    r = RUN("--baseline", base, "--fail-on", "new", leaky.dir);
+    ck_assert_msg(r.status == 0, "%s", r.out);
+    tlr_run_free(&r);
+    ck_assert_int_eq(th_run_simple(&fixed, "clean_exit", "grace=200ms"), 0);
+    ck_assert_msg(th_count_reports(&fixed, "exit") >= 1, "no exit report; stderr: %s", fixed.err);
+    r = RUN(fixed.dir);
+    ck_assert_msg(r.status == 0, "%s%s", r.out, r.err);
+    tlr_run_free(&r);
+    th_run_free(&leaky);
+    th_run_free(&fixed);
+}
+END_TEST
+
+Suite *make_tlr_scenarios_suite(void)
+{
+    Suite *s = suite_create("tlr_scenarios");
+    TCase *t = tcase_create("scenarios");
+    tcase_set_timeout(t, 120);
+    tcase_add_test(t, a_leaky_pool_reads_back_grouped_and_symbolized);
+    tcase_add_test(t, a_real_report_is_its_own_baseline_and_a_fixed_program_passes);
+    suite_add_tcase(s, t);
+    return s;
+}

@@ -1,0 +1,80 @@
+// Drives the HTML report in headless Chromium: node check.js PAGE.html SHOT.png
+// Fails (exit 1) with a message when groups do not render, a filter does not filter, the
+// page requests anything but itself, or a script error happens.
+'use strict';
+const path = require('path');
+const { chromium } = require('playwright-core');
+
+function check(cond, what) {
+  if (!cond) throw new Error(what);
+}
+
+async function visible(page) {
+  return page.locator('details.group:visible').count();
+}
+
+async function main() {
+  const [html, png] = process.argv.slice(2);
+  const browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+           '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+  try {
+    const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
+    const foreign = [], errors = [];
+    page.on('request', (r) => { if (!r.url().startsWith('file:')) foreign.push(r.url()); });
+    page.on('pageerror', (e) => errors.push(String(e)));
+    await page.goto('file://' + path.resolve(html));
+
+    const total = await page.locator('details.group').count();
+    check(total >= 3, `expected the fixture groups, found ${total}`);
+    check(await page.locator('#summary').count() === 1, 'no summary table');
+    check(await page.locator('details.group ol.stack li').count() >= total, 'stacks missing');
+    check(await visible(page) === total, 'not every group is shown before filtering');
+    check((await page.textContent('#shown')).startsWith(`${total} of ${total}`), 'bad count line');
+
+    // Severity order: the first group is the deadlock.
+    check(await page.locator('details.group').first().getAttribute('data-verdict') === 'deadlocked',
+          'groups are not ordered by severity');
+
+    await page.selectOption('#f-verdict', 'leaked');
+    const leaked = await page.locator('details.group[data-verdict="leaked"]').count();
+    check(leaked > 0 && leaked < total, 'fixtures should mix verdicts');
+    check(await visible(page) === leaked, 'verdict filter shows the wrong groups');
+    check(await page.locator('details.group[data-verdict="deadlocked"]:visible').count() === 0,
+          'verdict filter left a deadlocked group visible');
+
+    await page.selectOption('#f-reason', 'chan receive');
+    const both = await page.locator(
+      'details.group[data-verdict="leaked"][data-reason="chan receive"]').count();
+    check(both === 1 && await visible(page) === 1, 'reason filter does not combine with verdict');
+
+    await page.selectOption('#f-verdict', 'blocked');
+    check(await visible(page) === 0, 'a filter matching nothing still shows groups');
+
+    await page.selectOption('#f-verdict', '');
+    await page.selectOption('#f-reason', '');
+    check(await visible(page) === total, 'clearing the filters does not show everything again');
+
+    // Collapsible stacks: a closed group opens on a click on its summary.
+    // (a handle, not a locator: a locator would re-select the next closed group after the click)
+    const closed = await page.locator('details.group:not([open])').first().elementHandle();
+    check(!(await closed.evaluate((e) => e.open)), 'expected a closed group');
+    await (await closed.$('summary')).click();
+    check(await closed.evaluate((e) => e.open), 'a group does not open on click');
+
+    check(await page.locator('#deadlocks svg path[marker-end]').count() >= 2, 'deadlock graph is missing');
+    await page.screenshot({ path: png, fullPage: true });
+    check(foreign.length === 0, `the page made network requests: ${foreign.join(', ')}`);
+    check(errors.length === 0, `script errors: ${errors.join('; ')}`);
+    console.log(`report-html: ${total} groups, filters ok, screenshot ${png}`);
+  } finally {
+    await browser.close();
+  }
+}
+
+main().catch((e) => {
+  console.error(`report-html: ${e.message}`);
+  process.exit(1);
+});

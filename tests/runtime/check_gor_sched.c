@@ -1,0 +1,295 @@
+/* Scheduler and tasks: gor_main, ids, yield, many tasks, worker counts, hand-off, introspection. */
+#include <pthread.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "gor_check.h"
+#include "gor_introspect.h"
+
+static atomic_long counter;
+
+static void self_main(void *arg)
+{
+    int64_t *out = arg;
+    *out = gor_self();
+    ck_assert_int_eq(gor_introspect_current(), *out);
+}
+
+START_TEST(gor_main_runs_the_main_task_and_returns)
+{
+    int64_t id = 0;
+    ck_assert_int_eq(gor_self(), 0);
+    gt_run(2, self_main, &id);
+    ck_assert_int_gt(id, 0);
+    ck_assert_int_eq(gor_self(), 0);
+    ck_assert_int_eq(gor_procs(), 2);
+    int64_t id2 = 0;
+    ck_assert_int_eq(gor_main(self_main, &id2), 0); /* again, in the same process */
+    ck_assert_int_gt(id2, id);
+}
+END_TEST
+
+static void many_main(void *arg)
+{
+    long n = (long)arg;
+    gor_wg wg = GOR_WG_INIT;
+    int64_t last = 0;
+    for (long i = 0; i < n; i++) {
+        gor_wg_add(&wg, 1);
+        int64_t id = gor_go((void (*)(void *))gor_wg_done, &wg);
+        ck_assert_int_gt(id, last);
+        last = id;
+    }
+    gor_wg_wait(&wg);
+}
+
+START_TEST(a_hundred_thousand_tasks_all_run)
+{
+    static const int procs[] = {1, 2, 4};
+    gt_run(procs[_i], many_main, (void *)100000L);
+}
+END_TEST
+
+static gor_chan *gate;
+
+static void blocked_forever(void *arg)
+{
+    gor_chan_recv(gate, NULL);
+    atomic_fetch_add(&counter, 1);
+    (void)arg;
+}
+
+static void live_main(void *arg)
+{
+    gate = gor_chan_make(0, 0);
+    long n = (long)arg;
+    for (long i = 0; i < n; i++)
+        ck_assert_int_gt(gor_go(blocked_forever, NULL), 0);
+    ck_assert_uint_ge(gor_introspect_count(), (size_t)n);
+    gor_chan_close(gate);
+    while (atomic_load(&counter) < n)
+        gor_sleep(GT_MS);
+}
+
+START_TEST(a_hundred_thousand_tasks_can_block_at_once)
+{
+    gt_run(2, live_main, (void *)100000L);
+}
+END_TEST
+
+static atomic_int turn;
+
+static void alternate(void *arg)
+{
+    int me = (int)(long)arg;
+    for (int i = 0; i < 100; i++) {
+        while (atomic_load(&turn) % 2 != me)
+            gor_yield();
+        atomic_fetch_add(&turn, 1);
+    }
+}
+
+static void yield_main(void *arg)
+{
+    gor_wg wg = GOR_WG_INIT;
+    gt_go_wg(&wg, alternate, (void *)0L);
+    gt_go_wg(&wg, alternate, (void *)1L);
+    gor_wg_wait(&wg);
+    ck_assert_int_eq(atomic_load(&turn), 200);
+    (void)arg;
+}
+
+START_TEST(yield_lets_other_tasks_run_on_one_worker)
+{
+    gt_run(1, yield_main, NULL);
+}
+END_TEST
+
+START_TEST(plain_threads_spawn_tasks_without_gor_main)
+{
+    setenv("GOR_PROCS", "2", 1);
+    gor_wg wg = GOR_WG_INIT;
+    for (int i = 0; i < 1000; i++) {
+        gor_wg_add(&wg, 1);
+        ck_assert_int_gt(gor_go((void (*)(void *))gor_wg_done, &wg), 0);
+    }
+    gor_wg_wait(&wg); /* a plain thread blocks in a gor call */
+    ck_assert_int_eq(gor_go(NULL, NULL), -1);
+}
+END_TEST
+
+static int pipefd[2];
+
+static void reader(void *arg)
+{
+    char c;
+    ck_assert_int_eq(read(pipefd[0], &c, 1), 1); /* blocks the worker in the kernel */
+    gor_wg_done(arg);
+}
+
+static void counter_task(void *arg)
+{
+    for (int i = 0; i < 5; i++) {
+        atomic_fetch_add(&counter, 1);
+        gor_yield();
+    }
+    (void)arg;
+}
+
+static void handoff_main(void *arg)
+{
+    gor_wg wg = GOR_WG_INIT;
+    ck_assert_int_eq(pipe(pipefd), 0);
+    gor_wg_add(&wg, 1);
+    gor_go(reader, &wg); /* runs first, blocks its only worker in read() */
+    gor_wg wg2 = GOR_WG_INIT;
+    gt_go_wg(&wg2, counter_task, NULL);
+    gor_wg_wait(&wg2); /* only possible if another worker took over */
+    ck_assert_int_eq(atomic_load(&counter), 5);
+    ck_assert_int_eq(write(pipefd[1], "x", 1), 1);
+    gor_wg_wait(&wg);
+    (void)arg;
+}
+
+START_TEST(a_task_blocked_in_a_system_call_does_not_stop_the_others)
+{
+    gt_run(1, handoff_main, NULL);
+}
+END_TEST
+
+static void named_wait(void *arg)
+{
+    gor_set_name("waiter-task");
+    gor_chan_recv(arg, NULL);
+}
+
+static void introspect_main(void *arg)
+{
+    gor_chan *c = gor_chan_make(0, 0);
+    int64_t id = gor_go(named_wait, c);
+    struct gor_task_info info[8];
+    size_t total = 0, n = gor_introspect_snapshot(info, 8, &total);
+    ck_assert_uint_ge(total, 2);
+    ck_assert_uint_eq(n, total < 8 ? total : 8);
+    bool found = false;
+    for (size_t i = 0; i < n; i++) {
+        if (info[i].id == gor_self()) {
+            ck_assert_int_eq(info[i].state, GOR_TASK_RUNNING);
+            ck_assert_ptr_null(info[i].wait_reason);
+        }
+        if (info[i].id != id)
+            continue;
+        found = true;
+        ck_assert_str_eq(info[i].name, "waiter-task");
+        ck_assert_str_eq(info[i].wait_reason, "chan receive");
+        ck_assert_ptr_eq(info[i].wait_object, c);
+        ck_assert_ptr_eq((void *)info[i].start, (void *)named_wait);
+        ck_assert_int_eq(info[i].parent, gor_self());
+        ck_assert_int_eq(info[i].state, GOR_TASK_BLOCKED);
+        ck_assert_uint_gt(info[i].sp, info[i].stack_lo);
+        ck_assert_uint_lt(info[i].sp, info[i].stack_hi);
+        ck_assert_uint_gt(info[i].fp, info[i].sp);
+        ck_assert_uint_ne(info[i].ip, 0);
+        ck_assert_int_gt(info[i].wait_since_ns, 0);
+        ck_assert_int_gt(info[i].tid, 0);
+    }
+    ck_assert(found);
+    ck_assert_uint_eq(gor_introspect_snapshot(info, 0, NULL), 0);
+    gor_chan_close(c);
+    gor_chan_unref(c);
+    (void)arg;
+}
+
+START_TEST(introspection_sees_a_blocked_task_and_its_wait)
+{
+    ck_assert_int_eq(gor_introspect_version(), GOR_INTROSPECT_VERSION);
+    gt_run(1, introspect_main, NULL);
+}
+END_TEST
+
+static atomic_long spawns, exits;
+static int64_t last_parent, last_child;
+
+static void on_spawn(int64_t parent, int64_t child, void (*start)(void *), void *arg)
+{
+    atomic_fetch_add(&spawns, 1);
+    last_parent = parent;
+    last_child = child;
+    ck_assert_ptr_nonnull((void *)start);
+    (void)arg;
+}
+
+static void on_exit_hook(int64_t id)
+{
+    ck_assert_int_gt(id, 0);
+    atomic_fetch_add(&exits, 1);
+}
+
+static void hooks_main(void *arg)
+{
+    gor_wg wg = GOR_WG_INIT;
+    gor_wg_add(&wg, 1);
+    int64_t id = gor_go((void (*)(void *))gor_wg_done, &wg);
+    gor_wg_wait(&wg);
+    ck_assert_int_eq(last_child, id);
+    ck_assert_int_eq(last_parent, gor_self());
+    (void)arg;
+}
+
+START_TEST(hooks_see_every_spawn_and_exit)
+{
+    struct gor_hooks h = {.on_spawn = on_spawn, .on_exit = on_exit_hook};
+    ck_assert_int_eq(gor_introspect_set_hooks(&h), 0);
+    gt_run(2, hooks_main, NULL);
+    ck_assert_int_eq(atomic_load(&spawns), 2); /* the main task and its child */
+    ck_assert_int_eq(atomic_load(&exits), 2);
+    gor_introspect_set_hooks(NULL);
+    int64_t id = 0;
+    gor_main(self_main, &id);
+    ck_assert_int_gt(id, last_child);
+    ck_assert_int_eq(atomic_load(&spawns), 2); /* removed hooks are not called */
+}
+END_TEST
+
+static void deep(void *arg)
+{
+    volatile char buf[8192];
+    memset((char *)buf, 1, sizeof buf);
+    long d = (long)arg;
+    if (d > 0)
+        deep((void *)(d - 1));
+    atomic_fetch_add(&counter, buf[100]);
+}
+
+static void stack_main(void *arg)
+{
+    gor_wg wg = GOR_WG_INIT;
+    gt_go_wg(&wg, deep, (void *)4L); /* ~40 KiB of a 64 KiB stack: fine */
+    gor_wg_wait(&wg);
+    ck_assert_int_eq(atomic_load(&counter), 5);
+    (void)arg;
+}
+
+START_TEST(tasks_may_use_most_of_their_stack)
+{
+    gt_run(1, stack_main, NULL);
+}
+END_TEST
+
+Suite *make_gor_sched_suite(void)
+{
+    Suite *s = suite_create("gor_sched");
+    TCase *tc = tcase_create("sched");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, gor_main_runs_the_main_task_and_returns);
+    tcase_add_loop_test(tc, a_hundred_thousand_tasks_all_run, 0, 3);
+    tcase_add_test(tc, a_hundred_thousand_tasks_can_block_at_once);
+    tcase_add_test(tc, yield_lets_other_tasks_run_on_one_worker);
+    tcase_add_test(tc, plain_threads_spawn_tasks_without_gor_main);
+    tcase_add_test(tc, a_task_blocked_in_a_system_call_does_not_stop_the_others);
+    tcase_add_test(tc, introspection_sees_a_blocked_task_and_its_wait);
+    tcase_add_test(tc, hooks_see_every_spawn_and_exit);
+    tcase_add_test(tc, tasks_may_use_most_of_their_stack);
+    suite_add_tcase(s, tc);
+    return s;
+}

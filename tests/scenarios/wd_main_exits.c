@@ -1,0 +1,25 @@
+/* Watchdog scenario: main calls pthread_exit and its worker finishes a moment later.
+ *
+ * The process must end by itself, with status 0, as soon as the worker is done: the watchdog
+ * thread (started by the worker's creation, blocking every signal) must not keep it alive.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <unistd.h>
+
+static void *short_job(void *arg)
+{
+    (void)arg;
+    usleep(300000);
+    puts("worker done");
+    fflush(stdout);
+    return NULL;
+}
+
+int main(void)
+{
+    pthread_t t;
+    pthread_create(&t, NULL, short_job, NULL);
+    pthread_detach(t);
+    pthread_exit(NULL);
+}
