@@ -126,7 +126,8 @@ install: all $(INSTALL_HOOKS)
 	install -m 0644 man/*.7 $(DESTDIR)$(MANDIR)/man7/
 
 uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/taskleak $(DESTDIR)$(INCDIR)/gor.h $(DESTDIR)$(INCDIR)/taskleak.h
+	rm -f $(DESTDIR)$(BINDIR)/taskleak $(DESTDIR)$(INCDIR)/gor.h $(DESTDIR)$(INCDIR)/taskleak.h \
+	    $(DESTDIR)$(INCDIR)/gor_introspect.h
 	rm -f $(foreach f,$(INSTALL_LIBS) $(INSTALL_STATIC),$(DESTDIR)$(LIBDIR)/$(notdir $(f)))
 	rm -f $(foreach f,$(INSTALL_BINS),$(DESTDIR)$(BINDIR)/$(notdir $(f)))
 	rm -f $(DESTDIR)$(PCDIR)/gor.pc

@@ -17,6 +17,11 @@ UNIT_LIBS   += $(call pc_libs,$(TL_DEPS_PC)) -lelf
 FORMAT_SRCS += $(TL_SRCS) $(wildcard preload/*.h)
 
 $(BUILD)/obj/preload/%.o: OBJ_CFLAGS = -Ipreload $(call pc_cflags,$(TL_DEPS_PC)) -ftls-model=initial-exec
+# Interposer frames may be unwound by thread cancellation (a longjmp through the wrapper of
+# pthread_cond_wait, read, ...): under ASan their stack redzones would stay poisoned and trip false
+# reports later, so interposers are never address-instrumented (UBSan stays on).
+$(BUILD)/obj/preload/ipose_%.o: OBJ_CFLAGS = -Ipreload $(call pc_cflags,$(TL_DEPS_PC)) \
+                                          -ftls-model=initial-exec -fno-sanitize=address
 
 $(TL_SO): $(TL_OBJS) preload/exports.map
 	$(call say,LD,$@)

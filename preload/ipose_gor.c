@@ -25,12 +25,9 @@
 #include <string.h>
 
 #include "../runtime/gor.h"
-#include "tl_block.h"
-#include "tl_ctx.h"
+#include "ipose.h"
 #include "tl_gor.h"
 #include "tl_log.h"
-
-#define TL_EXPORT __attribute__((visibility("default")))
 
 /* ---- real functions ---- */
 

@@ -17,11 +17,11 @@
 
 #include "ipose.h"
 
-#define BRACKET(reason, call, obj, expr)                                                          \
-    do {                                                                                          \
-        struct tl_unit *u_ = tl_block_begin(reason, call, obj, false);                            \
-        rc = (expr);                                                                              \
-        tl_block_end(u_);                                                                         \
+#define BRACKET(reason, call, obj, expr)                                                           \
+    do {                                                                                           \
+        struct tl_unit *u_ = tl_block_begin(reason, call, obj, false);                             \
+        rc = (expr);                                                                               \
+        tl_block_end(u_);                                                                          \
     } while (0)
 
 /* True when a read-like call on fd would block now. Only asked for tracked threads. */

@@ -15,11 +15,13 @@
 
 #include "ipose.h"
 
-#define BRACKET(reason, call, obj, durable, expr)                                                 \
-    do {                                                                                          \
-        struct tl_unit *u_ = tl_block_begin(reason, call, obj, durable);                          \
-        rc = (expr);                                                                              \
-        tl_block_end(u_);                                                                         \
+#include <sys/single_threaded.h>
+
+#define BRACKET(reason, call, obj, durable, expr)                                                  \
+    do {                                                                                           \
+        struct tl_unit *u_ = tl_block_begin(reason, call, obj, durable);                           \
+        rc = (expr);                                                                               \
+        tl_block_end(u_);                                                                          \
     } while (0)
 
 /* The blocking halves live in their own noinline functions so that the fast paths need no
@@ -35,6 +37,11 @@ static __attribute__((noinline)) int pthread_mutex_lock_blocking(pthread_mutex_t
 TL_EXPORT int pthread_mutex_lock(pthread_mutex_t *m)
 {
     tl_enter();
+    /* While the process has one thread nobody can contend: a free lock is taken by the real call
+     * at once, and glibc then skips the atomic instruction that trylock always pays. A held lock
+     * (a self-deadlock) still goes through the bracket below. */
+    if (__libc_single_threaded && m->__data.__lock == 0 && !(m->__data.__kind & 128 /* pshared */))
+        return tl_real.pthread_mutex_lock(m);
     int rc = tl_real.pthread_mutex_trylock(m);
     if (__builtin_expect(rc != EBUSY, 1))
         return rc;

@@ -16,11 +16,11 @@
 
 #include "ipose.h"
 
-#define BRACKET(reason, call, obj, durable, expr)                                                 \
-    do {                                                                                          \
-        struct tl_unit *u_ = tl_block_begin(reason, call, obj, durable);                          \
-        rc = (expr);                                                                              \
-        tl_block_end(u_);                                                                         \
+#define BRACKET(reason, call, obj, durable, expr)                                                  \
+    do {                                                                                           \
+        struct tl_unit *u_ = tl_block_begin(reason, call, obj, durable);                           \
+        rc = (expr);                                                                               \
+        tl_block_end(u_);                                                                          \
     } while (0)
 
 static bool zero_ts(const struct timespec *t)

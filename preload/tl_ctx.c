@@ -58,9 +58,21 @@ static int count_other_threads(void)
     return (int)tl_thread_scan_unknown(NULL, 0);
 }
 
+int __cxa_atexit(void (*fn)(void *), void *arg, void *dso);
+
+static void gate_at_exit(void *unused)
+{
+    (void)unused;
+    tl_gate_atexit();
+}
+
 static void register_hooks(void)
 {
-    atexit(tl_gate_atexit);
+    /* dso NULL, not atexit(): atexit from a shared object is tied to its dso and would run from
+     * _dl_fini while our object is finalized, so the gate's exit(exitcode) would cut the
+     * finalization of every object after ours. Registered now (before __libc_start_main
+     * registers _dl_fini), it runs after the program's atexit handlers and every destructor. */
+    __cxa_atexit(gate_at_exit, NULL, NULL);
     pthread_atfork(tl_ctx_atfork_prepare, tl_ctx_atfork_parent, tl_ctx_atfork_child);
     tl_gor_set_thread_namer(tl_registry_self_id);
     tl_gor_set_deadlock_handler(tl_gate_exit_now);
@@ -81,7 +93,7 @@ static bool do_init(void)
     tl_ctx.exit_key_ok = pthread_key_create(&tl_ctx.exit_key, tl_thread_key_exit) == 0;
     if (gettid() == tl_ctx.pid) {
         struct tl_unit *main_unit = tl_registry_adopt(1); /* the main thread is thread:1 */
-        if (main_unit != NULL && tl_ctx.exit_key_ok) /* main may pthread_exit */
+        if (main_unit != NULL && tl_ctx.exit_key_ok)      /* main may pthread_exit */
             pthread_setspecific(tl_ctx.exit_key, main_unit);
     }
     register_hooks();

@@ -22,17 +22,17 @@
 enum tl_ctx_state { TL_CTX_NONE, TL_CTX_INITING, TL_CTX_ON, TL_CTX_OFF };
 
 struct tl_ctx {
-    _Atomic int state;         /* TL_CTX_*; moved by tl_ctx_init only */
-    _Atomic pid_t init_tid;    /* the thread running tl_ctx_init (its wrappers pass through) */
-    struct tl_options opts;    /* written by init; read-only afterwards (no lock) */
-    struct tl_supp *supp;      /* loaded by init; immutable except atomic match counters */
-    int64_t started_ms;        /* CLOCK_REALTIME at init, in ms (report "started") */
-    _Atomic int checks;        /* taskleak_check reports written ("check-<n>") */
-    _Atomic int dumps;         /* taskleak_dump reports written ("dump-<n>") */
-    _Atomic int gate_ran;      /* the exit gate has run in this process (once) */
-    pthread_key_t exit_key;    /* destructor forgets a thread's unit on pthread_exit/cancel */
-    bool exit_key_ok;          /* init */
-    pid_t pid;                 /* getpid() at init and after fork (the child's own) */
+    _Atomic int state;      /* TL_CTX_*; moved by tl_ctx_init only */
+    _Atomic pid_t init_tid; /* the thread running tl_ctx_init (its wrappers pass through) */
+    struct tl_options opts; /* written by init; read-only afterwards (no lock) */
+    struct tl_supp *supp;   /* loaded by init; immutable except atomic match counters */
+    int64_t started_ms;     /* CLOCK_REALTIME at init, in ms (report "started") */
+    _Atomic int checks;     /* taskleak_check reports written ("check-<n>") */
+    _Atomic int dumps;      /* taskleak_dump reports written ("dump-<n>") */
+    _Atomic int gate_ran;   /* the exit gate has run in this process (once) */
+    pthread_key_t exit_key; /* destructor forgets a thread's unit on pthread_exit/cancel */
+    bool exit_key_ok;       /* init */
+    pid_t pid;              /* getpid() at init and after fork (the child's own) */
 };
 
 extern struct tl_ctx tl_ctx;
@@ -42,8 +42,7 @@ extern struct tl_ctx tl_ctx;
 bool tl_ctx_init(void);
 static inline bool tl_ctx_ready(void)
 {
-    return atomic_load_explicit(&tl_ctx.state, memory_order_acquire) == TL_CTX_ON ||
-           tl_ctx_init();
+    return atomic_load_explicit(&tl_ctx.state, memory_order_acquire) == TL_CTX_ON || tl_ctx_init();
 }
 
 /* pthread_atfork handlers (registered by init). */

@@ -30,8 +30,8 @@ struct exit_rec {
 };
 
 static struct {
-    int lock;                 /* spin lock: 0 free, 1 held */
-    unsigned head;            /* next slot to write (mod TL_DEADLOCK_EXITS); lock */
+    int lock;                             /* spin lock: 0 free, 1 held */
+    unsigned head;                        /* next slot to write (mod TL_DEADLOCK_EXITS); lock */
     struct exit_rec e[TL_DEADLOCK_EXITS]; /* lock */
 } ring;
 
@@ -125,10 +125,12 @@ static long find_tid(const struct tid_idx *t, size_t n, pid_t tid)
     return hit ? (long)hit->idx : -1;
 }
 
+/* Any thread of the system, not only ours: a process-shared mutex may be held by a thread of
+ * another process, and that owner is alive, not exited. */
 static bool thread_alive(pid_t tid)
 {
     char path[64];
-    snprintf(path, sizeof path, "/proc/self/task/%d", (int)tid);
+    snprintf(path, sizeof path, "/proc/%d", (int)tid);
     return access(path, F_OK) == 0;
 }
 
@@ -297,8 +299,9 @@ static void print_orphan(struct tl_report *r, FILE *f, const struct tl_deadlock 
         snprintf(owner, sizeof owner, "thread:%llu", (unsigned long long)seq);
     else
         snprintf(owner, sizeof owner, "thread with tid %d", (int)w->owner_tid);
-    fprintf(f, "taskleak: deadlock %zu: owner %s exited while holding %s 0x%lx; its %zu waiter(s) "
-               "can never wake:\n",
+    fprintf(f,
+            "taskleak: deadlock %zu: owner %s exited while holding %s 0x%lx; its %zu waiter(s) "
+            "can never wake:\n",
             nr, owner, object_word(w), (unsigned long)w->wait.object, d->count);
     for (size_t k = 0; k < d->count; k++)
         print_member(r, f, &r->units[d->members[k]]);

@@ -33,10 +33,10 @@ typedef int (*sigaction_fn)(int, const struct sigaction *, struct sigaction *);
 typedef void (*(*signal_fn)(int, void (*)(int)))(int);
 
 static struct {
-    _Atomic int efd;          /* eventfd the handler writes; -1 before init; init/atfork write */
-    _Atomic int sig;          /* the dump signal, 0 = none; written by init */
-    _Atomic bool ours;        /* our handler is the installed disposition */
-    int said;                 /* the "program keeps its handler" line was logged */
+    _Atomic int efd;   /* eventfd the handler writes; -1 before init; init/atfork write */
+    _Atomic int sig;   /* the dump signal, 0 = none; written by init */
+    _Atomic bool ours; /* our handler is the installed disposition */
+    int said;          /* the "program keeps its handler" line was logged */
     _Atomic(sigaction_fn) real_sigaction; /* resolved once, then read-only */
     _Atomic(signal_fn) real_signal;
 } dump = {.efd = -1};
@@ -101,7 +101,8 @@ void tl_dump_init(void)
         goto out;
     if (has_disposition(&old)) {
         tl_logf("the program already handles %s: it keeps it, and dumps by signal are off "
-                "(choose another with dump_signal=)", tl_signal_name(sig));
+                "(choose another with dump_signal=)",
+                tl_signal_name(sig));
         dump.said = 1;
         goto out;
     }

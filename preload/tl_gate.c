@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -163,14 +164,32 @@ void tl_gate_exit_now(void)
     }
 }
 
+/* "check-<n>" / "dump-<n>": the next number of this process whose report file does not exist
+ * yet. An exec keeps the pid and restarts the counter, so numbers already used by an earlier image
+ * of the same pid are skipped instead of overwritten. */
+static void numbered_kind(const char *prefix, _Atomic int *counter, char *out, size_t n)
+{
+    char dir[TL_OPT_PATH_MAX], path[TL_OPT_PATH_MAX + 128];
+    bool have_dir = tl_ctx.opts.report[0] != '\0' &&
+                    tl_options_expand_path(tl_ctx.opts.report, dir, sizeof dir) >= 0;
+    struct stat st;
+    for (int tries = 0; tries < 100000; tries++) {
+        snprintf(out, n, "%s-%d", prefix, atomic_fetch_add(counter, 1) + 1);
+        if (!have_dir)
+            return;
+        snprintf(path, sizeof path, "%s/taskleak.%d.%s.json", dir, (int)getpid(), out);
+        if (lstat(path, &st) != 0)
+            return;
+    }
+}
+
 int tl_gate_check(void)
 {
     if (!tl_ctx_ready())
         return -1;
     int saved = errno;
-    int n = atomic_fetch_add(&tl_ctx.checks, 1) + 1;
     char kind[32];
-    snprintf(kind, sizeof kind, "check-%d", n);
+    numbered_kind("check", &tl_ctx.checks, kind, sizeof kind);
     tl_gate_grace(tl_ctx.opts.grace_ms, self_seq(), 1);
     long failing = run_report(TL_BUILD_CHECK, kind);
     errno = saved;
@@ -183,7 +202,7 @@ void tl_gate_dump(void)
         return;
     int saved = errno;
     char kind[32];
-    snprintf(kind, sizeof kind, "dump-%d", atomic_fetch_add(&tl_ctx.dumps, 1) + 1);
+    numbered_kind("dump", &tl_ctx.dumps, kind, sizeof kind);
     run_report(TL_BUILD_DUMP, kind);
     errno = saved;
 }

@@ -8,11 +8,14 @@
  *   exits; tl_gor keeps what gor cannot tell later (who created the task, and where) in its own
  *   table of 64 shards keyed by task id, each behind a tiny spin lock held for a hash insert or
  *   delete. Everything gor already records (state, wait reason, object, since, saved frames) is
- *   read from gor at report time through gor_introspect_snapshot: nothing is mirrored.
+ *   read from gor at report time through gor_introspect_snapshot: nothing is mirrored. Records
+ *   are recycled through per-thread spares (a task usually exits on the worker that spawned it)
+ *   and per-shard free lists, so steady spawning neither mallocs nor shares a cache line.
  * - Creation stacks at spawn, fast: gor calls the spawn hook on the spawning stack, where the
  *   frame-pointer chain is walked (a few loads per frame). The walk must never read outside the
- *   live stack (a frame built without a frame pointer leaves anything in rbp), so it is bounded:
- *   on a thread by the thread's stack; in a task by the task's own outermost frame, which the
+ *   live stack (a frame built without a frame pointer leaves anything in rbp), so it only moves
+ *   upwards from the current frame and is bounded: on a thread by the top of the thread's stack;
+ *   in a task by the task's own outermost frame, which the
  *   task noted when it started (ipose_gor.c starts every task through tl_gor_task_start, a
  *   "box" around the user's function). Without bounds (a task spawned behind our back) capture
  *   falls back to libunwind. The raw chain is then looked up in a small per-thread cache before
@@ -196,6 +199,9 @@ struct stack_cache {
     struct task_rec *spare; /* records of tasks that exited on this thread, for its next spawns
                                (gor runs a new task on its spawner's worker first); this thread */
     int nspare;
+    _Atomic uint64_t spawned;      /* tasks this thread spawned; written by it alone (no lock
+                                      prefix), read by tl_gor_tasks_created */
+    struct stack_cache *next, *prev; /* tl_gor_g.caches list, under tl_gor_g.caches_lock */
 };
 static __thread struct stack_cache *my_cache;
 
@@ -216,6 +222,12 @@ static struct stack_cache *cache_get(void)
         }
         pthread_attr_destroy(&a);
     }
+    spin_lock(&tl_gor_g.caches_lock);
+    c->next = tl_gor_g.caches;
+    if (c->next != NULL)
+        c->next->prev = c;
+    tl_gor_g.caches = c;
+    spin_unlock(&tl_gor_g.caches_lock);
     my_cache = c;
     pthread_setspecific(tl_gor_g.cache_key, c);
     return c;
@@ -225,6 +237,15 @@ static void cache_free(void *p)
 {
     struct stack_cache *c = p;
     my_cache = NULL;
+    spin_lock(&tl_gor_g.caches_lock);
+    if (c->prev != NULL)
+        c->prev->next = c->next;
+    else
+        tl_gor_g.caches = c->next;
+    if (c->next != NULL)
+        c->next->prev = c->prev;
+    atomic_fetch_add(&tl_gor_g.created, atomic_load(&c->spawned));
+    spin_unlock(&tl_gor_g.caches_lock);
     while (c->spare != NULL) {
         struct task_rec *r = c->spare;
         c->spare = r->next_free;
@@ -397,12 +418,28 @@ static void name_thread(char *buf, size_t n)
         snprintf(buf, n, "thread:?%d", (int)gettid());
 }
 
+/* One more task spawned by this thread: a plain store to its own counter when it has a cache. */
+static void count_spawn(void)
+{
+    struct stack_cache *c = cache_get();
+    if (c == NULL) {
+        atomic_fetch_add_explicit(&tl_gor_g.created, 1, memory_order_relaxed);
+        return;
+    }
+    uint64_t n = atomic_load_explicit(&c->spawned, memory_order_relaxed);
+    atomic_store_explicit(&c->spawned, n + 1, memory_order_relaxed);
+}
+
 static void on_spawn(int64_t parent, int64_t child, void (*start)(void *), void *arg)
 {
     int saved = errno;
-    bool boxed = start == tl_gor_task_start;
-    struct task_rec local = {.start = (uintptr_t)start}, *t = boxed ? arg : &local;
-    atomic_fetch_add_explicit(&tl_gor_g.created, 1, memory_order_relaxed);
+    struct task_rec local, *t = arg; /* a box: the record was prepared by tl_gor_box */
+    if (start != tl_gor_task_start) { /* spawned behind our wrappers: a record is made here */
+        memset(&local, 0, sizeof local);
+        local.start = (uintptr_t)start;
+        t = &local;
+    }
+    count_spawn();
     t->parent_rec = parent > 0 ? running_rec(parent) : NULL;
     t->created_stack = capture_creation(t->parent_rec);
     t->parent = t->parent_rec != NULL ? parent : 0;
@@ -493,7 +530,12 @@ bool tl_gor_present(void)
 
 uint64_t tl_gor_tasks_created(void)
 {
-    return atomic_load_explicit(&tl_gor_g.created, memory_order_relaxed);
+    spin_lock(&tl_gor_g.caches_lock);
+    uint64_t n = atomic_load(&tl_gor_g.created);
+    for (struct stack_cache *c = tl_gor_g.caches; c != NULL; c = c->next)
+        n += atomic_load_explicit(&c->spawned, memory_order_relaxed);
+    spin_unlock(&tl_gor_g.caches_lock);
+    return n;
 }
 
 bool tl_gor_runtime_thread(uintptr_t start_routine)
@@ -542,6 +584,7 @@ void tl_gor_atfork_child(void)
 {
     for (int i = 0; i < NSHARD; i++)
         atomic_store(&tl_gor_shards[i].lock.v, 0);
+    atomic_store(&tl_gor_g.caches_lock.v, 0);
     last_spawner.id = 0;
     last_spawner.rec = NULL;
 }

@@ -74,7 +74,13 @@ void *tl_gor_box(void (*fn)(void *), void *arg);
 void tl_gor_unbox(void *box);
 void tl_gor_task_start(void *box);
 
-/* Tasks spawned since start-up (gor_main's included). AS-safe. */
+/* The watchdog's cheap look: how many live tasks have been blocked at least threshold_ms, and a
+ * signature of that set (0 when empty; changes when the set changes). One copy of gor's
+ * registry, no unwinding, no stack table; -1 (ENOMEM) on failure, 0 without gor. Not AS-safe. */
+long tl_gor_scan_stuck(int64_t threshold_ms, uint64_t *signature);
+
+/* Tasks spawned since start-up (gor_main's included). Sums per-thread counters under a short
+ * spin lock: not AS-safe. */
 uint64_t tl_gor_tasks_created(void);
 
 /* True when start_routine lies in libgor: gor's own worker and monitor threads, which are

@@ -25,26 +25,11 @@ struct gor_syms {
     int (*set_hooks)(const struct gor_hooks *);
 };
 
+struct stack_cache;
+
 struct range {
     uintptr_t lo, hi; /* [lo, hi) of a module's loaded segments; written once by init */
 };
-
-/* The global state; every field is written by init (under init_once) or as commented. */
-struct tl_gor_state {
-    pthread_once_t init_once;
-    _Atomic bool present;          /* set last by init: the fields below are then immutable */
-    struct gor_syms gor;
-    struct range gor_mod;          /* libgor's address range: its frames and its threads */
-    struct range self_mod;         /* libtaskleak's own range: our frames are skipped */
-    struct range san_mod;          /* the sanitizer runtime's range (SANITIZE=1), else empty */
-    _Atomic uint64_t created;      /* tasks spawned; atomically by the spawn hook */
-    _Atomic bool deadlocked;       /* set by the deadlock hook */
-    int (*_Atomic thread_namer)(char *, size_t); /* the core's "thread:N"; set at start-up */
-    _Atomic int depth;             /* frames kept per creation stack (stack_depth option) */
-    void (*_Atomic on_deadlock)(void);            /* the core's gate; set at start-up */
-    pthread_key_t cache_key;       /* frees a thread's stack cache when the thread exits */
-};
-extern struct tl_gor_state tl_gor_g;
 
 /* ---- a small spin lock (pthread locks would go through the core's interposers) ---- */
 
@@ -68,6 +53,26 @@ static inline void spin_unlock(struct spin *s)
 {
     atomic_store_explicit(&s->v, 0, memory_order_release);
 }
+
+/* The global state; every field is written by init (under init_once) or as commented. */
+struct tl_gor_state {
+    pthread_once_t init_once;
+    _Atomic bool present;          /* set last by init: the fields below are then immutable */
+    struct gor_syms gor;
+    struct range gor_mod;          /* libgor's address range: its frames and its threads */
+    struct range self_mod;         /* libtaskleak's own range: our frames are skipped */
+    struct range san_mod;          /* the sanitizer runtime's range (SANITIZE=1), else empty */
+    _Atomic uint64_t created;      /* tasks counted outside the per-thread caches: spawns by
+                                      threads without one, and those of exited threads */
+    struct spin caches_lock;       /* guards caches */
+    struct stack_cache *caches;    /* every live thread's cache, whose `spawned` counts the rest */
+    _Atomic bool deadlocked;       /* set by the deadlock hook */
+    int (*_Atomic thread_namer)(char *, size_t); /* the core's "thread:N"; set at start-up */
+    _Atomic int depth;             /* frames kept per creation stack (stack_depth option) */
+    void (*_Atomic on_deadlock)(void);            /* the core's gate; set at start-up */
+    pthread_key_t cache_key;       /* frees a thread's stack cache when the thread exits */
+};
+extern struct tl_gor_state tl_gor_g;
 
 /* ---- the task table ---- */
 

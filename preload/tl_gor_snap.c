@@ -16,6 +16,13 @@
 
 #include "tl_gor_impl.h"
 
+static int64_t monotonic_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
 
 static const struct reason_row {
     const char *reason, *call;
@@ -62,15 +69,16 @@ static const char *state_name(int state)
     }
 }
 
-/* The parked task's stack from its saved frames. Leading frames inside gor are dropped except
- * the outermost one, the gor call the user made; trailing start machinery is dropped. */
+/* The parked task's stack from its saved frames, as the user sees it: frame #0 is where the
+ * user's code called gor (gor's own frames above it are dropped; the wait's `call` names the gor
+ * function), and the trailing start machinery is dropped. */
 static tl_stack_id unwind_parked(const struct gor_task_info *t, int depth)
 {
     uintptr_t ips[DEPTH_MAX + SKIP_MAX];
     int max = depth + SKIP_MAX, n = 0, k = 0;
     ips[n++] = t->ip;
     n += tl_gor_walk_frames(t->fp, t->stack_lo, t->stack_hi, ips + 1, max - 1);
-    while (k + 1 < n && in_range(&tl_gor_g.gor_mod, ips[k]) && in_range(&tl_gor_g.gor_mod, ips[k + 1]))
+    while (k + 1 < n && (in_range(&tl_gor_g.gor_mod, ips[k]) || in_range(&tl_gor_g.self_mod, ips[k])))
         k++;
     n = tl_gor_trim_tail(ips + k, n - k);
     return tl_stack_intern(ips + k, n < depth ? n : depth);
@@ -197,9 +205,7 @@ int tl_gor_snapshot_take(struct tl_gor_snapshot *s, int stack_depth)
         errno = ENOMEM;
         return -1;
     }
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    int64_t now = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+    int64_t now = monotonic_ns();
     for (size_t i = 0; i < n; i++)
         fill_live(&s->units[s->n++], &info[i], depth, now);
     s->total = total;
@@ -221,4 +227,28 @@ void tl_gor_snapshot_free(struct tl_gor_snapshot *s)
     }
     free(s->units);
     memset(s, 0, sizeof *s);
+}
+
+long tl_gor_scan_stuck(int64_t threshold_ms, uint64_t *signature)
+{
+    size_t n = 0, total = 0;
+    uint64_t sig = 0xcbf29ce484222325ull;
+    long stuck = 0;
+    *signature = 0;
+    if (!tl_gor_present())
+        return 0;
+    struct gor_task_info *info = take_infos(&n, &total);
+    if (info == NULL)
+        return -1;
+    int64_t limit = monotonic_ns() - threshold_ms * 1000000;
+    for (size_t i = 0; i < n; i++) {
+        const struct gor_task_info *t = &info[i];
+        if (t->state != GOR_TASK_BLOCKED || t->wait_since_ns <= 0 || t->wait_since_ns > limit)
+            continue;
+        stuck++;
+        sig = (sig ^ (uint64_t)t->id ^ ((uint64_t)t->wait_since_ns << 17)) * 0x100000001b3ull;
+    }
+    free(info);
+    *signature = stuck > 0 ? sig : 0;
+    return stuck;
 }

@@ -22,6 +22,7 @@
 #include "tl_ctx.h"
 #include "tl_deadlock.h"
 #include "tl_gor.h"
+#include "tl_real.h"
 #include "tl_supp.h"
 #include "tl_symbols.h"
 #include "tl_thread.h"
@@ -44,11 +45,16 @@ static struct tl_rep_unit *add_unit(struct tl_report *r)
     return u;
 }
 
+/* True for a thread left out of reports: the thread running the report, threads joining it (a
+ * worker calling exit() while main joins it: main is waiting for the exit, not leaked), runtime
+ * machinery (ours, gor's), and ignored units in checks. */
 static bool hidden_thread(const struct tl_unit_view *v, enum tl_build_mode mode,
                           uint64_t exclude_seq)
 {
-    return v->seq == exclude_seq || v->internal || (mode != TL_BUILD_DUMP && v->ignored) ||
-           tl_gor_runtime_thread(v->start);
+    bool joins_me = v->blocked && v->wait.reason != NULL && strcmp(v->wait.reason, "join") == 0 &&
+                    v->wait.object == (uintptr_t)pthread_self();
+    return v->seq == exclude_seq || joins_me || v->internal ||
+           (mode != TL_BUILD_DUMP && v->ignored) || tl_gor_runtime_thread(v->start);
 }
 
 static int add_thread(struct tl_report *r, const struct tl_unit_view *v, int64_t now_ns)
@@ -171,19 +177,42 @@ static bool tid_ignored(pid_t tid)
 
 /* Threads the interposer never saw (raw clone, created before us, a library calling glibc's
  * pthread_create directly): thread:?TID, with the kernel's name and state. */
+/* True when tid is a thread that was ours and has just exited (the exit ring of tl_deadlock): a
+ * joined thread lingers in /proc/self/task for a moment after its joiner woke up. */
+static bool recently_exited(pid_t tid)
+{
+    tl_stack_id stack = 0;
+    uint64_t seq = tl_deadlock_exited(tid, &stack);
+    tl_stack_unref(stack);
+    return seq != 0;
+}
+
+/* A candidate unknown thread, confirmed only if it is still there after a short pause (an exiting
+ * thread that was never ours, e.g. from a library that bypasses us, leaves /proc shortly). */
+static bool still_alive(pid_t tid, char *comm, size_t n, char *state)
+{
+    *state = tl_thread_proc_info(tid, comm, n);
+    return *state != 'Z' && *state != 'X' && *state != '?';
+}
+
 static int add_unknown(struct tl_report *r, const struct tl_snapshot *s, enum tl_build_mode mode)
 {
     pid_t *tids = malloc(MAX_UNKNOWN * sizeof *tids);
     if (tids == NULL)
         return -1;
-    size_t n = tl_thread_scan_unknown(tids, MAX_UNKNOWN);
-    for (size_t i = 0; i < n && i < MAX_UNKNOWN; i++) {
-        if (tid_known(s, tids[i]) || (mode != TL_BUILD_DUMP && tid_ignored(tids[i])))
+    size_t n = tl_thread_scan_unknown(tids, MAX_UNKNOWN), cand = 0;
+    for (size_t i = 0; i < n && i < MAX_UNKNOWN; i++)
+        if (!tid_known(s, tids[i]) && !(mode != TL_BUILD_DUMP && tid_ignored(tids[i])) &&
+            !recently_exited(tids[i]))
+            tids[cand++] = tids[i];
+    if (cand > 0) {
+        struct timespec pause = {0, 20 * 1000 * 1000};
+        tl_real.nanosleep(&pause, NULL);
+    }
+    for (size_t i = 0; i < cand; i++) {
+        char comm[32], st;
+        if (!still_alive(tids[i], comm, sizeof comm, &st) || recently_exited(tids[i]))
             continue;
-        char comm[32];
-        char st = tl_thread_proc_info(tids[i], comm, sizeof comm);
-        if (st == 'Z' || st == 'X' || st == '?')
-            continue; /* exiting: a thread that was just joined may linger briefly */
         struct tl_rep_unit *u = add_unit(r);
         if (u == NULL)
             break;
@@ -300,8 +329,14 @@ static int group_add(struct tl_report *r, size_t idx)
             return -1;
         r->groups = gs;
         g = &r->groups[r->ngroups++];
-        *g = (struct tl_rep_group){u->verdict, u->kind, u->has_wait ? u->wait.reason : NULL,
-                                   u->created_stack, u->blocked_stack, NULL, 0, u->wait_ms,
+        *g = (struct tl_rep_group){u->verdict,
+                                   u->kind,
+                                   u->has_wait ? u->wait.reason : NULL,
+                                   u->created_stack,
+                                   u->blocked_stack,
+                                   NULL,
+                                   0,
+                                   u->wait_ms,
                                    u->wait_ms};
     }
     size_t *m = realloc(g->members, (g->count + 1) * sizeof *m);

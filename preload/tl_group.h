@@ -20,22 +20,22 @@
 struct tl_modmap;
 
 enum tl_build_mode {
-    TL_BUILD_EXIT,  /* exit gate: live units are leaked */
-    TL_BUILD_CHECK, /* taskleak_check: the same, ignored units skipped */
-    TL_BUILD_DUMP,  /* taskleak_dump: every unit, no verdicts */
+    TL_BUILD_EXIT,     /* exit gate: live units are leaked */
+    TL_BUILD_CHECK,    /* taskleak_check: the same, ignored units skipped */
+    TL_BUILD_DUMP,     /* taskleak_dump: every unit, no verdicts */
     TL_BUILD_WATCHDOG, /* watchdog: "blocked" past the threshold, ignored units skipped */
 };
 
 struct tl_rep_unit {
-    char id[40];               /* "thread:3", "thread:?1234", "task:7" */
+    char id[40]; /* "thread:3", "thread:?1234", "task:7" */
     enum tl_unit_kind kind;
-    pid_t tid;                 /* 0 when unknown */
-    int64_t task;              /* task id, 0 for threads */
-    char name[32];             /* "" = none */
-    uintptr_t start;           /* start routine, 0 = unknown */
-    const char *state;         /* "running", "runnable", "blocked", "exited" (static) */
-    const char *verdict;       /* "leaked", "deadlocked", "blocked" or NULL (static) */
-    const char *suppressed;    /* the matching suppression pattern, NULL when none */
+    pid_t tid;              /* 0 when unknown */
+    int64_t task;           /* task id, 0 for threads */
+    char name[32];          /* "" = none */
+    uintptr_t start;        /* start routine, 0 = unknown */
+    const char *state;      /* "running", "runnable", "blocked", "exited" (static) */
+    const char *verdict;    /* "leaked", "deadlocked", "blocked" or NULL (static) */
+    const char *suppressed; /* the matching suppression pattern, NULL when none */
     bool detached, unknown, grouped;
     bool has_wait;
     struct tl_wait wait;       /* reason/call static strings */
@@ -51,22 +51,22 @@ struct tl_rep_unit {
 struct tl_rep_group {
     const char *verdict;
     enum tl_unit_kind kind;
-    const char *reason;        /* NULL when not blocked */
+    const char *reason; /* NULL when not blocked */
     tl_stack_id created_stack, blocked_stack;
-    size_t *members;           /* indices into units */
+    size_t *members; /* indices into units */
     size_t count;
     int64_t wait_min, wait_max;
 };
 
 struct tl_deadlock {
-    size_t *members;           /* indices into units, in cycle order */
+    size_t *members; /* indices into units, in cycle order */
     size_t count;
 };
 
 struct tl_report {
     enum tl_build_mode mode;
-    const char *kind;          /* "exit", "check", "dump", "watchdog" */
-    char file_kind[32];        /* "exit", "check-2", ... (the file name part) */
+    const char *kind;   /* "exit", "check", "dump", "watchdog" */
+    char file_kind[32]; /* "exit", "check-2", ... (the file name part) */
     struct tl_rep_unit *units;
     size_t n, cap;
     struct tl_rep_group *groups;
@@ -76,7 +76,7 @@ struct tl_report {
     struct tl_modmap *modmap;
     uint64_t threads_created, tasks_created;
     size_t alive, leaked, deadlocked, blocked, suppressed;
-    int64_t written_ms;        /* CLOCK_REALTIME */
+    int64_t written_ms; /* CLOCK_REALTIME */
 };
 
 /* Builds the model. exclude_seq: a thread unit left out (the exiting or checking thread), 0 none.

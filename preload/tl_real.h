@@ -24,66 +24,65 @@
 #include <time.h>
 
 /* X(return type, name, parameter list, required) */
-#define TL_REAL_FUNCS(X)                                                                          \
-    X(int, pthread_create, (pthread_t *, const pthread_attr_t *, void *(*)(void *), void *), 1)   \
-    X(int, pthread_join, (pthread_t, void **), 1)                                                 \
-    X(int, pthread_timedjoin_np, (pthread_t, void **, const struct timespec *), 0)                \
-    X(int, pthread_clockjoin_np, (pthread_t, void **, clockid_t, const struct timespec *), 0)     \
-    X(int, pthread_tryjoin_np, (pthread_t, void **), 0)                                           \
-    X(int, pthread_detach, (pthread_t), 1)                                                        \
-    X(int, pthread_setname_np, (pthread_t, const char *), 0)                                      \
-    X(int, pthread_mutex_lock, (pthread_mutex_t *), 1)                                            \
-    X(int, pthread_mutex_trylock, (pthread_mutex_t *), 1)                                         \
-    X(int, pthread_mutex_timedlock, (pthread_mutex_t *, const struct timespec *), 1)              \
-    X(int, pthread_mutex_clocklock, (pthread_mutex_t *, clockid_t, const struct timespec *), 0)   \
-    X(int, pthread_rwlock_rdlock, (pthread_rwlock_t *), 1)                                        \
-    X(int, pthread_rwlock_tryrdlock, (pthread_rwlock_t *), 1)                                     \
-    X(int, pthread_rwlock_wrlock, (pthread_rwlock_t *), 1)                                        \
-    X(int, pthread_rwlock_trywrlock, (pthread_rwlock_t *), 1)                                     \
-    X(int, pthread_rwlock_timedrdlock, (pthread_rwlock_t *, const struct timespec *), 0)          \
-    X(int, pthread_rwlock_timedwrlock, (pthread_rwlock_t *, const struct timespec *), 0)          \
-    X(int, pthread_cond_wait, (pthread_cond_t *, pthread_mutex_t *), 1)                           \
-    X(int, pthread_cond_timedwait,                                                                \
-      (pthread_cond_t *, pthread_mutex_t *, const struct timespec *), 1)                          \
-    X(int, pthread_cond_clockwait,                                                                \
-      (pthread_cond_t *, pthread_mutex_t *, clockid_t, const struct timespec *), 0)               \
-    X(int, pthread_barrier_wait, (pthread_barrier_t *), 0)                                        \
-    X(int, sem_wait, (sem_t *), 1)                                                                \
-    X(int, sem_trywait, (sem_t *), 1)                                                             \
-    X(int, sem_timedwait, (sem_t *, const struct timespec *), 1)                                  \
-    X(int, sem_clockwait, (sem_t *, clockid_t, const struct timespec *), 0)                       \
-    X(int, thrd_create, (thrd_t *, thrd_start_t, void *), 0)                                      \
-    X(int, thrd_join, (thrd_t, int *), 0)                                                         \
-    X(int, mtx_lock, (mtx_t *), 0)                                                                \
-    X(int, mtx_trylock, (mtx_t *), 0)                                                             \
-    X(int, mtx_timedlock, (mtx_t *__restrict, const struct timespec *__restrict), 0)              \
-    X(int, cnd_wait, (cnd_t *, mtx_t *), 0)                                                       \
-    X(int, cnd_timedwait,                                                                         \
-      (cnd_t *__restrict, mtx_t *__restrict, const struct timespec *__restrict), 0)               \
-    X(int, nanosleep, (const struct timespec *, struct timespec *), 1)                            \
-    X(int, clock_nanosleep, (clockid_t, int, const struct timespec *, struct timespec *), 1)      \
-    X(int, usleep, (useconds_t), 1)                                                               \
-    X(unsigned, sleep, (unsigned), 1)                                                             \
-    X(int, pause, (void), 1)                                                                      \
-    X(int, sigsuspend, (const sigset_t *), 1)                                                     \
-    X(int, sigwait, (const sigset_t *, int *), 1)                                                 \
-    X(int, sigwaitinfo, (const sigset_t *, siginfo_t *), 1)                                       \
-    X(int, sigtimedwait, (const sigset_t *, siginfo_t *, const struct timespec *), 1)             \
-    X(long, syscall, (long, ...), 1)                                                              \
-    X(int, poll, (struct pollfd *, nfds_t, int), 1)                                               \
-    X(int, ppoll, (struct pollfd *, nfds_t, const struct timespec *, const sigset_t *), 1)        \
-    X(int, select, (int, fd_set *, fd_set *, fd_set *, struct timeval *), 1)                      \
-    X(int, pselect,                                                                               \
-      (int, fd_set *, fd_set *, fd_set *, const struct timespec *, const sigset_t *), 1)          \
-    X(int, epoll_wait, (int, struct epoll_event *, int, int), 1)                                  \
-    X(int, epoll_pwait, (int, struct epoll_event *, int, int, const sigset_t *), 1)               \
-    X(int, accept, (int, struct sockaddr *, socklen_t *), 1)                                      \
-    X(int, accept4, (int, struct sockaddr *, socklen_t *, int), 1)                                \
-    X(ssize_t, read, (int, void *, size_t), 1)                                                    \
-    X(ssize_t, recv, (int, void *, size_t, int), 1)                                               \
-    X(ssize_t, recvfrom, (int, void *, size_t, int, struct sockaddr *, socklen_t *), 1)          \
-    X(ssize_t, recvmsg, (int, struct msghdr *, int), 1)                                           \
-    X(void, exit, (int), 1)
+#define TL_REAL_FUNCS(X)                                                                           \
+    X(int, pthread_create, (pthread_t *, const pthread_attr_t *, void *(*)(void *), void *), 1)    \
+    X(int, pthread_join, (pthread_t, void **), 1)                                                  \
+    X(int, pthread_timedjoin_np, (pthread_t, void **, const struct timespec *), 0)                 \
+    X(int, pthread_clockjoin_np, (pthread_t, void **, clockid_t, const struct timespec *), 0)      \
+    X(int, pthread_tryjoin_np, (pthread_t, void **), 0)                                            \
+    X(int, pthread_detach, (pthread_t), 1)                                                         \
+    X(int, pthread_setname_np, (pthread_t, const char *), 0)                                       \
+    X(int, pthread_mutex_lock, (pthread_mutex_t *), 1)                                             \
+    X(int, pthread_mutex_trylock, (pthread_mutex_t *), 1)                                          \
+    X(int, pthread_mutex_timedlock, (pthread_mutex_t *, const struct timespec *), 1)               \
+    X(int, pthread_mutex_clocklock, (pthread_mutex_t *, clockid_t, const struct timespec *), 0)    \
+    X(int, pthread_rwlock_rdlock, (pthread_rwlock_t *), 1)                                         \
+    X(int, pthread_rwlock_tryrdlock, (pthread_rwlock_t *), 1)                                      \
+    X(int, pthread_rwlock_wrlock, (pthread_rwlock_t *), 1)                                         \
+    X(int, pthread_rwlock_trywrlock, (pthread_rwlock_t *), 1)                                      \
+    X(int, pthread_rwlock_timedrdlock, (pthread_rwlock_t *, const struct timespec *), 0)           \
+    X(int, pthread_rwlock_timedwrlock, (pthread_rwlock_t *, const struct timespec *), 0)           \
+    X(int, pthread_cond_wait, (pthread_cond_t *, pthread_mutex_t *), 1)                            \
+    X(int, pthread_cond_timedwait, (pthread_cond_t *, pthread_mutex_t *, const struct timespec *), \
+      1)                                                                                           \
+    X(int, pthread_cond_clockwait,                                                                 \
+      (pthread_cond_t *, pthread_mutex_t *, clockid_t, const struct timespec *), 0)                \
+    X(int, pthread_barrier_wait, (pthread_barrier_t *), 0)                                         \
+    X(int, sem_wait, (sem_t *), 1)                                                                 \
+    X(int, sem_trywait, (sem_t *), 1)                                                              \
+    X(int, sem_timedwait, (sem_t *, const struct timespec *), 1)                                   \
+    X(int, sem_clockwait, (sem_t *, clockid_t, const struct timespec *), 0)                        \
+    X(int, thrd_create, (thrd_t *, thrd_start_t, void *), 0)                                       \
+    X(int, thrd_join, (thrd_t, int *), 0)                                                          \
+    X(int, mtx_lock, (mtx_t *), 0)                                                                 \
+    X(int, mtx_trylock, (mtx_t *), 0)                                                              \
+    X(int, mtx_timedlock, (mtx_t *__restrict, const struct timespec *__restrict), 0)               \
+    X(int, cnd_wait, (cnd_t *, mtx_t *), 0)                                                        \
+    X(int, cnd_timedwait,                                                                          \
+      (cnd_t *__restrict, mtx_t *__restrict, const struct timespec *__restrict), 0)                \
+    X(int, nanosleep, (const struct timespec *, struct timespec *), 1)                             \
+    X(int, clock_nanosleep, (clockid_t, int, const struct timespec *, struct timespec *), 1)       \
+    X(int, usleep, (useconds_t), 1)                                                                \
+    X(unsigned, sleep, (unsigned), 1)                                                              \
+    X(int, pause, (void), 1)                                                                       \
+    X(int, sigsuspend, (const sigset_t *), 1)                                                      \
+    X(int, sigwait, (const sigset_t *, int *), 1)                                                  \
+    X(int, sigwaitinfo, (const sigset_t *, siginfo_t *), 1)                                        \
+    X(int, sigtimedwait, (const sigset_t *, siginfo_t *, const struct timespec *), 1)              \
+    X(long, syscall, (long, ...), 1)                                                               \
+    X(int, poll, (struct pollfd *, nfds_t, int), 1)                                                \
+    X(int, ppoll, (struct pollfd *, nfds_t, const struct timespec *, const sigset_t *), 1)         \
+    X(int, select, (int, fd_set *, fd_set *, fd_set *, struct timeval *), 1)                       \
+    X(int, pselect,                                                                                \
+      (int, fd_set *, fd_set *, fd_set *, const struct timespec *, const sigset_t *), 1)           \
+    X(int, epoll_wait, (int, struct epoll_event *, int, int), 1)                                   \
+    X(int, epoll_pwait, (int, struct epoll_event *, int, int, const sigset_t *), 1)                \
+    X(int, accept, (int, struct sockaddr *, socklen_t *), 1)                                       \
+    X(int, accept4, (int, struct sockaddr *, socklen_t *, int), 1)                                 \
+    X(ssize_t, read, (int, void *, size_t), 1)                                                     \
+    X(ssize_t, recv, (int, void *, size_t, int), 1)                                                \
+    X(ssize_t, recvfrom, (int, void *, size_t, int, struct sockaddr *, socklen_t *), 1)            \
+    X(ssize_t, recvmsg, (int, struct msghdr *, int), 1)
 
 struct tl_real {
 #define TL_REAL_FIELD(ret, name, params, req) ret(*name) params;

@@ -281,8 +281,9 @@ static int snap_reserve(struct tl_snapshot *s, size_t more)
     return 0;
 }
 
-/* The tid owning the mutex (or write-locked rwlock) a pinned unit waits for (glibc keeps it in __data.__owner; C11 mtx_t
- * is the same object). The waiter is pinned inside its wrapper, so the mutex is still alive. */
+/* The tid owning the mutex (or write-locked rwlock) a pinned unit waits for (glibc keeps it in
+ * __data.__owner; C11 mtx_t is the same object). The waiter is pinned inside its wrapper, so the
+ * mutex is still alive. */
 static pid_t mutex_owner(const struct tl_wait *w)
 {
     if (w->reason == NULL || w->call == NULL || strncmp(w->call, "gor_", 4) == 0 || w->object == 0)

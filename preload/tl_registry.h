@@ -30,7 +30,7 @@
 #include "tl_stack.h"
 
 #define TL_LABEL_MAX 64
-#define TL_NAME_MAX 16 /* the kernel's comm size, as pthread_setname_np */
+#define TL_NAME_MAX  16 /* the kernel's comm size, as pthread_setname_np */
 
 enum tl_unit_kind { TL_KIND_THREAD, TL_KIND_TASK };
 
@@ -50,28 +50,28 @@ struct tl_wait {
 
 struct tl_unit {
     /* Set by tl_registry_new before the unit is published; constant afterwards. */
-    uint64_t seq;                /* "thread:<seq>"; the main thread is 1 */
-    enum tl_unit_kind kind;      /* always TL_KIND_THREAD here; tasks live in tl_gor */
-    uintptr_t start;             /* start routine (0 for the main thread) */
-    uint64_t creator_seq;        /* seq of the creating unit, 0 when unknown */
-    tl_stack_id created_stack;   /* one reference, dropped when the unit is freed */
-    char label[TL_LABEL_MAX];    /* label inherited from the creator ("" = none) */
-    bool internal;               /* a thread of the detector or of gor's runtime: never reported */
+    uint64_t seq;              /* "thread:<seq>"; the main thread is 1 */
+    enum tl_unit_kind kind;    /* always TL_KIND_THREAD here; tasks live in tl_gor */
+    uintptr_t start;           /* start routine (0 for the main thread) */
+    uint64_t creator_seq;      /* seq of the creating unit, 0 when unknown */
+    tl_stack_id created_stack; /* one reference, dropped when the unit is freed */
+    char label[TL_LABEL_MAX];  /* label inherited from the creator ("" = none) */
+    bool internal;             /* a thread of the detector or of gor's runtime: never reported */
 
     /* Registry lock. */
-    size_t slot;                 /* index in the slot table */
-    bool ignored;                /* taskleak_ignore_current marked it */
-    bool detached;               /* created detached or pthread_detach'ed */
-    char name[TL_NAME_MAX];      /* pthread_setname_np, "" when never set */
-    pthread_t handle;            /* the pthread_t, to find the unit from pthread_detach etc. */
-    _Atomic pid_t tid;           /* written by the thread itself at attach, 0 before */
+    size_t slot;            /* index in the slot table */
+    bool ignored;           /* taskleak_ignore_current marked it */
+    bool detached;          /* created detached or pthread_detach'ed */
+    char name[TL_NAME_MAX]; /* pthread_setname_np, "" when never set */
+    pthread_t handle;       /* the pthread_t, to find the unit from pthread_detach etc. */
+    _Atomic pid_t tid;      /* written by the thread itself at attach, 0 before */
 
     /* Owner thread; published by wstate (release) and read under the protocol of tl_block.h. */
-    _Atomic int wstate;          /* TL_WS_* */
-    _Atomic uint64_t progress;   /* bumped at each block begin and end: "has it moved?" */
-    bool in_block;               /* owner only: a bracket is open (nested ones are not recorded) */
-    struct tl_wait wait;         /* valid while wstate != TL_WS_RUNNING */
-    unw_context_t uctx;          /* saved in the blocking wrapper's frame; unwound lazily */
+    _Atomic int wstate;        /* TL_WS_* */
+    _Atomic uint64_t progress; /* bumped at each block begin and end: "has it moved?" */
+    bool in_block;             /* owner only: a bracket is open (nested ones are not recorded) */
+    struct tl_wait wait;       /* valid while wstate != TL_WS_RUNNING */
+    unw_context_t uctx;        /* saved in the blocking wrapper's frame; unwound lazily */
     char spawn_label[TL_LABEL_MAX]; /* owner: label given to units this thread creates */
 };
 
@@ -82,11 +82,11 @@ struct tl_unit_view {
     pid_t tid;
     uintptr_t start;
     uint64_t creator_seq;
-    tl_stack_id created_stack;  /* one reference owned by the snapshot */
-    tl_stack_id blocked_stack;  /* one reference owned by the snapshot (0 = none/not unwound) */
+    tl_stack_id created_stack; /* one reference owned by the snapshot */
+    tl_stack_id blocked_stack; /* one reference owned by the snapshot (0 = none/not unwound) */
     bool blocked;
-    struct tl_wait wait;        /* valid when blocked */
-    pid_t owner_tid;            /* mutex waits, unwound snapshots: the mutex owner's tid, 0 unknown */
+    struct tl_wait wait; /* valid when blocked */
+    pid_t owner_tid;     /* mutex waits, unwound snapshots: the mutex owner's tid, 0 unknown */
     uint64_t progress;
     bool ignored, detached, internal;
     char name[TL_NAME_MAX];

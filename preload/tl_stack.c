@@ -260,13 +260,11 @@ void tl_stack_atfork_child(void)
 
 void tl_stack_clear(void)
 {
-    struct stack_entry *e, *tmp;
     lock_table();
-    HASH_ITER(hh, stack_table.by_frames, e, tmp)
-    {
-        HASH_DELETE(hh, stack_table.by_frames, e);
-        free(e);
-    }
+    /* Drop the hash index first (it reads the head entry), then every entry through its slot. */
+    HASH_CLEAR(hh, stack_table.by_frames);
+    for (uint32_t i = 0; i < stack_table.nslots; i++)
+        free(stack_table.slots[i].entry);
     free(stack_table.slots);
     stack_table.slots = NULL;
     stack_table.nslots = stack_table.capslots = stack_table.free_head = 0;

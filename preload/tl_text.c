@@ -104,8 +104,9 @@ char *tl_text_render(struct tl_report *r, int colour)
         return NULL;
     ssize_t k = readlink("/proc/self/exe", exe, sizeof exe - 1);
     exe[k > 0 ? k : 0] = '\0';
-    fprintf(f, "taskleak: %s report: %zu leaked, %zu deadlocked, %zu blocked, %zu suppressed of "
-               "%zu alive in pid %d (%s)\n",
+    fprintf(f,
+            "taskleak: %s report: %zu leaked, %zu deadlocked, %zu blocked, %zu suppressed of "
+            "%zu alive in pid %d (%s)\n",
             r->kind, r->leaked, r->deadlocked, r->blocked, r->suppressed, r->alive, (int)getpid(),
             exe);
     if (r->mode == TL_BUILD_DUMP)
@@ -113,8 +114,9 @@ char *tl_text_render(struct tl_report *r, int colour)
     for (size_t g = 0; g < r->ngroups; g++)
         print_group(f, r, &r->groups[g], colour);
     tl_deadlock_text(r, f);
-    fprintf(f, "\nSUMMARY: taskleak: %zu leaked, %zu deadlocked, %zu blocked in %zu group(s) "
-               "(pid %d)\n",
+    fprintf(f,
+            "\nSUMMARY: taskleak: %zu leaked, %zu deadlocked, %zu blocked in %zu group(s) "
+            "(pid %d)\n",
             r->leaked, r->deadlocked, r->blocked, r->ngroups, (int)getpid());
     if (fclose(f) != 0) {
         free(buf);

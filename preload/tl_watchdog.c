@@ -18,8 +18,10 @@
 #include "tl_watchdog.h"
 
 #include <dirent.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -44,29 +46,29 @@
 #include "tl_text.h"
 #include "tl_thread.h"
 
-#define SCAN_BATCH 4096      /* units per registry-lock hold */
-#define LONELY_POLL_MS 20    /* re-check period once main has gone or no tracked thread is left */
-#define SLICE_MS 250         /* longest sleep: main may pthread_exit at any time */
-#define WD_STACK (1u << 20)  /* symbolization and formatting need some room */
-#define TEXT_FRAMES 16
-#define TEXT_IDS 8
+#define SCAN_BATCH     4096 /* units per registry-lock hold */
+#define LONELY_POLL_MS 20   /* re-check period once main has gone or no tracked thread is left */
+#define SLICE_MS       250  /* longest sleep: main may pthread_exit at any time */
+#define WD_STACK       (1u << 20) /* symbolization and formatting need some room */
+#define TEXT_FRAMES    16
+#define TEXT_IDS       8
 
 /* A group the text has shown: what it looked like and when to repeat it. */
 struct shown {
     const char *verdict, *reason; /* static strings */
     enum tl_unit_kind kind;
     tl_stack_id created_stack, blocked_stack; /* one reference each while remembered */
-    size_t count;                 /* members when last printed */
-    int64_t printed_ms, gap_ms;   /* last print, and the wait before the next repeat */
-    bool present;                 /* found by the build being emitted */
-    bool seen;                    /* found by the last build emitted */
+    size_t count;                             /* members when last printed */
+    int64_t printed_ms, gap_ms;               /* last print, and the wait before the next repeat */
+    bool present;                             /* found by the build being emitted */
+    bool seen;                                /* found by the last build emitted */
 };
 
 static struct {
-    _Atomic int started;          /* 0 until the first maybe_start */
-    _Atomic bool quiet;           /* set by the gate */
-    _Atomic pid_t tid;            /* the thread's tid while it runs */
-    _Atomic size_t blocked_seen;  /* max blocked+deadlocked in one report */
+    _Atomic int started;         /* 0 until the first maybe_start */
+    _Atomic bool quiet;          /* set by the gate */
+    _Atomic pid_t tid;           /* the thread's tid while it runs */
+    _Atomic size_t blocked_seen; /* max blocked+deadlocked in one report */
     /* Watchdog thread only. */
     size_t last_stuck;
     uint64_t last_sig, last_report_sig;
@@ -84,20 +86,20 @@ static uint64_t mix(uint64_t x)
     return x;
 }
 
+/* Reads as few cache lines as it can (units are ~1.2 KiB apart): wstate and progress share one,
+ * the wait another; `internal` and `seq` are read only for the rare stuck unit. */
 static void scan_unit(const struct tl_unit *u, void *arg)
 {
     struct tl_wd_scan *s = arg;
     s->units++;
-    if (u->internal)
-        return;
     uint64_t p1 = atomic_load_explicit(&u->progress, memory_order_acquire);
     if (atomic_load_explicit(&u->wstate, memory_order_acquire) == TL_WS_RUNNING)
         return;
     int64_t since = u->wait.since_ns; /* both validated by the second progress read */
-    bool durable = u->wait.durable;     /* hung_task counts uninterruptible sleeps only */
+    bool durable = u->wait.durable;   /* hung_task counts uninterruptible sleeps only */
     atomic_thread_fence(memory_order_acquire);
     if (atomic_load_explicit(&u->progress, memory_order_relaxed) != p1 || !durable ||
-        s->now_ns - since < s->threshold_ns)
+        s->now_ns - since < s->threshold_ns || u->internal)
         return;
     s->stuck++;
     s->signature += mix(u->seq * 0x9e3779b97f4a7c15ULL ^ p1); /* a sum: order does not matter */
@@ -168,8 +170,8 @@ static struct shown *remember(const struct tl_rep_group *g)
         wd.capshown = cap;
     }
     struct shown *s = &wd.shown[wd.nshown++];
-    *s = (struct shown){g->verdict, g->reason, g->kind, g->created_stack, g->blocked_stack,
-                        0, 0, 0, true, true};
+    *s = (struct shown){g->verdict, g->reason, g->kind, g->created_stack, g->blocked_stack, 0, 0,
+                        0,          true,      true};
     tl_stack_ref(s->created_stack);
     tl_stack_ref(s->blocked_stack);
     return s;
@@ -219,8 +221,7 @@ static const char *silencer(struct tl_report *r, const struct tl_rep_group *g)
     return fn;
 }
 
-static void print_group(struct tl_report *r, FILE *f, const struct tl_rep_group *g,
-                        const char *why)
+static void print_group(struct tl_report *r, FILE *f, const struct tl_rep_group *g, const char *why)
 {
     const struct tl_rep_unit *u0 = &r->units[g->members[0]];
     char dur[32];
@@ -247,7 +248,7 @@ static void print_group(struct tl_report *r, FILE *f, const struct tl_rep_group 
             fn ? fn : "FUNCTION");
 }
 
-/* Why group g is printed now ("new", "grew", "still blocked"), NULL when it stays quiet. */
+/* Why group g is printed now ("new", "grew", "still there"), NULL when it stays quiet. */
 static const char *due(const struct tl_rep_group *g, int64_t now)
 {
     struct shown *s = NULL;
@@ -296,8 +297,9 @@ static void emit_text(struct tl_report *r)
         if (printed++ == 0) {
             char thr[32];
             tl_text_duration(tl_ctx.opts.threshold_ms, thr, sizeof thr);
-            fprintf(f, "taskleak: watchdog: %zu unit(s) blocked longer than %s, %zu deadlocked, "
-                       "in pid %d (%s)\n",
+            fprintf(f,
+                    "taskleak: watchdog: %zu unit(s) blocked longer than %s, %zu deadlocked, "
+                    "in pid %d (%s)\n",
                     r->blocked, thr, r->deadlocked, (int)getpid(), program_invocation_short_name);
         }
         print_group(r, f, &r->groups[i], why);
@@ -388,9 +390,11 @@ static void serve_dumps(int requests)
     if (requests <= 0 || atomic_load(&wd.quiet))
         return;
     tl_gate_dump();
-    if (tl_ctx.opts.report[0] != '\0')
-        tl_logf("dump-%d written to %s/taskleak.%d.dump-%d.json", atomic_load(&tl_ctx.dumps),
-                tl_ctx.opts.report, (int)getpid(), atomic_load(&tl_ctx.dumps));
+    char dir[TL_OPT_PATH_MAX];
+    int n = atomic_load(&tl_ctx.dumps);
+    if (tl_ctx.opts.report[0] != '\0' &&
+        tl_options_expand_path(tl_ctx.opts.report, dir, sizeof dir) >= 0)
+        tl_logf("dump-%d written to %s/taskleak.%d.dump-%d.json", n, dir, (int)getpid(), n);
 }
 
 /* Whether the main thread has ended (pthread_exit): from then on the last thread may end at any
@@ -422,8 +426,21 @@ static void *watchdog_main(void *arg)
         if (tl_ctx.opts.threshold_ms > 0 && !atomic_load(&wd.quiet))
             tick();
     }
-    atomic_store(&wd.tid, 0);
     return NULL; /* the last thread: glibc runs exit(0), as for the program's own last thread */
+}
+
+/* glibc's own pthread_create, so that preloads after ours (which tl_real would reach) never see
+ * the detector's thread: it is not the program's. Falls back to the table's entry. */
+static int (*libc_pthread_create(void))(pthread_t *, const pthread_attr_t *, void *(*)(void *),
+                                        void *)
+{
+    void *libc = dlopen("libc.so.6", RTLD_LAZY | RTLD_NOLOAD);
+    void *f = libc ? dlsym(libc, "pthread_create") : NULL;
+    if (libc != NULL)
+        dlclose(libc); /* only drops the reference NOLOAD took */
+    return f && !tl_real_is_self(f)
+               ? (int (*)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *))f
+               : tl_real.pthread_create;
 }
 
 static void start_thread(void)
@@ -436,10 +453,18 @@ static void start_thread(void)
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
     pthread_attr_setstacksize(&attr, WD_STACK);
     pthread_t t;
-    if (tl_real.pthread_create(&t, &attr, watchdog_main, NULL) != 0)
-        tl_logf("cannot start the watchdog thread: %s; no watchdog reports", strerror(errno));
-    else if (tl_real.pthread_setname_np != NULL)
-        tl_real.pthread_setname_np(t, "taskleak-wd");
+    int rc = libc_pthread_create()(&t, &attr, watchdog_main, NULL);
+    if (rc != 0) {
+        tl_logf("cannot start the watchdog thread: %s; no watchdog reports", strerror(rc));
+    } else {
+        if (tl_real.pthread_setname_np != NULL)
+            tl_real.pthread_setname_np(t, "taskleak-wd");
+        /* Reports leave our thread out by its tid: it must be known before any report can run
+         * (a program may create a thread and exit at once). The thread publishes it first thing,
+         * holding nothing, so this wait is a few microseconds, once per process. */
+        while (atomic_load(&wd.tid) == 0)
+            sched_yield();
+    }
     pthread_attr_destroy(&attr);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
 }

@@ -261,7 +261,8 @@ int tlr_load_file(const char *path, unsigned flags, struct tlr_proc *out, char *
                       : st.st_size == 0                         ? "empty file"
                       : (size_t)st.st_size > TLR_LOAD_MAX_BYTES ? "file too large (over 4 GiB)"
                                                                 : NULL;
-    void *map = why ? MAP_FAILED : mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+    void *map = why ? MAP_FAILED
+                    : mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
     int e = errno;
     close(fd);
     if (map == MAP_FAILED) {

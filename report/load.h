@@ -9,10 +9,15 @@
 #include "model.h"
 
 enum tlr_load_flags {
-    /* Keep every unit (verbose text, json, html, thread: suppressions). Without it only the
-     * first unit of each group is kept, which is all grouped text needs ("created by"). */
+    /* Keep every unit and every unit id of every group (verbose text, json, thread:
+     * suppressions). Without it only the first unit of each group (and the units of deadlock
+     * cycles) are kept, which is all grouped text and html need ("created by"). */
     TLR_LOAD_ALL_UNITS = 1,
 };
+
+/* Without TLR_LOAD_ALL_UNITS a group keeps the first this many unit ids of its units[] (the
+ * outputs that do not list every unit show fewer); its count stays the real one. */
+#define TLR_LOAD_GROUP_IDS 64
 
 /* Files larger than this are refused as hostile rather than mapped. */
 #define TLR_LOAD_MAX_BYTES ((size_t)4 << 30)

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "load.h"
 #include "load_impl.h"
 
 #define KEYLEN 32
@@ -223,13 +224,19 @@ static int read_stack_ref(struct tlr_ld *ld, struct tlr_stack **out, const char 
     return 0;
 }
 
-static int read_strv(struct tlr_ld *ld, char ***v, size_t *n)
+/* Reads an array of strings, keeping at most max of them (the rest is validated and skipped). */
+static int read_strv(struct tlr_ld *ld, char ***v, size_t *n, size_t max)
 {
     size_t cap = *n;
     int r;
     if (tlr_js_arr_begin(&ld->js) < 0)
         return -1;
     while ((r = tlr_js_arr_next(&ld->js)) == 1) {
+        if (*n >= max) {
+            if (tlr_js_skip(&ld->js) < 0)
+                return -1;
+            continue;
+        }
         if (grow(ld, (void **)v, &cap, *n, sizeof **v) < 0 || tlr_js_string(&ld->js, &(*v)[*n]) < 0)
             return -1;
         if ((*v)[*n])
@@ -288,7 +295,8 @@ static int read_group(struct tlr_ld *ld, struct tlr_group *g)
         else if (!strcmp(key, "count"))
             r = tlr_js_int(&ld->js, &g->count, 0);
         else if (!strcmp(key, "units") && !g->units)
-            r = read_strv(ld, &g->units, &g->nunits);
+            r = read_strv(ld, &g->units, &g->nunits,
+                          ld->flags & TLR_LOAD_ALL_UNITS ? (size_t)-1 : TLR_LOAD_GROUP_IDS);
         else if (!strcmp(key, "wait_ms"))
             r = read_wait_ms(ld, g);
         else

@@ -28,3 +28,11 @@ $(GOR_A): $(GOR_OBJS)
 	$(call say,AR,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)rm -f $@ && ar rcs $@ $(GOR_OBJS)
+
+# gor_introspect.h is public too (tools such as the detector build against it); the top-level
+# install rule copies gor.h, this hook adds it.
+INSTALL_HOOKS += install-gor-introspect
+.PHONY: install-gor-introspect
+install-gor-introspect:
+	install -d $(DESTDIR)$(INCDIR)
+	install -m 0644 runtime/gor_introspect.h $(DESTDIR)$(INCDIR)/

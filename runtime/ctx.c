@@ -24,6 +24,14 @@ struct gor_ctx {
 static struct gor_lock tree_lock;
 static struct gor_ctx background = {0};
 
+void gor_ctx_fork(enum gor_fork_phase ph)
+{
+    if (ph == GOR_FORK_PREPARE)
+        gor_lock(&tree_lock);
+    else
+        gor_unlock(&tree_lock);
+}
+
 static gor_ctx *gor_i_ctx_background(void)
 {
     return &background;

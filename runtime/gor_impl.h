@@ -97,6 +97,8 @@ struct gor_task {
     _Atomic uint32_t *main_done; /* gor_main's futex word, NULL for other tasks; immutable */
     bool is_main;                /* the gor_main task; immutable */
     bool guarded;                /* stack has a PROT_NONE guard page below it */
+    uint32_t epoch;              /* gor_fork_epoch when spawned (or kept by a fork); immutable
+                                  * except for the forking task, rewritten in the child */
     void *asan_fake;             /* ASan fake stack while switched out (SANITIZE=1 only) */
 };
 
@@ -264,6 +266,23 @@ int gor_poll_wait(int64_t timeout_ns); /* readies waiting tasks; returns how man
 int gor_poll_run(int64_t timeout_ns, bool own_wakeups); /* own_wakeups: drain the eventfd */
 void gor_poll_interrupt(void); /* wakes a worker blocked in gor_poll_wait */
 int gor_poll_waiters(void);
+
+/* ---- fork (fork.c): pthread_atfork handlers, registered when the scheduler starts ----
+ * prepare takes every runtime-wide lock (timer > ctx tree > poll > sched > registry shards >
+ * stack pool) so the child inherits consistent structures; parent releases them; child resets
+ * them around the one surviving thread. Every module hook below gets the phase. */
+enum gor_fork_phase { GOR_FORK_PREPARE, GOR_FORK_PARENT, GOR_FORK_CHILD };
+/* Bumped in each forked child: tasks of an older epoch belong to the parent and never run
+ * here (gor_ready drops them). Written only in the child handler (single-threaded then). */
+extern _Atomic uint32_t gor_fork_epoch;
+void gor_fork_install(void);
+void gor_timer_fork(enum gor_fork_phase ph);
+void gor_ctx_fork(enum gor_fork_phase ph);
+void gor_poll_fork(enum gor_fork_phase ph);
+void gor_sched_fork(enum gor_fork_phase ph); /* child: workers and monitor restart lazily */
+/* child: forgets every task but `keep` (the forking task, or NULL from a plain thread) */
+void gor_registry_fork(enum gor_fork_phase ph, struct gor_task *keep);
+void gor_stack_fork(enum gor_fork_phase ph);
 
 /* ---- monitor (monitor.c) ---- */
 void gor_monitor_start(void);

@@ -2,8 +2,14 @@
  * fd waits: one epoll instance shared by all workers, plus an eventfd that interrupts the worker
  * blocked in epoll_wait (a new earlier timer, or work for an idle poller).
  *
- * A waiting task registers its fd with EPOLLONESHOT (a second waiter on the same fd registers a
- * dup of it, since epoll keys registrations by fd). epoll's user data is a slot number and a
+ * Registrations are persistent and EPOLLONESHOT: the first wait on an fd adds it, later waits
+ * re-arm it with EPOLL_CTL_MOD (one system call per wait instead of an ADD and a DEL). The
+ * per-fd table below is only a hint of what the kernel holds, which is keyed by (fd, open file):
+ * when the fd was closed meanwhile (the kernel dropped the registration) or reused for another
+ * file, MOD fails with ENOENT and the wait adds the fd afresh; EBADF is the caller's error. A
+ * registration left armed by a timeout fires at most once more, with a stale generation. A
+ * second waiter on an fd that already has one registers a dup of it for the length of its
+ * wait, since epoll keys registrations by fd. epoll's user data is a slot number and a
  * generation, never a pointer: an event harvested after the waiter gave up finds a stale
  * generation and is dropped, so no event can touch a finished wait. The slot table and the
  * waits' done/parked flags are guarded by the poll lock; a task parks with the poll lock as its
@@ -14,13 +20,20 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "gor_impl.h"
 
 #define WAKE_TAG UINT64_MAX
+
+enum {
+    FD_REG = 1,  /* the fd was added to the epoll set (a hint: the kernel may have dropped it) */
+    FD_BUSY = 2, /* a wait uses the fd's own registration; others register a dup */
+};
 
 struct pwait {
     struct gor_task *task; /* immutable */
@@ -30,13 +43,15 @@ struct pwait {
 };
 
 static struct {
-    int epfd, evfd;       /* immutable after init */
+    int epfd, evfd;       /* set at init, and again in a forked child (single-threaded) */
     struct gor_lock lock; /* the poll lock */
     struct pwait **slots; /* under lock */
     uint32_t *gens;       /* generation per slot; under lock */
     uint32_t nslots;
     uint32_t *free; /* free slot numbers; under lock */
     uint32_t nfree;
+    uint8_t *fds;        /* per fd: FD_REG | FD_BUSY; under lock */
+    size_t nfds;         /* entries in fds; under lock */
     _Atomic int waiters; /* tasks in gor_fd_wait */
 } PL = {.epfd = -1, .evfd = -1};
 
@@ -123,11 +138,30 @@ int gor_poll_wait(int64_t timeout_ns)
     return gor_poll_run(timeout_ns, true);
 }
 
+/*
+ * epoll_wait with a nanosecond timeout (< 0: forever). epoll_wait's millisecond timeout would
+ * round every timer up to the next millisecond (a 300 us sleep woke ~1 ms late, a 1.5 ms one
+ * at 2 ms); epoll_pwait2 (Linux 5.11) takes a timespec. Older kernels fall back to rounding up.
+ */
+static int wait_events(struct epoll_event *evs, int max, int64_t timeout_ns)
+{
+    static _Atomic bool no_pwait2; /* set once when the kernel lacks epoll_pwait2 */
+    if (!atomic_load_explicit(&no_pwait2, memory_order_relaxed)) {
+        struct timespec ts = {.tv_sec = timeout_ns / 1000000000,
+                              .tv_nsec = timeout_ns % 1000000000};
+        int n = epoll_pwait2(PL.epfd, evs, max, timeout_ns < 0 ? NULL : &ts, NULL);
+        if (n >= 0 || errno != ENOSYS)
+            return n;
+        atomic_store(&no_pwait2, true);
+    }
+    int ms = timeout_ns < 0 ? -1 : (int)((timeout_ns + 999999) / 1000000);
+    return epoll_wait(PL.epfd, evs, max, ms);
+}
+
 int gor_poll_run(int64_t timeout_ns, bool own_wakeups)
 {
     struct epoll_event evs[64];
-    int ms = timeout_ns < 0 ? -1 : (int)((timeout_ns + 999999) / 1000000);
-    int n = epoll_wait(PL.epfd, evs, 64, ms);
+    int n = wait_events(evs, 64, timeout_ns);
     int readied = 0;
     for (int i = 0; i < n; i++) {
         uint64_t d = evs[i].data.u64;
@@ -149,6 +183,37 @@ int gor_poll_run(int64_t timeout_ns, bool own_wakeups)
     return readied;
 }
 
+/*
+ * The child shares the parent's epoll instance (one open file description): it gets its own
+ * epoll and eventfd. The parent's waits are forgotten: their slots are released (a late event
+ * or timeout finds a stale generation or a task gor_ready drops).
+ */
+static void poll_fork_child(void)
+{
+    int old_ep = PL.epfd, old_ev = PL.evfd;
+    if (gor_poll_init() != 0)
+        gor_panic("cannot recreate the poller in a forked child");
+    close(old_ep);
+    close(old_ev);
+    for (uint32_t s = 0; s < PL.nslots; s++)
+        if (PL.slots[s] != NULL)
+            slot_release(s);
+    atomic_store(&PL.waiters, 0);
+    if (PL.fds != NULL)
+        memset(PL.fds, 0, PL.nfds); /* the new epoll set is empty */
+}
+
+void gor_poll_fork(enum gor_fork_phase ph)
+{
+    if (ph == GOR_FORK_PREPARE) {
+        gor_lock(&PL.lock);
+        return;
+    }
+    if (ph == GOR_FORK_CHILD)
+        poll_fork_child();
+    gor_unlock(&PL.lock);
+}
+
 static void timeout_fire(void *arg, int64_t now)
 {
     (void)now;
@@ -157,23 +222,81 @@ static void timeout_fire(void *arg, int64_t now)
     gor_unlock(&PL.lock);
 }
 
-/* Registers fd (or a dup of it); returns the fd registered, or -1 with errno. */
-static int register_fd(int fd, uint32_t events, uint64_t data)
+/* With the lock held: the fd table covers fd (false when out of memory). */
+static bool fds_cover(int fd)
 {
-    struct epoll_event ev = {.events = events | EPOLLONESHOT, .data.u64 = data};
-    if (epoll_ctl(PL.epfd, EPOLL_CTL_ADD, fd, &ev) == 0)
-        return fd;
-    if (errno != EEXIST)
+    if ((size_t)fd < PL.nfds)
+        return true;
+    size_t n = PL.nfds ? PL.nfds : 64;
+    while (n <= (size_t)fd)
+        n *= 2;
+    uint8_t *f = realloc(PL.fds, n);
+    if (f == NULL)
+        return false;
+    memset(f + PL.nfds, 0, n - PL.nfds);
+    PL.fds = f;
+    PL.nfds = n;
+    return true;
+}
+
+/* With the lock held: arms fd's persistent registration, adding it when the kernel has none. */
+static int arm_own(int fd, struct epoll_event *ev)
+{
+    if (PL.fds[fd] & FD_REG) {
+        if (epoll_ctl(PL.epfd, EPOLL_CTL_MOD, fd, ev) == 0)
+            return 0;
+        PL.fds[fd] &= (uint8_t)~FD_REG; /* closed since, or another file now: add afresh */
+        if (errno != ENOENT)
+            return -1;
+    }
+    if (epoll_ctl(PL.epfd, EPOLL_CTL_ADD, fd, ev) != 0 &&
+        (errno != EEXIST || epoll_ctl(PL.epfd, EPOLL_CTL_MOD, fd, ev) != 0))
         return -1;
+    PL.fds[fd] |= FD_REG;
+    return 0;
+}
+
+/* With the lock held: registers a dup of fd for one wait; returns it, or -1 with errno. */
+static int register_dup(int fd, struct epoll_event *ev)
+{
     int dup = fcntl(fd, F_DUPFD_CLOEXEC, 0);
     if (dup < 0)
         return -1;
-    if (epoll_ctl(PL.epfd, EPOLL_CTL_ADD, dup, &ev) == 0)
+    if (epoll_ctl(PL.epfd, EPOLL_CTL_ADD, dup, ev) == 0)
         return dup;
     int e = errno;
     close(dup);
     errno = e;
     return -1;
+}
+
+/* With the lock held: arms fd for one wait (or a dup of it when another wait holds fd's own
+ * registration); returns the fd armed, or -1 with errno. */
+static int register_fd(int fd, uint32_t events, uint64_t data)
+{
+    struct epoll_event ev = {.events = events | EPOLLONESHOT, .data.u64 = data};
+    if (!fds_cover(fd)) {
+        errno = ENOMEM;
+        return -1;
+    }
+    if (PL.fds[fd] & FD_BUSY)
+        return register_dup(fd, &ev);
+    if (arm_own(fd, &ev) != 0)
+        return -1;
+    PL.fds[fd] |= FD_BUSY;
+    return fd;
+}
+
+/* With the lock held: ends one wait's use of reg (fd's own registration stays, disarmed or
+ * armed for at most one stale event; a dup is removed and closed). */
+static void unregister_fd(int fd, int reg)
+{
+    if (reg == fd) {
+        PL.fds[fd] &= (uint8_t)~FD_BUSY;
+        return;
+    }
+    epoll_ctl(PL.epfd, EPOLL_CTL_DEL, reg, NULL);
+    close(reg);
 }
 
 static int task_fd_wait(struct gor_task *t, int fd, int events, int64_t timeout_ns)
@@ -201,12 +324,9 @@ static int task_fd_wait(struct gor_task *t, int fd, int events, int64_t timeout_
     } else {
         gor_unlock(&PL.lock);
     }
-    if (reg >= 0) {
-        epoll_ctl(PL.epfd, EPOLL_CTL_DEL, reg, NULL);
-        if (reg != fd)
-            close(reg);
-    }
     gor_lock(&PL.lock);
+    if (reg >= 0)
+        unregister_fd(fd, reg);
     if (s != UINT32_MAX)
         slot_release(s);
     gor_unlock(&PL.lock);

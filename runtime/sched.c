@@ -19,8 +19,9 @@
  * to the global queue and a spare or new worker takes its slot, so GOR_PROCS workers keep running
  * tasks. A revoked worker that comes back re-takes a free slot or parks as a spare.
  *
- * Locks: each worker's rq_lock guards its runnext and ring; the sched lock (S.lock) guards the
- * global queue, the idle and spare lists and the slot count. rq_lock is never held with S.lock.
+ * Locks: each worker's rq_lock guards its ring (runnext is exchanged atomically); the sched lock
+ * guards the global queue, the idle and spare lists and the slot count. rq_lock is never held
+ * with the sched lock. Starting, idling and slots live in workers.c.
  */
 #include <errno.h>
 #include <sched.h>
@@ -28,26 +29,10 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "gor_impl.h"
+#include "sched_impl.h"
 
-static struct {
-    pthread_once_t once;
-    int procs;                  /* GOR_PROCS; immutable after init */
-    int max_workers;            /* procs + room for replacements; immutable */
-    struct gor_worker *workers; /* max_workers entries; immutable pointer */
-    _Atomic int nworkers;       /* started workers; grows under lock */
-    struct gor_lock lock;       /* the sched lock */
-    struct gor_task *gq_head;   /* global queue; under lock */
-    struct gor_task *gq_tail;
-    _Atomic size_t gq_len;     /* written under lock, read as a hint without */
-    struct gor_worker *idle;   /* idle workers; under lock */
-    _Atomic int nidle;         /* written under lock, read as a hint without */
-    _Atomic int nspinning;     /* workers looking for work before they park */
-    struct gor_worker *spares; /* revoked workers waiting for a slot; under lock */
-    int nactive;               /* workers holding a slot (not revoked); under lock */
-    bool poller;               /* an idle worker is in gor_poll_wait; under lock */
-} S = {.once = PTHREAD_ONCE_INIT};
-
+struct gor_sched gor_sched_state = {.once = PTHREAD_ONCE_INIT};
+static struct gor_sched *const S = &gor_sched_state;
 static __thread struct gor_worker *tls_worker __attribute__((tls_model("initial-exec")));
 _Atomic int gor_outside_waiters;
 _Atomic int gor_main_running;
@@ -61,12 +46,6 @@ struct gor_task *gor_cur_task(void)
 {
     struct gor_worker *w = gor_cur_worker();
     return w != NULL ? atomic_load_explicit(&w->cur, memory_order_relaxed) : NULL;
-}
-
-int gor_i_procs(void)
-{
-    gor_sched_start();
-    return S.procs;
 }
 
 /* ---- context switches ---- */
@@ -102,15 +81,15 @@ static void task_switch_out(struct gor_worker *w, struct gor_task *t, int post)
 
 static void global_put(struct gor_task *t);
 
-static void wake_idle_worker(void)
+void gor_wake_idle_worker(void)
 {
     /* a spinning worker will find the work; otherwise wake a parked one (Go's wakep) */
-    if (atomic_load_explicit(&S.nidle, memory_order_relaxed) == 0 ||
-        atomic_load_explicit(&S.nspinning, memory_order_relaxed) > 0)
+    if (atomic_load_explicit(&S->nidle, memory_order_relaxed) == 0 ||
+        atomic_load_explicit(&S->nspinning, memory_order_relaxed) > 0)
         return;
-    gor_lock(&S.lock);
-    struct gor_worker **pp = &S.idle, *w = NULL;
-    for (struct gor_worker **q = &S.idle; *q != NULL; q = &(*q)->idle_next)
+    gor_lock(&S->lock);
+    struct gor_worker **pp = &S->idle, *w = NULL;
+    for (struct gor_worker **q = &S->idle; *q != NULL; q = &(*q)->idle_next)
         if (!(*q)->polling || w == NULL) {
             pp = q;
             w = *q;
@@ -120,9 +99,9 @@ static void wake_idle_worker(void)
     if (w != NULL) {
         *pp = w->idle_next;
         w->idle = false;
-        atomic_fetch_sub_explicit(&S.nidle, 1, memory_order_relaxed);
+        atomic_fetch_sub_explicit(&S->nidle, 1, memory_order_relaxed);
     }
-    gor_unlock(&S.lock);
+    gor_unlock(&S->lock);
     if (w == NULL)
         return;
     atomic_store_explicit(&w->park, 1, memory_order_release);
@@ -156,7 +135,7 @@ static void runq_put(struct gor_worker *w, struct gor_task *t, bool next)
     if (nspill > 0)
         global_put_batch(spill, nspill);
     else
-        wake_idle_worker();
+        gor_wake_idle_worker();
 }
 
 static struct gor_task *runq_get(struct gor_worker *w)
@@ -179,19 +158,19 @@ static struct gor_task *runq_get(struct gor_worker *w)
 
 static void global_put_batch(struct gor_task **batch, size_t n)
 {
-    gor_lock(&S.lock);
+    gor_lock(&S->lock);
     for (size_t i = 0; i < n; i++) {
         struct gor_task *t = batch[i];
         t->runq_next = NULL;
-        if (S.gq_tail != NULL)
-            S.gq_tail->runq_next = t;
+        if (S->gq_tail != NULL)
+            S->gq_tail->runq_next = t;
         else
-            S.gq_head = t;
-        S.gq_tail = t;
+            S->gq_head = t;
+        S->gq_tail = t;
     }
-    atomic_store_explicit(&S.gq_len, S.gq_len + n, memory_order_relaxed);
-    gor_unlock(&S.lock);
-    wake_idle_worker();
+    atomic_store_explicit(&S->gq_len, S->gq_len + n, memory_order_relaxed);
+    gor_unlock(&S->lock);
+    gor_wake_idle_worker();
 }
 
 static void global_put(struct gor_task *t)
@@ -202,20 +181,20 @@ static void global_put(struct gor_task *t)
 /* Takes one task for w, and moves a fair share of the rest to its ring. */
 static struct gor_task *global_get(struct gor_worker *w)
 {
-    if (atomic_load_explicit(&S.gq_len, memory_order_relaxed) == 0)
+    if (atomic_load_explicit(&S->gq_len, memory_order_relaxed) == 0)
         return NULL;
     struct gor_task *batch[32];
     size_t n = 0;
-    gor_lock(&S.lock);
-    size_t want = S.gq_len / (size_t)S.procs + 1;
-    while (S.gq_head != NULL && n < want && n < 32) {
-        batch[n++] = S.gq_head;
-        S.gq_head = S.gq_head->runq_next;
+    gor_lock(&S->lock);
+    size_t want = S->gq_len / (size_t)S->procs + 1;
+    while (S->gq_head != NULL && n < want && n < 32) {
+        batch[n++] = S->gq_head;
+        S->gq_head = S->gq_head->runq_next;
     }
-    if (S.gq_head == NULL)
-        S.gq_tail = NULL;
-    atomic_store_explicit(&S.gq_len, S.gq_len - n, memory_order_relaxed);
-    gor_unlock(&S.lock);
+    if (S->gq_head == NULL)
+        S->gq_tail = NULL;
+    atomic_store_explicit(&S->gq_len, S->gq_len - n, memory_order_relaxed);
+    gor_unlock(&S->lock);
     for (size_t i = 1; i < n; i++)
         runq_put(w, batch[i], false);
     return n > 0 ? batch[0] : NULL;
@@ -239,10 +218,10 @@ static struct gor_task *steal_from(struct gor_worker *w, struct gor_worker *v)
 
 static struct gor_task *steal_any(struct gor_worker *w)
 {
-    int n = atomic_load(&S.nworkers);
+    int n = atomic_load(&S->nworkers);
     int start = (int)(gor_rand(&w->rng) % (uint64_t)n);
     for (int i = 0; i < n; i++) {
-        struct gor_worker *v = &S.workers[(start + i) % n];
+        struct gor_worker *v = &S->workers[(start + i) % n];
         if (v == w || v->rq_tail == v->rq_head)
             continue;
         struct gor_task *t = steal_from(w, v);
@@ -253,7 +232,7 @@ static struct gor_task *steal_any(struct gor_worker *w)
 }
 
 /* Moves everything queued on w (runnext too) to the global queue. */
-static void runq_drain(struct gor_worker *w)
+void gor_runq_drain(struct gor_worker *w)
 {
     struct gor_task *t;
     while ((t = runq_get(w)) != NULL)
@@ -264,6 +243,8 @@ static void runq_drain(struct gor_worker *w)
 
 void gor_ready(struct gor_task *t)
 {
+    if (GOR_UNLIKELY(t->epoch != atomic_load_explicit(&gor_fork_epoch, memory_order_relaxed)))
+        return; /* a task of the parent process, in a forked child: it never runs here */
     atomic_store_explicit(&t->state, GOR_TASK_RUNNABLE, memory_order_relaxed);
     struct gor_worker *w = gor_cur_worker();
     if (w != NULL && !atomic_load_explicit(&w->revoked, memory_order_relaxed))
@@ -391,81 +372,14 @@ static void run_task(struct gor_worker *w, struct gor_task *t)
     finish_switch(w);
 }
 
-/* A revoked worker re-takes a free slot, or waits on the spare list until given one. */
-static void reacquire_slot(struct gor_worker *w)
-{
-    runq_drain(w);
-    gor_lock(&S.lock);
-    if (S.nactive < S.procs) {
-        S.nactive++;
-        atomic_store(&w->revoked, false);
-        gor_unlock(&S.lock);
-        return;
-    }
-    w->spare = true;
-    w->idle_next = S.spares;
-    S.spares = w;
-    atomic_store(&w->park, 0);
-    gor_unlock(&S.lock);
-    while (atomic_load_explicit(&w->park, memory_order_acquire) == 0)
-        gor_futex_wait(&w->park, 0, -1);
-}
-
-static void run_timers_if_due(void)
-{
-    int64_t next = gor_timer_next();
-    if (next != INT64_MAX && next <= gor_i_now())
-        gor_timer_run_due(gor_i_now());
-}
-
-/* Blocks an idle worker until woken, polling fds and timers if nobody else does. */
-static void go_idle(struct gor_worker *w)
-{
-    gor_lock(&S.lock);
-    if (S.gq_len > 0 || atomic_load(&w->revoked)) {
-        gor_unlock(&S.lock);
-        return;
-    }
-    w->idle = true;
-    w->idle_next = S.idle;
-    S.idle = w;
-    atomic_fetch_add_explicit(&S.nidle, 1, memory_order_relaxed);
-    atomic_store(&w->park, 0);
-    bool poll = !S.poller && (gor_timer_count() > 0 || gor_poll_waiters() > 0);
-    S.poller |= poll;
-    w->polling = poll;
-    gor_unlock(&S.lock);
-    if (!poll) {
-        while (atomic_load_explicit(&w->park, memory_order_acquire) == 0)
-            gor_futex_wait(&w->park, 0, -1);
-        return;
-    }
-    int64_t next = gor_timer_next();
-    int64_t now = gor_i_now();
-    gor_poll_wait(next == INT64_MAX ? -1 : (next > now ? next - now : 0));
-    gor_lock(&S.lock);
-    if (w->idle) {
-        struct gor_worker **q = &S.idle;
-        while (*q != w)
-            q = &(*q)->idle_next;
-        *q = w->idle_next;
-        w->idle = false;
-        atomic_fetch_sub_explicit(&S.nidle, 1, memory_order_relaxed);
-    }
-    S.poller = false;
-    w->polling = false;
-    gor_unlock(&S.lock);
-    run_timers_if_due();
-}
-
 /* Looks for work a little longer before parking: a futex sleep and wake-up costs microseconds,
  * far more than a producer takes to queue the next task. */
 static struct gor_task *spin(struct gor_worker *w)
 {
     struct gor_task *t = steal_any(w);
-    if (t != NULL || atomic_load(&S.nspinning) >= (S.procs + 1) / 2)
+    if (t != NULL || atomic_load(&S->nspinning) >= (S->procs + 1) / 2)
         return t;
-    atomic_fetch_add(&S.nspinning, 1);
+    atomic_fetch_add(&S->nspinning, 1);
     for (int i = 0; i < 64 && t == NULL; i++) {
         for (int k = 0; k < 32; k++)
             __builtin_ia32_pause();
@@ -473,9 +387,9 @@ static struct gor_task *spin(struct gor_worker *w)
         if (t == NULL)
             t = steal_any(w);
     }
-    atomic_fetch_sub(&S.nspinning, 1);
+    atomic_fetch_sub(&S->nspinning, 1);
     if (t != NULL)
-        wake_idle_worker(); /* found work: there may be more; let another worker look (Go) */
+        gor_wake_idle_worker(); /* found work: there may be more; let another worker look (Go) */
     return t;
 }
 
@@ -483,7 +397,7 @@ static struct gor_task *find_work(struct gor_worker *w)
 {
     for (;;) {
         if (GOR_UNLIKELY(atomic_load_explicit(&w->revoked, memory_order_relaxed))) {
-            reacquire_slot(w);
+            gor_reacquire_slot(w);
             continue;
         }
         struct gor_task *t = NULL;
@@ -495,19 +409,19 @@ static struct gor_task *find_work(struct gor_worker *w)
             t = global_get(w);
         if (t != NULL)
             return t;
-        run_timers_if_due();
-        if (gor_poll_waiters() > 0 && !S.poller && gor_poll_run(0, false) > 0)
+        gor_run_timers_if_due();
+        if (gor_poll_waiters() > 0 && !S->poller && gor_poll_run(0, false) > 0)
             continue;
         if (w->rq_head != w->rq_tail || atomic_load(&w->runnext) != NULL)
             continue;
         t = spin(w);
         if (t != NULL)
             return t;
-        go_idle(w);
+        gor_go_idle(w);
     }
 }
 
-static void *worker_main(void *arg)
+void *gor_worker_main(void *arg)
 {
     struct gor_worker *w = arg;
     tls_worker = w;
@@ -531,113 +445,4 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
-/* Starts worker number i; with S.lock held or during init. */
-static int worker_start(int i)
-{
-    struct gor_worker *w = &S.workers[i];
-    w->index = i;
-    w->rng = (uint64_t)(i + 1) * 0x9e3779b97f4a7c15ull;
-    pthread_attr_t a;
-    pthread_attr_init(&a);
-    pthread_attr_setstacksize(&a, 256 * 1024);
-    pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
-    atomic_store(&S.nworkers, i + 1); /* before it runs: stealing scans [0, nworkers) */
-    int rc = pthread_create(&w->thread, &a, worker_main, w);
-    pthread_attr_destroy(&a);
-    if (rc != 0) {
-        atomic_store(&S.nworkers, i);
-        return -1;
-    }
-    return 0;
-}
-
-static void sched_init(void)
-{
-    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    S.procs = (int)gor_env_int("GOR_PROCS", cpus > 0 ? cpus : 1, 1, 1024);
-    S.max_workers = S.procs + 64;
-    S.workers = calloc((size_t)S.max_workers, sizeof *S.workers);
-    if (S.workers == NULL || gor_poll_init() != 0)
-        gor_panic("cannot start the scheduler: out of memory or file descriptors");
-    S.nactive = S.procs;
-    for (int i = 0; i < S.procs; i++)
-        if (worker_start(i) != 0)
-            gor_panic("cannot start worker thread %d", i);
-    gor_monitor_start();
-}
-
-void gor_sched_start(void)
-{
-    pthread_once(&S.once, sched_init);
-}
-
-/* ---- services for the timers, the poller and the monitor ---- */
-
-void gor_wake_idle(bool for_poller)
-{
-    bool poller;
-    gor_lock(&S.lock);
-    poller = S.poller;
-    gor_unlock(&S.lock);
-    if (for_poller && poller)
-        gor_poll_interrupt();
-    else
-        wake_idle_worker();
-}
-
-void gor_ensure_poller(void)
-{
-    if (atomic_load_explicit(&S.nidle, memory_order_relaxed) == 0)
-        return;
-    gor_lock(&S.lock);
-    bool poller = S.poller;
-    gor_unlock(&S.lock);
-    if (!poller)
-        wake_idle_worker();
-}
-
-/* Gives w's slot to another worker: called by the monitor for a worker stuck in a task. */
-void gor_sched_revoke(struct gor_worker *w)
-{
-    gor_lock(&S.lock);
-    if (atomic_load(&w->revoked) || w->idle) {
-        gor_unlock(&S.lock);
-        return;
-    }
-    atomic_store(&w->revoked, true);
-    S.nactive--;
-    struct gor_worker *sp = S.spares;
-    if (sp != NULL) {
-        S.spares = sp->idle_next;
-        sp->spare = false;
-        atomic_store(&sp->revoked, false);
-        S.nactive++;
-    } else if (S.nworkers < S.max_workers && worker_start(S.nworkers) == 0) {
-        S.nactive++;
-        sp = NULL;
-    }
-    gor_unlock(&S.lock);
-    if (sp != NULL) {
-        atomic_store_explicit(&sp->park, 1, memory_order_release);
-        gor_futex_wake(&sp->park, 1);
-    }
-    runq_drain(w);
-}
-
-int gor_sched_nworkers(void)
-{
-    return atomic_load(&S.nworkers);
-}
-
-struct gor_worker *gor_sched_worker(int i)
-{
-    return &S.workers[i];
-}
-
-size_t gor_sched_global_len(void)
-{
-    return atomic_load_explicit(&S.gq_len, memory_order_relaxed);
-}
-
 GOR_ALIAS(gor_yield, gor_i_yield);
-GOR_ALIAS(gor_procs, gor_i_procs);

@@ -67,6 +67,16 @@ static void pool_init(void)
     P.guard_budget = gor_env_int("GOR_STACK_GUARDS", maps / 4, 0, 1l << 40);
 }
 
+/* The pool's free list and slab are kept across a fork (the prepare phase holds the lock);
+ * the caches of workers that do not survive are lost to the child. */
+void gor_stack_fork(enum gor_fork_phase ph)
+{
+    if (ph == GOR_FORK_PREPARE)
+        gor_lock(&P.lock);
+    else
+        gor_unlock(&P.lock);
+}
+
 size_t gor_stack_size(void)
 {
     pthread_once(&P.once, pool_init);

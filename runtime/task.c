@@ -9,7 +9,9 @@
  */
 #include <dlfcn.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "gor_impl.h"
 
@@ -22,6 +24,8 @@ struct shard {
 } __attribute__((aligned(64)));
 
 static struct shard shards[NSHARD];
+/* The main task kept by a fork has no gor_main caller in the child: its return exits. */
+static bool main_exits_process;
 static _Atomic int64_t next_id = 1;
 static struct gor_hooks hooks_store;
 const struct gor_hooks *_Atomic gor_hooks_ptr;
@@ -53,6 +57,37 @@ static void registry_remove(struct gor_task *t)
     gor_unlock(&s->lock);
 }
 
+static void registry_fork_child(struct gor_task *keep)
+{
+    for (int i = 0; i < NSHARD; i++) {
+        shards[i].head = NULL;
+        atomic_store(&shards[i].count, 0);
+    }
+    bool main = keep != NULL && keep->main_done != NULL;
+    atomic_store(&gor_main_running, main ? 1 : 0);
+    main_exits_process = main;
+    if (keep == NULL)
+        return;
+    keep->epoch = atomic_load(&gor_fork_epoch);
+    atomic_store(&keep->tid, gettid());
+    keep->reg_prev = NULL;
+    keep->reg_next = NULL;
+    struct shard *s = &shards[(uint64_t)keep->id % NSHARD];
+    s->head = keep;
+    atomic_store(&s->count, 1);
+}
+
+void gor_registry_fork(enum gor_fork_phase ph, struct gor_task *keep)
+{
+    for (int i = 0; i < NSHARD; i++)
+        if (ph == GOR_FORK_PREPARE)
+            gor_lock(&shards[i].lock);
+        else
+            gor_unlock(&shards[i].lock);
+    if (ph == GOR_FORK_CHILD)
+        registry_fork_child(keep);
+}
+
 size_t gor_registry_count(void)
 {
     size_t n = 0;
@@ -82,6 +117,7 @@ static struct gor_task *task_new(void (*fn)(void *), void *arg)
     t->main_done = NULL;
     t->is_main = false;
     t->asan_fake = NULL;
+    t->epoch = atomic_load_explicit(&gor_fork_epoch, memory_order_relaxed);
     void **sp = (void **)(((uintptr_t)t & ~(uintptr_t)15) - 72);
     memset(sp, 0, 72);
     sp[3] = t; /* r12 */
@@ -128,7 +164,9 @@ void gor_task_main(struct gor_task *t)
     if (t->main_done != NULL) {
         atomic_fetch_sub(&gor_main_running, 1);
         atomic_store(t->main_done, 1);
-        gor_futex_wake(t->main_done, 1); /* the word may be gone already: a harmless wake */
+        gor_futex_wake(t->main_done, 1);      /* the word may be gone already: a harmless wake */
+        if (GOR_UNLIKELY(main_exits_process)) /* forked child: no gor_main caller to return to */
+            exit(0);
     }
     atomic_store_explicit(&t->state, GOR_TASK_EXITED, memory_order_relaxed);
     gor_sched_exit(t);

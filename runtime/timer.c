@@ -276,6 +276,16 @@ static void gor_i_ticker_stop(gor_ticker *t)
     free(t);
 }
 
+/* The heap survives a fork unchanged: timers whose callback readies a parent task fire into
+ * gor_ready, which drops such tasks; channel and context timers keep working in the child. */
+void gor_timer_fork(enum gor_fork_phase ph)
+{
+    if (ph == GOR_FORK_PREPARE)
+        gor_lock(&T.lock);
+    else
+        gor_unlock(&T.lock);
+}
+
 GOR_ALIAS(gor_sleep, gor_i_sleep);
 GOR_ALIAS(gor_after, gor_i_after);
 GOR_ALIAS(gor_ticker_new, gor_i_ticker_new);

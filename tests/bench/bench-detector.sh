@@ -8,7 +8,7 @@
 #
 # The loop programs print their own best-of-5 figure in ns per operation; this script keeps the
 # best of 3 runs per side, alternating sides so that a noisy neighbour hits both alike. pigz is
-# timed as a whole process, best of 3 per side. helgrind is ~100x slower, so its runs use fewer
+# timed as a whole process, best of 5 per side (alternating), since one run is only ~1 s. helgrind is ~100x slower, so its runs use fewer
 # iterations (per-operation figures stay comparable) and an 8 MiB input for pigz; pigz itself is
 # a distribution binary, so it has no ThreadSanitizer row.
 # Prints Markdown rows: | what | ours | peer | ratio | bar | ok? |
@@ -21,9 +21,12 @@ for p in det_mutex det_create det_mutex_tsan det_create_tsan; do
     [ -x "$bench/$p" ] || { echo "bench-detector: $bench/$p is not built" >&2; exit 1; }
 done
 
-# The detector with its defaults (watchdog on), text report kept off the terminal.
+# The detector with its defaults (watchdog on); its text reports, if any, are appended to one log
+# file per bench run instead of the terminal.
+detlog="$bench/det-taskleak.log"
+: > "$detlog"
 detector_env() {
-    env LD_PRELOAD="$lib" TASKLEAK_OPTIONS="log=$bench/det-taskleak.%p.log" "$@"
+    env LD_PRELOAD="$lib" TASKLEAK_OPTIONS="log=$detlog" "$@"
 }
 
 # best_of RUNS CMD...: smallest number printed on stdout by CMD over RUNS runs.
@@ -69,7 +72,7 @@ side_row() {
 on_off() {
     name=$1
     shift
-    on= off=
+    on='' off=''
     for _ in 1 2 3; do
         o=$("$bench/$name" "$@")
         n=$(detector_env "$bench/$name" "$@")
@@ -125,8 +128,8 @@ if [ ! -f "$input" ]; then
     mv "$input.tmp" "$input"
 fi
 [ -f "$small" ] || head -c 8388608 "$input" > "$small"
-on= off=
-for _ in 1 2 3; do
+on='' off=''
+for _ in 1 2 3 4 5; do
     o=$(secs pigz -p 2 -c "$input")
     n=$(secs detector_env pigz -p 2 -c "$input")
     off=$(awk -v a="$o" -v b="${off:-$o}" 'BEGIN { print (a + 0 < b + 0) ? a : b }')

@@ -65,6 +65,8 @@ row "gor 100k sleepers: CPU in 300 ms while all asleep" "$(echo "$o" | awk '$1 =
 row "gor 100k sleepers, one deadline: mean wake-up lateness" \
     "$(echo "$o" | awk '$1 == "lateness" {print $2}')" "$(echo "$g" | awk '$1 == "lateness" {print $2}')" \
     "us" info "reported" 0
+row "gor single sleeper, 2.5 ms sleeps: mean wake-up lateness" "$(value "$ours" 1 sleep1 200)" \
+    "$(value "$peer" 1 sleep1 200)" us info "~1 ms or less" 0
 row "gor fd ping-pong over a pipe pair (gor_fd_wait vs netpoller)" \
     "$(value "$ours" "$procs" fdpingpong 100000)" "$(value "$peer" "$procs" fdpingpong 100000)" ns info \
     "reported" 0

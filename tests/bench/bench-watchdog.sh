@@ -25,3 +25,10 @@ awk -v v="$share" 'BEGIN {
     printf "| watchdog CPU share, 10k idle threads, interval 1s | %.3f %% of a core | - | - | <= 1 %% | %s |\n",
            v, (v <= 1) ? "yes" : "no"
 }'
+
+# 3. bounded memory: 1M threads created and joined through the detector's creation path.
+set -- $("$build/bench/wd_churn" 1000000)
+awk -v l0="$1" -v l1="$2" -v s0="$3" -v s1="$4" -v t="$5" 'BEGIN {
+    printf "| 1M threads created+joined (%.0f s): registry units, stack-table entries | %d -> %d units, %d -> %d stacks | - | - | back to start size | %s |\n",
+           t, l0, l1, s0, s1, (l1 <= l0 && s1 <= s0) ? "yes" : "no"
+}'

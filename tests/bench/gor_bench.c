@@ -8,6 +8,7 @@
  *   rss         resident bytes per task with N tasks blocked on a channel (bytes per task)
  *   sleepers    N tasks sleeping until one deadline: CPU used in 300 ms while all are asleep
  *               (ms) and mean wake-up lateness (us)
+ *   sleep1      one task sleeping 2.5 ms (not a whole millisecond), N times: mean lateness (us)
  *   fdpingpong  round trip over a pair of pipes, both sides parked in gor_fd_wait (ns)
  */
 #include <stdio.h>
@@ -175,6 +176,17 @@ static void sleepers(void)
     printf("lateness %.1f us\n", (double)late_sum / (double)N / 1000.0);
 }
 
+static void sleep1(void)
+{
+    int64_t late = 0;
+    for (long i = 0; i < N; i++) {
+        int64_t due = gor_now() + 2500000;
+        gor_sleep(2500000);
+        late += gor_now() - due;
+    }
+    report((double)late / (double)N / 1000.0, "us");
+}
+
 static int P1[2], P2[2];
 
 static void fd_echo(void *arg)
@@ -210,9 +222,10 @@ static void run(void *arg)
     static const struct {
         const char *name;
         void (*fn)(void);
-    } modes[] = {{"pingpong", pingpong},    {"spawn", spawn}, {"buffered", buffered},
-                 {"select", select2},       {"rss", rss},     {"sleepers", sleepers},
-                 {"fdpingpong", fdpingpong}};
+    } modes[] = {{"pingpong", pingpong}, {"spawn", spawn},
+                 {"buffered", buffered}, {"select", select2},
+                 {"rss", rss},           {"sleepers", sleepers},
+                 {"sleep1", sleep1},     {"fdpingpong", fdpingpong}};
     for (size_t i = 0; i < sizeof modes / sizeof modes[0]; i++)
         if (strcmp(MODE, modes[i].name) == 0) {
             modes[i].fn();

@@ -142,6 +142,16 @@ func sleepers() {
 	fmt.Printf("lateness %.1f us\n", float64(atomic.LoadInt64(&late))/float64(n)/1000.0)
 }
 
+func sleep1() {
+	var late time.Duration
+	for i := 0; i < n; i++ {
+		due := time.Now().Add(2500 * time.Microsecond)
+		time.Sleep(2500 * time.Microsecond)
+		late += time.Since(due)
+	}
+	report("sleep1", float64(late.Nanoseconds())/float64(n)/1000.0, "us")
+}
+
 func fdpingpong() {
 	var p1, p2 [2]int
 	if syscall.Pipe(p1[:]) != nil || syscall.Pipe(p2[:]) != nil {
@@ -174,7 +184,7 @@ func main() {
 	}
 	n, _ = strconv.Atoi(os.Args[2])
 	modes := map[string]func(){"pingpong": pingpong, "spawn": spawn, "buffered": buffered,
-		"select": select2, "rss": rss, "sleepers": sleepers, "fdpingpong": fdpingpong}
+		"select": select2, "rss": rss, "sleepers": sleepers, "sleep1": sleep1, "fdpingpong": fdpingpong}
 	f, ok := modes[os.Args[1]]
 	if !ok {
 		fmt.Fprintln(os.Stderr, "gor_bench: unknown mode", os.Args[1])

@@ -1,12 +1,13 @@
 # tests/bench/watchdog.mk: the programs bench-watchdog.sh runs (DESIGN section 8, issue 6):
 # wd_scan links the detector's engine objects and times one watchdog scan over 1M units; wd_idle
-# runs under the detector and measures the watchdog thread's CPU share with 10k idle threads.
+# runs under the detector and measures the watchdog thread's CPU share with 10k idle threads;
+# wd_churn (engine objects too) creates and joins 1M threads and reports registry and stack sizes.
 
-WD_BENCH := $(BUILD)/bench/wd_scan $(BUILD)/bench/wd_idle
+WD_BENCH := $(BUILD)/bench/wd_scan $(BUILD)/bench/wd_churn $(BUILD)/bench/wd_idle
 BENCH_DEPS += $(WD_BENCH)
 FORMAT_SRCS += $(wildcard tests/bench/wd_*.c)
 
-$(BUILD)/bench/wd_scan: tests/bench/wd_scan.c $(TL_ENGINE)
+$(BUILD)/bench/wd_scan $(BUILD)/bench/wd_churn: $(BUILD)/bench/wd_%: tests/bench/wd_%.c $(TL_ENGINE)
 	$(call say,CC,$<)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -Ipreload $(call pc_cflags,$(TL_DEPS_PC)) -o $@ $< $(TL_ENGINE) \

@@ -33,7 +33,7 @@ static long long watchdog_cpu_ns(void)
     DIR *d = opendir("/proc/self/task");
     long long ns = -1;
     for (struct dirent *e; d && (e = readdir(d)) != NULL;) {
-        char path[128], comm[32] = "";
+        char path[300], comm[32] = "";
         snprintf(path, sizeof path, "/proc/self/task/%s/comm", e->d_name);
         FILE *f = fopen(path, "r");
         if (f == NULL)

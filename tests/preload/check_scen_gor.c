@@ -56,6 +56,9 @@ static const struct leak_case NOCASE = {"gor_leak_select_no_cases", "leaked", "s
 static const char *const three_up[] = {"run_session", "accept_loop", "main_task", NULL};
 static const struct leak_case DEEP = {"gor_leak_three_deep", "leaked", "chan receive", 1, 76,
                                       "read_frames", "read_frames", "run_session", three_up};
+static const struct leak_case PTHREAD = {"gor_leak_task_in_pthread_lock", "leaked", "mutex lock",
+                                         1, 76, "update_cache", "update_cache", "main_task",
+                                         from_main};
 static const char *const from_thread[] = {NULL};
 static const struct leak_case WG = {"gor_leak_wg_error_path", "deadlocked", "WaitGroup wait", 1, 2,
                                     "main_task", "main_task", "main", from_thread};
@@ -196,6 +199,22 @@ LEAK_TEST(a_receive_on_a_nil_channel_is_named_so, NILCH)
 LEAK_TEST(a_select_with_no_cases_is_named_so, NOCASE)
 LEAK_TEST(a_leak_three_spawns_deep_keeps_its_whole_creation_chain, DEEP)
 LEAK_TEST(a_skipped_waitgroup_done_is_a_global_deadlock_marked_deadlocked, WG)
+LEAK_TEST(a_task_blocked_in_a_pthread_call_shows_as_that_task, PTHREAD)
+
+START_TEST(a_task_blocked_in_a_pthread_call_names_the_call_and_its_thread)
+{
+    struct th_run r;
+    json_t *rep = run_and_load(&r, PTHREAD.prog, PTHREAD.status);
+    json_t *g = task_group(rep, "leaked", "mutex lock");
+    ck_assert_ptr_nonnull(g);
+    json_t *u = th_unit(rep, json_string_value(json_array_get(json_object_get(g, "units"), 0)));
+    ck_assert_ptr_nonnull(u);
+    ck_assert_str_eq(str_field(json_object_get(u, "wait"), "call"), "pthread_mutex_lock");
+    ck_assert_int_gt(json_integer_value(json_object_get(u, "tid")), 0);
+    json_decref(rep);
+    th_run_free(&r);
+}
+END_TEST
 
 FIXED_TEST(closing_the_ranged_channel_leaks_nothing, "gor_fixed_range_unclosed", 3)
 FIXED_TEST(a_buffered_reply_leaks_nothing_after_a_timeout, "gor_fixed_send_after_timeout", 2)
@@ -206,11 +225,15 @@ FIXED_TEST(a_made_and_closed_channel_leaks_nothing, "gor_fixed_nil_chan", 2)
 FIXED_TEST(a_select_with_a_quit_case_leaks_nothing, "gor_fixed_select_no_cases", 2)
 FIXED_TEST(awaiting_every_level_leaks_nothing_three_deep, "gor_fixed_three_deep", 4)
 FIXED_TEST(a_done_on_every_path_leaks_nothing, "gor_fixed_wg_error_path", 4)
+FIXED_TEST(releasing_the_pthread_mutex_leaks_nothing, "gor_fixed_task_in_pthread_lock", 2)
 
 START_TEST(a_program_without_gor_creates_no_tasks)
 {
     struct th_run r;
-    json_t *rep = run_and_load(&r, "clean_exit", 0);
+    struct th_opts o = {.prog = "clean_exit", .options = LEAK_OPTIONS, .timeout_s = 60};
+    ck_assert_int_eq(th_run(&o, &r), 0);
+    json_t *rep = th_report(&r, "exit", r.pid); /* its threads are the core's suites' business */
+    ck_assert_msg(rep != NULL, "clean_exit wrote no exit report; stderr:\n%s", r.err);
     ck_assert_int_eq(th_summary(rep, "tasks_created"), 0);
     ck_assert_int_eq(task_groups(rep), 0);
     json_decref(rep);
@@ -328,6 +351,10 @@ START_TEST(without_gor_in_the_process_there_are_no_tasks)
     ck_assert_uint_eq(tl_gor_tasks_created(), 0);
     ck_assert_int_eq(tl_gor_current_task(), 0);
     ck_assert(!tl_gor_runtime_thread((uintptr_t)tl_gor_init));
+    ck_assert(!tl_gor_created_by_runtime(0));
+    uint64_t sig = 1;
+    ck_assert_int_eq(tl_gor_scan_stuck(0, &sig), 0);
+    ck_assert_uint_eq(sig, 0);
     tl_gor_snapshot_free(&s);
 }
 END_TEST
@@ -355,6 +382,8 @@ static TCase *leak_case(void)
     tcase_add_test(tc, a_select_with_no_cases_is_named_so);
     tcase_add_test(tc, a_leak_three_spawns_deep_keeps_its_whole_creation_chain);
     tcase_add_test(tc, a_skipped_waitgroup_done_is_a_global_deadlock_marked_deadlocked);
+    tcase_add_test(tc, a_task_blocked_in_a_pthread_call_shows_as_that_task);
+    tcase_add_test(tc, a_task_blocked_in_a_pthread_call_names_the_call_and_its_thread);
     tcase_add_test(tc, gor_worker_threads_are_not_reported_as_leaked_threads);
     tcase_add_test(tc, the_watchdog_reports_a_task_blocked_past_the_threshold);
     return tc;
@@ -373,6 +402,7 @@ static TCase *fixed_case(void)
     tcase_add_test(tc, a_select_with_a_quit_case_leaks_nothing);
     tcase_add_test(tc, awaiting_every_level_leaks_nothing_three_deep);
     tcase_add_test(tc, a_done_on_every_path_leaks_nothing);
+    tcase_add_test(tc, releasing_the_pthread_mutex_leaks_nothing);
     tcase_add_test(tc, a_program_without_gor_creates_no_tasks);
     tcase_add_test(tc, without_the_detector_the_leaky_programs_exit_as_written);
     return tc;

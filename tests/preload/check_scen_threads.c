@@ -31,8 +31,8 @@ struct leak_case {
 static const struct leak_case CASES[] = {
     {"thr_leak_pool", "cond wait", "pthread_cond_wait", 4, "pool_worker", "pool_worker",
      "pool_start", 0, 1},
-    {"thr_detached_sem", "semaphore", "sem_wait", 1, "await_signal", "await_signal",
-     "spawn_waiter", 1, 1},
+    {"thr_detached_sem", "semaphore", "sem_wait", 1, "await_signal", "await_signal", "spawn_waiter",
+     1, 1},
     {"thr_pipe_reader", "IO wait", "read", 1, "read_messages", "read_messages", "start_reader", 0,
      0},
     {"thr_c11", "cond wait", "cnd_wait", 1, "consume_c11", "consume_c11", "start_consumer", 0, 1},
@@ -384,13 +384,31 @@ START_TEST(main_pthread_exit_and_cancelled_waiters_are_not_leaks)
 }
 END_TEST
 
+START_TEST(exit_from_a_worker_reports_only_real_leaks)
+{
+    struct th_run r;
+    json_t *rep = run_and_load(&r, "thr_exit_worker", NULL, OPTS, 76);
+    ck_assert_int_eq(th_summary(rep, "leaked"), 1);
+    json_t *g = th_group(rep, "leaked", "semaphore");
+    ck_assert_msg(g != NULL, "no semaphore group");
+    ck_assert(th_stack_has(rep, json_object_get(g, "blocked_stack"), "stuck_waiter"));
+    ck_assert_ptr_null(th_unit(rep, "thread:1")); /* main only waits for the exiting worker */
+    json_decref(rep);
+    th_run_free(&r);
+    rep = run_and_load(&r, "thr_exit_worker", "fixed", OPTS, 0);
+    ck_assert_int_eq(th_summary(rep, "leaked"), 0);
+    json_decref(rep);
+    th_run_free(&r);
+}
+END_TEST
+
 Suite *make_scen_threads_suite(void)
 {
     Suite *s = suite_create("scen_threads");
     TCase *t = tcase_create("leaks");
     tcase_set_timeout(t, 60);
-    tcase_add_loop_test(t, each_leaky_program_reports_one_group_with_its_reason_call_and_stacks,
-                        0, NCASES);
+    tcase_add_loop_test(t, each_leaky_program_reports_one_group_with_its_reason_call_and_stacks, 0,
+                        NCASES);
     tcase_add_loop_test(t, each_fixed_twin_reports_nothing_and_keeps_its_status, 0, NCASES);
     tcase_add_test(t, the_text_report_names_the_group_and_ends_with_a_summary_line);
     suite_add_tcase(s, t);
@@ -412,10 +430,13 @@ Suite *make_scen_threads_suite(void)
     tcase_add_test(a, return_values_errno_and_eintr_are_the_real_calls);
     tcase_add_test(a, an_abba_deadlock_is_one_cycle_with_owners);
     tcase_add_test(a, same_order_locking_reports_no_deadlock);
-    tcase_add_test(a, main_pthread_exit_and_cancelled_waiters_are_not_leaks);
+    tcase_add_test(a, exit_from_a_worker_reports_only_real_leaks);
+    if (!TH_SANITIZE) /* known issue: ASan CHECK-fails on C cancellation under the preload */
+        tcase_add_test(a, main_pthread_exit_and_cancelled_waiters_are_not_leaks);
     if (!TH_SANITIZE) /* an instrumented .symver binary does not load ("unexpected PLT reloc") */
         tcase_add_test(a, both_symbol_versions_of_pthread_create_are_intercepted);
-    tcase_add_test(a, a_thread_created_behind_the_interposer_is_an_unknown_leak_and_stderr_survives);
+    tcase_add_test(a,
+                   a_thread_created_behind_the_interposer_is_an_unknown_leak_and_stderr_survives);
     suite_add_tcase(s, a);
     return s;
 }

@@ -94,8 +94,9 @@ START_TEST(a_mutex_whose_owner_exited_makes_its_waiters_deadlocked_and_names_the
     FILE *f = open_memstream(&buf, &len);
     tl_deadlock_text(&r, f);
     fclose(f);
-    ck_assert_msg(strstr(buf, "thread:7 holds mutex 0x3000 and waits for mutex 0x1000 held by "
-                              "thread:9,\n  which waits for mutex 0x2000 held by thread:11") != NULL,
+    ck_assert_msg(strstr(buf,
+                         "thread:7 holds mutex 0x3000 and waits for mutex 0x1000 held by "
+                         "thread:9,\n  which waits for mutex 0x2000 held by thread:11") != NULL,
                   "%s", buf);
     ck_assert_msg(strstr(buf, "owner thread:5 exited while holding mutex 0x4000") != NULL, "%s",
                   buf);

@@ -40,15 +40,18 @@ START_TEST(only_durable_waits_older_than_the_threshold_are_stuck)
 {
     int64_t now = 1000 * SEC;
     struct tl_unit *u[5] = {
-        fake_unit(TL_WS_BLOCKED, true, now - 11 * SEC), /* stuck */
-        fake_unit(TL_WS_BLOCKED, true, now - 9 * SEC),  /* too recent */
-        fake_unit(TL_WS_BLOCKED, false, now - 60 * SEC), /* a sleep: external */
-        fake_unit(TL_WS_RUNNING, true, now - 60 * SEC), /* not blocked now */
+        fake_unit(TL_WS_BLOCKED, true, now - 11 * SEC),   /* stuck */
+        fake_unit(TL_WS_BLOCKED, true, now - 9 * SEC),    /* too recent */
+        fake_unit(TL_WS_BLOCKED, false, now - 60 * SEC),  /* a sleep: external */
+        fake_unit(TL_WS_RUNNING, true, now - 60 * SEC),   /* not blocked now */
         fake_unit(TL_WS_UNWINDING, true, now - 20 * SEC), /* pinned by a snapshot: still blocked */
     };
+    struct tl_unit *runtime = fake_unit(TL_WS_BLOCKED, true, now - 60 * SEC);
+    runtime->internal = true; /* a runtime thread (gor's worker): never a finding */
     struct tl_wd_scan s = scan_at(now);
-    ck_assert_int_ge(s.units, 5);
+    ck_assert_int_ge(s.units, 6);
     ck_assert_int_eq(s.stuck, 2);
+    tl_registry_exit(runtime);
     atomic_store(&u[4]->wstate, TL_WS_BLOCKED); /* the "snapshot" is done with it */
     for (int i = 0; i < 5; i++)
         tl_registry_exit(u[i]);
@@ -63,7 +66,7 @@ START_TEST(the_signature_moves_when_a_stuck_unit_makes_progress)
     struct tl_wd_scan s1 = scan_at(now), s2 = scan_at(now + SEC);
     ck_assert_int_eq(s1.stuck, 2);
     ck_assert(s1.signature == s2.signature); /* nothing moved: nothing to report anew */
-    atomic_fetch_add(&b->progress, 2);        /* b woke up and blocked again at once */
+    atomic_fetch_add(&b->progress, 2);       /* b woke up and blocked again at once */
     struct tl_wd_scan s3 = scan_at(now + 2 * SEC);
     ck_assert_int_eq(s3.stuck, 2);
     ck_assert(s3.signature != s2.signature);
@@ -112,7 +115,8 @@ Suite *make_tl_watchdog_suite(void)
     suite_add_tcase(s, tc);
     TCase *mem = tcase_create("bounded memory");
     tcase_set_timeout(mem, 300);
-    tcase_add_test(mem, after_100k_threads_created_and_joined_registry_and_stack_table_are_back_to_size);
+    tcase_add_test(mem,
+                   after_100k_threads_created_and_joined_registry_and_stack_table_are_back_to_size);
     suite_add_tcase(s, mem);
     return s;
 }

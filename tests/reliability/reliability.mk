@@ -6,6 +6,9 @@
 #   rel_static      -static (the supervisor must refuse it)
 #   rel_leak_now    rel_leak.c with -z now, full RELRO and -fno-plt
 #   librelshim.so   a second preload for the chain tests
+#   librelplugin.so a plugin rel_misc dlopens with RTLD_DEEPBIND
+#   librelctor.so   a plugin whose constructor locks and creates a thread (load races)
+#   rel_leak_suid   a set-user-ID copy of rel_leak (the loader must ignore LD_PRELOAD for it)
 # tests/soak/soak.sh runs in make check at a small scale; `make soak` runs the full figures.
 
 REL_DIR   := $(BUILD)/tests/reliability
@@ -13,11 +16,15 @@ REL_C     := $(sort $(wildcard tests/reliability/progs/rel_*.c))
 REL_CXX   := $(sort $(wildcard tests/reliability/progs/rel_*.cc))
 REL_BINS  := $(patsubst tests/reliability/progs/%.c,$(REL_DIR)/%,$(REL_C)) \
              $(patsubst tests/reliability/progs/%.cc,$(REL_DIR)/%,$(REL_CXX)) \
-             $(REL_DIR)/rel_leak_now $(REL_DIR)/librelshim.so $(REL_DIR)/soak_prog
+             $(REL_DIR)/rel_leak_now $(REL_DIR)/librelshim.so $(REL_DIR)/librelplugin.so \
+             $(REL_DIR)/librelctor.so $(REL_DIR)/rel_leak_suid \
+             $(REL_DIR)/soak_prog
 CHECK_DEPS  += $(REL_BINS)
-FORMAT_SRCS += $(REL_C) $(wildcard tests/reliability/lib/*.c) $(wildcard tests/reliability/*.c) \
+FORMAT_SRCS += $(REL_C) $(REL_CXX) $(wildcard tests/reliability/lib/*.c) $(wildcard tests/reliability/*.[ch]) \
                tests/soak/soak_prog.c
 CHECK_SCRIPTS += tests/soak/soak.sh
+check soak: export SOAK_BUILD_DIR := $(BUILD)
+check soak: export SOAK_SANITIZE := $(SANITIZE)
 
 # argv/envp arrays built from string literals are what exec and spawn take.
 REL_CFLAGS = $(ALL_CFLAGS) -O1 -g -Ipreload -Wno-unused-result -Wno-write-strings
@@ -43,10 +50,24 @@ $(REL_DIR)/librelshim.so: tests/reliability/lib/rel_shim.c
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(REL_CFLAGS) -fvisibility=default -shared -o $@ $< $(ALL_LDFLAGS) -ldl
 
+$(REL_DIR)/librelplugin.so: tests/reliability/lib/rel_deepbind.c
+	$(call say,CC,$<)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(REL_CFLAGS) -fvisibility=default -shared -o $@ $< $(ALL_LDFLAGS)
+
+$(REL_DIR)/librelctor.so: tests/reliability/lib/rel_ctor_plugin.c
+	$(call say,CC,$<)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(REL_CFLAGS) -fvisibility=default -shared -o $@ $< $(ALL_LDFLAGS)
+
 $(REL_DIR)/rel_needed: tests/reliability/progs/rel_needed.c $(REL_DIR)/librelneeded.so
 	$(call say,CC,$<)
 	$(Q)$(CC) $(REL_CFLAGS) -o $@ $< -L$(REL_DIR) -lrelneeded -Wl,-rpath,$(abspath $(REL_DIR)) \
 	    $(ALL_LDFLAGS)
+
+$(REL_DIR)/rel_leak_suid: $(REL_DIR)/rel_leak
+	$(call say,CP,$@)
+	$(Q)cp $< $@ && chmod 4755 $@
 
 $(REL_DIR)/rel_static: tests/reliability/progs/rel_static.c
 	$(call say,CC,$<)

@@ -5,6 +5,7 @@
  * html and folded formats.
  */
 #include <check.h>
+#include <pty.h>
 #include <string.h>
 
 #include "tlr_test.h"
@@ -126,6 +127,41 @@ START_TEST(an_unreadable_input_exits_two_naming_the_file_and_writes_nothing)
     ck_assert_int_eq(r.status, 2);
     ck_assert_ptr_nonnull(strstr(r.err, "/nonexistent-dir: cannot open"));
     tlr_run_free(&r);
+}
+END_TEST
+
+/* Runs the tool with stdout on a pseudo-terminal; returns what it wrote there. */
+static char *on_terminal(const char *no_color)
+{
+    int master, slave;
+    static char buf[16384];
+    ck_assert_int_eq(openpty(&master, &slave, NULL, NULL, NULL), 0);
+    setenv("TERM", "xterm", 1);
+    if (no_color)
+        setenv("NO_COLOR", no_color, 1);
+    else
+        unsetenv("NO_COLOR");
+    char *argv[] = {(char *)"taskleak-report", (char *)"--no-symbolize",
+                    (char *)tlr_fixture("gor_tasks.json"), NULL};
+    fflush(stdout);
+    int so = dup(1);
+    dup2(slave, 1);
+    ck_assert_int_eq(tlr_cli_main(3, argv), 1);
+    fflush(stdout);
+    dup2(so, 1);
+    close(so);
+    close(slave);
+    ssize_t n = read(master, buf, sizeof buf - 1);
+    ck_assert_int_gt(n, 0);
+    buf[n] = 0;
+    close(master);
+    return buf;
+}
+
+START_TEST(text_on_a_terminal_is_coloured_unless_no_color_is_set)
+{
+    ck_assert_ptr_nonnull(strchr(on_terminal(NULL), '\033'));
+    ck_assert_ptr_null(strchr(on_terminal("1"), '\033'));
 }
 END_TEST
 
@@ -284,6 +320,7 @@ Suite *make_tlr_cli_suite(void)
     tcase_add_test(t, verbose_lists_every_unit_with_its_wait);
     tcase_add_test(t, usage_errors_exit_two_with_one_line);
     tcase_add_test(t, an_unreadable_input_exits_two_naming_the_file_and_writes_nothing);
+    tcase_add_test(t, text_on_a_terminal_is_coloured_unless_no_color_is_set);
     tcase_add_test(t, help_prints_usage_and_exits_zero);
     tcase_add_test(t, fail_on_none_reports_but_exits_zero);
     tcase_add_test(t, json_output_is_a_baseline_under_which_nothing_is_new);

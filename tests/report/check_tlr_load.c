@@ -70,6 +70,31 @@ START_TEST(grouped_loading_keeps_only_the_first_unit_of_each_group)
 }
 END_TEST
 
+START_TEST(grouped_loading_keeps_a_bounded_number_of_unit_ids_per_group)
+{
+    char doc[8192];
+    int n = snprintf(doc, sizeof doc,
+                     "{\"schema\":\"taskleak/1\",\"process\":{\"pid\":1},"
+                     "\"groups\":[{\"verdict\":\"leaked\",\"kind\":\"task\","
+                     "\"count\":100,\"units\":[");
+    for (int i = 0; i < 100; i++)
+        n += snprintf(doc + n, sizeof doc - (size_t)n, "%s\"task:%d\"", i ? "," : "", i + 1);
+    snprintf(doc + n, sizeof doc - (size_t)n, "]}]}");
+    struct tlr_proc p;
+    char err[512] = "";
+    ck_assert_msg(tlr_load_buffer(doc, strlen(doc), "ids", 0, &p, err, sizeof err) == 0, "%s", err);
+    ck_assert_uint_eq(p.groups[0].nunits, TLR_LOAD_GROUP_IDS);
+    ck_assert_int_eq(p.groups[0].count, 100);
+    ck_assert_str_eq(p.groups[0].units[0], "task:1");
+    tlr_proc_free(&p);
+    ck_assert_int_eq(
+        tlr_load_buffer(doc, strlen(doc), "ids", TLR_LOAD_ALL_UNITS, &p, err, sizeof err), 0);
+    ck_assert_uint_eq(p.groups[0].nunits, 100);
+    ck_assert_str_eq(p.groups[0].units[99], "task:100");
+    tlr_proc_free(&p);
+}
+END_TEST
+
 START_TEST(loading_all_units_decodes_every_field_and_the_wait)
 {
     struct tlr_proc p = load_ok("deadlock.json", TLR_LOAD_ALL_UNITS);
@@ -219,6 +244,7 @@ Suite *make_tlr_load_suite(void)
     tcase_add_test(t, a_report_loads_with_process_summary_modules_and_stacks);
     tcase_add_test(t, groups_resolve_their_stacks_and_keep_counts_and_waits);
     tcase_add_test(t, grouped_loading_keeps_only_the_first_unit_of_each_group);
+    tcase_add_test(t, grouped_loading_keeps_a_bounded_number_of_unit_ids_per_group);
     tcase_add_test(t, loading_all_units_decodes_every_field_and_the_wait);
     tcase_add_test(t, deadlocked_units_are_kept_even_in_grouped_loading);
     tcase_add_test(t, a_truncated_file_is_reported_as_truncated);

@@ -100,12 +100,44 @@ START_TEST(plain_threads_sleep_and_wait_on_timers)
 }
 END_TEST
 
+static int long_timer_pending; /* its address is the "with a long timer" flag */
+
+static void long_sleeper(void *arg)
+{
+    gor_sleep(60000 * GT_MS); /* keeps the poller in a long wait; gor_main does not wait for it */
+    (void)arg;
+}
+
+/* A short sleep wakes promptly, both alone and when it must cut a long poller wait short (the
+ * earlier timer has to interrupt the worker blocked in epoll until the 60 s deadline). */
+static void prompt_sleep_main(void *arg)
+{
+    if (arg != NULL) {
+        gor_go(long_sleeper, NULL);
+        gor_sleep(5 * GT_MS); /* let an idle worker settle into the long wait first */
+    }
+    for (int i = 0; i < 5; i++) {
+        int64_t t0 = gor_now();
+        gor_sleep(20 * GT_MS);
+        int64_t dt = gor_now() - t0;
+        ck_assert_int_ge(dt, 20 * GT_MS);
+        ck_assert_int_lt(dt, 200 * GT_MS);
+    }
+}
+
+START_TEST(a_twenty_ms_sleep_wakes_within_two_hundred_ms)
+{
+    gt_run(1 + _i / 2, prompt_sleep_main, _i % 2 ? &long_timer_pending : NULL);
+}
+END_TEST
+
 Suite *make_gor_timer_suite(void)
 {
     Suite *s = suite_create("gor_timer");
     TCase *tc = tcase_create("timer");
     tcase_set_timeout(tc, 60);
     tcase_add_loop_test(tc, sleep_waits_at_least_its_duration, 1, 3);
+    tcase_add_loop_test(tc, a_twenty_ms_sleep_wakes_within_two_hundred_ms, 0, 4);
     tcase_add_test(tc, ten_thousand_sleepers_all_wake);
     tcase_add_test(tc, after_fires_once_with_the_time);
     tcase_add_test(tc, ticker_ticks_until_stopped);

@@ -3,17 +3,22 @@
 # churn, each under LD_PRELOAD, must keep RSS and the fd count flat between the warm sample (after
 # the first tenth of the load) and the end. Each run is bounded by `timeout`.
 #
-# SOAK_SCALE=quick (default, what make check runs: well under a minute) or full (`make soak`:
-# 1M create/join cycles, 10k dump signals, 1M gor tasks). BUILD_DIR defaults to build.
+# SOAK_SCALE=quick (default, what make check runs: about 15 s) or full (`make soak`: 1M
+# create/join cycles, 10k dump signals, 1M gor tasks). SOAK_BUILD_DIR (set by make) defaults to
+# build. With SOAK_SANITIZE=1 it only says why it skips: ASan's quarantine makes RSS meaningless.
 # Figures go to stdout as Markdown table rows; the script exits 1 when a bound is broken.
 set -u
-build=${BUILD_DIR:-build}
+build=${SOAK_BUILD_DIR:-build}
+if [ "${SOAK_SANITIZE:-0}" = 1 ]; then
+    echo "soak: skipped in the SANITIZE=1 build (ASan's quarantine grows RSS by design)"
+    exit 0
+fi
 prog=$build/tests/reliability/soak_prog
 lib=$(pwd)/$build/lib/libtaskleak.so
 if [ "${SOAK_SCALE:-quick}" = full ]; then
     threads=1000000 signals=10000 tasks=1000000 limit=1200
 else
-    threads=50000 signals=2000 tasks=100000 limit=120
+    threads=200000 signals=5000 tasks=200000 limit=120
 fi
 # RSS may grow by this much between the samples (allocator noise, lazily mapped pages); a
 # per-unit leak of even 64 bytes over 0.9M cycles would exceed it.
@@ -34,7 +39,7 @@ run() { # run MODE N
     set -- $(echo "$line" | sed 's/[a-z_]*=//g')
     mode=$1 n=$2 rw=$3 re=$4 fw=$5 fe=$6
     ok=ok
-    if [ "$re" -gt $((rw + slack_kb)) ] || [ "$fe" -ne "$fw" ]; then
+    if [ "$re" -gt $((rw + slack_kb)) ] || [ "$fe" -gt "$fw" ]; then
         ok=FAIL
         fail=1
     fi

@@ -19,8 +19,9 @@
 #include <thread>
 #include <unistd.h>
 
-static std::mutex g_m;
-static std::condition_variable g_cv;
+// Never destroyed: glibc's pthread_cond_destroy at exit would wait for the leaked waiter.
+static std::mutex &g_m = *new std::mutex;
+static std::condition_variable &g_cv = *new std::condition_variable;
 static bool g_go = false;
 
 static void wait_for_go()
@@ -79,7 +80,10 @@ static int atomic_waits()
 
 struct Guard {
     std::unique_lock<std::mutex> &lk;
-    ~Guard() { std::puts("raii guard destroyed"); }
+    ~Guard()
+    {
+        std::puts("raii guard destroyed");
+    }
 };
 
 static void *cancel_me(void *)

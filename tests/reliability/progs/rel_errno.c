@@ -34,20 +34,34 @@
 static const char *ename(int e)
 {
     switch (e) {
-    case 0: return "0";
-    case MARK: return "untouched";
-    case EINTR: return "EINTR";
-    case EAGAIN: return "EAGAIN";
-    case EINVAL: return "EINVAL";
-    case EBADF: return "EBADF";
-    case ETIMEDOUT: return "ETIMEDOUT";
-    case EDEADLK: return "EDEADLK";
-    case ENOTSOCK: return "ENOTSOCK";
-    case EBUSY: return "EBUSY";
-    case ENOSYS: return "ENOSYS";
-    case EPERM: return "EPERM";
-    case ESRCH: return "ESRCH";
-    default: return "other";
+    case 0:
+        return "0";
+    case MARK:
+        return "untouched";
+    case EINTR:
+        return "EINTR";
+    case EAGAIN:
+        return "EAGAIN";
+    case EINVAL:
+        return "EINVAL";
+    case EBADF:
+        return "EBADF";
+    case ETIMEDOUT:
+        return "ETIMEDOUT";
+    case EDEADLK:
+        return "EDEADLK";
+    case ENOTSOCK:
+        return "ENOTSOCK";
+    case EBUSY:
+        return "EBUSY";
+    case ENOSYS:
+        return "ENOSYS";
+    case EPERM:
+        return "EPERM";
+    case ESRCH:
+        return "ESRCH";
+    default:
+        return "other";
     }
 }
 
@@ -56,32 +70,37 @@ static void row(const char *what, long ret, int err)
     printf("%-28s ret=%-4ld errno=%s\n", what, ret, ename(err));
 }
 
-#define ROW(what, call)                                                                           \
-    do {                                                                                          \
-        errno = MARK;                                                                             \
-        long ret_ = (long)(call);                                                                 \
-        row(what, ret_, errno);                                                                   \
+#define ROW(what, call)                                                                            \
+    do {                                                                                           \
+        errno = MARK;                                                                              \
+        long ret_ = (long)(call);                                                                  \
+        row(what, ret_, errno);                                                                    \
     } while (0)
 
-static struct timespec past(void)
+static struct timespec past_on(clockid_t clock)
 {
     struct timespec t;
-    clock_gettime(CLOCK_REALTIME, &t);
+    clock_gettime(clock, &t);
     t.tv_sec -= 1;
     return t;
 }
 
+static struct timespec past(void)
+{
+    return past_on(CLOCK_REALTIME);
+}
+
 static pthread_mutex_t g_held = PTHREAD_MUTEX_INITIALIZER;
 static pthread_rwlock_t g_rw = PTHREAD_RWLOCK_INITIALIZER;
-static sem_t g_gate;
+static sem_t g_gate;  /* the lock holder -> main: "I hold them" */
+static sem_t g_leave; /* main -> the lock holder: "release them" */
 
 static void *hold_locks(void *arg)
 {
     pthread_mutex_lock(&g_held);
     pthread_rwlock_wrlock(&g_rw);
     sem_post(&g_gate);
-    sem_wait(&g_gate); /* sem 0 again after main's wait: stays until main posts twice */
-    sem_wait(&g_gate);
+    sem_wait(&g_leave);
     pthread_rwlock_unlock(&g_rw);
     pthread_mutex_unlock(&g_held);
     return arg;
@@ -90,25 +109,25 @@ static void *hold_locks(void *arg)
 static void table_locks(void)
 {
     pthread_t t;
-    struct timespec p = past();
+    struct timespec p = past(), mp = past_on(CLOCK_MONOTONIC);
     pthread_cond_t c = PTHREAD_COND_INITIALIZER;
     pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
     sem_init(&g_gate, 0, 0);
+    sem_init(&g_leave, 0, 0);
     pthread_create(&t, NULL, hold_locks, NULL);
     sem_wait(&g_gate);
     ROW("mutex_timedlock held", pthread_mutex_timedlock(&g_held, &p));
-    ROW("mutex_clocklock held", pthread_mutex_clocklock(&g_held, CLOCK_MONOTONIC, &p));
+    ROW("mutex_clocklock held", pthread_mutex_clocklock(&g_held, CLOCK_MONOTONIC, &mp));
     ROW("rwlock_timedrdlock held", pthread_rwlock_timedrdlock(&g_rw, &p));
     ROW("rwlock_timedwrlock held", pthread_rwlock_timedwrlock(&g_rw, &p));
     ROW("timedjoin_np running", pthread_timedjoin_np(t, NULL, &p));
     pthread_mutex_lock(&m);
     ROW("cond_timedwait past", pthread_cond_timedwait(&c, &m, &p));
-    ROW("cond_clockwait past", pthread_cond_clockwait(&c, &m, CLOCK_MONOTONIC, &p));
+    ROW("cond_clockwait past", pthread_cond_clockwait(&c, &m, CLOCK_MONOTONIC, &mp));
     pthread_mutex_unlock(&m);
     ROW("mutex_lock free", pthread_mutex_lock(&m));
     pthread_mutex_unlock(&m);
-    sem_post(&g_gate);
-    sem_post(&g_gate);
+    sem_post(&g_leave);
     ROW("join", pthread_join(t, NULL));
     ROW("join self", pthread_join(pthread_self(), NULL));
 }
@@ -116,13 +135,13 @@ static void table_locks(void)
 static void table_sems(void)
 {
     sem_t s;
-    struct timespec p = past();
+    struct timespec p = past(), mp = past_on(CLOCK_MONOTONIC);
     struct timespec bad = {0, 2000000000L};
     sem_init(&s, 0, 1);
     ROW("sem_wait value 1", sem_wait(&s));
     ROW("sem_timedwait ETIMEDOUT", sem_timedwait(&s, &p));
     ROW("sem_timedwait bad nsec", sem_timedwait(&s, &bad));
-    ROW("sem_clockwait ETIMEDOUT", sem_clockwait(&s, CLOCK_MONOTONIC, &p));
+    ROW("sem_clockwait ETIMEDOUT", sem_clockwait(&s, CLOCK_MONOTONIC, &mp));
     sem_post(&s);
     ROW("sem_timedwait value 1", sem_timedwait(&s, &p));
     pthread_barrier_t b;
@@ -183,7 +202,8 @@ static void on_usr1(int sig)
 
 struct poke {
     pthread_t target;
-    int wfd; /* write end to feed after the signal, -1 for none */
+    int wfd;    /* write end to feed after the signal, -1 for none */
+    sem_t *sem; /* posted after the signal, NULL for none */
 };
 
 static void *poke_later(void *arg)
@@ -194,6 +214,8 @@ static void *poke_later(void *arg)
     usleep(50000);
     if (p->wfd >= 0)
         write(p->wfd, "x", 1);
+    if (p->sem)
+        sem_post(p->sem);
     return NULL;
 }
 
@@ -206,12 +228,12 @@ static void interrupt(const char *what, int restart)
     sigaction(SIGUSR1, &sa, NULL);
     int fds[2];
     pipe(fds);
-    struct poke p = {pthread_self(), fds[1]};
-    pthread_t t;
-    pthread_create(&t, NULL, poke_later, &p);
     char buf[4];
     sem_t s;
     sem_init(&s, 0, 0);
+    struct poke p = {pthread_self(), fds[1], &s};
+    pthread_t t;
+    pthread_create(&t, NULL, poke_later, &p);
     struct timespec ts = {0, 300000000};
     struct pollfd pf = {fds[0], POLLIN, 0};
     char name[64];

@@ -3,7 +3,8 @@
  *
  *   return | exit            join a worker, then leave normally
  *   worker_exit              a worker calls exit(5) while three others block in wrappers
- *   _exit | abort | sigterm | segv | quick_exit   leave without (or around) the exit handlers
+ *   _exit | _exit0 | abort | sigterm | segv | quick_exit   leave without (or around) the exit
+ *                            handlers (_exit: status 7, _exit0: status 0)
  *   main_pthread_exit        main calls pthread_exit; two workers finish a little later
  *   term_after_main          main pthread_exits; the last worker raises SIGTERM (blocked in
  *                            itself) and exits, so only the detector's threads can take it
@@ -169,6 +170,8 @@ int main(int argc, char **argv)
     }
     if (strcmp(m, "_exit") == 0)
         _exit(7);
+    if (strcmp(m, "_exit0") == 0)
+        _exit(0);
     if (strcmp(m, "quick_exit") == 0)
         quick_exit(4);
     if (strcmp(m, "abort") == 0)

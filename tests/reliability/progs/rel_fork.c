@@ -73,6 +73,7 @@ static int fork_busy(int n)
     for (int i = 0; i < 4; i++)
         pthread_create(&th[i], NULL, churn, NULL);
     for (int i = 0; i < n; i++) {
+        fflush(stdout);
         pid_t p = fork();
         if (p == 0)
             exit(child_body());
@@ -97,6 +98,7 @@ static void leak_one(void)
 static int fork_server(int n)
 {
     for (int i = 0; i < n; i++) {
+        fflush(stdout); /* the child's exit() must not print the parent's buffer again */
         pid_t p = fork();
         if (p == 0) {
             leak_one();

@@ -13,6 +13,15 @@
  *   plant           plants a symlink to a victim file and a FIFO at this process's report names
  *   closed_std      closes fds 0-2, then opens an app file (gets fd 0) and leaks a thread
  *   close_range     leaks a thread, then closes every fd from 3 up
+ *   thread_exits    four threads end by return / deep pthread_exit, joined / detached
+ *   many_stacks     1000 parked threads are dumped; fd count before and after the dump
+ *   cond_owner      A re-acquires M inside pthread_cond_wait, then wants N; B holds N, wants M
+ *   sigwait         SIGUSR2 (our dump signal) blocked everywhere; a thread takes it with sigwait
+ *   deepbind LIB    dlopens LIB with RTLD_DEEPBIND and runs its plugin_run()
+ *   no_cfi          a thread blocks in sem_wait below an asm frame without unwind info; main
+ *                   dumps it, then releases it
+ *   load_race LIB   one thread dlopens/dlcloses LIB (its constructor locks and creates a thread)
+ *                   2000 times while two others create and join threads
  */
 #include <aio.h>
 #include <dirent.h>
@@ -296,6 +305,233 @@ static int closing_range(void)
     return 0;
 }
 
+static int exit_deep(int depth)
+{
+    if (depth > 64) /* never: callers pass 8; gives the function a way back */
+        return 0;
+    if (depth == 0)
+        pthread_exit(NULL);
+    return exit_deep(depth - 1) + 1; /* not a tail call: the frames stay */
+}
+
+static void *end_thread(void *arg)
+{
+    if (arg)
+        exit_deep(8);
+    return NULL;
+}
+
+static int thread_exits(void)
+{
+    pthread_attr_t det;
+    pthread_attr_init(&det);
+    pthread_attr_setdetachstate(&det, PTHREAD_CREATE_DETACHED);
+    for (int i = 0; i < 4; i++) {
+        pthread_t t;
+        pthread_create(&t, i & 2 ? &det : NULL, end_thread, i & 1 ? (void *)1 : NULL);
+        if (!(i & 2))
+            pthread_join(t, NULL);
+    }
+    usleep(100000); /* the detached ones are gone */
+    printf("four threads ended\n");
+    return 0;
+}
+
+static int count_fds(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    int n = 0;
+    for (struct dirent *e; d && (e = readdir(d)) != NULL;)
+        n += e->d_name[0] != '.';
+    if (d)
+        closedir(d);
+    return n;
+}
+
+static int many_stacks(void)
+{
+    enum { N = 1000 };
+    static pthread_t t[N];
+    pthread_attr_t a;
+    pthread_attr_init(&a);
+    pthread_attr_setstacksize(&a, 64 * 1024);
+    sem_init(&g_sem, 0, 0);
+    for (int i = 0; i < N; i++)
+        if (pthread_create(&t[i], &a, wait_flag, NULL) != 0)
+            return 3;
+    usleep(200000);
+    int before = count_fds();
+    taskleak_dump();
+    usleep(1500000); /* the watchdog unwinds all of them and writes the dump */
+    int after = count_fds();
+    for (int i = 0; i < N; i++)
+        sem_post(&g_sem);
+    for (int i = 0; i < N; i++)
+        pthread_join(t[i], NULL);
+    printf("fds before %d after %d\n", before, after);
+    return 0;
+}
+
+static pthread_mutex_t g_mm = PTHREAD_MUTEX_INITIALIZER, g_nn = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t g_cc = PTHREAD_COND_INITIALIZER;
+static int g_signalled;
+
+static void *owner_a(void *arg)
+{
+    pthread_mutex_lock(&g_mm);
+    while (!g_signalled)
+        pthread_cond_wait(&g_cc, &g_mm); /* returns owning g_mm: no lock wrapper ran */
+    usleep(100000);
+    pthread_mutex_lock(&g_nn); /* B holds it */
+    return arg;
+}
+
+static void *owner_b(void *arg)
+{
+    pthread_mutex_lock(&g_nn);
+    pthread_mutex_lock(&g_mm);
+    g_signalled = 1;
+    pthread_cond_signal(&g_cc);
+    pthread_mutex_unlock(&g_mm);
+    usleep(50000);
+    pthread_mutex_lock(&g_mm); /* A owns it again */
+    return arg;
+}
+
+static int cond_owner(void)
+{
+    pthread_t a, b;
+    pthread_create(&a, NULL, owner_a, NULL);
+    usleep(50000);
+    pthread_create(&b, NULL, owner_b, NULL);
+    pthread_detach(a);
+    pthread_detach(b);
+    sleep(3);
+    printf("cond owner set up\n");
+    return 0;
+}
+
+static sem_t g_ack;
+
+static void *take_usr2(void *arg)
+{
+    sigset_t s;
+    int sig, got = 0;
+    sigemptyset(&s);
+    sigaddset(&s, SIGUSR2);
+    for (int i = 0; i < 3; i++)
+        if (sigwait(&s, &sig) == 0 && sig == SIGUSR2) {
+            got++;
+            sem_post(&g_ack);
+        }
+    return (void *)(long)got;
+}
+
+static int app_sigwait(void)
+{
+    sigset_t s;
+    pthread_t t;
+    void *got;
+    sigemptyset(&s);
+    sigaddset(&s, SIGUSR2);
+    pthread_sigmask(SIG_BLOCK, &s, NULL); /* inherited by every thread created from here */
+    sem_init(&g_ack, 0, 0);
+    pthread_create(&t, NULL, take_usr2, NULL);
+    for (int i = 0; i < 3; i++) {
+        kill(getpid(), SIGUSR2);
+        struct timespec limit;
+        clock_gettime(CLOCK_REALTIME, &limit);
+        limit.tv_sec += 5;
+        if (sem_timedwait(&g_ack, &limit) != 0) {
+            printf("signal %d lost\n", i);
+            return 1;
+        }
+    }
+    pthread_join(t, &got);
+    printf("sigwait got %ld\n", (long)got);
+    return 0;
+}
+
+static int deepbind(const char *lib)
+{
+    void *h = dlopen(lib, RTLD_NOW | RTLD_DEEPBIND);
+    if (!h) {
+        printf("dlopen failed: %s\n", dlerror());
+        return 1;
+    }
+    int (*run)(void) = (int (*)(void))dlsym(h, "plugin_run");
+    printf("plugin returned %d\n", run ? run() : -1);
+    return 0;
+}
+
+static volatile int g_loading_done;
+
+static void *create_until_done(void *arg)
+{
+    long n = 0;
+    while (!g_loading_done) {
+        pthread_t t;
+        if (pthread_create(&t, NULL, nested, NULL) == 0 && pthread_join(t, NULL) == 0)
+            n++;
+    }
+    return (void *)n;
+}
+
+static int load_race(const char *lib)
+{
+    pthread_t c[2];
+    int loads = 0;
+    for (int i = 0; i < 2; i++)
+        pthread_create(&c[i], NULL, create_until_done, NULL);
+    for (int i = 0; i < 2000; i++) {
+        void *h = dlopen(lib, RTLD_NOW | RTLD_LOCAL);
+        if (h) {
+            loads++;
+            dlclose(h);
+        }
+    }
+    g_loading_done = 1;
+    void *n0, *n1;
+    pthread_join(c[0], &n0);
+    pthread_join(c[1], &n1);
+    printf("loads %d, creators ran %d\n", loads, (long)n0 > 0 && (long)n1 > 0);
+    return 0;
+}
+
+/* Calls fn(NULL) from a frame with no CFI and no frame pointer: unwinders must give up there. */
+void rel_nocfi_call(void *(*fn)(void *));
+__asm__(".text\n"
+        ".globl rel_nocfi_call\n"
+        ".type rel_nocfi_call, @function\n"
+        "rel_nocfi_call:\n"
+        "    sub $8, %rsp\n"
+        "    mov %rdi, %rax\n"
+        "    xor %edi, %edi\n"
+        "    call *%rax\n"
+        "    add $8, %rsp\n"
+        "    ret\n"
+        ".size rel_nocfi_call, .-rel_nocfi_call\n");
+
+static void *below_nocfi(void *arg)
+{
+    rel_nocfi_call(wait_flag);
+    return arg;
+}
+
+static int no_cfi(void)
+{
+    pthread_t t;
+    sem_init(&g_sem, 0, 0);
+    pthread_create(&t, NULL, below_nocfi, NULL);
+    usleep(100000);
+    taskleak_dump();
+    usleep(300000);
+    sem_post(&g_sem);
+    pthread_join(t, NULL);
+    printf("no-cfi thread joined\n");
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     const char *m = argc > 1 ? argv[1] : "";
@@ -317,5 +553,19 @@ int main(int argc, char **argv)
         return closed_std(argv[2]);
     if (strcmp(m, "close_range") == 0)
         return closing_range();
+    if (strcmp(m, "thread_exits") == 0)
+        return thread_exits();
+    if (strcmp(m, "many_stacks") == 0)
+        return many_stacks();
+    if (strcmp(m, "cond_owner") == 0)
+        return cond_owner();
+    if (strcmp(m, "sigwait") == 0)
+        return app_sigwait();
+    if (strcmp(m, "deepbind") == 0 && argc > 2)
+        return deepbind(argv[2]);
+    if (strcmp(m, "no_cfi") == 0)
+        return no_cfi();
+    if (strcmp(m, "load_race") == 0 && argc > 2)
+        return load_race(argv[2]);
     return 2;
 }

@@ -1,0 +1,722 @@
+/*
+ * Reliability matrix (issue 9, /work/shared/RELIABILITY.md): the detector inside hosts that are
+ * unusual in one way each. Exit paths are in check_rel_exit.c, processes and files in
+ * check_rel_proc.c; this suite has the calls themselves (errno, EINTR, signal handlers,
+ * cancellation, mutex kinds, symbol versions, C11, C++, foreign threads, late dlopen, tiny
+ * stacks, single-threaded programs, static binaries, link variants, preload chains, hostile
+ * options). Where the detector must be invisible the run is compared byte for byte with a run
+ * without it; where it must see something the JSON report is checked.
+ */
+#include <unistd.h>
+
+#include "rel_test.h"
+
+static const char *str_field(json_t *o, const char *key)
+{
+    return json_string_value(json_object_get(o, key));
+}
+
+/* ---- cases 29-32: results, errno, EINTR, handlers, cancellation ---- */
+
+START_TEST(every_wrapped_call_returns_the_same_value_and_errno_as_without_the_detector)
+{
+    const char *args[] = {"table", NULL};
+    char *out = rel_same_as_baseline("rel_errno", args, 60);
+    ck_assert_msg(th_contains(out, "sem_timedwait ETIMEDOUT      ret=-1   errno=ETIMEDOUT"), "%s",
+                  out);
+    ck_assert_msg(th_contains(out, "futex wait wrong value       ret=-1   errno=EAGAIN"), "%s",
+                  out);
+    ck_assert_msg(th_contains(out, "mutex_timedlock held         ret=110  errno=untouched"), "%s",
+                  out);
+    ck_assert_msg(th_contains(out, "syscall bad number           ret=-1   errno=ENOSYS"), "%s",
+                  out);
+    free(out);
+}
+END_TEST
+
+START_TEST(app_signals_interrupt_wrapped_calls_exactly_as_without_the_detector)
+{
+    const char *args[] = {"eintr", NULL};
+    char *out = rel_same_as_baseline("rel_errno", args, 60);
+    ck_assert_msg(th_contains(out, "read norestart               ret=-1   errno=EINTR"), "%s", out);
+    ck_assert_msg(th_contains(out, "read restart                 ret=1    errno=untouched"), "%s",
+                  out);
+    ck_assert_msg(th_contains(out, "handler ran 8 times"), "%s", out);
+    free(out);
+}
+END_TEST
+
+START_TEST(our_dump_signal_never_surfaces_as_eintr_in_the_app)
+{
+    const char *args[] = {"dumpsig", NULL};
+    struct th_run r;
+    rel_run(&r, "rel_errno", args, REL_OPTS, true, 60);
+    ck_assert_int_eq(r.status, 0);
+    ck_assert_str_eq(r.out, "read across dump signals     ret=4    errno=untouched\n"
+                            "join cond waiter             ret=0    errno=untouched\n");
+    ck_assert_int_ge(th_count_reports(&r, "dump-"), 1);
+    th_run_free(&r);
+}
+END_TEST
+
+START_TEST(sem_post_from_an_app_signal_handler_100000_times_neither_deadlocks_nor_loses_a_post)
+{
+    const char *args[] = {"sempost", "100000", NULL};
+    struct th_run r;
+    rel_run(&r, "rel_errno", args, REL_OPTS, true, 120);
+    ck_assert_int_eq(r.status, 0);
+    ck_assert_str_eq(r.out, "posted 100000 of 100000\n");
+    th_run_free(&r);
+}
+END_TEST
+
+START_TEST(cancelling_a_thread_in_each_wait_runs_its_cleanup_and_leaves_nothing_behind)
+{
+    const char *args[] = {"cancel", NULL};
+    char *out = rel_same_as_baseline("rel_errno", args, 60);
+    static const char *const waits[] = {"cond wait", "sem_wait", "join", "read", "nanosleep"};
+    for (int i = 0; i < 5; i++) {
+        char line[128];
+        snprintf(line, sizeof line, "cancel in %s: canceled=1 cleanups=%d mutex_free=1", waits[i],
+                 i == 0 ? 2 : 1);
+        ck_assert_msg(th_contains(out, line), "missing \"%s\" in\n%s", line, out);
+    }
+    free(out);
+    struct th_run r;
+    rel_run(&r, "rel_errno", args, REL_OPTS, true, 60);
+    json_t *rep = rel_exit_report(&r);
+    rel_assert_clean(rep);
+    ck_assert_int_eq(th_summary(rep, "alive"), 0);
+    json_decref(rep);
+    th_run_free(&r);
+}
+END_TEST
+
+START_TEST(cancelling_a_cpp_thread_unwinds_its_raii_guard_and_frees_the_mutex)
+{
+    const char *args[] = {"raii", NULL};
+    char *out = rel_same_as_baseline("rel_cxx", args, 60);
+    ck_assert_str_eq(out, "raii guard destroyed\ncanceled 1 mutex free 1\n");
+    free(out);
+}
+END_TEST
+
+/* ---- cases 35-36: mutex kinds ---- */
+
+START_TEST(robust_errorcheck_recursive_and_pi_mutexes_return_what_glibc_returns)
+{
+    char *out = rel_same_as_baseline("rel_mutex", NULL, 60);
+    ck_assert_msg(th_contains(out, "robust lock after owner died     Owner died"), "%s", out);
+    ck_assert_msg(th_contains(out, "errorcheck self relock           Resource deadlock avoided"),
+                  "%s", out);
+    ck_assert_msg(th_contains(out, "recursive lock 2                 0"), "%s", out);
+    ck_assert_msg(th_contains(out, "pi trylock other thread          Device or resource busy"),
+                  "%s", out);
+    free(out);
+}
+END_TEST
+
+START_TEST(self_relocks_that_glibc_refuses_are_not_reported_as_deadlocks)
+{
+    struct th_run r;
+    rel_run(&r, "rel_mutex", NULL, REL_OPTS ":fail_on=leaked,deadlocked", true, 60);
+    ck_assert_int_eq(r.status, 0);
+    json_t *rep = rel_exit_report(&r);
+    rel_assert_clean(rep);
+    ck_assert_int_eq(json_array_size(json_object_get(rep, "deadlocks")), 0);
+    json_decref(rep);
+    th_run_free(&r);
+}
+END_TEST
+
+/* ---- cases 4-5: symbol versions ---- */
+
+START_TEST(a_caller_bound_to_pthread_cond_wait_at_glibc_2_2_5_reaches_the_compat_condvar)
+{
+    const char *args[] = {"cond", NULL};
+    struct th_run r;
+    rel_run(&r, "rel_symver", args, REL_OPTS, true, 30);
+    ck_assert_msg(r.status == 0, "status %d; stderr:\n%.1500s", r.status, r.err);
+    ck_assert_str_eq(r.out, "woken, canary intact\n");
+    th_run_free(&r);
+}
+END_TEST
+
+START_TEST(pthread_create_at_glibc_2_2_5_and_at_glibc_2_34_are_both_recorded)
+{
+    const char *args[] = {"create", NULL};
+    struct th_run r;
+    rel_run(&r, "rel_symver", args, REL_OPTS, true, 30);
+    ck_assert_int_eq(r.status, 76);
+    ck_assert_str_eq(r.out, "create@2.2.5 0\ncreate@2.34 0\n");
+    json_t *rep = rel_exit_report(&r);
+#if TH_SANITIZE
+    /* ASan's interceptor starts every thread through its own start routine */
+    ck_assert_int_eq(th_summary(rep, "leaked"), 2);
+    json_decref(rep);
+    th_run_free(&r);
+    return;
+#endif
+    int seen_225 = 0, seen_234 = 0;
+    size_t i;
+    json_t *u;
+    json_array_foreach(json_object_get(rep, "units"), i, u)
+    {
+        const char *start = str_field(u, "start");
+        seen_225 += start && strcmp(start, "park_225") == 0;
+        seen_234 += start && strcmp(start, "park_234") == 0;
+    }
+    ck_assert_msg(seen_225 == 1 && seen_234 == 1, "units: %s", rel_units(rep));
+    json_decref(rep);
+    th_run_free(&r);
+}
+END_TEST
+
+/* ---- cases 7, 9, 10: C11 and C++ ---- */
+
+START_TEST(c11_threads_mutexes_and_conditions_are_recorded_like_pthreads)
+{
+    const char *args[] = {"c11_ok", NULL};
+    struct th_run r;
+    rel_run(&r, "rel_misc", args, REL_OPTS, true, 30);
+    ck_assert_msg(r.status == 0, "status %d; stderr:\n%.1500s", r.status, r.err);
+    ck_assert_str_eq(r.out, "c11 joined 7\n");
+    json_t *rep = rel_exit_report(&r);
+    rel_assert_clean(rep);
+    ck_assert_int_eq(th_summary(rep, "threads_created"), 1);
+    json_decref(rep);
+    th_run_free(&r);
+}
+END_TEST
+
+START_TEST(a_c11_abba_deadlock_is_reported_as_one_cycle_of_two)
+{
+    const char *args[] = {"c11_abba", NULL};
+    struct th_run r;
+    rel_run(&r, "rel_misc", args,
+            "grace=200ms:threshold=1s:interval=200ms:fail_on=leaked,deadlocked", true, 60);
+    ck_assert_int_eq(r.status, 76);
+    json_t *rep = rel_exit_report(&r);
+    ck_assert_int_eq(th_summary(rep, "deadlocked"), 2);
+    ck_assert_int_eq(json_array_size(json_object_get(rep, "deadlocks")), 1);
+    json_t *g = th_group(rep, "deadlocked", "mutex lock");
+    ck_assert_ptr_nonnull(g);
+    ck_assert_msg(th_stack_has(rep, json_object_get(g, "blocked_stack"), "lock_ab"),
+                  "lock_ab not in the blocked stack");
+    json_decref(rep);
+    th_run_free(&r);
+}
+END_TEST
+
+START_TEST(a_leaked_std_thread_waiting_on_a_condition_variable_is_reported)
+{
+    const char *args[] = {"leak", NULL};
+    struct th_run r;
+    rel_run(&r, "rel_cxx", args, REL_OPTS, true, 30);
+    ck_assert_int_eq(r.status, 76);
+    json_t *rep = rel_exit_report(&r);
+    json_t *g = th_group(rep, "leaked", "cond wait");
+    ck_assert_msg(g != NULL, "units: %s", rel_units(rep));
+    ck_assert_int_eq(json_integer_value(json_object_get(g, "count")), 1);
+    ck_assert_int_eq(th_summary(rep, "leaked"), 1);
+    ck_assert(th_stack_has(rep, json_object_get(g, "blocked_stack"), "pthread_cond_wait"));
+    json_decref(rep);
+    th_run_free(&r);
+}
+END_TEST
+
+START_TEST(a_joined_std_thread_is_not_a_leak)
+{
+    const char *args[] = {"fixed", NULL};
+    struct th_run r;
+    rel_run(&r, "rel_cxx", args, REL_OPTS, true, 30);
+    ck_assert_msg(r.status == 0, "status %d; stderr:\n%.1500s", r.status, r.err);
+    json_t *rep = rel_exit_report(&r);
+    rel_assert_clean(rep);
+    ck_assert_int_eq(th_summary(rep, "threads_created"), 1);
+    json_decref(rep);
+    th_run_free(&r);
+}
+END_TEST
+
+START_TEST(cpp20_atomic_wait_and_semaphores_through_syscall_futex_behave_unchanged)
+{
+    const char *args[] = {"atomic", NULL};
+    char *out = rel_same_as_baseline("rel_cxx", args, 60);
+    ck_assert_str_eq(out, "rounds 2000 final 0 timed acquire 0\n");
+    free(out);
+}
+END_TEST
+
+/* ---- cases 11, 13, 42, 49: foreign threads, late load, tiny stacks, one thread ---- */
+
+START_TEST(raw_clone_aio_and_sigev_thread_timers_run_and_are_never_a_deadlock)
+{
+    const char *args[] = {"foreign", NULL};
+    struct th_run r;
+    rel_run(&r, "rel_misc", args, REL_OPTS ":exitcode=0:fail_on=leaked,deadlocked", true, 30);
+    ck_assert_int_eq(r.status, 0);
+    ck_assert_str_eq(r.out, "clone shared=42 status=0\naio wrote 11\ntimer fired 3\n");
+    json_t *rep = rel_exit_report(&r);
+    ck_assert_int_eq(th_summary(rep, "deadlocked"), 0);
+    size_t i;
+    json_t *u;
+    json_array_foreach(json_object_get(rep, "units"), i, u)
+    { /* glibc's helper threads were created behind the interposer: marked so */
+        if (strcmp(str_field(u, "verdict") ? str_field(u, "verdict") : "", "leaked") == 0)
+            ck_assert_msg(json_is_true(json_object_get(u, "unknown_origin")),
+                          "%s leaked without unknown_origin", str_field(u, "id"));
+    }
+    json_decref(rep);
+    th_run_free(&r);
+}
+END_TEST
+
+START_TEST(dlopen_of_the_detector_into_a_running_process_finds_the_existing_threads)
+{
+    const char *args[] = {"dlopen", th_path("lib/libtaskleak.so"), NULL};
+    char lib[1024];
+    snprintf(lib, sizeof lib, "%s", args[1]);
+    args[1] = lib;
+    struct th_run r;
+    rel_run(&r, "rel_misc", args, NULL, false, 30);
+    ck_assert_msg(r.status == 0, "status %d; out:\n%s\nstderr:\n%.1500s", r.status, r.out, r.err);
+    ck_assert_str_eq(r.out, "active 1\ncheck returned 2\njoined\n");
+    ck_assert(!th_contains(r.err, "static TLS"));
+    ck_assert_msg(th_contains(r.err, "thread:?"), "the check did not list the threads it found");
+    th_run_free(&r);
+}
+END_TEST
+
+START_TEST(a_thread_with_a_16k_stack_can_block_create_and_be_dumped)
+{
+    const char *args[] = {"small_stack", NULL};
+    struct th_run r;
+    rel_run(&r, "rel_misc", args, REL_OPTS, true, 30);
+    ck_assert_msg(r.status == 0, "status %d; stderr:\n%.1500s", r.status, r.err);
+    ck_assert_str_eq(r.out, "small stack 16384 ok\n");
+    json_t *dump = th_report(&r, "dump-1", r.pid);
+    ck_assert_ptr_nonnull(dump);
+    json_t *g = th_group(dump, NULL, "semaphore");
+    ck_assert_msg(g != NULL || th_contains(json_dumps(dump, 0), "small_worker"),
+                  "the parked small-stack thread is not in the dump");
+    json_decref(dump);
+    json_t *rep = rel_exit_report(&r);
+    rel_assert_clean(rep);
+    json_decref(rep);
+    th_run_free(&r);
+}
+END_TEST
+
+START_TEST(a_single_threaded_program_gets_no_watchdog_thread)
+{
+    const char *args[] = {"single", NULL};
+    char *out = rel_same_as_baseline("rel_misc", args, 30);
+    ck_assert_str_eq(out, "tasks 1 single_threaded 1\n");
+    free(out);
+}
+END_TEST
+
+/* ---- cases 8, 34, 41 ---- */
+
+START_TEST(a_mutex_reacquired_inside_cond_wait_is_owned_and_its_deadlock_found)
+{
+    const char *args[] = {"cond_owner", NULL};
+    struct th_run r;
+    rel_run(&r, "rel_misc", args,
+            "grace=200ms:threshold=1s:interval=200ms:fail_on=leaked,deadlocked", true, 60);
+    ck_assert_int_eq(r.status, 76);
+    json_t *rep = rel_exit_report(&r);
+    ck_assert_msg(th_summary(rep, "deadlocked") == 2, "units: %s", rel_units(rep));
+    ck_assert_int_eq(json_array_size(json_object_get(rep, "deadlocks")), 1);
+    json_decref(rep);
+    th_run_free(&r);
+}
+END_TEST
+
+START_TEST(threads_ending_by_return_or_deep_pthread_exit_joined_or_detached_end_once)
+{
+    const char *args[] = {"thread_exits", NULL};
+    struct th_run r;
+    rel_run(&r, "rel_misc", args, REL_OPTS, true, 30);
+    ck_assert_int_eq(r.status, 0);
+    ck_assert_str_eq(r.out, "four threads ended\n");
+    json_t *rep = rel_exit_report(&r);
+    rel_assert_clean(rep);
+    ck_assert_int_eq(th_summary(rep, "threads_created"), 4);
+    ck_assert_int_eq(th_summary(rep, "alive"), 0);
+    json_decref(rep);
+    th_run_free(&r);
+}
+END_TEST
+
+START_TEST(dumping_a_thousand_parked_threads_opens_no_lasting_fd)
+{
+    const char *args[] = {"many_stacks", NULL};
+    struct th_run r;
+    rel_run(&r, "rel_misc", args, REL_OPTS, true, 60);
+    ck_assert_int_eq(r.status, 0);
+    int before = (int)strtol(strstr(r.out, "before ") + 7, NULL, 10);
+    int after = (int)strtol(strstr(r.out, "after ") + 6, NULL, 10);
+    ck_assert_msg(after == before, "fds %d -> %d", before, after);
+    json_t *dump = th_report(&r, "dump-1", r.pid);
+    ck_assert_ptr_nonnull(dump);
+    size_t i, parked = 0;
+    json_t *u;
+    json_array_foreach(json_object_get(dump, "units"), i, u)
+    {
+        const char *why = str_field(json_object_get(u, "wait"), "reason");
+        parked += why && strcmp(why, "semaphore") == 0;
+    }
+    ck_assert_int_eq(parked, 1000);
+    json_decref(dump);
+    th_run_free(&r);
+}
+END_TEST
+
+/* ---- cases 25, 28, 53 ---- */
+
+START_TEST(two_hundred_short_lived_children_each_write_one_clean_report)
+{
+    const char *args[] = {"-c", "i=0; while [ $i -lt 200 ]; do /bin/true; i=$((i+1)); done", NULL};
+    struct th_opts o = {.prog = "/bin/sh", .argv = args, .options = REL_OPTS, .timeout_s = 120};
+    struct th_run r;
+    ck_assert_int_eq(th_run(&o, &r), 0);
+    ck_assert(!r.timed_out);
+    ck_assert_int_eq(r.status, 0);
+    ck_assert_str_eq(r.err, "");
+    /* the 200 children, plus the shell's own unless it leaves with _exit (dash does) */
+    int reports = th_count_reports(&r, ".exit.json");
+    ck_assert_msg(reports == 200 || reports == 201, "%d exit reports", reports);
+    ck_assert_int_eq(th_count_reports(&r, NULL), reports); /* and nothing else */
+    th_run_free(&r);
+}
+END_TEST
+
+START_TEST(an_app_that_blocks_our_signal_and_sigwaits_for_it_gets_every_one)
+{
+    const char *args[] = {"sigwait", NULL};
+    char *out = rel_same_as_baseline("rel_misc", args, 30);
+    ck_assert_str_eq(out, "sigwait got 3\n");
+    free(out);
+}
+END_TEST
+
+START_TEST(a_deepbind_plugin_runs_and_its_threads_are_recorded_or_warned_about)
+{
+    char plugin[1024];
+    snprintf(plugin, sizeof plugin, "%s", th_path("tests/reliability/librelplugin.so"));
+    const char *args[] = {"deepbind", plugin, NULL};
+    struct th_run r;
+    rel_run(&r, "rel_misc", args, REL_OPTS, true, 30);
+    ck_assert_int_eq(r.status, 0);
+    ck_assert_str_eq(r.out, "plugin returned 1\n");
+    json_t *rep = rel_exit_report(&r);
+    ck_assert_msg(th_summary(rep, "threads_created") == 1 || th_contains(r.err, "DEEPBIND"),
+                  "the plugin's thread was neither recorded nor warned about; stderr:\n%s", r.err);
+    json_decref(rep);
+    th_run_free(&r);
+}
+END_TEST
+
+/* ---- case 2: dlsym(RTLD_NEXT) is never reached by a tail jump ---- */
+
+/* Lines of `objdump -d LIB` outside the PLT stubs that jump (not call) to dlsym or dlvsym,
+ * written to `out`; returns how many. */
+static int tail_jumps_to_dlsym(const char *lib, char *out, size_t cap)
+{
+    char cmd[1200];
+    snprintf(cmd, sizeof cmd, "objdump -d '%s'", lib);
+    FILE *p = popen(cmd, "r");
+    char line[512];
+    int n = 0, lines = 0;
+    bool in_plt = false;
+    out[0] = 0;
+    ck_assert_ptr_nonnull(p);
+    while (fgets(line, sizeof line, p)) {
+        lines++;
+        if (strstr(line, ">:\n")) /* a symbol header: "0000... <name>:" */
+            in_plt = strstr(line, "@plt>:") != NULL || strstr(line, "<.plt") != NULL;
+        else if (!in_plt && strstr(line, "jmp") &&
+                 (strstr(line, "<dlsym") || strstr(line, "<dlvsym"))) {
+            n++;
+            strncat(out, line, cap - strlen(out) - 1);
+        }
+    }
+    ck_assert_int_eq(pclose(p), 0);
+    ck_assert_int_gt(lines, 1000); /* objdump really disassembled it */
+    return n;
+}
+
+START_TEST(the_detector_never_tail_jumps_into_dlsym_so_rtld_next_resolves_from_itself)
+{
+    char lib[1024], found[4096];
+    snprintf(lib, sizeof lib, "%s", th_path("lib/libtaskleak.so"));
+    ck_assert_msg(tail_jumps_to_dlsym(lib, found, sizeof found) == 0,
+                  "tail jumps into dlsym (RTLD_NEXT would resolve from the caller's caller):\n%s",
+                  found);
+}
+END_TEST
+
+/* ---- case 40: frames without unwind information ---- */
+
+START_TEST(a_thread_blocked_below_a_frame_without_cfi_is_dumped_without_harm)
+{
+    const char *args[] = {"no_cfi", NULL};
+    struct th_run r;
+    rel_run(&r, "rel_misc", args, REL_OPTS, true, 30);
+    ck_assert_int_eq(r.status, 0);
+    ck_assert_str_eq(r.out, "no-cfi thread joined\n");
+    json_t *dump = th_report(&r, "dump-1", r.pid);
+    ck_assert_ptr_nonnull(dump);
+    json_t *u = th_unit(dump, "thread:2");
+    ck_assert_ptr_nonnull(u);
+    ck_assert_str_eq(str_field(json_object_get(u, "wait"), "reason"), "semaphore");
+    ck_assert(th_stack_has(dump, json_object_get(u, "blocked_stack"), "wait_flag"));
+    json_decref(dump);
+    th_run_free(&r);
+}
+END_TEST
+
+/* ---- case 39 ---- */
+
+START_TEST(loading_a_plugin_whose_constructor_creates_threads_races_stack_capture_without_deadlock)
+{
+    char plugin[1024];
+    snprintf(plugin, sizeof plugin, "%s", th_path("tests/reliability/librelctor.so"));
+    const char *args[] = {"load_race", plugin, NULL};
+    struct th_run r;
+    rel_run(&r, "rel_misc", args, REL_OPTS, true, 90);
+    ck_assert_int_eq(r.status, 0);
+    ck_assert_str_eq(r.out, "loads 2000, creators ran 1\n");
+    json_t *rep = rel_exit_report(&r);
+    rel_assert_clean(rep);
+    ck_assert_int_ge(th_summary(rep, "threads_created"), 2000 + 2);
+    json_decref(rep);
+    th_run_free(&r);
+}
+END_TEST
+
+/* ---- case 43: set-user-ID programs ---- */
+
+/* Runs NAME as user nobody through setpriv (root only), with the detector in LD_PRELOAD. */
+static void run_as_nobody(struct th_run *r, const char *name)
+{
+    char prog[1024];
+    snprintf(prog, sizeof prog, "%s", rel_prog(name));
+    const char *args[] = {"--reuid=65534", "--regid=65534", "--clear-groups", prog, NULL};
+    struct th_opts o = {
+        .prog = "/usr/bin/setpriv", .argv = args, .options = REL_OPTS, .timeout_s = 30};
+    ck_assert_int_eq(th_run(&o, r), 0);
+    ck_assert(!r->timed_out);
+}
+
+START_TEST(a_setuid_program_runs_without_the_detector_and_its_status_is_untouched)
+{
+    if (getuid() != 0 || access("/usr/bin/setpriv", X_OK) != 0) {
+        fprintf(stderr, "skipped: needs root and setpriv to run a set-user-ID program\n");
+        return;
+    }
+    struct th_run r;
+    run_as_nobody(&r, "rel_leak"); /* control: an ordinary copy does load the detector */
+    ck_assert_msg(r.status == 76, "control run: status %d; stderr:\n%s", r.status, r.err);
+    th_run_free(&r);
+    run_as_nobody(&r, "rel_leak_suid");
+    ck_assert_msg(r.status == 0, "set-user-ID run: status %d; stderr:\n%s", r.status, r.err);
+    ck_assert_str_eq(r.out, "leak program done\n");
+    ck_assert_msg(!th_contains(r.err, "taskleak"), "the detector spoke:\n%s", r.err);
+    ck_assert_int_eq(th_count_reports(&r, NULL), 0);
+    th_run_free(&r);
+}
+END_TEST
+
+/* ---- cases 50, 51, 54: static, link variants, preload chains ---- */
+
+START_TEST(the_supervisor_refuses_a_static_binary_and_fails_closed)
+{
+    struct th_opts o = {.prog = rel_prog("rel_static"), .via_cli = true, .timeout_s = 30};
+    struct th_run r;
+    ck_assert_int_eq(th_run(&o, &r), 0);
+    ck_assert_int_eq(r.status, 125);
+    ck_assert_msg(th_contains(r.err, "statically linked"), "stderr:\n%s", r.err);
+    ck_assert_str_eq(r.out, "");
+    th_run_free(&r);
+}
+END_TEST
+
+START_TEST(a_z_now_fno_plt_binary_is_fully_intercepted)
+{
+    struct th_run r;
+    rel_run(&r, "rel_leak_now", NULL, REL_OPTS, true, 30);
+    ck_assert_int_eq(r.status, 76);
+    json_t *rep = rel_exit_report(&r);
+    ck_assert_int_eq(th_group_count(rep, "leaked", "mutex lock"), 1);
+    ck_assert_int_eq(th_group_count(rep, "leaked", "cond wait"), 1);
+    json_t *g = th_group(rep, "leaked", "mutex lock");
+    ck_assert(th_stack_has(rep, json_object_get(g, "created_stack"), "main"));
+    json_decref(rep);
+    th_run_free(&r);
+    const char *fixed[] = {"fixed", NULL};
+    rel_run(&r, "rel_leak_now", fixed, REL_OPTS, true, 30);
+    ck_assert_int_eq(r.status, 0);
+    rep = rel_exit_report(&r);
+    rel_assert_clean(rep);
+    json_decref(rep);
+    th_run_free(&r);
+}
+END_TEST
+
+START_TEST(another_preload_before_or_after_ours_and_both_tools_work)
+{
+    char shim[1024], ours[1024], chain[2100], env_preload[2200];
+    snprintf(shim, sizeof shim, "%s", th_path("tests/reliability/librelshim.so"));
+    snprintf(ours, sizeof ours, "%s", th_path("lib/libtaskleak.so"));
+    if (_i == 0)
+        snprintf(chain, sizeof chain, "%s:%s", shim, ours);
+    else
+        snprintf(chain, sizeof chain, "%s:%s", ours, shim);
+    snprintf(env_preload, sizeof env_preload, "LD_PRELOAD=%s%s%s", th_sanitizer_preload(),
+             th_sanitizer_preload()[0] ? ":" : "", chain);
+    const char *env[] = {env_preload, "TASKLEAK_OPTIONS=" REL_OPTS, NULL};
+    struct th_opts o = {
+        .prog = rel_prog("rel_leak"), .no_preload = true, .env = env, .timeout_s = 30};
+    struct th_run r;
+    ck_assert_int_eq(th_run(&o, &r), 0);
+    ck_assert_msg(!r.timed_out, "timed out");
+    ck_assert_msg(r.status == 76, "order %d: status %d; stderr:\n%.1500s", _i, r.status, r.err);
+    ck_assert_str_eq(r.out, "leak program done\n");
+    ck_assert_msg(th_contains(r.err, "rel_shim: creates=2 locks>0=1"), "shim: %.1500s", r.err);
+    ck_assert_msg(th_contains(r.err, "SUMMARY: taskleak: 2 leaked"), "ours: %.1500s", r.err);
+    th_run_free(&r);
+}
+END_TEST
+
+/* ---- case 45: hostile option strings ---- */
+
+struct hostile {
+    const char *options;
+    const char *named; /* what the message on stderr must name */
+};
+static const struct hostile HOSTILE[] = {
+    {"threshold=abc", "threshold"},
+    {"dump_signal=999", "dump_signal"},
+    {"dump_signal=-3", "dump_signal"},
+    {"log=/nonexistent/dir/%n%s%x", "log"},
+    {"stack_depth=99999999999999999999", "stack_depth"},
+    {"exitcode=300", "exitcode"},
+    {"bogus_key=1", "bogus_key"},
+    {"suppressions=/nonexistent/supp", "/nonexistent/supp"},
+    {"interval=0", "interval"},
+    {"grace=-5s", "grace"},
+    {"::::,,,,:threshold=%n%n%n%n", "threshold"},
+};
+#define NHOSTILE ((int)(sizeof HOSTILE / sizeof HOSTILE[0]))
+
+START_TEST(hostile_option_strings_are_rejected_by_name_and_the_program_runs_unchanged)
+{
+    const struct hostile *h = &HOSTILE[_i];
+    const char *args[] = {"return", NULL};
+    struct th_run r;
+    rel_run(&r, "rel_exit", args, h->options, true, 30);
+    ck_assert_msg(r.status == 0, "[%s] status %d", h->options, r.status);
+    ck_assert_str_eq(r.out, "mode return\n");
+    ck_assert_msg(th_contains(r.err, h->named), "[%s] stderr does not name %s:\n%s", h->options,
+                  h->named, r.err);
+    json_t *rep = rel_exit_report(&r); /* report=, appended after the junk, still applies */
+    json_decref(rep);
+    th_run_free(&r);
+}
+END_TEST
+
+START_TEST(a_very_long_log_path_is_refused_or_used_without_overflow)
+{
+    char opts[1700];
+    memcpy(opts, "log=/tmp/", 9);
+    memset(opts + 9, 'a', sizeof opts - 10);
+    opts[sizeof opts - 1] = 0;
+    const char *args[] = {"return", NULL};
+    struct th_run r;
+    rel_run(&r, "rel_exit", args, opts, true, 30);
+    ck_assert_int_eq(r.status, 0);
+    ck_assert_str_eq(r.out, "mode return\n");
+    th_run_free(&r);
+}
+END_TEST
+
+START_TEST(each_bad_option_is_named_exactly_once_on_stderr)
+{
+    const char *args[] = {"return", NULL};
+    struct th_run r;
+    rel_run(&r, "rel_exit", args, "threshold=abc", true, 30);
+    const char *first = strstr(r.err, "for threshold");
+    ck_assert_ptr_nonnull(first);
+    ck_assert_msg(strstr(first + 1, "for threshold") == NULL, "named twice:\n%s", r.err);
+    th_run_free(&r);
+}
+END_TEST
+
+Suite *make_reliability_suite(void)
+{
+    Suite *s = suite_create("reliability");
+    TCase *calls = tcase_create("calls");
+    tcase_set_timeout(calls, 150);
+    tcase_add_test(calls,
+                   every_wrapped_call_returns_the_same_value_and_errno_as_without_the_detector);
+    tcase_add_test(calls, app_signals_interrupt_wrapped_calls_exactly_as_without_the_detector);
+    tcase_add_test(calls, our_dump_signal_never_surfaces_as_eintr_in_the_app);
+    tcase_add_test(
+        calls, sem_post_from_an_app_signal_handler_100000_times_neither_deadlocks_nor_loses_a_post);
+    tcase_add_test(calls,
+                   cancelling_a_thread_in_each_wait_runs_its_cleanup_and_leaves_nothing_behind);
+    tcase_add_test(calls, cancelling_a_cpp_thread_unwinds_its_raii_guard_and_frees_the_mutex);
+    tcase_add_test(calls, robust_errorcheck_recursive_and_pi_mutexes_return_what_glibc_returns);
+    tcase_add_test(calls, self_relocks_that_glibc_refuses_are_not_reported_as_deadlocks);
+    suite_add_tcase(s, calls);
+
+    TCase *hosts = tcase_create("hosts");
+    tcase_set_timeout(hosts, 150);
+    tcase_add_test(hosts,
+                   a_caller_bound_to_pthread_cond_wait_at_glibc_2_2_5_reaches_the_compat_condvar);
+    tcase_add_test(hosts, pthread_create_at_glibc_2_2_5_and_at_glibc_2_34_are_both_recorded);
+    tcase_add_test(hosts, c11_threads_mutexes_and_conditions_are_recorded_like_pthreads);
+    tcase_add_test(hosts, a_c11_abba_deadlock_is_reported_as_one_cycle_of_two);
+    tcase_add_test(hosts, a_leaked_std_thread_waiting_on_a_condition_variable_is_reported);
+    tcase_add_test(hosts, a_joined_std_thread_is_not_a_leak);
+    tcase_add_test(hosts, cpp20_atomic_wait_and_semaphores_through_syscall_futex_behave_unchanged);
+    tcase_add_test(hosts, raw_clone_aio_and_sigev_thread_timers_run_and_are_never_a_deadlock);
+    tcase_add_test(hosts, dlopen_of_the_detector_into_a_running_process_finds_the_existing_threads);
+#if !TH_SANITIZE /* ASan's own frames do not fit in 16 KiB */
+    tcase_add_test(hosts, a_thread_with_a_16k_stack_can_block_create_and_be_dumped);
+#endif
+    tcase_add_test(hosts, a_single_threaded_program_gets_no_watchdog_thread);
+    tcase_add_test(hosts, a_mutex_reacquired_inside_cond_wait_is_owned_and_its_deadlock_found);
+    tcase_add_test(hosts,
+                   threads_ending_by_return_or_deep_pthread_exit_joined_or_detached_end_once);
+    tcase_add_test(hosts, dumping_a_thousand_parked_threads_opens_no_lasting_fd);
+    tcase_add_test(hosts,
+                   the_detector_never_tail_jumps_into_dlsym_so_rtld_next_resolves_from_itself);
+    tcase_add_test(
+        hosts,
+        loading_a_plugin_whose_constructor_creates_threads_races_stack_capture_without_deadlock);
+    tcase_add_test(hosts, two_hundred_short_lived_children_each_write_one_clean_report);
+    tcase_add_test(hosts, an_app_that_blocks_our_signal_and_sigwaits_for_it_gets_every_one);
+#if !TH_SANITIZE /* ASan refuses RTLD_DEEPBIND outright */
+    tcase_add_test(hosts, a_deepbind_plugin_runs_and_its_threads_are_recorded_or_warned_about);
+#endif
+    tcase_add_test(hosts, a_thread_blocked_below_a_frame_without_cfi_is_dumped_without_harm);
+    tcase_add_test(hosts, a_setuid_program_runs_without_the_detector_and_its_status_is_untouched);
+    tcase_add_test(hosts, the_supervisor_refuses_a_static_binary_and_fails_closed);
+    tcase_add_test(hosts, a_z_now_fno_plt_binary_is_fully_intercepted);
+    tcase_add_loop_test(hosts, another_preload_before_or_after_ours_and_both_tools_work, 0, 2);
+    suite_add_tcase(s, hosts);
+
+    TCase *opts = tcase_create("options");
+    tcase_set_timeout(opts, 60);
+    tcase_add_loop_test(opts,
+                        hostile_option_strings_are_rejected_by_name_and_the_program_runs_unchanged,
+                        0, NHOSTILE);
+    tcase_add_test(opts, a_very_long_log_path_is_refused_or_used_without_overflow);
+    tcase_add_test(opts, each_bad_option_is_named_exactly_once_on_stderr);
+    suite_add_tcase(s, opts);
+    return s;
+}

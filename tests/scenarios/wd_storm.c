@@ -1,0 +1,42 @@
+/* Watchdog scenario: a storm of dump signals while threads hammer a contended mutex.
+ *
+ * Four workers lock and unlock one mutex 200000 times each (so they sit in the detector's
+ * wrappers) while main sends itself 10000 SIGUSR2. The handler only wakes the watchdog, so the
+ * program must finish with the right total, no deadlock, and the requests coalesced into a few
+ * dumps rather than 10000.
+ */
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#define WORKERS 4
+#define ROUNDS  200000
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static long total;
+
+static void *hammer(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < ROUNDS; i++) {
+        pthread_mutex_lock(&lock);
+        total++;
+        pthread_mutex_unlock(&lock);
+    }
+    return NULL;
+}
+
+int main(void)
+{
+    pthread_t t[WORKERS];
+    for (int i = 0; i < WORKERS; i++)
+        pthread_create(&t[i], NULL, hammer, NULL);
+    for (int i = 0; i < 10000; i++)
+        kill(getpid(), SIGUSR2);
+    for (int i = 0; i < WORKERS; i++)
+        pthread_join(t[i], NULL);
+    usleep(500000); /* let the watchdog finish the dump it is writing */
+    printf("total %ld\n", total);
+    return total == (long)WORKERS * ROUNDS ? 0 : 1;
+}
