@@ -4,7 +4,8 @@
 # dynamic linker bypass our wrappers for versioned glibc symbols.
 
 TL_SRCS     := $(sort $(wildcard preload/*.c))
-TL_OBJS     := $(patsubst %.c,$(BUILD)/obj/%.o,$(TL_SRCS))
+TL_ASM      := $(sort $(wildcard preload/*.S)) # interposer stubs that must be exact (ipose_*.S)
+TL_OBJS     := $(patsubst %.c,$(BUILD)/obj/%.o,$(TL_SRCS)) $(patsubst %.S,$(BUILD)/obj/%.o,$(TL_ASM))
 TL_ENGINE   := $(filter-out $(BUILD)/obj/preload/ipose_%,$(TL_OBJS))
 TL_SO       := $(BUILD)/lib/libtaskleak.so
 TL_DEPS_PC  := libunwind libdw

@@ -206,7 +206,12 @@ TL_EXPORT int gor_select(gor_case *cases, size_t n, int64_t timeout_ns)
     struct tl_unit *u = NULL;
     if (timeout_ns != 0) /* a zero timeout never blocks */
         u = thread_wait(n ? "select" : "select (no cases)", "gor_select", cases, timeout_ns < 0);
+    bool timed_task = timeout_ns > 0 && thread_kind > 0; /* a task: its snapshot must know */
+    if (timed_task)
+        tl_gor_timed_wait(true);
     int got = real(cases, n, timeout_ns);
+    if (timed_task)
+        tl_gor_timed_wait(false);
     tl_block_end(u);
     return got;
 }

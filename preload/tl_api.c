@@ -6,6 +6,7 @@
  */
 #include "tl_ctx.h"
 #include "tl_gate.h"
+#include "tl_gor.h"
 #include "tl_registry.h"
 
 #define TL_EXPORT __attribute__((visibility("default")))
@@ -39,6 +40,6 @@ TL_EXPORT void taskleak_dump(void)
 
 TL_EXPORT void taskleak_set_label(const char *label)
 {
-    if (tl_ctx_ready())
+    if (tl_ctx_ready() && !tl_gor_set_spawn_label(label)) /* a task labels its own spawns */
         tl_label_set(label);
 }

@@ -51,7 +51,7 @@ static void look_threads(struct look *l, uint64_t exclude_seq, int skip_ignored)
     for (size_t i = 0; i < s.n; i++) {
         const struct tl_unit_view *v = &s.v[i];
         if (v->seq == exclude_seq || v->internal || (skip_ignored && v->ignored) ||
-            tl_gor_runtime_thread(v->start))
+            tl_gor_runtime_thread(v->start) || tl_gor_created_by_runtime(v->created_stack))
             continue;
         l->relevant++;
         l->all_durable &= v->blocked && v->wait.durable;

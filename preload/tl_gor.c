@@ -328,6 +328,10 @@ static __attribute__((noinline)) tl_stack_id capture_creation(const struct task_
     else
         n = tl_stack_capture(ips, depth + SKIP_MAX, 0);
     n = tl_gor_trim_tail(ips, skip_runtime_frames(ips, n));
+    /* A task's walk ends at its own start frame, so only a spawning thread's stack can hold
+     * frames of ours below the caller (the thread trampoline); hot task spawns skip the pass. */
+    if (spawner == NULL)
+        n = tl_stack_strip_own(ips, n, false);
     return cache_intern(c, ips, n < depth ? n : depth);
 }
 
@@ -430,6 +434,47 @@ static void count_spawn(void)
     atomic_store_explicit(&c->spawned, n + 1, memory_order_relaxed);
 }
 
+/* The child's label: its spawning task's spawn label, or the spawning thread's. */
+static void inherit_label(struct task_rec *t)
+{
+    const char *l = t->parent_rec != NULL ? t->parent_rec->spawn_label : tl_label_current();
+    if (l == NULL || l[0] == '\0') {
+        t->label[0] = t->spawn_label[0] = '\0';
+        return;
+    }
+    snprintf(t->label, sizeof t->label, "%s", l);
+    memcpy(t->spawn_label, t->label, sizeof t->spawn_label);
+}
+
+/* The record of the task running on this thread, NULL outside tracked tasks. */
+static struct task_rec *current_rec(void)
+{
+    int64_t id = tl_gor_present() ? tl_gor_g.gor.current() : 0;
+    return id > 0 ? running_rec(id) : NULL;
+}
+
+bool tl_gor_set_spawn_label(const char *label)
+{
+    struct task_rec *r = current_rec();
+    if (r == NULL)
+        return false;
+    snprintf(r->spawn_label, sizeof r->spawn_label, "%s", label ? label : "");
+    return true;
+}
+
+const char *tl_gor_spawn_label(void)
+{
+    struct task_rec *r = current_rec();
+    return r != NULL && r->spawn_label[0] != '\0' ? r->spawn_label : NULL;
+}
+
+void tl_gor_timed_wait(bool on)
+{
+    struct task_rec *r = current_rec();
+    if (r != NULL)
+        atomic_store_explicit(&r->timed_wait, on, memory_order_release);
+}
+
 static void on_spawn(int64_t parent, int64_t child, void (*start)(void *), void *arg)
 {
     int saved = errno;
@@ -445,6 +490,7 @@ static void on_spawn(int64_t parent, int64_t child, void (*start)(void *), void 
     t->parent = t->parent_rec != NULL ? parent : 0;
     if (parent <= 0) /* rare (gor_main, or gor_go outside tasks): formatting is affordable */
         name_thread(t->creator_thread, sizeof t->creator_thread);
+    inherit_label(t);
     if (t->parent_rec != NULL) /* before the child can run, so before it can exit */
         atomic_fetch_add_explicit(&t->parent_rec->life, CHILD, memory_order_relaxed);
     t->id = child; /* last: tl_gor_task_start reads a nonzero id as "tracked" */

@@ -35,6 +35,7 @@ struct tl_gor_unit {
     uintptr_t object;          /* channel, WaitGroup, mutex address; the fd for "IO wait" */
     int64_t since_ms;          /* how long it has been blocked; 0 when not blocked */
     bool durable;              /* only another unit of this process can end the wait */
+    char label[64];            /* taskleak_set_label of the spawning thread or task, "" = none */
     bool deadlocked;           /* caught in gor's global deadlock: verdict "deadlocked" */
     uint64_t progress;         /* changes whenever the task parks anew (grace: "no progress") */
 };
@@ -51,6 +52,20 @@ struct tl_gor_snapshot {
  * the first call. Returns true when gor is present and hooked. Called by the gor interposers
  * before the first spawn; the core may also call it from its constructor. */
 bool tl_gor_init(void);
+
+/* taskleak_set_label from inside a task: tasks the calling task spawns from now on (and their
+ * descendants) carry label. Returns false, doing nothing, when the caller runs no tracked task
+ * (the label is then the thread's business, tl_label_set). */
+bool tl_gor_set_spawn_label(const char *label);
+
+/* The label the calling task gives to what it creates (its spawn label), NULL outside a tracked
+ * task or when it has none. Read by the core for threads a task creates. */
+const char *tl_gor_spawn_label(void);
+
+/* Marks the calling task as being in (on) or out of (off) a wait that a timeout ends (gor_select
+ * with a positive timeout): snapshots then report its wait as external, not durable. No-op
+ * outside a tracked task. */
+void tl_gor_timed_wait(bool on);
 
 /* True once tl_gor_init found gor and hooked it. AS-safe. */
 bool tl_gor_present(void);

@@ -12,6 +12,7 @@
 #include "../runtime/gor_introspect.h"
 #include "tl_gor.h"
 #include "tl_hash.h"
+#include "tl_registry.h"
 
 enum { NSHARD = 64, CACHE_SLOTS = 64, DEPTH_MAX = 64, SKIP_MAX = 16, SPARE_MAX = 64 };
 
@@ -93,6 +94,11 @@ struct task_rec {
     bool boxed;                /* started through tl_gor_task_start; immutable */
     tl_stack_id created_stack; /* pinned by a stack cache; immutable after insert */
     char creator_thread[24];   /* "thread:N" when a plain thread spawned it, else "" */
+    char label[TL_LABEL_MAX];  /* taskleak_set_label of its spawner; written before insert */
+    char spawn_label[TL_LABEL_MAX]; /* given to the tasks it spawns: its own label, then what it
+                                       passes to taskleak_set_label; only the task touches it */
+    _Atomic bool timed_wait;   /* in a gor_select with a positive timeout (an external wait);
+                                  written by the task, read by snapshots */
     _Atomic uint64_t life;     /* see EXITED/CHILD; atomics, no lock */
     struct task_rec *next_free; /* shard free list link, under the shard lock */
     UT_hash_handle hh;

@@ -80,7 +80,7 @@ static tl_stack_id unwind_parked(const struct gor_task_info *t, int depth)
     n += tl_gor_walk_frames(t->fp, t->stack_lo, t->stack_hi, ips + 1, max - 1);
     while (k + 1 < n && (in_range(&tl_gor_g.gor_mod, ips[k]) || in_range(&tl_gor_g.self_mod, ips[k])))
         k++;
-    n = tl_gor_trim_tail(ips + k, n - k);
+    n = tl_stack_strip_own(ips + k, tl_gor_trim_tail(ips + k, n - k), false);
     return tl_stack_intern(ips + k, n < depth ? n : depth);
 }
 
@@ -103,6 +103,9 @@ static void fill_origin(struct tl_gor_unit *u, int64_t parent)
         name_creator(r, u->created_by, sizeof u->created_by);
         u->created_stack = r->created_stack;
         u->start = r->start; /* gor saw tl_gor_task_start for boxed spawns */
+        memcpy(u->label, r->label, sizeof u->label);
+        if (u->durable && atomic_load_explicit(&r->timed_wait, memory_order_acquire))
+            u->durable = false; /* a select with a timeout: the timer ends it */
     }
     spin_unlock(&s->lock);
     if (r == NULL && parent > 0) /* spawned before the hooks: gor still knows the parent */

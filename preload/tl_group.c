@@ -54,7 +54,8 @@ static bool hidden_thread(const struct tl_unit_view *v, enum tl_build_mode mode,
     bool joins_me = v->blocked && v->wait.reason != NULL && strcmp(v->wait.reason, "join") == 0 &&
                     v->wait.object == (uintptr_t)pthread_self();
     return v->seq == exclude_seq || joins_me || v->internal ||
-           (mode != TL_BUILD_DUMP && v->ignored) || tl_gor_runtime_thread(v->start);
+           (mode != TL_BUILD_DUMP && v->ignored) || tl_gor_runtime_thread(v->start) ||
+           tl_gor_created_by_runtime(v->created_stack);
 }
 
 static int add_thread(struct tl_report *r, const struct tl_unit_view *v, int64_t now_ns)
@@ -109,6 +110,7 @@ static int add_task(struct tl_report *r, const struct tl_gor_unit *t)
     u->wait.durable = t->durable;
     u->wait_ms = t->since_ms;
     snprintf(u->created_by, sizeof u->created_by, "%s", t->created_by);
+    snprintf(u->label, sizeof u->label, "%s", t->label);
     u->created_stack = t->created_stack;
     u->blocked_stack = t->blocked_stack;
     tl_stack_ref(u->created_stack);
@@ -205,13 +207,19 @@ static int add_unknown(struct tl_report *r, const struct tl_snapshot *s, enum tl
         if (!tid_known(s, tids[i]) && !(mode != TL_BUILD_DUMP && tid_ignored(tids[i])) &&
             !recently_exited(tids[i]))
             tids[cand++] = tids[i];
+    /* A thread created after the snapshot (a lazily started runtime worker, the watchdog) is in
+     * /proc before it is in s: after the pause, ask the registry again. */
+    struct tl_snapshot now = {0};
+    bool fresh = false;
     if (cand > 0) {
         struct timespec pause = {0, 20 * 1000 * 1000};
         tl_real.nanosleep(&pause, NULL);
+        fresh = tl_registry_snapshot(&now, false, 0, 1024) == 0;
     }
     for (size_t i = 0; i < cand; i++) {
         char comm[32], st;
-        if (!still_alive(tids[i], comm, sizeof comm, &st) || recently_exited(tids[i]))
+        if (!still_alive(tids[i], comm, sizeof comm, &st) || recently_exited(tids[i]) ||
+            (fresh && tid_known(&now, tids[i])))
             continue;
         struct tl_rep_unit *u = add_unit(r);
         if (u == NULL)
@@ -223,6 +231,8 @@ static int add_unknown(struct tl_report *r, const struct tl_snapshot *s, enum tl
         snprintf(u->name, sizeof u->name, "%s", comm);
         u->state = st == 'R' ? "running" : "blocked";
     }
+    if (fresh)
+        tl_snapshot_free(&now);
     free(tids);
     return 0;
 }
@@ -257,8 +267,12 @@ static const char *verdict_for(const struct tl_report *r, const struct tl_rep_un
         return NULL;
     if (gor_dead)
         return "deadlocked";
+    /* The watchdog suspects only durable waits: a server's accept() or a sleeper's nanosleep
+     * may last forever by design, and the watchdog's own scan counts durable waits alone. */
     if (r->mode == TL_BUILD_WATCHDOG)
-        return u->has_wait && u->wait_ms >= tl_ctx.opts.threshold_ms ? "blocked" : NULL;
+        return u->has_wait && u->wait.durable && u->wait_ms >= tl_ctx.opts.threshold_ms
+                   ? "blocked"
+                   : NULL;
     return "leaked";
 }
 

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "tl_deadlock.h"
+#include "tl_gor.h"
 #include "tl_log.h"
 
 struct registry {
@@ -307,6 +308,7 @@ static void unwind_pinned(struct tl_snapshot *s, size_t from, struct tl_unit **p
         if (u == NULL)
             continue;
         int n = tl_stack_unwind_context(&u->uctx, ips, depth);
+        n = tl_stack_strip_own(ips, n, true);
         s->v[i].blocked_stack = tl_stack_intern(ips, n);
         s->v[i].owner_tid = mutex_owner(&s->v[i].wait);
         atomic_store_explicit(&u->wstate, TL_WS_BLOCKED, memory_order_release);
@@ -396,6 +398,8 @@ int tl_registry_self_id(char *buf, size_t n)
 
 const char *tl_label_current(void)
 {
+    if (tl_gor_present() && tl_gor_current_task() != 0) /* a task's label, not its worker's */
+        return tl_gor_spawn_label();
     struct tl_unit *u = self_unit;
     const char *l = u ? u->spawn_label : tls_label;
     return l[0] ? l : NULL;

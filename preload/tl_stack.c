@@ -17,6 +17,7 @@
 #include "tl_stack.h"
 
 #include <errno.h>
+#include <link.h>
 #include <libunwind.h>
 #include <sched.h>
 #include <stdlib.h>
@@ -64,9 +65,32 @@ static void unlock_table(void)
     __atomic_store_n(&stack_table.lock, 0, __ATOMIC_RELEASE);
 }
 
+/* Unwinds in progress, and whether this process may unwind at all. libunwind and the dynamic
+ * linker take locks of their own while unwinding; a child forked while another thread was inside
+ * them inherits those locks held by a thread that does not exist there, and its first unwind
+ * would hang. So the child of such a fork unwinds nothing (stacks are empty, never a hang); the
+ * counter costs one uncontended atomic add and subtract per unwind. */
+static int unwinds_inflight; /* __atomic builtins: plain objects, as clang requires */
+static bool unwind_off;
+
+static bool unwind_enter(void)
+{
+    if (__atomic_load_n(&unwind_off, __ATOMIC_RELAXED))
+        return false;
+    __atomic_fetch_add(&unwinds_inflight, 1, __ATOMIC_ACQUIRE);
+    return true;
+}
+
+static void unwind_leave(void)
+{
+    __atomic_fetch_sub(&unwinds_inflight, 1, __ATOMIC_RELEASE);
+}
+
 __attribute__((noinline)) int tl_stack_capture(uintptr_t *ips, int max, int skip)
 {
     void *buf[TL_STACK_MAX_FRAMES + 32];
+    if (!unwind_enter())
+        return 0;
     int saved = errno;
     if (max > TL_STACK_MAX_FRAMES)
         max = TL_STACK_MAX_FRAMES;
@@ -79,6 +103,7 @@ __attribute__((noinline)) int tl_stack_capture(uintptr_t *ips, int max, int skip
     int n = 0;
     for (int i = skip + 1; i < got && n < max; i++)
         ips[n++] = (uintptr_t)buf[i];
+    unwind_leave();
     errno = saved;
     return n;
 }
@@ -228,6 +253,8 @@ int tl_stack_unwind_context(void *unw_context, uintptr_t *ips, int max)
     int n = 0, saved = errno;
     if (max > TL_STACK_MAX_FRAMES)
         max = TL_STACK_MAX_FRAMES;
+    if (!unwind_enter())
+        return 0;
     if (unw_init_local(&cursor, (unw_context_t *)unw_context) < 0)
         goto out;
     do {
@@ -236,8 +263,69 @@ int tl_stack_unwind_context(void *unw_context, uintptr_t *ips, int max)
         ips[n++] = (uintptr_t)ip;
     } while (n < max && unw_step(&cursor) > 0);
 out:
+    unwind_leave();
     errno = saved;
     return n;
+}
+
+/* ---- the detector's own frames ---- */
+
+/* The address range of this shared object; computed once, racing computations agree. */
+static struct {
+    uintptr_t lo, hi; /* written before `known` is released; constant afterwards */
+    int known;        /* 0 not yet computed, 1 computed (release/acquire) */
+} own_text;
+
+/* dl_iterate_phdr callback: finds the object containing want[0]; stores its range in want[0..1],
+ * or an empty range when that object is the main program (no name): then we are not a preload. */
+static int own_range_cb(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    uintptr_t *want = arg, lo = UINTPTR_MAX, hi = 0;
+    (void)size;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type != PT_LOAD)
+            continue;
+        uintptr_t b = info->dlpi_addr + ph->p_vaddr;
+        lo = b < lo ? b : lo;
+        hi = b + ph->p_memsz > hi ? b + ph->p_memsz : hi;
+    }
+    if (want[0] < lo || want[0] >= hi)
+        return 0;
+    bool main_program = info->dlpi_name == NULL || info->dlpi_name[0] == '\0';
+    want[0] = main_program ? 0 : lo;
+    want[1] = main_program ? 0 : hi;
+    return 1;
+}
+
+static bool is_own(uintptr_t ip)
+{
+    if (!__atomic_load_n(&own_text.known, __ATOMIC_ACQUIRE)) {
+        uintptr_t r[2] = {(uintptr_t)&tl_stack_strip_own, 0};
+        if (dl_iterate_phdr(own_range_cb, r) == 0)
+            r[0] = r[1] = 0;
+        __atomic_store_n(&own_text.lo, r[0], __ATOMIC_RELAXED);
+        __atomic_store_n(&own_text.hi, r[1], __ATOMIC_RELAXED);
+        __atomic_store_n(&own_text.known, 1, __ATOMIC_RELEASE);
+    }
+    return ip >= __atomic_load_n(&own_text.lo, __ATOMIC_RELAXED) &&
+           ip < __atomic_load_n(&own_text.hi, __ATOMIC_RELAXED);
+}
+
+int tl_stack_strip_own(uintptr_t *ips, int n, bool keep_call)
+{
+    int saved = errno, from = 0, out = 0;
+    if (keep_call) {
+        while (from + 1 < n && is_own(ips[from]) && is_own(ips[from + 1]))
+            from++; /* the outermost of the leading run is the wrapper the user called */
+        if (from < n && is_own(ips[from]))
+            ips[out++] = ips[from++];
+    }
+    for (; from < n; from++)
+        if (!is_own(ips[from]))
+            ips[out++] = ips[from];
+    errno = saved;
+    return out;
 }
 
 void tl_stack_atfork_prepare(void)
@@ -256,6 +344,10 @@ void tl_stack_atfork_child(void)
      * caller did not use it and a parent thread that no longer exists may have held it: reset
      * rather than deadlock the child forever. */
     __atomic_store_n(&stack_table.lock, 0, __ATOMIC_RELEASE);
+    /* Only the forking thread exists here; any other unwind counted was cut off mid-way. */
+    if (__atomic_load_n(&unwinds_inflight, __ATOMIC_ACQUIRE) != 0)
+        __atomic_store_n(&unwind_off, true, __ATOMIC_RELAXED);
+    __atomic_store_n(&unwinds_inflight, 0, __ATOMIC_RELAXED);
 }
 
 void tl_stack_clear(void)

@@ -14,6 +14,7 @@
 #ifndef TL_STACK_H
 #define TL_STACK_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -52,6 +53,17 @@ int tl_stack_unwind_context(void *unw_context, uintptr_t *ips, int max);
 void tl_stack_atfork_prepare(void);
 void tl_stack_atfork_parent(void);
 void tl_stack_atfork_child(void);
+
+/* Removes the detector's own frames from ips[0..n) in place and returns the new count, so that
+ * every report writer (JSON, text, groups, watchdog) sees the same user-facing stack:
+ * - keep_call (blocked stacks, saved inside a wrapper): the leading run of our frames is reduced
+ *   to its outermost frame, the exported wrapper named like the call the user made (sem_wait), so
+ *   frame 0 is that call and internal helpers (sem_wait_blocking) disappear;
+ * - every other frame of ours (the thread trampoline, the gor start box) is dropped.
+ * "Ours" is the text of the shared object this code lives in (libtaskleak.so). When this code is
+ * linked into the main program (the unit-test runner), nothing is ours and ips is untouched.
+ * No lock held while called out; the object's range is computed once (dl_iterate_phdr). */
+int tl_stack_strip_own(uintptr_t *ips, int n, bool keep_call);
 
 /* Frees every stack (process teardown and tests); ids handed out before become invalid. */
 void tl_stack_clear(void);

@@ -1,4 +1,5 @@
-/* tl_supp: suppressions (file) and the ignore= list.
+/* tl_supp: suppressions (file) and the ignore= list; also the parser and matcher the report tool
+ * links (report/supp.c), so both tools read the same syntax the same way.
  *
  * File syntax, one per line: "leak:GLOB", "block:GLOB", "thread:NAMEGLOB"; '#' starts a comment
  * line; blank lines and surrounding blanks are ignored. GLOB is an fnmatch(3) pattern matched
@@ -7,24 +8,29 @@
  *
  * Loaded once at start-up (malloc allowed); afterwards the set is immutable except for the match
  * counters, which are updated atomically, so tl_supp_match may run from any thread without a
- * lock.
+ * lock. This file (tl_supp.c) depends on libc only; tl_supp_json lives in tl_supp_json.c.
  */
 #ifndef TL_SUPP_H
 #define TL_SUPP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct tl_json;
 struct tl_supp;
 
+#define TL_SUPP_LINE_MAX 4095 /* longest accepted line, in bytes, newline included */
+
 /* Loads the file at path (NULL or "" = none) and the ignore list (NULL or "" = none).
  * Returns the set (empty when both are empty), or NULL with a one-line message in err, e.g.
  *   suppressions file x: line 3: unknown type 'lek' (want leak:, block: or thread:)
  *   suppressions file x: No such file or directory
- * err may be NULL. Lines longer than 4095 bytes are an error. */
+ * err may be NULL. Lines longer than TL_SUPP_LINE_MAX bytes are an error. */
 struct tl_supp *tl_supp_load(const char *path, const char *ignore_list, char *err, size_t errlen);
 
-enum tl_supp_kind { TL_SUPP_LEAK, TL_SUPP_BLOCK };
+/* A pattern's type. tl_supp_match takes LEAK or BLOCK (the verdict being reported); THREAD is
+ * only ever a pattern's type, as returned by tl_supp_type. */
+enum tl_supp_kind { TL_SUPP_LEAK, TL_SUPP_BLOCK, TL_SUPP_THREAD };
 
 /* Returns the first pattern (full text, "leak:foo*") of kind k matching any of functions[0..n)
  * (NULL entries skipped), or a thread: pattern matching thread_name (NULL = unnamed), and adds one
@@ -42,5 +48,52 @@ unsigned long tl_supp_matched(const struct tl_supp *s, size_t i);
 void tl_supp_json(const struct tl_supp *s, struct tl_json *j);
 
 void tl_supp_free(struct tl_supp *s); /* NULL allowed */
+
+/* ---- Building blocks for callers with their own message style and matching unit (the report
+ * tool matches merged groups, not single units). ---- */
+
+/* Why reading a suppressions file failed; each caller words its own one-line message. */
+enum tl_supp_problem {
+    TL_SUPP_ERR_NOMEM,    /* out of memory */
+    TL_SUPP_ERR_OPEN,     /* the file cannot be opened (errnum) */
+    TL_SUPP_ERR_READ,     /* reading it failed (errnum) */
+    TL_SUPP_ERR_LONG,     /* line longer than TL_SUPP_LINE_MAX */
+    TL_SUPP_ERR_NUL,      /* line contains a NUL byte */
+    TL_SUPP_ERR_NO_TYPE,  /* no ':' on the line (text) */
+    TL_SUPP_ERR_BAD_TYPE, /* the word before ':' is not leak, block or thread (type, text) */
+    TL_SUPP_ERR_EMPTY,    /* nothing after "type:" (type) */
+};
+
+struct tl_supp_error {
+    enum tl_supp_problem problem;
+    unsigned line; /* 1-based line of the problem; 0 when not tied to a line */
+    int errnum;    /* errno for OPEN and READ, else 0 */
+    char type[48]; /* the type word as written (trimmed, truncated), for BAD_TYPE and EMPTY */
+    char text[72]; /* the trimmed line (truncated), for NO_TYPE and BAD_TYPE */
+};
+
+/* An empty set, or NULL when out of memory. */
+struct tl_supp *tl_supp_new(void);
+
+/* Append the patterns of the file at path, or of text[0..len) (need not be NUL-terminated)
+ * called name; each pattern's source is "name:line". 0, or -1 with *e filled; after -1 s may hold
+ * some of the patterns and should be freed: a half-applied file is never meant to be used. */
+int tl_supp_read_file(struct tl_supp *s, const char *path, struct tl_supp_error *e);
+int tl_supp_read_text(struct tl_supp *s, const char *name, const char *text, size_t len,
+                      struct tl_supp_error *e);
+
+/* Pattern i's type and glob (the text after "type:"); i < tl_supp_count(s). */
+enum tl_supp_kind tl_supp_type(const struct tl_supp *s, size_t i);
+const char *tl_supp_glob(const struct tl_supp *s, size_t i);
+
+/* Whether pattern i matches, by the rule of tl_supp_match, without counting; tl_supp_hit then
+ * counts one match (atomically). */
+bool tl_supp_pattern_matches(const struct tl_supp *s, size_t i, enum tl_supp_kind k,
+                             const char *const *functions, size_t nfunctions,
+                             const char *thread_name);
+void tl_supp_hit(struct tl_supp *s, size_t i);
+
+/* Pattern i's origin, "file:line" or "ignore". */
+const char *tl_supp_source(const struct tl_supp *s, size_t i);
 
 #endif /* TL_SUPP_H */

@@ -1,7 +1,10 @@
 # report/: taskleak-report. Every report/*.c except main.c is a module the unit-test runner links.
+# Suppressions are parsed and matched by the detector's tl_supp module (libc only), linked in from
+# preload/ so both tools share one implementation; the runner gets it through the preload part.
 
 TLR_SRCS    := $(sort $(wildcard report/*.c))
 TLR_OBJS    := $(patsubst %.c,$(BUILD)/obj/%.o,$(TLR_SRCS))
+TLR_SHARED  := $(BUILD)/obj/preload/tl_supp.o
 TLR_BIN     := $(BUILD)/bin/taskleak-report
 TLR_DEPS_PC := jansson libdw
 ifneq ($(TLR_SRCS),)
@@ -12,9 +15,9 @@ UNIT_OBJS   += $(filter-out $(BUILD)/obj/report/main.o,$(TLR_OBJS))
 UNIT_LIBS   += $(call pc_libs,$(TLR_DEPS_PC)) -lelf
 FORMAT_SRCS += $(TLR_SRCS) $(wildcard report/*.h)
 
-$(BUILD)/obj/report/%.o: OBJ_CFLAGS = -Ireport $(call pc_cflags,$(TLR_DEPS_PC))
+$(BUILD)/obj/report/%.o: OBJ_CFLAGS = -Ireport -Ipreload $(call pc_cflags,$(TLR_DEPS_PC))
 
-$(TLR_BIN): $(TLR_OBJS)
+$(TLR_BIN): $(TLR_OBJS) $(TLR_SHARED)
 	$(call say,LD,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) -o $@ $(TLR_OBJS) $(ALL_LDFLAGS) $(call pc_libs,$(TLR_DEPS_PC)) -lelf -lm
+	$(Q)$(CC) -o $@ $(TLR_OBJS) $(TLR_SHARED) $(ALL_LDFLAGS) $(call pc_libs,$(TLR_DEPS_PC)) -lelf -lm

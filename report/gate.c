@@ -157,8 +157,8 @@ void tlr_gate_mark(struct tlr_merged *m, const struct tlr_baseline *b, struct tl
         if (b)
             HASH_FIND_STR(b->keys, g->key, k);
         g->known = k != NULL;
-        const struct tlr_supp_rule *r = s ? tlr_supp_match(s, g) : NULL;
-        g->suppressed_by = r ? r->text : NULL;
+        long r = s ? tlr_supp_match(s, g) : -1;
+        g->suppressed_by = r >= 0 ? tl_supp_pattern(s->set, (size_t)r) : NULL;
     }
 }
 

@@ -206,8 +206,8 @@ static json_t *supp_json(const struct tlr_supp *s)
 {
     json_t *a = json_array();
     for (size_t i = 0; s && i < s->n; i++)
-        json_array_append_new(a, json_pack("{s:s,s:I}", "pattern", s->rules[i].text, "matched",
-                                           (json_int_t)s->rules[i].matched));
+        json_array_append_new(a, json_pack("{s:s,s:I}", "pattern", tl_supp_pattern(s->set, i),
+                                           "matched", (json_int_t)tl_supp_matched(s->set, i)));
     return a;
 }
 

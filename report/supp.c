@@ -1,207 +1,176 @@
 /*
- * Suppression rules (syntax in supp.h). Parsing is strict, as the detector's is: an unknown
- * type or an empty pattern is an error naming the line, because a typo that silently suppresses
- * nothing (or everything) is worse than a failed run. Matching walks the representative stacks
- * of a merged group (all occurrences share function names by construction) and the units the
- * loader kept.
+ * Suppression rules for the report tool (syntax in supp.h). The parser and the per-name rule are
+ * the detector's tl_supp module, so the two tools cannot drift apart; what is left here is what
+ * only the report has: merged groups. A leak:/block: rule is tried against every function name of
+ * the group's representative stacks (all occurrences share function names by construction, and a
+ * frame's inlined functions count too) and the start function of each loaded unit; a thread: rule
+ * suppresses a group only when every loaded unit of it has a matching name, so one unexpected
+ * thread in a group keeps the whole group visible. Errors come back structured from tl_supp and
+ * are worded here in the report tool's "FILE:LINE: PROBLEM" style.
  */
 #include "supp.h"
 
-#include <errno.h>
-#include <fnmatch.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
-static int add_rule(struct tlr_supp *s, enum tlr_supp_type t, const char *glob, size_t glen,
-                    const char *line, size_t llen)
+static void format_error(const struct tl_supp_error *e, const char *name, char *err, size_t errlen)
 {
-    struct tlr_supp_rule *n = realloc(s->rules, (s->n + 1) * sizeof *n);
-    if (!n)
-        return -1;
-    s->rules = n;
-    n[s->n] =
-        (struct tlr_supp_rule){.type = t, .glob = strndup(glob, glen), .text = strndup(line, llen)};
-    if (!n[s->n].glob || !n[s->n].text) {
-        free(n[s->n].glob);
-        free(n[s->n].text);
-        return -1;
+    static const char want[] = "expected leak:, block: or thread:";
+    switch (e->problem) {
+    case TL_SUPP_ERR_NOMEM:
+        snprintf(err, errlen, "%s: out of memory", name);
+        break;
+    case TL_SUPP_ERR_OPEN:
+        snprintf(err, errlen, "%s: cannot open: %s", name, strerror(e->errnum));
+        break;
+    case TL_SUPP_ERR_READ:
+        snprintf(err, errlen, "%s: read error: %s", name, strerror(e->errnum));
+        break;
+    case TL_SUPP_ERR_LONG:
+        snprintf(err, errlen, "%s:%u: line longer than %d bytes", name, e->line, TL_SUPP_LINE_MAX);
+        break;
+    case TL_SUPP_ERR_NUL:
+        snprintf(err, errlen, "%s:%u: NUL byte in a suppression", name, e->line);
+        break;
+    case TL_SUPP_ERR_NO_TYPE:
+    case TL_SUPP_ERR_BAD_TYPE:
+        snprintf(err, errlen, "%s:%u: unknown suppression \"%.60s\" (%s)", name, e->line, e->text,
+                 want);
+        break;
+    case TL_SUPP_ERR_EMPTY:
+        snprintf(err, errlen, "%s:%u: empty pattern after \"%s:\"", name, e->line, e->type);
+        break;
     }
-    s->n++;
-    return 0;
 }
 
-/* One line without its newline; trims blanks. 0 or -1 with err set. */
-static int parse_line(struct tlr_supp *s, const char *l, size_t n, const char *name, int lineno,
-                      char *err, size_t errlen)
+/* Reads text[0..len), or the file name when text is NULL, into a fresh set that replaces s's on
+ * success; on failure s is left as it was and err holds the report tool's wording. */
+static int load(const char *name, const char *text, size_t len, struct tlr_supp *s, char *err,
+                size_t errlen)
 {
-    static const struct {
-        const char *prefix;
-        enum tlr_supp_type type;
-    } types[] = {
-        {"leak:", TLR_SUPP_LEAK}, {"block:", TLR_SUPP_BLOCK}, {"thread:", TLR_SUPP_THREAD}};
-    while (n && (*l == ' ' || *l == '\t'))
-        l++, n--;
-    while (n && (l[n - 1] == ' ' || l[n - 1] == '\t' || l[n - 1] == '\r'))
-        n--;
-    if (n == 0 || *l == '#')
-        return 0;
-    if (memchr(l, 0, n)) {
-        snprintf(err, errlen, "%s:%d: NUL byte in a suppression", name, lineno);
+    struct tl_supp_error e = {.problem = TL_SUPP_ERR_NOMEM};
+    struct tl_supp *set = tl_supp_new();
+    int rc = !set   ? -1
+             : text ? tl_supp_read_text(set, name, text, len, &e)
+                    : tl_supp_read_file(set, name, &e);
+    if (rc < 0) {
+        format_error(&e, name, err, errlen);
+        tl_supp_free(set);
         return -1;
     }
-    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
-        size_t pl = strlen(types[i].prefix);
-        if (n >= pl && !strncmp(l, types[i].prefix, pl)) {
-            if (n == pl) {
-                snprintf(err, errlen, "%s:%d: empty pattern after \"%s\"", name, lineno,
-                         types[i].prefix);
-                return -1;
-            }
-            if (add_rule(s, types[i].type, l + pl, n - pl, l, n) < 0) {
-                snprintf(err, errlen, "%s: out of memory", name);
-                return -1;
-            }
-            return 0;
-        }
-    }
-    snprintf(err, errlen, "%s:%d: unknown suppression \"%.*s\" (expected leak:, block: or thread:)",
-             name, lineno, (int)(n > 60 ? 60 : n), l);
-    return -1;
+    tlr_supp_free(s);
+    s->set = set;
+    s->n = tl_supp_count(set);
+    return 0;
 }
 
 int tlr_supp_parse(const char *text, size_t len, const char *name, struct tlr_supp *s, char *err,
                    size_t errlen)
 {
-    int lineno = 0;
-    const char *p = text, *end = text + len;
-    while (p < end) {
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
-        size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
-        if (parse_line(s, p, n, name, ++lineno, err, errlen) < 0) {
-            tlr_supp_free(s);
-            return -1;
-        }
-        p += n + 1;
-    }
-    return 0;
+    return load(name, text ? text : "", len, s, err, errlen);
 }
 
 int tlr_supp_load(const char *path, struct tlr_supp *s, char *err, size_t errlen)
 {
-    FILE *f = fopen(path, "re");
-    if (!f) {
-        snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
-        return -1;
-    }
-    char *buf = NULL;
-    size_t cap = 0, len = 0, got;
-    char chunk[4096];
-    while ((got = fread(chunk, 1, sizeof chunk, f)) > 0) {
-        if (len + got > cap) {
-            char *nb = realloc(buf, cap = (len + got) * 2);
-            if (!nb || cap > (64u << 20)) {
-                free(nb ? nb : buf);
-                fclose(f);
-                snprintf(err, errlen, "%s: %s", path, nb ? "file too large" : "out of memory");
-                return -1;
-            }
-            buf = nb;
-        }
-        memcpy(buf + len, chunk, got);
-        len += got;
-    }
-    int bad = ferror(f);
-    fclose(f);
-    int r = bad ? -1 : tlr_supp_parse(buf ? buf : "", len, path, s, err, errlen);
-    if (bad)
-        snprintf(err, errlen, "%s: read error", path);
-    free(buf);
-    return r;
+    return load(path, NULL, 0, s, err, errlen);
 }
 
 void tlr_supp_free(struct tlr_supp *s)
 {
-    for (size_t i = 0; i < s->n; i++) {
-        free(s->rules[i].glob);
-        free(s->rules[i].text);
-    }
-    free(s->rules);
-    s->rules = NULL;
+    tl_supp_free(s->set);
+    s->set = NULL;
     s->n = 0;
 }
 
 int tlr_supp_needs_units(const struct tlr_supp *s)
 {
     for (size_t i = 0; i < s->n; i++)
-        if (s->rules[i].type == TLR_SUPP_THREAD)
+        if (tl_supp_type(s->set, i) == TL_SUPP_THREAD)
             return 1;
     return 0;
 }
 
-static bool stack_matches(const struct tlr_proc *p, const struct tlr_stack *st, const char *glob)
+/* Whether rule i matches one function name of the group, for verdict kind k. */
+static bool name_matches(const struct tlr_supp *s, size_t i, enum tl_supp_kind k,
+                         const char *function)
+{
+    return function && tl_supp_pattern_matches(s->set, i, k, &function, 1, NULL);
+}
+
+static bool stack_matches(const struct tlr_supp *s, size_t i, enum tl_supp_kind k,
+                          const struct tlr_proc *p, const struct tlr_stack *st)
 {
     char buf[256];
-    for (size_t i = 0; st && i < st->nframes; i++) {
-        const struct tlr_frame *f = &st->frames[i];
-        if (!fnmatch(glob, tlr_frame_name(p, f, buf, sizeof buf), 0))
+    for (size_t f = 0; st && f < st->nframes; f++) {
+        const struct tlr_frame *fr = &st->frames[f];
+        if (name_matches(s, i, k, tlr_frame_name(p, fr, buf, sizeof buf)))
             return true;
-        for (size_t j = 0; j < f->nlocs; j++)
-            if (f->locs[j].function && !fnmatch(glob, f->locs[j].function, 0))
+        for (size_t l = 0; l < fr->nlocs; l++)
+            if (name_matches(s, i, k, fr->locs[l].function))
                 return true;
     }
     return false;
 }
 
-/* Applies fn to every loaded unit of the merged group; stops early when fn says so. */
-static bool any_unit(const struct tlr_mgroup *g, const char *glob, bool want_start, bool *seen)
+/* A test of rule i against one unit, for verdict kind k. */
+typedef bool unit_test_fn(const struct tlr_supp *s, size_t i, enum tl_supp_kind k,
+                          const struct tlr_unit *u);
+
+/* Calls test on every loaded unit of g until it returns want; true when one did. Sets *seen when
+ * g has at least one loaded unit. */
+static bool any_unit(const struct tlr_supp *s, size_t i, enum tl_supp_kind k,
+                     const struct tlr_mgroup *g, unit_test_fn *test, bool want, bool *seen)
 {
     for (size_t o = 0; o < g->nocc; o++) {
         const struct tlr_group *grp = g->occ[o].group;
-        for (size_t i = 0; i < grp->nunits; i++) {
-            const struct tlr_unit *u = tlr_proc_unit(g->occ[o].proc, grp->units[i]);
-            if (!u)
+        for (size_t u = 0; u < grp->nunits; u++) {
+            const struct tlr_unit *unit = tlr_proc_unit(g->occ[o].proc, grp->units[u]);
+            if (!unit)
                 continue;
-            if (want_start) {
-                if (u->start && !fnmatch(glob, u->start, 0))
-                    return true;
-                continue;
-            }
             *seen = true;
-            if (!u->name || fnmatch(glob, u->name, 0))
-                return true; /* a unit that does not match: the group is not suppressed */
+            if (test(s, i, k, unit) == want)
+                return true;
         }
     }
     return false;
 }
 
-static bool rule_matches(const struct tlr_supp_rule *r, const struct tlr_mgroup *g)
+static bool start_matches(const struct tlr_supp *s, size_t i, enum tl_supp_kind k,
+                          const struct tlr_unit *u)
 {
-    const struct tlr_group *first = g->first;
-    bool seen = false;
-    switch (r->type) {
-    case TLR_SUPP_LEAK:
-        if (g->severity != 1)
-            return false;
-        break;
-    case TLR_SUPP_BLOCK:
-        if (g->severity != 0 && g->severity != 2)
-            return false;
-        break;
-    case TLR_SUPP_THREAD:
-        return !any_unit(g, r->glob, false, &seen) && seen;
-    }
-    return stack_matches(g->proc, first->created, r->glob) ||
-           stack_matches(g->proc, first->blocked, r->glob) || any_unit(g, r->glob, true, &seen);
+    return name_matches(s, i, k, u->start);
 }
 
-const struct tlr_supp_rule *tlr_supp_match(struct tlr_supp *s, const struct tlr_mgroup *g)
+static bool unit_name_matches(const struct tlr_supp *s, size_t i, enum tl_supp_kind k,
+                              const struct tlr_unit *u)
+{
+    return tl_supp_pattern_matches(s->set, i, k, NULL, 0, u->name);
+}
+
+static bool rule_matches(const struct tlr_supp *s, size_t i, const struct tlr_mgroup *g)
+{
+    bool seen = false;
+    if (tl_supp_type(s->set, i) == TL_SUPP_THREAD)
+        return !any_unit(s, i, TL_SUPP_THREAD, g, unit_name_matches, false, &seen) && seen;
+    enum tl_supp_kind k;
+    if (g->severity == 1)
+        k = TL_SUPP_LEAK;
+    else if (g->severity == 0 || g->severity == 2)
+        k = TL_SUPP_BLOCK;
+    else
+        return false;
+    return stack_matches(s, i, k, g->proc, g->first->created) ||
+           stack_matches(s, i, k, g->proc, g->first->blocked) ||
+           any_unit(s, i, k, g, start_matches, true, &seen);
+}
+
+long tlr_supp_match(struct tlr_supp *s, const struct tlr_mgroup *g)
 {
     for (size_t i = 0; i < s->n; i++) {
-        if (rule_matches(&s->rules[i], g)) {
-            s->rules[i].matched++;
-            return &s->rules[i];
+        if (rule_matches(s, i, g)) {
+            tl_supp_hit(s->set, i);
+            return (long)i;
         }
     }
-    return NULL;
+    return -1;
 }

@@ -1,11 +1,13 @@
 /*
- * Suppressions for the report tool, in the detector's syntax (DESIGN section 2):
- *   leak:GLOB        a leaked group whose creation or blocked stack has a function matching GLOB,
- *                    or one of whose units started in such a function
+ * Suppressions for the report tool. Parsing and the per-name matching rule are the detector's
+ * (preload/tl_supp.h, linked in): same syntax, same strictness. This layer applies the rules to
+ * merged groups and words errors as the report tool does ("FILE:LINE: PROBLEM"):
+ *   leak:GLOB        a leaked group whose creation or blocked stack has a function matching GLOB
+ *                    (symbol or any inlined function the symbolizer found), or one of whose units
+ *                    started in such a function
  *   block:GLOB       the same for blocked and deadlocked groups
- *   thread:NAMEGLOB  a group (any verdict) all of whose known units have a matching name
- *   # comment        blank lines and comments are ignored
- * GLOB is fnmatch(3) syntax.
+ *   thread:NAMEGLOB  a group (any verdict) all of whose loaded units have a matching name
+ * Each pattern counts the groups it suppressed, across every loaded process.
  */
 #ifndef TLR_SUPP_H
 #define TLR_SUPP_H
@@ -13,30 +15,23 @@
 #include <stddef.h>
 
 #include "merge.h"
-
-enum tlr_supp_type { TLR_SUPP_LEAK, TLR_SUPP_BLOCK, TLR_SUPP_THREAD };
-
-struct tlr_supp_rule {
-    enum tlr_supp_type type;
-    char *glob;
-    char *text;   /* the line as written, for messages */
-    long matched; /* groups it suppressed */
-};
+#include "tl_supp.h"
 
 struct tlr_supp {
-    struct tlr_supp_rule *rules;
-    size_t n;
+    struct tl_supp *set; /* the parsed rules (owned; query with tl_supp.h), NULL before a load */
+    size_t n;            /* tl_supp_count(set) */
 };
 
-/* Parses text (len bytes). 0, or -1 with "NAME:LINE: PROBLEM" in err. */
+/* Parses text (len bytes) named name; the rules replace those s held. 0, or -1 with
+ * "NAME:LINE: PROBLEM" in err and s unchanged (empty, when it started empty). */
 int tlr_supp_parse(const char *text, size_t len, const char *name, struct tlr_supp *s, char *err,
                    size_t errlen);
-/* Reads and parses a file. 0 or -1 as above (unreadable files too). */
+/* Reads and parses a file. 0 or -1 as above ("PATH: cannot open: ..." when unreadable). */
 int tlr_supp_load(const char *path, struct tlr_supp *s, char *err, size_t errlen);
 void tlr_supp_free(struct tlr_supp *s);
 /* True when some rule needs unit names (thread:), so every unit must be loaded. */
 int tlr_supp_needs_units(const struct tlr_supp *s);
-/* The first rule that suppresses g (its matched count is incremented), or NULL. */
-const struct tlr_supp_rule *tlr_supp_match(struct tlr_supp *s, const struct tlr_mgroup *g);
+/* Index of the first rule that suppresses g (its matched count is incremented), or -1. */
+long tlr_supp_match(struct tlr_supp *s, const struct tlr_mgroup *g);
 
 #endif

@@ -2,6 +2,17 @@
 # library exports only what GOR_EXPORT marks (hidden visibility otherwise).
 
 GOR_SRCS    := $(sort $(wildcard runtime/*.c) $(wildcard runtime/*.S))
+# `make GOR_PORTABLE_SWITCH=1` builds the portable ucontext switch (runtime/switch.c) instead of
+# switch_x86_64.S, as other architectures do automatically. Use a private build directory so
+# build/ keeps the assembly switch, then run every gor suite against it:
+#   make BUILD=/tmp/port GOR_PORTABLE_SWITCH=1 /tmp/port/tests/check_all
+#   for s in sched chan select sync timer ctx fd death; do
+#       CK_RUN_SUITE=gor_$s /tmp/port/tests/check_all; done
+GOR_SWITCH_FLAGS :=
+ifeq ($(GOR_PORTABLE_SWITCH),1)
+GOR_SRCS    := $(filter-out %.S,$(GOR_SRCS))
+GOR_SWITCH_FLAGS := -DGOR_PORTABLE_SWITCH=1
+endif
 GOR_OBJS    := $(patsubst %,$(BUILD)/obj/%.o,$(basename $(GOR_SRCS)))
 GOR_SO      := $(BUILD)/lib/libgor.so
 GOR_A       := $(BUILD)/lib/libgor.a
@@ -17,7 +28,7 @@ UNIT_DEPS   += $(GOR_A)
 UNIT_LIBS   += $(GOR_A)
 endif
 
-$(BUILD)/obj/runtime/%.o: OBJ_CFLAGS = -Iruntime -DGOR_BUILDING=1
+$(BUILD)/obj/runtime/%.o: OBJ_CFLAGS = -Iruntime -DGOR_BUILDING=1 $(GOR_SWITCH_FLAGS)
 
 $(GOR_SO): $(GOR_OBJS)
 	$(call say,LD,$@)

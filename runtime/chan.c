@@ -42,7 +42,12 @@ void gor_i_chan_unref(gor_chan *c)
 {
     if (c == NULL || atomic_fetch_sub_explicit(&c->refs, 1, memory_order_acq_rel) != 1)
         return;
-    if (c->recvq.head != NULL || c->sendq.head != NULL)
+    /* A sender or receiver that has just completed a hand-off with the caller may still be
+     * releasing the lock (its last touch of c): taking the lock waits for that store. */
+    gor_lock(&c->lock);
+    bool blocked = c->recvq.head != NULL || c->sendq.head != NULL;
+    gor_unlock(&c->lock);
+    if (blocked)
         gor_panic("channel %p released while tasks are blocked on it", (void *)c);
     free(c);
 }

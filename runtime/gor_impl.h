@@ -67,13 +67,35 @@ static inline int64_t gor_clock_coarse(void)
 uint64_t gor_rand(uint64_t *state);
 int64_t gor_env_int(const char *name, int64_t def, int64_t min, int64_t max);
 
-/* ---- context switch (switch_x86_64.S) ---- */
-/* Saves callee-saved registers on the current stack, stores the stack pointer in *save_sp,
- * switches to new_sp and pops that context's registers. Layout at a saved sp: r15 r14 r13 r12
- * rbx rbp return-address. */
+/* ---- context switch (switch.c, and switch_x86_64.S unless portable) ---- */
+/* GOR_PORTABLE_SWITCH selects the ucontext switch in switch.c; it is the default where there is
+ * no assembly switch, and `make GOR_PORTABLE_SWITCH=1` forces it on x86-64 (to test it). */
+#ifndef GOR_PORTABLE_SWITCH
+#if defined(__x86_64__)
+#define GOR_PORTABLE_SWITCH 0
+#else
+#define GOR_PORTABLE_SWITCH 1
+#endif
+#endif
+struct gor_task;
+/* Saves the running context in a record on the current stack, stores the record's address in
+ * *save_sp (the "saved sp" of a parked task or worker), then resumes the context whose record is
+ * at new_sp. Returns when something switches back to *save_sp. Assembly: the record is the
+ * callee-saved registers pushed on the stack (r15 r14 r13 r12 rbx rbp return-address). Portable:
+ * a ucontext_t local to gor_ctx_swap. The record is dead once its context runs again. */
 void gor_ctx_swap(void **save_sp, void *new_sp);
-void gor_task_trampoline(void); /* first return address of a new task; calls gor_task_main(r12) */
-enum { GOR_SAVED_FP_SLOT = 5, GOR_SAVED_IP_SLOT = 6 };
+/* Builds t's first context just below t (which sits at the top of its stack) and returns its
+ * record, for t->sp; switching to it runs gor_task_main(t) with an end-of-stack frame. */
+void *gor_ctx_make(struct gor_task *t);
+/* The stack pointer, frame pointer and resume address of a saved record (introspection). Reads
+ * 0 for what the architecture's record does not hold. */
+void gor_ctx_regs(const void *saved, uintptr_t *sp, uintptr_t *fp, uintptr_t *ip);
+/* Stack a switch needs below the caller's frame: gor_stack_check keeps this much in reserve. */
+#if GOR_PORTABLE_SWITCH
+enum { GOR_SWITCH_RESERVE = 2048 }; /* a ucontext_t (~1 KiB on x86-64) plus libc's frames */
+#else
+enum { GOR_SWITCH_RESERVE = 256 };
+#endif
 
 /* ---- tasks (task.c) ---- */
 struct gor_task {

@@ -152,7 +152,7 @@ struct gor_task *gor_stack_get(void)
 void gor_stack_check(struct gor_task *t)
 {
     char *sp = __builtin_frame_address(0); /* this check runs on the task's own stack */
-    if (GOR_UNLIKELY(sp < t->stack_bottom + 256))
+    if (GOR_UNLIKELY(sp < t->stack_bottom + GOR_SWITCH_RESERVE))
         gor_panic("stack overflow in task %lld (stack %zu bytes, GOR_STACK raises it)",
                   (long long)t->id, t->stack_size);
 }

@@ -3,9 +3,10 @@
  * r12-r15), pushed on the stack being left, so a switch is 14 instructions and no system call.
  * The layout at a saved stack pointer (r15 r14 r13 r12 rbx rbp return-address) is what
  * gor_introspect reports as sp/fp/ip. MXCSR and the x87 control word are not saved: the runtime
- * assumes tasks do not change floating-point modes (gor(3), BUGS).
+ * assumes tasks do not change floating-point modes (gor(3), BUGS). The C half of the interface
+ * (new task records, introspection) is in switch.c, as is the portable ucontext fallback.
  */
-#if defined(__x86_64__)
+#if defined(__x86_64__) && !defined(GOR_PORTABLE_SWITCH)
         .text
         .globl  gor_ctx_swap
         .hidden gor_ctx_swap
@@ -45,7 +46,5 @@ gor_task_trampoline:
         ud2
         .cfi_endproc
         .size   gor_task_trampoline, .-gor_task_trampoline
-#else
-#error "gor: only x86-64 has a context switch so far"
-#endif
+#endif /* elsewhere (or with GOR_PORTABLE_SWITCH) switch.c's ucontext switch is used */
         .section .note.GNU-stack,"",@progbits

@@ -96,7 +96,7 @@ size_t gor_registry_count(void)
     return n;
 }
 
-/* A fresh task whose first switch lands in gor_task_trampoline with r12 = t. */
+/* A fresh task whose first switch runs gor_task_main(t) (gor_ctx_make). */
 static struct gor_task *task_new(void (*fn)(void *), void *arg)
 {
     struct gor_task *t = gor_stack_get();
@@ -118,11 +118,7 @@ static struct gor_task *task_new(void (*fn)(void *), void *arg)
     t->is_main = false;
     t->asan_fake = NULL;
     t->epoch = atomic_load_explicit(&gor_fork_epoch, memory_order_relaxed);
-    void **sp = (void **)(((uintptr_t)t & ~(uintptr_t)15) - 72);
-    memset(sp, 0, 72);
-    sp[3] = t; /* r12 */
-    sp[GOR_SAVED_IP_SLOT] = (void *)gor_task_trampoline;
-    t->sp = sp;
+    t->sp = gor_ctx_make(t);
     registry_add(t);
     return t;
 }
@@ -226,10 +222,10 @@ static void fill_info(struct gor_task_info *o, const struct gor_task *t)
     o->wait_reason = atomic_load_explicit(&t->wait_reason, memory_order_relaxed);
     o->wait_object = atomic_load_explicit(&t->wait_obj, memory_order_relaxed);
     o->wait_since_ns = o->wait_reason ? atomic_load(&t->wait_since) : 0;
-    uintptr_t *sp = (uintptr_t *)__atomic_load_n(&t->sp, __ATOMIC_RELAXED);
-    o->sp = (uintptr_t)sp;
-    o->fp = sp != NULL ? sp[GOR_SAVED_FP_SLOT] : 0;
-    o->ip = sp != NULL ? sp[GOR_SAVED_IP_SLOT] : 0;
+    const void *saved = __atomic_load_n(&t->sp, __ATOMIC_RELAXED);
+    o->sp = o->fp = o->ip = 0;
+    if (saved != NULL)
+        gor_ctx_regs(saved, &o->sp, &o->fp, &o->ip);
     o->stack_lo = (uintptr_t)t->stack_lo;
     o->stack_hi = (uintptr_t)t->stack_lo + t->stack_size;
     o->tid = atomic_load_explicit(&t->tid, memory_order_relaxed);

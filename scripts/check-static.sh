@@ -2,8 +2,45 @@
 # Static checks `make check` runs before the test runner:
 #  - every man page lints clean (mandoc -Tlint, warnings are errors);
 #  - the exported symbols of libtaskleak.so and libgor.so are exactly their allow-lists
-#    (preload/exports.map's global section, runtime/exports.txt).
+#    (preload/exports.map's global section, runtime/exports.txt);
+#  - every exported function of libtaskleak.so has unwind info (reliability case 33): an FDE in
+#    .eh_frame covers its address, so a stack capture or a C++ unwind through a wrapper works.
+# `check-static.sh --unwind LIB` runs only the unwind check on LIB (the negative control in
+# tests/reliability uses it on a library built without unwind tables).
 set -u
+
+# unwind_covered <library>: every exported function (nm -D types T, W, i) lies inside an FDE
+# range of .eh_frame (readelf -wf); names the uncovered ones on stderr and returns 1 if any.
+unwind_covered() {
+    [ -f "$1" ] || { echo "check-static: $1: no such library" >&2; return 1; }
+    # Hex to decimal in the shell (mawk has no strtonum); addresses are far below 2^53.
+    # Only .eh_frame counts: with -g the compiler also writes .debug_frame, which the runtime
+    # unwinder (C++ exceptions, pthread_cancel's forced unwind) never reads.
+    { readelf -wf "$1" 2>/dev/null | awk '/^Contents of the /{eh = ($4 == ".eh_frame")} eh' |
+        sed -n 's/.* FDE .*pc=\([0-9a-f]*\)\.\.\([0-9a-f]*\).*/\1 \2/p' |
+        while read -r lo hi; do echo "R $((0x$lo)) $((0x$hi))"; done
+      nm -D --defined-only "$1" | awk '$2 == "T" || $2 == "W" || $2 == "i" {print $1, $3}' |
+        while read -r addr name; do echo "F $((0x$addr)) $name"; done
+    } | awk -v lib="$1" '
+        $1 == "R" { lo[++n] = $2 + 0; hi[n] = $3 + 0; next }
+        { f[++m] = $2 + 0; nm[m] = $3 }
+        END {
+            bad = 0
+            for (i = 1; i <= m; i++) {
+                ok = 0
+                for (j = 1; j <= n && !ok; j++) ok = (f[i] >= lo[j] && f[i] < hi[j])
+                if (!ok) { printf "check-static: %s: %s has no unwind info (no FDE)\n", lib, nm[i] > "/dev/stderr"; bad = 1 }
+            }
+            if (m == 0) { printf "check-static: %s exports no function\n", lib > "/dev/stderr"; bad = 1 }
+            exit bad
+        }'
+}
+
+if [ "${1:-}" = "--unwind" ]; then
+    unwind_covered "$2"
+    exit $?
+fi
+
 build=${1:-build}
 fail=0
 
@@ -38,5 +75,9 @@ if [ -f preload/exports.map ]; then
 fi
 exports "$build/lib/libgor.so" runtime/exports.txt
 
-[ "$fail" = 0 ] && echo "check-static: man pages lint clean; exported symbols match their allow-lists"
+if [ -f "$build/lib/libtaskleak.so" ]; then
+    unwind_covered "$build/lib/libtaskleak.so" || fail=1
+fi
+
+[ "$fail" = 0 ] && echo "check-static: man pages lint clean; exported symbols match their allow-lists; every wrapper has unwind info"
 exit "$fail"

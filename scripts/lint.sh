@@ -4,10 +4,23 @@ set -u
 srcs=$(ls runtime/*.c preload/*.c report/*.c 2>/dev/null)
 inc="-Iruntime -Ipreload -Ireport -D_GNU_SOURCE"
 rc=0
+# legacyUninitvar in ipose_signal.c: cppcheck misparses the declarator of a local pointer to a
+# function returning a function pointer (signal's own type) and calls the initialized `real`
+# uninitialized; the file is not ours to annotate inline, so the suppression is scoped here.
+# nullPointerRedundantCheck/ctunullpointer in runtime/chan.c: the c == NULL branch calls
+# block_forever(), declared _Noreturn, which cppcheck ignores in C, so it follows the nil channel on.
+# autoVariables in runtime/switch.c and runtime/sync.c: by design a parked context saves the address
+# of its own stack ucontext / waiter, valid exactly while it is blocked in that frame.
 cppcheck --quiet --error-exitcode=1 --enable=warning,portability --inline-suppr \
-    --suppress=missingIncludeSystem $inc $srcs || rc=1
+    --suppress=missingIncludeSystem --suppress=legacyUninitvar:preload/ipose_signal.c \
+    --suppress=nullPointerRedundantCheck:runtime/chan.c --suppress=ctunullpointer:runtime/chan.c \
+    --suppress=autoVariables:runtime/switch.c --suppress=autoVariables:runtime/sync.c \
+    $inc $srcs || rc=1
 for f in $srcs; do
-    clang-tidy --quiet "$f" -- $inc $(pkg-config --cflags libdw jansson libunwind 2>/dev/null) \
-        2>/dev/null | grep -E 'warning:|error:' && rc=1
+    # Only diagnostic lines (path:line:col: warning|error:), not the quoted source lines under
+    # them. -Wno-unknown-attributes: GCC-only attributes (noipa) are noise to clang (.clang-tidy).
+    clang-tidy --quiet "$f" -- $inc -Wno-unknown-attributes \
+        $(pkg-config --cflags libdw jansson libunwind 2>/dev/null) \
+        2>/dev/null | grep -E '^[^ ].*:[0-9]+:[0-9]+: (warning|error):' && rc=1
 done
 exit $rc

@@ -47,9 +47,10 @@ $(BUILD)/tests/scenarios/%: tests/scenarios/%.c
 # names every test.
 check: deps
 	$(Q)$(MAKE) --no-print-directory all $(RUNNER) $(CHECK_DEPS)
-	$(Q)sh scripts/check-static.sh $(BUILD)
-	$(Q)set -e; for c in $(CHECK_SCRIPTS); do $$c; done
-	$(Q)$(RUNNER)
+	$(Q)rc=0; sh scripts/check-static.sh $(BUILD) || rc=1; \
+	    for c in $(CHECK_SCRIPTS); do $$c || { echo "check: FAILED: $$c" >&2; rc=1; }; done; \
+	    $(RUNNER) || rc=1; \
+	    [ $$rc = 0 ] || echo "check: some checks failed (see above)" >&2; exit $$rc
 
 # Programs that must be linked statically (the supervisor refuses them).
 $(BUILD)/tests/scenarios/static_%: tests/scenarios/static_%.c

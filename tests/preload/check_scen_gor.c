@@ -138,6 +138,46 @@ static void check_chain(json_t *rep, json_t *unit, const char *const *chain)
     ck_assert_msg(by && !strncmp(by, "thread:", 7), "chain ends at %s, want a thread", by);
 }
 
+/* Frames of the detector itself in a stack from index `from` on: none may show in a task's
+ * stacks, except frame #0 of a task blocked in a pthread call (our wrapper, named like it). */
+static int detector_frames(json_t *rep, json_t *stack_id, size_t from)
+{
+    size_t i;
+    json_t *f;
+    int n = 0;
+    json_array_foreach(json_object_get(th_stack(rep, stack_id), "frames"), i, f)
+    {
+        if (i < from)
+            continue;
+        json_t *m = json_object_get(f, "module");
+        json_t *mod = json_is_integer(m) ? json_array_get(json_object_get(rep, "modules"),
+                                                          (size_t)json_integer_value(m))
+                                         : NULL;
+        const char *path = str_field(mod, "path");
+        n += path != NULL && th_contains(path, "libtaskleak.so");
+    }
+    return n;
+}
+
+/* The unit of this kind ("task", "thread") whose start function is `start`, or NULL. */
+static json_t *unit_by_start(json_t *rep, const char *kind, const char *start)
+{
+    size_t i;
+    json_t *u;
+    json_array_foreach(json_object_get(rep, "units"), i, u)
+    {
+        const char *k = str_field(u, "kind"), *s = str_field(u, "start");
+        if (k && s && !strcmp(k, kind) && !strcmp(s, start))
+            return u;
+    }
+    return NULL;
+}
+
+static json_t *task_by_start(json_t *rep, const char *start)
+{
+    return unit_by_start(rep, "task", start);
+}
+
 static void check_leak(const struct leak_case *c)
 {
     struct th_run r;
@@ -153,6 +193,8 @@ static void check_leak(const struct leak_case *c)
                   "%s: creation stack lacks %s", c->prog, c->creator_fn);
     ck_assert_msg(th_stack_has(rep, json_object_get(g, "blocked_stack"), c->blocked_fn),
                   "%s: blocked stack lacks %s", c->prog, c->blocked_fn);
+    ck_assert_int_eq(detector_frames(rep, json_object_get(g, "created_stack"), 0), 0);
+    ck_assert_int_eq(detector_frames(rep, json_object_get(g, "blocked_stack"), 1), 0);
     const char *id = json_string_value(json_array_get(json_object_get(g, "units"), 0));
     json_t *u = th_unit(rep, id);
     ck_assert_msg(u != NULL, "%s: group unit %s missing from units", c->prog, id);
@@ -211,6 +253,47 @@ START_TEST(a_task_blocked_in_a_pthread_call_names_the_call_and_its_thread)
     ck_assert_ptr_nonnull(u);
     ck_assert_str_eq(str_field(json_object_get(u, "wait"), "call"), "pthread_mutex_lock");
     ck_assert_int_gt(json_integer_value(json_object_get(u, "tid")), 0);
+    json_decref(rep);
+    th_run_free(&r);
+}
+END_TEST
+
+START_TEST(a_select_with_a_positive_timeout_is_an_external_wait)
+{
+    struct th_run r;
+    json_t *rep = run_and_load(&r, "gor_timed_select", 76);
+    json_t *u = task_by_start(rep, "poll_with_timeout");
+    ck_assert_msg(u != NULL, "no poll_with_timeout task; stderr:\n%s", r.err);
+    json_t *w = json_object_get(u, "wait");
+    ck_assert_str_eq(str_field(w, "reason"), "select");
+    ck_assert_str_eq(str_field(w, "call"), "gor_select");
+    ck_assert_msg(json_is_false(json_object_get(w, "durable")), "a timed select reported durable");
+    json_decref(rep);
+    th_run_free(&r);
+}
+END_TEST
+
+START_TEST(set_label_labels_the_tasks_and_threads_spawned_after_it_and_their_children)
+{
+    struct th_run r;
+    json_t *rep = run_and_load(&r, "gor_labels", 76);
+    static const char *const labelled[] = {"labelled_parent", "labelled_child"};
+    for (int i = 0; i < 2; i++) {
+        json_t *u = task_by_start(rep, labelled[i]);
+        ck_assert_msg(u != NULL, "no %s task; stderr:\n%s", labelled[i], r.err);
+        ck_assert_msg(str_field(u, "label") != NULL, "%s has no label", labelled[i]);
+        ck_assert_str_eq(str_field(u, "label"), "suite-a");
+    }
+    json_t *thread = unit_by_start(rep, "thread", "labelled_thread");
+    if (!TH_SANITIZE) { /* ASan hands us its own start routine */
+        ck_assert_msg(thread != NULL, "no labelled_thread thread; stderr:\n%s", r.err);
+        ck_assert_msg(str_field(thread, "label") != NULL, "a labelled task's thread has no label");
+        ck_assert_str_eq(str_field(thread, "label"), "suite-a");
+    }
+    json_t *before = task_by_start(rep, "unlabelled_waiter");
+    ck_assert_ptr_nonnull(before);
+    ck_assert_msg(str_field(before, "label") == NULL, "a task spawned before set_label: \"%s\"",
+                  str_field(before, "label"));
     json_decref(rep);
     th_run_free(&r);
 }
@@ -386,6 +469,8 @@ static TCase *leak_case(void)
     tcase_add_test(tc, a_task_blocked_in_a_pthread_call_names_the_call_and_its_thread);
     tcase_add_test(tc, gor_worker_threads_are_not_reported_as_leaked_threads);
     tcase_add_test(tc, the_watchdog_reports_a_task_blocked_past_the_threshold);
+    tcase_add_test(tc, a_select_with_a_positive_timeout_is_an_external_wait);
+    tcase_add_test(tc, set_label_labels_the_tasks_and_threads_spawned_after_it_and_their_children);
     return tc;
 }
 

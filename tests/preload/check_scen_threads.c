@@ -64,6 +64,40 @@ static json_t *run_and_load(struct th_run *r, const char *prog, const char *arg,
     return rep;
 }
 
+/* The path of a frame's module ("" when unknown). */
+static const char *frame_module(json_t *rep, json_t *frame)
+{
+    json_t *m = json_object_get(frame, "module");
+    if (!json_is_integer(m))
+        return "";
+    json_t *mod = json_array_get(json_object_get(rep, "modules"), (size_t)json_integer_value(m));
+    const char *path = str_field(mod, "path");
+    return path ? path : "";
+}
+
+/* Frames from index `from` on whose module is the detector itself. */
+static int detector_frames(json_t *rep, json_t *stack_id, size_t from)
+{
+    json_t *frames = json_object_get(th_stack(rep, stack_id), "frames");
+    int n = 0;
+    for (size_t k = from; k < json_array_size(frames); k++)
+        n += th_contains(frame_module(rep, json_array_get(frames, k)), "libtaskleak.so");
+    return n;
+}
+
+/* Users see their own call first and no detector machinery: frame #0 of the blocked stack is the
+ * wrapped call (once), no other frame is ours, and the creation stack has none of ours. */
+static void check_precise_stacks(json_t *rep, const struct leak_case *c, json_t *g)
+{
+    json_t *blocked = json_object_get(g, "blocked_stack");
+    json_t *first = json_array_get(json_object_get(th_stack(rep, blocked), "frames"), 0);
+    ck_assert_msg(first != NULL, "%s: empty blocked stack", c->prog);
+    ck_assert_str_eq(str_field(first, "function"), c->call);
+    ck_assert_msg(detector_frames(rep, blocked, 1) == 0, "%s: detector frames below #0", c->prog);
+    ck_assert_msg(detector_frames(rep, json_object_get(g, "created_stack"), 0) == 0,
+                  "%s: detector frames in the creation stack", c->prog);
+}
+
 static void check_group(json_t *rep, const struct leak_case *c)
 {
     json_t *g = th_group(rep, "leaked", c->reason);
@@ -78,6 +112,7 @@ static void check_group(json_t *rep, const struct leak_case *c)
                   "%s: %s not in the blocked stack", c->prog, c->call);
     ck_assert_msg(th_stack_has(rep, json_object_get(g, "created_stack"), c->creator_fn),
                   "%s: %s not in the creation stack", c->prog, c->creator_fn);
+    check_precise_stacks(rep, c, g);
 }
 
 static void check_unit(json_t *rep, const struct leak_case *c)

@@ -3,7 +3,8 @@
  * patterns; leak:, block: and thread: match what they should and nothing else; the first match
  * wins and is counted (also from many threads at once); ignore= adds leak: patterns; every kind of
  * bad input gives one message naming file, line and problem; the JSON lists every pattern with
- * its count.
+ * its count; the building blocks the report tool uses (text in memory, structured errors, testing
+ * one pattern without counting) behave like the loader.
  */
 #include <check.h>
 #include <jansson.h>
@@ -211,6 +212,58 @@ START_TEST(counts_are_exact_when_threads_match_at_once)
 }
 END_TEST
 
+START_TEST(text_in_memory_parses_like_a_file_with_its_name_as_source)
+{
+    static const char text[] = "# c\n  leak : pool_*  \r\n\nthread:log-?\nblock:read_cfg";
+    struct tl_supp_error e;
+    struct tl_supp *s = tl_supp_new();
+    ck_assert_ptr_nonnull(s);
+    ck_assert_int_eq(tl_supp_read_text(s, "mem", text, sizeof text - 1, &e), 0);
+    ck_assert_uint_eq(tl_supp_count(s), 3);
+    ck_assert_int_eq(tl_supp_type(s, 0), TL_SUPP_LEAK);
+    ck_assert_str_eq(tl_supp_glob(s, 0), "pool_*");
+    ck_assert_int_eq(tl_supp_type(s, 1), TL_SUPP_THREAD);
+    ck_assert_str_eq(tl_supp_source(s, 1), "mem:4");
+    ck_assert_str_eq(tl_supp_pattern(s, 2), "block:read_cfg");
+    ck_assert_str_eq(tl_supp_source(s, 2), "mem:5");
+    tl_supp_free(s);
+}
+END_TEST
+
+START_TEST(a_refused_text_reports_problem_line_and_words)
+{
+    static const char text[] = "leak:a\n  lek :foo\n";
+    struct tl_supp_error e;
+    struct tl_supp *s = tl_supp_new();
+    ck_assert_int_eq(tl_supp_read_text(s, "mem", text, sizeof text - 1, &e), -1);
+    ck_assert_int_eq(e.problem, TL_SUPP_ERR_BAD_TYPE);
+    ck_assert_uint_eq(e.line, 2);
+    ck_assert_str_eq(e.type, "lek");
+    ck_assert_str_eq(e.text, "lek :foo");
+    tl_supp_free(s);
+    s = tl_supp_new();
+    ck_assert_int_eq(tl_supp_read_file(s, "/nonexistent/supp.txt", &e), -1);
+    ck_assert_int_eq(e.problem, TL_SUPP_ERR_OPEN);
+    ck_assert_int_ne(e.errnum, 0);
+    tl_supp_free(s);
+}
+END_TEST
+
+START_TEST(testing_one_pattern_does_not_count_until_it_is_hit)
+{
+    struct tl_supp *s = load_ok("leak:pool_*\nthread:log-?\n", NULL);
+    const char *fns[] = {"main", "pool_run"};
+    ck_assert(tl_supp_pattern_matches(s, 0, TL_SUPP_LEAK, fns, 2, NULL));
+    ck_assert(!tl_supp_pattern_matches(s, 0, TL_SUPP_BLOCK, fns, 2, NULL));
+    ck_assert(tl_supp_pattern_matches(s, 1, TL_SUPP_BLOCK, NULL, 0, "log-1"));
+    ck_assert(!tl_supp_pattern_matches(s, 1, TL_SUPP_LEAK, fns, 2, "log-12"));
+    ck_assert_uint_eq(tl_supp_matched(s, 0), 0);
+    tl_supp_hit(s, 0);
+    ck_assert_uint_eq(tl_supp_matched(s, 0), 1);
+    tl_supp_free(s);
+}
+END_TEST
+
 static void teardown(void)
 {
     remove_file();
@@ -231,6 +284,9 @@ Suite *make_tl_supp_suite(void)
     tcase_add_test(tc, a_missing_file_gives_the_system_reason);
     tcase_add_test(tc, json_lists_every_pattern_with_its_count_and_source);
     tcase_add_test(tc, counts_are_exact_when_threads_match_at_once);
+    tcase_add_test(tc, text_in_memory_parses_like_a_file_with_its_name_as_source);
+    tcase_add_test(tc, a_refused_text_reports_problem_line_and_words);
+    tcase_add_test(tc, testing_one_pattern_does_not_count_until_it_is_hit);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -8,7 +8,9 @@
 #   librelshim.so   a second preload for the chain tests
 #   librelplugin.so a plugin rel_misc dlopens with RTLD_DEEPBIND
 #   librelctor.so   a plugin whose constructor locks and creates a thread (load races)
+#   rel_origin      DT_RUNPATH $ORIGIN/origin; dlopens origin/librelorigin.so by bare name
 #   rel_leak_suid   a set-user-ID copy of rel_leak (the loader must ignore LD_PRELOAD for it)
+#   librelnocfi.so  built without unwind tables: the negative control of the case-33 check
 # tests/soak/soak.sh runs in make check at a small scale; `make soak` runs the full figures.
 
 REL_DIR   := $(BUILD)/tests/reliability
@@ -17,8 +19,8 @@ REL_CXX   := $(sort $(wildcard tests/reliability/progs/rel_*.cc))
 REL_BINS  := $(patsubst tests/reliability/progs/%.c,$(REL_DIR)/%,$(REL_C)) \
              $(patsubst tests/reliability/progs/%.cc,$(REL_DIR)/%,$(REL_CXX)) \
              $(REL_DIR)/rel_leak_now $(REL_DIR)/librelshim.so $(REL_DIR)/librelplugin.so \
-             $(REL_DIR)/librelctor.so $(REL_DIR)/rel_leak_suid \
-             $(REL_DIR)/soak_prog
+             $(REL_DIR)/librelctor.so $(REL_DIR)/rel_leak_suid $(REL_DIR)/origin/librelorigin.so \
+             $(REL_DIR)/soak_prog $(REL_DIR)/librelnocfi.so
 CHECK_DEPS  += $(REL_BINS)
 FORMAT_SRCS += $(REL_C) $(REL_CXX) $(wildcard tests/reliability/lib/*.c) $(wildcard tests/reliability/*.[ch]) \
                tests/soak/soak_prog.c
@@ -60,10 +62,27 @@ $(REL_DIR)/librelctor.so: tests/reliability/lib/rel_ctor_plugin.c
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(REL_CFLAGS) -fvisibility=default -shared -o $@ $< $(ALL_LDFLAGS)
 
+$(REL_DIR)/librelnocfi.so: tests/reliability/lib/rel_nocfi_lib.c
+	$(call say,CC,$<)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(REL_CFLAGS) -fno-asynchronous-unwind-tables -fno-unwind-tables -fvisibility=default \
+	    -shared -o $@ $< $(ALL_LDFLAGS)
+
 $(REL_DIR)/rel_needed: tests/reliability/progs/rel_needed.c $(REL_DIR)/librelneeded.so
 	$(call say,CC,$<)
 	$(Q)$(CC) $(REL_CFLAGS) -o $@ $< -L$(REL_DIR) -lrelneeded -Wl,-rpath,$(abspath $(REL_DIR)) \
 	    $(ALL_LDFLAGS)
+
+$(REL_DIR)/origin/librelorigin.so: tests/reliability/lib/rel_origin_plugin.c
+	$(call say,CC,$<)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(REL_CFLAGS) -fvisibility=default -shared -o $@ $< $(ALL_LDFLAGS)
+
+# '$$ORIGIN' reaches the linker literally: the run path is relative to the program's own directory.
+$(REL_DIR)/rel_origin: tests/reliability/progs/rel_origin.c
+	$(call say,CC,$<)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(REL_CFLAGS) -o $@ $< -Wl,--enable-new-dtags,-rpath,'$$ORIGIN/origin' $(ALL_LDFLAGS) -ldl
 
 $(REL_DIR)/rel_leak_suid: $(REL_DIR)/rel_leak
 	$(call say,CP,$@)

@@ -34,10 +34,10 @@ START_TEST(comments_blank_lines_and_the_three_types_parse)
     struct tlr_supp s = parse_ok("# known leaks\n\nleak:queue_*\n  block:transfer  \r\n"
                                  "thread:worker-?\n");
     ck_assert_uint_eq(s.n, 3);
-    ck_assert_int_eq(s.rules[0].type, TLR_SUPP_LEAK);
-    ck_assert_str_eq(s.rules[0].glob, "queue_*");
-    ck_assert_str_eq(s.rules[1].glob, "transfer");
-    ck_assert_int_eq(s.rules[2].type, TLR_SUPP_THREAD);
+    ck_assert_int_eq(tl_supp_type(s.set, 0), TL_SUPP_LEAK);
+    ck_assert_str_eq(tl_supp_glob(s.set, 0), "queue_*");
+    ck_assert_str_eq(tl_supp_glob(s.set, 1), "transfer");
+    ck_assert_int_eq(tl_supp_type(s.set, 2), TL_SUPP_THREAD);
     ck_assert(tlr_supp_needs_units(&s));
     tlr_supp_free(&s);
 }
@@ -56,6 +56,20 @@ START_TEST(a_missing_suppressions_file_is_an_error)
     char err[512];
     ck_assert_int_eq(tlr_supp_load("/nonexistent.supp", &s, err, sizeof err), -1);
     ck_assert_ptr_nonnull(strstr(err, "/nonexistent.supp: cannot open"));
+}
+END_TEST
+
+START_TEST(bad_bytes_and_overlong_lines_are_refused_with_the_line)
+{
+    static const char nul[] = "leak:a\nleak:b\0c\n";
+    struct tlr_supp s = {0};
+    char err[512] = "";
+    ck_assert_int_eq(tlr_supp_parse(nul, sizeof nul - 1, "s.supp", &s, err, sizeof err), -1);
+    ck_assert_str_eq(err, "s.supp:2: NUL byte in a suppression");
+    static char big[5000];
+    memcpy(big, "leak:", 5);
+    memset(big + 5, 'x', sizeof big - 6);
+    parse_bad(big, "s.supp:1: line longer than 4095 bytes");
 }
 END_TEST
 
@@ -93,8 +107,8 @@ START_TEST(leak_rules_match_functions_of_either_stack_and_count_matches)
                                  "leak_threads.json", "leak_threads_run2.json");
     ck_assert_str_eq(group_with(&m, "cond wait")->suppressed_by, "leak:queue_p?p");
     ck_assert_ptr_null(group_with(&m, "IO wait")->suppressed_by);
-    ck_assert_int_eq(s.rules[0].matched, 1);
-    ck_assert_int_eq(s.rules[2].matched, 0);
+    ck_assert_int_eq(tl_supp_matched(s.set, 0), 1);
+    ck_assert_int_eq(tl_supp_matched(s.set, 2), 0);
     ck_assert_uint_eq(tlr_gate_failing(&m, TLR_FAIL_ANY), 1);
     tlr_merged_free(&m);
     tlr_supp_free(&s);
@@ -150,6 +164,7 @@ Suite *make_tlr_supp_suite(void)
     tcase_add_test(t, comments_blank_lines_and_the_three_types_parse);
     tcase_add_test(t, unknown_types_and_empty_patterns_name_the_line);
     tcase_add_test(t, a_missing_suppressions_file_is_an_error);
+    tcase_add_test(t, bad_bytes_and_overlong_lines_are_refused_with_the_line);
     tcase_add_test(t, leak_rules_match_functions_of_either_stack_and_count_matches);
     tcase_add_test(t, leak_rules_do_not_touch_deadlocks_but_block_rules_do);
     tcase_add_test(t, thread_rules_need_every_unit_name_to_match);
