@@ -1,13 +1,15 @@
 #!/bin/sh
-# make demo: run the detector on a bundled leaky program (tests/scenarios/demo_pool.c: a thread
-# pool never shut down and a forgotten detached waiter) and show what it reports.
+# make demo: run the detector on two bundled leaky programs and show what it reports:
+# tests/scenarios/demo_pool.c (a thread pool never shut down and a forgotten detached waiter) and
+# tests/scenarios/gor_demo_mixed.c (a leaked gor task group beside a leaked thread).
 # Usage: sh scripts/demo.sh [BUILD_DIR]   (default build). Exits 0 when the demo behaved as
-# expected: the program ran, the detector found both leaks, and failed it with status 76.
+# expected: both programs ran, the detector found their leaks, and failed each with status 76.
 set -eu
 build=${1:-build}
 lib="$build/lib/libtaskleak.so"
 prog="$build/tests/scenarios/demo_pool"
-make -s "$lib" "$prog"
+mixed="$build/tests/scenarios/gor_demo_mixed"
+make -s "$lib" "$prog" "$mixed"
 dir=$(mktemp -d "${TMPDIR:-/tmp}/taskleak-demo.XXXXXX")
 trap 'rm -rf "$dir"' EXIT
 
@@ -30,5 +32,18 @@ if [ "$status" -ne 76 ]; then
     echo "demo: expected status 76 from the leak gate, got $status" >&2
     exit 1
 fi
+
 echo
-echo "demo: OK (both leaks found; see 'man 7 taskleak' for the report format)"
+echo "== running $mixed: gor tasks and a thread, leaked side by side"
+echo
+status=0
+LD_PRELOAD="$lib" TASKLEAK_OPTIONS="report=$dir:grace=500ms" "$mixed" || status=$?
+echo
+report=$(ls -t "$dir"/taskleak.*.exit.json | head -n 1)
+if [ "$status" -ne 76 ] || ! grep -q '"chan receive"' "$report" || ! grep -q '"cond wait"' "$report"; then
+    echo "demo: expected a leaked task group and a leaked thread (status 76), got status $status" >&2
+    exit 1
+fi
+echo "== status $status; $(basename "$report") has the task group (chan receive) and the thread (cond wait)"
+echo
+echo "demo: OK (every leak found; see 'man 7 taskleak' for the report format)"
