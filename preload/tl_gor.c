@@ -33,7 +33,6 @@
  */
 #include <dlfcn.h>
 #include <errno.h>
-#include <link.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
@@ -139,30 +138,10 @@ static void release(struct task_rec *r, uint64_t drop)
 
 /* ---- module ranges ---- */
 
-static int find_range_cb(struct dl_phdr_info *info, size_t size, void *arg)
-{
-    struct range *want = arg; /* want->lo holds the address to look for on entry */
-    uintptr_t addr = want->lo, lo = UINTPTR_MAX, hi = 0;
-    for (int i = 0; i < info->dlpi_phnum; i++) {
-        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-        if (ph->p_type != PT_LOAD)
-            continue;
-        uintptr_t b = info->dlpi_addr + ph->p_vaddr;
-        lo = b < lo ? b : lo;
-        hi = b + ph->p_memsz > hi ? b + ph->p_memsz : hi;
-    }
-    if (addr < lo || addr >= hi)
-        return 0;
-    want->lo = lo;
-    want->hi = hi;
-    return 1;
-}
-
 static struct range module_of(const void *addr)
 {
-    struct range r = {(uintptr_t)addr, 0};
-    if (dl_iterate_phdr(find_range_cb, &r) == 0)
-        r.lo = r.hi = 0;
+    struct range r;
+    tl_stack_object_range((uintptr_t)addr, &r.lo, &r.hi, NULL);
     return r;
 }
 

@@ -276,11 +276,15 @@ static struct {
     int known;        /* 0 not yet computed, 1 computed (release/acquire) */
 } own_text;
 
-/* dl_iterate_phdr callback: finds the object containing want[0]; stores its range in want[0..1],
- * or an empty range when that object is the main program (no name): then we are not a preload. */
-static int own_range_cb(struct dl_phdr_info *info, size_t size, void *arg)
+struct object_query {
+    uintptr_t addr, lo, hi; /* in: addr; out: the containing object's load range */
+    bool main_program;      /* out: that object is the main executable */
+};
+
+static int object_range_cb(struct dl_phdr_info *info, size_t size, void *arg)
 {
-    uintptr_t *want = arg, lo = UINTPTR_MAX, hi = 0;
+    struct object_query *q = arg;
+    uintptr_t lo = UINTPTR_MAX, hi = 0;
     (void)size;
     for (int i = 0; i < info->dlpi_phnum; i++) {
         const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
@@ -290,19 +294,33 @@ static int own_range_cb(struct dl_phdr_info *info, size_t size, void *arg)
         lo = b < lo ? b : lo;
         hi = b + ph->p_memsz > hi ? b + ph->p_memsz : hi;
     }
-    if (want[0] < lo || want[0] >= hi)
+    if (q->addr < lo || q->addr >= hi)
         return 0;
-    bool main_program = info->dlpi_name == NULL || info->dlpi_name[0] == '\0';
-    want[0] = main_program ? 0 : lo;
-    want[1] = main_program ? 0 : hi;
+    q->lo = lo;
+    q->hi = hi;
+    q->main_program = info->dlpi_name == NULL || info->dlpi_name[0] == '\0';
     return 1;
+}
+
+bool tl_stack_object_range(uintptr_t addr, uintptr_t *lo, uintptr_t *hi, bool *main_program)
+{
+    struct object_query q = {.addr = addr};
+    bool found = dl_iterate_phdr(object_range_cb, &q) != 0;
+    *lo = found ? q.lo : 0;
+    *hi = found ? q.hi : 0;
+    if (main_program != NULL)
+        *main_program = found && q.main_program;
+    return found;
 }
 
 static bool is_own(uintptr_t ip)
 {
     if (!__atomic_load_n(&own_text.known, __ATOMIC_ACQUIRE)) {
-        uintptr_t r[2] = {(uintptr_t)&tl_stack_strip_own, 0};
-        if (dl_iterate_phdr(own_range_cb, r) == 0)
+        /* Linked into the main program (the unit tests), nothing of ours is to be stripped. */
+        uintptr_t r[2];
+        bool main_program;
+        if (!tl_stack_object_range((uintptr_t)&tl_stack_strip_own, &r[0], &r[1], &main_program) ||
+            main_program)
             r[0] = r[1] = 0;
         __atomic_store_n(&own_text.lo, r[0], __ATOMIC_RELAXED);
         __atomic_store_n(&own_text.hi, r[1], __ATOMIC_RELAXED);

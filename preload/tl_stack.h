@@ -54,6 +54,11 @@ void tl_stack_atfork_prepare(void);
 void tl_stack_atfork_parent(void);
 void tl_stack_atfork_child(void);
 
+/* The load range [lo, hi) of the object containing addr and whether it is the main program;
+ * false (and an empty range) when no object contains it. Walks dl_iterate_phdr: not for hot
+ * paths. */
+bool tl_stack_object_range(uintptr_t addr, uintptr_t *lo, uintptr_t *hi, bool *main_program);
+
 /* Removes the detector's own frames from ips[0..n) in place and returns the new count, so that
  * every report writer (JSON, text, groups, watchdog) sees the same user-facing stack:
  * - keep_call (blocked stacks, saved inside a wrapper): the leading run of our frames is reduced
