@@ -41,6 +41,22 @@ static int grow(struct tlr_ld *ld, void **v, size_t *cap, size_t n, size_t sz)
     return 0;
 }
 
+/* Reads a JSON array into the growing array *v of *n elements of size sz, each element parsed by
+ * read_elem (which gets a zeroed element). Returns 0 at the end of the array, -1 on a problem. */
+static int read_array(struct tlr_ld *ld, void **v, size_t *n, size_t sz,
+                      int (*read_elem)(struct tlr_ld *, void *))
+{
+    size_t cap = *n;
+    int r;
+    if (tlr_js_arr_begin(&ld->js) < 0)
+        return -1;
+    while ((r = tlr_js_arr_next(&ld->js)) == 1) {
+        if (grow(ld, v, &cap, *n, sz) < 0 || read_elem(ld, (char *)*v + (*n)++ * sz) < 0)
+            return -1;
+    }
+    return r;
+}
+
 /* An address: "0x..." string (as written) or a plain integer. */
 static int read_addr(struct tlr_ld *ld, uint64_t *out)
 {
@@ -64,8 +80,9 @@ static int read_addr(struct tlr_ld *ld, uint64_t *out)
     return 0;
 }
 
-static int read_module(struct tlr_ld *ld, struct tlr_module *m)
+static int read_module(struct tlr_ld *ld, void *elem)
 {
+    struct tlr_module *m = elem;
     char key[KEYLEN];
     int r;
     m->id = -1;
@@ -91,16 +108,7 @@ static int read_module(struct tlr_ld *ld, struct tlr_module *m)
 int tlr_ld_modules(struct tlr_ld *ld)
 {
     struct tlr_proc *p = ld->p;
-    size_t cap = p->nmodules;
-    int r;
-    if (tlr_js_arr_begin(&ld->js) < 0)
-        return -1;
-    while ((r = tlr_js_arr_next(&ld->js)) == 1) {
-        if (grow(ld, (void **)&p->modules, &cap, p->nmodules, sizeof *p->modules) < 0 ||
-            read_module(ld, &p->modules[p->nmodules++]) < 0)
-            return -1;
-    }
-    return r;
+    return read_array(ld, (void **)&p->modules, &p->nmodules, sizeof *p->modules, read_module);
 }
 
 /* Index of the module with this report id; -1 for null, -2 when unknown. Module ids are
@@ -117,8 +125,9 @@ static int module_index(const struct tlr_proc *p, long long id)
     return -2;
 }
 
-static int read_frame(struct tlr_ld *ld, struct tlr_frame *f)
+static int read_frame(struct tlr_ld *ld, void *elem)
 {
+    struct tlr_frame *f = elem;
     char key[KEYLEN];
     long long mod = -1;
     int r;
@@ -151,20 +160,12 @@ static int read_frame(struct tlr_ld *ld, struct tlr_frame *f)
 
 static int read_frames(struct tlr_ld *ld, struct tlr_stack *st)
 {
-    size_t cap = 0;
-    int r;
-    if (tlr_js_arr_begin(&ld->js) < 0)
-        return -1;
-    while ((r = tlr_js_arr_next(&ld->js)) == 1) {
-        if (grow(ld, (void **)&st->frames, &cap, st->nframes, sizeof *st->frames) < 0 ||
-            read_frame(ld, &st->frames[st->nframes++]) < 0)
-            return -1;
-    }
-    return r;
+    return read_array(ld, (void **)&st->frames, &st->nframes, sizeof *st->frames, read_frame);
 }
 
-static int read_stack(struct tlr_ld *ld, struct tlr_stack *st)
+static int read_stack(struct tlr_ld *ld, void *elem)
 {
+    struct tlr_stack *st = elem;
     char key[KEYLEN];
     int r;
     bool has_id = false, has_frames = false;
@@ -191,15 +192,7 @@ static int read_stack(struct tlr_ld *ld, struct tlr_stack *st)
 int tlr_ld_stacks(struct tlr_ld *ld)
 {
     struct tlr_proc *p = ld->p;
-    size_t cap = 0;
-    int r;
-    if (tlr_js_arr_begin(&ld->js) < 0)
-        return -1;
-    while ((r = tlr_js_arr_next(&ld->js)) == 1) {
-        if (grow(ld, (void **)&p->stacks, &cap, p->nstacks, sizeof *p->stacks) < 0 ||
-            read_stack(ld, &p->stacks[p->nstacks++]) < 0)
-            return -1;
-    }
+    int r = read_array(ld, (void **)&p->stacks, &p->nstacks, sizeof *p->stacks, read_stack);
     /* Index only once the array stops moving. */
     for (size_t i = 0; r == 0 && i < p->nstacks; i++) {
         if (tlr_proc_stack(p, p->stacks[i].id))
@@ -274,8 +267,9 @@ static int read_str_once(struct tlr_ld *ld, char **dst)
     return tlr_js_string(&ld->js, dst);
 }
 
-static int read_group(struct tlr_ld *ld, struct tlr_group *g)
+static int read_group(struct tlr_ld *ld, void *elem)
 {
+    struct tlr_group *g = elem;
     char key[KEYLEN];
     int r;
     g->wait_min = g->wait_max = -1;
@@ -314,14 +308,5 @@ static int read_group(struct tlr_ld *ld, struct tlr_group *g)
 int tlr_ld_groups(struct tlr_ld *ld)
 {
     struct tlr_proc *p = ld->p;
-    size_t cap = 0;
-    int r;
-    if (tlr_js_arr_begin(&ld->js) < 0)
-        return -1;
-    while ((r = tlr_js_arr_next(&ld->js)) == 1) {
-        if (grow(ld, (void **)&p->groups, &cap, p->ngroups, sizeof *p->groups) < 0 ||
-            read_group(ld, &p->groups[p->ngroups++]) < 0)
-            return -1;
-    }
-    return r;
+    return read_array(ld, (void **)&p->groups, &p->ngroups, sizeof *p->groups, read_group);
 }
