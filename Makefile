@@ -84,8 +84,12 @@ include tests/build.mk
 # Extra fragments: tests/fuzz/*.mk, tests/bench/*.mk, ...
 include $(sort $(wildcard tests/*/*.mk))
 
-.PHONY: all deps check demo bench install uninstall format clean lint fuzz
+.PHONY: all deps check check-build demo bench install uninstall format clean lint fuzz
 all: $(LIBS_BUILT)
+
+# Everything the tests need, built without running them (after every fragment added its programs);
+# then `CK_RUN_SUITE=<module> $(BUILD)/tests/check_all` runs one suite.
+check-build: all $(RUNNER) $(CHECK_DEPS)
 
 # The dependency step: probe, then install what is missing (as root) or name the apt-get line.
 deps:

@@ -46,7 +46,7 @@ $(BUILD)/tests/scenarios/%: tests/scenarios/%.c
 # The runner uses Check's fork mode; CK_RUN_SUITE=<module> runs one suite, CK_VERBOSITY=verbose
 # names every test.
 check: deps
-	$(Q)$(MAKE) --no-print-directory all $(RUNNER) $(CHECK_DEPS)
+	$(Q)$(MAKE) --no-print-directory check-build
 	$(Q)rc=0; sh scripts/check-static.sh $(BUILD) || rc=1; \
 	    for c in $(CHECK_SCRIPTS); do $$c || { echo "check: FAILED: $$c" >&2; rc=1; }; done; \
 	    $(RUNNER) || rc=1; \
