@@ -1,7 +1,8 @@
 # preload/: the detector, libtaskleak.so. Files named preload/ipose_*.c hold interposers (and the
 # constructor); every other preload/*.c is an engine module that the unit-test runner links too.
-# Exports are an anonymous version script (preload/exports.map): a named node would make the
-# dynamic linker bypass our wrappers for versioned glibc symbols.
+# Exports are chosen by visibility and checked against preload/exports.txt. The version script
+# preload/exports.map only declares glibc's two condition-variable versions (see the file: every
+# other wrapper must stay unversioned, or the dynamic linker would bypass it for versioned callers).
 
 TL_SRCS     := $(sort $(wildcard preload/*.c))
 TL_ASM      := $(sort $(wildcard preload/*.S)) # interposer stubs that must be exact (ipose_*.S)

@@ -1,9 +1,10 @@
 /* ipose.h: what every interposer file shares (STYLE item 1: thin shims).
  *
- * TL_EXPORT gives a wrapper default visibility (the build hides everything else; exports.map
- * lists the names). tl_enter() makes sure the real-function table is filled before a wrapper
- * forwards: a library constructor may call a wrapper before our own constructor ran, and the
- * detector may be off (then the table is still resolved and wrappers only forward).
+ * TL_EXPORT gives a wrapper default visibility (the build hides everything else;
+ * preload/exports.txt lists the names and make check holds the library to it). tl_enter() makes
+ * sure the real-function table is filled before a wrapper forwards: a library constructor may call
+ * a wrapper before our own constructor ran, and the detector may be off (then the table is still
+ * resolved and wrappers only forward).
  */
 #ifndef TL_IPOSE_H
 #define TL_IPOSE_H

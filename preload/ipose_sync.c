@@ -130,7 +130,31 @@ TL_EXPORT int pthread_rwlock_timedwrlock(pthread_rwlock_t *l, const struct times
     return rc;
 }
 
-TL_EXPORT int pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m)
+/* Condition variables carry two symbol versions on x86-64: GLIBC_2.3.2 (the current layout) and
+ * GLIBC_2.2.5 (binaries linked before 2002, or pinned with .symver: one pointer to a condvar glibc
+ * allocates on first use). A caller reaches the wrapper of the version it is bound to, and each
+ * forwards to glibc's implementation of that same version; an unversioned wrapper would hand an
+ * old-layout object to the new code. The versions are attached here and the nodes declared in
+ * preload/exports.map; elsewhere one unversioned wrapper per name serves every caller. */
+#if defined(__x86_64__)
+#define TL_COND_VERSIONED 1
+__asm__(".symver tl_cond_wait_2_3_2, pthread_cond_wait@@GLIBC_2.3.2, remove");
+__asm__(".symver tl_cond_timedwait_2_3_2, pthread_cond_timedwait@@GLIBC_2.3.2, remove");
+__asm__(".symver tl_cond_wait_2_2_5, pthread_cond_wait@GLIBC_2.2.5, remove");
+__asm__(".symver tl_cond_timedwait_2_2_5, pthread_cond_timedwait@GLIBC_2.2.5, remove");
+#define TL_COND_WAIT      tl_cond_wait_2_3_2
+#define TL_COND_TIMEDWAIT tl_cond_timedwait_2_3_2
+/* Declared here only: the names exist in no header (the symbols are renamed by .symver). */
+int tl_cond_wait_2_3_2(pthread_cond_t *c, pthread_mutex_t *m);
+int tl_cond_timedwait_2_3_2(pthread_cond_t *c, pthread_mutex_t *m, const struct timespec *t);
+int tl_cond_wait_2_2_5(pthread_cond_t *c, pthread_mutex_t *m);
+int tl_cond_timedwait_2_2_5(pthread_cond_t *c, pthread_mutex_t *m, const struct timespec *t);
+#else
+#define TL_COND_WAIT      pthread_cond_wait
+#define TL_COND_TIMEDWAIT pthread_cond_timedwait
+#endif
+
+TL_EXPORT int TL_COND_WAIT(pthread_cond_t *c, pthread_mutex_t *m)
 {
     tl_enter();
     int rc;
@@ -138,8 +162,7 @@ TL_EXPORT int pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m)
     return rc;
 }
 
-TL_EXPORT int pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m,
-                                     const struct timespec *t)
+TL_EXPORT int TL_COND_TIMEDWAIT(pthread_cond_t *c, pthread_mutex_t *m, const struct timespec *t)
 {
     tl_enter();
     int rc;
@@ -147,6 +170,26 @@ TL_EXPORT int pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m,
             tl_real.pthread_cond_timedwait(c, m, t));
     return rc;
 }
+
+#if defined(TL_COND_VERSIONED)
+TL_EXPORT int tl_cond_wait_2_2_5(pthread_cond_t *c, pthread_mutex_t *m)
+{
+    tl_enter();
+    int rc;
+    BRACKET("cond wait", "pthread_cond_wait", c, true, tl_real.pthread_cond_wait_2_2_5(c, m));
+    return rc;
+}
+
+TL_EXPORT int tl_cond_timedwait_2_2_5(pthread_cond_t *c, pthread_mutex_t *m,
+                                      const struct timespec *t)
+{
+    tl_enter();
+    int rc;
+    BRACKET("cond wait", "pthread_cond_timedwait", c, false,
+            tl_real.pthread_cond_timedwait_2_2_5(c, m, t));
+    return rc;
+}
+#endif
 
 TL_EXPORT int pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m, clockid_t clk,
                                      const struct timespec *t)

@@ -3,12 +3,14 @@
  * DESIGN. The table is an X-macro list in tl_real.h, so adding a wrapper is adding one line. Each
  * name is looked up with dlsym(RTLD_NEXT) from this object, which walks the objects loaded after
  * libtaskleak.so: glibc's definition, or another preload's wrapper further down the chain (which
- * is what a tool chain wants). pthread_create falls back to a versioned lookup (GLIBC_2.34, then
- * GLIBC_2.2.5 on x86-64) when the plain one finds nothing; the plain one already answers the
- * current implementation whichever version the program bound to. Every answer is checked with
- * dlerror() and refused when it lies inside our own object (dladdr), which would make the wrapper
- * call itself. The resolver is noinline: a tail call to dlsym from an inlined resolver at -O2 would
- * make RTLD_NEXT relative to the wrong caller (RELIABILITY row 2).
+ * is what a tool chain wants). The older versions a caller may still be bound to (the x86-64
+ * condition variables of GLIBC_2.2.5) are looked up by version with dlvsym. pthread_create falls
+ * back to a versioned lookup (GLIBC_2.34, then GLIBC_2.2.5 on x86-64) when the plain one finds
+ * nothing; the plain one already answers the current implementation whichever version the program
+ * bound to. Every answer is checked with dlerror() and refused when it lies inside our own object
+ * (dladdr), which would make the wrapper call itself. The resolver is noinline: a tail call to
+ * dlsym from an inlined resolver at -O2 would make RTLD_NEXT relative to the wrong caller
+ * (RELIABILITY row 2).
  */
 #include "tl_real.h"
 
@@ -31,41 +33,54 @@ bool tl_real_is_self(const void *addr)
     return here.dli_fbase == there.dli_fbase;
 }
 
-/* One lookup: NULL when missing or when the answer is ourselves. The plain dlsym comes first: it
- * returns the default version (GLIBC_2.34 for pthread_create) and, unlike dlvsym, also finds an
- * unversioned wrapper of another preload listed after ours, so tool chains keep working. */
-static __attribute__((noinline)) void *resolve(const char *name)
+/* One lookup: NULL when missing or when the answer is ourselves. Without a version, the plain
+ * dlsym comes first: it returns the default version (GLIBC_2.34 for pthread_create) and also finds
+ * an unversioned wrapper of another preload listed after ours, so tool chains keep working. With a
+ * version, only that version is asked for (an unversioned definition further down also answers). */
+static __attribute__((noinline)) void *resolve(const char *name, const char *version)
 {
     dlerror();
-    void *p = dlsym(RTLD_NEXT, name);
+    void *p = version != NULL ? dlvsym(RTLD_NEXT, name, version) : dlsym(RTLD_NEXT, name);
     if (dlerror() != NULL)
         p = NULL;
-    if (p == NULL && strcmp(name, "pthread_create") == 0) {
+    if (p == NULL && version == NULL && strcmp(name, "pthread_create") == 0) {
         for (int i = 0; pthread_create_versions[i] != NULL && p == NULL; i++) {
             dlerror();
             p = dlvsym(RTLD_NEXT, name, pthread_create_versions[i]);
         }
     }
     if (p != NULL && tl_real_is_self(p)) {
-        tl_rawf("taskleak: %s resolves to the detector itself; refusing it\n", name);
+        tl_rawf("taskleak: %s%s%s resolves to the detector itself; refusing it\n", name,
+                version != NULL ? "@" : "", version != NULL ? version : "");
         p = NULL;
     }
     __asm__ volatile("" ::: "memory"); /* keep the dlsym call out of tail position */
     return p;
 }
 
+/* Fills one empty slot; a missing required entry sets *rc to -1 and is named once. */
+static void resolve_into(void **slot, const char *name, const char *version, bool required, int *rc)
+{
+    if (*slot != NULL)
+        return;
+    *slot = resolve(name, version);
+    if (*slot == NULL && required && *rc == 0) {
+        tl_rawf("taskleak: required function %s%s%s not found; detector disabled\n", name,
+                version != NULL ? "@" : "", version != NULL ? version : "");
+        *rc = -1;
+    }
+}
+
 int tl_real_init(void)
 {
     int saved = errno, rc = 0;
 #define TL_REAL_RESOLVE(ret, name, params, req)                                                    \
-    if (tl_real.name == NULL) {                                                                    \
-        *(void **)&tl_real.name = resolve(#name);                                                  \
-        if (tl_real.name == NULL && (req) && rc == 0) {                                            \
-            tl_rawf("taskleak: required function %s not found; detector disabled\n", #name);       \
-            rc = -1;                                                                               \
-        }                                                                                          \
-    }
+    resolve_into((void **)&tl_real.name, #name, NULL, req, &rc);
+#define TL_REAL_RESOLVE_COMPAT(ret, field, name, version, params)                                  \
+    resolve_into((void **)&tl_real.field, #name, version, true, &rc);
     TL_REAL_FUNCS(TL_REAL_RESOLVE)
+    TL_REAL_COMPAT_FUNCS(TL_REAL_RESOLVE_COMPAT)
+#undef TL_REAL_RESOLVE_COMPAT
 #undef TL_REAL_RESOLVE
     errno = saved;
     return rc;

@@ -1,11 +1,12 @@
 /* tl_real: the one table of the real functions the interposers forward to (STYLE item 4).
  *
- * Every entry is resolved once by tl_real_init with dlsym(RTLD_NEXT) (dlvsym where glibc exports
- * two versions), dlerror() checked, and an answer that points back into libtaskleak.so refused:
- * binding to ourselves would recurse forever. A missing REQUIRED entry makes tl_real_init fail
- * (the caller then switches the detector off with one message); a missing OPTIONAL one stays NULL
- * and its wrapper is never reached (glibc always has them; a libc without, e.g. thrd_create on
- * an old glibc, simply has no callers bound to our wrapper for it).
+ * Every entry is resolved once by tl_real_init with dlsym(RTLD_NEXT) (dlvsym for the older
+ * versions glibc keeps beside the current one, TL_REAL_COMPAT_FUNCS), dlerror() checked, and an
+ * answer that points back into libtaskleak.so refused: binding to ourselves would recurse forever.
+ * A missing REQUIRED entry makes tl_real_init fail (the caller then switches the detector off with
+ * one message); a missing OPTIONAL one stays NULL and its wrapper is never reached (glibc always
+ * has them; a libc without, e.g. thrd_create on an old glibc, simply has no callers bound to our
+ * wrapper for it).
  *
  * The table is written by tl_real_init before any interposer uses it and is read-only afterwards.
  */
@@ -84,10 +85,28 @@
     X(ssize_t, recvfrom, (int, void *, size_t, int, struct sockaddr *, socklen_t *), 1)            \
     X(ssize_t, recvmsg, (int, struct msghdr *, int), 1)
 
+/* Older versions glibc still exports beside the current one, for callers bound to them. On x86-64
+ * the condition variables of before glibc 2.3.2 (GLIBC_2.2.5) keep a different object layout (one
+ * pointer to a condvar glibc allocates on first use), so they must reach their own implementation:
+ * the wrappers of those versions (ipose_sync.c) forward here. Always present in glibc on x86-64.
+ * X(return type, field, symbol, version, parameter list) */
+#if defined(__x86_64__)
+#define TL_REAL_COMPAT_FUNCS(X)                                                                    \
+    X(int, pthread_cond_wait_2_2_5, pthread_cond_wait, "GLIBC_2.2.5",                              \
+      (pthread_cond_t *, pthread_mutex_t *))                                                       \
+    X(int, pthread_cond_timedwait_2_2_5, pthread_cond_timedwait, "GLIBC_2.2.5",                    \
+      (pthread_cond_t *, pthread_mutex_t *, const struct timespec *))
+#else
+#define TL_REAL_COMPAT_FUNCS(X)
+#endif
+
 struct tl_real {
 #define TL_REAL_FIELD(ret, name, params, req) ret(*name) params;
     TL_REAL_FUNCS(TL_REAL_FIELD)
 #undef TL_REAL_FIELD
+#define TL_REAL_COMPAT_FIELD(ret, field, name, version, params) ret(*field) params;
+    TL_REAL_COMPAT_FUNCS(TL_REAL_COMPAT_FIELD)
+#undef TL_REAL_COMPAT_FIELD
 };
 
 /* The table. Read-only after tl_real_init returned 0. */

@@ -138,7 +138,24 @@ START_TEST(a_caller_bound_to_pthread_cond_wait_at_glibc_2_2_5_reaches_the_compat
     struct th_run r;
     rel_run(&r, "rel_symver", args, REL_OPTS, true, 30);
     ck_assert_msg(r.status == 0, "status %d; stderr:\n%.1500s", r.status, r.err);
-    ck_assert_str_eq(r.out, "woken, canary intact\n");
+    ck_assert_str_eq(r.out, "timed wait: ETIMEDOUT\nwoken, canary intact\n");
+    th_run_free(&r);
+}
+END_TEST
+
+START_TEST(a_thread_parked_in_the_compat_cond_wait_is_reported_as_a_cond_wait)
+{
+    const char *args[] = {"condleak", NULL};
+    struct th_run r;
+    rel_run(&r, "rel_symver", args, REL_OPTS, true, 30);
+    ck_assert_msg(r.status == 76, "status %d; stderr:\n%.1500s", r.status, r.err);
+    ck_assert_str_eq(r.out, "parked\n");
+    json_t *rep = rel_exit_report(&r);
+    json_t *g = th_group(rep, "leaked", "cond wait");
+    ck_assert_msg(g != NULL, "no leaked cond wait; units: %s", rel_units(rep));
+    ck_assert_int_eq(json_integer_value(json_object_get(g, "count")), 1);
+    ck_assert(th_stack_has(rep, json_object_get(g, "blocked_stack"), "park_in_old_cond_wait"));
+    json_decref(rep);
     th_run_free(&r);
 }
 END_TEST
@@ -751,11 +768,9 @@ Suite *make_reliability_suite(void)
 
     TCase *hosts = tcase_create("hosts");
     tcase_set_timeout(hosts, 150);
-    /* Known bug (case 4): calls bound to pthread_cond_wait@GLIBC_2.2.5 reach the 2.3.2 condvar and
-     * crash. */
-    if (rel_run_known_bugs())
-        tcase_add_test(
-            hosts, a_caller_bound_to_pthread_cond_wait_at_glibc_2_2_5_reaches_the_compat_condvar);
+    tcase_add_test(hosts,
+                   a_caller_bound_to_pthread_cond_wait_at_glibc_2_2_5_reaches_the_compat_condvar);
+    tcase_add_test(hosts, a_thread_parked_in_the_compat_cond_wait_is_reported_as_a_cond_wait);
     tcase_add_test(hosts, pthread_create_at_glibc_2_2_5_and_at_glibc_2_34_are_both_recorded);
     tcase_add_test(hosts, c11_threads_mutexes_and_conditions_are_recorded_like_pthreads);
     tcase_add_test(hosts, a_c11_abba_deadlock_is_reported_as_one_cycle_of_two);
