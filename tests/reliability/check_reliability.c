@@ -7,6 +7,8 @@
  * options). Where the detector must be invisible the run is compared byte for byte with a run
  * without it; where it must see something the JSON report is checked.
  */
+#include <dirent.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -620,6 +622,88 @@ START_TEST(a_setuid_program_runs_without_the_detector_and_its_status_is_untouche
 }
 END_TEST
 
+/* Runs rel_secure (or its set-user-ID copy) as nobody in a private mount namespace whose /etc has
+ * an ld.so.preload listing the detector (an overlay: the machine's /etc is never touched). The
+ * options are hostile for a privileged process: a report directory anyone may write and an exit
+ * status of 99. (No verbosity: setpriv, which execs the program in the same pid, runs as real
+ * root with a live detector and would print its start line.) */
+static void run_with_ld_so_preload(struct th_run *r, const char *dir, const char *name)
+{
+    char script[4096], opts[1200];
+    snprintf(script, sizeof script,
+             "mount --make-rprivate / && "
+             "mount -t overlay overlay -o lowerdir=/etc,upperdir=%s/up,workdir=%s/work /etc && "
+             "exec setpriv --reuid=65534 --regid=65534 --clear-groups %s",
+             dir, dir, rel_prog(name));
+    snprintf(opts, sizeof opts, "TASKLEAK_OPTIONS=report=%s/rep:exitcode=99:grace=50ms", dir);
+    const char *args[] = {"-m", "/bin/sh", "-c", script, NULL};
+    const char *env[] = {opts, NULL};
+    struct th_opts o = {
+        .prog = "/usr/bin/unshare", .argv = args, .no_preload = true, .env = env, .timeout_s = 30};
+    ck_assert_int_eq(th_run(&o, r), 0);
+    ck_assert(!r->timed_out);
+}
+
+static int count_entries(const char *path)
+{
+    DIR *d = opendir(path);
+    struct dirent *e;
+    int n = 0;
+    while (d != NULL && (e = readdir(d)) != NULL)
+        n += e->d_name[0] != '.';
+    if (d != NULL)
+        closedir(d);
+    return n;
+}
+
+START_TEST(a_setuid_program_with_the_detector_in_ld_so_preload_finds_it_inert)
+{
+    if (TH_SANITIZE || getuid() != 0 || access("/usr/bin/setpriv", X_OK) != 0 ||
+        access("/usr/bin/unshare", X_OK) != 0) {
+        /* SANITIZE: the ASan runtime would have to lead /etc/ld.so.preload too */
+        fprintf(stderr, "skipped: needs root, setpriv and unshare, and a build without ASan\n");
+        return;
+    }
+    char dir[] = "/tmp/rel-ldsopreload-XXXXXX", path[1200];
+    ck_assert(mkdtemp(dir) != NULL);
+    const char *subdirs[] = {"up", "work", "rep"};
+    for (size_t i = 0; i < 3; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, subdirs[i]);
+        ck_assert_int_eq(mkdir(path, 0755), 0);
+    }
+    snprintf(path, sizeof path, "%s/rep", dir);
+    ck_assert_int_eq(chmod(dir, 0755), 0);
+    ck_assert_int_eq(chmod(path, 01777), 0);
+    snprintf(path, sizeof path, "%s/up/ld.so.preload", dir);
+    FILE *f = fopen(path, "w");
+    ck_assert(f != NULL);
+    fprintf(f, "%s\n", th_path("lib/libtaskleak.so"));
+    fclose(f);
+    snprintf(path, sizeof path, "%s/rep", dir);
+
+    struct th_run r;
+    /* Control: an ordinary copy gets a live detector from /etc/ld.so.preload and these options. */
+    run_with_ld_so_preload(&r, dir, "rel_secure");
+    ck_assert_msg(r.status == 99, "control run: status %d; stderr:\n%s", r.status, r.err);
+    ck_assert_str_eq(r.out, "detector mapped: yes\nSIGUSR2 handler: installed\nthreads: 3\n");
+    ck_assert_int_eq(count_entries(path), 1);
+    th_run_free(&r);
+
+    /* The set-user-ID copy runs with euid root: the detector is mapped but does nothing at all. */
+    char rm[1400];
+    snprintf(rm, sizeof rm, "rm -f %s/*", path);
+    ck_assert_int_eq(system(rm), 0);
+    run_with_ld_so_preload(&r, dir, "rel_secure_suid");
+    ck_assert_msg(r.status == 0, "set-user-ID run: status %d; stderr:\n%s", r.status, r.err);
+    ck_assert_str_eq(r.out, "detector mapped: yes\nSIGUSR2 handler: default\nthreads: 2\n");
+    ck_assert_msg(!th_contains(r.err, "taskleak"), "the detector spoke:\n%s", r.err);
+    ck_assert_int_eq(count_entries(path), 0);
+    th_run_free(&r);
+    snprintf(rm, sizeof rm, "rm -rf %s", dir);
+    ck_assert_int_eq(system(rm), 0);
+}
+END_TEST
+
 /* ---- cases 50, 51, 54: static, link variants, preload chains ---- */
 
 START_TEST(the_supervisor_refuses_a_static_binary_and_fails_closed)
@@ -813,6 +897,7 @@ Suite *make_reliability_suite(void)
                        a_plugin_found_through_the_callers_origin_runpath_loads_through_the_wrapper);
     tcase_add_test(hosts, a_thread_blocked_below_a_frame_without_cfi_is_dumped_without_harm);
     tcase_add_test(hosts, a_setuid_program_runs_without_the_detector_and_its_status_is_untouched);
+    tcase_add_test(hosts, a_setuid_program_with_the_detector_in_ld_so_preload_finds_it_inert);
     tcase_add_test(hosts, the_supervisor_refuses_a_static_binary_and_fails_closed);
     tcase_add_test(hosts, a_z_now_fno_plt_binary_is_fully_intercepted);
     tcase_add_loop_test(hosts, another_preload_before_or_after_ours_and_both_tools_work, 0, 2);

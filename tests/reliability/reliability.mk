@@ -10,6 +10,7 @@
 #   librelctor.so   a plugin whose constructor locks and creates a thread (load races)
 #   rel_origin      DT_RUNPATH $ORIGIN/origin; dlopens origin/librelorigin.so by bare name
 #   rel_leak_suid   a set-user-ID copy of rel_leak (the loader must ignore LD_PRELOAD for it)
+#   rel_secure_suid a set-user-ID copy of rel_secure (detector in /etc/ld.so.preload: must be inert)
 #   librelnocfi.so  built without unwind tables: the negative control of the case-33 check
 # tests/soak/soak.sh runs in make check at a small scale; `make soak` runs the full figures.
 
@@ -19,7 +20,7 @@ REL_CXX   := $(sort $(wildcard tests/reliability/progs/rel_*.cc))
 REL_BINS  := $(patsubst tests/reliability/progs/%.c,$(REL_DIR)/%,$(REL_C)) \
              $(patsubst tests/reliability/progs/%.cc,$(REL_DIR)/%,$(REL_CXX)) \
              $(REL_DIR)/rel_leak_now $(REL_DIR)/librelshim.so $(REL_DIR)/librelplugin.so \
-             $(REL_DIR)/librelctor.so $(REL_DIR)/rel_leak_suid $(REL_DIR)/origin/librelorigin.so \
+             $(REL_DIR)/librelctor.so $(REL_DIR)/rel_leak_suid $(REL_DIR)/rel_secure_suid $(REL_DIR)/origin/librelorigin.so \
              $(REL_DIR)/soak_prog $(REL_DIR)/librelnocfi.so
 CHECK_DEPS  += $(REL_BINS)
 FORMAT_SRCS += $(REL_C) $(REL_CXX) $(wildcard tests/reliability/lib/*.c) $(wildcard tests/reliability/*.[ch]) \
@@ -84,7 +85,7 @@ $(REL_DIR)/rel_origin: tests/reliability/progs/rel_origin.c
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(REL_CFLAGS) -o $@ $< -Wl,--enable-new-dtags,-rpath,'$$ORIGIN/origin' $(ALL_LDFLAGS) -ldl
 
-$(REL_DIR)/rel_leak_suid: $(REL_DIR)/rel_leak
+$(REL_DIR)/%_suid: $(REL_DIR)/%
 	$(call say,CP,$@)
 	$(Q)cp $< $@ && chmod 4755 $@
 
