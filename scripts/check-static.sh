@@ -5,8 +5,12 @@
 #    (preload/exports.txt, runtime/exports.txt; versioned names as nm -D prints them);
 #  - every exported function of libtaskleak.so has unwind info (reliability case 33): an FDE in
 #    .eh_frame covers its address, so a stack capture or a C++ unwind through a wrapper works.
+#  - no built object needs a newer glibc than its documented floor (reliability case 6: a build on
+#    a newer glibc that would stop every process on an older one with "version `GLIBC_2.xx' not
+#    found" is caught here, before release; taskleak(7) names the floors).
 # `check-static.sh --unwind LIB` runs only the unwind check on LIB (the negative control in
-# tests/reliability uses it on a library built without unwind tables).
+# tests/reliability uses it on a library built without unwind tables);
+# `check-static.sh --glibc-floor FILE X.Y` runs only the glibc floor check.
 set -u
 
 # unwind_covered <library>: every exported function (nm -D types T, W, i) lies inside an FDE
@@ -35,6 +39,30 @@ unwind_covered() {
             exit bad
         }'
 }
+
+# glibc_floor <file> <X.Y>: every GLIBC_ version the file needs is at most X.Y; names each symbol
+# that needs a newer one on stderr and returns 1 if any.
+glibc_floor() {
+    [ -f "$1" ] || { echo "check-static: $1: no such file" >&2; return 1; }
+    objdump -T "$1" | awk -v file="$1" -v floor="$2" '
+        function newer(v,    a, b, i) {
+            split(v, a, "."); split(floor, b, ".")
+            for (i = 1; i <= 3; i++) if ((a[i] + 0) != (b[i] + 0)) return (a[i] + 0) > (b[i] + 0)
+            return 0
+        }
+        /\*UND\*/ {
+            for (i = 1; i <= NF; i++) if ($i ~ /^\(?GLIBC_[0-9.]+\)?$/) {
+                v = $i; gsub(/[()]/, "", v); sub(/^GLIBC_/, "", v)
+                if (newer(v)) { printf "check-static: %s: %s needs GLIBC_%s, newer than the floor %s\n", file, $NF, v, floor > "/dev/stderr"; bad = 1 }
+            }
+        }
+        END { exit bad }'
+}
+
+if [ "${1:-}" = "--glibc-floor" ]; then
+    glibc_floor "$2" "$3"
+    exit $?
+fi
 
 if [ "${1:-}" = "--unwind" ]; then
     unwind_covered "$2"
@@ -80,5 +108,10 @@ if [ -f "$build/lib/libtaskleak.so" ]; then
     unwind_covered "$build/lib/libtaskleak.so" || fail=1
 fi
 
-[ "$fail" = 0 ] && echo "check-static: man pages lint clean; exported symbols match their allow-lists; every wrapper has unwind info"
+# The floors taskleak(7) documents (LIMITATIONS, "Older glibc").
+glibc_floor "$build/lib/libtaskleak.so" 2.34 || fail=1
+glibc_floor "$build/lib/libgor.so" 2.35 || fail=1
+glibc_floor "$build/bin/taskleak-report" 2.34 || fail=1
+
+[ "$fail" = 0 ] && echo "check-static: man pages lint clean; exported symbols match their allow-lists; every wrapper has unwind info; glibc floors hold"
 exit "$fail"

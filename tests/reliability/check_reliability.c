@@ -499,14 +499,15 @@ END_TEST
 
 /* ---- case 33: every wrapper has unwind information ---- */
 
-/* Runs `sh scripts/check-static.sh --unwind LIB` (from the source root, where make check runs)
+/* Runs `sh scripts/check-static.sh MODE FILE [ARG]` (from the source root, where make check runs)
  * with stderr into `err`; returns its exit status. */
-static int unwind_check(const char *lib, char *err, size_t cap)
+static int static_check(const char *mode, const char *file, const char *arg, char *err, size_t cap)
 {
     char cmd[1400];
     ck_assert_msg(access("scripts/check-static.sh", R_OK) == 0,
                   "run from the source root: scripts/check-static.sh not found");
-    snprintf(cmd, sizeof cmd, "sh scripts/check-static.sh --unwind '%s' 2>&1", lib);
+    snprintf(cmd, sizeof cmd, "sh scripts/check-static.sh %s '%s' %s 2>&1", mode, file,
+             arg != NULL ? arg : "");
     FILE *p = popen(cmd, "r");
     ck_assert_ptr_nonnull(p);
     size_t n = fread(err, 1, cap - 1, p);
@@ -520,13 +521,29 @@ START_TEST(the_unwind_check_passes_the_detector_and_flags_a_library_built_withou
 {
     char lib[1024], out[4096];
     snprintf(lib, sizeof lib, "%s", th_path("lib/libtaskleak.so"));
-    ck_assert_msg(unwind_check(lib, out, sizeof out) == 0, "wrappers without unwind info:\n%s",
-                  out);
+    ck_assert_msg(static_check("--unwind", lib, NULL, out, sizeof out) == 0,
+                  "wrappers without unwind info:\n%s", out);
     snprintf(lib, sizeof lib, "%s", th_path("tests/reliability/librelnocfi.so"));
-    ck_assert_msg(unwind_check(lib, out, sizeof out) == 1, "control not flagged:\n%s", out);
+    ck_assert_msg(static_check("--unwind", lib, NULL, out, sizeof out) == 1,
+                  "control not flagged:\n%s", out);
     ck_assert_msg(strstr(out, "rel_nocfi_triple has no unwind info") &&
                       strstr(out, "rel_nocfi_next has no unwind info"),
                   "control's functions not named:\n%s", out);
+}
+END_TEST
+
+/* ---- case 6: a build that needs a newer glibc than documented is caught before release ---- */
+
+START_TEST(the_glibc_floor_check_passes_the_detector_and_names_what_needs_a_newer_glibc)
+{
+    char lib[1024], out[8192];
+    snprintf(lib, sizeof lib, "%s", th_path("lib/libtaskleak.so"));
+    ck_assert_msg(static_check("--glibc-floor", lib, "2.34", out, sizeof out) == 0,
+                  "the detector needs more than glibc 2.34:\n%s", out);
+    /* Control: one release lower, the pthread and dl functions that moved into libc in 2.34 */
+    ck_assert_int_eq(static_check("--glibc-floor", lib, "2.33", out, sizeof out), 1);
+    ck_assert_msg(strstr(out, "pthread_key_create needs GLIBC_2.34, newer than the floor 2.33"),
+                  "control's symbol not named:\n%s", out);
 }
 END_TEST
 
@@ -879,6 +896,8 @@ Suite *make_reliability_suite(void)
     tcase_add_test(
         hosts,
         the_unwind_check_passes_the_detector_and_flags_a_library_built_without_unwind_tables);
+    tcase_add_test(hosts,
+                   the_glibc_floor_check_passes_the_detector_and_names_what_needs_a_newer_glibc);
     tcase_add_loop_test(
         hosts, a_late_dlopened_gor_runtime_takes_32_simultaneous_first_channel_calls, 0, 2);
     tcase_add_test(
