@@ -735,6 +735,21 @@ START_TEST(the_supervisor_refuses_a_static_binary_and_fails_closed)
 }
 END_TEST
 
+START_TEST(the_supervisor_refuses_a_32_bit_program_and_fails_closed)
+{
+    struct th_opts o = {.prog = rel_prog("rel_elf32"), .via_cli = true, .timeout_s = 30};
+    struct th_run r;
+    ck_assert_int_eq(th_run(&o, &r), 0);
+    ck_assert_int_eq(r.status, 125);
+    ck_assert_msg(th_contains(r.err, "is a 32-bit program") &&
+                      th_contains(r.err, "nothing would be checked"),
+                  "stderr:\n%s", r.err);
+    ck_assert_str_eq(r.out, "");
+    ck_assert_int_eq(th_count_reports(&r, NULL), 0);
+    th_run_free(&r);
+}
+END_TEST
+
 START_TEST(a_z_now_fno_plt_binary_is_fully_intercepted)
 {
     struct th_run r;
@@ -918,6 +933,7 @@ Suite *make_reliability_suite(void)
     tcase_add_test(hosts, a_setuid_program_runs_without_the_detector_and_its_status_is_untouched);
     tcase_add_test(hosts, a_setuid_program_with_the_detector_in_ld_so_preload_finds_it_inert);
     tcase_add_test(hosts, the_supervisor_refuses_a_static_binary_and_fails_closed);
+    tcase_add_test(hosts, the_supervisor_refuses_a_32_bit_program_and_fails_closed);
     tcase_add_test(hosts, a_z_now_fno_plt_binary_is_fully_intercepted);
     tcase_add_loop_test(hosts, another_preload_before_or_after_ours_and_both_tools_work, 0, 2);
     suite_add_tcase(s, hosts);

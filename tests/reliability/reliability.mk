@@ -11,6 +11,7 @@
 #   rel_origin      DT_RUNPATH $ORIGIN/origin; dlopens origin/librelorigin.so by bare name
 #   rel_leak_suid   a set-user-ID copy of rel_leak (the loader must ignore LD_PRELOAD for it)
 #   rel_secure_suid a set-user-ID copy of rel_secure (detector in /etc/ld.so.preload: must be inert)
+#   rel_elf32       a 32-bit i386 program from progs/elf32_exit.s (the supervisor must refuse it)
 #   librelnocfi.so  built without unwind tables: the negative control of the case-33 check
 # tests/soak/soak.sh runs in make check at a small scale; `make soak` runs the full figures.
 
@@ -21,7 +22,7 @@ REL_BINS  := $(patsubst tests/reliability/progs/%.c,$(REL_DIR)/%,$(REL_C)) \
              $(patsubst tests/reliability/progs/%.cc,$(REL_DIR)/%,$(REL_CXX)) \
              $(REL_DIR)/rel_leak_now $(REL_DIR)/librelshim.so $(REL_DIR)/librelplugin.so \
              $(REL_DIR)/librelctor.so $(REL_DIR)/rel_leak_suid $(REL_DIR)/rel_secure_suid $(REL_DIR)/origin/librelorigin.so \
-             $(REL_DIR)/soak_prog $(REL_DIR)/librelnocfi.so
+             $(REL_DIR)/soak_prog $(REL_DIR)/librelnocfi.so $(REL_DIR)/rel_elf32
 CHECK_DEPS  += $(REL_BINS)
 FORMAT_SRCS += $(REL_C) $(REL_CXX) $(wildcard tests/reliability/lib/*.c) $(wildcard tests/reliability/*.[ch]) \
                tests/soak/soak_prog.c
@@ -84,6 +85,11 @@ $(REL_DIR)/rel_origin: tests/reliability/progs/rel_origin.c
 	$(call say,CC,$<)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(REL_CFLAGS) -o $@ $< -Wl,--enable-new-dtags,-rpath,'$$ORIGIN/origin' $(ALL_LDFLAGS) -ldl
+
+$(REL_DIR)/rel_elf32: tests/reliability/progs/elf32_exit.s
+	$(call say,AS,$<)
+	$(Q)mkdir -p $(@D)
+	$(Q)as --32 -o $@.o $< && ld -m elf_i386 -o $@ $@.o && rm -f $@.o
 
 $(REL_DIR)/%_suid: $(REL_DIR)/%
 	$(call say,CP,$@)
