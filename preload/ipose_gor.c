@@ -28,6 +28,7 @@
 #include "ipose.h"
 #include "tl_gor.h"
 #include "tl_log.h"
+#include "tl_selftest.h"
 
 /* ---- real functions ---- */
 
@@ -57,14 +58,16 @@ static __attribute__((noinline)) void *resolve_real(const char *name, void *self
     struct lookup l = {name, self, NULL};
     dlerror();
     void *p = dlsym(RTLD_NEXT, name);
-    if (p != NULL && p != self)
-        return p;
-    dl_iterate_phdr(lookup_in_object, &l);
-    if (l.found == NULL) {
-        tl_rawf("taskleak: %s: gor's implementation is not loaded; cannot continue\n", name);
-        abort();
+    if (p == NULL || p == self) {
+        dl_iterate_phdr(lookup_in_object, &l);
+        if (l.found == NULL) {
+            tl_rawf("taskleak: %s: gor's implementation is not loaded; cannot continue\n", name);
+            abort();
+        }
+        p = l.found;
     }
-    return l.found;
+    tl_selftest_runtime(p); /* once per runtime object: do its own calls reach our wrappers? */
+    return p;
 }
 
 /* One cached pointer per wrapped function; a race to fill it stores the same value twice. */

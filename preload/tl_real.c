@@ -19,9 +19,15 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "tl_dynobj.h"
 #include "tl_log.h"
 
 struct tl_real tl_real;
+
+enum { NSLOTS = sizeof(struct tl_real) / sizeof(void *) };
+static __thread bool t_filling; /* this thread is inside tl_real_init's lookups */
+static bool borrowed[NSLOTS];   /* slot holds glibc's own entry, taken by a re-entered fill;
+                                   written and read only by the filling thread */
 
 static const char *const pthread_create_versions[] = {"GLIBC_2.34", "GLIBC_2.2.5", NULL};
 
@@ -58,12 +64,20 @@ static __attribute__((noinline)) void *resolve(const char *name, const char *ver
     return p;
 }
 
-/* Fills one empty slot; a missing required entry sets *rc to -1 and is named once. */
+static size_t slot_index(void **slot)
+{
+    return (size_t)(slot - (void **)&tl_real);
+}
+
+/* Fills one empty (or borrowed) slot; a missing required entry sets *rc to -1 and is named once. */
 static void resolve_into(void **slot, const char *name, const char *version, bool required, int *rc)
 {
-    if (*slot != NULL)
+    if (*slot != NULL && !borrowed[slot_index(slot)])
         return;
-    *slot = resolve(name, version);
+    void *p = resolve(name, version);
+    if (p != NULL || *slot == NULL)
+        *slot = p;
+    borrowed[slot_index(slot)] = false;
     if (*slot == NULL && required && *rc == 0) {
         tl_rawf("taskleak: required function %s%s%s not found; detector disabled\n", name,
                 version != NULL ? "@" : "", version != NULL ? version : "");
@@ -71,9 +85,29 @@ static void resolve_into(void **slot, const char *name, const char *version, boo
     }
 }
 
+/* The re-entered fill: every empty slot from glibc itself (default versions; the compat entries
+ * wait for the outer fill). */
+static void borrow_from_libc(void)
+{
+#define TL_REAL_BORROW(ret, name, params, req)                                                     \
+    if (tl_real.name == NULL) {                                                                    \
+        void *p = tl_dynobj_find("libc.so.", #name);                                               \
+        borrowed[slot_index((void **)&tl_real.name)] = p != NULL;                                  \
+        *(void **)&tl_real.name = p;                                                               \
+    }
+    TL_REAL_FUNCS(TL_REAL_BORROW)
+#undef TL_REAL_BORROW
+}
+
 int tl_real_init(void)
 {
     int saved = errno, rc = 0;
+    if (t_filling) { /* re-entered from inside one of our own lookups: see DESIGN */
+        borrow_from_libc();
+        errno = saved;
+        return 0;
+    }
+    t_filling = true;
 #define TL_REAL_RESOLVE(ret, name, params, req)                                                    \
     resolve_into((void **)&tl_real.name, #name, NULL, req, &rc);
 #define TL_REAL_RESOLVE_COMPAT(ret, field, name, version, params)                                  \
@@ -82,6 +116,7 @@ int tl_real_init(void)
     TL_REAL_COMPAT_FUNCS(TL_REAL_RESOLVE_COMPAT)
 #undef TL_REAL_RESOLVE_COMPAT
 #undef TL_REAL_RESOLVE
+    t_filling = false;
     errno = saved;
     return rc;
 }
