@@ -135,12 +135,12 @@ static bool thread_alive(pid_t tid)
 }
 
 /* next[i]: the unit holding what unit i waits for, -1 when none is known. Fills u->owner. */
-static long *wait_for_edges(struct tl_report *r)
+static long *wait_for_edges(struct tl_report *r, size_t n)
 {
     size_t nt = 0;
     struct tid_idx *t = index_threads(r, &nt);
-    long *next = malloc((r->n ? r->n : 1) * sizeof *next);
-    for (size_t i = 0; next != NULL && i < r->n; i++) {
+    long *next = malloc(n * sizeof *next);
+    for (size_t i = 0; next != NULL && i < n; i++) {
         struct tl_rep_unit *u = &r->units[i];
         next[i] = lock_wait(u) ? find_tid(t, nt, u->owner_tid) : -1;
         if (next[i] == (long)i)
@@ -160,6 +160,8 @@ static void mark(struct tl_report *r, size_t idx)
 
 static void add_entry(struct tl_report *r, const size_t *members, size_t count)
 {
+    if (count == 0)
+        return; /* callers always have a member; an empty entry would be no story at all */
     size_t *m = malloc(count * sizeof *m);
     struct tl_deadlock *d = realloc(r->deadlocks, (r->ndeadlocks + 1) * sizeof *d);
     if (d == NULL || m == NULL) {
@@ -176,11 +178,11 @@ static void add_entry(struct tl_report *r, const size_t *members, size_t count)
 }
 
 /* Three-colour walk over the functional graph: walk[i] is the walk that first reached i. */
-static void find_cycles(struct tl_report *r, const long *next)
+static void find_cycles(struct tl_report *r, const long *next, size_t n)
 {
-    size_t *walk = calloc(r->n ? r->n : 1, sizeof *walk);
-    size_t *cycle = malloc((r->n ? r->n : 1) * sizeof *cycle);
-    for (size_t s = 0; walk != NULL && cycle != NULL && s < r->n; s++) {
+    size_t *walk = calloc(n, sizeof *walk);
+    size_t *cycle = malloc(n * sizeof *cycle);
+    for (size_t s = 0; walk != NULL && cycle != NULL && s < n; s++) {
         long cur = (long)s;
         while (cur >= 0 && walk[cur] == 0) {
             walk[cur] = s + 1;
@@ -201,43 +203,46 @@ static void find_cycles(struct tl_report *r, const long *next)
 }
 
 /* Waiters of each mutex whose owner tid is neither a unit nor a living thread. */
-static void find_orphans(struct tl_report *r, const long *next)
+static void find_orphans(struct tl_report *r, const long *next, size_t n)
 {
-    size_t *w = malloc((r->n ? r->n : 1) * sizeof *w);
-    bool *done = calloc(r->n ? r->n : 1, sizeof *done);
-    for (size_t i = 0; w != NULL && done != NULL && i < r->n; i++) {
+    size_t *w = malloc(n * sizeof *w);
+    bool *done = calloc(n, sizeof *done);
+    for (size_t i = 0; w != NULL && done != NULL && i < n; i++) {
         struct tl_rep_unit *u = &r->units[i];
         if (done[i] || next[i] >= 0 || !lock_wait(u) || thread_alive(u->owner_tid))
             continue;
         tl_stack_id st;
         uint64_t seq = tl_deadlock_exited(u->owner_tid, &st);
         tl_stack_unref(st);
-        size_t n = 0;
-        for (size_t k = i; k < r->n; k++) {
+        size_t nw = 0;
+        for (size_t k = i; k < n; k++) {
             struct tl_rep_unit *v = &r->units[k];
             if (done[k] || next[k] >= 0 || !lock_wait(v) || v->wait.object != u->wait.object ||
                 v->owner_tid != u->owner_tid)
                 continue;
             done[k] = true;
-            w[n++] = k;
+            w[nw++] = k;
             if (seq != 0)
                 snprintf(v->owner, sizeof v->owner, "thread:%llu", (unsigned long long)seq);
         }
-        add_entry(r, w, n);
+        add_entry(r, w, nw);
     }
     free(w);
     free(done);
 }
 
+/* The unit count is read once and passed down: every array below has n entries, so every loop
+ * is bounded by that one n, not by r->n re-read after the walk has written into the units. */
 void tl_deadlock_analyze(struct tl_report *r)
 {
-    if (r->n == 0)
+    size_t n = r->n;
+    if (n == 0)
         return;
-    long *next = wait_for_edges(r);
+    long *next = wait_for_edges(r, n);
     if (next == NULL)
         return;
-    find_cycles(r, next);
-    find_orphans(r, next);
+    find_cycles(r, next, n);
+    find_orphans(r, next, n);
     free(next);
 }
 

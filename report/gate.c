@@ -39,7 +39,13 @@ static int add_key(struct tlr_baseline *b, char *key)
         return -1;
     }
     k->key = key;
+    tlr_hash_oom = 0; /* so that it speaks of this insertion only */
     HASH_ADD_KEYPTR(hh, b->keys, k->key, strlen(k->key), k);
+    if (tlr_hash_oom) { /* uthash gave up and did not link k: it is still ours */
+        free(key);
+        free(k);
+        return -1;
+    }
     return 0;
 }
 
@@ -140,10 +146,10 @@ int tlr_baseline_load(const char *path, struct tlr_baseline *b, char *err, size_
 
 void tlr_baseline_free(struct tlr_baseline *b)
 {
-    struct tlr_known *k, *tmp;
-    HASH_ITER(hh, b->keys, k, tmp)
-    {
-        HASH_DEL(b->keys, k);
+    struct tlr_known *k = b->keys, *next;
+    HASH_CLEAR(hh, b->keys); /* uthash's own memory only; hh.next still chains every element */
+    for (; k; k = next) {
+        next = k->hh.next;
         free(k->key);
         free(k);
     }

@@ -33,8 +33,10 @@ static int grow(struct tlr_ld *ld, void **v, size_t *cap, size_t n, size_t sz)
         return 0;
     size_t nc = *cap ? *cap * 2 : 8;
     void *nv = nc > ((size_t)-1) / 2 / sz ? NULL : realloc(*v, nc * sz);
-    if (!nv)
-        return tlr_ld_problem(ld, "out of memory");
+    if (!nv) {
+        tlr_ld_problem(ld, "out of memory"); /* returns -1, but clang's analyzer cannot see */
+        return -1;                           /* into a variadic function: say it here */
+    }
     memset((char *)nv + *cap * sz, 0, (nc - *cap) * sz);
     *v = nv;
     *cap = nc;

@@ -231,10 +231,10 @@ int tlr_merge(struct tlr_merged *m)
 
 void tlr_merged_free(struct tlr_merged *m)
 {
-    struct tlr_mgroup *mg, *tmp;
-    HASH_ITER(hh, m->index, mg, tmp)
-    {
-        HASH_DEL(m->index, mg);
+    struct tlr_mgroup *mg = m->index, *next;
+    HASH_CLEAR(hh, m->index); /* uthash's own memory only; hh.next still chains every group */
+    for (; mg; mg = next) {
+        next = mg->hh.next;
         free(mg->key);
         free(mg->occ);
         free(mg);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 int tlr_hash_oom;
+void *(*tlr_hash_malloc)(size_t size) = malloc;
 
 static void free_strv(char **v, size_t n)
 {
@@ -50,10 +51,10 @@ void tlr_unit_free(struct tlr_unit *u)
 
 static void free_units(struct tlr_proc *p)
 {
-    struct tlr_unit *u, *tmp;
-    HASH_ITER(hh, p->units, u, tmp)
-    {
-        HASH_DEL(p->units, u);
+    struct tlr_unit *u = p->units, *next;
+    HASH_CLEAR(hh, p->units); /* uthash's own memory only; hh.next still chains every unit */
+    for (; u; u = next) {
+        next = u->hh.next;
         tlr_unit_free(u);
     }
 }

@@ -33,6 +33,28 @@ static json_t *hex(unsigned long long v)
     return json_string(buf);
 }
 
+/* A frame's source position is its last location; the ones before it were inlined into it. */
+static void set_locations(json_t *o, const struct tlr_frame *f)
+{
+    const char *file = NULL;
+    int line = 0;
+    json_t *inl = json_array();
+    for (size_t i = 0; i < f->nlocs; i++) {
+        const struct tlr_loc *l = &f->locs[i];
+        if (i + 1 == f->nlocs) {
+            file = l->file;
+            line = l->line;
+        } else {
+            json_array_append_new(inl,
+                                  json_pack("{s:o,s:o,s:i}", "function", str_or_null(l->function),
+                                            "file", str_or_null(l->file), "line", l->line));
+        }
+    }
+    json_object_set_new(o, "file", str_or_null(file));
+    json_object_set_new(o, "line", line ? json_integer(line) : json_null());
+    json_object_set_new(o, "inlined", inl);
+}
+
 static json_t *frame_json(const struct tlr_proc *p, const struct tlr_frame *f)
 {
     char buf[256];
@@ -40,15 +62,7 @@ static json_t *frame_json(const struct tlr_proc *p, const struct tlr_frame *f)
     json_object_set_new(o, "function", str_or_null(tlr_frame_display(p, f, buf, sizeof buf)));
     json_object_set_new(o, "module", str_or_null(tlr_frame_module(p, f)));
     json_object_set_new(o, "offset", hex(f->offset));
-    const struct tlr_loc *l = f->nlocs ? &f->locs[f->nlocs - 1] : NULL;
-    json_object_set_new(o, "file", str_or_null(l ? l->file : NULL));
-    json_object_set_new(o, "line", l && l->line ? json_integer(l->line) : json_null());
-    json_t *inl = json_array();
-    for (size_t i = 0; i + 1 < f->nlocs; i++)
-        json_array_append_new(
-            inl, json_pack("{s:o,s:o,s:i}", "function", str_or_null(f->locs[i].function), "file",
-                           str_or_null(f->locs[i].file), "line", f->locs[i].line));
-    json_object_set_new(o, "inlined", inl);
+    set_locations(o, f);
     if (f->module >= 0 && p->modules[f->module].state != TLR_MOD_OK &&
         p->modules[f->module].state != TLR_MOD_UNTRIED)
         json_object_set_new(o, "note", json_string(tlr_module_note(p->modules[f->module].state)));

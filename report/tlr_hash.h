@@ -6,10 +6,16 @@
 #ifndef TLR_HASH_H
 #define TLR_HASH_H
 
+#include <stddef.h>
+
 #define HASH_NONFATAL_OOM 1
-/* Set by uthash when an insertion could not allocate; read (and cleared) by the loader. */
+/* Set by uthash when an insertion could not allocate; cleared by whoever checks an insertion
+ * (the loader, the merger, the baseline), who then owns the element uthash did not link. */
 extern int tlr_hash_oom;
 #define uthash_nonfatal_oom(obj) (tlr_hash_oom = 1)
+/* uthash's allocator: malloc, except in tests that need an insertion to fail (model.c). */
+extern void *(*tlr_hash_malloc)(size_t size);
+#define uthash_malloc(sz) tlr_hash_malloc(sz)
 #include <uthash.h>
 
 #endif

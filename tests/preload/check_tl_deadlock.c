@@ -106,6 +106,27 @@ START_TEST(a_mutex_whose_owner_exited_makes_its_waiters_deadlocked_and_names_the
 }
 END_TEST
 
+START_TEST(waiters_of_one_orphaned_mutex_share_one_entry_and_another_mutex_gets_its_own)
+{
+    struct tl_report r;
+    model(&r);
+    add(&r, "thread:15", 107, 0x5000, DEAD_TID); /* another mutex of the same dead owner */
+    add(&r, "thread:16", 108, 0x4000, DEAD_TID); /* a second waiter of thread:13's mutex */
+    tl_deadlock_analyze(&r);
+    ck_assert_int_eq(r.ndeadlocks, 3); /* the cycle, mutex 0x4000, mutex 0x5000 */
+    const struct tl_deadlock *a = &r.deadlocks[1], *b = &r.deadlocks[2];
+    ck_assert_int_eq(a->count, 2);
+    ck_assert_str_eq(r.units[a->members[0]].id, "thread:13");
+    ck_assert_str_eq(r.units[a->members[1]].id, "thread:16");
+    ck_assert_int_eq(b->count, 1);
+    ck_assert_str_eq(r.units[b->members[0]].id, "thread:15");
+    for (size_t i = 4; i < r.n; i++)
+        if (r.units[i].has_wait)
+            ck_assert_str_eq(r.units[i].verdict, "deadlocked");
+    model_free(&r);
+}
+END_TEST
+
 START_TEST(a_dump_lists_deadlocks_without_giving_verdicts)
 {
     struct tl_report r;
@@ -147,6 +168,8 @@ Suite *make_tl_deadlock_suite(void)
     TCase *tc = tcase_create("graph");
     tcase_add_test(tc, a_three_thread_cycle_is_one_deadlock_in_wait_for_order);
     tcase_add_test(tc, a_mutex_whose_owner_exited_makes_its_waiters_deadlocked_and_names_the_owner);
+    tcase_add_test(tc,
+                   waiters_of_one_orphaned_mutex_share_one_entry_and_another_mutex_gets_its_own);
     tcase_add_test(tc, a_dump_lists_deadlocks_without_giving_verdicts);
     tcase_add_test(tc, the_exit_ring_keeps_only_the_latest_exits_and_their_stack_references);
     suite_add_tcase(s, tc);

@@ -8,6 +8,7 @@
 #include <pty.h>
 #include <string.h>
 
+#include "gate.h"
 #include "tlr_test.h"
 
 #define RUN(...)                                                                                   \
@@ -228,6 +229,35 @@ START_TEST(a_leak_missing_from_the_baseline_is_new_and_fails)
 }
 END_TEST
 
+static void *no_memory(size_t size)
+{
+    (void)size;
+    return NULL;
+}
+
+START_TEST(a_baseline_that_cannot_be_indexed_is_refused_as_out_of_memory)
+{
+    const char *dir = tlr_tmpdir();
+    char base[256], err[256] = "";
+    snprintf(base, sizeof base, "%s/base.json", dir);
+    struct tlr_cli_run r =
+        RUN("--no-symbolize", "--format=json", "-o", base, tlr_fixture("leak_threads.json"));
+    tlr_run_free(&r);
+    struct tlr_baseline b = {0};
+    tlr_hash_malloc = no_memory; /* uthash cannot build its table: every insertion fails */
+    int loaded = tlr_baseline_load(base, &b, err, sizeof err);
+    tlr_hash_malloc = malloc;
+    ck_assert_int_eq(loaded, -1);
+    ck_assert_msg(strstr(err, "out of memory") != NULL, "%s", err);
+    ck_assert_ptr_null(b.keys);
+    /* with memory, the same file is a baseline */
+    ck_assert_int_eq(tlr_baseline_load(base, &b, err, sizeof err), 0);
+    ck_assert_ptr_nonnull(b.keys);
+    tlr_baseline_free(&b);
+    ck_assert_ptr_null(b.keys);
+}
+END_TEST
+
 START_TEST(a_bad_baseline_exits_two)
 {
     struct tlr_cli_run r = RUN("--baseline", tlr_fixture("bad/invalid.json"), TLR_FIXTURES);
@@ -325,6 +355,7 @@ Suite *make_tlr_cli_suite(void)
     tcase_add_test(t, fail_on_none_reports_but_exits_zero);
     tcase_add_test(t, json_output_is_a_baseline_under_which_nothing_is_new);
     tcase_add_test(t, a_leak_missing_from_the_baseline_is_new_and_fails);
+    tcase_add_test(t, a_baseline_that_cannot_be_indexed_is_refused_as_out_of_memory);
     tcase_add_test(t, a_bad_baseline_exits_two);
     tcase_add_test(t, output_file_is_replaced_whole_and_kept_on_failure);
     tcase_add_test(t, folded_output_has_one_line_per_group_root_first);

@@ -2,10 +2,12 @@
  * Offline symbolization against a real file: this test program itself. A report is written
  * in memory naming /proc/self/exe with its real build-id and the offsets of functions below;
  * the symbolizer must give back their names, this file and their lines, an inlined frame for
- * the always_inline helper, and nothing at all when the build-id does not match.
+ * the always_inline helper, and nothing at all when the build-id does not match. The JSON
+ * renderer must then give each frame its own line and list what was inlined into it.
  */
 #include <check.h>
 #include <elf.h>
+#include <jansson.h>
 #include <link.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -13,6 +15,7 @@
 
 #include "load.h"
 #include "merge.h"
+#include "render.h"
 #include "symbolize.h"
 #include "tlr_test.h"
 
@@ -137,6 +140,55 @@ START_TEST(an_inlined_function_is_its_own_frame_inside_its_caller)
 }
 END_TEST
 
+/* The merged report as --format json writes it, parsed back. */
+static json_t *rendered_json(const struct tlr_merged *m)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    struct tlr_render_opts o = {.fail_on = TLR_FAIL_ANY};
+    ck_assert_ptr_nonnull(f);
+    ck_assert_int_eq(tlr_render_json(f, m, &o), 0);
+    fclose(f);
+    json_error_t je;
+    json_t *root = json_loadb(buf, len, 0, &je);
+    ck_assert_msg(root != NULL, "invalid JSON: %s", je.text);
+    free(buf);
+    return root;
+}
+
+START_TEST(json_gives_a_frame_its_own_line_and_lists_what_was_inlined_into_it)
+{
+    void *inside = tlr_inline_host();
+    struct tlr_merged m = self_report(NULL, (uintptr_t)tlr_probe_target + 1, (uintptr_t)inside);
+    ck_assert_uint_gt(tlr_symbolize(&m, 0), 0);
+    json_t *root = rendered_json(&m);
+    json_t *stack =
+        json_object_get(json_array_get(json_object_get(root, "groups"), 0), "blocked_stack");
+    ck_assert_uint_eq(json_array_size(stack), 2);
+    /* frame 0: a plain call, its own position and nothing inlined */
+    json_t *plain = json_array_get(stack, 0);
+    ck_assert_str_eq(base_name(json_string_value(json_object_get(plain, "file"))),
+                     "check_tlr_symbolize.c");
+    ck_assert_int_ge(json_integer_value(json_object_get(plain, "line")), PROBE_LINE);
+    ck_assert_uint_eq(json_array_size(json_object_get(plain, "inlined")), 0);
+    /* frame 1: the host's position, with the helper inlined into it listed innermost first */
+    json_t *host = json_array_get(stack, 1);
+    size_t nlocs = m.procs[0].stacks[0].frames[1].nlocs;
+    ck_assert_uint_ge(nlocs, 2);
+    ck_assert_int_eq(json_integer_value(json_object_get(host, "line")),
+                     m.procs[0].stacks[0].frames[1].locs[nlocs - 1].line);
+    json_t *inl = json_object_get(host, "inlined");
+    ck_assert_uint_eq(json_array_size(inl), nlocs - 1);
+    ck_assert_str_eq(json_string_value(json_object_get(json_array_get(inl, 0), "function")),
+                     "tlr_inlined_helper");
+    ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(inl, 0), "line")),
+                     INLINE_LINE);
+    json_decref(root);
+    tlr_merged_free(&m);
+}
+END_TEST
+
 START_TEST(a_file_with_another_build_id_gets_no_lines)
 {
     struct tlr_merged m =
@@ -172,6 +224,7 @@ Suite *make_tlr_symbolize_suite(void)
     tcase_set_timeout(t, 60);
     tcase_add_test(t, a_frame_gets_its_function_file_and_line);
     tcase_add_test(t, an_inlined_function_is_its_own_frame_inside_its_caller);
+    tcase_add_test(t, json_gives_a_frame_its_own_line_and_lists_what_was_inlined_into_it);
     tcase_add_test(t, a_file_with_another_build_id_gets_no_lines);
     tcase_add_test(t, a_missing_file_is_marked_and_skipped);
     suite_add_tcase(s, t);
