@@ -19,68 +19,47 @@
  *   blocking bracket so the thread shows "chan receive" rather than "futex".
  */
 #include <dlfcn.h>
-#include <link.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../runtime/gor.h"
 #include "ipose.h"
+#include "tl_dynobj.h"
 #include "tl_gor.h"
 #include "tl_log.h"
 #include "tl_selftest.h"
 
 /* ---- real functions ---- */
 
-struct lookup {
-    const char *name;
-    void *self; /* our wrapper: never the answer */
-    void *found;
-};
-
-static int lookup_in_object(struct dl_phdr_info *info, size_t size, void *arg)
-{
-    struct lookup *l = arg;
-    void *h = dlopen(info->dlpi_name[0] ? info->dlpi_name : NULL, RTLD_LAZY | RTLD_NOLOAD);
-    if (h == NULL)
-        return 0;
-    void *p = dlsym(h, l->name);
-    dlclose(h);
-    if (p != NULL && p != l->self)
-        l->found = p;
-    return l->found != NULL;
-}
-
 /* Resolves gor's `name`; a missing one cannot be survived (the program called it), so it is
  * named on the raw log and the process aborts rather than calling NULL. */
 static __attribute__((noinline)) void *resolve_real(const char *name, void *self)
 {
-    struct lookup l = {name, self, NULL};
     dlerror();
     void *p = dlsym(RTLD_NEXT, name);
     if (p == NULL || p == self) {
-        dl_iterate_phdr(lookup_in_object, &l);
-        if (l.found == NULL) {
+        p = tl_dynobj_lookup_any(name, self, NULL);
+        if (p == NULL) {
             tl_rawf("taskleak: %s: gor's implementation is not loaded; cannot continue\n", name);
             abort();
         }
-        p = l.found;
     }
     tl_selftest_runtime(p); /* once per runtime object: do its own calls reach our wrappers? */
     return p;
 }
 
 /* One cached pointer per wrapped function; a race to fill it stores the same value twice. */
-#define REAL(name, type)                                                                        \
-    static type _Atomic real_##name;                                                            \
-    static type get_##name(void)                                                                \
-    {                                                                                           \
-        type f = atomic_load_explicit(&real_##name, memory_order_acquire);                      \
-        if (__builtin_expect(f == NULL, 0)) {                                                   \
-            *(void **)&f = resolve_real(#name, (void *)name);                                   \
-            atomic_store_explicit(&real_##name, f, memory_order_release);                       \
-        }                                                                                       \
-        return f;                                                                               \
+#define REAL(name, type)                                                                           \
+    static type _Atomic real_##name;                                                               \
+    static type get_##name(void)                                                                   \
+    {                                                                                              \
+        type f = atomic_load_explicit(&real_##name, memory_order_acquire);                         \
+        if (__builtin_expect(f == NULL, 0)) {                                                      \
+            *(void **)&f = resolve_real(#name, (void *)name);                                      \
+            atomic_store_explicit(&real_##name, f, memory_order_release);                          \
+        }                                                                                          \
+        return f;                                                                                  \
     }
 
 typedef int (*main_fn)(void (*)(void *), void *);

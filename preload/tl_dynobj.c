@@ -10,6 +10,7 @@
  */
 #include "tl_dynobj.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <string.h>
 
@@ -165,4 +166,39 @@ void *tl_dynobj_find(const char *prefix, const char *name)
     struct find f = {prefix, name, NULL};
     dl_iterate_phdr(find_in, &f);
     return f.found;
+}
+
+struct lookup_any {
+    const char *name;  /* in */
+    const void * not ; /* in: never the answer (a wrapper of ours) */
+    void *found;       /* out */
+    void *handle;      /* out: the answering object's handle, still open */
+};
+
+static int lookup_any_in(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    struct lookup_any *l = arg;
+    (void)size;
+    void *h = dlopen(info->dlpi_name[0] ? info->dlpi_name : NULL, RTLD_LAZY | RTLD_NOLOAD);
+    if (h == NULL)
+        return 0;
+    void *p = dlsym(h, l->name);
+    if (p == NULL || p == l->not ) {
+        dlclose(h);
+        return 0;
+    }
+    l->found = p;
+    l->handle = h;
+    return 1;
+}
+
+void *tl_dynobj_lookup_any(const char *name, const void * not, void **handle)
+{
+    struct lookup_any l = {name, not, NULL, NULL};
+    dl_iterate_phdr(lookup_any_in, &l);
+    if (handle != NULL)
+        *handle = l.handle;
+    else if (l.handle != NULL)
+        dlclose(l.handle);
+    return l.found;
 }

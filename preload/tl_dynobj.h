@@ -5,7 +5,9 @@
  * relocations) and tl_real's fallback for a re-entered first resolution (a dlsym there could
  * recurse through an allocator preload). Both read the PT_DYNAMIC entries of a dl_iterate_phdr
  * record and look names up through DT_GNU_HASH (or DT_HASH). Everything here is pure and
- * async-signal-safe except tl_dynobj_find, which calls dl_iterate_phdr.
+ * async-signal-safe except tl_dynobj_find (dl_iterate_phdr) and tl_dynobj_lookup_any, the one
+ * lookup that does go through the dynamic linker, object by object (the gor wrappers and hooks
+ * use it to reach a runtime loaded RTLD_LOCAL).
  */
 #ifndef TL_DYNOBJ_H
 #define TL_DYNOBJ_H
@@ -40,5 +42,13 @@ const Elf64_Sym *tl_dynobj_function(const struct tl_dynobj *o, const char *name)
  * ("libc.so.") and returns the run-time address of its default definition of function `name`,
  * or NULL. No allocation and no call into the dynamic linker's symbol lookup. */
 void *tl_dynobj_find(const char *prefix, const char *name);
+
+/* Asks each loaded object in turn (the main program first) for `name` through its own handle
+ * (dlopen RTLD_NOLOAD + dlsym), which also reaches a library loaded RTLD_LOCAL behind a plugin,
+ * invisible to RTLD_DEFAULT and RTLD_NEXT. Returns the first answer other than `not` (NULL to
+ * accept any) and, when `handle` is not NULL, keeps that object's handle open in *handle so it
+ * cannot be unloaded (the caller owns the reference); otherwise the handle is closed. NULL when
+ * no object answers. Not AS-safe (dlopen, dlsym). */
+void *tl_dynobj_lookup_any(const char *name, const void * not, void **handle);
 
 #endif /* TL_DYNOBJ_H */

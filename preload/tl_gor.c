@@ -28,6 +28,10 @@
  * - created_by chains: a task that exits while some task it spawned is alive keeps its record
  *   (marked exited, counted by its live children), so main -> task -> task -> task stays visible
  *   after the middle tasks returned. The last child to go releases the chain upwards.
+ * - The box never shows: the spawn hook names the user's function to gor
+ *   (gor_introspect_show_start), so gor's own snapshots and its fatal deadlock dump name it too.
+ * - Threads created by a task have that task as creator (tl_gor_creator_hold): the thread holds
+ *   the task's record like a child task does, so its created_by chain outlives the task.
  * - Global deadlock: gor's hook marks the state deadlocked, then runs the core's handler (the
  *   gate), because the runtime _exits right after the hook.
  */
@@ -42,6 +46,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tl_dynobj.h"
 #include "tl_gor_impl.h"
 #include "tl_log.h"
 
@@ -178,8 +183,8 @@ struct stack_cache {
     struct task_rec *spare; /* records of tasks that exited on this thread, for its next spawns
                                (gor runs a new task on its spawner's worker first); this thread */
     int nspare;
-    _Atomic uint64_t spawned;      /* tasks this thread spawned; written by it alone (no lock
-                                      prefix), read by tl_gor_tasks_created */
+    _Atomic uint64_t spawned;        /* tasks this thread spawned; written by it alone (no lock
+                                        prefix), read by tl_gor_tasks_created */
     struct stack_cache *next, *prev; /* tl_gor_g.caches list, under tl_gor_g.caches_lock */
 };
 static __thread struct stack_cache *my_cache;
@@ -255,7 +260,8 @@ static tl_stack_id cache_intern(struct stack_cache *c, const uintptr_t *ips, int
 static int skip_runtime_frames(uintptr_t *ips, int n)
 {
     int k = 0, first_gor = -1;
-    for (; k < n && (in_range(&tl_gor_g.gor_mod, ips[k]) || in_range(&tl_gor_g.self_mod, ips[k])); k++)
+    for (; k < n && (in_range(&tl_gor_g.gor_mod, ips[k]) || in_range(&tl_gor_g.self_mod, ips[k]));
+         k++)
         if (first_gor < 0 && in_range(&tl_gor_g.gor_mod, ips[k]))
             first_gor = k;
     if (k == n)
@@ -268,7 +274,8 @@ static int skip_runtime_frames(uintptr_t *ips, int n)
  * stacks end at its start function, as Go's do. */
 int tl_gor_trim_tail(const uintptr_t *ips, int n)
 {
-    while (n > 1 && (in_range(&tl_gor_g.gor_mod, ips[n - 1]) || in_range(&tl_gor_g.self_mod, ips[n - 1])))
+    while (n > 1 &&
+           (in_range(&tl_gor_g.gor_mod, ips[n - 1]) || in_range(&tl_gor_g.self_mod, ips[n - 1])))
         n--;
     return n;
 }
@@ -396,7 +403,8 @@ void tl_gor_task_start(void *box)
 /* The calling thread's unit id, from the core when it knows the thread. */
 static void name_thread(char *buf, size_t n)
 {
-    int (*namer)(char *, size_t) = atomic_load_explicit(&tl_gor_g.thread_namer, memory_order_acquire);
+    int (*namer)(char *, size_t) =
+        atomic_load_explicit(&tl_gor_g.thread_namer, memory_order_acquire);
     if (namer == NULL || namer(buf, n) < 0)
         snprintf(buf, n, "thread:?%d", (int)gettid());
 }
@@ -457,12 +465,13 @@ void tl_gor_timed_wait(bool on)
 static void on_spawn(int64_t parent, int64_t child, void (*start)(void *), void *arg)
 {
     int saved = errno;
-    struct task_rec local, *t = arg; /* a box: the record was prepared by tl_gor_box */
+    struct task_rec local, *t = arg;  /* a box: the record was prepared by tl_gor_box */
     if (start != tl_gor_task_start) { /* spawned behind our wrappers: a record is made here */
         memset(&local, 0, sizeof local);
         local.start = (uintptr_t)start;
         t = &local;
-    }
+    } else if (tl_gor_g.gor.show_start != NULL) /* gor names the user's function, not the box */
+        tl_gor_g.gor.show_start(t->fn);
     count_spawn();
     t->parent_rec = parent > 0 ? running_rec(parent) : NULL;
     t->created_stack = capture_creation(t->parent_rec);
@@ -478,6 +487,21 @@ static void on_spawn(int64_t parent, int64_t child, void (*start)(void *), void 
         release(t->parent_rec, CHILD);
     }
     errno = saved;
+}
+
+int64_t tl_gor_creator_hold(void **hold)
+{
+    int64_t id = tl_gor_present() ? tl_gor_g.gor.current() : 0;
+    struct task_rec *r = id > 0 ? running_rec(id) : NULL;
+    if (r != NULL) /* running, so not exited: the record cannot go meanwhile */
+        atomic_fetch_add_explicit(&r->life, CHILD, memory_order_relaxed);
+    *hold = r;
+    return id;
+}
+
+void tl_gor_creator_release(void *hold)
+{
+    release(hold, CHILD);
 }
 
 static void on_exit_hook(int64_t id)
@@ -507,15 +531,33 @@ static void on_deadlock_hook(void)
 
 /* ---- init ---- */
 
+/* Where gor's symbols are: the global scope (RTLD_DEFAULT, which is a null pointer), or, for a
+ * runtime loaded RTLD_LOCAL behind a plugin (invisible to RTLD_DEFAULT), the object that defines
+ * them. False when no object does. */
+static bool gor_symbol_source(void **src)
+{
+    *src = RTLD_DEFAULT;
+    if (dlsym(RTLD_DEFAULT, "gor_introspect_version") != NULL)
+        return true;
+    /* the handle stays open on purpose: the runtime must not be unloaded under our hooks */
+    return tl_dynobj_lookup_any("gor_introspect_version", NULL, src) != NULL;
+}
+
 static bool resolve(void)
 {
     struct gor_syms *s = &tl_gor_g.gor;
+    void *src;
     dlerror();
-    *(void **)&s->version = dlsym(RTLD_DEFAULT, "gor_introspect_version");
-    *(void **)&s->snapshot = dlsym(RTLD_DEFAULT, "gor_introspect_snapshot");
-    *(void **)&s->count = dlsym(RTLD_DEFAULT, "gor_introspect_count");
-    *(void **)&s->current = dlsym(RTLD_DEFAULT, "gor_introspect_current");
-    *(void **)&s->set_hooks = dlsym(RTLD_DEFAULT, "gor_introspect_set_hooks");
+    if (!gor_symbol_source(&src)) {
+        dlerror();
+        return false;
+    }
+    *(void **)&s->version = dlsym(src, "gor_introspect_version");
+    *(void **)&s->snapshot = dlsym(src, "gor_introspect_snapshot");
+    *(void **)&s->count = dlsym(src, "gor_introspect_count");
+    *(void **)&s->current = dlsym(src, "gor_introspect_current");
+    *(void **)&s->set_hooks = dlsym(src, "gor_introspect_set_hooks");
+    *(void **)&s->show_start = dlsym(src, "gor_introspect_show_start");
     dlerror();
     return s->version && s->snapshot && s->count && s->current && s->set_hooks &&
            s->version() == GOR_INTROSPECT_VERSION;
@@ -528,8 +570,13 @@ static void init_once(void)
     table_init();
     if (pthread_key_create(&tl_gor_g.cache_key, cache_free) != 0 || !resolve()) {
         if (tl_gor_g.gor.snapshot != NULL)
-            tl_warn_once(&warned, "gor found but its introspection interface is not version %d:"
-                                  " tasks are not tracked", GOR_INTROSPECT_VERSION);
+            tl_warn_once(&warned,
+                         "gor found but its introspection interface is not version %d:"
+                         " tasks are not tracked",
+                         GOR_INTROSPECT_VERSION);
+        else
+            tl_warn_once(&warned, "gor is in use but its introspection interface"
+                                  " (gor_introspect_version) is not found: tasks are not tracked");
         return;
     }
     tl_gor_g.gor_mod = module_of((const void *)tl_gor_g.gor.snapshot);
@@ -613,4 +660,3 @@ void tl_gor_atfork_child(void)
     last_spawner.id = 0;
     last_spawner.rec = NULL;
 }
-

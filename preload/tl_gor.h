@@ -82,9 +82,9 @@ void tl_gor_snapshot_free(struct tl_gor_snapshot *s); /* drops the stack referen
  * NULL (no gor, fn NULL, no memory: then spawn fn itself). The wrapper spawns
  * tl_gor_task_start with the box as its argument; the task records where its own frames begin
  * (so creation stacks of the tasks it spawns can be walked safely by frame pointers) and runs
- * fn(arg). When gor refuses the spawn, the wrapper gives the box back with tl_gor_unbox. gor's
- * own introspection then names tl_gor_task_start as the start function; tl_gor's snapshots name
- * fn. */
+ * fn(arg). When gor refuses the spawn, the wrapper gives the box back with tl_gor_unbox. The
+ * trampoline never shows: the spawn hook tells gor to name fn (gor_introspect_show_start), so
+ * gor's snapshots and its deadlock dump show the user's function, as tl_gor's snapshots do. */
 void *tl_gor_box(void (*fn)(void *), void *arg);
 void tl_gor_unbox(void *box);
 void tl_gor_task_start(void *box);
@@ -112,6 +112,17 @@ bool tl_gor_created_by_runtime(tl_stack_id created_stack);
  * libgor. Safe from any interposer. */
 int64_t tl_gor_current_task(void);
 
+/* For a thread about to be created by the calling thread: the id of the gor task running on it
+ * (0 when none, or no gor), which is then the thread's creator ("task:N", as Go names the
+ * goroutine that created work). When that task is tracked, its record (created_by, creation
+ * stack, start) is held for the thread, so the chain stays in reports after the task exits, until
+ * tl_gor_creator_release(*hold); *hold is NULL when nothing is held. A few loads and one atomic
+ * add; no lock when the task spawned before on this thread. */
+int64_t tl_gor_creator_hold(void **hold);
+/* Gives back what tl_gor_creator_hold held (NULL: nothing). Safe on any thread, in a thread's
+ * exit path and in key destructors: spin locks only, no allocation. */
+void tl_gor_creator_release(void *hold);
+
 /* True after gor declared a global deadlock (every live task is then reported deadlocked). */
 bool tl_gor_deadlocked(void);
 
@@ -135,6 +146,11 @@ void tl_gor_atfork_child(void);
  * max); every frame read must lie inside [lo, hi) and frames must grow towards hi. Returns the
  * count. Pure: exposed for the unit tests. */
 int tl_gor_walk_frames(uintptr_t fp, uintptr_t lo, uintptr_t hi, uintptr_t *ips, int max);
+
+/* The length of ips[0..n) without its trailing frames that are gor's or ours (a task's start
+ * machinery): a stack captured in a task then ends at the task's start function, as Go's do.
+ * Keeps at least one frame. For stacks captured while a task runs (tl_gor_current_task() != 0). */
+int tl_gor_trim_tail(const uintptr_t *ips, int n);
 
 /* The gor function that blocks with this wait reason ("chan receive" -> "gor_chan_recv"), and
  * whether that wait is durable; NULL / false for an unknown reason. Pure. */

@@ -24,6 +24,7 @@ struct gor_syms {
     size_t (*count)(void);
     int64_t (*current)(void);
     int (*set_hooks)(const struct gor_hooks *);
+    int (*show_start)(void (*)(void *)); /* optional (NULL in older runtimes) */
 };
 
 struct stack_cache;
@@ -77,9 +78,10 @@ extern struct tl_gor_state tl_gor_g;
 
 /* ---- the task table ---- */
 
-/* A task's lifetime word: twice the number of its live children with records, plus EXITED once
- * the task returned. The record is forgotten when the word reaches exactly EXITED (no children
- * left and exited), by whichever of the task's exit or its last child's exit gets it there. */
+/* A task's lifetime word: twice the number of its live children with records (tasks it spawned
+ * and threads it created, tl_gor_creator_hold), plus EXITED once the task returned. The record
+ * is forgotten when the word reaches exactly EXITED (no children left and exited), by whichever
+ * of the task's exit or its last child's exit gets it there. */
 enum { EXITED = 1, CHILD = 2 };
 
 struct task_rec {
@@ -131,8 +133,5 @@ static inline bool in_range(const struct range *r, uintptr_t ip)
 {
     return ip >= r->lo && ip < r->hi;
 }
-
-/* Drops the trailing frames that are gor's or ours (the task's start machinery). */
-int tl_gor_trim_tail(const uintptr_t *ips, int n);
 
 #endif /* TL_GOR_IMPL_H */

@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "tl_gor_impl.h"
+#include "tl_selftest.h"
 
 static int64_t monotonic_ns(void)
 {
@@ -102,7 +103,8 @@ static void fill_origin(struct tl_gor_unit *u, int64_t parent)
     if (r != NULL) {
         name_creator(r, u->created_by, sizeof u->created_by);
         u->created_stack = r->created_stack;
-        u->start = r->start; /* gor saw tl_gor_task_start for boxed spawns */
+        u->start = r->start; /* the user's function even where gor cannot show it (a runtime
+                                without gor_introspect_show_start names tl_gor_task_start) */
         memcpy(u->label, r->label, sizeof u->label);
         if (u->durable && atomic_load_explicit(&r->timed_wait, memory_order_acquire))
             u->durable = false; /* a select with a timeout: the timer ends it */
@@ -130,6 +132,8 @@ static void fill_live(struct tl_gor_unit *u, const struct gor_task_info *t, int 
         u->reason = r != NULL ? r->reason : t->wait_reason;
         u->call = r != NULL ? r->call : NULL;
         u->durable = r != NULL && r->durable;
+        if (u->durable && !tl_selftest_select_durable_known() && !strcmp(u->call, "gor_select"))
+            u->durable = false; /* gor selects behind our wrapper: a timeout may end this one */
         u->object = (uintptr_t)t->wait_object;
         u->since_ms = t->wait_since_ns > 0 && now_ns > t->wait_since_ns
                           ? (now_ns - t->wait_since_ns) / 1000000

@@ -72,7 +72,9 @@ static int add_thread(struct tl_report *r, const struct tl_unit_view *v, int64_t
     if (u->name[0] == '\0' && v->tid != 0 && v->seq != 1) {
         char comm[32];
         tl_thread_proc_info(v->tid, comm, sizeof comm);
-        if (strcmp(comm, program_invocation_short_name) != 0) /* unnamed threads inherit it */
+        /* unnamed threads inherit their creator's name: the program's, or a gor worker's */
+        if (strcmp(comm, program_invocation_short_name) != 0 &&
+            strcmp(comm, v->inherited_name) != 0)
             snprintf(u->name, sizeof u->name, "%.31s", comm);
     }
     u->state = v->blocked ? "blocked" : "running";
@@ -80,7 +82,9 @@ static int add_thread(struct tl_report *r, const struct tl_unit_view *v, int64_t
     u->wait = v->wait;
     u->wait_ms = v->blocked ? (now_ns - v->wait.since_ns) / 1000000 : 0;
     u->owner_tid = v->owner_tid;
-    if (v->creator_seq != 0)
+    if (v->creator_task != 0) /* the task that ran pthread_create, not its worker thread */
+        snprintf(u->created_by, sizeof u->created_by, "task:%lld", (long long)v->creator_task);
+    else if (v->creator_seq != 0)
         snprintf(u->created_by, sizeof u->created_by, "thread:%llu",
                  (unsigned long long)v->creator_seq);
     u->created_stack = v->created_stack;

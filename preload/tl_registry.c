@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -134,12 +135,18 @@ struct tl_unit *tl_registry_new(uintptr_t start, tl_stack_id created_stack, bool
     u->created_stack = created_stack;
     u->detached = detached;
     u->creator_seq = me ? me->seq : 0;
+    if (tl_gor_present() && !tl_gor_runtime_thread(start) &&
+        !tl_gor_created_by_runtime(created_stack)) /* gor's workers would hold a task forever */
+        u->creator_task = tl_gor_creator_hold(&u->creator_hold);
+    if (u->creator_task != 0) /* the new thread starts with its creator's (a worker's) name */
+        prctl(PR_GET_NAME, u->inherited_name);
     const char *label = tl_label_current();
     if (label != NULL) {
         snprintf(u->label, sizeof u->label, "%s", label);
         snprintf(u->spawn_label, sizeof u->spawn_label, "%s", label);
     }
     if (!publish(u)) {
+        tl_gor_creator_release(u->creator_hold);
         tl_stack_unref(created_stack);
         free(u);
         return NULL;
@@ -190,6 +197,7 @@ void tl_registry_exit(struct tl_unit *u)
     slot_remove(u);
     unlock_reg();
     tl_deadlock_note_exit(u->seq, atomic_load(&u->tid), u->created_stack);
+    tl_gor_creator_release(u->creator_hold);
     tl_stack_unref(u->created_stack);
     free(u);
 }
@@ -249,6 +257,8 @@ static void view_copy(struct tl_unit *u, struct tl_unit_view *v, bool unwind)
     v->tid = atomic_load(&u->tid);
     v->start = u->start;
     v->creator_seq = u->creator_seq;
+    v->creator_task = u->creator_task;
+    memcpy(v->inherited_name, u->inherited_name, sizeof v->inherited_name);
     v->created_stack = u->created_stack;
     tl_stack_ref(v->created_stack);
     v->progress = atomic_load_explicit(&u->progress, memory_order_acquire);

@@ -54,9 +54,17 @@ struct tl_unit {
     enum tl_unit_kind kind;    /* always TL_KIND_THREAD here; tasks live in tl_gor */
     uintptr_t start;           /* start routine (0 for the main thread) */
     uint64_t creator_seq;      /* seq of the creating unit, 0 when unknown */
+    int64_t creator_task;      /* gor task that created it ("task:N" wins over creator_seq, the
+                                  worker thread that ran the task), 0 when none */
+    void *creator_hold;        /* tl_gor's hold on that task's record, released when the unit
+                                  is freed (tl_gor_creator_hold); NULL when none */
     tl_stack_id created_stack; /* one reference, dropped when the unit is freed */
     char label[TL_LABEL_MAX];  /* label inherited from the creator ("" = none) */
     bool internal;             /* a thread of the detector or of gor's runtime: never reported */
+    /* With creator_task: the kernel name the thread inherits from the gor worker that ran the
+     * task ("gor-worker-N", not the program's own), "" otherwise; a report shows no name while
+     * the thread's name is still this one. */
+    char inherited_name[TL_NAME_MAX];
 
     /* Registry lock. */
     size_t slot;            /* index in the slot table */
@@ -82,6 +90,7 @@ struct tl_unit_view {
     pid_t tid;
     uintptr_t start;
     uint64_t creator_seq;
+    int64_t creator_task;      /* created by this gor task (then its id is the creator), or 0 */
     tl_stack_id created_stack; /* one reference owned by the snapshot */
     tl_stack_id blocked_stack; /* one reference owned by the snapshot (0 = none/not unwound) */
     bool blocked;
@@ -91,6 +100,7 @@ struct tl_unit_view {
     bool ignored, detached, internal;
     char name[TL_NAME_MAX];
     char label[TL_LABEL_MAX];
+    char inherited_name[TL_NAME_MAX]; /* see tl_unit */
 };
 
 struct tl_snapshot {
@@ -101,9 +111,10 @@ struct tl_snapshot {
 /* Initialises the registry (idempotent per process image). Not thread-safe: context init only. */
 void tl_registry_init(void);
 
-/* Allocates a unit created by the calling thread (creator = its unit, label = its spawn label,
- * creation stack = the given one, whose reference passes to the unit) and publishes it. NULL when
- * out of memory (the thread then runs untracked; one warning). Not AS-safe (malloc). */
+/* Allocates a unit created by the calling thread (creator = its unit, and the gor task running
+ * on it if any, unless start is gor's own machinery; label = its spawn label, creation stack =
+ * the given one, whose reference passes to the unit) and publishes it. NULL when out of memory
+ * (the thread then runs untracked; one warning). Not AS-safe (malloc). */
 struct tl_unit *tl_registry_new(uintptr_t start, tl_stack_id created_stack, bool detached);
 
 /* Makes u the calling thread's unit: records its tid and pthread_t, sets the TLS pointer. */

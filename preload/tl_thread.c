@@ -6,7 +6,9 @@
  * forgets the unit itself on a normal return (clearing the key first, so it is forgotten once).
  * The creation stack is captured on the creating thread, before the thread exists: the two frames
  * of ours (this module and the interposer) are skipped, so frame 0 is the caller of
- * pthread_create.
+ * pthread_create. When a gor task creates the thread, the stack is the task's, ending at its
+ * start function, and the registry makes the task the thread's creator (Go's model: work is
+ * created by the goroutine, not by the worker thread that ran it).
  */
 #include "tl_thread.h"
 
@@ -20,6 +22,7 @@
 #include <unistd.h>
 
 #include "tl_ctx.h"
+#include "tl_gor.h"
 #include "tl_real.h"
 #include "tl_registry.h"
 #include "tl_stack.h"
@@ -78,6 +81,8 @@ static struct start *prepare(uintptr_t start_fn, bool detached)
     int depth = tl_ctx.opts.stack_depth;
     int n = tl_stack_capture(ips, depth < TL_STACK_MAX_FRAMES ? depth : TL_STACK_MAX_FRAMES, 2);
     n = tl_stack_strip_own(ips, n, false); /* a creator inside a gor task: its start box */
+    if (tl_gor_current_task() != 0)        /* a task's stack ends at its start function */
+        n = tl_gor_trim_tail(ips, n);
     struct start *s = calloc(1, sizeof *s);
     if (s == NULL)
         return NULL;

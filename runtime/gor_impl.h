@@ -104,6 +104,10 @@ struct gor_task {
     int64_t parent;     /* spawning task's id, 0 from a plain thread; immutable */
     void (*fn)(void *); /* start function and argument; immutable */
     void *arg;
+    /* The start function introspection and the deadlock dump name: fn, unless the on_spawn
+     * hook said otherwise (gor_introspect_show_start). Written by the spawner before the child
+     * runs, read with relaxed atomics by snapshots (the task is already in the registry). */
+    void (*shown)(void *);
     char *stack_lo; /* whole stack mapping [stack_lo, stack_lo+stack_size) */
     size_t stack_size;
     char *stack_bottom;              /* lowest usable address (above any guard page); immutable */
@@ -131,6 +135,14 @@ int64_t gor_i_go(void (*fn)(void *), void *arg);
 int64_t gor_i_self(void);
 size_t gor_registry_count(void);
 void gor_registry_dump(void); /* the deadlock dump, on stderr */
+
+/* ---- function names for the deadlock dump (symname.c) ---- */
+/* Names the function at addr into name: the dynamic symbol starting exactly there (dladdr) or,
+ * for static functions and executables that export nothing, the module file's .symtab FUNC
+ * symbol covering addr; "?" when neither names it. *module gets the module's path and *offset
+ * addr's offset in it ("?" and 0 when unknown). Maps files: for the fatal dump only, on one
+ * thread (not thread-safe). */
+void gor_symname(const void *addr, char *name, size_t n, const char **module, uintptr_t *offset);
 
 /* ---- stacks (stack.c) ---- */
 struct gor_task *gor_stack_get(void); /* a task struct at the top of a fresh stack, or NULL */

@@ -16,6 +16,11 @@
  *   can run, on_exit on the exiting task's own stack before it is freed, on_deadlock before the
  *   runtime prints its fatal message and exits with status 2. Hooks must not block on gor
  *   primitives. Unset hooks cost one predictable branch.
+ * - A tool whose spawn wrapper starts every task through a trampoline of its own (the detector's
+ *   "box") calls gor_introspect_show_start from its on_spawn hook to name the user's function as
+ *   the task's start function: gor_task_info.start and the deadlock dump then show that function,
+ *   not the trampoline. Without hooks it costs a spawn one TLS store. The symbol is optional
+ *   for a tool (find it with dlsym; older runtimes lack it and show what they run).
  */
 #ifndef GOR_INTROSPECT_H
 #define GOR_INTROSPECT_H
@@ -47,7 +52,8 @@ struct gor_task_info {
     int64_t id;                   /* task id (> 0) */
     int64_t parent;               /* id of the spawning task, 0 for a plain thread */
     char name[32];                /* gor_set_name, "" when unset */
-    void (*start)(void *);        /* the function given to gor_go / gor_main */
+    void (*start)(void *);        /* the function given to gor_go / gor_main, or the one the
+                                     on_spawn hook named (gor_introspect_show_start) */
     void *arg;                    /* its argument */
     int state;                    /* enum gor_task_state */
     const char *wait_reason;      /* DESIGN.md section 1 string while blocked, else NULL (static) */
@@ -76,6 +82,11 @@ GOR_INTROSPECT_API int64_t gor_introspect_current(void);
 /* Installs hooks (copied; NULL removes them). Returns 0. Not meant to race with spawns: set
  * them before the first gor_go, typically from a constructor. */
 GOR_INTROSPECT_API int gor_introspect_set_hooks(const struct gor_hooks *hooks);
+/* From inside an on_spawn hook only (before the hook spawns anything itself): the task being
+ * announced shows `start` as its start function (in snapshots and in the deadlock dump) instead
+ * of the function it runs. Returns 0, or -1 with errno EINVAL when start is NULL or the caller is
+ * not in an on_spawn hook. */
+GOR_INTROSPECT_API int gor_introspect_show_start(void (*start)(void *));
 
 #ifdef __cplusplus
 }

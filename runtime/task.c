@@ -7,7 +7,6 @@
  * (bounded: it copies, never calls back). Hooks (gor_introspect_set_hooks) are one pointer
  * tested with a predictable branch on spawn and exit.
  */
-#include <dlfcn.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +28,9 @@ static bool main_exits_process;
 static _Atomic int64_t next_id = 1;
 static struct gor_hooks hooks_store;
 const struct gor_hooks *_Atomic gor_hooks_ptr;
+/* The task whose on_spawn hook runs on this thread (gor_introspect_show_start's target), NULL
+ * outside hooks: set by announce_spawn, cleared by the spawner as soon as the hook returned. */
+static __thread struct gor_task *announcing __attribute__((tls_model("initial-exec")));
 
 static void registry_add(struct gor_task *t)
 {
@@ -108,6 +110,7 @@ static struct gor_task *task_new(void (*fn)(void *), void *arg)
     t->parent = gor_i_self();
     t->fn = fn;
     t->arg = arg;
+    __atomic_store_n(&t->shown, fn, __ATOMIC_RELAXED);
     atomic_store_explicit(&t->state, GOR_TASK_RUNNABLE, memory_order_relaxed);
     atomic_store_explicit(&t->wait_reason, NULL, memory_order_relaxed);
     atomic_store_explicit(&t->wait_obj, NULL, memory_order_relaxed);
@@ -123,11 +126,32 @@ static struct gor_task *task_new(void (*fn)(void *), void *arg)
     return t;
 }
 
+/* Runs the spawn hook with t as gor_introspect_show_start's target. The hook is a tail call, so a
+ * tool walking its creation stack from the hook meets no extra frame of ours; the caller clears
+ * the target right after (announce_done). */
 static void announce_spawn(struct gor_task *t)
 {
     const struct gor_hooks *h = atomic_load_explicit(&gor_hooks_ptr, memory_order_acquire);
-    if (GOR_UNLIKELY(h != NULL) && h->on_spawn != NULL)
-        h->on_spawn(t->parent, t->id, t->fn, t->arg);
+    if (GOR_LIKELY(h == NULL) || h->on_spawn == NULL)
+        return;
+    announcing = t;
+    h->on_spawn(t->parent, t->id, t->fn, t->arg);
+}
+
+static inline void announce_done(void)
+{
+    announcing = NULL; /* one TLS store: cheaper than testing whether a hook ran */
+}
+
+static int gor_i_show_start(void (*start)(void *))
+{
+    struct gor_task *t = announcing;
+    if (t == NULL || start == NULL) {
+        errno = EINVAL;
+        return -1;
+    }
+    __atomic_store_n(&t->shown, start, __ATOMIC_RELAXED);
+    return 0;
 }
 
 int64_t gor_i_go(void (*fn)(void *), void *arg)
@@ -142,6 +166,7 @@ int64_t gor_i_go(void (*fn)(void *), void *arg)
         return -1;
     int64_t id = t->id;
     announce_spawn(t);
+    announce_done();
     gor_sched_spawn(t);
     return id;
 }
@@ -185,6 +210,7 @@ static int gor_i_main(void (*fn)(void *), void *arg)
     t->main_done = &done;
     atomic_fetch_add(&gor_main_running, 1);
     announce_spawn(t);
+    announce_done();
     gor_ready(t);
     while (atomic_load(&done) == 0)
         gor_futex_wait(&done, 0, -1);
@@ -216,7 +242,7 @@ static void fill_info(struct gor_task_info *o, const struct gor_task *t)
     o->id = t->id;
     o->parent = t->parent;
     memcpy(o->name, t->name, sizeof o->name);
-    o->start = t->fn;
+    o->start = __atomic_load_n(&t->shown, __ATOMIC_RELAXED);
     o->arg = t->arg;
     o->state = atomic_load_explicit(&t->state, memory_order_relaxed);
     o->wait_reason = atomic_load_explicit(&t->wait_reason, memory_order_relaxed);
@@ -266,21 +292,19 @@ static int gor_i_introspect_version(void)
 void gor_registry_dump(void)
 {
     int64_t now = gor_i_now();
+    char fn[128];
+    const char *mod;
+    uintptr_t off;
     for (int i = 0; i < NSHARD; i++) {
         for (struct gor_task *t = shards[i].head; t != NULL; t = t->reg_next) {
             const char *why = atomic_load(&t->wait_reason);
             int64_t since = atomic_load(&t->wait_since);
-            Dl_info di = {0};
-            const char *fn = "?", *mod = "?";
-            if (dladdr((void *)t->fn, &di) != 0) {
-                fn = di.dli_sname != NULL ? di.dli_sname : "?";
-                mod = di.dli_fname != NULL ? di.dli_fname : "?";
-            }
+            void (*start)(void *) = __atomic_load_n(&t->shown, __ATOMIC_RELAXED);
+            gor_symname((const void *)start, fn, sizeof fn, &mod, &off);
             gor_rawlog("task %lld%s%s [%s, %lld ms]: waiting on %p, started at %s (%p in %s+%#lx)",
                        (long long)t->id, t->name[0] ? " " : "", t->name, why ? why : "runnable",
                        why ? (long long)((now - since) / 1000000) : 0LL, atomic_load(&t->wait_obj),
-                       fn, (void *)t->fn, mod,
-                       (unsigned long)((char *)t->fn - (char *)di.dli_fbase));
+                       fn, (void *)start, mod, (unsigned long)off);
         }
     }
 }
@@ -299,3 +323,4 @@ GOR_ALIAS(gor_introspect_set_hooks, gor_i_set_hooks);
 GOR_ALIAS(gor_introspect_version, gor_i_introspect_version);
 GOR_ALIAS(gor_introspect_count, gor_i_count);
 GOR_ALIAS(gor_introspect_current, gor_i_self);
+GOR_ALIAS(gor_introspect_show_start, gor_i_show_start);

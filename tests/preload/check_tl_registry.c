@@ -37,12 +37,16 @@ START_TEST(new_units_are_visible_until_they_exit)
     ck_assert_ptr_nonnull(u);
     ck_assert_uint_eq(tl_registry_live(), before + 1);
     ck_assert_uint_eq(u->creator_seq, 1);
+    ck_assert_int_eq(u->creator_task, 0); /* no gor task runs here: the thread is the creator */
+    ck_assert_ptr_null(u->creator_hold);
     struct tl_snapshot s;
     ck_assert_int_eq(tl_registry_snapshot(&s, false, 8, 1), 0); /* batch 1: many lock holds */
     const struct tl_unit_view *v = find_seq(&s, u->seq);
     ck_assert_ptr_nonnull(v);
     ck_assert(v->detached);
     ck_assert_uint_eq(v->start, 0x1234);
+    ck_assert_int_eq(v->creator_task, 0);
+    ck_assert_str_eq(v->inherited_name, "");
     ck_assert(!v->blocked);
     tl_snapshot_free(&s);
     tl_registry_exit(u);

@@ -3,7 +3,10 @@
  * (tests/scenarios/gor_rt_death.c, run without the detector), plus the programs that must not
  * be called deadlocked (blocked only on a timer, an fd, or a plain thread that will send).
  */
+#include <dlfcn.h>
+
 #include "gor_check.h"
+#include "gor_impl.h"
 #include "harness.h"
 
 static void run_case(struct th_run *r, const char *what, const char *const *env)
@@ -42,8 +45,41 @@ START_TEST(global_deadlock_exits_2_with_a_task_dump)
     ck_assert(th_contains(r.err, "gor: fatal: all tasks are asleep - deadlock!"));
     ck_assert(th_contains(r.err, "[WaitGroup wait, "));
     ck_assert(th_contains(r.err, "task 2 stuck-receiver [chan receive, "));
+    /* static functions of an executable that exports nothing: named from its symbol table */
+    ck_assert_msg(th_contains(r.err, "started at run ("), "stderr: %s", r.err);
+    ck_assert_msg(th_contains(r.err, "started at recv_forever ("), "stderr: %s", r.err);
     ck_assert(!th_contains(r.out, "returned"));
     th_run_free(&r);
+}
+END_TEST
+
+static void a_static_function(void *arg)
+{
+    (void)arg;
+}
+
+START_TEST(the_dump_names_static_functions_and_never_guesses)
+{
+    char name[64];
+    const char *mod;
+    uintptr_t off;
+    gor_symname((const void *)a_static_function, name, sizeof name, &mod, &off);
+    ck_assert_str_eq(name, "a_static_function"); /* the runner exports nothing: .symtab */
+    ck_assert_msg(th_contains(mod, "check_all"), "module %s", mod);
+    ck_assert_uint_gt(off, 0);
+    gor_symname((const void *)a_static_function, name, sizeof name, &mod, &off);
+    ck_assert_str_eq(name, "a_static_function");         /* the remembered answer */
+    void *exported = dlsym(RTLD_DEFAULT, "json_object"); /* jansson's, not a stub in the runner */
+    ck_assert_ptr_nonnull(exported);
+    gor_symname(exported, name, sizeof name, &mod, &off);
+    ck_assert_str_eq(name, "json_object");
+    ck_assert_msg(th_contains(mod, "libjansson"), "module %s", mod);
+    gor_symname(NULL, name, sizeof name, &mod, &off);
+    ck_assert_str_eq(name, "?");
+    ck_assert_str_eq(mod, "?");
+    static const char data[] = "not code";
+    gor_symname(data, name, sizeof name, &mod, &off); /* no FUNC symbol covers it */
+    ck_assert_str_eq(name, "?");
 }
 END_TEST
 
@@ -82,6 +118,7 @@ Suite *make_gor_death_suite(void)
     tcase_add_loop_test(tc, misuse_panics_with_one_clear_line_and_aborts, 0,
                         (int)(sizeof panics / sizeof panics[0]));
     tcase_add_test(tc, global_deadlock_exits_2_with_a_task_dump);
+    tcase_add_test(tc, the_dump_names_static_functions_and_never_guesses);
     tcase_add_loop_test(tc, waiting_on_timers_fds_or_threads_is_not_a_deadlock, 0, 3);
     tcase_add_loop_test(tc, stack_overflow_never_passes_silently, 0, 2);
     suite_add_tcase(s, tc);

@@ -1,4 +1,5 @@
 /* Scheduler and tasks: gor_main, ids, yield, many tasks, worker counts, hand-off, introspection. */
+#include <errno.h>
 #include <pthread.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -252,6 +253,84 @@ START_TEST(hooks_see_every_spawn_and_exit)
 }
 END_TEST
 
+/* ---- gor_introspect_show_start: a trampoline that names the user's function ---- */
+
+struct boxed {
+    void (*fn)(void *);
+    void *arg;
+};
+
+static void trampoline(void *p) /* what a wrapper would spawn instead of the user's function */
+{
+    struct boxed *b = p;
+    if (b->fn != NULL)
+        b->fn(b->arg);
+}
+
+static atomic_int show_rc = -2;
+
+static void naming_hook(int64_t parent, int64_t child, void (*start)(void *), void *arg)
+{
+    if (start == trampoline)
+        atomic_store(&show_rc, gor_introspect_show_start(((struct boxed *)arg)->fn));
+    (void)parent;
+    (void)child;
+}
+
+static void user_function(void *arg)
+{
+    gor_chan_recv(arg, NULL);
+}
+
+/* The start function snapshots give the task with this id, NULL when it is not live. */
+static void *shown_start(int64_t id)
+{
+    struct gor_task_info info[16];
+    size_t n = gor_introspect_snapshot(info, 16, NULL);
+    for (size_t i = 0; i < n; i++)
+        if (info[i].id == id)
+            return (void *)info[i].start;
+    return NULL;
+}
+
+static void show_start_main(void *arg)
+{
+    gor_chan *c = gor_chan_make(0, 0);
+    struct boxed b = {user_function, c};
+    int64_t boxed = gor_go(trampoline, &b);   /* the hook names user_function */
+    int64_t plain = gor_go(user_function, c); /* no call: gor shows what it runs */
+    ck_assert_int_eq(atomic_load(&show_rc), 0);
+    ck_assert_ptr_eq(shown_start(boxed), (void *)user_function);
+    ck_assert_ptr_eq(shown_start(plain), (void *)user_function);
+    gor_chan_close(c);
+    gor_chan_unref(c);
+    (void)arg;
+}
+
+START_TEST(a_spawn_hook_can_name_the_start_function_a_trampoline_runs)
+{
+    struct gor_hooks h = {.on_spawn = naming_hook};
+    ck_assert_int_eq(gor_introspect_set_hooks(&h), 0);
+    gt_run(2, show_start_main, NULL);
+    gor_introspect_set_hooks(NULL);
+}
+END_TEST
+
+START_TEST(show_start_outside_a_spawn_hook_is_refused)
+{
+    errno = 0;
+    ck_assert_int_eq(gor_introspect_show_start(user_function), -1);
+    ck_assert_int_eq(errno, EINVAL);
+    struct gor_hooks h = {.on_spawn = naming_hook};
+    ck_assert_int_eq(gor_introspect_set_hooks(&h), 0);
+    atomic_store(&show_rc, -2);
+    static struct boxed b = {NULL, NULL}; /* a NULL start is refused, even inside the hook */
+    ck_assert_int_gt(gor_go(trampoline, &b), 0);
+    ck_assert_int_eq(atomic_load(&show_rc), -1);
+    gor_introspect_set_hooks(NULL);
+}
+END_TEST
+
 static void deep(void *arg)
 {
     volatile char buf[8192];
@@ -417,6 +496,8 @@ Suite *make_gor_sched_suite(void)
     tcase_add_test(tc, a_task_blocked_in_a_system_call_does_not_stop_the_others);
     tcase_add_test(tc, introspection_sees_a_blocked_task_and_its_wait);
     tcase_add_test(tc, hooks_see_every_spawn_and_exit);
+    tcase_add_test(tc, a_spawn_hook_can_name_the_start_function_a_trampoline_runs);
+    tcase_add_test(tc, show_start_outside_a_spawn_hook_is_refused);
     tcase_add_test(tc, tasks_may_use_most_of_their_stack);
     tcase_add_loop_test(tc, a_forked_child_can_spawn_tasks_and_use_channels, 0, 2);
     tcase_add_test(tc, a_forked_childs_main_task_returning_exits_it);
