@@ -1,10 +1,11 @@
 /* Interposers: thread creation, joins, detach, names (DESIGN.md section 1).
  *
  * DESIGN. pthread_create has two versions in glibc on x86-64 (GLIBC_2.2.5 and GLIBC_2.34); the
- * unversioned definition exported here satisfies references to either (an anonymous version
- * script), and tl_real forwards to the current implementation. Joins try pthread_tryjoin_np first:
- * a thread that already ended is joined without recording anything; EDEADLK (self-join), EINVAL
- * and ESRCH come back from it exactly as from pthread_join. Only EBUSY means the join will block.
+ * unversioned definition exported here (base version: preload/exports.map names no node for it)
+ * satisfies references to either, and tl_real forwards to the current implementation. Joins try
+ * pthread_tryjoin_np first: a thread that already ended is joined without recording anything;
+ * EDEADLK (self-join), EINVAL and ESRCH come back from it exactly as from pthread_join. Only EBUSY
+ * means the join will block.
  */
 #include <errno.h>
 #include <pthread.h>
