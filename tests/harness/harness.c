@@ -329,6 +329,24 @@ bool th_stack_has(json_t *rep, json_t *stack_id, const char *function)
     return false;
 }
 
+const char *th_str(json_t *obj, const char *key)
+{
+    return json_string_value(json_object_get(obj, key));
+}
+
+json_t *th_unit_by_start(json_t *rep, const char *kind, const char *start)
+{
+    size_t i;
+    json_t *u;
+    json_array_foreach(json_object_get(rep, "units"), i, u)
+    {
+        const char *k = th_str(u, "kind"), *st = th_str(u, "start");
+        if (st != NULL && strcmp(st, start) == 0 && (kind == NULL || (k && !strcmp(k, kind))))
+            return u;
+    }
+    return NULL;
+}
+
 json_t *th_unit(json_t *rep, const char *id)
 {
     size_t i;

@@ -13,23 +13,23 @@
 #include <stdbool.h>
 
 struct th_opts {
-    const char *prog;            /* scenario name (build/tests/scenarios/<prog>) or a path with '/' */
-    const char *const *argv;     /* extra arguments, NULL-terminated; may be NULL */
-    const char *options;         /* TASKLEAK_OPTIONS without report=; may be NULL */
-    bool no_preload;             /* run without the detector (for the correct-twin baseline) */
-    bool via_cli;                /* run through scripts/taskleak run -- instead of LD_PRELOAD */
+    const char *prog;        /* scenario name (build/tests/scenarios/<prog>) or a path with '/' */
+    const char *const *argv; /* extra arguments, NULL-terminated; may be NULL */
+    const char *options;     /* TASKLEAK_OPTIONS without report=; may be NULL */
+    bool no_preload;         /* run without the detector (for the correct-twin baseline) */
+    bool via_cli;            /* run through scripts/taskleak run -- instead of LD_PRELOAD */
     const char *const *cli_args; /* with via_cli: arguments before "--", NULL-terminated */
     const char *const *env;      /* extra NAME=VALUE strings, NULL-terminated; may be NULL */
     double timeout_s;            /* 0 = 60 s; the program is SIGKILLed after it */
 };
 
 struct th_run {
-    int status;        /* exit status, or 128 + signal number when killed by one */
-    bool timed_out;    /* the harness killed it */
-    char *out;         /* everything written to stdout, NUL-terminated */
-    char *err;         /* everything written to stderr, NUL-terminated */
-    char dir[256];     /* the report directory (removed by th_run_free) */
-    int pid;           /* the program's pid (reports are named after it) */
+    int status;     /* exit status, or 128 + signal number when killed by one */
+    bool timed_out; /* the harness killed it */
+    char *out;      /* everything written to stdout, NUL-terminated */
+    char *err;      /* everything written to stderr, NUL-terminated */
+    char dir[256];  /* the report directory (removed by th_run_free) */
+    int pid;        /* the program's pid (reports are named after it) */
 };
 
 /* Runs one program; returns 0, or -1 when it could not be started (message on stderr). */
@@ -46,12 +46,15 @@ json_t *th_report(const struct th_run *r, const char *kind, int pid);
 int th_count_reports(const struct th_run *r, const char *part);
 
 /* Report queries. */
-json_t *th_group(json_t *rep, const char *verdict, const char *reason);  /* first match or NULL */
+json_t *th_group(json_t *rep, const char *verdict, const char *reason);   /* first match or NULL */
 int th_group_count(json_t *rep, const char *verdict, const char *reason); /* sum of counts */
 json_t *th_stack(json_t *rep, json_t *stack_id);                          /* stacks[] entry */
 bool th_stack_has(json_t *rep, json_t *stack_id, const char *function);   /* any frame named so */
 json_t *th_unit(json_t *rep, const char *id);                             /* units[] entry */
-long th_summary(json_t *rep, const char *field);                          /* summary.<field> */
+/* The first unit of this kind ("thread", "task"; NULL: any) whose start function is `start`. */
+json_t *th_unit_by_start(json_t *rep, const char *kind, const char *start);
+const char *th_str(json_t *obj, const char *key); /* a string member, or NULL */
+long th_summary(json_t *rep, const char *field);  /* summary.<field> */
 
 /* Text helpers. */
 bool th_contains(const char *haystack, const char *needle);

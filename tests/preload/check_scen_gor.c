@@ -21,13 +21,13 @@
 
 struct leak_case {
     const char *prog;
-    const char *verdict;    /* "leaked" or "deadlocked" */
-    const char *reason;     /* the group's wait reason */
-    int count;              /* tasks in the group */
-    int status;             /* the program's exit status under the detector */
-    const char *start;      /* the leaked tasks' start function */
-    const char *blocked_fn; /* a function named in the blocked stack */
-    const char *creator_fn; /* a function named in the creation stack (the one calling gor_go) */
+    const char *verdict;      /* "leaked" or "deadlocked" */
+    const char *reason;       /* the group's wait reason */
+    int count;                /* tasks in the group */
+    int status;               /* the program's exit status under the detector */
+    const char *start;        /* the leaked tasks' start function */
+    const char *blocked_fn;   /* a function named in the blocked stack */
+    const char *creator_fn;   /* a function named in the creation stack (the one calling gor_go) */
     const char *const *chain; /* start functions up the created_by chain, NULL-terminated */
 };
 
@@ -38,35 +38,80 @@ struct fixed_case {
 
 static const char *const from_main[] = {"main_task", NULL};
 
-static const struct leak_case RANGE = {"gor_leak_range_unclosed", "leaked", "chan receive", 1, 76,
-                                       "consume", "consume", "main_task", from_main};
-static const struct leak_case SEND = {"gor_leak_send_after_timeout", "leaked", "chan send", 1, 76,
-                                      "slow_query", "slow_query", "fetch", from_main};
-static const struct leak_case TICKER = {"gor_leak_ticker", "leaked", "chan receive", 1, 76,
-                                        "watch_status", "watch_status", "main_task", from_main};
-static const struct leak_case CTX = {"gor_leak_ctx_not_passed", "leaked", "select", 1, 76,
-                                     "fetch_part", "fetch_part", "handle_request", from_main};
-static const struct leak_case SPAWN = {"gor_leak_unbounded_spawn", "leaked", "sleep", 100, 76,
-                                       "slow_job", "slow_job", "dispatch", from_main};
-static const struct leak_case NILCH = {"gor_leak_nil_chan", "leaked", "chan receive (nil chan)",
-                                       1, 76, "listen_events", "listen_events", "main_task",
+static const struct leak_case RANGE = {"gor_leak_range_unclosed",
+                                       "leaked",
+                                       "chan receive",
+                                       1,
+                                       76,
+                                       "consume",
+                                       "consume",
+                                       "main_task",
                                        from_main};
-static const struct leak_case NOCASE = {"gor_leak_select_no_cases", "leaked", "select (no cases)",
-                                        1, 76, "serve", "serve", "main_task", from_main};
+static const struct leak_case SEND = {"gor_leak_send_after_timeout",
+                                      "leaked",
+                                      "chan send",
+                                      1,
+                                      76,
+                                      "slow_query",
+                                      "slow_query",
+                                      "fetch",
+                                      from_main};
+static const struct leak_case TICKER = {
+    "gor_leak_ticker", "leaked",       "chan receive", 1,        76,
+    "watch_status",    "watch_status", "main_task",    from_main};
+static const struct leak_case CTX = {
+    "gor_leak_ctx_not_passed", "leaked", "select", 1, 76, "fetch_part", "fetch_part",
+    "handle_request",          from_main};
+static const struct leak_case SPAWN = {"gor_leak_unbounded_spawn",
+                                       "leaked",
+                                       "sleep",
+                                       100,
+                                       76,
+                                       "slow_job",
+                                       "slow_job",
+                                       "dispatch",
+                                       from_main};
+static const struct leak_case NILCH = {"gor_leak_nil_chan",
+                                       "leaked",
+                                       "chan receive (nil chan)",
+                                       1,
+                                       76,
+                                       "listen_events",
+                                       "listen_events",
+                                       "main_task",
+                                       from_main};
+static const struct leak_case NOCASE = {"gor_leak_select_no_cases",
+                                        "leaked",
+                                        "select (no cases)",
+                                        1,
+                                        76,
+                                        "serve",
+                                        "serve",
+                                        "main_task",
+                                        from_main};
 static const char *const three_up[] = {"run_session", "accept_loop", "main_task", NULL};
-static const struct leak_case DEEP = {"gor_leak_three_deep", "leaked", "chan receive", 1, 76,
-                                      "read_frames", "read_frames", "run_session", three_up};
-static const struct leak_case PTHREAD = {"gor_leak_task_in_pthread_lock", "leaked", "mutex lock",
-                                         1, 76, "update_cache", "update_cache", "main_task",
+static const struct leak_case DEEP = {
+    "gor_leak_three_deep", "leaked",      "chan receive", 1,       76,
+    "read_frames",         "read_frames", "run_session",  three_up};
+static const struct leak_case PTHREAD = {"gor_leak_task_in_pthread_lock",
+                                         "leaked",
+                                         "mutex lock",
+                                         1,
+                                         76,
+                                         "update_cache",
+                                         "update_cache",
+                                         "main_task",
                                          from_main};
 static const char *const from_thread[] = {NULL};
-static const struct leak_case WG = {"gor_leak_wg_error_path", "deadlocked", "WaitGroup wait", 1, 2,
-                                    "main_task", "main_task", "main", from_thread};
-
-static const char *str_field(json_t *obj, const char *key)
-{
-    return json_string_value(json_object_get(obj, key));
-}
+static const struct leak_case WG = {"gor_leak_wg_error_path",
+                                    "deadlocked",
+                                    "WaitGroup wait",
+                                    1,
+                                    2,
+                                    "main_task",
+                                    "main_task",
+                                    "main",
+                                    from_thread};
 
 /* The group of tasks with this verdict and reason, or NULL. */
 static json_t *task_group(json_t *rep, const char *verdict, const char *reason)
@@ -75,7 +120,7 @@ static json_t *task_group(json_t *rep, const char *verdict, const char *reason)
     json_t *g;
     json_array_foreach(json_object_get(rep, "groups"), i, g)
     {
-        const char *v = str_field(g, "verdict"), *k = str_field(g, "kind"), *w = str_field(g, "reason");
+        const char *v = th_str(g, "verdict"), *k = th_str(g, "kind"), *w = th_str(g, "reason");
         if (v && k && w && !strcmp(v, verdict) && !strcmp(k, "task") && !strcmp(w, reason))
             return g;
     }
@@ -90,7 +135,7 @@ static int task_groups(json_t *rep)
     int n = 0;
     json_array_foreach(json_object_get(rep, "groups"), i, g)
     {
-        const char *k = str_field(g, "kind");
+        const char *k = th_str(g, "kind");
         n += k && !strcmp(k, "task");
     }
     return n;
@@ -104,7 +149,7 @@ static int task_units(json_t *rep, const char *verdict)
     int n = 0;
     json_array_foreach(json_object_get(rep, "units"), i, u)
     {
-        const char *v = str_field(u, "verdict"), *k = str_field(u, "kind");
+        const char *v = th_str(u, "verdict"), *k = th_str(u, "kind");
         n += v && k && !strcmp(v, verdict) && !strcmp(k, "task");
     }
     return n;
@@ -128,13 +173,13 @@ static void check_chain(json_t *rep, json_t *unit, const char *const *chain)
 {
     json_t *u = unit;
     for (const char *const *want = chain; *want; want++) {
-        const char *by = str_field(u, "created_by");
+        const char *by = th_str(u, "created_by");
         ck_assert_msg(by && !strncmp(by, "task:", 5), "created_by %s, want a task", by);
         u = th_unit(rep, by);
         ck_assert_msg(u != NULL, "created_by %s is not among the units", by);
-        ck_assert_str_eq(str_field(u, "start"), *want);
+        ck_assert_str_eq(th_str(u, "start"), *want);
     }
-    const char *by = str_field(u, "created_by");
+    const char *by = th_str(u, "created_by");
     ck_assert_msg(by && !strncmp(by, "thread:", 7), "chain ends at %s, want a thread", by);
 }
 
@@ -153,29 +198,15 @@ static int detector_frames(json_t *rep, json_t *stack_id, size_t from)
         json_t *mod = json_is_integer(m) ? json_array_get(json_object_get(rep, "modules"),
                                                           (size_t)json_integer_value(m))
                                          : NULL;
-        const char *path = str_field(mod, "path");
+        const char *path = th_str(mod, "path");
         n += path != NULL && th_contains(path, "libtaskleak.so");
     }
     return n;
 }
 
-/* The unit of this kind ("task", "thread") whose start function is `start`, or NULL. */
-static json_t *unit_by_start(json_t *rep, const char *kind, const char *start)
-{
-    size_t i;
-    json_t *u;
-    json_array_foreach(json_object_get(rep, "units"), i, u)
-    {
-        const char *k = str_field(u, "kind"), *s = str_field(u, "start");
-        if (k && s && !strcmp(k, kind) && !strcmp(s, start))
-            return u;
-    }
-    return NULL;
-}
-
 static json_t *task_by_start(json_t *rep, const char *start)
 {
-    return unit_by_start(rep, "task", start);
+    return th_unit_by_start(rep, "task", start);
 }
 
 static void check_leak(const struct leak_case *c)
@@ -198,10 +229,10 @@ static void check_leak(const struct leak_case *c)
     const char *id = json_string_value(json_array_get(json_object_get(g, "units"), 0));
     json_t *u = th_unit(rep, id);
     ck_assert_msg(u != NULL, "%s: group unit %s missing from units", c->prog, id);
-    ck_assert_str_eq(str_field(u, "kind"), "task");
-    ck_assert_str_eq(str_field(u, "start"), c->start);
-    ck_assert_str_eq(str_field(u, "state"), "blocked");
-    ck_assert_str_eq(str_field(json_object_get(u, "wait"), "reason"), c->reason);
+    ck_assert_str_eq(th_str(u, "kind"), "task");
+    ck_assert_str_eq(th_str(u, "start"), c->start);
+    ck_assert_str_eq(th_str(u, "state"), "blocked");
+    ck_assert_str_eq(th_str(json_object_get(u, "wait"), "reason"), c->reason);
     check_chain(rep, u, c->chain);
     json_decref(rep);
     th_run_free(&r);
@@ -221,15 +252,18 @@ static void check_fixed(const struct fixed_case *c)
     th_run_free(&r);
 }
 
-#define LEAK_TEST(name, row) \
-    START_TEST(name) { check_leak(&row); } \
+#define LEAK_TEST(name, row)                                                                       \
+    START_TEST(name)                                                                               \
+    {                                                                                              \
+        check_leak(&row);                                                                          \
+    }                                                                                              \
     END_TEST
-#define FIXED_TEST(name, prog, tasks) \
-    START_TEST(name) \
-    { \
-        const struct fixed_case c = {prog, tasks}; \
-        check_fixed(&c); \
-    } \
+#define FIXED_TEST(name, prog, tasks)                                                              \
+    START_TEST(name)                                                                               \
+    {                                                                                              \
+        const struct fixed_case c = {prog, tasks};                                                 \
+        check_fixed(&c);                                                                           \
+    }                                                                                              \
     END_TEST
 
 LEAK_TEST(a_range_over_a_channel_never_closed_leaks_the_consumer, RANGE)
@@ -251,7 +285,7 @@ START_TEST(a_task_blocked_in_a_pthread_call_names_the_call_and_its_thread)
     ck_assert_ptr_nonnull(g);
     json_t *u = th_unit(rep, json_string_value(json_array_get(json_object_get(g, "units"), 0)));
     ck_assert_ptr_nonnull(u);
-    ck_assert_str_eq(str_field(json_object_get(u, "wait"), "call"), "pthread_mutex_lock");
+    ck_assert_str_eq(th_str(json_object_get(u, "wait"), "call"), "pthread_mutex_lock");
     ck_assert_int_gt(json_integer_value(json_object_get(u, "tid")), 0);
     json_decref(rep);
     th_run_free(&r);
@@ -265,8 +299,8 @@ START_TEST(a_select_with_a_positive_timeout_is_an_external_wait)
     json_t *u = task_by_start(rep, "poll_with_timeout");
     ck_assert_msg(u != NULL, "no poll_with_timeout task; stderr:\n%s", r.err);
     json_t *w = json_object_get(u, "wait");
-    ck_assert_str_eq(str_field(w, "reason"), "select");
-    ck_assert_str_eq(str_field(w, "call"), "gor_select");
+    ck_assert_str_eq(th_str(w, "reason"), "select");
+    ck_assert_str_eq(th_str(w, "call"), "gor_select");
     ck_assert_msg(json_is_false(json_object_get(w, "durable")), "a timed select reported durable");
     json_decref(rep);
     th_run_free(&r);
@@ -281,19 +315,19 @@ START_TEST(set_label_labels_the_tasks_and_threads_spawned_after_it_and_their_chi
     for (int i = 0; i < 2; i++) {
         json_t *u = task_by_start(rep, labelled[i]);
         ck_assert_msg(u != NULL, "no %s task; stderr:\n%s", labelled[i], r.err);
-        ck_assert_msg(str_field(u, "label") != NULL, "%s has no label", labelled[i]);
-        ck_assert_str_eq(str_field(u, "label"), "suite-a");
+        ck_assert_msg(th_str(u, "label") != NULL, "%s has no label", labelled[i]);
+        ck_assert_str_eq(th_str(u, "label"), "suite-a");
     }
-    json_t *thread = unit_by_start(rep, "thread", "labelled_thread");
+    json_t *thread = th_unit_by_start(rep, "thread", "labelled_thread");
     if (!TH_SANITIZE) { /* ASan hands us its own start routine */
         ck_assert_msg(thread != NULL, "no labelled_thread thread; stderr:\n%s", r.err);
-        ck_assert_msg(str_field(thread, "label") != NULL, "a labelled task's thread has no label");
-        ck_assert_str_eq(str_field(thread, "label"), "suite-a");
+        ck_assert_msg(th_str(thread, "label") != NULL, "a labelled task's thread has no label");
+        ck_assert_str_eq(th_str(thread, "label"), "suite-a");
     }
     json_t *before = task_by_start(rep, "unlabelled_waiter");
     ck_assert_ptr_nonnull(before);
-    ck_assert_msg(str_field(before, "label") == NULL, "a task spawned before set_label: \"%s\"",
-                  str_field(before, "label"));
+    ck_assert_msg(th_str(before, "label") == NULL, "a task spawned before set_label: \"%s\"",
+                  th_str(before, "label"));
     json_decref(rep);
     th_run_free(&r);
 }
@@ -331,7 +365,7 @@ START_TEST(gor_worker_threads_are_not_reported_as_leaked_threads)
     size_t i;
     json_t *g;
     json_array_foreach(json_object_get(rep, "groups"), i, g)
-        ck_assert_str_eq(str_field(g, "kind"), "task");
+        ck_assert_str_eq(th_str(g, "kind"), "task");
     json_decref(rep);
     th_run_free(&r);
 }
@@ -341,8 +375,10 @@ START_TEST(the_watchdog_reports_a_task_blocked_past_the_threshold)
 {
     struct th_run r;
     const char *argv[] = {"1500", NULL};
-    struct th_opts o = {.prog = "gor_leak_range_unclosed", .argv = argv,
-                        .options = "threshold=200ms:interval=100ms:grace=1s", .timeout_s = 60};
+    struct th_opts o = {.prog = "gor_leak_range_unclosed",
+                        .argv = argv,
+                        .options = "threshold=200ms:interval=100ms:grace=1s",
+                        .timeout_s = 60};
     ck_assert_int_eq(th_run(&o, &r), 0);
     json_t *rep = th_report(&r, "watchdog", r.pid);
     ck_assert_msg(rep != NULL, "no watchdog report; stderr:\n%s", r.err);
@@ -350,7 +386,8 @@ START_TEST(the_watchdog_reports_a_task_blocked_past_the_threshold)
     ck_assert_msg(g != NULL, "no blocked task group in the watchdog report");
     ck_assert_int_eq(json_integer_value(json_object_get(g, "count")), 1);
     ck_assert(th_stack_has(rep, json_object_get(g, "blocked_stack"), "consume"));
-    ck_assert_int_ge(json_integer_value(json_object_get(json_object_get(g, "wait_ms"), "max")), 200);
+    ck_assert_int_ge(json_integer_value(json_object_get(json_object_get(g, "wait_ms"), "max")),
+                     200);
     json_decref(rep);
     th_run_free(&r);
 }

@@ -18,11 +18,6 @@
 
 #define OPTIONS "grace=1s:threshold=0"
 
-static const char *str_field(json_t *obj, const char *key)
-{
-    return json_string_value(json_object_get(obj, key));
-}
-
 /* The value printed after `key ` on a line of the program's stdout, as text (static buffer). */
 static const char *printed(const struct th_run *r, const char *key)
 {
@@ -100,16 +95,16 @@ START_TEST(the_deadlock_reports_units_start_at_the_programs_functions)
     ck_assert_msg(rep != NULL, "no exit report; stderr:\n%s", r.err);
     json_t *t1 = th_unit(rep, "task:1"), *t2 = th_unit(rep, "task:2");
     ck_assert_msg(t1 != NULL && t2 != NULL, "tasks missing; stderr:\n%s", r.err);
-    ck_assert_str_eq(str_field(t1, "start"), "main_task");
-    ck_assert_str_eq(str_field(t2, "start"), "stuck_worker");
-    ck_assert_str_eq(str_field(t2, "verdict"), "deadlocked");
+    ck_assert_str_eq(th_str(t1, "start"), "main_task");
+    ck_assert_str_eq(th_str(t2, "start"), "stuck_worker");
+    ck_assert_str_eq(th_str(t2, "verdict"), "deadlocked");
     size_t i;
     json_t *u;
     json_array_foreach(json_object_get(rep, "units"), i, u)
     {
-        const char *start = str_field(u, "start");
+        const char *start = th_str(u, "start");
         ck_assert_msg(start == NULL || !th_contains(start, "tl_gor"), "%s starts at %s",
-                      str_field(u, "id"), start);
+                      th_str(u, "id"), start);
     }
     json_decref(rep);
     th_run_free(&r);
@@ -134,7 +129,7 @@ static json_t *leaked_thread(json_t *rep)
     json_t *g = th_group(rep, "leaked", "semaphore");
     ck_assert_msg(g != NULL, "no leaked semaphore group");
     ck_assert_int_eq(json_integer_value(json_object_get(g, "count")), 1);
-    ck_assert_str_eq(str_field(g, "kind"), "thread");
+    ck_assert_str_eq(th_str(g, "kind"), "thread");
     json_t *u = th_unit(rep, json_string_value(json_array_get(json_object_get(g, "units"), 0)));
     ck_assert_ptr_nonnull(u);
     return u;
@@ -146,17 +141,17 @@ START_TEST(a_thread_created_by_a_task_is_created_by_that_task)
     char task[32];
     json_t *rep = run_thread_leak(&r, task, sizeof task);
     json_t *th = leaked_thread(rep);
-    ck_assert_str_eq(str_field(th, "created_by"), task);
+    ck_assert_str_eq(th_str(th, "created_by"), task);
     ck_assert_int_eq(th_summary(rep, "leaked"), 1);
     /* The task exited, yet its chain is there: start_poller <- main_task <- the main thread. */
     json_t *poller = th_unit(rep, task);
     ck_assert_msg(poller != NULL, "creator %s is not among the units", task);
-    ck_assert_str_eq(str_field(poller, "start"), "start_poller");
-    ck_assert_str_eq(str_field(poller, "state"), "exited");
-    json_t *main_task = th_unit(rep, str_field(poller, "created_by"));
+    ck_assert_str_eq(th_str(poller, "start"), "start_poller");
+    ck_assert_str_eq(th_str(poller, "state"), "exited");
+    json_t *main_task = th_unit(rep, th_str(poller, "created_by"));
     ck_assert_msg(main_task != NULL, "%s's creator is missing", task);
-    ck_assert_str_eq(str_field(main_task, "start"), "main_task");
-    ck_assert_str_eq(str_field(main_task, "created_by"), "thread:1");
+    ck_assert_str_eq(th_str(main_task, "start"), "main_task");
+    ck_assert_str_eq(th_str(main_task, "created_by"), "thread:1");
     json_decref(rep);
     th_run_free(&r);
 }
@@ -171,14 +166,14 @@ START_TEST(a_thread_created_by_a_task_has_the_tasks_stack_as_creation_stack)
         th_stack(rep, json_object_get(leaked_thread(rep), "created_stack")), "frames");
     ck_assert_uint_ge(json_array_size(frames), 1);
     if (!TH_SANITIZE) /* ASan's pthread_create interposer precedes ours: it is frame #0 there */
-        ck_assert_str_eq(str_field(json_array_get(frames, 0), "function"), "start_poller");
-    ck_assert_str_eq(str_field(json_array_get(frames, json_array_size(frames) - 1), "function"),
+        ck_assert_str_eq(th_str(json_array_get(frames, 0), "function"), "start_poller");
+    ck_assert_str_eq(th_str(json_array_get(frames, json_array_size(frames) - 1), "function"),
                      "start_poller"); /* the task's stack ends at its start function */
     size_t i;
     json_t *f;
     json_array_foreach(frames, i, f)
     {
-        const char *fn = str_field(f, "function");
+        const char *fn = th_str(f, "function");
         ck_assert_msg(fn == NULL || strncmp(fn, "gor_", 4) != 0, "frame #%zu is gor's %s", i, fn);
         ck_assert_msg(fn == NULL || strncmp(fn, "tl_", 3) != 0, "frame #%zu is ours: %s", i, fn);
     }
@@ -192,7 +187,7 @@ START_TEST(a_thread_created_by_a_task_is_not_named_after_the_gor_worker)
     struct th_run r;
     char task[32];
     json_t *rep = run_thread_leak(&r, task, sizeof task);
-    const char *name = str_field(leaked_thread(rep), "name"); /* it never named itself */
+    const char *name = th_str(leaked_thread(rep), "name"); /* it never named itself */
     ck_assert_msg(name == NULL || strncmp(name, "gor-", 4) != 0, "named %s", name);
     json_decref(rep);
     th_run_free(&r);

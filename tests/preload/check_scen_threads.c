@@ -45,11 +45,6 @@ static const struct leak_case CASES[] = {
 };
 #define NCASES ((int)(sizeof CASES / sizeof CASES[0]))
 
-static const char *str_field(json_t *o, const char *key)
-{
-    return json_string_value(json_object_get(o, key));
-}
-
 static json_t *run_and_load(struct th_run *r, const char *prog, const char *arg,
                             const char *options, int want_status)
 {
@@ -71,7 +66,7 @@ static const char *frame_module(json_t *rep, json_t *frame)
     if (!json_is_integer(m))
         return "";
     json_t *mod = json_array_get(json_object_get(rep, "modules"), (size_t)json_integer_value(m));
-    const char *path = str_field(mod, "path");
+    const char *path = th_str(mod, "path");
     return path ? path : "";
 }
 
@@ -92,7 +87,7 @@ static void check_precise_stacks(json_t *rep, const struct leak_case *c, json_t 
     json_t *blocked = json_object_get(g, "blocked_stack");
     json_t *first = json_array_get(json_object_get(th_stack(rep, blocked), "frames"), 0);
     ck_assert_msg(first != NULL, "%s: empty blocked stack", c->prog);
-    ck_assert_str_eq(str_field(first, "function"), c->call);
+    ck_assert_str_eq(th_str(first, "function"), c->call);
     ck_assert_msg(detector_frames(rep, blocked, 1) == 0, "%s: detector frames below #0", c->prog);
     ck_assert_msg(detector_frames(rep, json_object_get(g, "created_stack"), 0) == 0,
                   "%s: detector frames in the creation stack", c->prog);
@@ -105,7 +100,7 @@ static void check_group(json_t *rep, const struct leak_case *c)
     ck_assert_int_eq(json_integer_value(json_object_get(g, "count")), c->count);
     ck_assert_int_eq(json_array_size(json_object_get(rep, "groups")), 1);
     ck_assert_int_eq(th_summary(rep, "leaked"), c->count);
-    ck_assert_str_eq(str_field(g, "kind"), "thread");
+    ck_assert_str_eq(th_str(g, "kind"), "thread");
     ck_assert_msg(th_stack_has(rep, json_object_get(g, "blocked_stack"), c->blocked_fn),
                   "%s: %s not in the blocked stack", c->prog, c->blocked_fn);
     ck_assert_msg(th_stack_has(rep, json_object_get(g, "blocked_stack"), c->call),
@@ -122,16 +117,16 @@ static void check_unit(json_t *rep, const struct leak_case *c)
     json_t *u = th_unit(rep, id);
     ck_assert_msg(u != NULL, "%s: unit %s missing", c->prog, id);
     if (!TH_SANITIZE) /* ASan's pthread_create runs first and hands us its own start routine */
-        ck_assert_str_eq(str_field(u, "start"), c->start);
-    ck_assert_str_eq(str_field(u, "state"), "blocked");
-    ck_assert_str_eq(str_field(u, "verdict"), "leaked");
+        ck_assert_str_eq(th_str(u, "start"), c->start);
+    ck_assert_str_eq(th_str(u, "state"), "blocked");
+    ck_assert_str_eq(th_str(u, "verdict"), "leaked");
     ck_assert_int_eq(json_is_true(json_object_get(u, "detached")), c->detached);
     json_t *w = json_object_get(u, "wait");
-    ck_assert_str_eq(str_field(w, "reason"), c->reason);
-    ck_assert_str_eq(str_field(w, "call"), c->call);
+    ck_assert_str_eq(th_str(w, "reason"), c->reason);
+    ck_assert_str_eq(th_str(w, "call"), c->call);
     ck_assert_int_eq(json_is_true(json_object_get(w, "durable")), c->durable);
     ck_assert_msg(json_integer_value(json_object_get(w, "since_ms")) >= 0, "since_ms negative");
-    ck_assert_msg(str_field(u, "created_by") != NULL, "%s: no created_by", c->prog);
+    ck_assert_msg(th_str(u, "created_by") != NULL, "%s: no created_by", c->prog);
 }
 
 START_TEST(each_leaky_program_reports_one_group_with_its_reason_call_and_stacks)
@@ -139,8 +134,8 @@ START_TEST(each_leaky_program_reports_one_group_with_its_reason_call_and_stacks)
     const struct leak_case *c = &CASES[_i];
     struct th_run r;
     json_t *rep = run_and_load(&r, c->prog, NULL, OPTS, 76);
-    ck_assert_str_eq(str_field(rep, "schema"), "taskleak/1");
-    ck_assert_str_eq(str_field(rep, "kind"), "exit");
+    ck_assert_str_eq(th_str(rep, "schema"), "taskleak/1");
+    ck_assert_str_eq(th_str(rep, "kind"), "exit");
     check_group(rep, c);
     check_unit(rep, c);
     json_decref(rep);
@@ -208,7 +203,7 @@ START_TEST(suppressed_units_are_counted_listed_and_never_fail)
     ck_assert_int_eq(th_summary(rep, "suppressed"), 4);
     json_t *supp = json_object_get(rep, "suppressions");
     ck_assert_int_eq(json_array_size(supp), 2);
-    ck_assert_str_eq(str_field(json_array_get(supp, 0), "pattern"), "leak:pool_worker");
+    ck_assert_str_eq(th_str(json_array_get(supp, 0), "pattern"), "leak:pool_worker");
     ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(supp, 0), "matched")), 4);
     ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(supp, 1), "matched")), 0);
     json_decref(rep);
@@ -268,20 +263,20 @@ START_TEST(the_api_checks_labels_ignores_and_dumps_in_process)
     ck_assert_int_eq(th_summary(exit_rep, "leaked"), 0);
     json_t *c1 = th_report(&r, "check-1", r.pid);
     ck_assert_msg(c1 != NULL, "no check-1 report");
-    ck_assert_str_eq(str_field(c1, "kind"), "check");
+    ck_assert_str_eq(th_str(c1, "kind"), "check");
     ck_assert_int_eq(th_summary(c1, "leaked"), 2);
     size_t i;
     json_t *u;
     json_array_foreach(json_object_get(c1, "units"), i, u)
     {
-        ck_assert_str_eq(str_field(u, "label"), "test_spawns_two"); /* grandchild inherits it */
+        ck_assert_str_eq(th_str(u, "label"), "test_spawns_two"); /* grandchild inherits it */
     }
     json_t *c2 = th_report(&r, "check-2", r.pid);
     ck_assert_msg(c2 != NULL, "no check-2 report");
     ck_assert_int_eq(th_summary(c2, "leaked"), 0);
     json_t *d = th_report(&r, "dump-1", r.pid);
     ck_assert_msg(d != NULL, "no dump-1 report");
-    ck_assert_str_eq(str_field(d, "kind"), "dump");
+    ck_assert_str_eq(th_str(d, "kind"), "dump");
     ck_assert_int_eq(json_array_size(json_object_get(d, "units")), 2);
     json_decref(c1);
     json_decref(c2);
@@ -328,8 +323,8 @@ START_TEST(an_abba_deadlock_is_one_cycle_with_owners)
     for (size_t k = 0; k < 2; k++) {
         json_t *u = th_unit(rep, json_string_value(json_array_get(ids, k)));
         json_t *w = json_object_get(u, "wait");
-        ck_assert_str_eq(str_field(w, "reason"), "mutex lock");
-        ck_assert_str_eq(str_field(w, "owner"), json_string_value(json_array_get(ids, 1 - k)));
+        ck_assert_str_eq(th_str(w, "reason"), "mutex lock");
+        ck_assert_str_eq(th_str(w, "owner"), json_string_value(json_array_get(ids, 1 - k)));
     }
     json_decref(rep);
     th_run_free(&r);
@@ -347,20 +342,6 @@ START_TEST(same_order_locking_reports_no_deadlock)
 }
 END_TEST
 
-/* The unit whose start function is `start`, or NULL. */
-static json_t *unit_by_start(json_t *rep, const char *start)
-{
-    size_t i;
-    json_t *u;
-    json_array_foreach(json_object_get(rep, "units"), i, u)
-    {
-        const char *st = str_field(u, "start");
-        if (st != NULL && strcmp(st, start) == 0)
-            return u;
-    }
-    return NULL;
-}
-
 START_TEST(both_symbol_versions_of_pthread_create_are_intercepted)
 {
     struct th_run r;
@@ -369,10 +350,10 @@ START_TEST(both_symbol_versions_of_pthread_create_are_intercepted)
     ck_assert_int_eq(th_summary(rep, "threads_created"), 2);
     const char *starts[] = {"via_old_version", "via_new_version"};
     for (int k = 0; k < 2; k++) {
-        json_t *u = unit_by_start(rep, starts[k]);
+        json_t *u = th_unit_by_start(rep, NULL, starts[k]);
         ck_assert_msg(u != NULL, "no unit started by %s", starts[k]);
-        ck_assert_msg(strncmp(str_field(u, "id"), "thread:?", 8) != 0, "%s untracked", starts[k]);
-        ck_assert_str_eq(str_field(json_object_get(u, "wait"), "reason"), "cond wait");
+        ck_assert_msg(strncmp(th_str(u, "id"), "thread:?", 8) != 0, "%s untracked", starts[k]);
+        ck_assert_str_eq(th_str(json_object_get(u, "wait"), "reason"), "cond wait");
     }
     json_decref(rep);
     th_run_free(&r);
@@ -391,9 +372,9 @@ START_TEST(a_thread_created_behind_the_interposer_is_an_unknown_leak_and_stderr_
     json_t *g = th_group(rep, "leaked", NULL);
     json_t *u = th_unit(rep, json_string_value(json_array_get(json_object_get(g, "units"), 0)));
     ck_assert_msg(u != NULL, "no unit");
-    ck_assert_msg(strncmp(str_field(u, "id"), "thread:?", 8) == 0, "id %s", str_field(u, "id"));
+    ck_assert_msg(strncmp(th_str(u, "id"), "thread:?", 8) == 0, "id %s", th_str(u, "id"));
     ck_assert(json_is_true(json_object_get(u, "unknown_origin")));
-    ck_assert_str_eq(str_field(u, "name"), "hidden-worker");
+    ck_assert_str_eq(th_str(u, "name"), "hidden-worker");
     ck_assert(json_is_null(json_object_get(u, "created_stack")));
     ck_assert_msg(th_contains(r.err, "SUMMARY: taskleak: 1 leaked"),
                   "the text report was lost with the program's stderr:\n%s", r.err);

@@ -25,11 +25,6 @@ static const char *const SCENARIOS[] = {"gor_leak_range_unclosed", "gor_leak_thr
                                         "gor_leak_ctx_not_passed", "gor_timed_select",
                                         "gor_leak_wg_error_path"};
 
-static const char *str_field(json_t *obj, const char *key)
-{
-    return json_string_value(json_object_get(obj, key));
-}
-
 /* Runs build/.../relrt/bin/<prog> against relrt/<variant>/libgor.so. */
 static void run_variant(struct th_run *r, const char *prog, const char *variant,
                         const char *options)
@@ -61,7 +56,7 @@ static bool foreign_module(json_t *rep, json_t *frame)
     json_t *mod = json_is_integer(m) ? json_array_get(json_object_get(rep, "modules"),
                                                       (size_t)json_integer_value(m))
                                      : NULL;
-    const char *path = str_field(mod, "path");
+    const char *path = th_str(mod, "path");
     return path != NULL && (strstr(path, "libgor") || strstr(path, "libtaskleak"));
 }
 
@@ -72,7 +67,7 @@ static void put_stack(json_t *rep, json_t *stack_id, char *buf, size_t n)
     json_t *f;
     json_array_foreach(json_object_get(th_stack(rep, stack_id), "frames"), i, f)
     {
-        const char *fn = str_field(f, "function");
+        const char *fn = th_str(f, "function");
         if (!foreign_module(rep, f))
             snprintf(buf + strlen(buf), n - strlen(buf), "%s,", fn ? fn : "?");
     }
@@ -82,14 +77,14 @@ static void put_stack(json_t *rep, json_t *stack_id, char *buf, size_t n)
 static void put_chain(json_t *rep, json_t *u, char *buf, size_t n)
 {
     for (int depth = 0; u != NULL && depth < 16; depth++) {
-        const char *by = str_field(u, "created_by");
+        const char *by = th_str(u, "created_by");
         if (by == NULL || strncmp(by, "task:", 5) != 0) {
             snprintf(buf + strlen(buf), n - strlen(buf), "<%s",
                      by && by[0] == 't' ? "thread" : "?");
             return;
         }
         u = th_unit(rep, by);
-        snprintf(buf + strlen(buf), n - strlen(buf), "<%s", u ? str_field(u, "start") : "gone");
+        snprintf(buf + strlen(buf), n - strlen(buf), "<%s", u ? th_str(u, "start") : "gone");
     }
 }
 
@@ -97,10 +92,10 @@ static void group_line(json_t *rep, json_t *g, char *buf, size_t n)
 {
     json_t *u = th_unit(rep, json_string_value(json_array_get(json_object_get(g, "units"), 0)));
     json_t *w = json_object_get(u, "wait");
-    snprintf(buf, n, "%s %s [%s] x%lld call=%s durable=%d start=%s by=", str_field(g, "verdict"),
-             str_field(g, "kind"), str_field(g, "reason"),
-             (long long)json_integer_value(json_object_get(g, "count")), str_field(w, "call"),
-             json_is_true(json_object_get(w, "durable")), str_field(u, "start"));
+    snprintf(buf, n, "%s %s [%s] x%lld call=%s durable=%d start=%s by=", th_str(g, "verdict"),
+             th_str(g, "kind"), th_str(g, "reason"),
+             (long long)json_integer_value(json_object_get(g, "count")), th_str(w, "call"),
+             json_is_true(json_object_get(w, "durable")), th_str(u, "start"));
     put_chain(rep, u, buf, n);
     snprintf(buf + strlen(buf), n - strlen(buf), " created=");
     put_stack(rep, json_object_get(g, "created_stack"), buf, n);
@@ -207,19 +202,6 @@ END_TEST
 
 /* ---- a runtime that calls its own entry points ---- */
 
-static json_t *unit_by_start(json_t *rep, const char *kind, const char *start)
-{
-    size_t i;
-    json_t *u;
-    json_array_foreach(json_object_get(rep, "units"), i, u)
-    {
-        const char *k = str_field(u, "kind"), *s = str_field(u, "start");
-        if (k && s && !strcmp(k, kind) && !strcmp(s, start))
-            return u;
-    }
-    return NULL;
-}
-
 /* Runs relrt_prog on the variant and checks what holds in every build: three leaks; the task the
  * library spawned is recorded with its start, wait and creator. Returns the report; *err gets
  * stderr (malloc'd). */
@@ -233,13 +215,13 @@ static json_t *run_prog(const char *variant, char **err)
     ck_assert_msg(rep != NULL, "relrt_prog on %s wrote no exit report; stderr:\n%s", variant,
                   r.err);
     ck_assert_int_eq(th_summary(rep, "leaked"), 3);
-    json_t *stuck = unit_by_start(rep, "task", "stuck_task");
+    json_t *stuck = th_unit_by_start(rep, "task", "stuck_task");
     ck_assert_msg(stuck != NULL, "%s: the task the library spawned is missing", variant);
-    ck_assert_str_eq(str_field(json_object_get(stuck, "wait"), "reason"), "chan receive");
-    json_t *parent = th_unit(rep, str_field(stuck, "created_by"));
+    ck_assert_str_eq(th_str(json_object_get(stuck, "wait"), "reason"), "chan receive");
+    json_t *parent = th_unit(rep, th_str(stuck, "created_by"));
     ck_assert_msg(parent != NULL, "%s: created_by %s unknown", variant,
-                  str_field(stuck, "created_by"));
-    ck_assert_str_eq(str_field(parent, "start"), "main_task");
+                  th_str(stuck, "created_by"));
+    ck_assert_str_eq(th_str(parent, "start"), "main_task");
     ck_assert(th_stack_has(rep, json_object_get(stuck, "created_stack"), "main_task"));
     ck_assert(th_stack_has(rep, json_object_get(stuck, "blocked_stack"), "stuck_task"));
     *err = strdup(r.err);
@@ -255,10 +237,10 @@ static const char *reader_reason(json_t *rep)
     json_t *u;
     json_array_foreach(json_object_get(rep, "units"), i, u)
     {
-        const char *k = str_field(u, "kind");
+        const char *k = th_str(u, "kind");
         if (k && !strcmp(k, "thread") &&
             th_stack_has(rep, json_object_get(u, "blocked_stack"), "lib_reader"))
-            return str_field(json_object_get(u, "wait"), "reason");
+            return th_str(json_object_get(u, "wait"), "reason");
     }
     ck_abort_msg("no thread blocked in lib_reader");
     return NULL;
@@ -270,7 +252,7 @@ START_TEST(calls_inside_gor_through_its_plt_reach_the_wrappers_and_raise_no_warn
     json_t *rep = run_prog("calls_plt", &err);
     ck_assert_int_eq(count_of(err, WARNING), 0);
     ck_assert_str_eq(reader_reason(rep), "chan receive");
-    json_t *sel = unit_by_start(rep, "task", "lib_selector");
+    json_t *sel = th_unit_by_start(rep, "task", "lib_selector");
     ck_assert_ptr_nonnull(sel);
     ck_assert(json_is_false(json_object_get(json_object_get(sel, "wait"), "durable")));
     json_decref(rep);
@@ -295,7 +277,7 @@ static void check_warning(const char *variant, const char *why)
     /* What the report shows stays true: the thread sits in gor's futex wait. */
     ck_assert_str_eq(reader_reason(rep), "futex");
     if (strstr(line, "gor_select") != NULL) { /* the library's timed select may time out */
-        json_t *wait = json_object_get(unit_by_start(rep, "task", "lib_selector"), "wait");
+        json_t *wait = json_object_get(th_unit_by_start(rep, "task", "lib_selector"), "wait");
         ck_assert_msg(json_is_false(json_object_get(wait, "durable")), "%s: select durable",
                       variant);
     }
