@@ -101,6 +101,9 @@ static bool do_init(void)
     if (tl_ctx.opts.verbosity >= 1)
         tl_logf("detector on in pid %d (%d thread(s) started before it)", (int)tl_ctx.pid,
                 count_other_threads());
+    char missing[512];
+    if (tl_ctx.opts.verbosity >= 1 && tl_real_missing(missing, sizeof missing) > 0)
+        tl_logf("optional functions this libc lacks (not intercepted): %s", missing);
     return true;
 }
 

@@ -17,6 +17,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "tl_dynobj.h"
@@ -119,4 +120,20 @@ int tl_real_init(void)
     t_filling = false;
     errno = saved;
     return rc;
+}
+
+size_t tl_real_missing(char *buf, size_t n)
+{
+    size_t count = 0, len = 0;
+    if (n > 0)
+        buf[0] = '\0';
+#define TL_REAL_MISSING(ret, name, params, req)                                                    \
+    if (!(req) && tl_real.name == NULL) {                                                          \
+        int w = len < n ? snprintf(buf + len, n - len, "%s%s", count ? ", " : "", #name) : 0;      \
+        len += w > 0 ? (size_t)w : 0;                                                              \
+        count++;                                                                                   \
+    }
+    TL_REAL_FUNCS(TL_REAL_MISSING)
+#undef TL_REAL_MISSING
+    return count;
 }

@@ -117,6 +117,11 @@ extern struct tl_real tl_real;
  * Not AS-safe (dlsym). errno preserved. */
 int tl_real_init(void);
 
+/* Writes the names of the optional entries left empty (this libc lacks them; their wrappers are
+ * unreachable or answer ENOSYS) into buf, comma-separated and NUL-terminated (truncated to n).
+ * Returns how many there are. Call after tl_real_init. */
+size_t tl_real_missing(char *buf, size_t n);
+
 /* True when addr lies inside libtaskleak.so (or, in the unit-test runner, inside the runner's own
  * image): a resolved "real" function there would be one of our wrappers. */
 bool tl_real_is_self(const void *addr);
