@@ -95,13 +95,17 @@ check-build: all $(RUNNER) $(CHECK_DEPS)
 deps:
 	$(Q)sh scripts/deps.sh
 
-# Generic compile rule: every object under $(BUILD)/obj mirrors its source path.
-$(BUILD)/obj/%.o: %.c
+# Generic compile rule: every object under $(BUILD)/obj mirrors its source path. It also depends on
+# the Makefile and on its part's build.mk, which set its flags: a flag change (say, an interposer
+# taken out of ASan) rebuilds the objects it concerns in every build directory.
+.SECONDEXPANSION:
+OBJ_FLAG_DEPS = Makefile $$(wildcard $$(firstword $$(subst /, ,$$*))/build.mk)
+$(BUILD)/obj/%.o: %.c $(OBJ_FLAG_DEPS)
 	$(call say,CC,$<)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) $(OBJ_CFLAGS) -c $< -o $@
 
-$(BUILD)/obj/%.o: %.S
+$(BUILD)/obj/%.o: %.S $(OBJ_FLAG_DEPS)
 	$(call say,AS,$<)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@

@@ -1,10 +1,18 @@
 /* Interposers: sleeps, signal waits and raw futex waits (DESIGN.md section 1).
  *
  * DESIGN. A sleep is always a wait (nothing to probe), except a zero-length one, which is
- * forwarded without a record. Signal waits are external: only a signal ends them. syscall(2) is
- * forwarded with six long arguments (the x86-64 convention glibc's own syscall uses) and
- * bracketed only for SYS_futex wait operations; the futex word is never read by us (a bad
- * address must fail in the kernel with EFAULT, not crash in the wrapper).
+ * forwarded without a record. Signal waits are external: only a signal ends them.
+ *
+ * syscall(2) is the one variadic wrapper, and C cannot forward a variadic call: it would have to
+ * read all six arguments to pass them on, and the sixth lives on the caller's stack, in a slot
+ * that a caller passing fewer (libstdc++'s atomic notify passes three) never wrote. So the
+ * exported syscall is a stub in assembly that touches neither the argument registers nor the
+ * stack and tail-jumps to glibc's syscall, which then reads exactly what it always reads. Only
+ * SYS_futex (and the very first call, before the real function is known) detours through
+ * tl_wait_syscall_route, which picks the target: glibc again, or futex_wait_syscall for the
+ * operations that wait. That C function reads the five register arguments (our own register save
+ * area) and the stack one only for FUTEX_WAIT_BITSET, the one wait that takes it; the futex word is
+ * never read by us (a bad address must fail in the kernel with EFAULT, not crash in the wrapper).
  */
 #include <errno.h>
 #include <linux/futex.h>
@@ -16,12 +24,9 @@
 
 #include "ipose.h"
 
+/* The bracket, closed on return and on cancellation (tl_block.h). */
 #define BRACKET(reason, call, obj, durable, expr)                                                  \
-    do {                                                                                           \
-        struct tl_unit *u_ = tl_block_begin(reason, call, obj, durable);                           \
-        rc = (expr);                                                                               \
-        tl_block_end(u_);                                                                          \
-    } while (0)
+    TL_BLOCK_CALL(rc, reason, call, obj, durable, expr)
 
 static bool zero_ts(const struct timespec *t)
 {
@@ -111,12 +116,16 @@ TL_EXPORT int sigtimedwait(const sigset_t *set, siginfo_t *info, const struct ti
     return rc;
 }
 
-static bool futex_waits(long op)
+/* The futex operations that wait (futex(2)); op is an int in the kernel's ABI. */
+static bool futex_waits(int op)
 {
     switch (op & FUTEX_CMD_MASK) {
     case FUTEX_WAIT:
     case FUTEX_WAIT_BITSET:
     case FUTEX_LOCK_PI:
+#ifdef FUTEX_LOCK_PI2 /* Linux 5.14 headers */
+    case FUTEX_LOCK_PI2:
+#endif
     case FUTEX_WAIT_REQUEUE_PI:
         return true;
     default:
@@ -124,22 +133,92 @@ static bool futex_waits(long op)
     }
 }
 
-TL_EXPORT long syscall(long nr, ...)
+/* A futex wait, reached from the stub with the caller's registers and stack as they were. After
+ * the number come uaddr, op, val, timeout and uaddr2 in registers, and val3 on the stack: of the
+ * wait operations only FUTEX_WAIT_BITSET takes val3 (LOCK_PI, LOCK_PI2 and WAIT_REQUEUE_PI ignore
+ * it, as the kernel ignores the register arguments an operation does not use). */
+static long futex_wait_syscall(long nr, ...)
 {
     va_list ap;
     va_start(ap, nr);
-    long a[6];
-    for (int i = 0; i < 6; i++)
-        a[i] = va_arg(ap, long);
+    long uaddr = va_arg(ap, long), op = va_arg(ap, long), val = va_arg(ap, long);
+    long timeout = va_arg(ap, long), uaddr2 = va_arg(ap, long);
+    long val3 = ((int)op & FUTEX_CMD_MASK) == FUTEX_WAIT_BITSET ? va_arg(ap, long) : 0;
     va_end(ap);
-    if (nr != SYS_futex || !futex_waits(a[1])) {
-        if (__builtin_expect(tl_real.syscall == NULL, 0))
-            tl_real_init(); /* not tl_enter: the initialisation itself may get here */
-        return tl_real.syscall(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
-    }
     tl_enter();
     long rc; /* an untimed futex wait only ends when someone in the process wakes it */
-    BRACKET("futex", "syscall(SYS_futex)", (void *)a[0], a[3] == 0,
-            tl_real.syscall(nr, a[0], a[1], a[2], a[3], a[4], a[5]));
+    BRACKET("futex", "syscall(SYS_futex)", (void *)uaddr, timeout == 0,
+            tl_real.syscall(nr, uaddr, op, val, timeout, uaddr2, val3));
     return rc;
 }
+
+typedef long (*syscall_fn)(long, ...);
+
+/* Written once by tl_wait_syscall_route (any thread may race to write the same value), read by the
+ * stub on every call: glibc's syscall, or NULL until the first call has resolved it. */
+syscall_fn tl_wait_syscall_next __asm__("tl_wait_syscall_next");
+
+/* Called by the stub for SYS_futex and while tl_wait_syscall_next is NULL, with the caller's
+ * first three arguments (number, then the first two of the system call); returns the function the
+ * stub jumps to. AS-safe once the real table is filled; preserves errno. */
+syscall_fn tl_wait_syscall_route(long nr, long a1, long op) __asm__("tl_wait_syscall_route");
+syscall_fn tl_wait_syscall_route(long nr, long a1, long op)
+{
+    if (__builtin_expect(tl_real.syscall == NULL, 0)) {
+        int saved = errno;
+        tl_real_init(); /* not tl_enter: the initialisation itself may get here */
+        errno = saved;
+    }
+    if (__atomic_load_n(&tl_wait_syscall_next, __ATOMIC_RELAXED) == NULL)
+        __atomic_store_n(&tl_wait_syscall_next, tl_real.syscall, __ATOMIC_RELAXED);
+    if (nr == SYS_futex && futex_waits((int)op))
+        return futex_wait_syscall;
+    return tl_real.syscall;
+}
+
+#define TL_STR_(x) #x
+#define TL_STR(x)  TL_STR_(x)
+
+/* The exported syscall (x86-64 System V): number in %rdi, arguments in %rsi, %rdx, %rcx, %r8,
+ * %r9 and 8(%rsp). The fast path is a compare, a load and an indirect jump. The slow path saves
+ * the six argument registers around tl_wait_syscall_route (the stack is 16-byte aligned at that
+ * call: 8 for the return address + 48 + 8) and restores them before the jump, so the target
+ * starts as if the caller had called it (only %al, which counts vector registers for a variadic
+ * call, now holds part of the target's address: glibc ignores it, and for futex_wait_syscall it
+ * only means that the prologue saves %xmm0-7 it never reads). */
+/* clang-format off */
+__asm__(
+        ".pushsection .text\n"
+        ".globl syscall\n"
+        ".type syscall, @function\n"
+        ".p2align 4\n"
+        "syscall:\n"
+        ".cfi_startproc\n"
+        "endbr64\n"
+        "cmpq $" TL_STR(SYS_futex) ", %rdi\n"
+        "je 1f\n"
+        "movq tl_wait_syscall_next(%rip), %rax\n"
+        "testq %rax, %rax\n"
+        "jz 1f\n"
+        "jmp *%rax\n"
+        "1:\n"
+        "pushq %rdi\n.cfi_adjust_cfa_offset 8\n"
+        "pushq %rsi\n.cfi_adjust_cfa_offset 8\n"
+        "pushq %rdx\n.cfi_adjust_cfa_offset 8\n"
+        "pushq %rcx\n.cfi_adjust_cfa_offset 8\n"
+        "pushq %r8\n.cfi_adjust_cfa_offset 8\n"
+        "pushq %r9\n.cfi_adjust_cfa_offset 8\n"
+        "subq $8, %rsp\n.cfi_adjust_cfa_offset 8\n"
+        "call tl_wait_syscall_route\n"
+        "addq $8, %rsp\n.cfi_adjust_cfa_offset -8\n"
+        "popq %r9\n.cfi_adjust_cfa_offset -8\n"
+        "popq %r8\n.cfi_adjust_cfa_offset -8\n"
+        "popq %rcx\n.cfi_adjust_cfa_offset -8\n"
+        "popq %rdx\n.cfi_adjust_cfa_offset -8\n"
+        "popq %rsi\n.cfi_adjust_cfa_offset -8\n"
+        "popq %rdi\n.cfi_adjust_cfa_offset -8\n"
+        "jmp *%rax\n"
+        ".cfi_endproc\n"
+        ".size syscall, .-syscall\n"
+        ".popsection\n");
+/* clang-format on */

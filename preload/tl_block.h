@@ -20,17 +20,42 @@
  * would describe a frame the real call overwrites. A bracket opened inside another (a signal
  * handler that blocks while its thread is already blocked) is not recorded: begin returns NULL and
  * end(NULL) does nothing. Both preserve errno; neither allocates, locks or logs (AS-safe).
+ *
+ * Cancellation. pthread_cancel (and pthread_exit from a signal handler) acts inside the real call
+ * and unwinds the wrapper without returning through it, so a plain tl_block_end never runs: the
+ * unit would stay "blocked" in a wait it has left while its cleanup handlers run (a cleanup that
+ * blocks again would not be recorded, and a snapshot would unwind frames that no longer exist)
+ * until its exit settles it. TL_BLOCK_CALL closes the bracket on that path too, by registering a
+ * cancellation cleanup in the wrapper's frame exactly as C's pthread_cleanup_push does (the
+ * interposers are C without -fexceptions; a -fexceptions cleanup would not do: glibc's forced
+ * unwind jumps straight to the caller's C cleanup buffer, skipping landing pads in the frame that
+ * the caller's buffer encloses directly, which is where a wrapper sits):
+ *
+ *     int rc;
+ *     TL_BLOCK_CALL(rc, "cond wait", "pthread_cond_wait", cond, true,
+ *                   tl_real.pthread_cond_wait(cond, mutex));
+ *     return rc;
+ *
+ * The registration (a setjmp without the signal mask) costs a few nanoseconds and is only paid on
+ * the slow path. It belongs to the calling thread: never hold it across a gor task switch (a task
+ * parks inside gor_* calls; open those brackets with begin and end only).
  */
 #ifndef TL_BLOCK_H
 #define TL_BLOCK_H
 
 #include <errno.h>
+#include <pthread.h>
 #include <sched.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <time.h>
 
 #include "tl_registry.h"
+
+#if defined(__EXCEPTIONS) || defined(__cplusplus)
+/* pthread_cleanup_push would then be a landing pad, which the forced unwind skips (above). */
+#error "tl_block.h is for C compiled without -fexceptions"
+#endif
 
 /* CLOCK_MONOTONIC in nanoseconds (vDSO; only on the slow path). */
 static inline int64_t tl_now_ns(void)
@@ -80,5 +105,21 @@ static inline __attribute__((always_inline)) void tl_block_end(struct tl_unit *u
     u->in_block = false;
     errno = saved;
 }
+
+/* The cancellation cleanup of TL_BLOCK_CALL: closes the bracket u (a struct tl_unit *, NULL: none).
+ * Runs on the cancelled thread, inside glibc's unwind; AS-safe like tl_block_end. */
+void tl_block_cancelled(void *u);
+
+/* RC = EXPR inside the bracket (REASON, CALL, OBJ, DURABLE), closed on return and on
+ * cancellation. A statement; EXPR is evaluated once. The unit is volatile because it is read again
+ * after the setjmp of pthread_cleanup_push (-Wclobbered). */
+#define TL_BLOCK_CALL(rc, reason, call, obj, durable, expr)                                        \
+    do {                                                                                           \
+        struct tl_unit *volatile tl_u_ = tl_block_begin(reason, call, obj, durable);               \
+        pthread_cleanup_push(tl_block_cancelled, tl_u_);                                           \
+        (rc) = (expr);                                                                             \
+        pthread_cleanup_pop(0);                                                                    \
+        tl_block_end(tl_u_);                                                                       \
+    } while (0)
 
 #endif /* TL_BLOCK_H */
