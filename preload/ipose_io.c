@@ -17,12 +17,8 @@
 
 #include "ipose.h"
 
-#define BRACKET(reason, call, obj, expr)                                                           \
-    do {                                                                                           \
-        struct tl_unit *u_ = tl_block_begin(reason, call, obj, false);                             \
-        rc = (expr);                                                                               \
-        tl_block_end(u_);                                                                          \
-    } while (0)
+/* The bracket, closed on return and on cancellation (tl_block.h). */
+#define BRACKET(reason, call, obj, expr) TL_BLOCK_CALL(rc, reason, call, obj, false, expr)
 
 /* True when a read-like call on fd would block now. Only asked for tracked threads. */
 static bool would_block(int fd, int flags)

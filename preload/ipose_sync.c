@@ -17,12 +17,9 @@
 
 #include <sys/single_threaded.h>
 
+/* The bracket, closed on return and on cancellation (tl_block.h). */
 #define BRACKET(reason, call, obj, durable, expr)                                                  \
-    do {                                                                                           \
-        struct tl_unit *u_ = tl_block_begin(reason, call, obj, durable);                           \
-        rc = (expr);                                                                               \
-        tl_block_end(u_);                                                                          \
-    } while (0)
+    TL_BLOCK_CALL(rc, reason, call, obj, durable, expr)
 
 /* The blocking halves live in their own noinline functions so that the fast paths need no
  * callee-saved registers (the whole bracket would otherwise be paid in every prologue). Their

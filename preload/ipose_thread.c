@@ -48,9 +48,7 @@ TL_EXPORT int pthread_join(pthread_t t, void **ret)
     int rc;
     if (try_join(t, ret, &rc) == 0)
         return rc;
-    struct tl_unit *u = tl_block_begin("join", "pthread_join", (void *)t, true);
-    rc = tl_real.pthread_join(t, ret);
-    tl_block_end(u);
+    TL_BLOCK_CALL(rc, "join", "pthread_join", (void *)t, true, tl_real.pthread_join(t, ret));
     return rc;
 }
 
@@ -60,9 +58,8 @@ TL_EXPORT int pthread_timedjoin_np(pthread_t t, void **ret, const struct timespe
     int rc;
     if (try_join(t, ret, &rc) == 0)
         return rc;
-    struct tl_unit *u = tl_block_begin("join", "pthread_timedjoin_np", (void *)t, false);
-    rc = tl_real.pthread_timedjoin_np(t, ret, abstime);
-    tl_block_end(u);
+    TL_BLOCK_CALL(rc, "join", "pthread_timedjoin_np", (void *)t, false,
+                  tl_real.pthread_timedjoin_np(t, ret, abstime));
     return rc;
 }
 
@@ -73,9 +70,8 @@ TL_EXPORT int pthread_clockjoin_np(pthread_t t, void **ret, clockid_t clk,
     int rc;
     if (try_join(t, ret, &rc) == 0)
         return rc;
-    struct tl_unit *u = tl_block_begin("join", "pthread_clockjoin_np", (void *)t, false);
-    rc = tl_real.pthread_clockjoin_np(t, ret, clk, abstime);
-    tl_block_end(u);
+    TL_BLOCK_CALL(rc, "join", "pthread_clockjoin_np", (void *)t, false,
+                  tl_real.pthread_clockjoin_np(t, ret, clk, abstime));
     return rc;
 }
 
@@ -89,9 +85,7 @@ TL_EXPORT int thrd_join(thrd_t t, int *res)
             *res = (int)(intptr_t)ret;
         return rc == 0 ? thrd_success : thrd_error;
     }
-    struct tl_unit *u = tl_block_begin("join", "thrd_join", (void *)t, true);
-    rc = tl_real.thrd_join(t, res);
-    tl_block_end(u);
+    TL_BLOCK_CALL(rc, "join", "thrd_join", (void *)t, true, tl_real.thrd_join(t, res));
     return rc;
 }
 

@@ -447,8 +447,7 @@ Suite *make_scen_threads_suite(void)
     tcase_add_test(a, an_abba_deadlock_is_one_cycle_with_owners);
     tcase_add_test(a, same_order_locking_reports_no_deadlock);
     tcase_add_test(a, exit_from_a_worker_reports_only_real_leaks);
-    if (!TH_SANITIZE) /* known issue: ASan CHECK-fails on C cancellation under the preload */
-        tcase_add_test(a, main_pthread_exit_and_cancelled_waiters_are_not_leaks);
+    tcase_add_test(a, main_pthread_exit_and_cancelled_waiters_are_not_leaks);
     if (!TH_SANITIZE) /* an instrumented .symver binary does not load ("unexpected PLT reloc") */
         tcase_add_test(a, both_symbol_versions_of_pthread_create_are_intercepted);
     tcase_add_test(a,

@@ -14,11 +14,6 @@
 
 #include "rel_test.h"
 
-static const char *str_field(json_t *o, const char *key)
-{
-    return json_string_value(json_object_get(o, key));
-}
-
 /* ---- cases 29-32: results, errno, EINTR, handlers, cancellation ---- */
 
 START_TEST(every_wrapped_call_returns_the_same_value_and_errno_as_without_the_detector)
@@ -92,6 +87,45 @@ START_TEST(cancelling_a_thread_in_each_wait_runs_its_cleanup_and_leaves_nothing_
     ck_assert_int_eq(th_summary(rep, "alive"), 0);
     json_decref(rep);
     th_run_free(&r);
+}
+END_TEST
+
+START_TEST(a_cancelled_thread_that_blocks_again_in_its_cleanup_shows_its_new_wait)
+{
+    const char *args[] = {"relock", NULL};
+    struct th_run r;
+    rel_run(&r, "rel_errno", args, REL_OPTS, true, 60);
+    ck_assert_msg(r.status == 0, "status %d; stderr:\n%.1500s", r.status, r.err);
+    ck_assert_str_eq(r.out, "relock: canceled=1\n");
+    json_t *dump = th_report(&r, "dump-1", r.pid);
+    ck_assert_ptr_nonnull(dump);
+    json_t *u = th_unit(dump, "thread:2"); /* the cancelled thread, main's first */
+    ck_assert_msg(u != NULL, "units: %s", rel_units(dump));
+    json_t *wait = json_object_get(u, "wait");
+    const char *reason = json_string_value(json_object_get(wait, "reason"));
+    ck_assert_msg(reason && strcmp(reason, "mutex lock") == 0, "thread:2 waits in %s",
+                  reason ? reason : "nothing");
+    ck_assert(th_stack_has(dump, json_object_get(u, "blocked_stack"), "unlock_then_relock"));
+    json_decref(dump);
+    th_run_free(&r);
+}
+END_TEST
+
+START_TEST(syscall_passes_every_argument_each_futex_operation_and_mmap_take)
+{
+    const char *args[] = {"syscall", NULL};
+    char *out = rel_same_as_baseline("rel_errno", args, 60);
+    static const char *const lines[] = {
+        "wait_bitset bitset 0         ret=-1   errno=EINVAL",
+        "wait_bitset times out        ret=-1   errno=ETIMEDOUT",
+        "wake_bitset its bit          ret=1    errno=0",
+        "wake_op stored               ret=7    errno=0",
+        "cmp_requeue mismatch         ret=-1   errno=EAGAIN",
+        "mmap offset 1                ret=-1   errno=EINVAL",
+    };
+    for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++)
+        ck_assert_msg(th_contains(out, lines[i]), "missing \"%s\" in\n%s", lines[i], out);
+    free(out);
 }
 END_TEST
 
@@ -182,7 +216,7 @@ START_TEST(pthread_create_at_glibc_2_2_5_and_at_glibc_2_34_are_both_recorded)
     json_t *u;
     json_array_foreach(json_object_get(rep, "units"), i, u)
     {
-        const char *start = str_field(u, "start");
+        const char *start = th_str(u, "start");
         seen_225 += start && strcmp(start, "park_225") == 0;
         seen_234 += start && strcmp(start, "park_234") == 0;
     }
@@ -283,9 +317,9 @@ START_TEST(raw_clone_aio_and_sigev_thread_timers_run_and_are_never_a_deadlock)
     json_t *u;
     json_array_foreach(json_object_get(rep, "units"), i, u)
     { /* glibc's helper threads were created behind the interposer: marked so */
-        if (strcmp(str_field(u, "verdict") ? str_field(u, "verdict") : "", "leaked") == 0)
+        if (strcmp(th_str(u, "verdict") ? th_str(u, "verdict") : "", "leaked") == 0)
             ck_assert_msg(json_is_true(json_object_get(u, "unknown_origin")),
-                          "%s leaked without unknown_origin", str_field(u, "id"));
+                          "%s leaked without unknown_origin", th_str(u, "id"));
     }
     json_decref(rep);
     th_run_free(&r);
@@ -385,7 +419,7 @@ START_TEST(dumping_a_thousand_parked_threads_opens_no_lasting_fd)
     json_t *u;
     json_array_foreach(json_object_get(dump, "units"), i, u)
     {
-        const char *why = str_field(json_object_get(u, "wait"), "reason");
+        const char *why = th_str(json_object_get(u, "wait"), "reason");
         parked += why && strcmp(why, "semaphore") == 0;
     }
     ck_assert_int_eq(parked, 1000);
@@ -580,7 +614,7 @@ START_TEST(a_thread_blocked_below_a_frame_without_cfi_is_dumped_without_harm)
     ck_assert_ptr_nonnull(dump);
     json_t *u = th_unit(dump, "thread:2");
     ck_assert_ptr_nonnull(u);
-    ck_assert_str_eq(str_field(json_object_get(u, "wait"), "reason"), "semaphore");
+    ck_assert_str_eq(th_str(json_object_get(u, "wait"), "reason"), "semaphore");
     ck_assert(th_stack_has(dump, json_object_get(u, "blocked_stack"), "wait_flag"));
     json_decref(dump);
     th_run_free(&r);
@@ -872,11 +906,9 @@ Suite *make_reliability_suite(void)
     tcase_add_test(calls, our_dump_signal_never_surfaces_as_eintr_in_the_app);
     tcase_add_test(
         calls, sem_post_from_an_app_signal_handler_100000_times_neither_deadlocks_nor_loses_a_post);
-    /* Known bug, SANITIZE=1 only (case 32): cancelling a thread blocked in a wrapper trips an ASan
-     * CHECK. */
-    if (!TH_SANITIZE || rel_run_known_bugs())
-        tcase_add_test(calls,
-                       cancelling_a_thread_in_each_wait_runs_its_cleanup_and_leaves_nothing_behind);
+    tcase_add_test(calls,
+                   cancelling_a_thread_in_each_wait_runs_its_cleanup_and_leaves_nothing_behind);
+    tcase_add_test(calls, a_cancelled_thread_that_blocks_again_in_its_cleanup_shows_its_new_wait);
     tcase_add_test(calls, cancelling_a_cpp_thread_unwinds_its_raii_guard_and_frees_the_mutex);
     tcase_add_test(calls, robust_errorcheck_recursive_and_pi_mutexes_return_what_glibc_returns);
     tcase_add_test(calls, self_relocks_that_glibc_refuses_are_not_reported_as_deadlocks);
@@ -892,11 +924,8 @@ Suite *make_reliability_suite(void)
     tcase_add_test(hosts, a_c11_abba_deadlock_is_reported_as_one_cycle_of_two);
     tcase_add_test(hosts, a_leaked_std_thread_waiting_on_a_condition_variable_is_reported);
     tcase_add_test(hosts, a_joined_std_thread_is_not_a_leak);
-    /* Known bug, SANITIZE=1 only (case 10): the syscall() wrapper reads past the arguments it was
-     * given. */
-    if (!TH_SANITIZE || rel_run_known_bugs())
-        tcase_add_test(hosts,
-                       cpp20_atomic_wait_and_semaphores_through_syscall_futex_behave_unchanged);
+    tcase_add_test(hosts, cpp20_atomic_wait_and_semaphores_through_syscall_futex_behave_unchanged);
+    tcase_add_test(hosts, syscall_passes_every_argument_each_futex_operation_and_mmap_take);
     tcase_add_test(hosts, raw_clone_aio_and_sigev_thread_timers_run_and_are_never_a_deadlock);
     tcase_add_test(hosts, dlopen_of_the_detector_into_a_running_process_finds_the_existing_threads);
     if (!TH_SANITIZE) /* ASan's own frames do not fit in 16 KiB */

@@ -11,6 +11,10 @@
  *   sempost N  an app SIGUSR1 handler does sem_post N times while main loops in wrappers
  *   cancel     pthread_cancel in cond wait, sem_wait, join, read and nanosleep: cleanup runs,
  *              the mutex is free again
+ *   syscall    syscall() with every futex operation's argument count and a six-argument mmap:
+ *              each argument an operation reads reaches the kernel (case 10)
+ *   relock     (detector only) a thread cancelled in a cond wait blocks again in its cleanup, on a
+ *              mutex main holds; main dumps meanwhile (case 32: the cancelled wait is over)
  */
 #include <errno.h>
 #include <poll.h>
@@ -28,6 +32,9 @@
 #include <time.h>
 #include <unistd.h>
 #include <linux/futex.h>
+#include <sys/mman.h>
+
+#include "taskleak.h"
 
 #define MARK 4242
 
@@ -426,6 +433,95 @@ static int cancel_all(void)
     return 0;
 }
 
+/* ---- syscall ---- */
+static int g_bits_word;
+
+static void *park_on_bit_2(void *arg)
+{
+    syscall(SYS_futex, &g_bits_word, FUTEX_WAIT_BITSET_PRIVATE, 0, NULL, NULL, 0x2);
+    return arg;
+}
+
+static int syscall_args(void)
+{
+    int word = 0, word2 = 0;
+    struct timespec soon;
+    clock_gettime(CLOCK_MONOTONIC, &soon); /* FUTEX_WAIT_BITSET takes an absolute time */
+    soon.tv_nsec += 1000000;
+    if (soon.tv_nsec >= 1000000000) {
+        soon.tv_sec++;
+        soon.tv_nsec -= 1000000000;
+    }
+    /* val3, the sixth argument, on the caller's stack: bitset 0 is refused, ~0 waits */
+    ROW("wait_bitset bitset 0",
+        syscall(SYS_futex, &word, FUTEX_WAIT_BITSET_PRIVATE, 0, &soon, NULL, 0));
+    ROW("wait_bitset times out",
+        syscall(SYS_futex, &word, FUTEX_WAIT_BITSET_PRIVATE, 0, &soon, NULL, ~0));
+    ROW("wake_bitset bitset 0",
+        syscall(SYS_futex, &word, FUTEX_WAKE_BITSET_PRIVATE, 1, NULL, NULL, 0));
+    pthread_t t;
+    pthread_create(&t, NULL, park_on_bit_2, NULL);
+    usleep(50000);
+    ROW("wake_bitset other bit",
+        syscall(SYS_futex, &g_bits_word, FUTEX_WAKE_BITSET_PRIVATE, 1, NULL, NULL, 0x1));
+    int woken = 0;
+    while (woken == 0) /* the waiter may not be parked yet: wake until it was */
+        woken =
+            (int)syscall(SYS_futex, &g_bits_word, FUTEX_WAKE_BITSET_PRIVATE, 1, NULL, NULL, 0x2);
+    pthread_join(t, NULL);
+    row("wake_bitset its bit", woken, 0);
+    ROW("wake_op", syscall(SYS_futex, &word, FUTEX_WAKE_OP_PRIVATE, 1, 1, &word2,
+                           FUTEX_OP(FUTEX_OP_SET, 7, FUTEX_OP_CMP_EQ, 0)));
+    row("wake_op stored", word2, 0);
+    ROW("cmp_requeue mismatch",
+        syscall(SYS_futex, &word, FUTEX_CMP_REQUEUE_PRIVATE, 1, 1, &word2, 99));
+    ROW("lock_pi2 free word", syscall(SYS_futex, &word, FUTEX_LOCK_PI2_PRIVATE, 0, NULL));
+    ROW("unlock_pi not owner", syscall(SYS_futex, &word2, FUTEX_UNLOCK_PI_PRIVATE));
+    ROW("mmap offset 1",
+        syscall(SYS_mmap, NULL, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 1));
+    long p = syscall(SYS_mmap, NULL, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    row("mmap offset 0 maps", p != -1, 0);
+    return 0;
+}
+
+/* ---- relock ---- */
+static pthread_mutex_t g_relock = PTHREAD_MUTEX_INITIALIZER;
+
+static void unlock_then_relock(void *arg)
+{
+    pthread_mutex_unlock(arg);
+    pthread_mutex_lock(&g_relock); /* main holds it until it has dumped */
+    pthread_mutex_unlock(&g_relock);
+}
+
+static void *relock_target(void *arg)
+{
+    pthread_mutex_lock(&g_m);
+    pthread_cleanup_push(unlock_then_relock, &g_m);
+    for (;;)
+        pthread_cond_wait(&g_c, &g_m);
+    pthread_cleanup_pop(0);
+    return arg;
+}
+
+static int relock(void)
+{
+    pthread_t t;
+    void *res = NULL;
+    pthread_mutex_lock(&g_relock);
+    pthread_create(&t, NULL, relock_target, NULL);
+    usleep(50000);
+    pthread_cancel(t);
+    /* glibc marks a mutex word 2 once a locker sleeps on it: the cleanup is inside its relock */
+    while (__atomic_load_n(&g_relock.__data.__lock, __ATOMIC_ACQUIRE) != 2)
+        usleep(1000);
+    taskleak_dump();
+    pthread_mutex_unlock(&g_relock);
+    pthread_join(t, &res);
+    printf("relock: canceled=%d\n", res == PTHREAD_CANCELED);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     const char *m = argc > 1 ? argv[1] : "table";
@@ -443,5 +539,9 @@ int main(int argc, char **argv)
         return sempost(argc > 2 ? atol(argv[2]) : 100000);
     if (strcmp(m, "cancel") == 0)
         return cancel_all();
+    if (strcmp(m, "syscall") == 0)
+        return syscall_args();
+    if (strcmp(m, "relock") == 0)
+        return relock();
     return 2;
 }
