@@ -1,14 +1,16 @@
 /* tl_deadlock: wait-for cycles and orphaned mutexes over a report model (see tl_deadlock.h).
  *
  * DESIGN. The registry snapshot already read, for each pinned waiter, the tid that owns the mutex
- * (or writes the rwlock) it waits for: that is the only edge a unit can have, so "next[i]" is a
- * function and the classic three-colour walk finds every cycle once in O(units + sort). Owners
- * are mapped from tid to unit through a sorted index. An owner tid that maps to no unit and no
- * living thread has exited while holding the lock: lockdep cannot see this case (it tracks locks,
- * not owners) but glibc keeps the dead tid in the mutex, so we can. A small ring remembers the
- * last TL_DEADLOCK_EXITS thread exits (seq, tid, creation stack) so the story can say which
- * thread that was and where it was created; the ring holds one stack reference per entry, so its
- * memory is bounded whatever the thread churn.
+ * (or writes the rwlock) it waits for; a join waits for the thread it names (its pthread_t, the
+ * wait's object). Each is the only edge a unit can have, so "next[i]" is a function and the
+ * classic three-colour walk finds every cycle once in O(units + sort): a thread that joins
+ * another which waits for a mutex the joiner holds is as deadlocked as an ABBA pair. Owners are
+ * mapped from tid, and joined threads from their handle, to units through sorted indexes. An owner
+ * tid that maps to no unit and no living thread has exited while holding the lock: lockdep cannot
+ * see this case (it tracks locks, not owners) but glibc keeps the dead tid in the mutex, so we can.
+ * A small ring remembers the last TL_DEADLOCK_EXITS thread exits (seq, tid, creation stack) so the
+ * story can say which thread that was and where it was created; the ring holds one stack reference
+ * per entry, so its memory is bounded whatever the thread churn.
  */
 #include "tl_deadlock.h"
 
@@ -85,15 +87,16 @@ void tl_deadlock_atfork_child(void)
 
 /* ---- the graph ---------------------------------------------------------------------------- */
 
-struct tid_idx {
-    pid_t tid;
+/* A live thread unit found by a key: its tid, or its pthread_t handle. */
+struct key_idx {
+    uintptr_t key;
     size_t idx;
 };
 
-static int by_tid(const void *a, const void *b)
+static int by_key(const void *a, const void *b)
 {
-    const struct tid_idx *x = a, *y = b;
-    return (x->tid > y->tid) - (x->tid < y->tid);
+    const struct key_idx *x = a, *y = b;
+    return (x->key > y->key) - (x->key < y->key);
 }
 
 static bool lock_wait(const struct tl_rep_unit *u)
@@ -102,26 +105,36 @@ static bool lock_wait(const struct tl_rep_unit *u)
            (strcmp(u->wait.reason, "mutex lock") == 0 || strncmp(u->wait.reason, "rwlock", 6) == 0);
 }
 
-/* Sorted (tid, unit index) pairs of the live thread units; NULL when none or out of memory. */
-static struct tid_idx *index_threads(const struct tl_report *r, size_t *n)
+/* An untimed join (pthread_join, thrd_join): the wait's object is the joined thread. A timed one
+ * ends by itself, so it closes no cycle. */
+static bool join_wait(const struct tl_rep_unit *u)
 {
-    struct tid_idx *t = malloc((r->n ? r->n : 1) * sizeof *t);
+    return u->has_wait && u->wait.durable && u->wait.object != 0 && u->wait.reason != NULL &&
+           strcmp(u->wait.reason, "join") == 0;
+}
+
+/* Sorted (key, unit index) pairs of the live thread units, keyed by tid or by handle; NULL when
+ * none or out of memory. */
+static struct key_idx *index_threads(const struct tl_report *r, bool by_handle, size_t *n)
+{
+    struct key_idx *t = malloc((r->n ? r->n : 1) * sizeof *t);
     *n = 0;
     if (t == NULL)
         return NULL;
     for (size_t i = 0; i < r->n; i++) {
         const struct tl_rep_unit *u = &r->units[i];
-        if (u->kind == TL_KIND_THREAD && u->tid != 0 && strcmp(u->state, "exited") != 0)
-            t[(*n)++] = (struct tid_idx){u->tid, i};
+        uintptr_t key = by_handle ? u->handle : (uintptr_t)u->tid;
+        if (u->kind == TL_KIND_THREAD && key != 0 && strcmp(u->state, "exited") != 0)
+            t[(*n)++] = (struct key_idx){key, i};
     }
-    qsort(t, *n, sizeof *t, by_tid);
+    qsort(t, *n, sizeof *t, by_key);
     return t;
 }
 
-static long find_tid(const struct tid_idx *t, size_t n, pid_t tid)
+static long find_key(const struct key_idx *t, size_t n, uintptr_t key)
 {
-    struct tid_idx key = {tid, 0};
-    const struct tid_idx *hit = t ? bsearch(&key, t, n, sizeof *t, by_tid) : NULL;
+    struct key_idx probe = {key, 0};
+    const struct key_idx *hit = t ? bsearch(&probe, t, n, sizeof *t, by_key) : NULL;
     return hit ? (long)hit->idx : -1;
 }
 
@@ -134,21 +147,26 @@ static bool thread_alive(pid_t tid)
     return access(path, F_OK) == 0;
 }
 
-/* next[i]: the unit holding what unit i waits for, -1 when none is known. Fills u->owner. */
+/* next[i]: the unit holding what unit i waits for (or the thread it joins), -1 when none is
+ * known. Fills u->owner. */
 static long *wait_for_edges(struct tl_report *r, size_t n)
 {
-    size_t nt = 0;
-    struct tid_idx *t = index_threads(r, &nt);
+    size_t nt = 0, nh = 0;
+    struct key_idx *t = index_threads(r, false, &nt), *h = index_threads(r, true, &nh);
     long *next = malloc(n * sizeof *next);
     for (size_t i = 0; next != NULL && i < n; i++) {
         struct tl_rep_unit *u = &r->units[i];
-        next[i] = lock_wait(u) ? find_tid(t, nt, u->owner_tid) : -1;
+        next[i] = lock_wait(u)   ? find_key(t, nt, (uintptr_t)u->owner_tid)
+                  : join_wait(u) ? find_key(h, nh, u->wait.object)
+                                 : -1;
         if (next[i] == (long)i)
-            next[i] = -1; /* a relock of one's own mutex is not a wait-for edge we report */
+            next[i] =
+                -1; /* a relock of one's own mutex (or a self-join) is not an edge we report */
         if (next[i] >= 0)
             snprintf(u->owner, sizeof u->owner, "%s", r->units[next[i]].id);
     }
     free(t);
+    free(h);
     return next;
 }
 
@@ -276,20 +294,30 @@ static void print_member(struct tl_report *r, FILE *f, const struct tl_rep_unit 
     print_frames(r, f, u->blocked_stack, "      ");
 }
 
+/* "waits for mutex 0x... held by thread:3" or "waits to join thread:3": u's edge to v. */
+static void print_edge(FILE *f, const struct tl_rep_unit *u, const struct tl_rep_unit *v)
+{
+    if (join_wait(u))
+        fprintf(f, "waits to join %s", v->id);
+    else
+        fprintf(f, "waits for %s 0x%lx held by %s", object_word(u), (unsigned long)u->wait.object,
+                v->id);
+}
+
 static void print_cycle(struct tl_report *r, FILE *f, const struct tl_deadlock *d, size_t nr)
 {
     const struct tl_rep_unit *first = &r->units[d->members[0]];
     const struct tl_rep_unit *last = &r->units[d->members[d->count - 1]];
-    fprintf(f, "taskleak: deadlock %zu: %zu units wait for each other in a cycle:\n", nr, d->count);
-    fprintf(f, "  %s holds %s 0x%lx and waits for %s 0x%lx", first->id, object_word(last),
-            (unsigned long)last->wait.object, object_word(first),
-            (unsigned long)first->wait.object);
-    for (size_t k = 1; k < d->count; k++) {
-        const struct tl_rep_unit *u = &r->units[d->members[k]];
-        fprintf(f, " held by %s,\n  which waits for %s 0x%lx", u->id, object_word(u),
-                (unsigned long)u->wait.object);
+    fprintf(f, "taskleak: deadlock %zu: %zu units wait for each other in a cycle:\n  %s ", nr,
+            d->count, first->id);
+    if (!join_wait(last)) /* what the last member waits for, the first one holds */
+        fprintf(f, "holds %s 0x%lx and ", object_word(last), (unsigned long)last->wait.object);
+    for (size_t k = 0; k < d->count; k++) {
+        if (k > 0)
+            fputs(",\n  which ", f);
+        print_edge(f, &r->units[d->members[k]], &r->units[d->members[(k + 1) % d->count]]);
     }
-    fprintf(f, " held by %s.\n", first->id);
+    fputs(".\n", f);
     for (size_t k = 0; k < d->count; k++)
         print_member(r, f, &r->units[d->members[k]]);
 }

@@ -66,6 +66,7 @@ static int add_thread(struct tl_report *r, const struct tl_unit_view *v, int64_t
     snprintf(u->id, sizeof u->id, "thread:%llu", (unsigned long long)v->seq);
     u->kind = TL_KIND_THREAD;
     u->tid = v->tid;
+    u->handle = v->handle;
     u->start = v->start;
     u->detached = v->detached;
     snprintf(u->name, sizeof u->name, "%s", v->name);
@@ -274,9 +275,8 @@ static const char *verdict_for(const struct tl_report *r, const struct tl_rep_un
     /* The watchdog suspects only durable waits: a server's accept() or a sleeper's nanosleep
      * may last forever by design, and the watchdog's own scan counts durable waits alone. */
     if (r->mode == TL_BUILD_WATCHDOG)
-        return u->has_wait && u->wait.durable && u->wait_ms >= tl_ctx.opts.threshold_ms
-                   ? "blocked"
-                   : NULL;
+        return u->has_wait && u->wait.durable && u->wait_ms >= tl_ctx.opts.threshold_ms ? "blocked"
+                                                                                        : NULL;
     return "leaked";
 }
 

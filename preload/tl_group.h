@@ -41,6 +41,7 @@ struct tl_rep_unit {
     struct tl_wait wait;       /* reason/call static strings */
     int64_t wait_ms;           /* since when, in ms (valid with has_wait) */
     pid_t owner_tid;           /* mutex waits: the owner read from the mutex, 0 = unknown */
+    uintptr_t handle;          /* threads: the pthread_t a join names, 0 = unknown */
     char owner[40];            /* that owner's unit id, "" = unknown */
     char created_by[40];       /* "" = unknown */
     tl_stack_id created_stack; /* one reference owned by the model */

@@ -255,6 +255,7 @@ static void view_copy(struct tl_unit *u, struct tl_unit_view *v, bool unwind)
     v->seq = u->seq;
     v->kind = u->kind;
     v->tid = atomic_load(&u->tid);
+    v->handle = v->tid != 0 ? (uintptr_t)u->handle : 0; /* set at attach, under the lock */
     v->start = u->start;
     v->creator_seq = u->creator_seq;
     v->creator_task = u->creator_task;

@@ -96,6 +96,7 @@ struct tl_unit_view {
     bool blocked;
     struct tl_wait wait; /* valid when blocked */
     pid_t owner_tid;     /* mutex waits, unwound snapshots: the mutex owner's tid, 0 unknown */
+    uintptr_t handle;    /* the thread's pthread_t (a join waits on it), 0 before attach */
     uint64_t progress;
     bool ignored, detached, internal;
     char name[TL_NAME_MAX];

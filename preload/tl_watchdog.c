@@ -233,6 +233,8 @@ static void print_group(struct tl_report *r, FILE *f, const struct tl_rep_group 
         fprintf(f, "  waits for %s 0x%lx held by %s\n",
                 strncmp(u0->wait.reason, "rwlock", 6) == 0 ? "rwlock" : "mutex",
                 (unsigned long)u0->wait.object, u0->owner[0] ? u0->owner : "an unknown thread");
+    else if (u0->owner[0] != '\0' && g->reason != NULL && strcmp(g->reason, "join") == 0)
+        fprintf(f, "  waits to join %s\n", u0->owner);
     print_stack(r, f, g->blocked_stack);
     if (u0->created_by[0] != '\0' || g->created_stack != 0) {
         fprintf(f, "  created by %s at:\n", u0->created_by[0] ? u0->created_by : "an unknown unit");

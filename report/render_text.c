@@ -194,8 +194,11 @@ static void deadlock_lines(const struct tx *t, const struct tlr_proc *p,
             i < d->nobjects ? d->objects[i] : (u && u->wait.object ? u->wait.object : "?");
         const char *next = d->units[(i + 1) % d->nunits];
         const char *why = u && u->wait.reason ? u->wait.reason : "a wait";
-        fprintf(t->out, "  %s waits (%s) for %s held by %s\n", d->units[i], why, obj,
-                u && u->wait.owner ? u->wait.owner : next);
+        const char *holder = u && u->wait.owner ? u->wait.owner : next;
+        if (strcmp(why, "join") == 0) /* the object is the joined thread itself */
+            fprintf(t->out, "  %s waits (join) for %s to end\n", d->units[i], holder);
+        else
+            fprintf(t->out, "  %s waits (%s) for %s held by %s\n", d->units[i], why, obj, holder);
     }
 }
 

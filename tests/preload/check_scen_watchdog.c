@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../report/tlr_test.h"
 #include "harness.h"
 
 #define WD_FAST "threshold=1s:interval=200ms"
@@ -196,6 +197,61 @@ START_TEST(an_abba_deadlock_is_named_at_the_watchdog_and_at_exit)
 }
 END_TEST
 
+/* The join cycle: main joins the worker, the worker waits for the mutex main holds. */
+static void check_join_cycle(json_t *rep, const char *out)
+{
+    json_t *worker = unit_started_by(rep, "reload_config"), *main_unit = th_unit(rep, "thread:1");
+    ck_assert(worker != NULL && main_unit != NULL);
+    ck_assert_str_eq(str_of(worker, "verdict"), "deadlocked");
+    ck_assert_str_eq(str_of(main_unit, "verdict"), "deadlocked");
+    unsigned long lock = 0, handle = 0;
+    ck_assert(sscanf(strstr(out, "config_lock="), "config_lock=%lx worker=%lx", &lock, &handle) ==
+              2);
+    char slock[32], shandle[32];
+    snprintf(slock, sizeof slock, "0x%lx", lock);
+    snprintf(shandle, sizeof shandle, "0x%lx", handle);
+    json_t *mw = json_object_get(main_unit, "wait"), *ww = json_object_get(worker, "wait");
+    ck_assert_str_eq(str_of(mw, "reason"), "join");
+    ck_assert_str_eq(str_of(mw, "object"), shandle);
+    ck_assert_str_eq(str_of(mw, "owner"), str_of(worker, "id"));
+    ck_assert_str_eq(str_of(ww, "reason"), "mutex lock");
+    ck_assert_str_eq(str_of(ww, "object"), slock);
+    ck_assert_str_eq(str_of(ww, "owner"), "thread:1");
+    json_t *dl = json_object_get(rep, "deadlocks");
+    ck_assert_int_eq(json_array_size(dl), 1);
+    ck_assert_int_eq(json_array_size(json_object_get(json_array_get(dl, 0), "units")), 2);
+    ck_assert(th_stack_has(rep, json_object_get(worker, "blocked_stack"), "reload_config"));
+    ck_assert(th_stack_has(rep, json_object_get(main_unit, "blocked_stack"), "main"));
+}
+
+START_TEST(a_thread_joining_a_worker_that_waits_for_its_mutex_is_a_deadlock)
+{
+    struct th_run r;
+    run_ok(&r, "wd_join_cycle", WD_FAST ":grace=200ms:fail_on=leaked,deadlocked", NULL);
+    ck_assert_int_eq(r.status, 76);
+    json_t *wd = th_report(&r, "while-deadlocked", 0);
+    ck_assert_msg(wd != NULL, "no watchdog deadlock report; stderr:\n%s", r.err);
+    check_join_cycle(wd, r.out);
+    json_decref(wd);
+    json_t *ex = th_report(&r, "exit", r.pid);
+    ck_assert(ex != NULL);
+    check_join_cycle(ex, r.out);
+    json_decref(ex);
+    ck_assert_msg(th_contains(r.err, "and waits to join thread:"), "%s", r.err);
+    ck_assert_msg(th_contains(r.err, "  waits to join thread:"), "%s", r.err); /* the group */
+    ck_assert_msg(th_contains(r.err, "which waits for mutex 0x"), "%s", r.err);
+    /* taskleak-report tells the cycle from the exit report in the same terms */
+    char exit_file[600];
+    snprintf(exit_file, sizeof exit_file, "%s/taskleak.%d.exit.json", r.dir, r.pid);
+    const char *args[] = {exit_file, NULL};
+    struct tlr_cli_run t = tlr_run(args);
+    ck_assert_msg(th_contains(t.out, "thread:1 waits (join) for thread:2 to end"), "%s", t.out);
+    ck_assert_msg(th_contains(t.out, "thread:2 waits (mutex lock) for 0x"), "%s", t.out);
+    tlr_run_free(&t);
+    th_run_free(&r);
+}
+END_TEST
+
 START_TEST(a_mutex_whose_owner_exited_holding_it_is_a_deadlock_naming_that_owner)
 {
     struct th_run r;
@@ -338,6 +394,7 @@ Suite *make_scen_watchdog_suite(void)
     tcase_add_test(tc, threshold_zero_turns_the_watchdog_off);
     tcase_add_test(tc, fail_on_blocked_fails_the_gate_after_a_long_block);
     tcase_add_test(tc, an_abba_deadlock_is_named_at_the_watchdog_and_at_exit);
+    tcase_add_test(tc, a_thread_joining_a_worker_that_waits_for_its_mutex_is_a_deadlock);
     tcase_add_test(tc, a_mutex_whose_owner_exited_holding_it_is_a_deadlock_naming_that_owner);
     tcase_add_test(tc, a_sigkilled_process_leaves_a_valid_last_watchdog_report);
     tcase_add_test(tc, the_watchdog_never_keeps_a_process_alive_after_main_calls_pthread_exit);

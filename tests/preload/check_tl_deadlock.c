@@ -162,11 +162,59 @@ START_TEST(the_exit_ring_keeps_only_the_latest_exits_and_their_stack_references)
 }
 END_TEST
 
+/* A join as an edge: thread:20 joins thread:21, which waits for the mutex thread:20 holds; a
+ * timed join (it ends by itself) and a join of an unknown handle are no edges. */
+START_TEST(a_join_of_a_thread_that_waits_for_the_joiners_mutex_is_a_cycle)
+{
+    struct tl_report r;
+    memset(&r, 0, sizeof r);
+    r.mode = TL_BUILD_EXIT;
+    r.units = calloc(4, sizeof *r.units);
+    add(&r, "thread:20", 201, 0xb000, 0);
+    add(&r, "thread:21", 202, 0x5000, 201);
+    add(&r, "thread:22", 203, 0xa000, 0);
+    add(&r, "thread:23", 204, 0xc000, 0);
+    r.units[0].handle = 0xa000;
+    r.units[1].handle = 0xb000;
+    r.units[2].handle = 0xd000;
+    r.units[3].handle = 0xe000;
+    const size_t joiners[] = {0, 2, 3};
+    for (size_t k = 0; k < 3; k++) {
+        struct tl_rep_unit *u = &r.units[joiners[k]];
+        u->wait.reason = "join";
+        u->wait.call = k == 1 ? "pthread_timedjoin_np" : "pthread_join";
+        u->wait.durable = k != 1;
+    }
+    r.units[1].wait.durable = true;
+    tl_deadlock_analyze(&r);
+    ck_assert_int_eq(r.ndeadlocks, 1);
+    ck_assert_int_eq(r.deadlocks[0].count, 2);
+    ck_assert_str_eq(r.units[0].owner, "thread:21");
+    ck_assert_str_eq(r.units[1].owner, "thread:20");
+    ck_assert_str_eq(r.units[0].verdict, "deadlocked");
+    ck_assert_str_eq(r.units[1].verdict, "deadlocked");
+    ck_assert_str_eq(r.units[2].owner, ""); /* timed: no edge */
+    ck_assert_str_eq(r.units[2].verdict, "leaked");
+    ck_assert_str_eq(r.units[3].owner, ""); /* joins no thread we know */
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    tl_deadlock_text(&r, f);
+    fclose(f);
+    ck_assert_msg(strstr(buf, "thread:20 holds mutex 0x5000 and waits to join thread:21,\n  which "
+                              "waits for mutex 0x5000 held by thread:20.") != NULL,
+                  "%s", buf);
+    free(buf);
+    model_free(&r);
+}
+END_TEST
+
 Suite *make_tl_deadlock_suite(void)
 {
     Suite *s = suite_create("tl_deadlock");
     TCase *tc = tcase_create("graph");
     tcase_add_test(tc, a_three_thread_cycle_is_one_deadlock_in_wait_for_order);
+    tcase_add_test(tc, a_join_of_a_thread_that_waits_for_the_joiners_mutex_is_a_cycle);
     tcase_add_test(tc, a_mutex_whose_owner_exited_makes_its_waiters_deadlocked_and_names_the_owner);
     tcase_add_test(tc,
                    waiters_of_one_orphaned_mutex_share_one_entry_and_another_mutex_gets_its_own);
