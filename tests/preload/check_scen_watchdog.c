@@ -177,20 +177,27 @@ static void check_abba(json_t *rep, const char *out)
     ck_assert_str_eq(str_of(w0, "owner"), u1);
 }
 
+/* Runs a cycle scenario (it copies the watchdog's deadlock report aside, then exits) and checks
+ * the watchdog's and the exit report with `check`; the exit gate fails with 76. */
+static void run_cycle(struct th_run *r, const char *prog, void (*check)(json_t *, const char *))
+{
+    run_ok(r, prog, WD_FAST ":grace=200ms:fail_on=leaked,deadlocked", NULL);
+    ck_assert_int_eq(r->status, 76);
+    json_t *wd = th_report(r, "while-deadlocked", 0);
+    ck_assert_msg(wd != NULL, "no watchdog deadlock report; stderr:\n%s", r->err);
+    check(wd, r->out);
+    json_decref(wd);
+    json_t *ex = th_report(r, "exit", r->pid);
+    ck_assert(ex != NULL);
+    check(ex, r->out);
+    ck_assert_int_eq(th_summary(ex, "deadlocked"), 2);
+    json_decref(ex);
+}
+
 START_TEST(an_abba_deadlock_is_named_at_the_watchdog_and_at_exit)
 {
     struct th_run r;
-    run_ok(&r, "wd_abba", WD_FAST ":grace=200ms:fail_on=leaked,deadlocked", NULL);
-    ck_assert_int_eq(r.status, 76);
-    json_t *wd = th_report(&r, "while-deadlocked", 0);
-    ck_assert_msg(wd != NULL, "no watchdog deadlock report; stderr:\n%s", r.err);
-    check_abba(wd, r.out);
-    json_decref(wd);
-    json_t *ex = th_report(&r, "exit", r.pid);
-    ck_assert(ex != NULL);
-    check_abba(ex, r.out);
-    ck_assert_int_eq(th_summary(ex, "deadlocked"), 2);
-    json_decref(ex);
+    run_cycle(&r, "wd_abba", check_abba);
     ck_assert(th_contains(r.err, "and waits for mutex 0x"));
     ck_assert(th_contains(r.err, "which waits for mutex 0x"));
     th_run_free(&r);
@@ -227,16 +234,7 @@ static void check_join_cycle(json_t *rep, const char *out)
 START_TEST(a_thread_joining_a_worker_that_waits_for_its_mutex_is_a_deadlock)
 {
     struct th_run r;
-    run_ok(&r, "wd_join_cycle", WD_FAST ":grace=200ms:fail_on=leaked,deadlocked", NULL);
-    ck_assert_int_eq(r.status, 76);
-    json_t *wd = th_report(&r, "while-deadlocked", 0);
-    ck_assert_msg(wd != NULL, "no watchdog deadlock report; stderr:\n%s", r.err);
-    check_join_cycle(wd, r.out);
-    json_decref(wd);
-    json_t *ex = th_report(&r, "exit", r.pid);
-    ck_assert(ex != NULL);
-    check_join_cycle(ex, r.out);
-    json_decref(ex);
+    run_cycle(&r, "wd_join_cycle", check_join_cycle);
     ck_assert_msg(th_contains(r.err, "and waits to join thread:"), "%s", r.err);
     ck_assert_msg(th_contains(r.err, "  waits to join thread:"), "%s", r.err); /* the group */
     ck_assert_msg(th_contains(r.err, "which waits for mutex 0x"), "%s", r.err);
