@@ -755,6 +755,40 @@ START_TEST(a_setuid_program_with_the_detector_in_ld_so_preload_finds_it_inert)
 }
 END_TEST
 
+/* ---- gor linked statically: what the detector cannot see, and the documented way out ---- */
+
+START_TEST(
+    gor_linked_statically_shows_its_runtime_threads_and_the_documented_suppression_hides_them)
+{
+    /* The program does not export gor's introspection interface, so its tasks are not tracked and
+     * gor's worker and monitor threads look like the program's own (taskleak(7), LIMITATIONS). */
+    const char *none[] = {NULL};
+    struct th_run r;
+    rel_run(&r, "rel_gor_static", none, REL_OPTS, true, 60);
+    ck_assert_msg(r.status == 76, "status %d; stderr:\n%.2000s", r.status, r.err);
+    json_t *rep = rel_exit_report(&r);
+    ck_assert_int_eq(th_summary(rep, "tasks_created"), 0);
+    ck_assert_int_ge(th_summary(rep, "leaked"), 2);
+    ck_assert_ptr_nonnull(th_unit_by_start(rep, "thread", "gor_worker_main"));
+    json_decref(rep);
+    th_run_free(&r);
+    /* thread:gor-* matches them by the names gor gives its threads; the program is correct */
+    char supp[] = "/tmp/rel-gor-supp-XXXXXX", opts[256];
+    int fd = mkstemp(supp);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(write(fd, "thread:gor-*\n", 13), 13);
+    close(fd);
+    snprintf(opts, sizeof opts, "%s:suppressions=%s", REL_OPTS, supp);
+    rel_run(&r, "rel_gor_static", none, opts, true, 60);
+    unlink(supp);
+    ck_assert_msg(r.status == 0, "status %d; stderr:\n%.2000s", r.status, r.err);
+    rep = rel_exit_report(&r);
+    ck_assert_int_eq(th_summary(rep, "leaked"), 0);
+    json_decref(rep);
+    th_run_free(&r);
+}
+END_TEST
+
 /* ---- cases 50, 51, 54: static, link variants, preload chains ---- */
 
 START_TEST(the_supervisor_refuses_a_static_binary_and_fails_closed)
@@ -963,6 +997,9 @@ Suite *make_reliability_suite(void)
     tcase_add_test(hosts, a_setuid_program_with_the_detector_in_ld_so_preload_finds_it_inert);
     tcase_add_test(hosts, the_supervisor_refuses_a_static_binary_and_fails_closed);
     tcase_add_test(hosts, the_supervisor_refuses_a_32_bit_program_and_fails_closed);
+    tcase_add_test(
+        hosts,
+        gor_linked_statically_shows_its_runtime_threads_and_the_documented_suppression_hides_them);
     tcase_add_test(hosts, a_z_now_fno_plt_binary_is_fully_intercepted);
     tcase_add_loop_test(hosts, another_preload_before_or_after_ours_and_both_tools_work, 0, 2);
     suite_add_tcase(s, hosts);

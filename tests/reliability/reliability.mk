@@ -12,6 +12,7 @@
 #   rel_leak_suid   a set-user-ID copy of rel_leak (the loader must ignore LD_PRELOAD for it)
 #   rel_secure_suid a set-user-ID copy of rel_secure (detector in /etc/ld.so.preload: must be inert)
 #   rel_elf32       a 32-bit i386 program from progs/elf32_exit.s (the supervisor must refuse it)
+#   rel_gor_static  a correct gor program (scenarios/gor_fixed_three_deep.c) linking libgor.a
 #   librelnocfi.so  built without unwind tables: the negative control of the case-33 check
 # tests/soak/soak.sh runs in make check at a small scale; `make soak` runs the full figures.
 
@@ -22,7 +23,8 @@ REL_BINS  := $(patsubst tests/reliability/progs/%.c,$(REL_DIR)/%,$(REL_C)) \
              $(patsubst tests/reliability/progs/%.cc,$(REL_DIR)/%,$(REL_CXX)) \
              $(REL_DIR)/rel_leak_now $(REL_DIR)/librelshim.so $(REL_DIR)/librelplugin.so \
              $(REL_DIR)/librelctor.so $(REL_DIR)/rel_leak_suid $(REL_DIR)/rel_secure_suid $(REL_DIR)/origin/librelorigin.so \
-             $(REL_DIR)/soak_prog $(REL_DIR)/librelnocfi.so $(REL_DIR)/rel_elf32
+             $(REL_DIR)/soak_prog $(REL_DIR)/librelnocfi.so $(REL_DIR)/rel_elf32 \
+             $(REL_DIR)/rel_gor_static
 CHECK_DEPS  += $(REL_BINS)
 FORMAT_SRCS += $(REL_C) $(REL_CXX) $(wildcard tests/reliability/lib/*.c) $(wildcard tests/reliability/*.[ch]) \
                tests/soak/soak_prog.c
@@ -85,6 +87,11 @@ $(REL_DIR)/rel_origin: tests/reliability/progs/rel_origin.c
 	$(call say,CC,$<)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(REL_CFLAGS) -o $@ $< -Wl,--enable-new-dtags,-rpath,'$$ORIGIN/origin' $(ALL_LDFLAGS) -ldl
+
+$(REL_DIR)/rel_gor_static: tests/scenarios/gor_fixed_three_deep.c $(BUILD)/lib/libgor.a
+	$(call say,CC,$<)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(REL_CFLAGS) -Iruntime -o $@ $< $(BUILD)/lib/libgor.a $(ALL_LDFLAGS) -ldl
 
 $(REL_DIR)/rel_elf32: tests/reliability/progs/elf32_exit.s
 	$(call say,AS,$<)
