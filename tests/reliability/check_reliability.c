@@ -769,7 +769,8 @@ START_TEST(
     json_t *rep = rel_exit_report(&r);
     ck_assert_int_eq(th_summary(rep, "tasks_created"), 0);
     ck_assert_int_ge(th_summary(rep, "leaked"), 2);
-    ck_assert_ptr_nonnull(th_unit_by_start(rep, "thread", "gor_worker_main"));
+    if (!TH_SANITIZE) /* ASan's interceptor starts every thread through its own routine */
+        ck_assert_ptr_nonnull(th_unit_by_start(rep, "thread", "gor_worker_main"));
     json_decref(rep);
     th_run_free(&r);
     /* thread:gor-* matches them by the names gor gives its threads; the program is correct */
