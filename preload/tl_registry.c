@@ -157,9 +157,23 @@ struct tl_unit *tl_registry_new(uintptr_t start, tl_stack_id created_stack, bool
 
 void tl_registry_attach(struct tl_unit *u)
 {
-    u->handle = pthread_self(); /* read only under the lock after attach; see set_detached */
+    lock_reg(); /* the creator may be recording the same handle (tl_registry_set_handle) */
+    u->handle = pthread_self();
+    u->handle_known = true;
+    unlock_reg();
     atomic_store(&u->tid, gettid());
     self_unit = u;
+}
+
+void tl_registry_set_handle(size_t slot, uint64_t seq, pthread_t h)
+{
+    lock_reg();
+    struct tl_unit *u = slot < reg.high ? reg.slots[slot] : NULL;
+    if (u != NULL && u->seq == seq) { /* still the unit we published, not a reuse of its slot */
+        u->handle = h;
+        u->handle_known = true;
+    }
+    unlock_reg();
 }
 
 struct tl_unit *tl_registry_adopt(uint64_t seq)
@@ -202,15 +216,16 @@ void tl_registry_exit(struct tl_unit *u)
     free(u);
 }
 
-/* The live unit whose thread handle is h (lock held), NULL when none. The calling thread (the
- * common pthread_detach(pthread_self()) case) is found without a scan. */
+/* The live unit whose thread handle is h (lock held), NULL when none; a unit counts from the
+ * moment its creator or the thread itself recorded the handle. The calling thread (the common
+ * pthread_detach(pthread_self()) case) is found without a scan. */
 static struct tl_unit *find_handle(pthread_t h)
 {
     if (self_unit != NULL && pthread_equal(h, pthread_self()))
         return self_unit;
     for (size_t i = 0; i < reg.high; i++) {
         struct tl_unit *u = reg.slots[i];
-        if (u != NULL && atomic_load(&u->tid) != 0 && pthread_equal(u->handle, h))
+        if (u != NULL && u->handle_known && pthread_equal(u->handle, h))
             return u;
     }
     return NULL;
@@ -255,7 +270,7 @@ static void view_copy(struct tl_unit *u, struct tl_unit_view *v, bool unwind)
     v->seq = u->seq;
     v->kind = u->kind;
     v->tid = atomic_load(&u->tid);
-    v->handle = v->tid != 0 ? (uintptr_t)u->handle : 0; /* set at attach, under the lock */
+    v->handle = u->handle_known ? (uintptr_t)u->handle : 0; /* written under the lock */
     v->start = u->start;
     v->creator_seq = u->creator_seq;
     v->creator_task = u->creator_task;
@@ -454,5 +469,6 @@ void tl_registry_atfork_child(void)
         slot_insert(me);
         atomic_store(&me->tid, gettid());
         me->handle = pthread_self();
+        me->handle_known = true;
     }
 }

@@ -72,6 +72,8 @@ struct tl_unit {
     bool detached;          /* created detached or pthread_detach'ed */
     char name[TL_NAME_MAX]; /* pthread_setname_np, "" when never set */
     pthread_t handle;       /* the pthread_t, to find the unit from pthread_detach etc. */
+    bool handle_known;      /* handle is set: by the creator once pthread_create returned, or at
+                               attach, whichever comes first (both under the lock) */
     _Atomic pid_t tid;      /* written by the thread itself at attach, 0 before */
 
     /* Owner thread; published by wstate (release) and read under the protocol of tl_block.h. */
@@ -130,6 +132,12 @@ struct tl_unit *tl_registry_self(void);
 /* Forgets u (its thread is exiting or the thread was never started): unlinks and frees it, drops
  * its creation stack. Clears the TLS pointer when u is the caller's. */
 void tl_registry_exit(struct tl_unit *u);
+
+/* The creator's half of attach: once pthread_create returned h, records it as the handle of the
+ * unit published in `slot` with `seq`, if that unit is still registered (the thread may already
+ * have ended), so that a pthread_detach or pthread_setname_np right after pthread_create finds
+ * the unit before the new thread attached. */
+void tl_registry_set_handle(size_t slot, uint64_t seq, pthread_t h);
 
 /* Marks the unit whose pthread_t is h detached / names it. No-op when unknown. */
 void tl_registry_set_detached(pthread_t h);

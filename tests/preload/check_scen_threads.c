@@ -418,6 +418,26 @@ START_TEST(exit_from_a_worker_reports_only_real_leaks)
 }
 END_TEST
 
+START_TEST(threads_detached_and_named_right_after_creation_are_reported_so)
+{
+    struct th_run r;
+    json_t *rep = run_and_load(&r, "thr_detach_now", NULL, OPTS, 76);
+    ck_assert_int_eq(th_summary(rep, "leaked"), 20);
+    size_t i, detached = 0, named = 0;
+    json_t *u;
+    json_array_foreach(json_object_get(rep, "units"), i, u)
+    {
+        const char *name = th_str(u, "name");
+        detached += json_is_true(json_object_get(u, "detached"));
+        named += name != NULL && strncmp(name, "early-", 6) == 0;
+    }
+    ck_assert_uint_eq(detached, 20);
+    ck_assert_uint_eq(named, 20);
+    json_decref(rep);
+    th_run_free(&r);
+}
+END_TEST
+
 Suite *make_scen_threads_suite(void)
 {
     Suite *s = suite_create("scen_threads");
@@ -426,6 +446,7 @@ Suite *make_scen_threads_suite(void)
     tcase_add_loop_test(t, each_leaky_program_reports_one_group_with_its_reason_call_and_stacks, 0,
                         NCASES);
     tcase_add_loop_test(t, each_fixed_twin_reports_nothing_and_keeps_its_status, 0, NCASES);
+    tcase_add_test(t, threads_detached_and_named_right_after_creation_are_reported_so);
     tcase_add_test(t, the_text_report_names_the_group_and_ends_with_a_summary_line);
     suite_add_tcase(s, t);
     TCase *o = tcase_create("options");

@@ -1,0 +1,33 @@
+/* Threads detached and named by their creator the moment pthread_create returns, before they can
+ * run: each must be reported detached and under its name (the creator records the new thread's
+ * handle, so the detector finds the unit before the thread itself attached). */
+#include <pthread.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#define N 20
+
+static pthread_mutex_t held = PTHREAD_MUTEX_INITIALIZER;
+
+static void *wait_for_shutdown(void *arg)
+{
+    pthread_mutex_lock(&held);
+    return arg;
+}
+
+int main(void)
+{
+    pthread_mutex_lock(&held);
+    for (int i = 0; i < N; i++) {
+        pthread_t t;
+        char name[16];
+        if (pthread_create(&t, NULL, wait_for_shutdown, NULL) != 0)
+            return 1;
+        snprintf(name, sizeof name, "early-%d", i);
+        pthread_setname_np(t, name);
+        pthread_detach(t);
+    }
+    usleep(100000);
+    puts("started");
+    return 0;
+}
