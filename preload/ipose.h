@@ -15,6 +15,11 @@
 
 #define TL_EXPORT __attribute__((visibility("default")))
 
+/* rc = expr inside the blocking bracket, closed on return and on cancellation (TL_BLOCK_CALL,
+ * tl_block.h): the one form every interposer uses; the wrapper declares rc. */
+#define BRACKET(reason, call, obj, durable, expr)                                                  \
+    TL_BLOCK_CALL(rc, reason, call, obj, durable, expr)
+
 static inline void tl_enter(void)
 {
     if (__builtin_expect(!tl_ctx_ready(), 0))

@@ -17,9 +17,6 @@
 
 #include "ipose.h"
 
-/* The bracket, closed on return and on cancellation (tl_block.h). */
-#define BRACKET(reason, call, obj, expr) TL_BLOCK_CALL(rc, reason, call, obj, false, expr)
-
 /* True when a read-like call on fd would block now. Only asked for tracked threads. */
 static bool would_block(int fd, int flags)
 {
@@ -44,7 +41,7 @@ TL_EXPORT ssize_t read(int fd, void *buf, size_t n)
     ssize_t rc;
     if (!would_block(fd, 0))
         return tl_real.read(fd, buf, n);
-    BRACKET("IO wait", "read", FD_OBJ(fd), tl_real.read(fd, buf, n));
+    BRACKET("IO wait", "read", FD_OBJ(fd), false, tl_real.read(fd, buf, n));
     return rc;
 }
 
@@ -54,7 +51,7 @@ TL_EXPORT ssize_t recv(int fd, void *buf, size_t n, int flags)
     ssize_t rc;
     if (!would_block(fd, flags))
         return tl_real.recv(fd, buf, n, flags);
-    BRACKET("IO wait", "recv", FD_OBJ(fd), tl_real.recv(fd, buf, n, flags));
+    BRACKET("IO wait", "recv", FD_OBJ(fd), false, tl_real.recv(fd, buf, n, flags));
     return rc;
 }
 
@@ -65,7 +62,7 @@ TL_EXPORT ssize_t recvfrom(int fd, void *buf, size_t n, int flags, struct sockad
     ssize_t rc;
     if (!would_block(fd, flags))
         return tl_real.recvfrom(fd, buf, n, flags, a, al);
-    BRACKET("IO wait", "recvfrom", FD_OBJ(fd), tl_real.recvfrom(fd, buf, n, flags, a, al));
+    BRACKET("IO wait", "recvfrom", FD_OBJ(fd), false, tl_real.recvfrom(fd, buf, n, flags, a, al));
     return rc;
 }
 
@@ -75,7 +72,7 @@ TL_EXPORT ssize_t recvmsg(int fd, struct msghdr *m, int flags)
     ssize_t rc;
     if (!would_block(fd, flags))
         return tl_real.recvmsg(fd, m, flags);
-    BRACKET("IO wait", "recvmsg", FD_OBJ(fd), tl_real.recvmsg(fd, m, flags));
+    BRACKET("IO wait", "recvmsg", FD_OBJ(fd), false, tl_real.recvmsg(fd, m, flags));
     return rc;
 }
 
@@ -85,7 +82,7 @@ TL_EXPORT int accept(int fd, struct sockaddr *a, socklen_t *al)
     int rc;
     if (!would_block(fd, 0))
         return tl_real.accept(fd, a, al);
-    BRACKET("IO wait", "accept", FD_OBJ(fd), tl_real.accept(fd, a, al));
+    BRACKET("IO wait", "accept", FD_OBJ(fd), false, tl_real.accept(fd, a, al));
     return rc;
 }
 
@@ -95,7 +92,7 @@ TL_EXPORT int accept4(int fd, struct sockaddr *a, socklen_t *al, int flags)
     int rc;
     if (!would_block(fd, 0))
         return tl_real.accept4(fd, a, al, flags);
-    BRACKET("IO wait", "accept4", FD_OBJ(fd), tl_real.accept4(fd, a, al, flags));
+    BRACKET("IO wait", "accept4", FD_OBJ(fd), false, tl_real.accept4(fd, a, al, flags));
     return rc;
 }
 
@@ -105,7 +102,8 @@ TL_EXPORT int poll(struct pollfd *fds, nfds_t n, int timeout)
     int rc;
     if (timeout == 0)
         return tl_real.poll(fds, n, timeout);
-    BRACKET("IO wait", "poll", FD_OBJ(n > 0 ? fds[0].fd : -1), tl_real.poll(fds, n, timeout));
+    BRACKET("IO wait", "poll", FD_OBJ(n > 0 ? fds[0].fd : -1), false,
+            tl_real.poll(fds, n, timeout));
     return rc;
 }
 
@@ -115,7 +113,7 @@ TL_EXPORT int ppoll(struct pollfd *fds, nfds_t n, const struct timespec *t, cons
     int rc;
     if (t != NULL && t->tv_sec == 0 && t->tv_nsec == 0)
         return tl_real.ppoll(fds, n, t, m);
-    BRACKET("IO wait", "ppoll", FD_OBJ(n > 0 ? fds[0].fd : -1), tl_real.ppoll(fds, n, t, m));
+    BRACKET("IO wait", "ppoll", FD_OBJ(n > 0 ? fds[0].fd : -1), false, tl_real.ppoll(fds, n, t, m));
     return rc;
 }
 
@@ -125,7 +123,7 @@ TL_EXPORT int select(int n, fd_set *r, fd_set *w, fd_set *e, struct timeval *t)
     int rc;
     if (t != NULL && t->tv_sec == 0 && t->tv_usec == 0)
         return tl_real.select(n, r, w, e, t);
-    BRACKET("IO wait", "select", FD_OBJ(n - 1), tl_real.select(n, r, w, e, t));
+    BRACKET("IO wait", "select", FD_OBJ(n - 1), false, tl_real.select(n, r, w, e, t));
     return rc;
 }
 
@@ -136,7 +134,7 @@ TL_EXPORT int pselect(int n, fd_set *r, fd_set *w, fd_set *e, const struct times
     int rc;
     if (t != NULL && t->tv_sec == 0 && t->tv_nsec == 0)
         return tl_real.pselect(n, r, w, e, t, m);
-    BRACKET("IO wait", "pselect", FD_OBJ(n - 1), tl_real.pselect(n, r, w, e, t, m));
+    BRACKET("IO wait", "pselect", FD_OBJ(n - 1), false, tl_real.pselect(n, r, w, e, t, m));
     return rc;
 }
 
@@ -146,7 +144,7 @@ TL_EXPORT int epoll_wait(int ep, struct epoll_event *ev, int max, int timeout)
     int rc;
     if (timeout == 0)
         return tl_real.epoll_wait(ep, ev, max, timeout);
-    BRACKET("IO wait", "epoll_wait", FD_OBJ(ep), tl_real.epoll_wait(ep, ev, max, timeout));
+    BRACKET("IO wait", "epoll_wait", FD_OBJ(ep), false, tl_real.epoll_wait(ep, ev, max, timeout));
     return rc;
 }
 
@@ -156,6 +154,7 @@ TL_EXPORT int epoll_pwait(int ep, struct epoll_event *ev, int max, int timeout, 
     int rc;
     if (timeout == 0)
         return tl_real.epoll_pwait(ep, ev, max, timeout, m);
-    BRACKET("IO wait", "epoll_pwait", FD_OBJ(ep), tl_real.epoll_pwait(ep, ev, max, timeout, m));
+    BRACKET("IO wait", "epoll_pwait", FD_OBJ(ep), false,
+            tl_real.epoll_pwait(ep, ev, max, timeout, m));
     return rc;
 }

@@ -17,10 +17,6 @@
 
 #include <sys/single_threaded.h>
 
-/* The bracket, closed on return and on cancellation (tl_block.h). */
-#define BRACKET(reason, call, obj, durable, expr)                                                  \
-    TL_BLOCK_CALL(rc, reason, call, obj, durable, expr)
-
 /* The blocking halves live in their own noinline functions so that the fast paths need no
  * callee-saved registers (the whole bracket would otherwise be paid in every prologue). Their
  * frame stays live during the real call, which is what tl_block_begin needs. */

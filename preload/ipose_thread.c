@@ -48,7 +48,7 @@ TL_EXPORT int pthread_join(pthread_t t, void **ret)
     int rc;
     if (try_join(t, ret, &rc) == 0)
         return rc;
-    TL_BLOCK_CALL(rc, "join", "pthread_join", (void *)t, true, tl_real.pthread_join(t, ret));
+    BRACKET("join", "pthread_join", (void *)t, true, tl_real.pthread_join(t, ret));
     return rc;
 }
 
@@ -58,8 +58,8 @@ TL_EXPORT int pthread_timedjoin_np(pthread_t t, void **ret, const struct timespe
     int rc;
     if (try_join(t, ret, &rc) == 0)
         return rc;
-    TL_BLOCK_CALL(rc, "join", "pthread_timedjoin_np", (void *)t, false,
-                  tl_real.pthread_timedjoin_np(t, ret, abstime));
+    BRACKET("join", "pthread_timedjoin_np", (void *)t, false,
+            tl_real.pthread_timedjoin_np(t, ret, abstime));
     return rc;
 }
 
@@ -70,8 +70,8 @@ TL_EXPORT int pthread_clockjoin_np(pthread_t t, void **ret, clockid_t clk,
     int rc;
     if (try_join(t, ret, &rc) == 0)
         return rc;
-    TL_BLOCK_CALL(rc, "join", "pthread_clockjoin_np", (void *)t, false,
-                  tl_real.pthread_clockjoin_np(t, ret, clk, abstime));
+    BRACKET("join", "pthread_clockjoin_np", (void *)t, false,
+            tl_real.pthread_clockjoin_np(t, ret, clk, abstime));
     return rc;
 }
 
@@ -85,7 +85,7 @@ TL_EXPORT int thrd_join(thrd_t t, int *res)
             *res = (int)(intptr_t)ret;
         return rc == 0 ? thrd_success : thrd_error;
     }
-    TL_BLOCK_CALL(rc, "join", "thrd_join", (void *)t, true, tl_real.thrd_join(t, res));
+    BRACKET("join", "thrd_join", (void *)t, true, tl_real.thrd_join(t, res));
     return rc;
 }
 

@@ -6,8 +6,9 @@
  * syscall(2) is the one variadic wrapper, and C cannot forward a variadic call: it would have to
  * read all six arguments to pass them on, and the sixth lives on the caller's stack, in a slot
  * that a caller passing fewer (libstdc++'s atomic notify passes three) never wrote. So the
- * exported syscall is a stub in assembly that touches neither the argument registers nor the
- * stack and tail-jumps to glibc's syscall, which then reads exactly what it always reads. Only
+ * exported syscall is a stub in assembly (ipose_syscall_jmp.S) that touches neither the argument
+ * registers nor the stack and tail-jumps to glibc's syscall, which then reads exactly what it
+ * always reads. Only
  * SYS_futex (and the very first call, before the real function is known) detours through
  * tl_wait_syscall_route, which picks the target: glibc again, or futex_wait_syscall for the
  * operations that wait. That C function reads the five register arguments (our own register save
@@ -23,10 +24,6 @@
 #include <unistd.h>
 
 #include "ipose.h"
-
-/* The bracket, closed on return and on cancellation (tl_block.h). */
-#define BRACKET(reason, call, obj, durable, expr)                                                  \
-    TL_BLOCK_CALL(rc, reason, call, obj, durable, expr)
 
 static bool zero_ts(const struct timespec *t)
 {
@@ -175,50 +172,3 @@ syscall_fn tl_wait_syscall_route(long nr, long a1, long op)
         return futex_wait_syscall;
     return tl_real.syscall;
 }
-
-#define TL_STR_(x) #x
-#define TL_STR(x)  TL_STR_(x)
-
-/* The exported syscall (x86-64 System V): number in %rdi, arguments in %rsi, %rdx, %rcx, %r8,
- * %r9 and 8(%rsp). The fast path is a compare, a load and an indirect jump. The slow path saves
- * the six argument registers around tl_wait_syscall_route (the stack is 16-byte aligned at that
- * call: 8 for the return address + 48 + 8) and restores them before the jump, so the target
- * starts as if the caller had called it (only %al, which counts vector registers for a variadic
- * call, now holds part of the target's address: glibc ignores it, and for futex_wait_syscall it
- * only means that the prologue saves %xmm0-7 it never reads). */
-/* clang-format off */
-__asm__(
-        ".pushsection .text\n"
-        ".globl syscall\n"
-        ".type syscall, @function\n"
-        ".p2align 4\n"
-        "syscall:\n"
-        ".cfi_startproc\n"
-        "endbr64\n"
-        "cmpq $" TL_STR(SYS_futex) ", %rdi\n"
-        "je 1f\n"
-        "movq tl_wait_syscall_next(%rip), %rax\n"
-        "testq %rax, %rax\n"
-        "jz 1f\n"
-        "jmp *%rax\n"
-        "1:\n"
-        "pushq %rdi\n.cfi_adjust_cfa_offset 8\n"
-        "pushq %rsi\n.cfi_adjust_cfa_offset 8\n"
-        "pushq %rdx\n.cfi_adjust_cfa_offset 8\n"
-        "pushq %rcx\n.cfi_adjust_cfa_offset 8\n"
-        "pushq %r8\n.cfi_adjust_cfa_offset 8\n"
-        "pushq %r9\n.cfi_adjust_cfa_offset 8\n"
-        "subq $8, %rsp\n.cfi_adjust_cfa_offset 8\n"
-        "call tl_wait_syscall_route\n"
-        "addq $8, %rsp\n.cfi_adjust_cfa_offset -8\n"
-        "popq %r9\n.cfi_adjust_cfa_offset -8\n"
-        "popq %r8\n.cfi_adjust_cfa_offset -8\n"
-        "popq %rcx\n.cfi_adjust_cfa_offset -8\n"
-        "popq %rdx\n.cfi_adjust_cfa_offset -8\n"
-        "popq %rsi\n.cfi_adjust_cfa_offset -8\n"
-        "popq %rdi\n.cfi_adjust_cfa_offset -8\n"
-        "jmp *%rax\n"
-        ".cfi_endproc\n"
-        ".size syscall, .-syscall\n"
-        ".popsection\n");
-/* clang-format on */
