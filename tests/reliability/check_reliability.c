@@ -232,11 +232,7 @@ START_TEST(c11_threads_mutexes_and_conditions_are_recorded_like_pthreads)
 {
     const char *args[] = {"c11_ok", NULL};
     struct th_run r;
-    rel_run(&r, "rel_misc", args, REL_OPTS, true, 30);
-    ck_assert_msg(r.status == 0, "status %d; stderr:\n%.1500s", r.status, r.err);
-    ck_assert_str_eq(r.out, "c11 joined 7\n");
-    json_t *rep = rel_exit_report(&r);
-    rel_assert_clean(rep);
+    json_t *rep = rel_run_clean(&r, "rel_misc", args, NULL, 30, "c11 joined 7\n");
     ck_assert_int_eq(th_summary(rep, "threads_created"), 1);
     json_decref(rep);
     th_run_free(&r);
@@ -352,8 +348,10 @@ START_TEST(a_thread_with_a_16k_stack_can_block_create_and_be_dumped)
     json_t *dump = th_report(&r, "dump-1", r.pid);
     ck_assert_ptr_nonnull(dump);
     json_t *g = th_group(dump, NULL, "semaphore");
-    ck_assert_msg(g != NULL || th_contains(json_dumps(dump, 0), "small_worker"),
+    char *text = json_dumps(dump, 0);
+    ck_assert_msg(g != NULL || th_contains(text, "small_worker"),
                   "the parked small-stack thread is not in the dump");
+    free(text);
     json_decref(dump);
     json_t *rep = rel_exit_report(&r);
     rel_assert_clean(rep);
@@ -392,11 +390,7 @@ START_TEST(threads_ending_by_return_or_deep_pthread_exit_joined_or_detached_end_
 {
     const char *args[] = {"thread_exits", NULL};
     struct th_run r;
-    rel_run(&r, "rel_misc", args, REL_OPTS, true, 30);
-    ck_assert_int_eq(r.status, 0);
-    ck_assert_str_eq(r.out, "four threads ended\n");
-    json_t *rep = rel_exit_report(&r);
-    rel_assert_clean(rep);
+    json_t *rep = rel_run_clean(&r, "rel_misc", args, NULL, 30, "four threads ended\n");
     ck_assert_int_eq(th_summary(rep, "threads_created"), 4);
     ck_assert_int_eq(th_summary(rep, "alive"), 0);
     json_decref(rep);
@@ -590,11 +584,8 @@ START_TEST(a_late_dlopened_gor_runtime_takes_32_simultaneous_first_channel_calls
     snprintf(gor, sizeof gor, "%s", th_path("lib/libgor.so"));
     const char *args[] = {gor, MODES[_i], NULL};
     struct th_run r;
-    rel_run(&r, "rel_lategor", args, REL_OPTS, true, 60);
-    ck_assert_msg(r.status == 0, "%s: status %d; stderr:\n%.2000s", MODES[_i], r.status, r.err);
-    ck_assert_str_eq(r.out, "threads 32 sum 496 own-ok 32\n");
-    json_t *rep = rel_exit_report(&r);
-    rel_assert_clean(rep);
+    json_t *rep =
+        rel_run_clean(&r, "rel_lategor", args, NULL, 60, "threads 32 sum 496 own-ok 32\n");
     ck_assert_int_ge(th_summary(rep, "threads_created"), 32);
     json_decref(rep);
     th_run_free(&r);
@@ -629,11 +620,7 @@ START_TEST(loading_a_plugin_whose_constructor_creates_threads_races_stack_captur
     snprintf(plugin, sizeof plugin, "%s", th_path("tests/reliability/librelctor.so"));
     const char *args[] = {"load_race", plugin, NULL};
     struct th_run r;
-    rel_run(&r, "rel_misc", args, REL_OPTS, true, 90);
-    ck_assert_int_eq(r.status, 0);
-    ck_assert_str_eq(r.out, "loads 2000, creators ran 1\n");
-    json_t *rep = rel_exit_report(&r);
-    rel_assert_clean(rep);
+    json_t *rep = rel_run_clean(&r, "rel_misc", args, NULL, 90, "loads 2000, creators ran 1\n");
     ck_assert_int_ge(th_summary(rep, "threads_created"), 2000 + 2);
     json_decref(rep);
     th_run_free(&r);

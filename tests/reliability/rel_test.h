@@ -105,4 +105,20 @@ static inline void rel_assert_clean(json_t *rep)
                   "report not clean: %s", rel_units(rep));
 }
 
+/* Runs NAME under the detector (REL_OPTS plus `extra`), which must exit 0 printing exactly
+ * `want_out`, with a clean exit report; returns the report for further checks (the caller
+ * json_decref()s it and frees r). */
+static inline json_t *rel_run_clean(struct th_run *r, const char *name, const char *const *args,
+                                    const char *extra, double timeout_s, const char *want_out)
+{
+    char opts[256];
+    snprintf(opts, sizeof opts, "%s%s", REL_OPTS, extra != NULL ? extra : "");
+    rel_run(r, name, args, opts, true, timeout_s);
+    ck_assert_msg(r->status == 0, "%s: status %d; stderr:\n%.2000s", name, r->status, r->err);
+    ck_assert_str_eq(r->out, want_out);
+    json_t *rep = rel_exit_report(r);
+    rel_assert_clean(rep);
+    return rep;
+}
+
 #endif
