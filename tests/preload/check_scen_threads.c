@@ -59,6 +59,16 @@ static json_t *run_and_load(struct th_run *r, const char *prog, const char *arg,
     return rep;
 }
 
+/* The fixed twin of `prog` exits 0 and leaks nothing. */
+static void assert_fixed_twin_clean(const char *prog)
+{
+    struct th_run r;
+    json_t *rep = run_and_load(&r, prog, "fixed", OPTS, 0);
+    ck_assert_int_eq(th_summary(rep, "leaked"), 0);
+    json_decref(rep);
+    th_run_free(&r);
+}
+
 /* The path of a frame's module ("" when unknown). */
 static const char *frame_module(json_t *rep, json_t *frame)
 {
@@ -357,10 +367,7 @@ START_TEST(both_symbol_versions_of_pthread_create_are_intercepted)
     }
     json_decref(rep);
     th_run_free(&r);
-    rep = run_and_load(&r, "thr_versions", "fixed", OPTS, 0);
-    ck_assert_int_eq(th_summary(rep, "leaked"), 0);
-    json_decref(rep);
-    th_run_free(&r);
+    assert_fixed_twin_clean("thr_versions");
 }
 END_TEST
 
@@ -380,10 +387,7 @@ START_TEST(a_thread_created_behind_the_interposer_is_an_unknown_leak_and_stderr_
                   "the text report was lost with the program's stderr:\n%s", r.err);
     json_decref(rep);
     th_run_free(&r);
-    rep = run_and_load(&r, "thr_hidden_create", "fixed", OPTS, 0);
-    ck_assert_int_eq(th_summary(rep, "leaked"), 0);
-    json_decref(rep);
-    th_run_free(&r);
+    assert_fixed_twin_clean("thr_hidden_create");
 }
 END_TEST
 
@@ -411,10 +415,7 @@ START_TEST(exit_from_a_worker_reports_only_real_leaks)
     ck_assert_ptr_null(th_unit(rep, "thread:1")); /* main only waits for the exiting worker */
     json_decref(rep);
     th_run_free(&r);
-    rep = run_and_load(&r, "thr_exit_worker", "fixed", OPTS, 0);
-    ck_assert_int_eq(th_summary(rep, "leaked"), 0);
-    json_decref(rep);
-    th_run_free(&r);
+    assert_fixed_twin_clean("thr_exit_worker");
 }
 END_TEST
 
