@@ -629,14 +629,47 @@ END_TEST
 
 /* ---- case 43: set-user-ID programs ---- */
 
-/* Runs NAME as user nobody through setpriv (root only), with the detector in LD_PRELOAD. */
-static void run_as_nobody(struct th_run *r, const char *name)
+/* User nobody cannot reach the build tree when the checkout sits under a private (0700) directory
+ * such as /root or one made by mktemp -d. The programs it runs and the detector it loads are
+ * therefore copied, modes and set-user-ID bits kept, into a directory anyone may read; *dir
+ * receives it (the caller removes it with nobody_copies_remove). */
+static void nobody_copies(char *dir, size_t n, const char *const *progs)
 {
-    char prog[1024];
-    snprintf(prog, sizeof prog, "%s", rel_prog(name));
+    char cmd[8192];
+    snprintf(dir, n, "/tmp/rel-nobody-XXXXXX");
+    ck_assert(mkdtemp(dir) != NULL);
+    ck_assert_int_eq(chmod(dir, 0755), 0);
+    int len = snprintf(cmd, sizeof cmd, "cp -p %s", th_path("lib/libtaskleak.so"));
+    for (const char *const *p = progs; *p != NULL; p++)
+        len += snprintf(cmd + len, sizeof cmd - (size_t)len, " %s", rel_prog(*p));
+    snprintf(cmd + len, sizeof cmd - (size_t)len, " %s/", dir);
+    ck_assert_int_eq(system(cmd), 0);
+}
+
+static void nobody_copies_remove(const char *dir)
+{
+    char cmd[1100];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    ck_assert_int_eq(system(cmd), 0);
+}
+
+/* Runs NAME (copied into dir by nobody_copies) as user nobody through setpriv (root only), with
+ * dir's copy of the detector in LD_PRELOAD. */
+static void run_as_nobody(struct th_run *r, const char *dir, const char *name)
+{
+    char prog[1100], preload[2300], opts[600];
+    snprintf(prog, sizeof prog, "%s/%s", dir, name);
+    const char *asan = th_sanitizer_preload();
+    snprintf(preload, sizeof preload, "LD_PRELOAD=%s%s%s/libtaskleak.so", asan, asan[0] ? " " : "",
+             dir);
+    snprintf(opts, sizeof opts, "TASKLEAK_OPTIONS=%s", REL_OPTS);
     const char *args[] = {"--reuid=65534", "--regid=65534", "--clear-groups", prog, NULL};
-    struct th_opts o = {
-        .prog = "/usr/bin/setpriv", .argv = args, .options = REL_OPTS, .timeout_s = 30};
+    const char *env[] = {preload, opts, NULL};
+    struct th_opts o = {.prog = "/usr/bin/setpriv",
+                        .argv = args,
+                        .no_preload = true,
+                        .env = env,
+                        .timeout_s = 30};
     ck_assert_int_eq(th_run(&o, r), 0);
     ck_assert(!r->timed_out);
 }
@@ -647,21 +680,27 @@ START_TEST(a_setuid_program_runs_without_the_detector_and_its_status_is_untouche
         fprintf(stderr, "skipped: needs root and setpriv to run a set-user-ID program\n");
         return;
     }
+    const char *progs[] = {"rel_leak", "rel_leak_suid", NULL};
+    char dir[64];
+    nobody_copies(dir, sizeof dir, progs);
     struct th_run r;
-    run_as_nobody(&r, "rel_leak"); /* control: an ordinary copy does load the detector */
+    run_as_nobody(&r, dir, "rel_leak"); /* control: an ordinary copy does load the detector */
     ck_assert_msg(r.status == 76, "control run: status %d; stderr:\n%s", r.status, r.err);
     th_run_free(&r);
-    run_as_nobody(&r, "rel_leak_suid");
+    run_as_nobody(&r, dir, "rel_leak_suid");
     ck_assert_msg(r.status == 0, "set-user-ID run: status %d; stderr:\n%s", r.status, r.err);
     ck_assert_str_eq(r.out, "leak program done\n");
     ck_assert_msg(!th_contains(r.err, "taskleak"), "the detector spoke:\n%s", r.err);
     ck_assert_int_eq(th_count_reports(&r, NULL), 0);
     th_run_free(&r);
+    nobody_copies_remove(dir);
 }
 END_TEST
 
 /* Runs rel_secure (or its set-user-ID copy) as nobody in a private mount namespace whose /etc has
  * an ld.so.preload listing the detector (an overlay: the machine's /etc is never touched). The
+ * programs and the detector are run from copies in dir/bin, which nobody can read wherever the
+ * checkout sits (nobody_copies). The
  * options are hostile for a privileged process: a report directory anyone may write and an exit
  * status of 99. (No verbosity: setpriv, which execs the program in the same pid, runs as real
  * root with a live detector and would print its start line.) */
@@ -671,8 +710,8 @@ static void run_with_ld_so_preload(struct th_run *r, const char *dir, const char
     snprintf(script, sizeof script,
              "mount --make-rprivate / && "
              "mount -t overlay overlay -o lowerdir=/etc,upperdir=%s/up,workdir=%s/work /etc && "
-             "exec setpriv --reuid=65534 --regid=65534 --clear-groups %s",
-             dir, dir, rel_prog(name));
+             "exec setpriv --reuid=65534 --regid=65534 --clear-groups %s/bin/%s",
+             dir, dir, dir, name);
     snprintf(opts, sizeof opts, "TASKLEAK_OPTIONS=report=%s/rep:exitcode=99:grace=50ms", dir);
     const char *args[] = {"-m", "/bin/sh", "-c", script, NULL};
     const char *env[] = {opts, NULL};
@@ -712,10 +751,15 @@ START_TEST(a_setuid_program_with_the_detector_in_ld_so_preload_finds_it_inert)
     snprintf(path, sizeof path, "%s/rep", dir);
     ck_assert_int_eq(chmod(dir, 0755), 0);
     ck_assert_int_eq(chmod(path, 01777), 0);
+    const char *progs[] = {"rel_secure", "rel_secure_suid", NULL};
+    char bin[64], cmd[1400];
+    nobody_copies(bin, sizeof bin, progs);
+    snprintf(cmd, sizeof cmd, "mv %s %s/bin", bin, dir);
+    ck_assert_int_eq(system(cmd), 0);
     snprintf(path, sizeof path, "%s/up/ld.so.preload", dir);
     FILE *f = fopen(path, "w");
     ck_assert(f != NULL);
-    fprintf(f, "%s\n", th_path("lib/libtaskleak.so"));
+    fprintf(f, "%s/bin/libtaskleak.so\n", dir);
     fclose(f);
     snprintf(path, sizeof path, "%s/rep", dir);
 
