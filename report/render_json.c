@@ -61,7 +61,7 @@ static json_t *frame_json(const struct tlr_proc *p, const struct tlr_frame *f)
     json_t *o = json_object();
     json_object_set_new(o, "function", str_or_null(tlr_frame_display(p, f, buf, sizeof buf)));
     json_object_set_new(o, "module", str_or_null(tlr_frame_module(p, f)));
-    json_object_set_new(o, "offset", hex(f->offset));
+    json_object_set_new(o, "offset", f->module >= 0 ? hex(f->offset) : json_null());
     set_locations(o, f);
     if (f->module >= 0 && p->modules[f->module].state != TLR_MOD_OK &&
         p->modules[f->module].state != TLR_MOD_UNTRIED)
