@@ -295,8 +295,8 @@ static void classify(struct tl_report *r)
     tl_deadlock_analyze(r); /* owners; cycles and orphaned mutexes become "deadlocked" */
 }
 
-size_t tl_report_unit_functions(struct tl_report *r, const struct tl_rep_unit *u,
-                                const char **out, size_t max)
+size_t tl_report_unit_functions(struct tl_report *r, const struct tl_rep_unit *u, const char **out,
+                                size_t max)
 {
     size_t n = 0;
     if (u->start != 0)
@@ -383,8 +383,8 @@ static int group_and_count(struct tl_report *r)
             r->alive++;
         r->suppressed += u->suppressed != NULL;
         /* A dump groups every live unit, judged or not: it is the whole picture. */
-        bool shown = r->mode == TL_BUILD_DUMP && u->suppressed == NULL &&
-                     strcmp(u->state, "exited") != 0;
+        bool shown =
+            r->mode == TL_BUILD_DUMP && u->suppressed == NULL && strcmp(u->state, "exited") != 0;
         if (u->verdict == NULL && !shown)
             continue;
         if (u->verdict != NULL) {

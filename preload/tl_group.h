@@ -91,8 +91,8 @@ const char *tl_report_function(struct tl_report *r, uintptr_t ip, bool ret);
 
 /* Function names of u's start routine, creation and blocked stacks (NULL where unnamed) into
  * out[0..max), as suppressions match them; returns the count. */
-size_t tl_report_unit_functions(struct tl_report *r, const struct tl_rep_unit *u,
-                                const char **out, size_t max);
+size_t tl_report_unit_functions(struct tl_report *r, const struct tl_rep_unit *u, const char **out,
+                                size_t max);
 
 /* Remembers the threads of unknown origin alive now, so checks ignore them (ignore_current). */
 void tl_group_ignore_unknown(void);

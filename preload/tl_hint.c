@@ -17,14 +17,14 @@
 #include "tl_symbols.h"
 
 #define MAX_CANDIDATES 64
-#define MAX_TRIED 256
+#define MAX_TRIED      256
 
 /* Libraries whose frames every program shares: never a hint. */
 static bool system_module(const char *path)
 {
-    static const char *const prefixes[] = {"libc.so", "libc-", "ld-linux", "ld.so", "ld64.so",
-                                           "libstdc++", "libgcc_s", "libpthread", "libtaskleak",
-                                           "libgor", "linux-vdso", "libunwind"};
+    static const char *const prefixes[] = {"libc.so",     "libc-",     "ld-linux",   "ld.so",
+                                           "ld64.so",     "libstdc++", "libgcc_s",   "libpthread",
+                                           "libtaskleak", "libgor",    "linux-vdso", "libunwind"};
     const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
     for (size_t i = 0; i < sizeof prefixes / sizeof prefixes[0]; i++)
         if (strncmp(base, prefixes[i], strlen(prefixes[i])) == 0)

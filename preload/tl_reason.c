@@ -7,16 +7,11 @@
 const char *tl_reason_object_word(const char *reason)
 {
     static const char *const words[][2] = {
-        {"mutex lock", "mutex"},
-        {"rwlock read", "rwlock"},
-        {"rwlock write", "rwlock"},
-        {"cond wait", "condition variable"},
-        {"semaphore", "semaphore"},
-        {"barrier", "barrier"},
-        {"futex", "futex"},
-        {"chan send", "channel"},
-        {"chan receive", "channel"},
-        {"WaitGroup wait", "WaitGroup"},
+        {"mutex lock", "mutex"},     {"rwlock read", "rwlock"},
+        {"rwlock write", "rwlock"},  {"cond wait", "condition variable"},
+        {"semaphore", "semaphore"},  {"barrier", "barrier"},
+        {"futex", "futex"},          {"chan send", "channel"},
+        {"chan receive", "channel"}, {"WaitGroup wait", "WaitGroup"},
     };
     for (size_t i = 0; reason != NULL && i < sizeof words / sizeof words[0]; i++)
         if (strcmp(reason, words[i][0]) == 0)

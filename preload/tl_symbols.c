@@ -356,8 +356,7 @@ static const struct symbol *lookup(const struct module *m, uintptr_t ip, bool ob
     return NULL;
 }
 
-static const char *symbolize(struct tl_modmap *m, uintptr_t ip, uintptr_t *sym_offset,
-                             bool object)
+static const char *symbolize(struct tl_modmap *m, uintptr_t ip, uintptr_t *sym_offset, bool object)
 {
     int i = tl_modmap_find(m, ip, NULL);
     if (i < 0)

@@ -118,7 +118,7 @@ static void group_html(FILE *out, const struct tlr_mgroup *g, const struct tlr_r
     frame_items(out, g->proc, f->blocked);
     const struct tlr_unit *u = f->nunits ? tlr_proc_unit(g->proc, f->units[0]) : NULL;
     fputs("<div>created by ", out);
-    esc(out, u && u->created_by ? u->created_by
+    esc(out, u && u->created_by                   ? u->created_by
              : tlr_unit_is_main(u) && !f->created ? "main thread"
                                                   : "");
     fputs(":</div>", out);

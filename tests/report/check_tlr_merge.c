@@ -87,8 +87,7 @@ static void write_rep(const char *dir, const struct rep *r)
     fprintf(f,
             "\"summary\":{\"threads_created\":%d,\"tasks_created\":0,\"alive\":%d,"
             "\"leaked\":%d,\"deadlocked\":0,\"blocked\":%d},",
-            r->count + 1, r->count + 1,
-            counted && !strcmp(r->verdict, "leaked") ? r->count : 0,
+            r->count + 1, r->count + 1, counted && !strcmp(r->verdict, "leaked") ? r->count : 0,
             counted && !strcmp(r->verdict, "blocked") ? r->count : 0);
     fprintf(f, "\"modules\":[],\"stacks\":[{\"id\":1,\"frames\":[{\"ip\":null,\"module\":null,"
                "\"offset\":null,\"function\":\"pthread_cond_wait\"},{\"ip\":\"0x1100\","
@@ -101,20 +100,31 @@ static void write_rep(const char *dir, const struct rep *r)
     ck_assert_int_eq(fclose(f), 0);
 }
 
-static const struct rep WATCHDOG = {"watchdog", "watchdog", "2026-01-02T03:04:30.000Z", NULL,
-                                    4242,       "blocked",  2};
+/* Writes the reports of the NULL-terminated list into a fresh directory and runs the tool on it
+ * with --fail-on fail_on_arg; the status must be want. */
+static struct tlr_cli_run run_reps(const char *fail_on_arg, int want, const struct rep *const *reps)
+{
+    const char *dir = tlr_tmpdir();
+    for (size_t i = 0; reps[i]; i++)
+        write_rep(dir, reps[i]);
+    struct tlr_cli_run run = RUN("--no-symbolize", "--fail-on", fail_on_arg, dir);
+    ck_assert_msg(run.status == want, "status %d, not %d: %s%s", run.status, want, run.out,
+                  run.err);
+    return run;
+}
+
+#define run_alone(r, fail_on_arg, want) run_reps(fail_on_arg, want, (const struct rep *[]){r, NULL})
+
+static const struct rep WATCHDOG = {"watchdog", "watchdog", "2026-01-02T03:04:30.000Z", NULL, 4242,
+                                    "blocked",  2};
 static const struct rep DUMP = {"dump",    "dump-1", "2026-01-02T03:04:40.000Z", NULL, 4242,
                                 "blocked", 2};
 
 START_TEST(exit_watchdog_and_dump_of_one_passed_run_count_once_and_pass)
 {
-    const char *dir = tlr_tmpdir();
     struct rep exit_ok = {"exit", "exit", "2026-01-02T03:05:00.000Z", NULL, 4242, NULL, 0};
-    write_rep(dir, &WATCHDOG);
-    write_rep(dir, &DUMP);
-    write_rep(dir, &exit_ok);
-    struct tlr_cli_run r = RUN("--no-symbolize", dir);
-    ck_assert_msg(r.status == 0, "status %d: %s%s", r.status, r.out, r.err);
+    struct tlr_cli_run r =
+        run_reps("any", 0, (const struct rep *[]){&WATCHDOG, &DUMP, &exit_ok, NULL});
     ck_assert_msg(!strncmp(r.out, "taskleak: 0 leaked, 0 deadlocked, 0 blocked in 0 groups", 55),
                   "%s", r.out);
     ck_assert_ptr_null(strstr(r.out, "flush_loop"));
@@ -124,13 +134,9 @@ END_TEST
 
 START_TEST(a_run_whose_exit_report_failed_fails_and_its_units_count_once)
 {
-    const char *dir = tlr_tmpdir();
     struct rep exit_bad = {"exit", "exit", "2026-01-02T03:05:00.000Z", NULL, 4242, "leaked", 2};
-    write_rep(dir, &WATCHDOG);
-    write_rep(dir, &DUMP);
-    write_rep(dir, &exit_bad);
-    struct tlr_cli_run r = RUN("--no-symbolize", dir);
-    ck_assert_msg(r.status == 1, "status %d: %s%s", r.status, r.out, r.err);
+    struct tlr_cli_run r =
+        run_reps("any", 1, (const struct rep *[]){&WATCHDOG, &DUMP, &exit_bad, NULL});
     ck_assert_msg(!strncmp(r.out, "taskleak: 2 leaked, 0 deadlocked, 0 blocked in 1 group ", 55),
                   "%s", r.out);
     ck_assert_ptr_nonnull(strstr(r.out, "2 threads [cond wait, 20s]: leaked\n"));
@@ -142,14 +148,11 @@ END_TEST
 
 START_TEST(the_latest_word_of_the_same_kind_stands)
 {
-    const char *dir = tlr_tmpdir();
     struct rep d2 = DUMP;
     d2.file_kind = "dump-2";
     d2.written = "2026-01-02T03:04:50.000Z";
     d2.count = 5;
-    write_rep(dir, &DUMP);
-    write_rep(dir, &d2);
-    struct tlr_cli_run r = RUN("--no-symbolize", dir);
+    struct tlr_cli_run r = run_reps("any", 0, (const struct rep *[]){&DUMP, &d2, NULL});
     ck_assert_msg(strstr(r.out, "5 threads [cond wait, 20s]: blocked\n"), "%s", r.out);
     ck_assert_ptr_null(strstr(r.out, "2 threads"));
     tlr_run_free(&r);
@@ -158,70 +161,50 @@ END_TEST
 
 START_TEST(a_watchdogs_blocked_is_shown_not_failed_unless_the_run_asked_for_it)
 {
-    const char *dir = tlr_tmpdir(), *asked = tlr_tmpdir();
-    write_rep(dir, &WATCHDOG);
-    struct tlr_cli_run r = RUN("--no-symbolize", dir);
-    ck_assert_msg(r.status == 0, "status %d: %s", r.status, r.out);
+    struct tlr_cli_run r = run_alone(&WATCHDOG, "any", 0);
     ck_assert_ptr_nonnull(strstr(r.out, "2 threads [cond wait, 20s]: blocked\n"));
     tlr_run_free(&r);
     struct rep w = WATCHDOG;
     w.fail_on = "[\"leaked\",\"blocked\"]";
-    write_rep(asked, &w);
-    r = RUN("--no-symbolize", asked);
-    ck_assert_msg(r.status == 1, "status %d: %s", r.status, r.out);
+    r = run_alone(&w, "any", 1);
     tlr_run_free(&r);
 }
 END_TEST
 
 START_TEST(fail_on_follows_the_report_and_takes_verdicts_as_data)
 {
-    const char *only_leaked = tlr_tmpdir(), *dflt = tlr_tmpdir(), *text = tlr_tmpdir();
     struct rep u = {"exit", "exit", "2026-01-02T03:05:00.000Z", "[\"leaked\"]", 7, "unjoined", 1};
-    write_rep(only_leaked, &u); /* the run was not failed on unjoined: neither is the report */
-    struct tlr_cli_run r = RUN("--no-symbolize", only_leaked);
-    ck_assert_msg(r.status == 0, "status %d: %s", r.status, r.out);
+    struct tlr_cli_run r = run_alone(&u, "any", 0); /* the run was not failed on unjoined */
     ck_assert_ptr_nonnull(strstr(r.out, "1 thread [cond wait, 20s]: unjoined\n"));
     tlr_run_free(&r);
     u.fail_on = NULL; /* no options: the detector's default, which fails unjoined */
-    write_rep(dflt, &u);
-    r = RUN("--no-symbolize", dflt);
-    ck_assert_msg(r.status == 1, "status %d: %s", r.status, r.out);
+    r = run_alone(&u, "any", 1);
     tlr_run_free(&r);
     u.fail_on = "\"leaked,unjoined\""; /* the option's own text form */
-    write_rep(text, &u);
-    r = RUN("--no-symbolize", "--fail-on", "any", text);
-    ck_assert_msg(r.status == 1, "status %d: %s", r.status, r.out);
+    r = run_alone(&u, "new", 1);
     tlr_run_free(&r);
 }
 END_TEST
 
 START_TEST(a_kind_newer_than_the_tool_outranks_none_of_the_known_ones)
 {
-    const char *dir = tlr_tmpdir();
     struct rep later = {"attach", "attach", "2026-01-02T03:09:00.000Z", NULL, 4242, "blocked", 4};
     struct rep exit_ok = {"exit", "exit", "2026-01-02T03:05:00.000Z", NULL, 4242, NULL, 0};
-    write_rep(dir, &later);
-    write_rep(dir, &exit_ok);
-    struct tlr_cli_run r = RUN("--no-symbolize", dir);
-    ck_assert_msg(r.status == 0 && !strstr(r.out, "4 threads"), "%s", r.out);
+    struct tlr_cli_run r = run_reps("any", 0, (const struct rep *[]){&later, &exit_ok, NULL});
+    ck_assert_msg(!strstr(r.out, "4 threads"), "%s", r.out);
     tlr_run_free(&r);
 }
 END_TEST
 
 START_TEST(a_dump_alone_renders_every_group_even_unjudged_ones)
 {
-    const char *dir = tlr_tmpdir(), *unjudged = tlr_tmpdir();
-    write_rep(dir, &DUMP);
-    struct tlr_cli_run r = RUN("--no-symbolize", dir);
-    ck_assert_msg(r.status == 0, "status %d: %s", r.status, r.out);
+    struct tlr_cli_run r = run_alone(&DUMP, "any", 0);
     ck_assert_ptr_nonnull(strstr(r.out, "2 threads [cond wait, 20s]: blocked\n"));
     ck_assert_ptr_nonnull(strstr(r.out, "    #0  pthread_cond_wait\n    #1  flush_loop\n"));
     tlr_run_free(&r);
     struct rep d = DUMP;
     d.verdict = "-";
-    write_rep(unjudged, &d);
-    r = RUN("--no-symbolize", unjudged);
-    ck_assert_msg(r.status == 0, "status %d: %s%s", r.status, r.out, r.err);
+    r = run_alone(&d, "any", 0);
     ck_assert_msg(strstr(r.out, "\n2 threads [cond wait, 20s]\n"), "%s", r.out);
     tlr_run_free(&r);
 }

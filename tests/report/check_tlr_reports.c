@@ -17,14 +17,14 @@
     })
 
 /* Text that would show a frame of the detector. */
-static const char *const DETECTOR_MARKS[] = {"libtaskleak", "tl_block", "ipose_", "tl_stack",
-                                             "tl_thread", "tl_gor"};
+static const char *const DETECTOR_MARKS[] = {"libtaskleak", "tl_block",  "ipose_",
+                                             "tl_stack",    "tl_thread", "tl_gor"};
 
 static void assert_no_detector_text(const char *what, const char *text)
 {
     for (size_t i = 0; i < sizeof DETECTOR_MARKS / sizeof DETECTOR_MARKS[0]; i++)
-        ck_assert_msg(!strstr(text, DETECTOR_MARKS[i]), "%s shows %s:\n%s", what,
-                      DETECTOR_MARKS[i], text);
+        ck_assert_msg(!strstr(text, DETECTOR_MARKS[i]), "%s shows %s:\n%s", what, DETECTOR_MARKS[i],
+                      text);
 }
 
 /* Every frame of every stack of rep lies outside the detector and is named like program code. */
@@ -38,9 +38,10 @@ static void assert_no_detector_frame(json_t *rep)
         json_array_foreach(json_object_get(st, "frames"), k, f)
         {
             json_t *m = json_object_get(f, "module");
-            const char *path = json_is_integer(m) ? th_str(json_array_get(mods, (size_t)
-                                                           json_integer_value(m)), "path")
-                                                  : NULL;
+            const char *path =
+                json_is_integer(m)
+                    ? th_str(json_array_get(mods, (size_t)json_integer_value(m)), "path")
+                    : NULL;
             const char *fn = th_str(f, "function");
             ck_assert_msg(!path || !strstr(path, "libtaskleak"), "a frame in %s", path);
             ck_assert_msg(!fn || (strncmp(fn, "tl_", 3) && strncmp(fn, "ipose_", 6)), "frame %s",
