@@ -208,9 +208,11 @@ static void verbose_units(const struct tx *t, const struct tlr_mgroup *g)
                     u->name ? " \"" : "", u->name ? u->name : "", u->name ? "\"" : "",
                     u->state ? u->state : "?");
             if (u->has_wait)
-                fprintf(t->out, ", %s in %s on %s for %s", u->wait.reason ? u->wait.reason : "?",
-                        u->wait.call ? u->wait.call : "?", u->wait.object ? u->wait.object : "?",
-                        dur);
+                fprintf(t->out, ", %s in %s on %s%s%s%s for %s",
+                        u->wait.reason ? u->wait.reason : "?", u->wait.call ? u->wait.call : "?",
+                        u->wait.object_name ? u->wait.object_name : "",
+                        u->wait.object_name ? " (" : "", u->wait.object ? u->wait.object : "?",
+                        u->wait.object_name ? ")" : "", dur);
             if (u->wait.owner)
                 fprintf(t->out, " (held by %s)", u->wait.owner);
             if (u->label)

@@ -131,6 +131,9 @@ START_TEST(wait_objects_are_named_global_member_heap_and_stack)
     ck_assert_msg(strstr(r.out, "  waits for mutex stats+16 (thr_named_objects+0x"), "%s", r.out);
     ck_assert_msg(strstr(r.out, "  waits for mutex heap (0x"), "%s", r.out);
     tlr_run_free(&r);
+    r = RUN("--format", "json", pr.dir);
+    ck_assert_msg(strstr(r.out, "\"object_name\"") && strstr(r.out, "\"stats+16\""), "%s", r.out);
+    tlr_run_free(&r);
     json_decref(rep);
     th_run_free(&pr);
 }
