@@ -4,8 +4,10 @@
  * group, and nothing else. So candidates come from the program's own code only (a libc frame such
  * as start_thread or clone3 is in every thread's stack), and each candidate is tried, as a
  * one-line suppressions text, by the same matcher the gate uses, against the first unit of every
- * other group of the report. Reports are rare and groups few, so trying costs nothing that
- * matters; with very many groups only the first MAX_TRIED are tried against.
+ * other group of the report. Reports are rare and groups few, so trying costs little: names
+ * come from the report's cached symbol tables, the first candidate usually stands, and the work is
+ * bounded (MAX_CANDIDATES candidates against the MAX_TRIED largest other groups; the model lists
+ * groups largest first), a few milliseconds per group at worst.
  */
 #include "tl_hint.h"
 
@@ -16,8 +18,8 @@
 #include "tl_supp.h"
 #include "tl_symbols.h"
 
-#define MAX_CANDIDATES 64
-#define MAX_TRIED      256
+#define MAX_CANDIDATES 16 /* the most specific frames: outer ones make worse hints anyway */
+#define MAX_TRIED      64 /* other groups a candidate is tried against */
 
 /* Libraries whose frames every program shares: never a hint. */
 static bool system_module(const char *path)
