@@ -26,7 +26,8 @@ static bool system_module(const char *path)
 {
     static const char *const prefixes[] = {"libc.so",     "libc-",     "ld-linux",   "ld.so",
                                            "ld64.so",     "libstdc++", "libgcc_s",   "libpthread",
-                                           "libtaskleak", "libgor",    "linux-vdso", "libunwind"};
+                                           "libtaskleak", "libgor",    "linux-vdso", "libunwind",
+                                           "libasan",     "libubsan",  "libtsan",    "liblsan"};
     const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
     for (size_t i = 0; i < sizeof prefixes / sizeof prefixes[0]; i++)
         if (strncmp(base, prefixes[i], strlen(prefixes[i])) == 0)

@@ -5,7 +5,7 @@
  * first), its start function, the program's frames of the creation stack (innermost first), then
  * the unit's thread name (thread:NAME). A frame is the program's when it has a name, lies outside
  * the system's and the runtime's libraries (libc, the dynamic loader, libstdc++, libgcc, the
- * detector, gor) and is not gor's (gor_*) nor the blocking call itself. A stripped library's
+ * detector, gor, the sanitizer runtimes) and is not gor's (gor_*) nor the blocking call itself. A stripped library's
  * frames have no names except its exported functions, so a thread it creates gets the export
  * that created it (leak:libfoo_start_workers). The first candidate that suppresses no other group
  * of the report (tried with the suppression matcher itself) is chosen; when every candidate also
