@@ -44,8 +44,9 @@ static const char *program_name(struct tl_report *r, uintptr_t ip, bool ret)
     int m = tl_modmap_find(r->modmap, ret ? ip - 1 : ip, NULL);
     if (fn == NULL || m < 0 || system_module(tl_modmap_path(r->modmap, m)))
         return NULL;
-    if (strncmp(fn, "gor_", 4) == 0 || strpbrk(fn, "*?['\\ \t") != NULL)
-        return NULL; /* the runtime's, or not pasteable as a literal glob */
+    if (strncmp(fn, "gor_", 4) == 0 || strcmp(fn, "_start") == 0 ||
+        strncmp(fn, "__libc_", 7) == 0 || strpbrk(fn, "*?['\\ \t") != NULL)
+        return NULL; /* the runtime's or the C start-up's, or not pasteable as a literal glob */
     return fn;
 }
 
@@ -112,10 +113,8 @@ bool tl_hint(struct tl_report *r, const struct tl_rep_group *g, char *buf, size_
     }
     if (u->name[0] != '\0' && strpbrk(u->name, "*?['\\") == NULL) {
         snprintf(line, sizeof line, "thread:%s", u->name);
-        if (nc == 0 || only_this(r, g, line))
+        if (only_this(r, g, line))
             return snprintf(buf, n, "%s", line) > 0;
     }
-    if (nc > 0) /* every candidate also silences another group: the most specific one */
-        snprintf(buf, n, "%s:%s", type, cand[0]);
-    return buf[0] != '\0';
+    return false; /* no line silences this group alone: none is suggested */
 }

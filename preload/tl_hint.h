@@ -9,8 +9,9 @@
  * frames have no names except its exported functions, so a thread it creates gets the export
  * that created it (leak:libfoo_start_workers). The first candidate that suppresses no other group
  * of the report (tried with the suppression matcher itself) is chosen; when every candidate also
- * matches another group, the most specific one is. A pattern that would match every thread
- * (leak:start_thread, block:clone3) is never a candidate.
+ * matches another group (two groups in the same code waiting for different things), none is
+ * suggested. A pattern that would match every thread (leak:start_thread, block:clone3,
+ * leak:_start) is never a candidate.
  */
 #ifndef TL_HINT_H
 #define TL_HINT_H

@@ -214,6 +214,22 @@ START_TEST(every_hint_silences_its_own_group_and_nothing_else)
 }
 END_TEST
 
+START_TEST(no_hint_is_offered_where_every_candidate_would_silence_another_group_too)
+{
+    /* main joins a thread blocked on a mutex: main's own frames (main, _start) are in that
+     * thread's creation stack too, so no line silences main's group alone */
+    struct th_run pr;
+    ck_assert_int_eq(
+        th_run_simple(&pr, "wd_mutex_hold", "threshold=300ms:interval=100ms:grace=100ms"), 0);
+    ck_assert_msg(strstr(pr.err, "to silence: suppressions line 'block:wait_for_lock'"), "%s",
+                  pr.err);
+    ck_assert_msg(strstr(pr.err, "  to silence: threshold=0\n"), "%s", pr.err);
+    ck_assert_msg(!strstr(pr.err, "'block:main'") && !strstr(pr.err, "'block:_start'"), "%s",
+                  pr.err);
+    th_run_free(&pr);
+}
+END_TEST
+
 START_TEST(a_stripped_librarys_thread_is_hinted_by_the_export_that_created_it)
 {
     struct th_run pr;
@@ -263,6 +279,7 @@ Suite *make_tlr_reports_suite(void)
     tcase_add_test(t, no_detector_frame_in_any_format_for_threads_tasks_or_static_gor);
     tcase_add_test(t, wait_objects_are_named_global_member_heap_and_stack);
     tcase_add_test(t, every_hint_silences_its_own_group_and_nothing_else);
+    tcase_add_test(t, no_hint_is_offered_where_every_candidate_would_silence_another_group_too);
     tcase_add_test(t, a_stripped_librarys_thread_is_hinted_by_the_export_that_created_it);
     tcase_add_test(t, a_dump_is_a_full_report_the_tool_renders_with_the_main_thread);
     suite_add_tcase(s, t);
