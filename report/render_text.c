@@ -246,10 +246,15 @@ static void deadlock_lines(const struct tx *t, const struct tlr_proc *p,
         const char *next = d->units[(i + 1) % d->nunits];
         const char *why = u && u->wait.reason ? u->wait.reason : "a wait";
         const char *holder = u && u->wait.owner ? u->wait.owner : next;
+        const char *name =
+            u && u->wait.object_name && u->wait.object && !strcmp(u->wait.object, obj)
+                ? u->wait.object_name
+                : NULL;
         if (strcmp(why, "join") == 0) /* the object is the joined thread itself */
             fprintf(t->out, "  %s waits (join) for %s to end\n", d->units[i], holder);
         else
-            fprintf(t->out, "  %s waits (%s) for %s held by %s\n", d->units[i], why, obj, holder);
+            fprintf(t->out, "  %s waits (%s) for %s%s%s%s held by %s\n", d->units[i], why,
+                    name ? name : "", name ? " (" : "", obj, name ? ")" : "", holder);
     }
 }
 

@@ -153,6 +153,20 @@ START_TEST(wait_objects_are_named_global_member_heap_and_stack)
 }
 END_TEST
 
+START_TEST(a_deadlock_cycle_names_its_mutexes_in_both_tools)
+{
+    struct th_run pr;
+    ck_assert_int_eq(th_run_simple(&pr, "wd_abba", "threshold=300ms:interval=100ms:grace=100ms"),
+                     0);
+    ck_assert_msg(strstr(pr.err, "and waits for mutex lock_"), "%s", pr.err);
+    struct tlr_cli_run r = RUN(pr.dir);
+    ck_assert_msg(strstr(r.out, " waits (mutex lock) for lock_a (0x"), "%s", r.out);
+    ck_assert_msg(strstr(r.out, " waits (mutex lock) for lock_b (0x"), "%s", r.out);
+    tlr_run_free(&r);
+    th_run_free(&pr);
+}
+END_TEST
+
 /* The hints of a run's text, in order ("leak:pool_worker", ...). */
 static size_t hints_of(const char *text, char hints[][128], size_t max)
 {
@@ -278,6 +292,7 @@ Suite *make_tlr_reports_suite(void)
     tcase_set_timeout(t, 120);
     tcase_add_test(t, no_detector_frame_in_any_format_for_threads_tasks_or_static_gor);
     tcase_add_test(t, wait_objects_are_named_global_member_heap_and_stack);
+    tcase_add_test(t, a_deadlock_cycle_names_its_mutexes_in_both_tools);
     tcase_add_test(t, every_hint_silences_its_own_group_and_nothing_else);
     tcase_add_test(t, no_hint_is_offered_where_every_candidate_would_silence_another_group_too);
     tcase_add_test(t, a_stripped_librarys_thread_is_hinted_by_the_export_that_created_it);
