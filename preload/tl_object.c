@@ -7,7 +7,9 @@
  * mapping that holds its pthread_t: glibc places the thread descriptor at the top of the stack
  * block it allocates, so the handle the registry recorded at attach time finds the stack without
  * touching the thread. Reading the maps costs a few hundred microseconds, and only when some
- * unit waits on an object no symbol names.
+ * unit waits on an object no symbol names; after that each name is a binary search (the kernel
+ * lists mappings in address order) and one pass over the units marks every thread's stack, so
+ * naming stays linear in the units for a process with hundreds of thousands of them.
  */
 #include "tl_object.h"
 
@@ -27,6 +29,7 @@ enum map_kind { MAP_OTHER, MAP_ANON, MAP_HEAP, MAP_MAIN_STACK };
 struct mapping {
     uintptr_t lo, hi;
     enum map_kind kind;
+    long owner; /* index in the report's units of the thread whose stack this is, -1 none */
 };
 
 struct maps {
@@ -47,6 +50,7 @@ static bool parse_line(const char *line, struct mapping *m)
         p = strchr(p + 1, ' ');
     while (p != NULL && *p == ' ')
         p++;
+    m->owner = -1;
     if (p == NULL || *p == '\0' || *p == '\n')
         m->kind = MAP_ANON;
     else if (strncmp(p, "[stack]", 7) == 0)
@@ -98,34 +102,46 @@ static void read_maps(struct maps *mp)
         close(fd);
 }
 
-static const struct mapping *mapping_of(const struct maps *mp, uintptr_t addr)
+/* The mapping containing addr, by binary search: the kernel lists mappings in address order. */
+static struct mapping *mapping_of(const struct maps *mp, uintptr_t addr)
 {
-    for (size_t i = 0; i < mp->n; i++)
-        if (addr >= mp->v[i].lo && addr < mp->v[i].hi)
-            return &mp->v[i];
+    size_t lo = 0, hi = mp->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (addr < mp->v[mid].lo)
+            hi = mid;
+        else if (addr >= mp->v[mid].hi)
+            lo = mid + 1;
+        else
+            return &mp->v[mid];
+    }
     return NULL;
 }
 
-/* The thread whose stack is the mapping m: the main thread for [stack], else the thread whose
- * descriptor (pthread_t) lies in m. NULL when none. */
-static const struct tl_rep_unit *stack_owner(const struct tl_report *r, const struct mapping *m)
+/* Marks each thread's stack mapping with its owner, in one pass over the units: the main thread
+ * owns [stack], every other thread the mapping that holds its descriptor (pthread_t). */
+static void find_stack_owners(const struct tl_report *r, struct maps *mp)
 {
     for (size_t i = 0; i < r->n; i++) {
         const struct tl_rep_unit *u = &r->units[i];
         if (u->kind != TL_KIND_THREAD)
             continue;
-        if (m->kind == MAP_MAIN_STACK ? strcmp(u->id, "thread:1") == 0
-                                      : u->handle >= m->lo && u->handle < m->hi)
-            return u;
+        struct mapping *m = NULL;
+        if (strcmp(u->id, "thread:1") == 0)
+            for (size_t k = 0; k < mp->n && m == NULL; k++)
+                m = mp->v[k].kind == MAP_MAIN_STACK ? &mp->v[k] : NULL;
+        else if (u->handle != 0)
+            m = mapping_of(mp, u->handle);
+        if (m != NULL && m->owner < 0)
+            m->owner = (long)i;
     }
-    return NULL;
 }
 
 static void place_name(const struct tl_report *r, const struct maps *mp, uintptr_t addr, char *buf,
                        size_t n)
 {
     const struct mapping *m = mapping_of(mp, addr);
-    const struct tl_rep_unit *owner = m != NULL ? stack_owner(r, m) : NULL;
+    const struct tl_rep_unit *owner = m != NULL && m->owner >= 0 ? &r->units[m->owner] : NULL;
     buf[0] = '\0';
     if (owner != NULL)
         snprintf(buf, n, "stack of %s", owner->id);
@@ -135,27 +151,39 @@ static void place_name(const struct tl_report *r, const struct maps *mp, uintptr
         snprintf(buf, n, "heap");
 }
 
+/* Names one object into buf; reads the maps the first time a name needs them. */
+static void name_object(struct tl_report *r, struct maps *mp, bool *maps_read, uintptr_t addr,
+                        char *buf, size_t n)
+{
+    uintptr_t off = 0;
+    const char *sym = r->modmap ? tl_symbolize_data(r->modmap, addr, &off) : NULL;
+    if (sym != NULL) {
+        snprintf(buf, n, off ? "%s+%lu" : "%s", sym, (unsigned long)off);
+        return;
+    }
+    if (!*maps_read) {
+        read_maps(mp);
+        find_stack_owners(r, mp);
+        *maps_read = true;
+    }
+    place_name(r, mp, addr, buf, n);
+}
+
 void tl_object_name_all(struct tl_report *r)
 {
     struct maps mp = {0};
     bool maps_read = false;
+    const struct tl_rep_unit *prev = NULL; /* many units often wait on one object */
     for (size_t i = 0; i < r->n; i++) {
         struct tl_rep_unit *u = &r->units[i];
-        uintptr_t off = 0;
         u->object_name[0] = '\0';
         if (!u->has_wait || u->wait.object == 0 || tl_reason_object_word(u->wait.reason) == NULL)
             continue;
-        const char *sym = r->modmap ? tl_symbolize_data(r->modmap, u->wait.object, &off) : NULL;
-        if (sym != NULL) {
-            snprintf(u->object_name, sizeof u->object_name, off ? "%s+%lu" : "%s", sym,
-                     (unsigned long)off);
-            continue;
-        }
-        if (!maps_read) {
-            read_maps(&mp);
-            maps_read = true;
-        }
-        place_name(r, &mp, u->wait.object, u->object_name, sizeof u->object_name);
+        if (prev != NULL && prev->wait.object == u->wait.object)
+            memcpy(u->object_name, prev->object_name, sizeof u->object_name);
+        else
+            name_object(r, &mp, &maps_read, u->wait.object, u->object_name, sizeof u->object_name);
+        prev = u;
     }
     free(mp.v);
 }

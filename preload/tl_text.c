@@ -93,9 +93,10 @@ static void print_group(FILE *f, struct tl_report *r, const struct tl_rep_group 
     char d[32];
     tl_text_duration(g->wait_max, d, sizeof d);
     const char *kind = g->kind == TL_KIND_TASK ? "task" : "thread";
-    fprintf(f, "\n%s%zu %s%s [%s%s%s] %s%s\n", colour ? "\033[1m" : "", g->count, kind,
+    fprintf(f, "\n%s%zu %s%s [%s%s%s]%s%s%s\n", colour ? "\033[1m" : "", g->count, kind,
             g->count == 1 ? "" : "s", g->reason ? g->reason : first->state, g->reason ? ", " : "",
-            g->reason ? d : "", g->verdict ? g->verdict : "", colour ? "\033[0m" : "");
+            g->reason ? d : "", g->verdict ? " " : "", g->verdict ? g->verdict : "",
+            colour ? "\033[0m" : "");
     print_object(f, r, first);
     if (g->blocked_stack != 0) {
         fprintf(f, "  blocked in %s:\n", first->wait.call ? first->wait.call : "?");

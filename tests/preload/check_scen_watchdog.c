@@ -245,7 +245,8 @@ START_TEST(a_thread_joining_a_worker_that_waits_for_its_mutex_is_a_deadlock)
     const char *args[] = {exit_file, NULL};
     struct tlr_cli_run t = tlr_run(args);
     ck_assert_msg(th_contains(t.out, "thread:1 waits (join) for thread:2 to end"), "%s", t.out);
-    ck_assert_msg(th_contains(t.out, "thread:2 waits (mutex lock) for 0x"), "%s", t.out);
+    ck_assert_msg(th_contains(t.out, "thread:2 waits (mutex lock) for config_lock (0x"), "%s",
+                  t.out);
     tlr_run_free(&t);
     th_run_free(&r);
 }
