@@ -21,6 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "tl_object.h"
 #include "tl_text.h"
 
 #define STORY_FRAMES 12
@@ -277,7 +278,10 @@ static void print_frames(struct tl_report *r, FILE *f, tl_stack_id id, const cha
     const uintptr_t *ips = tl_stack_frames(id, &n);
     for (int k = 0; k < n && k < STORY_FRAMES; k++) {
         const char *fn = tl_report_function(r, ips[k], k > 0);
-        fprintf(f, "%s#%d 0x%lx %s\n", indent, k, (unsigned long)ips[k], fn ? fn : "??");
+        if (tl_stack_frame_call(ips[k]) != NULL)
+            fprintf(f, "%s#%d %s\n", indent, k, fn);
+        else
+            fprintf(f, "%s#%d 0x%lx %s\n", indent, k, (unsigned long)ips[k], fn ? fn : "??");
     }
     if (n > STORY_FRAMES)
         fprintf(f, "%s... (%d more frames)\n", indent, n - STORY_FRAMES);
@@ -294,14 +298,17 @@ static void print_member(struct tl_report *r, FILE *f, const struct tl_rep_unit 
     print_frames(r, f, u->blocked_stack, "      ");
 }
 
-/* "waits for mutex 0x... held by thread:3" or "waits to join thread:3": u's edge to v. */
-static void print_edge(FILE *f, const struct tl_rep_unit *u, const struct tl_rep_unit *v)
+/* "waits for mutex lock_a (prog+0x4040) held by thread:3" or "waits to join thread:3": u's edge
+ * to v. */
+static void print_edge(struct tl_report *r, FILE *f, const struct tl_rep_unit *u,
+                       const struct tl_rep_unit *v)
 {
+    char what[192];
+    tl_object_describe(r, u, what, sizeof what);
     if (join_wait(u))
         fprintf(f, "waits to join %s", v->id);
     else
-        fprintf(f, "waits for %s 0x%lx held by %s", object_word(u), (unsigned long)u->wait.object,
-                v->id);
+        fprintf(f, "waits for %s %s held by %s", object_word(u), what, v->id);
 }
 
 static void print_cycle(struct tl_report *r, FILE *f, const struct tl_deadlock *d, size_t nr)
@@ -310,12 +317,14 @@ static void print_cycle(struct tl_report *r, FILE *f, const struct tl_deadlock *
     const struct tl_rep_unit *last = &r->units[d->members[d->count - 1]];
     fprintf(f, "taskleak: deadlock %zu: %zu units wait for each other in a cycle:\n  %s ", nr,
             d->count, first->id);
+    char what[192];
+    tl_object_describe(r, last, what, sizeof what);
     if (!join_wait(last)) /* what the last member waits for, the first one holds */
-        fprintf(f, "holds %s 0x%lx and ", object_word(last), (unsigned long)last->wait.object);
+        fprintf(f, "holds %s %s and ", object_word(last), what);
     for (size_t k = 0; k < d->count; k++) {
         if (k > 0)
             fputs(",\n  which ", f);
-        print_edge(f, &r->units[d->members[k]], &r->units[d->members[(k + 1) % d->count]]);
+        print_edge(r, f, &r->units[d->members[k]], &r->units[d->members[(k + 1) % d->count]]);
     }
     fputs(".\n", f);
     for (size_t k = 0; k < d->count; k++)
@@ -327,15 +336,16 @@ static void print_orphan(struct tl_report *r, FILE *f, const struct tl_deadlock 
     const struct tl_rep_unit *w = &r->units[d->members[0]];
     tl_stack_id st;
     uint64_t seq = tl_deadlock_exited(w->owner_tid, &st);
-    char owner[48];
+    char owner[48], what[192];
+    tl_object_describe(r, w, what, sizeof what);
     if (seq != 0)
         snprintf(owner, sizeof owner, "thread:%llu", (unsigned long long)seq);
     else
         snprintf(owner, sizeof owner, "thread with tid %d", (int)w->owner_tid);
     fprintf(f,
-            "taskleak: deadlock %zu: owner %s exited while holding %s 0x%lx; its %zu waiter(s) "
+            "taskleak: deadlock %zu: owner %s exited while holding %s %s; its %zu waiter(s) "
             "can never wake:\n",
-            nr, owner, object_word(w), (unsigned long)w->wait.object, d->count);
+            nr, owner, object_word(w), what, d->count);
     for (size_t k = 0; k < d->count; k++)
         print_member(r, f, &r->units[d->members[k]]);
     if (seq != 0) {

@@ -121,7 +121,8 @@ static void flush_stdout(void)
 static long run_report(enum tl_build_mode mode, const char *file_kind)
 {
     struct tl_report r;
-    if (tl_report_build(&r, mode, self_seq()) < 0)
+    /* A dump shows every unit, the one asking for it too (it may own what others wait for). */
+    if (tl_report_build(&r, mode, mode == TL_BUILD_DUMP ? 0 : self_seq()) < 0)
         return -1;
     snprintf(r.file_kind, sizeof r.file_kind, "%s", file_kind);
     tl_report_emit(&r);

@@ -317,7 +317,7 @@ static __attribute__((noinline)) tl_stack_id capture_creation(const struct task_
     /* A task's walk ends at its own start frame, so only a spawning thread's stack can hold
      * frames of ours below the caller (the thread trampoline); hot task spawns skip the pass. */
     if (spawner == NULL)
-        n = tl_stack_strip_own(ips, n, false);
+        n = tl_stack_strip_own(ips, n, NULL);
     return cache_intern(c, ips, n < depth ? n : depth);
 }
 

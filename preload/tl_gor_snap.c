@@ -70,10 +70,10 @@ static const char *state_name(int state)
     }
 }
 
-/* The parked task's stack from its saved frames, as the user sees it: frame #0 is where the
- * user's code called gor (gor's own frames above it are dropped; the wait's `call` names the gor
- * function), and the trailing start machinery is dropped. */
-static tl_stack_id unwind_parked(const struct gor_task_info *t, int depth)
+/* The parked task's stack from its saved frames, as the user sees it: frame #0 is the gor call
+ * the task made (a call frame naming `call`, which stands for gor's own frames above the user's
+ * code), then the user's frames; the trailing start machinery is dropped. */
+static tl_stack_id unwind_parked(const struct gor_task_info *t, int depth, const char *call)
 {
     uintptr_t ips[DEPTH_MAX + SKIP_MAX];
     int max = depth + SKIP_MAX, n = 0, k = 0;
@@ -81,7 +81,11 @@ static tl_stack_id unwind_parked(const struct gor_task_info *t, int depth)
     n += tl_gor_walk_frames(t->fp, t->stack_lo, t->stack_hi, ips + 1, max - 1);
     while (k + 1 < n && (in_range(&tl_gor_g.gor_mod, ips[k]) || in_range(&tl_gor_g.self_mod, ips[k])))
         k++;
-    n = tl_stack_strip_own(ips + k, tl_gor_trim_tail(ips + k, n - k), false);
+    n = tl_stack_strip_own(ips + k, tl_gor_trim_tail(ips + k, n - k), NULL);
+    if (call != NULL && k > 0) {
+        ips[--k] = tl_stack_call_frame(call); /* in place of the gor frame just above the user's */
+        n++;
+    }
     return tl_stack_intern(ips + k, n < depth ? n : depth);
 }
 
@@ -140,7 +144,7 @@ static void fill_live(struct tl_gor_unit *u, const struct gor_task_info *t, int 
                           : 0;
     }
     if (depth > 0 && t->state != GOR_TASK_RUNNING && t->sp != 0)
-        u->blocked_stack = unwind_parked(t, depth);
+        u->blocked_stack = unwind_parked(t, depth, u->call);
     fill_origin(u, t->parent);
 }
 

@@ -22,6 +22,7 @@
 #include "tl_ctx.h"
 #include "tl_deadlock.h"
 #include "tl_gor.h"
+#include "tl_object.h"
 #include "tl_real.h"
 #include "tl_supp.h"
 #include "tl_symbols.h"
@@ -268,13 +269,14 @@ static int collect(struct tl_report *r, uint64_t exclude_seq)
 static const char *verdict_for(const struct tl_report *r, const struct tl_rep_unit *u,
                                bool gor_dead)
 {
-    if (r->mode == TL_BUILD_DUMP || strcmp(u->state, "exited") == 0)
+    if (strcmp(u->state, "exited") == 0)
         return NULL;
     if (gor_dead)
         return "deadlocked";
     /* The watchdog suspects only durable waits: a server's accept() or a sleeper's nanosleep
-     * may last forever by design, and the watchdog's own scan counts durable waits alone. */
-    if (r->mode == TL_BUILD_WATCHDOG)
+     * may last forever by design, and the watchdog's own scan counts durable waits alone. A dump
+     * judges like the watchdog: the process is still running, nothing is leaked yet. */
+    if (r->mode == TL_BUILD_WATCHDOG || r->mode == TL_BUILD_DUMP)
         return u->has_wait && u->wait.durable && u->wait_ms >= tl_ctx.opts.threshold_ms ? "blocked"
                                                                                         : NULL;
     return "leaked";
@@ -290,13 +292,11 @@ static void classify(struct tl_report *r)
         u->grouped = false;
         u->verdict = verdict_for(r, u, dead);
     }
-    if (r->mode != TL_BUILD_DUMP)
-        tl_deadlock_analyze(r); /* cycles and orphaned mutexes become "deadlocked" */
+    tl_deadlock_analyze(r); /* owners; cycles and orphaned mutexes become "deadlocked" */
 }
 
-/* Function names of u's start routine and stacks, for suppression matching. */
-static size_t unit_functions(struct tl_report *r, const struct tl_rep_unit *u, const char **out,
-                             size_t max)
+size_t tl_report_unit_functions(struct tl_report *r, const struct tl_rep_unit *u, const char **out,
+                                size_t max)
 {
     size_t n = 0;
     if (u->start != 0)
@@ -318,7 +318,7 @@ static void suppress(struct tl_report *r)
         struct tl_rep_unit *u = &r->units[i];
         if (u->verdict == NULL)
             continue;
-        size_t n = unit_functions(r, u, fns, sizeof fns / sizeof fns[0]);
+        size_t n = tl_report_unit_functions(r, u, fns, sizeof fns / sizeof fns[0]);
         enum tl_supp_kind k = strcmp(u->verdict, "blocked") == 0 ? TL_SUPP_BLOCK : TL_SUPP_LEAK;
         u->suppressed = tl_supp_match(tl_ctx.supp, k, fns, n, u->name[0] ? u->name : NULL);
         if (u->suppressed != NULL)
@@ -329,8 +329,10 @@ static void suppress(struct tl_report *r)
 static bool same_group(const struct tl_rep_group *g, const struct tl_rep_unit *u)
 {
     const char *reason = u->has_wait ? u->wait.reason : NULL;
+    bool same_verdict = g->verdict == u->verdict ||
+                        (g->verdict && u->verdict && strcmp(g->verdict, u->verdict) == 0);
     return g->kind == u->kind && g->created_stack == u->created_stack &&
-           g->blocked_stack == u->blocked_stack && strcmp(g->verdict, u->verdict) == 0 &&
+           g->blocked_stack == u->blocked_stack && same_verdict &&
            (g->reason == reason || (g->reason && reason && strcmp(g->reason, reason) == 0));
 }
 
@@ -380,11 +382,16 @@ static int group_and_count(struct tl_report *r)
         if (strcmp(u->state, "exited") != 0)
             r->alive++;
         r->suppressed += u->suppressed != NULL;
-        if (u->verdict == NULL)
+        /* A dump groups every live unit, judged or not: it is the whole picture. */
+        bool shown =
+            r->mode == TL_BUILD_DUMP && u->suppressed == NULL && strcmp(u->state, "exited") != 0;
+        if (u->verdict == NULL && !shown)
             continue;
-        r->leaked += strcmp(u->verdict, "leaked") == 0;
-        r->deadlocked += strcmp(u->verdict, "deadlocked") == 0;
-        r->blocked += strcmp(u->verdict, "blocked") == 0;
+        if (u->verdict != NULL) {
+            r->leaked += strcmp(u->verdict, "leaked") == 0;
+            r->deadlocked += strcmp(u->verdict, "deadlocked") == 0;
+            r->blocked += strcmp(u->verdict, "blocked") == 0;
+        }
         if (group_add(r, i) < 0)
             return -1;
     }
@@ -409,6 +416,7 @@ int tl_report_build(struct tl_report *r, enum tl_build_mode mode, uint64_t exclu
     if (collect(r, exclude_seq) < 0)
         goto fail;
     classify(r);
+    tl_object_name_all(r);
     suppress(r);
     if (group_and_count(r) < 0)
         goto fail;
@@ -440,6 +448,9 @@ void tl_report_free(struct tl_report *r)
 
 const char *tl_report_function(struct tl_report *r, uintptr_t ip, bool ret)
 {
+    const char *call = tl_stack_frame_call(ip);
+    if (call != NULL)
+        return call;
     if (r->modmap == NULL || ip == 0)
         return NULL;
     return tl_symbolize(r->modmap, ret ? ip - 1 : ip);

@@ -43,6 +43,7 @@ struct tl_rep_unit {
     pid_t owner_tid;           /* mutex waits: the owner read from the mutex, 0 = unknown */
     uintptr_t handle;          /* threads: the pthread_t a join names, 0 = unknown */
     char owner[40];            /* that owner's unit id, "" = unknown */
+    char object_name[64];      /* the wait object by name (tl_object), "" = unknown */
     char created_by[40];       /* "" = unknown */
     tl_stack_id created_stack; /* one reference owned by the model */
     tl_stack_id blocked_stack; /* one reference owned by the model */
@@ -85,8 +86,13 @@ struct tl_report {
 int tl_report_build(struct tl_report *r, enum tl_build_mode mode, uint64_t exclude_seq);
 void tl_report_free(struct tl_report *r);
 
-/* The function name of ip (return address when `ret`), NULL when unknown. */
+/* The function name of ip (return address when `ret`), NULL when unknown; a call frame's call. */
 const char *tl_report_function(struct tl_report *r, uintptr_t ip, bool ret);
+
+/* Function names of u's start routine, creation and blocked stacks (NULL where unnamed) into
+ * out[0..max), as suppressions match them; returns the count. */
+size_t tl_report_unit_functions(struct tl_report *r, const struct tl_rep_unit *u, const char **out,
+                                size_t max);
 
 /* Remembers the threads of unknown origin alive now, so checks ignore them (ignore_current). */
 void tl_group_ignore_unknown(void);

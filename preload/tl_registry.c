@@ -334,7 +334,7 @@ static void unwind_pinned(struct tl_snapshot *s, size_t from, struct tl_unit **p
         if (u == NULL)
             continue;
         int n = tl_stack_unwind_context(&u->uctx, ips, depth);
-        n = tl_stack_strip_own(ips, n, true);
+        n = tl_stack_strip_own(ips, n, s->v[i].wait.call);
         s->v[i].blocked_stack = tl_stack_intern(ips, n);
         s->v[i].owner_tid = mutex_owner(&s->v[i].wait);
         atomic_store_explicit(&u->wstate, TL_WS_BLOCKED, memory_order_release);

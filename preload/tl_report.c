@@ -123,7 +123,10 @@ static void write_stack(struct tl_json *j, struct tl_report *r, tl_stack_id id)
         uintptr_t off = 0;
         int m = r->modmap ? tl_modmap_find(r->modmap, f[k], &off) : -1;
         tl_json_obj_begin(j, NULL);
-        tl_json_hex(j, "ip", f[k]);
+        if (tl_stack_frame_call(f[k]) != NULL)
+            tl_json_null(j, "ip"); /* the call the program made: a name, no address of ours */
+        else
+            tl_json_hex(j, "ip", f[k]);
         if (m >= 0) {
             tl_json_int(j, "module", m);
             tl_json_hex(j, "offset", off);
@@ -195,6 +198,7 @@ static void write_wait(struct tl_json *j, const struct tl_rep_unit *u)
     tl_json_str(j, "reason", u->wait.reason);
     tl_json_str(j, "call", u->wait.call);
     tl_json_hex(j, "object", u->wait.object);
+    opt_str(j, "object_name", u->object_name);
     tl_json_int(j, "since_ms", u->wait_ms);
     tl_json_bool(j, "durable", u->wait.durable);
     opt_str(j, "owner", u->owner);

@@ -330,17 +330,15 @@ static bool is_own(uintptr_t ip)
            ip < __atomic_load_n(&own_text.hi, __ATOMIC_RELAXED);
 }
 
-int tl_stack_strip_own(uintptr_t *ips, int n, bool keep_call)
+int tl_stack_strip_own(uintptr_t *ips, int n, const char *call)
 {
     int saved = errno, from = 0, out = 0;
-    if (keep_call) {
-        while (from + 1 < n && is_own(ips[from]) && is_own(ips[from + 1]))
-            from++; /* the outermost of the leading run is the wrapper the user called */
-        if (from < n && is_own(ips[from]))
-            ips[out++] = ips[from++];
+    if (call != NULL && n > 0) {
+        from = 1; /* the bracket's frame: ours by construction */
+        ips[out++] = tl_stack_call_frame(call);
     }
     for (; from < n; from++)
-        if (!is_own(ips[from]))
+        if (!is_own(ips[from]) && tl_stack_frame_call(ips[from]) == NULL)
             ips[out++] = ips[from];
     errno = saved;
     return out;

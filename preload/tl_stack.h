@@ -59,16 +59,35 @@ void tl_stack_atfork_child(void);
  * paths. */
 bool tl_stack_object_range(uintptr_t addr, uintptr_t *lo, uintptr_t *hi, bool *main_program);
 
+/* A call frame: the blocking call the program made ("pthread_cond_wait", "gor_chan_recv"), kept
+ * at the top of a blocked stack in place of the detector's (and gor's) own frames, so every
+ * writer shows the call as the program wrote it. It is stored in the ip word with the top bit set,
+ * which no user-space code address has; the name must have static storage (the wait's `call`). */
+#define TL_STACK_CALL_BIT ((uintptr_t)1 << (sizeof(uintptr_t) * 8 - 1))
+
+static inline uintptr_t tl_stack_call_frame(const char *call)
+{
+    return (uintptr_t)call | TL_STACK_CALL_BIT;
+}
+
+/* The call a frame names, or NULL for an ordinary return address. */
+static inline const char *tl_stack_frame_call(uintptr_t ip)
+{
+    return (ip & TL_STACK_CALL_BIT) ? (const char *)(ip & ~TL_STACK_CALL_BIT) : NULL;
+}
+
 /* Removes the detector's own frames from ips[0..n) in place and returns the new count, so that
  * every report writer (JSON, text, groups, watchdog) sees the same user-facing stack:
- * - keep_call (blocked stacks, saved inside a wrapper): the leading run of our frames is reduced
- *   to its outermost frame, the exported wrapper named like the call the user made (sem_wait), so
- *   frame 0 is that call and internal helpers (sem_wait_blocking) disappear;
+ * - call != NULL (blocked stacks, saved inside a wrapper): ips[0] is the frame that opened the
+ *   bracket, always ours whatever object it lives in (also when this code is linked into the
+ *   program itself), and is dropped with every frame of ours; a call frame naming `call` takes
+ *   its place, so frame 0 reads as the call the program made (sem_wait), never an internal
+ *   helper (sem_wait_blocking) or the wrapper's own address;
  * - every other frame of ours (the thread trampoline, the gor start box) is dropped.
  * "Ours" is the text of the shared object this code lives in (libtaskleak.so). When this code is
- * linked into the main program (the unit-test runner), nothing is ours and ips is untouched.
+ * linked into the main program (the unit-test runner), only ips[0] of a blocked stack is ours.
  * No lock held while called out; the object's range is computed once (dl_iterate_phdr). */
-int tl_stack_strip_own(uintptr_t *ips, int n, bool keep_call);
+int tl_stack_strip_own(uintptr_t *ips, int n, const char *call);
 
 /* Frees every stack (process teardown and tests); ids handed out before become invalid. */
 void tl_stack_clear(void);

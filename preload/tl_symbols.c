@@ -9,7 +9,8 @@
  * In-process names come from the ELF symbol tables. A module's tables are read on first use,
  * with libelf: .symtab (present in unstripped binaries, and the only table that names static
  * functions), .dynsym, and .symtab of a separate debug file found by build id under
- * /usr/lib/debug/.build-id when one is installed. FUNC (and IFUNC) symbols are collected with
+ * /usr/lib/debug/.build-id when one is installed. FUNC (and IFUNC) symbols, and OBJECT symbols
+ * with a size (variables, for naming the objects units wait on), are collected with
  * runtime addresses (st_value + load bias: zero for ET_EXEC, the mapping base for PIE and shared
  * objects), sorted, and searched by address: the symbol whose [start, start+size) encloses the
  * address wins; a size-0 symbol (hand-written assembly) covers the gap up to the next symbol,
@@ -40,6 +41,7 @@ struct symbol {
     uintptr_t start, size; /* runtime address and st_size */
     uint32_t name;         /* offset into module.names */
     bool global;           /* STB_GLOBAL/WEAK: preferred over a local alias at the same address */
+    bool object;           /* STT_OBJECT (a variable), else a function */
 };
 
 struct module {
@@ -220,7 +222,7 @@ int tl_modmap_find(const struct tl_modmap *m, uintptr_t ip, uintptr_t *offset)
 /* ---- reading symbol tables ------------------------------------------------------------------ */
 
 static int add_symbol(struct module *m, uintptr_t start, uintptr_t size, const char *name,
-                      bool global)
+                      bool global, bool object)
 {
     size_t len = strlen(name) + 1;
     if (m->nsyms == m->capsyms) {
@@ -242,7 +244,7 @@ static int add_symbol(struct module *m, uintptr_t start, uintptr_t size, const c
         m->names_cap = cap;
     }
     memcpy(m->names + m->names_len, name, len);
-    m->syms[m->nsyms++] = (struct symbol){start, size, (uint32_t)m->names_len, global};
+    m->syms[m->nsyms++] = (struct symbol){start, size, (uint32_t)m->names_len, global, object};
     m->names_len += len;
     return 0;
 }
@@ -257,13 +259,14 @@ static void read_symtab(struct module *m, Elf *elf, Elf_Scn *scn, const GElf_Shd
         if (!gelf_getsym(data, (int)i, &sym))
             break;
         int type = GELF_ST_TYPE(sym.st_info), bind = GELF_ST_BIND(sym.st_info);
-        if ((type != STT_FUNC && type != STT_GNU_IFUNC) || sym.st_shndx == SHN_UNDEF ||
+        bool object = type == STT_OBJECT && sym.st_size > 0; /* variables: named objects */
+        if ((type != STT_FUNC && type != STT_GNU_IFUNC && !object) || sym.st_shndx == SHN_UNDEF ||
             sym.st_value == 0)
             continue;
         const char *name = elf_strptr(elf, sh->sh_link, sym.st_name);
         if (!name || !*name)
             continue;
-        if (add_symbol(m, bias + sym.st_value, sym.st_size, name, bind != STB_LOCAL) < 0)
+        if (add_symbol(m, bias + sym.st_value, sym.st_size, name, bind != STB_LOCAL, object) < 0)
             return;
     }
 }
@@ -331,7 +334,8 @@ static ssize_t last_at_or_below(const struct module *m, uintptr_t ip)
     return best;
 }
 
-static const struct symbol *lookup(const struct module *m, uintptr_t ip)
+/* The function (object: the variable) containing ip, or NULL. */
+static const struct symbol *lookup(const struct module *m, uintptr_t ip, bool object)
 {
     ssize_t i = last_at_or_below(m, ip);
     if (i < 0)
@@ -342,16 +346,17 @@ static const struct symbol *lookup(const struct module *m, uintptr_t ip)
         i--;
     for (ssize_t k = i; k >= 0 && k > i - 8; k--) {
         const struct symbol *s = &m->syms[k];
-        if (s->size && ip < s->start + s->size)
+        if (s->object == object && s->size && ip < s->start + s->size)
             return s;
     }
     const struct symbol *s = &m->syms[i];
-    if (s->size == 0 && segment_of(m, ip, false) == segment_of(m, s->start, false))
+    if (!object && !s->object && s->size == 0 &&
+        segment_of(m, ip, false) == segment_of(m, s->start, false))
         return s;
     return NULL;
 }
 
-const char *tl_symbolize_off(struct tl_modmap *m, uintptr_t ip, uintptr_t *sym_offset)
+static const char *symbolize(struct tl_modmap *m, uintptr_t ip, uintptr_t *sym_offset, bool object)
 {
     int i = tl_modmap_find(m, ip, NULL);
     if (i < 0)
@@ -359,12 +364,22 @@ const char *tl_symbolize_off(struct tl_modmap *m, uintptr_t ip, uintptr_t *sym_o
     struct module *mod = &m->mods[i];
     if (!mod->syms_loaded)
         load_symbols(mod);
-    const struct symbol *s = lookup(mod, ip);
+    const struct symbol *s = lookup(mod, ip, object);
     if (!s)
         return NULL;
     if (sym_offset)
         *sym_offset = ip - s->start;
     return mod->names + s->name;
+}
+
+const char *tl_symbolize_off(struct tl_modmap *m, uintptr_t ip, uintptr_t *sym_offset)
+{
+    return symbolize(m, ip, sym_offset, false);
+}
+
+const char *tl_symbolize_data(struct tl_modmap *m, uintptr_t addr, uintptr_t *sym_offset)
+{
+    return symbolize(m, addr, sym_offset, true);
 }
 
 const char *tl_symbolize(struct tl_modmap *m, uintptr_t ip)

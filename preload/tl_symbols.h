@@ -38,4 +38,9 @@ const char *tl_symbolize(struct tl_modmap *m, uintptr_t ip);
 /* Same, also giving ip's distance from the symbol's start (*sym_offset, NULL allowed). */
 const char *tl_symbolize_off(struct tl_modmap *m, uintptr_t ip, uintptr_t *sym_offset);
 
+/* Name of the variable (an OBJECT symbol with a size, from .symtab or .dynsym) whose bytes contain
+ * addr, with addr's distance from its start in *sym_offset (NULL allowed); NULL when no variable
+ * of a loaded module contains it (heap, stacks, stripped modules). */
+const char *tl_symbolize_data(struct tl_modmap *m, uintptr_t addr, uintptr_t *sym_offset);
+
 #endif /* TL_SYMBOLS_H */

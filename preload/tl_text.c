@@ -15,6 +15,9 @@
 
 #include "tl_deadlock.h"
 #include "tl_file.h"
+#include "tl_hint.h"
+#include "tl_object.h"
+#include "tl_reason.h"
 #include "tl_symbols.h"
 
 #define IDS_SHOWN 8
@@ -41,9 +44,18 @@ static void print_stack(FILE *f, struct tl_report *r, tl_stack_id id)
         int m = r->modmap ? tl_modmap_find(r->modmap, ips[k], &off) : -1;
         const char *path = m >= 0 ? tl_modmap_path(r->modmap, m) : "?";
         const char *base = strrchr(path, '/');
+        if (tl_stack_frame_call(ips[k]) != NULL) {
+            fprintf(f, "    #%-2d %s\n", k, fn);
+            continue;
+        }
         fprintf(f, "    #%-2d %s  (%s+0x%lx)\n", k, fn ? fn : "??", base ? base + 1 : path,
                 (unsigned long)off);
     }
+}
+
+bool tl_text_is_main(const struct tl_rep_unit *u)
+{
+    return u->kind == TL_KIND_THREAD && strcmp(u->id, "thread:1") == 0;
 }
 
 static void print_ids(FILE *f, const struct tl_report *r, const struct tl_rep_group *g)
@@ -56,43 +68,56 @@ static void print_ids(FILE *f, const struct tl_report *r, const struct tl_rep_gr
     fprintf(f, "\n");
 }
 
+/* "  waits for mutex cache_lock (prog+0x4040), held by thread:3 handle_conn" */
+static void print_object(FILE *f, struct tl_report *r, const struct tl_rep_unit *u)
+{
+    const char *word = u->has_wait ? tl_reason_object_word(u->wait.reason) : NULL;
+    char what[192];
+    if (word == NULL || u->wait.object == 0)
+        return;
+    tl_object_describe(r, u, what, sizeof what);
+    fprintf(f, "  waits for %s %s", word, what);
+    const struct tl_rep_unit *o = NULL;
+    for (size_t i = 0; u->owner[0] != '\0' && i < r->n && o == NULL; i++)
+        if (strcmp(r->units[i].id, u->owner) == 0)
+            o = &r->units[i];
+    const char *start = o != NULL && o->start ? tl_report_function(r, o->start, false) : NULL;
+    if (u->owner[0] != '\0' && strcmp(u->wait.reason, "join") != 0)
+        fprintf(f, ", held by %s%s%s", u->owner, start ? " " : "", start ? start : "");
+    fprintf(f, "\n");
+}
+
 static void print_group(FILE *f, struct tl_report *r, const struct tl_rep_group *g, int colour)
 {
     const struct tl_rep_unit *first = &r->units[g->members[0]];
     char d[32];
     tl_text_duration(g->wait_max, d, sizeof d);
     const char *kind = g->kind == TL_KIND_TASK ? "task" : "thread";
-    fprintf(f, "\n%s%zu %s%s [%s%s%s] %s%s\n", colour ? "\033[1m" : "", g->count, kind,
+    fprintf(f, "\n%s%zu %s%s [%s%s%s]%s%s%s\n", colour ? "\033[1m" : "", g->count, kind,
             g->count == 1 ? "" : "s", g->reason ? g->reason : first->state, g->reason ? ", " : "",
-            g->reason ? d : "", g->verdict, colour ? "\033[0m" : "");
+            g->reason ? d : "", g->verdict ? " " : "", g->verdict ? g->verdict : "",
+            colour ? "\033[0m" : "");
+    print_object(f, r, first);
     if (g->blocked_stack != 0) {
         fprintf(f, "  blocked in %s:\n", first->wait.call ? first->wait.call : "?");
         print_stack(f, r, g->blocked_stack);
     }
     const char *start = first->start ? tl_report_function(r, first->start, false) : NULL;
-    fprintf(f, "  created by %s%s%s%s%s:\n", first->created_by[0] ? first->created_by : "?",
-            start ? ", start " : "", start ? start : "", first->label[0] ? ", label " : "",
-            first->label);
-    if (g->created_stack != 0)
-        print_stack(f, r, g->created_stack);
-    else
-        fprintf(f, "    (not seen being created: started before the detector or behind it)\n");
-    print_ids(f, r, g);
-    if (start != NULL)
-        fprintf(f, "  to silence: suppressions line 'leak:%s'\n", start);
-}
-
-static void print_dump(FILE *f, struct tl_report *r)
-{
-    for (size_t i = 0; i < r->n; i++) {
-        const struct tl_rep_unit *u = &r->units[i];
-        char d[32];
-        tl_text_duration(u->wait_ms, d, sizeof d);
-        fprintf(f, "\n%s [%s%s%s]%s%s\n", u->id, u->has_wait ? u->wait.reason : u->state,
-                u->has_wait ? ", " : "", u->has_wait ? d : "", u->name[0] ? " " : "", u->name);
-        if (u->blocked_stack != 0)
-            print_stack(f, r, u->blocked_stack);
+    if (tl_text_is_main(first) && g->created_stack == 0 && !first->created_by[0]) {
+        fprintf(f, "  created by: main thread\n"); /* the process's first thread, not created */
+    } else {
+        fprintf(f, "  created by %s%s%s%s%s:\n", first->created_by[0] ? first->created_by : "?",
+                start ? ", start " : "", start ? start : "", first->label[0] ? ", label " : "",
+                first->label);
+        if (g->created_stack != 0)
+            print_stack(f, r, g->created_stack);
+        else
+            fprintf(f, "    (not seen being created: started before the detector or behind it)\n");
     }
+    print_ids(f, r, g);
+    char hint[256];
+    if (tl_hint(r, g, hint, sizeof hint))
+        fprintf(f, "  to silence: suppressions line '%s'\n", hint);
 }
 
 char *tl_text_render(struct tl_report *r, int colour)
@@ -109,8 +134,6 @@ char *tl_text_render(struct tl_report *r, int colour)
             "%zu alive in pid %d (%s)\n",
             r->kind, r->leaked, r->deadlocked, r->blocked, r->suppressed, r->alive, (int)getpid(),
             exe);
-    if (r->mode == TL_BUILD_DUMP)
-        print_dump(f, r);
     for (size_t g = 0; g < r->ngroups; g++)
         print_group(f, r, &r->groups[g], colour);
     tl_deadlock_text(r, f);

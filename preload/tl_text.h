@@ -7,6 +7,7 @@
 #ifndef TL_TEXT_H
 #define TL_TEXT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -17,6 +18,9 @@ char *tl_text_render(struct tl_report *r, int colour);
 
 /* Renders and writes it to fd in one go (nothing when fd < 0). errno preserved. */
 void tl_text_write(struct tl_report *r, int fd);
+
+/* Whether u is the process's main thread (thread:1), which nothing in the process created. */
+bool tl_text_is_main(const struct tl_rep_unit *u);
 
 /* "350ms", "14s", "3m20s": a wait duration for humans. */
 void tl_text_duration(int64_t ms, char *buf, size_t n);

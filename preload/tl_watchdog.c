@@ -39,7 +39,9 @@
 #include "tl_gate.h"
 #include "tl_gor.h"
 #include "tl_group.h"
+#include "tl_hint.h"
 #include "tl_log.h"
+#include "tl_object.h"
 #include "tl_real.h"
 #include "tl_registry.h"
 #include "tl_report.h"
@@ -202,23 +204,15 @@ static void print_stack(struct tl_report *r, FILE *f, tl_stack_id id)
     const uintptr_t *ips = tl_stack_frames(id, &n);
     for (int k = 0; k < n && k < TEXT_FRAMES; k++) {
         const char *fn = tl_report_function(r, ips[k], k > 0);
-        fprintf(f, "    #%d 0x%lx %s\n", k, (unsigned long)ips[k], fn ? fn : "??");
+        if (tl_stack_frame_call(ips[k]) != NULL)
+            fprintf(f, "    #%d %s\n", k, fn);
+        else
+            fprintf(f, "    #%d 0x%lx %s\n", k, (unsigned long)ips[k], fn ? fn : "??");
     }
     if (n > TEXT_FRAMES)
         fprintf(f, "    ... (%d more frames)\n", n - TEXT_FRAMES);
     if (n == 0)
         fprintf(f, "    (no stack)\n");
-}
-
-/* The innermost frame that is not ours or libc's lock call: the function a block: line names. */
-static const char *silencer(struct tl_report *r, const struct tl_rep_group *g)
-{
-    int n = 0;
-    const uintptr_t *ips = tl_stack_frames(g->blocked_stack, &n);
-    const char *fn = NULL;
-    for (int k = 1; k < n && fn == NULL; k++)
-        fn = tl_report_function(r, ips[k], true);
-    return fn;
 }
 
 static void print_group(struct tl_report *r, FILE *f, const struct tl_rep_group *g, const char *why)
@@ -229,10 +223,13 @@ static void print_group(struct tl_report *r, FILE *f, const struct tl_rep_group 
     fprintf(f, "\ntaskleak: watchdog: %zu %s%s [%s, %s] %s (%s)\n", g->count,
             g->kind == TL_KIND_TASK ? "task" : "thread", g->count == 1 ? "" : "s",
             g->reason ? g->reason : "?", dur, g->verdict, why);
+    char what[192];
     if (u0->owner_tid != 0)
-        fprintf(f, "  waits for %s 0x%lx held by %s\n",
-                strncmp(u0->wait.reason, "rwlock", 6) == 0 ? "rwlock" : "mutex",
-                (unsigned long)u0->wait.object, u0->owner[0] ? u0->owner : "an unknown thread");
+        tl_object_describe(r, u0, what, sizeof what);
+    if (u0->owner_tid != 0)
+        fprintf(f, "  waits for %s %s held by %s\n",
+                strncmp(u0->wait.reason, "rwlock", 6) == 0 ? "rwlock" : "mutex", what,
+                u0->owner[0] ? u0->owner : "an unknown thread");
     else if (u0->owner[0] != '\0' && g->reason != NULL && strcmp(g->reason, "join") == 0)
         fprintf(f, "  waits to join %s\n", u0->owner);
     print_stack(r, f, g->blocked_stack);
@@ -245,9 +242,11 @@ static void print_group(struct tl_report *r, FILE *f, const struct tl_rep_group 
         fprintf(f, " %s", r->units[g->members[k]].id);
     if (g->count > TEXT_IDS)
         fprintf(f, " (+%zu more)", g->count - TEXT_IDS);
-    const char *fn = silencer(r, g);
-    fprintf(f, "\n  silence with the suppression line block:%s (or threshold=0)\n",
-            fn ? fn : "FUNCTION");
+    char hint[256];
+    if (tl_hint(r, g, hint, sizeof hint))
+        fprintf(f, "\n  to silence: suppressions line '%s' (or threshold=0)\n", hint);
+    else
+        fprintf(f, "\n  to silence: threshold=0\n");
 }
 
 /* Why group g is printed now ("new", "grew", "still there"), NULL when it stays quiet. */

@@ -155,6 +155,31 @@ void tlr_baseline_free(struct tlr_baseline *b)
     }
 }
 
+bool tlr_fails_on(const struct tlr_proc *p, const char *verdict)
+{
+    if (!verdict)
+        return false;
+    if (!p->fail_on) {
+        size_t n = strlen(verdict);
+        for (const char *d = TLR_FAIL_ON_DEFAULT; *d; d += strcspn(d, ","), d += *d == ',')
+            if (strcspn(d, ",") == n && !strncmp(d, verdict, n))
+                return true;
+        return false;
+    }
+    for (size_t i = 0; i < p->nfail_on; i++)
+        if (!strcmp(p->fail_on[i], verdict))
+            return true;
+    return false;
+}
+
+static bool any_fails_on(const struct tlr_mgroup *g)
+{
+    for (size_t i = 0; i < g->nocc; i++)
+        if (tlr_fails_on(g->occ[i].proc, g->occ[i].group->verdict))
+            return true;
+    return false;
+}
+
 void tlr_gate_mark(struct tlr_merged *m, const struct tlr_baseline *b, struct tlr_supp *s)
 {
     for (size_t i = 0; i < m->ngroups; i++) {
@@ -165,12 +190,13 @@ void tlr_gate_mark(struct tlr_merged *m, const struct tlr_baseline *b, struct tl
         g->known = k != NULL;
         long r = s ? tlr_supp_match(s, g) : -1;
         g->suppressed_by = r >= 0 ? tl_supp_pattern(s->set, (size_t)r) : NULL;
+        g->fail_verdict = any_fails_on(g);
     }
 }
 
 int tlr_gate_fails(const struct tlr_mgroup *g, enum tlr_fail_on f)
 {
-    if (g->suppressed_by || f == TLR_FAIL_NONE)
+    if (g->suppressed_by || f == TLR_FAIL_NONE || !g->fail_verdict)
         return 0;
     return f == TLR_FAIL_ANY || !g->known;
 }

@@ -170,6 +170,28 @@ static char **strings_of(json_t *arr, size_t *n)
     return v;
 }
 
+/* options.fail_on, when the report has it (older reports do not): an array of verdicts, or
+ * the option's own text ("leaked,deadlocked"). */
+static int read_fail_on(struct tlr_ld *ld, json_t *small)
+{
+    json_t *f = json_object_get(json_object_get(small, "options"), "fail_on"), *split = NULL;
+    if (json_is_string(f)) {
+        split = json_array();
+        for (const char *s = json_string_value(f); split && *s; s += *s == ',') {
+            size_t n = strcspn(s, ",");
+            if (n > 0)
+                json_array_append_new(split, json_stringn(s, n));
+            s += n;
+        }
+        f = split;
+    }
+    if (!json_is_array(f))
+        return 0;
+    ld->p->fail_on = strings_of(f, &ld->p->nfail_on);
+    json_decref(split);
+    return ld->p->fail_on ? 0 : tlr_ld_problem(ld, "out of memory");
+}
+
 static int read_deadlocks(struct tlr_ld *ld, json_t *small)
 {
     json_t *d = json_object_get(small, "deadlocks");
@@ -203,6 +225,8 @@ static int pass2(struct tlr_ld *ld, struct top *t)
     if (check_schema(ld, t->small) < 0 || read_process(ld, t->small) < 0)
         return -1;
     read_summary(ld, t->small);
+    if (read_fail_on(ld, t->small) < 0)
+        return -1;
     if (read_deadlocks(ld, t->small) < 0) /* before units: their units are wanted */
         return -1;
     for (int sec = 0; sec < NSEC; sec++)

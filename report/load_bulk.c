@@ -165,6 +165,36 @@ static int read_frames(struct tlr_ld *ld, struct tlr_stack *st)
     return read_array(ld, (void **)&st->frames, &st->nframes, sizeof *st->frames, read_frame);
 }
 
+/* Whether module m is the detector itself (libtaskleak.so, any version suffix). */
+static bool detector_module(const struct tlr_proc *p, int m)
+{
+    if (m < 0 || !p->modules[m].path)
+        return false;
+    const char *base = strrchr(p->modules[m].path, '/');
+    return !strncmp(base ? base + 1 : p->modules[m].path, "libtaskleak.so", 14);
+}
+
+/* Reports from detectors that did not cut their own frames at capture still hold them: the top
+ * one (the wrapper, named like the call the program made) becomes a call frame, by name only,
+ * and the others go, so no output shows the detector's internals. */
+static void cut_detector_frames(const struct tlr_proc *p, struct tlr_stack *st)
+{
+    size_t out = 0;
+    for (size_t i = 0; i < st->nframes; i++) {
+        struct tlr_frame *f = &st->frames[i];
+        if (!detector_module(p, f->module)) {
+            st->frames[out++] = *f;
+        } else if (i == 0 && f->function) {
+            f->module = -1;
+            f->offset = 0;
+            st->frames[out++] = *f;
+        } else {
+            free(f->function);
+        }
+    }
+    st->nframes = out;
+}
+
 static int read_stack(struct tlr_ld *ld, void *elem)
 {
     struct tlr_stack *st = elem;
@@ -180,6 +210,8 @@ static int read_stack(struct tlr_ld *ld, void *elem)
         } else if (!strcmp(key, "frames") && !has_frames) {
             has_frames = true;
             r = read_frames(ld, st);
+            if (r == 0)
+                cut_detector_frames(ld->p, st);
         } else {
             r = tlr_js_skip(&ld->js);
         }
@@ -300,8 +332,8 @@ static int read_group(struct tlr_ld *ld, void *elem)
         if (r < 0)
             return -1;
     }
-    if (r == 0 && (!g->verdict || !g->kind))
-        return tlr_ld_problem(ld, "in groups: a group has no verdict or kind");
+    if (r == 0 && !g->kind) /* verdict null: a dump's group the detector did not judge */
+        return tlr_ld_problem(ld, "in groups: a group has no kind");
     if (r == 0 && g->count < 0)
         return tlr_ld_problem(ld, "in groups: a group has a negative count");
     return r;

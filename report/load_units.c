@@ -37,6 +37,8 @@ static int read_wait(struct tlr_ld *ld, struct tlr_unit *u)
             r = tlr_js_string(&ld->js, &w->call);
         else if (!strcmp(key, "object") && !w->object)
             r = tlr_js_string(&ld->js, &w->object);
+        else if (!strcmp(key, "object_name") && !w->object_name)
+            r = tlr_js_string(&ld->js, &w->object_name);
         else if (!strcmp(key, "owner") && !w->owner)
             r = tlr_js_peek(&ld->js) == '"' || tlr_js_peek(&ld->js) == 'n'
                     ? tlr_js_string(&ld->js, &w->owner)

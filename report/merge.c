@@ -116,7 +116,8 @@ static long long sat_add(long long a, long long b)
 }
 
 /* Two reports of one process (say "check-1" and "exit") list the same units again: same pid
- * and start time. Then the larger occurrence stands instead of both being counted. */
+ * and start time. Only one of them is merged (drop_superseded); should two still meet here, the
+ * larger occurrence stands instead of both being counted. */
 static bool same_process(const struct tlr_proc *a, const struct tlr_proc *b)
 {
     return a != b && a->pid == b->pid && a->started && b->started &&
@@ -209,8 +210,73 @@ static void add_summary(struct tlr_summary *t, const struct tlr_summary *s)
     t->blocked = sat_add(t->blocked, s->blocked);
 }
 
+int tlr_kind_rank(const char *kind)
+{
+    static const char *const order[] = {"dump", "watchdog", "check", "exit", "signal", "deadlock"};
+    size_t len = kind ? strcspn(kind, "-") : 0;
+    for (size_t i = 0; i < sizeof order / sizeof order[0]; i++)
+        if (len == strlen(order[i]) && !strncmp(kind, order[i], len))
+            return (int)i + 1;
+    return 0;
+}
+
+/* Whether report a has the later word on its process than b (same process). */
+static bool outranks(const struct tlr_proc *a, const struct tlr_proc *b)
+{
+    int ra = tlr_kind_rank(a->kind), rb = tlr_kind_rank(b->kind);
+    if (ra != rb)
+        return ra > rb;
+    int w = strcmp(a->written ? a->written : "", b->written ? b->written : "");
+    if (w != 0)
+        return w > 0;
+    return strcmp(a->file ? a->file : "", b->file ? b->file : "") > 0;
+}
+
+static int cmp_standing(const void *x, const void *y)
+{
+    const struct tlr_proc *a = *(const struct tlr_proc *const *)x;
+    const struct tlr_proc *b = *(const struct tlr_proc *const *)y;
+    if (a->pid != b->pid)
+        return a->pid < b->pid ? -1 : 1;
+    int s = strcmp(a->started ? a->started : "", b->started ? b->started : "");
+    if (s != 0)
+        return s;
+    return outranks(a, b) ? -1 : outranks(b, a) ? 1 : 0;
+}
+
+/* Moves every report another report of its process outranks behind the standing ones, keeping
+ * the standing ones in their order. */
+static int drop_superseded(struct tlr_merged *m)
+{
+    size_t n = m->nprocs, keep = 0;
+    struct tlr_proc **by = calloc(n + 1, sizeof *by), *moved = calloc(n + 1, sizeof *moved);
+    bool *gone = calloc(n + 1, sizeof *gone);
+    if (!by || !moved || !gone) {
+        free(by), free(moved), free(gone);
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++)
+        by[i] = &m->procs[i];
+    qsort(by, n, sizeof *by, cmp_standing);
+    for (size_t i = 1; i < n; i++) /* a run of one process: only its first report stands */
+        gone[by[i] - m->procs] = same_process(by[i - 1], by[i]);
+    for (size_t i = 0; i < n; i++)
+        if (!gone[i])
+            moved[keep++] = m->procs[i];
+    for (size_t i = 0, k = keep; i < n; i++)
+        if (gone[i])
+            moved[k++] = m->procs[i];
+    memcpy(m->procs, moved, n * sizeof *moved);
+    m->nsuperseded = n - keep;
+    m->nprocs = keep;
+    free(by), free(moved), free(gone);
+    return 0;
+}
+
 int tlr_merge(struct tlr_merged *m)
 {
+    if (drop_superseded(m) < 0)
+        return -1;
     tlr_hash_oom = 0;
     for (size_t i = 0; i < m->nprocs; i++) {
         add_summary(&m->total, &m->procs[i].summary);
@@ -240,7 +306,7 @@ void tlr_merged_free(struct tlr_merged *m)
         free(mg);
     }
     free(m->groups);
-    for (size_t i = 0; i < m->nprocs; i++)
+    for (size_t i = 0; i < m->nprocs + m->nsuperseded; i++)
         tlr_proc_free(&m->procs[i]);
     free(m->procs);
     memset(m, 0, sizeof *m);

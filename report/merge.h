@@ -28,19 +28,27 @@ struct tlr_mgroup {
     int severity;              /* 0 deadlocked, 1 leaked, 2 blocked, 3 anything else */
     bool known;                /* written by the gate: identity found in the baseline */
     const char *suppressed_by; /* written by the gate: the matching rule's text, or NULL */
+    bool fail_verdict;         /* written by the gate: a process of it fails on its verdict */
     UT_hash_handle hh;         /* tlr_merged.index, keyed by key */
 };
 
 struct tlr_merged {
-    struct tlr_proc *procs; /* every loaded report, owned */
+    struct tlr_proc *procs; /* every loaded report, owned; after tlr_merge, procs[0..nprocs) are
+                               the reports that speak for their process and the nsuperseded
+                               others follow them (kept only to be freed) */
     size_t nprocs;
+    size_t nsuperseded;
     struct tlr_mgroup *index;   /* hash of merged groups by identity */
     struct tlr_mgroup **groups; /* the same groups, ordered: severity, then count, then key */
     size_t ngroups;
     struct tlr_summary total; /* summaries added up */
 };
 
-/* Builds the merged groups from m->procs[0..nprocs). 0, or -1 on out of memory. */
+/* Builds the merged groups from m->procs[0..nprocs). Reports of one process (same pid and start
+ * time) are one view: the one with the latest complete word on it stands, by kind deadlock >
+ * signal > exit > check > watchdog > dump (any other kind below them), then by the time written,
+ * and the others are moved behind procs[nprocs), so no unit is counted twice. 0, or -1 on out of
+ * memory. */
 int tlr_merge(struct tlr_merged *m);
 /* Frees the merged groups and every proc. */
 void tlr_merged_free(struct tlr_merged *m);
@@ -55,5 +63,9 @@ char *tlr_identity_names(const char *verdict, const char *kind, const char *reas
                          size_t ncreated);
 
 int tlr_severity(const char *verdict);
+
+/* The precedence of a report kind ("exit", "check-2" or "check"): higher speaks later and more
+ * completely about its process; 0 for kinds not listed. */
+int tlr_kind_rank(const char *kind);
 
 #endif

@@ -46,6 +46,7 @@ void tlr_unit_free(struct tlr_unit *u)
     free(u->wait.call);
     free(u->wait.object);
     free(u->wait.owner);
+    free(u->wait.object_name);
     free(u);
 }
 
@@ -67,6 +68,7 @@ void tlr_proc_free(struct tlr_proc *p)
     free_strv(p->argv, p->nargv);
     free(p->started);
     free(p->written);
+    free_strv(p->fail_on, p->nfail_on);
     for (size_t i = 0; i < p->nmodules; i++) {
         free(p->modules[i].path);
         free(p->modules[i].build_id);
@@ -120,4 +122,9 @@ const char *tlr_frame_name(const struct tlr_proc *p, const struct tlr_frame *f, 
     }
     snprintf(buf, len, "%s+0x%llx", mod, (unsigned long long)f->offset);
     return buf;
+}
+
+bool tlr_unit_is_main(const struct tlr_unit *u)
+{
+    return u && u->id && !strcmp(u->id, "thread:1") && (!u->kind || !strcmp(u->kind, "thread"));
 }

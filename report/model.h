@@ -59,6 +59,7 @@ struct tlr_module {
 
 struct tlr_wait {
     char *reason, *call, *object, *owner; /* NULL when absent */
+    char *object_name; /* "cache_lock", "stats+16", "heap", "stack of thread:3"; NULL unknown */
     long long since_ms;
     bool durable;
 };
@@ -75,7 +76,7 @@ struct tlr_unit {
 };
 
 struct tlr_group {
-    char *verdict, *kind, *reason;       /* reason NULL when the units are not waiting */
+    char *verdict, *kind, *reason; /* verdict NULL: not judged (a dump); reason NULL: not waiting */
     struct tlr_stack *created, *blocked; /* NULL when the report had null */
     long long count;
     char **units; /* unit ids as listed (may be fewer than count) */
@@ -113,6 +114,8 @@ struct tlr_proc {
     struct tlr_deadlock *deadlocks;
     size_t ndeadlocks;
     json_t *suppressions; /* array as written by the detector, or NULL */
+    char **fail_on;       /* options.fail_on: the verdicts the detector failed on; NULL = absent */
+    size_t nfail_on;
 };
 
 /* Frees everything the proc owns (not the struct itself). Safe on a zeroed or half-built proc. */
@@ -123,6 +126,8 @@ void tlr_unit_free(struct tlr_unit *u);
 struct tlr_stack *tlr_proc_stack(const struct tlr_proc *p, long long id);
 /* The unit with this id if it was loaded, or NULL. */
 struct tlr_unit *tlr_proc_unit(const struct tlr_proc *p, const char *id);
+/* Whether u (NULL allowed) is a process's main thread, "thread:1": nothing created it. */
+bool tlr_unit_is_main(const struct tlr_unit *u);
 /* A frame's name for display and identity: the report's function, else "module+0xoff". Writes
  * into buf when it must compose; returns buf or the frame's own string. */
 const char *tlr_frame_name(const struct tlr_proc *p, const struct tlr_frame *f, char *buf,

@@ -79,7 +79,7 @@ static void frame_items(FILE *out, const struct tlr_proc *p, const struct tlr_st
         if (l && l->file) {
             esc(out, l->file);
             fprintf(out, ":%d", l->line);
-        } else {
+        } else if (tlr_frame_module(p, f) || !f->function) { /* else a call frame: name only */
             const char *mod = tlr_frame_module(p, f);
             esc(out, mod ? (strrchr(mod, '/') ? strrchr(mod, '/') + 1 : mod) : "?");
             fprintf(out, "+0x%llx", (unsigned long long)f->offset);
@@ -96,7 +96,7 @@ static void group_html(FILE *out, const struct tlr_mgroup *g, const struct tlr_r
     char dur[32] = "";
     tlr_fmt_duration(g->wait_max, dur, sizeof dur);
     fprintf(out, "<details class=\"group sev-%d\" data-verdict=\"", g->severity);
-    esc(out, f->verdict);
+    esc(out, f->verdict ? f->verdict : "");
     fputs("\" data-reason=\"", out);
     esc(out, reason);
     fprintf(out, "\"%s><summary>%lld %s [", g->severity == 0 ? " open" : "", g->count,
@@ -104,7 +104,7 @@ static void group_html(FILE *out, const struct tlr_mgroup *g, const struct tlr_r
     esc(out, reason);
     fprintf(out, "%s%s] <span class=\"verdict\">", g->wait_max >= 0 ? ", " : "",
             g->wait_max >= 0 ? dur : "");
-    esc(out, f->verdict);
+    esc(out, f->verdict ? f->verdict : "");
     fputs("</span>", out);
     if (g->suppressed_by) {
         fputs("<span class=\"tag\">suppressed by ", out);
@@ -118,7 +118,9 @@ static void group_html(FILE *out, const struct tlr_mgroup *g, const struct tlr_r
     frame_items(out, g->proc, f->blocked);
     const struct tlr_unit *u = f->nunits ? tlr_proc_unit(g->proc, f->units[0]) : NULL;
     fputs("<div>created by ", out);
-    esc(out, u && u->created_by ? u->created_by : "");
+    esc(out, u && u->created_by                   ? u->created_by
+             : tlr_unit_is_main(u) && !f->created ? "main thread"
+                                                  : "");
     fputs(":</div>", out);
     frame_items(out, g->proc, f->created);
     fputs("<div class=\"units\">", out);
@@ -162,7 +164,7 @@ static void filters(FILE *out, const struct tlr_merged *m)
     size_t nv = 0, nr = 0;
     for (size_t i = 0; i < m->ngroups; i++) {
         const struct tlr_group *f = m->groups[i]->first;
-        nv = add_distinct(verdicts, nv, MAX, f->verdict);
+        nv = add_distinct(verdicts, nv, MAX, f->verdict ? f->verdict : "");
         nr = add_distinct(reasons, nr, MAX, f->reason ? f->reason : "running");
     }
     fputs("<div id=\"filters\">", out);

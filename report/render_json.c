@@ -61,7 +61,7 @@ static json_t *frame_json(const struct tlr_proc *p, const struct tlr_frame *f)
     json_t *o = json_object();
     json_object_set_new(o, "function", str_or_null(tlr_frame_display(p, f, buf, sizeof buf)));
     json_object_set_new(o, "module", str_or_null(tlr_frame_module(p, f)));
-    json_object_set_new(o, "offset", hex(f->offset));
+    json_object_set_new(o, "offset", f->module >= 0 ? hex(f->offset) : json_null());
     set_locations(o, f);
     if (f->module >= 0 && p->modules[f->module].state != TLR_MOD_OK &&
         p->modules[f->module].state != TLR_MOD_UNTRIED)
@@ -156,8 +156,9 @@ static json_t *unit_json(const struct tlr_proc *p, const struct tlr_unit *u)
 {
     json_t *w = json_null();
     if (u->has_wait)
-        w = json_pack("{s:o,s:o,s:o,s:I,s:b,s:o}", "reason", str_or_null(u->wait.reason), "call",
-                      str_or_null(u->wait.call), "object", str_or_null(u->wait.object), "since_ms",
+        w = json_pack("{s:o,s:o,s:o,s:o,s:I,s:b,s:o}", "reason", str_or_null(u->wait.reason),
+                      "call", str_or_null(u->wait.call), "object", str_or_null(u->wait.object),
+                      "object_name", str_or_null(u->wait.object_name), "since_ms",
                       (json_int_t)u->wait.since_ms, "durable", u->wait.durable, "owner",
                       str_or_null(u->wait.owner));
     return json_pack("{s:I,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "pid", (json_int_t)p->pid, "id",

@@ -6,10 +6,12 @@
  * be symbolized, and a last line starting "SUMMARY: taskleak:". Colour only when asked for.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "render.h"
 #include "symbolize.h"
+#include "tl_reason.h"
 
 #define SHOW_UNITS 5
 #define SHOW_PROCS 3
@@ -68,6 +70,10 @@ static void frame_lines(const struct tx *t, const struct tlr_proc *p, const stru
         return;
     }
     const char *mod = tlr_frame_module(p, f);
+    if (!mod && f->function) { /* a call frame: the blocking call the program made, by name */
+        fprintf(t->out, "    #%-2zu %s\n", n, name);
+        return;
+    }
     const char *base = mod && strrchr(mod, '/') ? strrchr(mod, '/') + 1 : mod;
     fprintf(t->out, "    #%-2zu %s %s(%s+0x%llx)%s\n", n, name, col(t, DIM), base ? base : "?",
             (unsigned long long)f->offset, col(t, RESET));
@@ -92,9 +98,10 @@ static void header(const struct tx *t, const struct tlr_mgroup *g)
         dur[1] = ' ';
         tlr_fmt_duration(g->wait_max, dur + 2, sizeof dur - 2);
     }
-    fprintf(t->out, "\n%s%lld %s [%s%s]: %s%s%s", col(t, BOLD), g->count,
+    fprintf(t->out, "\n%s%lld %s [%s%s]%s%s%s%s", col(t, BOLD), g->count,
             tlr_kind_word(f->kind, g->count), f->reason ? f->reason : "running", dur,
-            verdict_colour(t, g->severity), f->verdict, col(t, RESET));
+            f->verdict ? ": " : "", verdict_colour(t, g->severity), f->verdict ? f->verdict : "",
+            col(t, RESET));
     if (g->suppressed_by)
         fprintf(t->out, " (suppressed by %s)", g->suppressed_by);
     else if (t->o->have_baseline)
@@ -102,12 +109,53 @@ static void header(const struct tx *t, const struct tlr_mgroup *g)
     fputc('\n', t->out);
 }
 
+/* Where a named variable lies: "prog+0x4040" from the module loaded nearest below it. */
+static void place_of(const struct tlr_proc *p, uint64_t addr, char *buf, size_t n)
+{
+    const struct tlr_module *best = NULL;
+    for (size_t i = 0; i < p->nmodules; i++)
+        if (p->modules[i].base <= addr && (!best || p->modules[i].base > best->base))
+            best = &p->modules[i];
+    const char *path = best && best->path ? best->path : NULL;
+    const char *base = path && strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+    if (base)
+        snprintf(buf, n, "%s+0x%llx", base, (unsigned long long)(addr - best->base));
+    else
+        snprintf(buf, n, "0x%llx", (unsigned long long)addr);
+}
+
+/* "  waits for mutex cache_lock (prog+0x4040), held by thread:3 handle_conn" */
+static void wait_line(const struct tx *t, const struct tlr_mgroup *g)
+{
+    const struct tlr_unit *u = g->first->nunits ? tlr_proc_unit(g->proc, g->first->units[0]) : NULL;
+    const char *word = u && u->has_wait ? tl_reason_object_word(u->wait.reason) : NULL;
+    if (!word || !u->wait.object)
+        return;
+    const char *name = u->wait.object_name;
+    char place[160];
+    bool symbol = name && strcmp(name, "heap") && strncmp(name, "stack of ", 9);
+    if (symbol)
+        place_of(g->proc, strtoull(u->wait.object, NULL, 16), place, sizeof place);
+    else
+        snprintf(place, sizeof place, "%s", u->wait.object);
+    fprintf(t->out, "  waits for %s %s%s%s%s", word, name ? name : "", name ? " (" : "", place,
+            name ? ")" : "");
+    const struct tlr_unit *o = u->wait.owner ? tlr_proc_unit(g->proc, u->wait.owner) : NULL;
+    if (u->wait.owner && strcmp(u->wait.reason, "join"))
+        fprintf(t->out, ", held by %s%s%s", u->wait.owner, o && o->start ? " " : "",
+                o && o->start ? o->start : "");
+    fputc('\n', t->out);
+}
+
 static void created_by(const struct tx *t, const struct tlr_mgroup *g)
 {
     const struct tlr_unit *u = g->first->nunits ? tlr_proc_unit(g->proc, g->first->units[0]) : NULL;
-    if (u && u->created_by)
+    if (u && u->created_by) {
         fprintf(t->out, "  created by %s:\n", u->created_by);
-    else
+    } else if (tlr_unit_is_main(u) && !g->first->created) {
+        fprintf(t->out, "  created by: main thread\n"); /* the process's first thread */
+        return;
+    } else
         fprintf(t->out, "  created by:\n");
     stack_lines(t, g->proc, g->first->created);
 }
@@ -160,9 +208,11 @@ static void verbose_units(const struct tx *t, const struct tlr_mgroup *g)
                     u->name ? " \"" : "", u->name ? u->name : "", u->name ? "\"" : "",
                     u->state ? u->state : "?");
             if (u->has_wait)
-                fprintf(t->out, ", %s in %s on %s for %s", u->wait.reason ? u->wait.reason : "?",
-                        u->wait.call ? u->wait.call : "?", u->wait.object ? u->wait.object : "?",
-                        dur);
+                fprintf(t->out, ", %s in %s on %s%s%s%s for %s",
+                        u->wait.reason ? u->wait.reason : "?", u->wait.call ? u->wait.call : "?",
+                        u->wait.object_name ? u->wait.object_name : "",
+                        u->wait.object_name ? " (" : "", u->wait.object ? u->wait.object : "?",
+                        u->wait.object_name ? ")" : "", dur);
             if (u->wait.owner)
                 fprintf(t->out, " (held by %s)", u->wait.owner);
             if (u->label)
@@ -175,6 +225,7 @@ static void verbose_units(const struct tx *t, const struct tlr_mgroup *g)
 static void group_block(const struct tx *t, const struct tlr_mgroup *g)
 {
     header(t, g);
+    wait_line(t, g);
     stack_lines(t, g->proc, g->first->blocked);
     created_by(t, g);
     unit_ids(t, g);
@@ -195,10 +246,15 @@ static void deadlock_lines(const struct tx *t, const struct tlr_proc *p,
         const char *next = d->units[(i + 1) % d->nunits];
         const char *why = u && u->wait.reason ? u->wait.reason : "a wait";
         const char *holder = u && u->wait.owner ? u->wait.owner : next;
+        const char *name =
+            u && u->wait.object_name && u->wait.object && !strcmp(u->wait.object, obj)
+                ? u->wait.object_name
+                : NULL;
         if (strcmp(why, "join") == 0) /* the object is the joined thread itself */
             fprintf(t->out, "  %s waits (join) for %s to end\n", d->units[i], holder);
         else
-            fprintf(t->out, "  %s waits (%s) for %s held by %s\n", d->units[i], why, obj, holder);
+            fprintf(t->out, "  %s waits (%s) for %s%s%s%s held by %s\n", d->units[i], why,
+                    name ? name : "", name ? " (" : "", obj, name ? ")" : "", holder);
     }
 }
 

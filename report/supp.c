@@ -152,13 +152,11 @@ static bool rule_matches(const struct tlr_supp *s, size_t i, const struct tlr_mg
     bool seen = false;
     if (tl_supp_type(s->set, i) == TL_SUPP_THREAD)
         return !any_unit(s, i, TL_SUPP_THREAD, g, unit_name_matches, false, &seen) && seen;
-    enum tl_supp_kind k;
-    if (g->severity == 1)
-        k = TL_SUPP_LEAK;
-    else if (g->severity == 0 || g->severity == 2)
-        k = TL_SUPP_BLOCK;
-    else
+    /* blocked and deadlocked are block: findings; every other verdict (leaked, unjoined, and
+     * any a newer detector writes) is a leak: one; a group without a verdict is no finding. */
+    if (!g->first->verdict)
         return false;
+    enum tl_supp_kind k = g->severity == 0 || g->severity == 2 ? TL_SUPP_BLOCK : TL_SUPP_LEAK;
     return stack_matches(s, i, k, g->proc, g->first->created) ||
            stack_matches(s, i, k, g->proc, g->first->blocked) ||
            any_unit(s, i, k, g, start_matches, true, &seen);

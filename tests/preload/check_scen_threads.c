@@ -287,7 +287,15 @@ START_TEST(the_api_checks_labels_ignores_and_dumps_in_process)
     json_t *d = th_report(&r, "dump-1", r.pid);
     ck_assert_msg(d != NULL, "no dump-1 report");
     ck_assert_str_eq(th_str(d, "kind"), "dump");
-    ck_assert_int_eq(json_array_size(json_object_get(d, "units")), 2);
+    /* every unit: the two threads and the main thread that asked; all of them in groups */
+    ck_assert_int_eq(json_array_size(json_object_get(d, "units")), 3);
+    ck_assert_ptr_nonnull(th_unit(d, "thread:1"));
+    long grouped = 0;
+    json_array_foreach(json_object_get(d, "groups"), i, u)
+    {
+        grouped += (long)json_integer_value(json_object_get(u, "count"));
+    }
+    ck_assert_int_eq(grouped, 3);
     json_decref(c1);
     json_decref(c2);
     json_decref(d);

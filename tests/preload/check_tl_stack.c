@@ -280,6 +280,24 @@ START_TEST(clear_empties_the_table)
 }
 END_TEST
 
+START_TEST(a_blocked_stack_starts_with_the_call_the_program_made)
+{
+    /* Linked into the test program, nothing is the detector's by module: only the bracket's own
+     * frame (ips[0]) goes, and the call frame stands in its place. */
+    uintptr_t ips[4] = {0x1000, 0x2000, 0x3000, tl_stack_call_frame("stale")};
+    int n = tl_stack_strip_own(ips, 4, "sem_wait");
+    ck_assert_int_eq(n, 3);
+    ck_assert_str_eq(tl_stack_frame_call(ips[0]), "sem_wait");
+    ck_assert_uint_eq(ips[1], 0x2000);
+    ck_assert_uint_eq(ips[2], 0x3000); /* a call frame found below the top is dropped */
+    ck_assert_ptr_null(tl_stack_frame_call(ips[1]));
+    ck_assert_int_eq(tl_stack_strip_own(ips, 0, "sem_wait"), 0);
+    uintptr_t plain[2] = {0x1000, 0x2000};
+    ck_assert_int_eq(tl_stack_strip_own(plain, 2, NULL), 2); /* creation stacks keep their top */
+    ck_assert_uint_eq(plain[0], 0x1000);
+}
+END_TEST
+
 Suite *make_tl_stack_suite(void)
 {
     Suite *s = suite_create("tl_stack");
@@ -300,6 +318,7 @@ Suite *make_tl_stack_suite(void)
     tcase_add_test(tab, hash_depends_on_every_frame_and_their_order);
     tcase_add_test(tab, fork_handlers_leave_a_usable_table_in_the_child);
     tcase_add_test(tab, clear_empties_the_table);
+    tcase_add_test(tab, a_blocked_stack_starts_with_the_call_the_program_made);
     suite_add_tcase(s, tab);
     return s;
 }

@@ -6,6 +6,7 @@
  * module maps.
  */
 #include <check.h>
+#include <stddef.h>
 #include <dlfcn.h>
 #include <limits.h>
 #include <stdbool.h>
@@ -152,6 +153,34 @@ START_TEST(repeated_lookups_reuse_the_cached_table)
 }
 END_TEST
 
+struct sample_stats {
+    long hits, misses;
+    int lock;
+};
+struct sample_stats tl_test_stats = {1, 2, 3}; /* a global variable: an OBJECT symbol */
+static int tl_test_local_var = 4;              /* a static one: named from .symtab */
+
+START_TEST(variables_are_named_with_the_offset_of_a_member)
+{
+    struct tl_modmap *m = tl_modmap_take();
+    uintptr_t off = 99;
+    ck_assert_ptr_nonnull(m);
+    ck_assert_str_eq(tl_symbolize_data(m, (uintptr_t)&tl_test_stats, &off), "tl_test_stats");
+    ck_assert_uint_eq(off, 0);
+    ck_assert_str_eq(tl_symbolize_data(m, (uintptr_t)&tl_test_stats.lock, &off), "tl_test_stats");
+    ck_assert_uint_eq(off, offsetof(struct sample_stats, lock));
+    ck_assert_str_eq(tl_symbolize_data(m, (uintptr_t)&tl_test_local_var, NULL),
+                     "tl_test_local_var");
+    int on_stack = tl_test_local_var;
+    ck_assert_ptr_null(tl_symbolize_data(m, (uintptr_t)&on_stack, NULL));
+    /* functions are not variables, and the reverse */
+    ck_assert_ptr_null(tl_symbolize_data(m, (uintptr_t)static_marker_function, NULL));
+    const char *fn = tl_symbolize(m, (uintptr_t)&tl_test_stats);
+    ck_assert_msg(fn == NULL, "%s", fn);
+    tl_modmap_free(m);
+}
+END_TEST
+
 Suite *make_tl_symbols_suite(void)
 {
     Suite *s = suite_create("tl_symbols");
@@ -165,6 +194,7 @@ Suite *make_tl_symbols_suite(void)
     tcase_add_test(tc, a_captured_return_address_minus_one_names_the_caller);
     tcase_add_test(tc, unmapped_addresses_have_no_name);
     tcase_add_test(tc, repeated_lookups_reuse_the_cached_table);
+    tcase_add_test(tc, variables_are_named_with_the_offset_of_a_member);
     suite_add_tcase(s, tc);
     return s;
 }

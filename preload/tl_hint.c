@@ -1,0 +1,120 @@
+/* tl_hint: safe suppression hints (see tl_hint.h).
+ *
+ * DESIGN. A hint is only worth printing if pasting it does what the reader expects: silence this
+ * group, and nothing else. So candidates come from the program's own code only (a libc frame such
+ * as start_thread or clone3 is in every thread's stack), and each candidate is tried, as a
+ * one-line suppressions text, by the same matcher the gate uses, against the first unit of every
+ * other group of the report. Reports are rare and groups few, so trying costs little: names
+ * come from the report's cached symbol tables, the first candidate usually stands, and the work is
+ * bounded (MAX_CANDIDATES candidates against the MAX_TRIED largest other groups; the model lists
+ * groups largest first), a few milliseconds per group at worst.
+ */
+#include "tl_hint.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "tl_stack.h"
+#include "tl_supp.h"
+#include "tl_symbols.h"
+
+#define MAX_CANDIDATES 16 /* the most specific frames: outer ones make worse hints anyway */
+#define MAX_TRIED      64 /* other groups a candidate is tried against */
+
+/* Libraries whose frames every program shares: never a hint. */
+static bool system_module(const char *path)
+{
+    static const char *const prefixes[] = {"libc.so",     "libc-",     "ld-linux",   "ld.so",
+                                           "ld64.so",     "libstdc++", "libgcc_s",   "libpthread",
+                                           "libtaskleak", "libgor",    "linux-vdso", "libunwind",
+                                           "libasan",     "libubsan",  "libtsan",    "liblsan"};
+    const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+    for (size_t i = 0; i < sizeof prefixes / sizeof prefixes[0]; i++)
+        if (strncmp(base, prefixes[i], strlen(prefixes[i])) == 0)
+            return true;
+    return false;
+}
+
+/* The name of ip when it is a frame of the program's own code, else NULL. */
+static const char *program_name(struct tl_report *r, uintptr_t ip, bool ret)
+{
+    if (ip == 0 || tl_stack_frame_call(ip) != NULL || r->modmap == NULL)
+        return NULL;
+    const char *fn = tl_report_function(r, ip, ret);
+    int m = tl_modmap_find(r->modmap, ret ? ip - 1 : ip, NULL);
+    if (fn == NULL || m < 0 || system_module(tl_modmap_path(r->modmap, m)))
+        return NULL;
+    if (strncmp(fn, "gor_", 4) == 0 || strcmp(fn, "_start") == 0 ||
+        strncmp(fn, "__libc_", 7) == 0 || strpbrk(fn, "*?['\\ \t") != NULL)
+        return NULL; /* the runtime's or the C start-up's, or not pasteable as a literal glob */
+    return fn;
+}
+
+static size_t add_stack(struct tl_report *r, tl_stack_id id, const char **out, size_t n)
+{
+    int nf = 0;
+    const uintptr_t *f = tl_stack_frames(id, &nf);
+    for (int k = 0; k < nf && n < MAX_CANDIDATES; k++) {
+        const char *fn = program_name(r, f[k], k > 0);
+        if (fn != NULL)
+            out[n++] = fn;
+    }
+    return n;
+}
+
+static enum tl_supp_kind kind_of(const char *verdict)
+{
+    return strcmp(verdict, "blocked") == 0 || strcmp(verdict, "deadlocked") == 0 ? TL_SUPP_BLOCK
+                                                                                 : TL_SUPP_LEAK;
+}
+
+/* Whether the one-pattern set s suppresses the first unit of group h. */
+static bool silences(struct tl_report *r, struct tl_supp *s, const struct tl_rep_group *h)
+{
+    const char *fns[2 * TL_STACK_MAX_FRAMES + 1];
+    const struct tl_rep_unit *u = &r->units[h->members[0]];
+    size_t n = tl_report_unit_functions(r, u, fns, sizeof fns / sizeof fns[0]);
+    return tl_supp_pattern_matches(s, 0, kind_of(h->verdict), fns, n, u->name[0] ? u->name : NULL);
+}
+
+/* Whether line silences g and no other judged group of r. */
+static bool only_this(struct tl_report *r, const struct tl_rep_group *g, const char *line)
+{
+    struct tl_supp_error e;
+    struct tl_supp *s = tl_supp_new();
+    bool ok = s != NULL && tl_supp_read_text(s, "hint", line, strlen(line), &e) == 0 &&
+              tl_supp_count(s) == 1 && silences(r, s, g);
+    for (size_t i = 0; ok && i < r->ngroups && i < MAX_TRIED; i++)
+        if (&r->groups[i] != g && r->groups[i].verdict != NULL)
+            ok = !silences(r, s, &r->groups[i]);
+    tl_supp_free(s);
+    return ok;
+}
+
+bool tl_hint(struct tl_report *r, const struct tl_rep_group *g, char *buf, size_t n)
+{
+    const char *cand[MAX_CANDIDATES], *type = NULL;
+    const struct tl_rep_unit *u = &r->units[g->members[0]];
+    size_t nc = 0;
+    buf[0] = '\0';
+    if (g->verdict == NULL)
+        return false;
+    type = kind_of(g->verdict) == TL_SUPP_BLOCK ? "block" : "leak";
+    nc = add_stack(r, g->blocked_stack, cand, nc);
+    const char *start = u->start ? program_name(r, u->start, false) : NULL;
+    if (start != NULL && nc < MAX_CANDIDATES)
+        cand[nc++] = start;
+    nc = add_stack(r, g->created_stack, cand, nc);
+    char line[256];
+    for (size_t i = 0; i < nc; i++) {
+        snprintf(line, sizeof line, "%s:%s", type, cand[i]);
+        if (only_this(r, g, line))
+            return snprintf(buf, n, "%s", line) > 0;
+    }
+    if (u->name[0] != '\0' && strpbrk(u->name, "*?['\\") == NULL) {
+        snprintf(line, sizeof line, "thread:%s", u->name);
+        if (only_this(r, g, line))
+            return snprintf(buf, n, "%s", line) > 0;
+    }
+    return false; /* no line silences this group alone: none is suggested */
+}
