@@ -121,10 +121,14 @@ static void flush_stdout(void)
 static long run_report(enum tl_build_mode mode, const char *file_kind)
 {
     struct tl_report r;
-    if (tl_report_build(&r, mode, self_seq()) < 0)
+    atomic_fetch_add(&tl_ctx.reporting, 1); /* no signal report from a handler meanwhile */
+    if (tl_report_build(&r, mode, self_seq()) < 0) {
+        atomic_fetch_sub(&tl_ctx.reporting, 1);
         return -1;
+    }
     snprintf(r.file_kind, sizeof r.file_kind, "%s", file_kind);
     tl_report_emit(&r);
+    atomic_fetch_sub(&tl_ctx.reporting, 1);
     long failing = (long)tl_report_failing(&r, tl_ctx.opts.fail_on);
     if (mode == TL_BUILD_EXIT && (tl_ctx.opts.fail_on & TL_FAIL_BLOCKED))
         failing += (long)tl_watchdog_blocked_seen();

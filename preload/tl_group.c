@@ -277,6 +277,9 @@ static const char *verdict_for(const struct tl_report *r, const struct tl_rep_un
     if (r->mode == TL_BUILD_WATCHDOG)
         return u->has_wait && u->wait.durable && u->wait_ms >= tl_ctx.opts.threshold_ms ? "blocked"
                                                                                         : NULL;
+    /* Killed by a signal, the main thread is where the program was, not work it left behind. */
+    if (r->mode == TL_BUILD_SIGNAL && u->kind == TL_KIND_THREAD && u->tid == getpid())
+        return NULL;
     return "leaked";
 }
 
@@ -395,7 +398,7 @@ static int group_and_count(struct tl_report *r)
 
 int tl_report_build(struct tl_report *r, enum tl_build_mode mode, uint64_t exclude_seq)
 {
-    static const char *const kinds[] = {"exit", "check", "dump", "watchdog"};
+    static const char *const kinds[] = {"exit", "check", "dump", "watchdog", "signal"};
     memset(r, 0, sizeof *r);
     r->mode = mode;
     r->kind = kinds[mode];

@@ -15,6 +15,7 @@
 
 #include "tl_deadlock.h"
 #include "tl_file.h"
+#include "tl_options.h"
 #include "tl_symbols.h"
 
 #define IDS_SHOWN 8
@@ -109,7 +110,10 @@ char *tl_text_render(struct tl_report *r, int colour)
             "%zu alive in pid %d (%s)\n",
             r->kind, r->leaked, r->deadlocked, r->blocked, r->suppressed, r->alive, (int)getpid(),
             exe);
-    if (r->mode == TL_BUILD_DUMP)
+    if (r->signal != 0)
+        fprintf(f, "taskleak: the program is being killed by %s; every unit as it was:\n",
+                tl_signal_name(r->signal));
+    if (r->mode == TL_BUILD_DUMP || r->mode == TL_BUILD_SIGNAL)
         print_dump(f, r);
     for (size_t g = 0; g < r->ngroups; g++)
         print_group(f, r, &r->groups[g], colour);

@@ -195,6 +195,7 @@ int th_run(const struct th_opts *o, struct th_run *r)
     while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
         ;
     r->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    r->signaled = WIFSIGNALED(st) ? WTERMSIG(st) : 0;
     return 0;
 }
 

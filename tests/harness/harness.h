@@ -25,6 +25,7 @@ struct th_opts {
 
 struct th_run {
     int status;     /* exit status, or 128 + signal number when killed by one */
+    int signaled;   /* WTERMSIG when killed by a signal (WIFSIGNALED), else 0 */
     bool timed_out; /* the harness killed it */
     char *out;      /* everything written to stdout, NUL-terminated */
     char *err;      /* everything written to stderr, NUL-terminated */
