@@ -167,6 +167,113 @@ START_TEST(installed_tree_finds_its_pieces)
 }
 END_TEST
 
+/* `taskleak run` under timeout(1): sh -c 'TIMEOUT_ARGS sh taskleak run REPORT -- sig_killed MODE'.
+ * REPORT is "--report DIR" or empty (then TMPDIR=DIR, where run makes its own directory). */
+static void run_timed(struct th_run *r, const char *dir, const char *timeout_args,
+                      const char *report, const char *mode)
+{
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd,
+             "ulimit -c 0; TMPDIR=%s TASKLEAK_BUILD_DIR=%s exec timeout %s sh %s/scripts/taskleak "
+             "run %s --options threshold=60s -- %s %s",
+             dir, TH_BUILD_DIR, timeout_args, TH_SRC_DIR, report,
+             th_path("tests/scenarios/sig_killed"), mode);
+    const char *argv[] = {"-c", cmd, NULL};
+    static char pre[600];
+    snprintf(pre, sizeof pre, "LD_PRELOAD=%s", th_sanitizer_preload());
+    const char *env[] = {th_sanitizer_preload()[0] ? pre : NULL, NULL};
+    struct th_opts o = {.prog = "/bin/sh", .argv = argv, .no_preload = true, .env = env,
+                        .timeout_s = 60};
+    ck_assert_int_eq(th_run(&o, r), 0);
+    ck_assert_msg(!r->timed_out, "%s %s: still running; stderr:\n%s", timeout_args, mode, r->err);
+}
+
+/* The one signal report under dir (or dir's only subdirectory), parsed; NULL when none. */
+static json_t *signal_report_in(const char *dir)
+{
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "ls %s/taskleak.*.signal.json %s/taskleak.*/taskleak.*.signal.json "
+             "2>/dev/null", dir, dir);
+    FILE *p = popen(cmd, "r");
+    char path[1024] = "";
+    if (p == NULL || fgets(path, sizeof path, p) == NULL) {
+        if (p)
+            pclose(p);
+        return NULL;
+    }
+    pclose(p);
+    path[strcspn(path, "\n")] = '\0';
+    return json_load_file(path, 0, NULL);
+}
+
+static void remove_dir(const char *dir)
+{
+    char cmd[1100];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    ck_assert_int_eq(system(cmd), 0);
+}
+
+START_TEST(timeout_around_run_ends_the_hung_program_and_leaves_its_signal_report)
+{
+    char dir[] = "/tmp/th-cli-sig.XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    struct th_run r;
+    run_timed(&r, dir, "3", "", "hang"); /* no --report: run's own directory is kept */
+    ck_assert_msg(r.status == 124, "status %d; stderr:\n%s", r.status, r.err);
+    ck_assert_msg(th_contains(r.err, "was killed by SIGTERM; its reports:"), "stderr:\n%s", r.err);
+    ck_assert(th_contains(r.err, ".signal.json"));
+    json_t *rep = signal_report_in(dir);
+    ck_assert_msg(rep != NULL, "no signal report left in %s", dir);
+    ck_assert_str_eq(th_str(rep, "signal"), "SIGTERM");
+    ck_assert(th_unit_by_start(rep, "thread", "stuck_worker") != NULL);
+    json_decref(rep);
+    th_run_free(&r);
+    remove_dir(dir);
+}
+END_TEST
+
+static const struct {
+    const char *sig, *name;
+    int status;
+} KILLS[] = {{"TERM", "SIGTERM", 128 + 15},
+             {"INT", "SIGINT", 128 + 2},
+             {"HUP", "SIGHUP", 128 + 1},
+             {"QUIT", "SIGQUIT", 128 + 3}};
+
+START_TEST(run_forwards_a_signal_to_a_program_in_its_own_group_and_exits_128_plus_n)
+{
+    char dir[] = "/tmp/th-cli-sig.XXXXXX", args[64], report[64];
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(args, sizeof args, "--preserve-status -s %s 3", KILLS[_i].sig);
+    snprintf(report, sizeof report, "--report %s", dir);
+    struct th_run r;
+    run_timed(&r, dir, args, report, "group"); /* timeout's group kill cannot reach it */
+    ck_assert_msg(r.status == KILLS[_i].status, "%s: status %d; stderr:\n%s", KILLS[_i].sig,
+                  r.status, r.err);
+    json_t *rep = signal_report_in(dir);
+    ck_assert_msg(rep != NULL, "%s: no signal report", KILLS[_i].sig);
+    ck_assert_str_eq(th_str(rep, "signal"), KILLS[_i].name);
+    json_decref(rep);
+    th_run_free(&r);
+    remove_dir(dir);
+}
+END_TEST
+
+START_TEST(run_forwards_sigusr1_and_returns_the_program_status)
+{
+    char dir[] = "/tmp/th-cli-sig.XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    struct th_run r;
+    run_timed(&r, dir, "--preserve-status -s USR1 3", "", "group");
+    ck_assert_msg(r.status == 5, "status %d; stderr:\n%s", r.status, r.err);
+    ck_assert_str_eq(r.out, "ready\nusr1\n");
+    json_t *rep = signal_report_in(dir);
+    ck_assert(rep == NULL);
+    th_run_free(&r);
+    remove_dir(dir);
+}
+END_TEST
+
 Suite *make_cli_suite(void)
 {
     Suite *s = suite_create("cli");
@@ -182,5 +289,12 @@ Suite *make_cli_suite(void)
     tcase_add_test(tc, dump_rejects_a_bad_pid);
     tcase_add_test(tc, installed_tree_finds_its_pieces);
     suite_add_tcase(s, tc);
+    TCase *sig = tcase_create("signals");
+    tcase_set_timeout(sig, 120);
+    tcase_add_test(sig, timeout_around_run_ends_the_hung_program_and_leaves_its_signal_report);
+    tcase_add_loop_test(sig, run_forwards_a_signal_to_a_program_in_its_own_group_and_exits_128_plus_n,
+                        0, 4);
+    tcase_add_test(sig, run_forwards_sigusr1_and_returns_the_program_status);
+    suite_add_tcase(s, sig);
     return s;
 }

@@ -6,6 +6,9 @@
  *
  *   sig_killed term|int|hup|quit      hung, then killed by that signal (quit: no core, rlimit 0)
  *   sig_killed hang                   hung, nobody kills it (for timeout(1) around the supervisor)
+ *   sig_killed group                  leads a process group of its own, then hangs (only a
+ *                                     supervisor that forwards signals can reach it); SIGUSR1
+ *                                     makes it print "usr1" and exit 5
  *   sig_killed single                 one thread only, blocked in read(2) on a pipe, then SIGTERM
  *   sig_killed own_before             its SIGTERM handler is installed before the detector starts
  *                                     (preinit_array); the handler prints and re-raises
@@ -126,6 +129,13 @@ static void own_exit(int sig)
     _exit(3);
 }
 
+static void on_usr1(int sig)
+{
+    (void)sig;
+    say("usr1\n");
+    _exit(5);
+}
+
 static void install_before(int argc, char **argv, char **envp)
 {
     (void)envp;
@@ -189,6 +199,12 @@ int main(int argc, char **argv)
         return killed(SIGQUIT);
     }
     if (strcmp(m, "hang") == 0) {
+        start_stuck_worker(0);
+        return 1;
+    }
+    if (strcmp(m, "group") == 0) {
+        setpgid(0, 0);
+        signal(SIGUSR1, on_usr1);
         start_stuck_worker(0);
         return 1;
     }
