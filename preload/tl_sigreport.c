@@ -11,8 +11,10 @@
  *
  * Without a watchdog the handler's own thread builds the report, and only from a safe place: an
  * open bracket (tl_block.h) means the thread sits in a real blocking call made by one of our
- * wrappers, where it holds neither our locks nor the allocator's; and no report is being built
- * by this process at that moment (a taskleak_check blocked on a lock, say).
+ * wrappers, where it holds neither our locks nor the allocator's; no report is being built by
+ * this process at that moment (a taskleak_check blocked on a lock, say); and the thread is the
+ * process's only one, so nobody else holds a lock the report would wait for (this build has no
+ * bound: the handler's thread is the one building).
  *
  * Ownership follows the program, as for the dump signal: `ours[i]` is true while our handler is
  * the disposition and the program has not set one; the program's first setting clears it for
@@ -39,6 +41,7 @@
 #include "tl_registry.h"
 #include "tl_report.h"
 #include "tl_text.h"
+#include "tl_thread.h"
 #include "tl_watchdog.h"
 
 #define NFATAL            4
@@ -162,11 +165,14 @@ void tl_sigreport_serve(void)
 
 /* ---- the handler (async-signal-safe) ------------------------------------------------------ */
 
-/* The thread sits in a real blocking call of a wrapper and no report is being built. */
+/* The thread sits in a real blocking call of a wrapper, no report is being built, and it is the
+ * process's only thread: no other thread can hold a lock the report needs (an allocator's own
+ * pthread mutex, say), so building here cannot hang where the process should die. */
 static bool safe_here(void)
 {
     struct tl_unit *u = tl_registry_self();
-    return u != NULL && u->in_block && atomic_load(&tl_ctx.reporting) == 0;
+    return u != NULL && u->in_block && atomic_load(&tl_ctx.reporting) == 0 &&
+           tl_thread_count() == 1;
 }
 
 /* The first signal: has the report built, by the watchdog when there is one. */

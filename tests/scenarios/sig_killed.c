@@ -9,6 +9,8 @@
  *   sig_killed group                  leads a process group of its own, then hangs (only a
  *                                     supervisor that forwards signals can reach it); SIGUSR1
  *                                     makes it print "usr1" and exit 5
+ *   sig_killed count_int              counts SIGINTs (prints "int" for each); SIGUSR1 makes it
+ *                                     print "ints 1" (or 0, or many) and return 0
  *   sig_killed single                 one thread only, blocked in read(2) on a pipe, then SIGTERM
  *   sig_killed own_before             its SIGTERM handler is installed before the detector starts
  *                                     (preinit_array); the handler prints and re-raises
@@ -136,6 +138,23 @@ static void on_usr1(int sig)
     _exit(5);
 }
 
+static volatile sig_atomic_t ints;
+
+static void count_int(int sig)
+{
+    (void)sig;
+    ints++;
+    say("int\n");
+}
+
+static volatile sig_atomic_t usr1;
+
+static void note_usr1(int sig)
+{
+    (void)sig;
+    usr1 = 1;
+}
+
 static void install_before(int argc, char **argv, char **envp)
 {
     (void)envp;
@@ -207,6 +226,20 @@ int main(int argc, char **argv)
         signal(SIGUSR1, on_usr1);
         start_stuck_worker(0);
         return 1;
+    }
+    if (strcmp(m, "count_int") == 0) {
+        sigset_t usr1_set, waiting;
+        sigemptyset(&usr1_set);
+        sigaddset(&usr1_set, SIGUSR1);
+        sigprocmask(SIG_BLOCK, &usr1_set, &waiting); /* SIGUSR1 only inside sigsuspend */
+        sigdelset(&waiting, SIGUSR1);
+        signal(SIGINT, count_int);
+        signal(SIGUSR1, note_usr1);
+        say("ready\n");
+        while (!usr1)
+            sigsuspend(&waiting);
+        say(ints == 1 ? "ints 1\n" : ints == 0 ? "ints 0\n" : "ints many\n");
+        return 0;
     }
     if (strcmp(m, "single") == 0) {
         block_in_read(SIGTERM);
