@@ -179,6 +179,37 @@ START_TEST(an_inherited_ignored_signal_stays_ignored_and_is_not_ours)
 }
 END_TEST
 
+/* Hostile deliveries: each must end the process by the signal and leave one whole report. */
+static const struct {
+    const char *mode;
+    const char *signals; /* the signals it may die by, as "|NAME|" strings */
+} HOSTILE[] = {
+    {"storm", "|SIGTERM|SIGINT|"}, /* more signals while the report is built */
+    {"masked", "|SIGTERM|"},       /* the thread that gets it is not main */
+    {"thread", "|SIGTERM|"},       /* sent to one thread, not the process */
+    {"traffic", "|SIGTERM|"},      /* lock traffic through our wrappers meanwhile */
+};
+
+START_TEST(hostile_deliveries_still_end_the_process_by_the_signal_with_one_report)
+{
+    struct th_run r;
+    char name[16];
+    run_mode(&r, HOSTILE[_i].mode, NULL);
+    snprintf(name, sizeof name, "|%s|", r.signaled == SIGINT ? "SIGINT" : "SIGTERM");
+    ck_assert_msg(r.signaled != 0 && strstr(HOSTILE[_i].signals, name) != NULL,
+                  "%s: status %d signaled %d; stderr:\n%s", HOSTILE[_i].mode, r.status, r.signaled,
+                  r.err);
+    ck_assert_int_eq(th_count_reports(&r, NULL), 1);
+    json_t *rep = th_report(&r, "signal", r.pid);
+    ck_assert_msg(rep != NULL, "%s: no signal report; stderr:\n%s", HOSTILE[_i].mode, r.err);
+    snprintf(name, sizeof name, "|%s|", th_str(rep, "signal"));
+    ck_assert_msg(strstr(HOSTILE[_i].signals, name) != NULL, "signal %s", name);
+    ck_assert(th_unit_by_start(rep, "thread", "stuck_worker") != NULL);
+    json_decref(rep);
+    th_run_free(&r);
+}
+END_TEST
+
 Suite *make_scen_signal_suite(void)
 {
     Suite *s = suite_create("scen_signal");
@@ -189,6 +220,8 @@ Suite *make_scen_signal_suite(void)
     tcase_add_test(tc, sigquit_prints_the_dump_on_stderr_writes_the_report_and_dies_by_sigquit);
     tcase_add_test(tc, a_single_threaded_program_blocked_in_read_gets_its_report_from_the_handler);
     tcase_add_test(tc, a_fork_child_killed_by_sigterm_writes_its_own_report_and_dies_by_it);
+    tcase_add_loop_test(tc, hostile_deliveries_still_end_the_process_by_the_signal_with_one_report,
+                        0, 4);
     suite_add_tcase(s, tc);
     TCase *own = tcase_create("own");
     tcase_set_timeout(own, 60);

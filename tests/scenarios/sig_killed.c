@@ -2,7 +2,8 @@
  *
  * A worker waits on a condition nobody signals (stuck_worker) and main joins it: the program never
  * ends by itself. Once the worker waits, a killer child process waits until main sleeps in its
- * join (its state in /proc is 'S') and then sends the signal to the program, the way timeout(1) or a CI runner does.
+ * join (its state in /proc is 'S') and then sends the signal to the program, the way timeout(1)
+ * or a CI runner does.
  *
  *   sig_killed term|int|hup|quit      hung, then killed by that signal (quit: no core, rlimit 0)
  *   sig_killed hang                   hung, nobody kills it (for timeout(1) around the supervisor)
@@ -21,8 +22,14 @@
  *                                     (dfl, ign or other) and what signal(SIGINT, ...) returns
  *   sig_killed fork                   a fork child (one thread, blocked in read) is killed instead;
  *                                     the parent reports the child's end and exits 0
+ *   sig_killed storm                  hung; the killer sends SIGTERM 20 times, then SIGINT
+ *   sig_killed masked                 hung; main blocks SIGTERM, so the worker takes it
+ *   sig_killed thread                 hung; SIGTERM is sent to the worker thread (tgkill), not to
+ *                                     the process
+ *   sig_killed traffic                hung, while four threads fight over a mutex without end
  */
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +41,10 @@
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t never = PTHREAD_COND_INITIALIZER;
 static int started;
+static pid_t worker_tid; /* written before `started`, read by the killer (a fork) after it */
+static int storm;        /* the killer sends its signal 20 times and then SIGINT */
+static int to_thread;    /* the killer signals the worker thread, not the process */
+static int mask_main;    /* main blocks SIGTERM before it joins */
 
 static void say(const char *s)
 {
@@ -45,6 +56,7 @@ static __attribute__((noinline)) void *stuck_worker(void *arg)
 {
     (void)arg;
     pthread_mutex_lock(&lock);
+    worker_tid = gettid();
     started = 1;
     for (;;)
         pthread_cond_wait(&never, &lock);
@@ -73,7 +85,14 @@ static void killer(pid_t target, int sig)
         return;
     while (state_of(target) != 'S')
         usleep(1000);
-    kill(target, sig);
+    if (to_thread)
+        tgkill(target, worker_tid, sig);
+    else
+        kill(target, sig);
+    for (int i = 1; storm && i < 20; i++)
+        kill(target, sig);
+    if (storm)
+        kill(target, SIGINT);
     _exit(0);
 }
 
@@ -91,6 +110,12 @@ static void start_stuck_worker(int sig)
             break;
         usleep(1000);
     }
+    if (mask_main) {
+        sigset_t term;
+        sigemptyset(&term);
+        sigaddset(&term, SIGTERM);
+        pthread_sigmask(SIG_BLOCK, &term, NULL);
+    }
     if (sig != 0)
         killer(getpid(), sig);
     say("ready\n");
@@ -107,6 +132,18 @@ static __attribute__((noinline, noclone)) void block_in_read(int sig)
     say("ready\n");
     if (read(p[0], &c, 1) < 0) /* the write end stays open: never returns */
         _exit(7);
+}
+
+static __attribute__((noinline)) void *fighter(void *arg)
+{
+    static pthread_mutex_t contended = PTHREAD_MUTEX_INITIALIZER;
+    (void)arg;
+    for (;;) {
+        pthread_mutex_lock(&contended);
+        sched_yield();
+        pthread_mutex_unlock(&contended);
+    }
+    return NULL;
 }
 
 static void own_handler(int sig)
@@ -258,5 +295,14 @@ int main(int argc, char **argv)
         return view();
     if (strcmp(m, "fork") == 0)
         return in_fork_child();
+    storm = strcmp(m, "storm") == 0;
+    mask_main = strcmp(m, "masked") == 0;
+    to_thread = strcmp(m, "thread") == 0;
+    for (int i = 0; strcmp(m, "traffic") == 0 && i < 4; i++) {
+        pthread_t t;
+        pthread_create(&t, NULL, fighter, NULL);
+    }
+    if (storm || mask_main || to_thread || strcmp(m, "traffic") == 0)
+        return killed(SIGTERM);
     return 2;
 }
