@@ -348,6 +348,18 @@ json_t *th_unit_by_start(json_t *rep, const char *kind, const char *start)
     return NULL;
 }
 
+json_t *th_unit_blocked_in(json_t *rep, const char *function)
+{
+    size_t i;
+    json_t *u;
+    json_array_foreach(json_object_get(rep, "units"), i, u)
+    {
+        if (th_stack_has(rep, json_object_get(u, "blocked_stack"), function))
+            return u;
+    }
+    return NULL;
+}
+
 json_t *th_unit(json_t *rep, const char *id)
 {
     size_t i;

@@ -35,11 +35,13 @@ static void assert_signal_report(const struct th_run *r, const char *signame)
     ck_assert_msg(rep != NULL, "no signal report; stderr:\n%s", r->err);
     ck_assert_str_eq(th_str(rep, "kind"), "signal");
     ck_assert_str_eq(th_str(rep, "signal"), signame);
-    json_t *w = th_unit_by_start(rep, "thread", "stuck_worker");
+    json_t *w = th_unit_blocked_in(rep, "stuck_worker");
     ck_assert_msg(w != NULL, "stuck worker not listed");
     ck_assert_str_eq(th_str(json_object_get(w, "wait"), "reason"), "cond wait");
     ck_assert_str_eq(th_str(w, "verdict"), "leaked");
-    ck_assert(th_stack_has(rep, json_object_get(w, "blocked_stack"), "stuck_worker"));
+#if !TH_SANITIZE /* under ASan every thread starts in its interceptor */
+    ck_assert_str_eq(th_str(w, "start"), "stuck_worker");
+#endif
     json_t *main_unit = th_unit(rep, "thread:1");
     ck_assert_msg(main_unit != NULL, "main thread not listed");
     ck_assert_str_eq(th_str(json_object_get(main_unit, "wait"), "reason"), "join");
@@ -204,7 +206,7 @@ START_TEST(hostile_deliveries_still_end_the_process_by_the_signal_with_one_repor
     ck_assert_msg(rep != NULL, "%s: no signal report; stderr:\n%s", HOSTILE[_i].mode, r.err);
     snprintf(name, sizeof name, "|%s|", th_str(rep, "signal"));
     ck_assert_msg(strstr(HOSTILE[_i].signals, name) != NULL, "signal %s", name);
-    ck_assert(th_unit_by_start(rep, "thread", "stuck_worker") != NULL);
+    ck_assert(th_unit_blocked_in(rep, "stuck_worker") != NULL);
     json_decref(rep);
     th_run_free(&r);
 }
