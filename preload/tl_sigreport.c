@@ -82,7 +82,6 @@ void tl_sigreport_init(void)
 {
     int saved = errno;
     int (*real)(int, const struct sigaction *, struct sigaction *) = tl_dump_real_sigaction();
-    atomic_store(&sr.efd, tl_file_fd_above_stdio(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)));
     struct sigaction ours;
     memset(&ours, 0, sizeof ours);
     ours.sa_handler = tl_sigreport_handler;
@@ -125,7 +124,12 @@ void (*tl_sigreport_view_handler(int sig, void (*old)(int)))(int)
 
 int tl_sigreport_fd(void)
 {
-    return atomic_load(&sr.efd);
+    int fd = atomic_load(&sr.efd);
+    if (fd < 0) { /* first call, on the watchdog thread: a process without one needs no fd */
+        fd = tl_file_fd_above_stdio(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+        atomic_store(&sr.efd, fd);
+    }
+    return fd;
 }
 
 /* ---- building (report context: malloc, locks, files) -------------------------------------- */
@@ -237,10 +241,9 @@ void tl_sigreport_handler(int sig)
 
 void tl_sigreport_atfork_child(void)
 {
-    int old = atomic_exchange(&sr.efd, -1);
+    int old = atomic_exchange(&sr.efd, -1); /* the child's watchdog makes its own */
     if (old >= 0)
         close(old);
-    atomic_store(&sr.efd, tl_file_fd_above_stdio(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)));
     atomic_store(&sr.requested, 0);
     atomic_store(&sr.state, IDLE);
 }

@@ -46,7 +46,8 @@ void tl_sigreport_view(int sig, struct sigaction *old);
 /* The same for a handler value returned by signal()-like calls. AS-safe. */
 void (*tl_sigreport_view_handler(int sig, void (*old)(int)))(int);
 
-/* The eventfd the watchdog polls beside the dump eventfd (-1 when none). AS-safe. */
+/* The eventfd the watchdog polls beside the dump eventfd, created by the first call (-1 when it
+ * cannot be). Watchdog thread only. */
 int tl_sigreport_fd(void);
 
 /* Watchdog thread: builds and writes the pending signal report, if one was asked for. */
@@ -55,7 +56,8 @@ void tl_sigreport_serve(void);
 /* The handler itself (tests recognise it). */
 void tl_sigreport_handler(int sig);
 
-/* Fork child: a fresh eventfd and no pending request (the child's signals are its own). */
+/* Fork child: the parent's eventfd closed and no pending request (the child's signals are its
+ * own; its watchdog, if it starts one, makes a new eventfd). */
 void tl_sigreport_atfork_child(void);
 
 #endif /* TL_SIGREPORT_H */
