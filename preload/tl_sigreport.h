@@ -18,8 +18,9 @@
  * watchdog (a single-threaded program, or threshold=0 and dump_signal=0) the report is built in
  * the handler only when the thread was interrupted inside a wait the detector brackets (a blocking
  * call: it holds no lock of ours or of the allocator) and is the process's only thread; otherwise
- * one raw line says no report was possible. Signals that arrive while a report is pending (a second SIGTERM from timeout(1)'s
- * process-group kill, say, on another thread) wait for the same report and end the process too.
+ * one raw line says no report was possible. Signals that arrive while a report is pending (a second
+ * SIGTERM from timeout(1)'s process-group kill, say, on another thread) wait for the same report
+ * and end the process too.
  */
 #ifndef TL_SIGREPORT_H
 #define TL_SIGREPORT_H

@@ -186,8 +186,8 @@ static void run_timed(struct th_run *r, const char *dir, const char *seconds)
     static char pre[600];
     snprintf(pre, sizeof pre, "LD_PRELOAD=%s", th_sanitizer_preload());
     const char *env[] = {th_sanitizer_preload()[0] ? pre : NULL, NULL};
-    struct th_opts o = {.prog = "/bin/sh", .argv = argv, .no_preload = true, .env = env,
-                        .timeout_s = 60};
+    struct th_opts o = {
+        .prog = "/bin/sh", .argv = argv, .no_preload = true, .env = env, .timeout_s = 60};
     ck_assert_int_eq(th_run(&o, r), 0);
     ck_assert_msg(!r->timed_out, "still running; stderr:\n%s", r->err);
 }
@@ -196,8 +196,9 @@ static void run_timed(struct th_run *r, const char *dir, const char *seconds)
 static json_t *signal_report_in(const char *dir)
 {
     char cmd[2048];
-    snprintf(cmd, sizeof cmd, "ls %s/taskleak.*.signal.json %s/taskleak.*/taskleak.*.signal.json "
-             "2>/dev/null", dir, dir);
+    snprintf(cmd, sizeof cmd,
+             "ls %s/taskleak.*.signal.json %s/taskleak.*/taskleak.*.signal.json 2>/dev/null", dir,
+             dir);
     FILE *p = popen(cmd, "r");
     char path[1024] = "";
     if (p == NULL || fgets(path, sizeof path, p) == NULL) {
@@ -393,9 +394,8 @@ Suite *make_cli_suite(void)
     TCase *sig = tcase_create("signals");
     tcase_set_timeout(sig, 120);
     tcase_add_test(sig, timeout_around_run_ends_the_hung_program_and_leaves_its_signal_report);
-    tcase_add_loop_test(sig,
-                        run_forwards_a_signal_to_the_program_and_exits_128_plus_n_listing_its_report,
-                        0, 5);
+    tcase_add_loop_test(
+        sig, run_forwards_a_signal_to_the_program_and_exits_128_plus_n_listing_its_report, 0, 5);
     tcase_add_test(sig, run_forwards_sigusr1_and_returns_the_program_status);
     tcase_add_test(sig, ctrl_c_on_the_terminal_reaches_the_program_exactly_once);
     suite_add_tcase(s, sig);

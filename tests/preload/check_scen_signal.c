@@ -227,8 +227,8 @@ Suite *make_scen_signal_suite(void)
     suite_add_tcase(s, tc);
     TCase *own = tcase_create("own");
     tcase_set_timeout(own, 60);
-    tcase_add_loop_test(own, a_program_with_its_own_sigterm_handler_keeps_it_and_gets_no_report_from_us,
-                        0, 3);
+    tcase_add_loop_test(
+        own, a_program_with_its_own_sigterm_handler_keeps_it_and_gets_no_report_from_us, 0, 3);
     tcase_add_test(own, sigaction_and_signal_show_the_program_sig_dfl_not_our_handler);
     tcase_add_test(own, an_inherited_ignored_signal_stays_ignored_and_is_not_ours);
     suite_add_tcase(s, own);

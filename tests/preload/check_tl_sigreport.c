@@ -92,7 +92,8 @@ Suite *make_tl_sigreport_suite(void)
     Suite *s = suite_create("tl_sigreport");
     TCase *tc = tcase_create("dispositions");
     tcase_add_test(tc, it_covers_sighup_sigint_sigquit_and_sigterm_only);
-    tcase_add_test(tc, the_handler_goes_only_where_the_disposition_is_sig_dfl_and_never_on_the_dump_signal);
+    tcase_add_test(
+        tc, the_handler_goes_only_where_the_disposition_is_sig_dfl_and_never_on_the_dump_signal);
     tcase_add_test(tc, a_query_shows_the_program_the_sig_dfl_it_would_see_without_us);
     tcase_add_test(tc, other_actions_and_other_signals_are_shown_as_they_are);
     suite_add_tcase(s, tc);

@@ -216,7 +216,9 @@ static int view(void)
         struct sigaction old;
         memset(&old, 0xff, sizeof old);
         sigaction(sigs[i], NULL, &old);
-        const char *what = old.sa_handler == SIG_DFL ? "dfl" : old.sa_handler == SIG_IGN ? "ign" : "other";
+        const char *what = old.sa_handler == SIG_DFL   ? "dfl"
+                           : old.sa_handler == SIG_IGN ? "ign"
+                                                       : "other";
         printf("%s%s", what, i < 3 ? " " : "\n");
     }
     void (*prev)(int) = signal(SIGINT, SIG_IGN);
