@@ -80,6 +80,7 @@ FUZZ_TARGETS :=      # phony targets `make fuzz` runs (libFuzzer, clang)
 include runtime/build.mk
 include preload/build.mk
 include report/build.mk
+include scripts/build.mk
 include tests/build.mk
 # Extra fragments: tests/fuzz/*.mk, tests/bench/*.mk, ...
 include $(sort $(wildcard tests/*/*.mk))
@@ -127,6 +128,7 @@ install: all $(INSTALL_HOOKS)
 	for f in $(INSTALL_LIBS); do install -m 0755 $$f $(DESTDIR)$(LIBDIR)/; done
 	for f in $(INSTALL_STATIC); do install -m 0644 $$f $(DESTDIR)$(LIBDIR)/; done
 	for f in $(INSTALL_BINS); do install -m 0755 $$f $(DESTDIR)$(BINDIR)/; done
+	install -m 0755 $(SUP_BIN) $(DESTDIR)$(PREFIX)/libexec/taskleak/
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' -e 's|@INCDIR@|$(INCDIR)|g' \
 	    runtime/gor.pc.in > $(DESTDIR)$(PCDIR)/gor.pc
 	install -m 0644 man/*.1 $(DESTDIR)$(MANDIR)/man1/
@@ -138,6 +140,7 @@ uninstall:
 	    $(DESTDIR)$(INCDIR)/gor_introspect.h
 	rm -f $(foreach f,$(INSTALL_LIBS) $(INSTALL_STATIC),$(DESTDIR)$(LIBDIR)/$(notdir $(f)))
 	rm -f $(foreach f,$(INSTALL_BINS),$(DESTDIR)$(BINDIR)/$(notdir $(f)))
+	rm -f $(DESTDIR)$(PREFIX)/libexec/taskleak/taskleak-supervise
 	rm -f $(DESTDIR)$(PCDIR)/gor.pc
 	rm -f $(foreach f,$(wildcard man/*.1),$(DESTDIR)$(MANDIR)/man1/$(notdir $(f)))
 	rm -f $(foreach f,$(wildcard man/*.3),$(DESTDIR)$(MANDIR)/man3/$(notdir $(f)))

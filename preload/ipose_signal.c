@@ -1,16 +1,25 @@
-/* Interposers for sigaction and signal: the program keeps the dump signal if it wants it.
+/* Interposers for sigaction and the signal()-like calls: the program keeps its signals.
  *
  * DESIGN. Thin shims (STYLE item 1): forward exactly (same arguments, same return value, same
- * errno, the old action reported as the kernel holds it) and, when the call installed a new
- * disposition successfully, tell tl_dump, which steps aside for the dump signal. glibc's signal()
- * reaches the kernel through its internal sigaction, not through our wrapper, so it needs its own
- * shim. Nothing here records or blocks.
+ * errno) and, when the call installed a new disposition successfully, tell tl_dump (which steps
+ * aside for the dump signal) and tl_sigreport (which steps aside for SIGHUP, SIGINT, SIGQUIT and
+ * SIGTERM). The old action the program gets back is what it would see without us: where the
+ * kernel holds tl_sigreport's handler, the action that was there before it (SIG_DFL). glibc's
+ * signal, bsd_signal, sysv_signal and sigset reach the kernel through its internal sigaction, not
+ * through our wrapper, so each needs its own shim. Nothing here records or blocks.
  */
 #include <errno.h>
 #include <signal.h>
 
 #include "ipose.h"
 #include "tl_dump.h"
+#include "tl_sigreport.h"
+
+static void installed(int sig, void (*handler)(int))
+{
+    tl_dump_program_installed(sig, handler);
+    tl_sigreport_program_installed(sig);
+}
 
 TL_EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
 {
@@ -21,12 +30,27 @@ TL_EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction *
     }
     void (*handler)(int) = act ? act->sa_handler : SIG_DFL; /* union: sa_sigaction alike */
     int rc = real(sig, act, old);
-    if (rc == 0 && act != NULL) {
+    if (rc == 0) {
         int saved = errno;
-        tl_dump_program_installed(sig, handler);
+        if (act != NULL)
+            installed(sig, handler);
+        tl_sigreport_view(sig, old);
         errno = saved;
     }
     return rc;
+}
+
+/* What a signal()-like call returns: the old handler as the program would see it. */
+static void (*after(int sig, void (*handler)(int), void (*old)(int)))(int)
+{
+    if (old == SIG_ERR)
+        return old;
+    int saved = errno;
+    if (handler != SIG_HOLD)
+        installed(sig, handler);
+    old = tl_sigreport_view_handler(sig, old);
+    errno = saved;
+    return old;
 }
 
 TL_EXPORT void (*signal(int sig, void (*handler)(int)))(int)
@@ -36,11 +60,22 @@ TL_EXPORT void (*signal(int sig, void (*handler)(int)))(int)
         errno = ENOSYS;
         return SIG_ERR;
     }
-    void (*old)(int) = real(sig, handler);
-    if (old != SIG_ERR) {
-        int saved = errno;
-        tl_dump_program_installed(sig, handler);
-        errno = saved;
-    }
-    return old;
+    return after(sig, handler, real(sig, handler));
 }
+
+/* bsd_signal, sysv_signal, sigset: the same shim over the real-function table. */
+#define SIGNAL_LIKE(name)                                                                          \
+    TL_EXPORT void (*name(int sig, void (*handler)(int)))(int)                                     \
+    {                                                                                              \
+        tl_enter();                                                                                \
+        if (tl_real.name == NULL) {                                                                \
+            errno = ENOSYS;                                                                        \
+            return SIG_ERR;                                                                        \
+        }                                                                                          \
+        return after(sig, handler, tl_real.name(sig, handler));                                    \
+    }
+
+void (*bsd_signal(int sig, void (*handler)(int)))(int); /* glibc declares it only for old X/Open */
+SIGNAL_LIKE(bsd_signal)
+SIGNAL_LIKE(sysv_signal)
+SIGNAL_LIKE(sigset)

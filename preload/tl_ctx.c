@@ -26,6 +26,7 @@
 #include "tl_log.h"
 #include "tl_real.h"
 #include "tl_registry.h"
+#include "tl_sigreport.h"
 #include "tl_stack.h"
 #include "tl_supp.h"
 #include "tl_thread.h"
@@ -98,6 +99,7 @@ static bool do_init(void)
     }
     register_hooks();
     tl_dump_init();
+    tl_sigreport_init();
     if (tl_ctx.opts.verbosity >= 1)
         tl_logf("detector on in pid %d (%d thread(s) started before it)", (int)tl_ctx.pid,
                 count_other_threads());
@@ -143,6 +145,7 @@ void tl_ctx_atfork_child(void)
     tl_stack_atfork_child();
     tl_gor_atfork_child();
     tl_watchdog_atfork_child(); /* also tl_dump's and tl_deadlock's per-process state */
+    tl_sigreport_atfork_child();
     tl_ctx.pid = getpid();
     atomic_store(&tl_ctx.checks, 0);
     atomic_store(&tl_ctx.dumps, 0);

@@ -30,6 +30,7 @@ struct tl_ctx {
     _Atomic int checks;     /* taskleak_check reports written ("check-<n>") */
     _Atomic int dumps;      /* taskleak_dump reports written ("dump-<n>") */
     _Atomic int gate_ran;   /* the exit gate has run in this process (once) */
+    _Atomic int reporting;  /* reports being built now by tl_gate or tl_sigreport */
     pthread_key_t exit_key; /* destructor forgets a thread's unit on pthread_exit/cancel */
     bool exit_key_ok;       /* init */
     pid_t pid;              /* getpid() at init and after fork (the child's own) */

@@ -139,14 +139,15 @@ void tl_dump_program_installed(int sig, void (*handler)(int))
                      tl_signal_name(sig));
 }
 
-int tl_dump_wait(int timeout_ms)
+int tl_dump_wait(int timeout_ms, int also_fd)
 {
-    struct pollfd p = {.fd = atomic_load(&dump.efd), .events = POLLIN};
+    struct pollfd p[2] = {{.fd = atomic_load(&dump.efd), .events = POLLIN},
+                          {.fd = also_fd, .events = POLLIN}};
     int (*poll_fn)(struct pollfd *, nfds_t, int) = tl_real.poll ? tl_real.poll : poll;
-    if (poll_fn(&p, 1, timeout_ms) <= 0 || p.fd < 0 || !(p.revents & POLLIN))
+    if (poll_fn(p, 2, timeout_ms) <= 0 || p[0].fd < 0 || !(p[0].revents & POLLIN))
         return 0;
     eventfd_t n = 0;
-    if (eventfd_read(p.fd, &n) < 0)
+    if (eventfd_read(p[0].fd, &n) < 0)
         return 0;
     return n > (eventfd_t)INT32_MAX ? INT32_MAX : (int)n;
 }

@@ -29,9 +29,10 @@ bool tl_dump_owns(int sig);
  * by signal stop and one line on the log says so. Called by the interposers. */
 void tl_dump_program_installed(int sig, void (*handler)(int));
 
-/* Sleeps up to timeout_ms waiting for a dump request; returns the number of requests that
- * arrived (0 on timeout), all consumed. Watchdog thread only. */
-int tl_dump_wait(int timeout_ms);
+/* Sleeps up to timeout_ms waiting for a dump request, or until also_fd (-1: none) is readable (it
+ * is not read); returns the number of dump requests that arrived (0 on timeout), all consumed.
+ * Watchdog thread only. */
+int tl_dump_wait(int timeout_ms, int also_fd);
 
 /* The real sigaction and signal (dlsym(RTLD_NEXT), never our wrappers); NULL when missing. */
 int (*tl_dump_real_sigaction(void))(int, const struct sigaction *, struct sigaction *);

@@ -121,11 +121,15 @@ static void flush_stdout(void)
 static long run_report(enum tl_build_mode mode, const char *file_kind)
 {
     struct tl_report r;
+    atomic_fetch_add(&tl_ctx.reporting, 1); /* no signal report from a handler meanwhile */
     /* A dump shows every unit, the one asking for it too (it may own what others wait for). */
-    if (tl_report_build(&r, mode, mode == TL_BUILD_DUMP ? 0 : self_seq()) < 0)
+    if (tl_report_build(&r, mode, mode == TL_BUILD_DUMP ? 0 : self_seq()) < 0) {
+        atomic_fetch_sub(&tl_ctx.reporting, 1);
         return -1;
+    }
     snprintf(r.file_kind, sizeof r.file_kind, "%s", file_kind);
     tl_report_emit(&r);
+    atomic_fetch_sub(&tl_ctx.reporting, 1);
     long failing = (long)tl_report_failing(&r, tl_ctx.opts.fail_on);
     if (mode == TL_BUILD_EXIT && (tl_ctx.opts.fail_on & TL_FAIL_BLOCKED))
         failing += (long)tl_watchdog_blocked_seen();

@@ -279,6 +279,9 @@ static const char *verdict_for(const struct tl_report *r, const struct tl_rep_un
     if (r->mode == TL_BUILD_WATCHDOG || r->mode == TL_BUILD_DUMP)
         return u->has_wait && u->wait.durable && u->wait_ms >= tl_ctx.opts.threshold_ms ? "blocked"
                                                                                         : NULL;
+    /* Killed by a signal, the main thread is where the program was, not work it left behind. */
+    if (r->mode == TL_BUILD_SIGNAL && u->kind == TL_KIND_THREAD && u->tid == getpid())
+        return NULL;
     return "leaked";
 }
 
@@ -382,9 +385,10 @@ static int group_and_count(struct tl_report *r)
         if (strcmp(u->state, "exited") != 0)
             r->alive++;
         r->suppressed += u->suppressed != NULL;
-        /* A dump groups every live unit, judged or not: it is the whole picture. */
-        bool shown =
-            r->mode == TL_BUILD_DUMP && u->suppressed == NULL && strcmp(u->state, "exited") != 0;
+        /* A dump or a signal report groups every live unit, judged or not: it is the whole
+         * picture of a running or a dying process. */
+        bool shown = (r->mode == TL_BUILD_DUMP || r->mode == TL_BUILD_SIGNAL) &&
+                     u->suppressed == NULL && strcmp(u->state, "exited") != 0;
         if (u->verdict == NULL && !shown)
             continue;
         if (u->verdict != NULL) {
@@ -402,7 +406,7 @@ static int group_and_count(struct tl_report *r)
 
 int tl_report_build(struct tl_report *r, enum tl_build_mode mode, uint64_t exclude_seq)
 {
-    static const char *const kinds[] = {"exit", "check", "dump", "watchdog"};
+    static const char *const kinds[] = {"exit", "check", "dump", "watchdog", "signal"};
     memset(r, 0, sizeof *r);
     r->mode = mode;
     r->kind = kinds[mode];

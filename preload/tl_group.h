@@ -24,7 +24,14 @@ enum tl_build_mode {
     TL_BUILD_CHECK,    /* taskleak_check: the same, ignored units skipped */
     TL_BUILD_DUMP,     /* taskleak_dump: every unit, no verdicts */
     TL_BUILD_WATCHDOG, /* watchdog: "blocked" past the threshold, ignored units skipped */
+    TL_BUILD_SIGNAL,   /* killed by a signal: a final word, exit-like verdicts, no grace */
 };
+
+/* Modes that speak of a process that is ending: verdicts as the exit gate gives them. */
+static inline bool tl_build_exit_like(enum tl_build_mode mode)
+{
+    return mode == TL_BUILD_EXIT || mode == TL_BUILD_SIGNAL;
+}
 
 struct tl_rep_unit {
     char id[40]; /* "thread:3", "thread:?1234", "task:7" */
@@ -67,7 +74,7 @@ struct tl_deadlock {
 
 struct tl_report {
     enum tl_build_mode mode;
-    const char *kind;   /* "exit", "check", "dump", "watchdog" */
+    const char *kind;   /* "exit", "check", "dump", "watchdog", "signal" */
     char file_kind[32]; /* "exit", "check-2", ... (the file name part) */
     struct tl_rep_unit *units;
     size_t n, cap;
@@ -79,6 +86,7 @@ struct tl_report {
     uint64_t threads_created, tasks_created;
     size_t alive, leaked, deadlocked, blocked, suppressed;
     int64_t written_ms; /* CLOCK_REALTIME */
+    int signal;         /* TL_BUILD_SIGNAL: the signal that ends the process, else 0 */
 };
 
 /* Builds the model. exclude_seq: a thread unit left out (the exiting or checking thread), 0 none.

@@ -33,6 +33,9 @@
     X(int, pthread_tryjoin_np, (pthread_t, void **), 0)                                            \
     X(int, pthread_detach, (pthread_t), 1)                                                         \
     X(int, pthread_setname_np, (pthread_t, const char *), 0)                                       \
+    X(__sighandler_t, bsd_signal, (int, __sighandler_t), 0)                                       \
+    X(__sighandler_t, sysv_signal, (int, __sighandler_t), 0)                                      \
+    X(__sighandler_t, sigset, (int, __sighandler_t), 0)                                           \
     X(int, pthread_mutex_lock, (pthread_mutex_t *), 1)                                             \
     X(int, pthread_mutex_trylock, (pthread_mutex_t *), 1)                                          \
     X(int, pthread_mutex_timedlock, (pthread_mutex_t *, const struct timespec *), 1)               \

@@ -284,6 +284,8 @@ char *tl_report_json(struct tl_report *r, size_t *len)
     tl_json_obj_begin(&j, NULL);
     tl_json_str(&j, "schema", "taskleak/1");
     tl_json_str(&j, "kind", r->kind);
+    if (r->signal != 0)
+        tl_json_str(&j, "signal", tl_signal_name(r->signal));
     write_process(&j, r);
     tl_json_obj_begin(&j, "options");
     tl_options_json(&tl_ctx.opts, &j);
@@ -331,7 +333,8 @@ int tl_report_emit(struct tl_report *r)
     int saved = errno, rc = 0;
     if (tl_ctx.opts.report[0] != '\0')
         rc = write_json_file(r);
-    if (r->mode == TL_BUILD_DUMP || r->leaked + r->deadlocked + r->blocked > 0)
+    if (r->mode == TL_BUILD_DUMP || r->mode == TL_BUILD_SIGNAL ||
+        r->leaked + r->deadlocked + r->blocked > 0)
         tl_text_write(r, tl_log_fd());
     errno = saved;
     return rc;

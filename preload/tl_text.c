@@ -17,6 +17,7 @@
 #include "tl_file.h"
 #include "tl_hint.h"
 #include "tl_object.h"
+#include "tl_options.h"
 #include "tl_reason.h"
 #include "tl_symbols.h"
 
@@ -134,6 +135,9 @@ char *tl_text_render(struct tl_report *r, int colour)
             "%zu alive in pid %d (%s)\n",
             r->kind, r->leaked, r->deadlocked, r->blocked, r->suppressed, r->alive, (int)getpid(),
             exe);
+    if (r->signal != 0)
+        fprintf(f, "taskleak: the program is being killed by %s; every unit as it was:\n",
+                tl_signal_name(r->signal));
     for (size_t g = 0; g < r->ngroups; g++)
         print_group(f, r, &r->groups[g], colour);
     tl_deadlock_text(r, f);

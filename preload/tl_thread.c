@@ -200,3 +200,20 @@ char tl_thread_proc_info(pid_t tid, char *buf, size_t n)
     const char *p = strrchr(stat, ')'); /* comm may contain spaces and parentheses */
     return (p != NULL && p[1] == ' ' && p[2] != '\0') ? p[2] : '?';
 }
+
+int tl_thread_count(void)
+{
+    char stat[1024];
+    if (read_small("/proc/self/stat", stat, sizeof stat) <= 0)
+        return 0;
+    const char *p = strrchr(stat, ')'); /* then " state ppid ...": num_threads is field 20 */
+    for (int field = 2; p != NULL && *p != '\0'; p++) {
+        if (*p == ' ' && ++field == 20) {
+            int n = 0;
+            for (p++; *p >= '0' && *p <= '9'; p++)
+                n = n * 10 + (*p - '0');
+            return n;
+        }
+    }
+    return 0;
+}

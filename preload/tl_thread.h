@@ -32,4 +32,8 @@ size_t tl_thread_scan_unknown(pid_t *out, size_t max);
  * the state letter of /proc/self/task/<tid>/stat ('S', 'R', 'D', 'Z', ... or '?'). */
 char tl_thread_proc_info(pid_t tid, char *buf, size_t n);
 
+/* The number of threads of the process as the kernel counts them (num_threads of /proc/self/stat),
+ * 0 when unknown. open, read and close only: AS-safe. */
+int tl_thread_count(void);
+
 #endif /* TL_THREAD_H */

@@ -45,6 +45,7 @@
 #include "tl_real.h"
 #include "tl_registry.h"
 #include "tl_report.h"
+#include "tl_sigreport.h"
 #include "tl_text.h"
 #include "tl_thread.h"
 
@@ -418,7 +419,9 @@ static void *watchdog_main(void *arg)
         int64_t left = next_tick - now_ms();
         int ms = left < 0 ? 0 : (int)left;
         int cap = lonely ? LONELY_POLL_MS : SLICE_MS;
-        serve_dumps(tl_dump_wait(ms > cap ? cap : ms));
+        int dumps = tl_dump_wait(ms > cap ? cap : ms, tl_sigreport_fd());
+        tl_sigreport_serve(); /* a fatal signal's report comes before anything else */
+        serve_dumps(dumps);
         if (alone())
             break;
         if (now_ms() < next_tick)

@@ -3,9 +3,15 @@
  * fail-closed rule, dump argument checks, and an installed tree that finds its own pieces.
  */
 #include <check.h>
+#include <poll.h>
+#include <pty.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <sys/wait.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -167,6 +173,209 @@ START_TEST(installed_tree_finds_its_pieces)
 }
 END_TEST
 
+/* sh -c 'timeout SECONDS taskleak run -- sig_killed hang' with TMPDIR=DIR (run makes its own
+ * report directory there). */
+static void run_timed(struct th_run *r, const char *dir, const char *seconds)
+{
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd,
+             "TMPDIR=%s TASKLEAK_BUILD_DIR=%s exec timeout %s sh %s/scripts/taskleak "
+             "run --options threshold=60s -- %s hang",
+             dir, TH_BUILD_DIR, seconds, TH_SRC_DIR, th_path("tests/scenarios/sig_killed"));
+    const char *argv[] = {"-c", cmd, NULL};
+    static char pre[600];
+    snprintf(pre, sizeof pre, "LD_PRELOAD=%s", th_sanitizer_preload());
+    const char *env[] = {th_sanitizer_preload()[0] ? pre : NULL, NULL};
+    struct th_opts o = {
+        .prog = "/bin/sh", .argv = argv, .no_preload = true, .env = env, .timeout_s = 60};
+    ck_assert_int_eq(th_run(&o, r), 0);
+    ck_assert_msg(!r->timed_out, "still running; stderr:\n%s", r->err);
+}
+
+/* The one signal report under dir (or dir's only subdirectory), parsed; NULL when none. */
+static json_t *signal_report_in(const char *dir)
+{
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd,
+             "ls %s/taskleak.*.signal.json %s/taskleak.*/taskleak.*.signal.json 2>/dev/null", dir,
+             dir);
+    FILE *p = popen(cmd, "r");
+    char path[1024] = "";
+    if (p == NULL || fgets(path, sizeof path, p) == NULL) {
+        if (p)
+            pclose(p);
+        return NULL;
+    }
+    pclose(p);
+    path[strcspn(path, "\n")] = '\0';
+    return json_load_file(path, 0, NULL);
+}
+
+static void remove_dir(const char *dir)
+{
+    char cmd[1100];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    ck_assert_int_eq(system(cmd), 0);
+}
+
+START_TEST(timeout_around_run_ends_the_hung_program_and_leaves_its_signal_report)
+{
+    char dir[] = "/tmp/th-cli-sig.XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    struct th_run r;
+    run_timed(&r, dir, "5"); /* no --report: run's own directory is kept */
+    ck_assert_msg(r.status == 124, "status %d; stderr:\n%s", r.status, r.err);
+    ck_assert_msg(th_contains(r.err, "was killed by SIGTERM; its reports:"), "stderr:\n%s", r.err);
+    ck_assert(th_contains(r.err, ".signal.json"));
+    json_t *rep = signal_report_in(dir);
+    ck_assert_msg(rep != NULL, "no signal report left in %s", dir);
+    ck_assert_str_eq(th_str(rep, "signal"), "SIGTERM");
+    ck_assert(th_unit_blocked_in(rep, "stuck_worker") != NULL);
+    json_decref(rep);
+    th_run_free(&r);
+    remove_dir(dir);
+}
+END_TEST
+
+/* Reads fd until `want` has appeared in everything read so far (false at EOF or after 30 s). */
+static bool wait_for(int fd, char *seen, size_t cap, size_t *len, const char *want)
+{
+    for (int rounds = 0; rounds < 300 && strstr(seen, want) == NULL; rounds++) {
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        if (poll(&p, 1, 100) <= 0)
+            continue;
+        ssize_t n = read(fd, seen + *len, cap - 1 - *len);
+        if (n <= 0)
+            return false;
+        *len += (size_t)n;
+        seen[*len] = '\0';
+    }
+    return strstr(seen, want) != NULL;
+}
+
+/* Everything until EOF (30 s at most). */
+static void read_to_end(int fd, char *seen, size_t cap, size_t *len)
+{
+    wait_for(fd, seen, cap, len, "\001never printed\001");
+}
+
+static void exec_run(const char *const *run_args, const char *mode)
+{
+    static char script[1024], prog[1024];
+    snprintf(script, sizeof script, "%s/scripts/taskleak", TH_SRC_DIR);
+    snprintf(prog, sizeof prog, "%s", th_path("tests/scenarios/sig_killed"));
+    const char *argv[16] = {"sh", script, "run"};
+    int n = 3;
+    for (const char *const *a = run_args; *a && n < 12; a++)
+        argv[n++] = *a;
+    argv[n++] = "--";
+    argv[n++] = prog;
+    argv[n++] = mode;
+    argv[n] = NULL;
+    setenv("TASKLEAK_BUILD_DIR", TH_BUILD_DIR, 1);
+    if (th_sanitizer_preload()[0]) {
+        setenv("LD_PRELOAD", th_sanitizer_preload(), 1);
+        setenv("ASAN_OPTIONS", "detect_leaks=0:abort_on_error=0", 0); /* as the harness does */
+    }
+    execv("/bin/sh", (char *const *)argv);
+    _exit(127);
+}
+
+/* `taskleak run --report DIR -- sig_killed MODE`, its output on one pipe; once the program said
+ * "ready", sig goes to the supervisor's pid alone. Returns the wait status. */
+static int run_and_signal(const char *dir, const char *mode, int sig, char *seen, size_t cap)
+{
+    int p[2];
+    size_t len = 0;
+    ck_assert_int_eq(pipe(p), 0);
+    const char *run_args[] = {"--report", dir, "--options", "threshold=60s:grace=100ms", NULL};
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        dup2(p[1], 1);
+        dup2(p[1], 2);
+        close(p[0]);
+        exec_run(run_args, mode);
+    }
+    close(p[1]);
+    seen[0] = '\0';
+    ck_assert_msg(wait_for(p[0], seen, cap, &len, "ready"), "output:\n%s", seen);
+    kill(pid, sig);
+    read_to_end(p[0], seen, cap, &len);
+    close(p[0]);
+    int st = 0;
+    waitpid(pid, &st, 0);
+    return st;
+}
+
+static const struct {
+    const char *mode, *name;
+    int sig;
+} KILLS[] = {{"hang", "SIGTERM", SIGTERM},
+             {"hang", "SIGINT", SIGINT},
+             {"hang", "SIGHUP", SIGHUP},
+             {"hang", "SIGQUIT", SIGQUIT},
+             {"group", "SIGTERM", SIGTERM}};
+
+START_TEST(run_forwards_a_signal_to_the_program_and_exits_128_plus_n_listing_its_report)
+{
+    char dir[] = "/tmp/th-cli-sig.XXXXXX", seen[65536];
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    struct rlimit no_core = {0, 0};
+    setrlimit(RLIMIT_CORE, &no_core); /* SIGQUIT's core */
+    int st = run_and_signal(dir, KILLS[_i].mode, KILLS[_i].sig, seen, sizeof seen);
+    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 128 + KILLS[_i].sig,
+                  "%s %s: status 0x%x; output:\n%s", KILLS[_i].mode, KILLS[_i].name, st, seen);
+    char line[64];
+    snprintf(line, sizeof line, "was killed by %s; its reports:", KILLS[_i].name);
+    ck_assert_msg(th_contains(seen, line), "output:\n%s", seen);
+    ck_assert(th_contains(seen, ".signal.json"));
+    json_t *rep = signal_report_in(dir);
+    ck_assert_msg(rep != NULL, "%s: no signal report", KILLS[_i].name);
+    ck_assert_str_eq(th_str(rep, "signal"), KILLS[_i].name);
+    ck_assert(th_unit_blocked_in(rep, "stuck_worker") != NULL);
+    json_decref(rep);
+    remove_dir(dir);
+}
+END_TEST
+
+START_TEST(run_forwards_sigusr1_and_returns_the_program_status)
+{
+    char dir[] = "/tmp/th-cli-sig.XXXXXX", seen[65536];
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    int st = run_and_signal(dir, "group", SIGUSR1, seen, sizeof seen);
+    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 5, "status 0x%x; output:\n%s", st, seen);
+    ck_assert(th_contains(seen, "usr1\n"));
+    ck_assert(signal_report_in(dir) == NULL);
+    remove_dir(dir);
+}
+END_TEST
+
+START_TEST(ctrl_c_on_the_terminal_reaches_the_program_exactly_once)
+{
+    char seen[8192] = "";
+    size_t len = 0;
+    int master;
+    pid_t pid = forkpty(&master, NULL, NULL, NULL); /* a session whose foreground group is run's */
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        const char *run_args[] = {"--grace", "100ms", NULL};
+        exec_run(run_args, "count_int");
+    }
+    ck_assert_msg(wait_for(master, seen, sizeof seen, &len, "ready"), "tty:\n%s", seen);
+    ck_assert_int_eq(write(master, "\003", 1), 1); /* Ctrl-C: SIGINT to the foreground group */
+    ck_assert_msg(wait_for(master, seen, sizeof seen, &len, "int\r\n"), "tty:\n%s", seen);
+    kill(pid, SIGUSR1); /* forwarded after a second SIGINT would have been */
+    ck_assert_msg(wait_for(master, seen, sizeof seen, &len, "ints "), "tty:\n%s", seen);
+    read_to_end(master, seen, sizeof seen, &len);
+    int st = 0;
+    waitpid(pid, &st, 0);
+    close(master);
+    ck_assert_msg(strstr(seen, "ints 1") != NULL, "tty:\n%s", seen);
+    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "status 0x%x; tty:\n%s", st, seen);
+}
+END_TEST
+
 Suite *make_cli_suite(void)
 {
     Suite *s = suite_create("cli");
@@ -182,5 +391,13 @@ Suite *make_cli_suite(void)
     tcase_add_test(tc, dump_rejects_a_bad_pid);
     tcase_add_test(tc, installed_tree_finds_its_pieces);
     suite_add_tcase(s, tc);
+    TCase *sig = tcase_create("signals");
+    tcase_set_timeout(sig, 120);
+    tcase_add_test(sig, timeout_around_run_ends_the_hung_program_and_leaves_its_signal_report);
+    tcase_add_loop_test(
+        sig, run_forwards_a_signal_to_the_program_and_exits_128_plus_n_listing_its_report, 0, 5);
+    tcase_add_test(sig, run_forwards_sigusr1_and_returns_the_program_status);
+    tcase_add_test(sig, ctrl_c_on_the_terminal_reaches_the_program_exactly_once);
+    suite_add_tcase(s, sig);
     return s;
 }

@@ -195,6 +195,7 @@ int th_run(const struct th_opts *o, struct th_run *r)
     while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
         ;
     r->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    r->signaled = WIFSIGNALED(st) ? WTERMSIG(st) : 0;
     return 0;
 }
 
@@ -342,6 +343,18 @@ json_t *th_unit_by_start(json_t *rep, const char *kind, const char *start)
     {
         const char *k = th_str(u, "kind"), *st = th_str(u, "start");
         if (st != NULL && strcmp(st, start) == 0 && (kind == NULL || (k && !strcmp(k, kind))))
+            return u;
+    }
+    return NULL;
+}
+
+json_t *th_unit_blocked_in(json_t *rep, const char *function)
+{
+    size_t i;
+    json_t *u;
+    json_array_foreach(json_object_get(rep, "units"), i, u)
+    {
+        if (th_stack_has(rep, json_object_get(u, "blocked_stack"), function))
             return u;
     }
     return NULL;

@@ -25,6 +25,7 @@ struct th_opts {
 
 struct th_run {
     int status;     /* exit status, or 128 + signal number when killed by one */
+    int signaled;   /* WTERMSIG when killed by a signal (WIFSIGNALED), else 0 */
     bool timed_out; /* the harness killed it */
     char *out;      /* everything written to stdout, NUL-terminated */
     char *err;      /* everything written to stderr, NUL-terminated */
@@ -53,6 +54,9 @@ bool th_stack_has(json_t *rep, json_t *stack_id, const char *function);   /* any
 json_t *th_unit(json_t *rep, const char *id);                             /* units[] entry */
 /* The first unit of this kind ("thread", "task"; NULL: any) whose start function is `start`. */
 json_t *th_unit_by_start(json_t *rep, const char *kind, const char *start);
+/* The first unit whose blocked stack has a frame named `function` (works under ASan, whose
+ * interceptor is every thread's start routine). */
+json_t *th_unit_blocked_in(json_t *rep, const char *function);
 const char *th_str(json_t *obj, const char *key); /* a string member, or NULL */
 long th_summary(json_t *rep, const char *field);  /* summary.<field> */
 
