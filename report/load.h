@@ -19,7 +19,8 @@ enum tlr_load_flags {
  * outputs that do not list every unit show fewer); its count stays the real one. */
 #define TLR_LOAD_GROUP_IDS 64
 
-/* Files larger than this are refused as hostile rather than mapped. */
+/* Report and baseline files larger than this are refused as hostile rather than read (4 GiB,
+ * documented in taskleak-report(1)). */
 #define TLR_LOAD_MAX_BYTES ((size_t)4 << 30)
 
 /* Parses len bytes of buf (need not be NUL-terminated) named `name` in messages. On success
@@ -29,7 +30,9 @@ enum tlr_load_flags {
 int tlr_load_buffer(const char *buf, size_t len, const char *name, unsigned flags,
                     struct tlr_proc *out, char *err, size_t errlen);
 
-/* Reads the file at path (mmap) and parses it as above. */
+/* Reads the file at path (tl_input_read: never blocking, a regular file only, at most
+ * TLR_LOAD_MAX_BYTES, read whole so a file that changes while read cannot fault) and parses it
+ * as above. Messages name path as given: "PATH: is a FIFO, not a regular file". */
 int tlr_load_file(const char *path, unsigned flags, struct tlr_proc *out, char *err, size_t errlen);
 
 #endif
