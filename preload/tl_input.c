@@ -228,30 +228,40 @@ static size_t escape_one(const unsigned char *p, size_t k, bool raw, char tmp[5]
     return 4;
 }
 
-char *tl_input_escape(const char *s, char *out, size_t cap)
+/* Walks s escaping each character into out (when out is not NULL) and returns the escaped
+ * length; with cut, stops where the next character would leave no room for "..." and a NUL. */
+static size_t escape_walk(const unsigned char *p, const unsigned char *end, char *out, size_t cap,
+                          bool cut)
 {
-    const unsigned char *p = (const unsigned char *)(s ? s : "(null)");
-    const unsigned char *end = p + strlen((const char *)p);
     size_t o = 0;
-    if (cap == 0)
-        return out;
     while (p < end) {
         size_t k = *p >= 0x80 ? tl_input_utf8_len(p, end) : 1;
         bool raw = k > 1 || (*p >= 0x20 && *p < 0x7f);
         char tmp[5];
         size_t step = k ? k : 1, m = escape_one(p, step, raw, tmp);
-        bool last = p + step >= end;
-        if (o + m + (last ? 1 : 4) > cap) { /* keep room for "..." and the NUL */
-            if (o + 4 <= cap) {
-                memcpy(out + o, "...", 3);
-                o += 3;
-            }
-            break;
+        if (cut && o + m + 4 > cap) {
+            memcpy(out + o, "...", 3);
+            return o + 3;
         }
-        memcpy(out + o, tmp, m);
+        if (out)
+            memcpy(out + o, tmp, m);
         o += m;
         p += step;
     }
-    out[o] = '\0';
+    return o;
+}
+
+char *tl_input_escape(const char *s, char *out, size_t cap)
+{
+    const unsigned char *p = (const unsigned char *)(s ? s : "(null)");
+    const unsigned char *end = p + strlen((const char *)p);
+    if (cap == 0)
+        return out;
+    if (cap < 4) { /* no room even for "..." */
+        out[0] = '\0';
+        return out;
+    }
+    bool cut = escape_walk(p, end, NULL, 0, false) + 1 > cap;
+    out[escape_walk(p, end, out, cap, cut)] = '\0';
     return out;
 }

@@ -29,7 +29,7 @@ int tlr_ld_count(struct tlr_ld *ld, const char *field, long long *out, long long
 
 /* Validates one element of "units" at the cursor without decoding it (pass 1 runs this on every
  * unit, also the ones pass 2 will not decode): an object whose ids and counts (tid, task,
- * created_stack, blocked_stack) are null or non-negative integers; the digits are not converted,
+ * created_stack, blocked_stack, wait.since_ms) are null or non-negative integers; the digits are not converted,
  * only a sign or a non-number is refused, through tlr_ld_count. 0 or -1. */
 int tlr_ld_unit_shape(struct tlr_ld *ld);
 

@@ -83,9 +83,11 @@ static int unit_member(struct tlr_ld *ld, struct tlr_unit *u, const char *key)
     return tlr_js_skip(s);
 }
 
-int tlr_ld_unit_shape(struct tlr_ld *ld)
+/* Checks the members named in counts[0..n) of the object at the cursor (null or a non-negative
+ * integer), skipping the others; a "wait" member is looked into for its since_ms. */
+static int shape(struct tlr_ld *ld, const char *const *counts, size_t n)
 {
-    static const char *const counts[] = {"tid", "task", "created_stack", "blocked_stack"};
+    static const char *const wait_counts[] = {"since_ms"};
     char key[KEYLEN];
     int r;
     if (tlr_js_obj_begin(&ld->js) < 0)
@@ -93,15 +95,22 @@ int tlr_ld_unit_shape(struct tlr_ld *ld)
     while ((r = tlr_js_obj_next(&ld->js, key, sizeof key)) == 1) {
         int c = tlr_js_peek(&ld->js);
         bool number = c == 'n' || (c >= '0' && c <= '9');
-        for (size_t i = 0; !number && i < sizeof counts / sizeof counts[0]; i++) {
+        for (size_t i = 0; !number && i < n; i++) {
             long long v;
             if (!strcmp(key, counts[i]))
                 return tlr_ld_count(ld, counts[i], &v, -1);
         }
-        if (tlr_js_skip(&ld->js) < 0)
+        if (c == '{' && !strcmp(key, "wait") ? shape(ld, wait_counts, 1) < 0
+                                              : tlr_js_skip(&ld->js) < 0)
             return -1;
     }
     return r;
+}
+
+int tlr_ld_unit_shape(struct tlr_ld *ld)
+{
+    static const char *const counts[] = {"tid", "task", "created_stack", "blocked_stack"};
+    return shape(ld, counts, sizeof counts / sizeof counts[0]);
 }
 
 /* Reads one unit; *keep is false when it was skipped (not wanted). */

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "tl_json.h"
@@ -162,6 +163,30 @@ START_TEST(a_missing_file_gives_the_system_reason)
 }
 END_TEST
 
+/* The detector reads this file before main: a device or a FIFO must be refused at once, not read
+ * (for /dev/zero: until memory runs out) or waited on (a FIFO nobody writes). */
+START_TEST(a_device_a_fifo_or_a_file_over_the_cap_is_refused_at_once)
+{
+    char err[256], fifo[] = "/tmp/tl_supp_fifo.XXXXXX";
+    ck_assert_ptr_null(tl_supp_load("/dev/zero", NULL, err, sizeof err));
+    ck_assert_str_eq(err, "suppressions file /dev/zero: is a character device, not a regular file");
+    ck_assert_ptr_nonnull(mkdtemp(fifo));
+    ck_assert_int_eq(rmdir(fifo), 0);
+    ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+    ck_assert_ptr_null(tl_supp_load(fifo, NULL, err, sizeof err));
+    unlink(fifo);
+    ck_assert_ptr_nonnull(strstr(err, ": is a FIFO, not a regular file"));
+    char big[] = "/tmp/tl_supp_big.XXXXXX";
+    int fd = mkstemp(big);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(ftruncate(fd, TL_SUPP_FILE_MAX + 1), 0);
+    close(fd);
+    ck_assert_ptr_null(tl_supp_load(big, NULL, err, sizeof err));
+    unlink(big);
+    ck_assert_ptr_nonnull(strstr(err, ": is larger than 1048576 bytes (the limit for this file)"));
+}
+END_TEST
+
 START_TEST(json_lists_every_pattern_with_its_count_and_source)
 {
     struct tl_supp *s = load_ok("leak:used\nleak:unused\n", "ign");
@@ -283,6 +308,7 @@ Suite *make_tl_supp_suite(void)
     tcase_add_test(tc, ignore_list_entries_are_leak_patterns);
     tcase_add_test(tc, bad_input_names_file_line_and_problem);
     tcase_add_test(tc, a_missing_file_gives_the_system_reason);
+    tcase_add_test(tc, a_device_a_fifo_or_a_file_over_the_cap_is_refused_at_once);
     tcase_add_test(tc, json_lists_every_pattern_with_its_count_and_source);
     tcase_add_test(tc, counts_are_exact_when_threads_match_at_once);
     tcase_add_test(tc, text_in_memory_parses_like_a_file_with_its_name_as_source);
