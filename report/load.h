@@ -30,9 +30,10 @@ enum tlr_load_flags {
 int tlr_load_buffer(const char *buf, size_t len, const char *name, unsigned flags,
                     struct tlr_proc *out, char *err, size_t errlen);
 
-/* Reads the file at path (tl_input_read: never blocking, a regular file only, at most
- * TLR_LOAD_MAX_BYTES, read whole so a file that changes while read cannot fault) and parses it
- * as above. Messages name path as given: "PATH: is a FIFO, not a regular file". */
+/* Opens the file at path with tl_input_open (never blocking, a regular file only, at most
+ * TLR_LOAD_MAX_BYTES), maps the size it has then (a file of size 0, such as a /proc file, is
+ * read instead) and parses it as above. Messages name path as given:
+ * "PATH: is a FIFO, not a regular file". */
 int tlr_load_file(const char *path, unsigned flags, struct tlr_proc *out, char *err, size_t errlen);
 
 #endif
