@@ -15,6 +15,7 @@
 
 #include "tl_deadlock.h"
 #include "tl_file.h"
+#include "tl_input.h"
 #include "tl_symbols.h"
 
 #define IDS_SHOWN 8
@@ -41,8 +42,9 @@ static void print_stack(FILE *f, struct tl_report *r, tl_stack_id id)
         int m = r->modmap ? tl_modmap_find(r->modmap, ips[k], &off) : -1;
         const char *path = m >= 0 ? tl_modmap_path(r->modmap, m) : "?";
         const char *base = strrchr(path, '/');
-        fprintf(f, "    #%-2d %s  (%s+0x%lx)\n", k, fn ? fn : "??", base ? base + 1 : path,
-                (unsigned long)off);
+        char shown[256]; /* a file name may hold a newline */
+        fprintf(f, "    #%-2d %s  (%s+0x%lx)\n", k, fn ? fn : "??",
+                tl_input_escape(base ? base + 1 : path, shown, sizeof shown), (unsigned long)off);
     }
 }
 
@@ -69,10 +71,12 @@ static void print_group(FILE *f, struct tl_report *r, const struct tl_rep_group 
         fprintf(f, "  blocked in %s:\n", first->wait.call ? first->wait.call : "?");
         print_stack(f, r, g->blocked_stack);
     }
+    char start_esc[256], label_esc[256]; /* names and labels are the program's text: escaped */
     const char *start = first->start ? tl_report_function(r, first->start, false) : NULL;
+    start = start ? tl_input_escape(start, start_esc, sizeof start_esc) : NULL;
     fprintf(f, "  created by %s%s%s%s%s:\n", first->created_by[0] ? first->created_by : "?",
             start ? ", start " : "", start ? start : "", first->label[0] ? ", label " : "",
-            first->label);
+            tl_input_escape(first->label, label_esc, sizeof label_esc));
     if (g->created_stack != 0)
         print_stack(f, r, g->created_stack);
     else
@@ -86,10 +90,11 @@ static void print_dump(FILE *f, struct tl_report *r)
 {
     for (size_t i = 0; i < r->n; i++) {
         const struct tl_rep_unit *u = &r->units[i];
-        char d[32];
+        char d[32], name[256];
         tl_text_duration(u->wait_ms, d, sizeof d);
         fprintf(f, "\n%s [%s%s%s]%s%s\n", u->id, u->has_wait ? u->wait.reason : u->state,
-                u->has_wait ? ", " : "", u->has_wait ? d : "", u->name[0] ? " " : "", u->name);
+                u->has_wait ? ", " : "", u->has_wait ? d : "", u->name[0] ? " " : "",
+                tl_input_escape(u->name, name, sizeof name));
         if (u->blocked_stack != 0)
             print_stack(f, r, u->blocked_stack);
     }
@@ -97,13 +102,14 @@ static void print_dump(FILE *f, struct tl_report *r)
 
 char *tl_text_render(struct tl_report *r, int colour)
 {
-    char *buf = NULL, exe[256];
+    char *buf = NULL, raw[256], exe[1024];
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
     if (f == NULL)
         return NULL;
-    ssize_t k = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    exe[k > 0 ? k : 0] = '\0';
+    ssize_t k = readlink("/proc/self/exe", raw, sizeof raw - 1);
+    raw[k > 0 ? k : 0] = '\0';
+    tl_input_escape(raw, exe, sizeof exe); /* a path may hold a newline: one line stays one */
     fprintf(f,
             "taskleak: %s report: %zu leaked, %zu deadlocked, %zu blocked, %zu suppressed of "
             "%zu alive in pid %d (%s)\n",

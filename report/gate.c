@@ -10,7 +10,6 @@
 #include <string.h>
 
 #include "load.h"
-#include "tl_input.h"
 
 int tlr_fail_on_parse(const char *s, enum tlr_fail_on *out)
 {
@@ -131,14 +130,11 @@ static bool is_raw_report(const char *buf, size_t len)
 
 int tlr_baseline_load(const char *path, struct tlr_baseline *b, char *err, size_t errlen)
 {
-    struct tl_input_error ie;
-    char *buf, why[128];
+    char *buf;
     size_t len;
     /* Read once, by the same rule as reports: never blocking, a regular file, capped. */
-    if (tl_input_read(path, TLR_LOAD_MAX_BYTES, &buf, &len, &ie) < 0) {
-        snprintf(err, errlen, "%s: baseline %s", path, tl_input_describe(&ie, why, sizeof why));
+    if (tlr_load_read(path, "baseline ", &buf, &len, err, errlen) < 0)
         return -1;
-    }
     int r = is_raw_report(buf, len) ? from_raw_report(path, buf, len, b, err, errlen)
                                     : from_merged_json(path, buf, len, b, err, errlen);
     free(buf);

@@ -284,18 +284,26 @@ int tlr_load_buffer(const char *buf, size_t len, const char *name, unsigned flag
     return r;
 }
 
+int tlr_load_read(const char *path, const char *what, char **buf, size_t *len, char *err,
+                  size_t errlen)
+{
+    struct tl_input_error ie;
+    char why[128];
+    if (tl_input_read(path, TLR_LOAD_MAX_BYTES, buf, len, &ie) == 0)
+        return 0;
+    snprintf(err, errlen, "%s: %s%s", path, what, tl_input_describe(&ie, why, sizeof why));
+    return -1;
+}
+
 /* A /proc file says size 0 (and cannot be mapped): such files are read with read(2) instead,
  * within the same limit. */
 static int load_read(const char *path, unsigned flags, struct tlr_proc *out, char *err,
                      size_t errlen)
 {
-    struct tl_input_error ie;
-    char *buf, why[128];
+    char *buf;
     size_t len;
-    if (tl_input_read(path, TLR_LOAD_MAX_BYTES, &buf, &len, &ie) < 0) {
-        snprintf(err, errlen, "%s: %s", path, tl_input_describe(&ie, why, sizeof why));
+    if (tlr_load_read(path, "", &buf, &len, err, errlen) < 0)
         return -1;
-    }
     int r = len == 0 ? (snprintf(err, errlen, "%s: empty file", path), -1)
                      : tlr_load_buffer(buf, len, path, flags, out, err, errlen);
     free(buf);

@@ -36,4 +36,10 @@ int tlr_load_buffer(const char *buf, size_t len, const char *name, unsigned flag
  * "PATH: is a FIFO, not a regular file". */
 int tlr_load_file(const char *path, unsigned flags, struct tlr_proc *out, char *err, size_t errlen);
 
+/* Reads the whole file at path like every input (tl_input_read, at most TLR_LOAD_MAX_BYTES) into
+ * a malloc'ed, NUL-terminated *buf of *len bytes. 0, or -1 with "PATH: WHATPROBLEM" in err
+ * (what: "" or a word and a blank, such as "baseline "). */
+int tlr_load_read(const char *path, const char *what, char **buf, size_t *len, char *err,
+                  size_t errlen);
+
 #endif

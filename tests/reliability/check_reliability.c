@@ -982,6 +982,32 @@ START_TEST(a_very_long_suppressions_path_is_refused_without_overflow)
 }
 END_TEST
 
+/* The text report quotes the program's path (and its thread names and labels): a path holding a
+ * newline and a summary of its own must not give the log a second "SUMMARY:" line. */
+START_TEST(a_program_path_with_a_newline_cannot_forge_a_summary_line)
+{
+    char dir[] = "/tmp/rel-name-XXXXXX", prog[256], cmd[1400];
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(prog, sizeof prog, "%s/leak\nSUMMARY: taskleak: 0 leaked\x1b[2K", dir);
+    snprintf(cmd, sizeof cmd, "cp '%s' \"$(printf '%s/leak\\nSUMMARY: taskleak: 0 leaked\\033[2K')\"",
+             rel_prog("rel_leak"), dir);
+    ck_assert_int_eq(system(cmd), 0);
+    ck_assert_int_eq(access(prog, X_OK), 0);
+    struct th_opts o = {.prog = prog, .options = REL_OPTS, .timeout_s = 30};
+    struct th_run r;
+    ck_assert_int_eq(th_run(&o, &r), 0);
+    ck_assert_msg(r.status == 76, "status %d; stderr:\n%s", r.status, r.err);
+    int summaries = 0;
+    for (const char *p = r.err; (p = strstr(p, "SUMMARY: taskleak:")); p++)
+        summaries += p == r.err || p[-1] == '\n';
+    ck_assert_msg(summaries == 1, "%d lines start with SUMMARY:\n%s", summaries, r.err);
+    ck_assert_msg(th_contains(r.err, "leak\\nSUMMARY: taskleak: 0 leaked\\x1b[2K)"), "%s", r.err);
+    th_run_free(&r);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
 START_TEST(each_bad_option_is_named_exactly_once_on_stderr)
 {
     const char *args[] = {"return", NULL};
@@ -1078,6 +1104,7 @@ Suite *make_reliability_suite(void)
     tcase_add_loop_test(opts, a_suppressions_path_that_is_not_a_regular_file_never_holds_up_the_program,
                         0, 4);
     tcase_add_test(opts, a_very_long_suppressions_path_is_refused_without_overflow);
+    tcase_add_test(opts, a_program_path_with_a_newline_cannot_forge_a_summary_line);
     tcase_add_test(opts, each_bad_option_is_named_exactly_once_on_stderr);
     suite_add_tcase(s, opts);
     return s;
