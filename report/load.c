@@ -218,7 +218,11 @@ static int read_deadlocks(struct tlr_ld *ld, json_t *small)
         return tlr_ld_problem(ld, "out of memory");
     for (size_t i = 0; i < n; i++) {
         struct tlr_deadlock *dl = &ld->p->deadlocks[ld->p->ndeadlocks++];
-        dl->units = strings_of(json_object_get(json_array_get(d, i), "units"), &dl->nunits);
+        json_t *units = json_object_get(json_array_get(d, i), "units");
+        for (size_t k = 0; k < json_array_size(units); k++) /* unit ids: strings, never skipped */
+            if (!json_is_string(json_array_get(units, k)))
+                return tlr_ld_problem(ld, "in deadlocks: a unit id is not a string");
+        dl->units = strings_of(units, &dl->nunits);
         dl->objects = strings_of(json_object_get(json_array_get(d, i), "objects"), &dl->nobjects);
     }
     return 0;

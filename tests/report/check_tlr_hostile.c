@@ -256,6 +256,24 @@ START_TEST(a_negative_mistyped_or_huge_number_is_refused_naming_file_and_field)
 }
 END_TEST
 
+START_TEST(a_deadlock_cycle_naming_a_unit_by_a_number_is_refused)
+{
+    const char *dir = tlr_tmpdir();
+    json_error_t e;
+    json_t *root = json_load_file(tlr_fixture("deadlock.json"), 0, &e);
+    ck_assert_ptr_nonnull(root);
+    set_at(root, "deadlocks.0.units.0", json_integer(-1));
+    char bad[512];
+    snprintf(bad, sizeof bad, "%s", write_report(dir, "cycle.json", root, NULL));
+    json_decref(root);
+    struct tlr_cli_run r = RUN(bad);
+    ck_assert_int_eq(r.status, 2);
+    ck_assert_int_eq(tlr_lines(r.err), 1);
+    ck_assert_ptr_nonnull(strstr(r.err, "cycle.json: in deadlocks: a unit id is not a string"));
+    tlr_run_free(&r);
+}
+END_TEST
+
 /* Every string member the tool shows, set to text with an escape sequence, a newline and a
  * forged summary line. */
 static const char *const STRING_FIELDS[] = {
@@ -352,6 +370,7 @@ Suite *make_tlr_hostile_suite(void)
                         0, NSHAPES);
     tcase_add_loop_test(t, a_negative_mistyped_or_huge_number_is_refused_naming_file_and_field, 0,
                         NBAD);
+    tcase_add_test(t, a_deadlock_cycle_naming_a_unit_by_a_number_is_refused);
     tcase_add_loop_test(t, control_bytes_in_a_string_field_never_reach_the_output_raw, 0, NSTRINGS);
     tcase_add_test(t, a_file_name_with_a_newline_cannot_forge_a_summary_line_on_stderr);
     tcase_add_test(t, a_module_that_is_a_fifo_is_skipped_with_a_note_and_keeps_the_status);
