@@ -187,6 +187,14 @@ START_TEST(dump_rejects_a_bad_pid)
     ck_assert(th_contains(r.err, "is not a process id"));
     th_run_free(&r);
 
+    const char *forged[] = {"dump", "1\nSUMMARY: taskleak: 0 leaked\x1b", NULL};
+    ck_assert_int_eq(run_cli(&r, forged), 0); /* quoted escaped: still one line */
+    ck_assert_int_eq(r.status, 125);
+    ck_assert_msg(th_contains(r.err, "'1\\nSUMMARY: taskleak: 0 leaked\\x1b' is not a process id\n"),
+                  "stderr: %s", r.err);
+    ck_assert_ptr_eq(strchr(r.err, '\n'), r.err + strlen(r.err) - 1);
+    th_run_free(&r);
+
     const char *args2[] = {"dump", "1", NULL}; /* init never has the detector loaded */
     ck_assert_int_eq(run_cli(&r, args2), 0);
     ck_assert_int_eq(r.status, 125);
