@@ -21,6 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "tl_input.h"
 #include "tl_object.h"
 #include "tl_text.h"
 
@@ -291,10 +292,11 @@ static void print_frames(struct tl_report *r, FILE *f, tl_stack_id id, const cha
 
 static void print_member(struct tl_report *r, FILE *f, const struct tl_rep_unit *u)
 {
-    char dur[32];
+    char dur[32], name[256]; /* the program's name for the thread: escaped, one line stays one */
     tl_text_duration(u->wait_ms, dur, sizeof dur);
-    fprintf(f, "    %s%s%s%s blocked in %s for %s:\n", u->id, u->name[0] ? " (" : "", u->name,
-            u->name[0] ? ")" : "", u->wait.call ? u->wait.call : u->wait.reason, dur);
+    fprintf(f, "    %s%s%s%s blocked in %s for %s:\n", u->id, u->name[0] ? " (" : "",
+            tl_input_escape(u->name, name, sizeof name), u->name[0] ? ")" : "",
+            u->wait.call ? u->wait.call : u->wait.reason, dur);
     print_frames(r, f, u->blocked_stack, "      ");
 }
 

@@ -4,7 +4,8 @@
  * signal handlers, fork handlers, the exit path, under its own locks. So the base of everything is
  * a raw path, write(2) of a buffer formatted by a tiny formatter on the stack (tl_raw_vformat).
  * The ordinary path (tl_logf) uses vsnprintf for full printf syntax but still ends in one
- * write(2), so concurrent lines never interleave mid-line (pipe writes under PIPE_BUF are atomic).
+ * write(2), so concurrent lines never interleave mid-line (pipe writes under PIPE_BUF are atomic),
+ * and escapes control bytes and invalid UTF-8 (tl_input_escape): a message is always one line.
  *
  * The destination is a descriptor of our own: tl_log_init duplicates fd 2 to fd >= 3 with
  * FD_CLOEXEC, so a program that closes or redirects its stderr before exit still gets our report
@@ -22,6 +23,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include "tl_input.h"
 
 static int log_stderr_fd = -1; /* dup of the original stderr; written by tl_log_init only */
 static int log_fd = -1;        /* current destination; written by tl_log_init / tl_log_set_fd */
@@ -189,13 +192,15 @@ void tl_rawf(const char *fmt, ...)
 void tl_vlogf(const char *fmt, va_list ap)
 {
     static const char prefix[] = "taskleak: ";
-    char buf[1024];
+    char msg[1024], buf[1024];
     int saved = errno;
+    if (vsnprintf(msg, sizeof msg, fmt, ap) < 0)
+        msg[0] = '\0';
+    /* Messages quote input (option values, paths, suppression lines): escaped, so a newline in
+     * one cannot start a forged line (a "SUMMARY:") of its own. */
     size_t len = sizeof prefix - 1;
     memcpy(buf, prefix, len);
-    int w = vsnprintf(buf + len, sizeof buf - len - 1, fmt, ap);
-    if (w > 0)
-        len += (size_t)w < sizeof buf - len - 1 ? (size_t)w : sizeof buf - len - 2;
+    len += strlen(tl_input_escape(msg, buf + len, sizeof buf - len - 1));
     buf[len++] = '\n';
     write_fully(log_fd, buf, len);
     errno = saved;

@@ -42,7 +42,8 @@ void tl_rawf(const char *fmt, ...);
 int tl_raw_vformat(char *buf, unsigned long n, const char *fmt, va_list ap);
 
 /* "taskleak: " + message + "\n" via vsnprintf into a 1 KiB stack buffer, one write(2). errno kept.
- * Not AS-safe (vsnprintf). */
+ * Control bytes and invalid UTF-8 in the message are escaped (\n, \xNN: tl_input_escape), so
+ * it is always exactly one line. Not AS-safe (vsnprintf). */
 void tl_logf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void tl_vlogf(const char *fmt, va_list ap);
 

@@ -20,6 +20,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "tl_input.h"
 #include "tl_log.h"
 #include "tl_options_int.h"
 
@@ -339,18 +340,17 @@ int tl_options_format(const struct tl_options *o, const char *key, char *out, si
 
 /* ---- messages ------------------------------------------------------------------------------- */
 
-/* Copies at most 60 bytes of s for echoing, masking control characters so a hostile option
- * string cannot forge extra log lines. */
+/* Copies at most 60 bytes of s for echoing, escaping control bytes (tl_input_escape) so a
+ * hostile option string cannot forge extra log lines. */
 static void echo_value(const char *s, size_t n, char *out, size_t cap)
 {
-    size_t k = 0, lim = n > 60 ? 60 : n;
-    for (size_t i = 0; i < lim && k + 4 < cap; i++)
-        out[k++] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i];
-    if (n > lim && k + 4 < cap) {
-        memcpy(out + k, "...", 3);
-        k += 3;
-    }
-    out[k] = '\0';
+    char cut[64];
+    size_t lim = n > 60 ? 60 : n;
+    memcpy(cut, s, lim);
+    cut[lim] = '\0';
+    tl_input_escape(cut, out, cap > 4 ? cap - 3 : cap);
+    if (n > lim && cap > 4)
+        strcat(out, "...");
 }
 
 static const char *want_text(const struct tl_opt_desc *d, enum verdict v, char *buf, size_t n)
@@ -386,7 +386,7 @@ static const char *want_text(const struct tl_opt_desc *d, enum verdict v, char *
 static void report_bad(const struct tl_options *o, const struct tl_opt_desc *d, const char *s,
                        size_t n, enum verdict v)
 {
-    char shown[80], want[96], kept[TL_OPT_PATH_MAX];
+    char shown[256], want[96], kept[TL_OPT_PATH_MAX];
     echo_value(s, n, shown, sizeof shown);
     tl_opt_format_value(o, d, kept, sizeof kept);
     tl_logf("TASKLEAK_OPTIONS: bad value '%s' for %s (want %s; using %.200s)", shown, d->key,
@@ -457,7 +457,7 @@ static const char *next_token(const char *p, struct token *t)
 
 static int handle_help(struct tl_options *o, const struct token *t)
 {
-    char shown[80];
+    char shown[256];
     bool on;
     if (t->malformed || parse_bool(t->val, t->vlen, &on) != V_OK) {
         echo_value(t->val, t->vlen, shown, sizeof shown);
@@ -473,7 +473,7 @@ static int handle_help(struct tl_options *o, const struct token *t)
 static int handle_bare_word(struct tl_options *o, const struct tl_opt_desc *list,
                             const struct token *t)
 {
-    char shown[80];
+    char shown[256];
     if (list) {
         enum verdict v = apply(o, list, t->key, t->klen, true);
         if (v == V_OK)
@@ -496,7 +496,7 @@ static int handle_bare_word(struct tl_options *o, const struct tl_opt_desc *list
 /* Applies one key=value token; sets *list to the option a following bare word continues. */
 static int handle_pair(struct tl_options *o, const struct token *t, const struct tl_opt_desc **list)
 {
-    char shown[80];
+    char shown[256];
     const struct tl_opt_desc *d = find_opt(t->key, t->klen);
     *list = NULL;
     if (!d) {

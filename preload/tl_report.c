@@ -307,6 +307,19 @@ char *tl_report_json(struct tl_report *r, size_t *len)
     return tl_json_finish(&j, len);
 }
 
+/* report_fallback=DIR: a second place for a report report= could not take. taskleak run points it
+ * at a private directory, so that a report lost to an unwritable report directory is told apart
+ * from a detector that never ran. */
+static void write_fallback(const char *name, const char *doc, size_t len)
+{
+    char dir[TL_OPT_PATH_MAX];
+    if (tl_ctx.opts.report_fallback[0] == '\0' ||
+        tl_options_expand_path(tl_ctx.opts.report_fallback, dir, sizeof dir) < 0)
+        return;
+    if (tl_file_write_atomic(dir, name, doc, len) < 0)
+        tl_logf("cannot write report %s/%s either: %s", dir, name, strerror(errno));
+}
+
 static int write_json_file(struct tl_report *r)
 {
     char dir[TL_OPT_PATH_MAX], name[128];
@@ -322,8 +335,10 @@ static int write_json_file(struct tl_report *r)
         return -1;
     }
     int rc = tl_file_write_atomic(dir, name, doc, len);
-    if (rc < 0)
+    if (rc < 0) {
         tl_logf("cannot write report %s/%s: %s", dir, name, strerror(errno));
+        write_fallback(name, doc, len);
+    }
     free(doc);
     return rc;
 }

@@ -26,6 +26,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tl_input.h"
+
 struct pattern {
     enum tl_supp_kind type; /* constant after load */
     char *text;             /* "leak:foo*" as shown in reports; constant */
@@ -159,14 +161,16 @@ static int read_stream(struct tl_supp *s, const char *name, FILE *f, struct tl_s
 
 int tl_supp_read_file(struct tl_supp *s, const char *path, struct tl_supp_error *e)
 {
+    struct tl_input_error ie;
+    char *text;
+    size_t len;
     memset(e, 0, sizeof *e);
-    FILE *f = fopen(path, "re");
-    if (!f) {
-        e->errnum = errno;
-        return fail(e, TL_SUPP_ERR_OPEN, 0);
+    if (tl_input_read(path, TL_SUPP_FILE_MAX, &text, &len, &ie) < 0) {
+        tl_input_describe(&ie, e->file, sizeof e->file);
+        return fail(e, ie.problem == TL_INPUT_NOMEM ? TL_SUPP_ERR_NOMEM : TL_SUPP_ERR_FILE, 0);
     }
-    int rc = read_stream(s, path, f, e);
-    fclose(f);
+    int rc = tl_supp_read_text(s, path, text, len, e);
+    free(text);
     return rc;
 }
 
@@ -215,6 +219,9 @@ static void format_error(const struct tl_supp_error *e, const char *path, char *
     case TL_SUPP_ERR_EMPTY:
         set_err(err, errlen, "suppressions file %s: line %u: empty pattern after '%s:'", path,
                 e->line, e->type);
+        break;
+    case TL_SUPP_ERR_FILE:
+        set_err(err, errlen, "suppressions file %s: %s", path, e->file);
         break;
     }
 }

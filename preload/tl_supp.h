@@ -20,11 +20,13 @@ struct tl_json;
 struct tl_supp;
 
 #define TL_SUPP_LINE_MAX 4095 /* longest accepted line, in bytes, newline included */
+#define TL_SUPP_FILE_MAX (1u << 20) /* largest accepted suppressions file, in bytes (1 MiB) */
 
 /* Loads the file at path (NULL or "" = none) and the ignore list (NULL or "" = none).
  * Returns the set (empty when both are empty), or NULL with a one-line message in err, e.g.
  *   suppressions file x: line 3: unknown type 'lek' (want leak:, block: or thread:)
- *   suppressions file x: No such file or directory
+ *   suppressions file x: cannot open: No such file or directory
+ *   suppressions file /dev/zero: is a character device, not a regular file
  * err may be NULL. Lines longer than TL_SUPP_LINE_MAX bytes are an error. */
 struct tl_supp *tl_supp_load(const char *path, const char *ignore_list, char *err, size_t errlen);
 
@@ -62,6 +64,7 @@ enum tl_supp_problem {
     TL_SUPP_ERR_NO_TYPE,  /* no ':' on the line (text) */
     TL_SUPP_ERR_BAD_TYPE, /* the word before ':' is not leak, block or thread (type, text) */
     TL_SUPP_ERR_EMPTY,    /* nothing after "type:" (type) */
+    TL_SUPP_ERR_FILE,     /* the file cannot be used: not a regular file, too large, ... (file) */
 };
 
 struct tl_supp_error {
@@ -70,13 +73,15 @@ struct tl_supp_error {
     int errnum;    /* errno for OPEN and READ, else 0 */
     char type[48]; /* the type word as written (trimmed, truncated), for BAD_TYPE and EMPTY */
     char text[72]; /* the trimmed line (truncated), for NO_TYPE and BAD_TYPE */
+    char file[96]; /* FILE: what is wrong with the file, as tl_input_describe words it */
 };
 
 /* An empty set, or NULL when out of memory. */
 struct tl_supp *tl_supp_new(void);
 
 /* Append the patterns of the file at path, or of text[0..len) (need not be NUL-terminated)
- * called name; each pattern's source is "name:line". 0, or -1 with *e filled; after -1 s may hold
+ * called name; each pattern's source is "name:line". The file is opened and read by tl_input:
+ * never blocking, only a regular file, at most TL_SUPP_FILE_MAX bytes (FILE otherwise). 0, or -1 with *e filled; after -1 s may hold
  * some of the patterns and should be freed: a half-applied file is never meant to be used. */
 int tl_supp_read_file(struct tl_supp *s, const char *path, struct tl_supp_error *e);
 int tl_supp_read_text(struct tl_supp *s, const char *name, const char *text, size_t len,

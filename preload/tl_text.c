@@ -16,6 +16,7 @@
 #include "tl_deadlock.h"
 #include "tl_file.h"
 #include "tl_hint.h"
+#include "tl_input.h"
 #include "tl_object.h"
 #include "tl_options.h"
 #include "tl_reason.h"
@@ -49,8 +50,9 @@ static void print_stack(FILE *f, struct tl_report *r, tl_stack_id id)
             fprintf(f, "    #%-2d %s\n", k, fn);
             continue;
         }
-        fprintf(f, "    #%-2d %s  (%s+0x%lx)\n", k, fn ? fn : "??", base ? base + 1 : path,
-                (unsigned long)off);
+        char shown[256]; /* a file name may hold a newline */
+        fprintf(f, "    #%-2d %s  (%s+0x%lx)\n", k, fn ? fn : "??",
+                tl_input_escape(base ? base + 1 : path, shown, sizeof shown), (unsigned long)off);
     }
 }
 
@@ -103,33 +105,37 @@ static void print_group(FILE *f, struct tl_report *r, const struct tl_rep_group 
         fprintf(f, "  blocked in %s:\n", first->wait.call ? first->wait.call : "?");
         print_stack(f, r, g->blocked_stack);
     }
+    char start_esc[256], label_esc[256]; /* names and labels are the program's text: escaped */
     const char *start = first->start ? tl_report_function(r, first->start, false) : NULL;
+    start = start ? tl_input_escape(start, start_esc, sizeof start_esc) : NULL;
     if (tl_text_is_main(first) && g->created_stack == 0 && !first->created_by[0]) {
         fprintf(f, "  created by: main thread\n"); /* the process's first thread, not created */
     } else {
         fprintf(f, "  created by %s%s%s%s%s:\n", first->created_by[0] ? first->created_by : "?",
                 start ? ", start " : "", start ? start : "", first->label[0] ? ", label " : "",
-                first->label);
+                tl_input_escape(first->label, label_esc, sizeof label_esc));
         if (g->created_stack != 0)
             print_stack(f, r, g->created_stack);
         else
             fprintf(f, "    (not seen being created: started before the detector or behind it)\n");
     }
     print_ids(f, r, g);
-    char hint[256];
+    char hint[256], hint_esc[256]; /* a hint may quote a thread's name */
     if (tl_hint(r, g, hint, sizeof hint))
-        fprintf(f, "  to silence: suppressions line '%s'\n", hint);
+        fprintf(f, "  to silence: suppressions line '%s'\n",
+                tl_input_escape(hint, hint_esc, sizeof hint_esc));
 }
 
 char *tl_text_render(struct tl_report *r, int colour)
 {
-    char *buf = NULL, exe[256];
+    char *buf = NULL, raw[256], exe[1024];
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
     if (f == NULL)
         return NULL;
-    ssize_t k = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    exe[k > 0 ? k : 0] = '\0';
+    ssize_t k = readlink("/proc/self/exe", raw, sizeof raw - 1);
+    raw[k > 0 ? k : 0] = '\0';
+    tl_input_escape(raw, exe, sizeof exe); /* a path may hold a newline: one line stays one */
     fprintf(f,
             "taskleak: %s report: %zu leaked, %zu deadlocked, %zu blocked, %zu suppressed of "
             "%zu alive in pid %d (%s)\n",

@@ -5,8 +5,10 @@
  * suppressions and the baseline, expand PATHs (directories give their *.json files in name
  * order), load every report (all units only when the output needs them), merge, symbolize
  * unless told not to, mark with the gate, render, and only then decide the exit status.
- * Any unreadable input stops the run with status 2 and no output file: a CI job must never
- * pass on a report it could not read.
+ * An unreadable or invalid report file is named on stderr (one line: file and field) and the
+ * others are still read and rendered, but the status is 2 whatever they hold: a CI job must
+ * never pass on a report it could not read. Unreadable suppressions or baseline stop the run
+ * with status 2 before any output, since every verdict depends on them.
  */
 #include "cli.h"
 
@@ -44,11 +46,12 @@ static const char usage[] =
     "PATH: taskleak/1 report files, or directories of *.json reports.\n"
     "Exit status: 0 nothing failing, 1 failing findings, 2 bad usage or unreadable input.\n";
 
+static int usage_error(const char *fmt, const char *arg) __attribute__((format(printf, 1, 0)));
 static int usage_error(const char *fmt, const char *arg)
 {
-    fputs("taskleak-report: ", stderr);
-    fprintf(stderr, fmt, arg);
-    fputs(" (see taskleak-report --help)\n", stderr);
+    char msg[1024];
+    snprintf(msg, sizeof msg, fmt, arg);
+    tlr_say("%s (see taskleak-report --help)", msg);
     return -1;
 }
 
@@ -171,44 +174,55 @@ static int json_name(const struct dirent *d)
     return d->d_name[0] != '.' && n > 5 && !strcmp(d->d_name + n - 5, ".json");
 }
 
+/* Adds dir's *.json files to l in name order. 0; -1 with a message when the directory cannot be
+ * read or holds no report; -2 when out of memory. */
 static int expand_dir(const char *dir, struct names *l)
 {
     struct dirent **ents;
     int n = scandir(dir, &ents, json_name, alphasort), r = 0;
     if (n < 0) {
-        fprintf(stderr, "taskleak-report: %s: cannot read directory: %s\n", dir, strerror(errno));
+        tlr_say("%s: cannot read directory: %s", dir, strerror(errno));
         return -1;
     }
     if (n == 0) {
-        fprintf(stderr, "taskleak-report: %s: no *.json reports in this directory\n", dir);
+        tlr_say("%s: no *.json reports in this directory", dir);
         r = -1;
     }
     for (int i = 0; i < n; i++) {
         char *p = NULL;
         if (r == 0 && (asprintf(&p, "%s/%s", dir, ents[i]->d_name) < 0 || names_add(l, p) < 0))
-            r = -1;
+            r = -2;
         free(ents[i]);
     }
     free(ents);
     return r;
 }
 
-static int expand_paths(const struct cli *c, struct names *l)
+/* Expands the PATH arguments into report files. A PATH that is missing or an unreadable
+ * directory is named on stderr and sets *bad; the others are still expanded. -1 only when out of
+ * memory. */
+static int expand_paths(const struct cli *c, struct names *l, bool *bad)
 {
     for (size_t i = 0; i < c->npaths; i++) {
         struct stat st;
+        int r;
         if (stat(c->paths[i], &st) < 0) {
-            fprintf(stderr, "taskleak-report: %s: cannot open: %s\n", c->paths[i], strerror(errno));
-            return -1;
+            tlr_say("%s: cannot open: %s", c->paths[i], strerror(errno));
+            r = -1;
+        } else {
+            r = S_ISDIR(st.st_mode) ? expand_dir(c->paths[i], l)
+                                    : names_add(l, strdup(c->paths[i])) < 0 ? -2 : 0;
         }
-        if (S_ISDIR(st.st_mode) ? expand_dir(c->paths[i], l) < 0
-                                : names_add(l, strdup(c->paths[i])) < 0)
+        if (r == -2)
             return -1;
+        *bad |= r < 0;
     }
     return 0;
 }
 
-static int load_all(const struct names *l, unsigned flags, struct tlr_merged *m)
+/* Loads every file; a file that cannot be read or breaks the schema is named on stderr (one line)
+ * and sets *bad, and the others are still loaded. -1 only when out of memory. */
+static int load_all(const struct names *l, unsigned flags, struct tlr_merged *m, bool *bad)
 {
     char err[512];
     m->procs = calloc(l->n + 1, sizeof *m->procs);
@@ -216,8 +230,9 @@ static int load_all(const struct names *l, unsigned flags, struct tlr_merged *m)
         return -1;
     for (size_t i = 0; i < l->n; i++) {
         if (tlr_load_file(l->v[i], flags, &m->procs[m->nprocs], err, sizeof err) < 0) {
-            fprintf(stderr, "taskleak-report: %s\n", err);
-            return -1;
+            tlr_say("%s", err);
+            *bad = true;
+            continue;
         }
         m->nprocs++;
     }
@@ -246,35 +261,37 @@ static int emit(const struct cli *c, const struct tlr_merged *m, const struct tl
     struct tlr_out out;
     char err[512];
     if (tlr_out_open(&out, c->out, err, sizeof err) < 0) {
-        fprintf(stderr, "taskleak-report: %s\n", err);
+        tlr_say("%s", err);
         return -1;
     }
     int r = render(out.f, c, m, o);
     if (tlr_out_commit(&out, r, err, sizeof err) < 0) {
-        fprintf(stderr, "taskleak-report: %s\n", err);
+        tlr_say("%s", err);
         return -1;
     }
     return 0;
 }
 
-/* Everything after argument parsing; returns the exit status. */
+/* Everything after argument parsing; returns the exit status. A bad input file costs status 2,
+ * but the readable ones are still merged and rendered (nothing is rendered when none is). */
 static int run(struct cli *c, struct tlr_supp *supp, struct tlr_baseline *base,
                struct tlr_merged *m)
 {
     char err[512];
     struct names files = {0};
+    bool bad = false;
     if (c->supp_path && tlr_supp_load(c->supp_path, supp, err, sizeof err) < 0)
-        return fprintf(stderr, "taskleak-report: %s\n", err), TLR_EXIT_USAGE;
+        return tlr_say("%s", err), TLR_EXIT_USAGE;
     if (c->baseline && tlr_baseline_load(c->baseline, base, err, sizeof err) < 0)
-        return fprintf(stderr, "taskleak-report: %s\n", err), TLR_EXIT_USAGE;
+        return tlr_say("%s", err), TLR_EXIT_USAGE;
     unsigned flags =
         c->verbose || c->format == FMT_JSON || tlr_supp_needs_units(supp) ? TLR_LOAD_ALL_UNITS : 0;
-    int r = expand_paths(c, &files) < 0 || load_all(&files, flags, m) < 0 ? -1 : 0;
+    int r = expand_paths(c, &files, &bad) < 0 || load_all(&files, flags, m, &bad) < 0 ? -1 : 0;
     names_free(&files);
-    if (r < 0)
-        return TLR_EXIT_USAGE;
-    if (tlr_merge(m) < 0)
-        return fprintf(stderr, "taskleak-report: out of memory\n"), TLR_EXIT_USAGE;
+    if (r < 0 || tlr_merge(m) < 0)
+        return tlr_say("out of memory"), TLR_EXIT_USAGE;
+    if (m->nprocs == 0)
+        return TLR_EXIT_USAGE; /* every input was bad, and each was named */
     if (!c->no_symbolize)
         tlr_symbolize(m, flags & TLR_LOAD_ALL_UNITS);
     tlr_gate_mark(m, c->baseline ? base : NULL, supp);
@@ -283,7 +300,7 @@ static int run(struct cli *c, struct tlr_supp *supp, struct tlr_baseline *base,
                                 .have_baseline = c->baseline != NULL,
                                 .fail_on = c->fail_on,
                                 .supp = supp};
-    if (emit(c, m, &o) < 0)
+    if (emit(c, m, &o) < 0 || bad)
         return TLR_EXIT_USAGE;
     return tlr_gate_failing(m, c->fail_on) ? TLR_EXIT_FAILING : TLR_EXIT_OK;
 }

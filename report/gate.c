@@ -71,10 +71,11 @@ static int add_identity(struct tlr_baseline *b, json_t *id)
                                          nb, created, nc));
 }
 
-static int from_merged_json(const char *path, struct tlr_baseline *b, char *err, size_t errlen)
+static int from_merged_json(const char *path, const char *buf, size_t len,
+                            struct tlr_baseline *b, char *err, size_t errlen)
 {
     json_error_t je;
-    json_t *root = json_load_file(path, 0, &je);
+    json_t *root = json_loadb(buf, len, 0, &je);
     if (!root) {
         snprintf(err, errlen, "%s: invalid JSON: %s at line %d", path, je.text, je.line);
         return -1;
@@ -97,10 +98,11 @@ static int from_merged_json(const char *path, struct tlr_baseline *b, char *err,
     return r;
 }
 
-static int from_raw_report(const char *path, struct tlr_baseline *b, char *err, size_t errlen)
+static int from_raw_report(const char *path, const char *buf, size_t len,
+                           struct tlr_baseline *b, char *err, size_t errlen)
 {
     struct tlr_proc p;
-    if (tlr_load_file(path, 0, &p, err, errlen) < 0)
+    if (tlr_load_buffer(buf, len, path, 0, &p, err, errlen) < 0)
         return -1;
     int r = 0;
     for (size_t i = 0; r == 0 && i < p.ngroups; i++) {
@@ -113,32 +115,29 @@ static int from_raw_report(const char *path, struct tlr_baseline *b, char *err, 
     return r;
 }
 
-/* Reads just enough to tell the two baseline kinds apart: the "schema" member. */
-static int sniff_schema(const char *path, char *schema, size_t len, char *err, size_t errlen)
+/* Tells the two baseline kinds apart by the "schema" member near the start of the text. */
+static bool is_raw_report(const char *buf, size_t len)
 {
-    FILE *f = fopen(path, "re");
-    char head[4096];
-    if (!f) {
-        snprintf(err, errlen, "%s: cannot open baseline", path);
-        return -1;
-    }
-    size_t n = fread(head, 1, sizeof head - 1, f);
-    fclose(f);
+    char head[4096], schema[64] = "";
+    size_t n = len < sizeof head - 1 ? len : sizeof head - 1;
+    memcpy(head, buf, n);
     head[n] = 0;
-    schema[0] = 0;
     const char *s = strstr(head, "\"schema\"");
     if (s && (s = strchr(s + 8, '"')))
-        snprintf(schema, len, "%.*s", (int)strcspn(s + 1, "\""), s + 1);
-    return 0;
+        snprintf(schema, sizeof schema, "%.*s", (int)strcspn(s + 1, "\""), s + 1);
+    return !strcmp(schema, "taskleak/1");
 }
 
 int tlr_baseline_load(const char *path, struct tlr_baseline *b, char *err, size_t errlen)
 {
-    char schema[64];
-    if (sniff_schema(path, schema, sizeof schema, err, errlen) < 0)
+    char *buf;
+    size_t len;
+    /* Read once, by the same rule as reports: never blocking, a regular file, capped. */
+    if (tlr_load_read(path, "baseline ", &buf, &len, err, errlen) < 0)
         return -1;
-    int r = !strcmp(schema, "taskleak/1") ? from_raw_report(path, b, err, errlen)
-                                          : from_merged_json(path, b, err, errlen);
+    int r = is_raw_report(buf, len) ? from_raw_report(path, buf, len, b, err, errlen)
+                                    : from_merged_json(path, buf, len, b, err, errlen);
+    free(buf);
     if (r < 0)
         tlr_baseline_free(b);
     return r;

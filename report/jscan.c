@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tl_input.h"
+
 /* Per-level "no member read yet" flags, indexed by depth. One reader at a time per thread is
  * all the tool needs; a thread-local array keeps struct tlr_js small and copyable. */
 static __thread bool first[TLR_JS_MAX_DEPTH + 2];
@@ -58,36 +60,6 @@ static int expect(struct tlr_js *s, char c, const char *why)
         return tlr_js_fail(s, s->p >= s->end ? "unexpected end of file (truncated?)" : why);
     s->p++;
     return 0;
-}
-
-/* Length of a well-formed UTF-8 sequence starting at p (lead byte >= 0x80), or 0. */
-static size_t utf8_len(const unsigned char *p, const unsigned char *end)
-{
-    size_t n;
-    uint32_t cp;
-    if (p[0] >= 0xc2 && p[0] <= 0xdf) {
-        n = 2;
-        cp = p[0] & 0x1f;
-    } else if (p[0] >= 0xe0 && p[0] <= 0xef) {
-        n = 3;
-        cp = p[0] & 0x0f;
-    } else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
-        n = 4;
-        cp = p[0] & 0x07;
-    } else {
-        return 0;
-    }
-    if ((size_t)(end - p) < n)
-        return 0;
-    for (size_t i = 1; i < n; i++) {
-        if ((p[i] & 0xc0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (p[i] & 0x3f);
-    }
-    if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-        (cp >= 0xd800 && cp <= 0xdfff))
-        return 0;
-    return n;
 }
 
 static int hex4(const char *p, uint32_t *out)
@@ -176,7 +148,7 @@ static int scan_string(struct tlr_js *s, const char **body, size_t *len, bool *e
             p = q;
             continue;
         }
-        size_t n = utf8_len((const unsigned char *)p, (const unsigned char *)end);
+        size_t n = tl_input_utf8_len((const unsigned char *)p, (const unsigned char *)end);
         if (n == 0) {
             s->p = p;
             return tlr_js_fail(s, "invalid UTF-8 in a string");

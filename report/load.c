@@ -9,9 +9,8 @@
  */
 #include "load.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <jansson.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +19,7 @@
 #include <unistd.h>
 
 #include "load_impl.h"
+#include "tl_input.h"
 
 enum { SEC_MODULES, SEC_STACKS, SEC_GROUPS, SEC_UNITS, NSEC };
 static const char *const bulk_names[NSEC] = {"modules", "stacks", "groups", "units"};
@@ -45,10 +45,35 @@ static char *dup_str(json_t *o, const char *key)
     return clean_dup(json_string_value(json_object_get(o, key)));
 }
 
-static long long get_int(json_t *o, const char *key, long long dflt)
+/* What a JSON value is, for messages: its value when it is an integer, else its type. */
+static const char *json_what(json_t *v, char *buf, size_t n)
+{
+    if (json_is_integer(v)) {
+        snprintf(buf, n, "%lld", (long long)json_integer_value(v));
+        return buf;
+    }
+    return json_is_string(v)   ? "a string"
+           : json_is_real(v)   ? "a fraction"
+           : json_is_object(v) ? "an object"
+           : json_is_array(v)  ? "an array"
+                               : "true or false";
+}
+
+/* A count or id the schema says is a non-negative integer: absent or null gives dflt, anything
+ * else but a non-negative integer is refused naming the section and the member. */
+static int get_count(struct tlr_ld *ld, json_t *o, const char *sec, const char *key,
+                     long long dflt, long long *out)
 {
     json_t *v = json_object_get(o, key);
-    return json_is_integer(v) ? json_integer_value(v) : dflt;
+    char buf[32];
+    *out = dflt;
+    if (!v || json_is_null(v))
+        return 0;
+    if (!json_is_integer(v) || json_integer_value(v) < 0)
+        return tlr_ld_problem(ld, "in %s: \"%s\" is %s; expected a non-negative integer", sec, key,
+                              json_what(v, buf, sizeof buf));
+    *out = json_integer_value(v);
+    return 0;
 }
 
 static int small_section(struct tlr_ld *ld, struct top *t, const char *key)
@@ -64,8 +89,8 @@ static int small_section(struct tlr_ld *ld, struct top *t, const char *key)
     return 0;
 }
 
-/* Validates the units array and counts its elements, so that pass 2 may stop reading units
- * as soon as it has the ones it wants. */
+/* Validates the units array (syntax, and the shape of every unit's ids and counts) and counts
+ * its elements, so that pass 2 may stop reading units as soon as it has the ones it wants. */
 static int count_units(struct tlr_ld *ld)
 {
     int r;
@@ -73,7 +98,7 @@ static int count_units(struct tlr_ld *ld)
         return -1;
     while ((r = tlr_js_arr_next(&ld->js)) == 1) {
         ld->p->units_total++;
-        if (tlr_js_skip(&ld->js) < 0)
+        if (tlr_ld_unit_shape(ld) < 0)
             return -1;
     }
     return r;
@@ -130,8 +155,9 @@ static int read_process(struct tlr_ld *ld, json_t *small)
     json_t *proc = json_object_get(small, "process");
     if (!json_is_object(proc))
         return tlr_ld_problem(ld, "no \"process\" object");
-    p->pid = get_int(proc, "pid", -1);
-    p->ppid = get_int(proc, "ppid", -1);
+    if (get_count(ld, proc, "process", "pid", -1, &p->pid) < 0 ||
+        get_count(ld, proc, "process", "ppid", -1, &p->ppid) < 0)
+        return -1;
     p->exe = dup_str(proc, "exe");
     p->started = dup_str(proc, "started");
     p->written = dup_str(proc, "written");
@@ -147,16 +173,29 @@ static int read_process(struct tlr_ld *ld, json_t *small)
     return 0;
 }
 
-static void read_summary(struct tlr_ld *ld, json_t *small)
+/* The summary's counts; each must be a non-negative integer when present. */
+static int read_summary(struct tlr_ld *ld, json_t *small)
 {
+    static const struct {
+        const char *key;
+        size_t off;
+    } keys[] = {
+        {"threads_created", offsetof(struct tlr_summary, threads_created)},
+        {"tasks_created", offsetof(struct tlr_summary, tasks_created)},
+        {"alive", offsetof(struct tlr_summary, alive)},
+        {"leaked", offsetof(struct tlr_summary, leaked)},
+        {"deadlocked", offsetof(struct tlr_summary, deadlocked)},
+        {"blocked", offsetof(struct tlr_summary, blocked)},
+    };
     json_t *s = json_object_get(small, "summary");
-    struct tlr_summary *m = &ld->p->summary;
-    m->threads_created = get_int(s, "threads_created", 0);
-    m->tasks_created = get_int(s, "tasks_created", 0);
-    m->alive = get_int(s, "alive", 0);
-    m->leaked = get_int(s, "leaked", 0);
-    m->deadlocked = get_int(s, "deadlocked", 0);
-    m->blocked = get_int(s, "blocked", 0);
+    if (s && !json_is_object(s))
+        return tlr_ld_problem(ld, "\"summary\" is not an object");
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        long long *field = (long long *)(void *)((char *)&ld->p->summary + keys[i].off);
+        if (get_count(ld, s, "summary", keys[i].key, 0, field) < 0)
+            return -1;
+    }
+    return 0;
 }
 
 static char **strings_of(json_t *arr, size_t *n)
@@ -201,7 +240,11 @@ static int read_deadlocks(struct tlr_ld *ld, json_t *small)
         return tlr_ld_problem(ld, "out of memory");
     for (size_t i = 0; i < n; i++) {
         struct tlr_deadlock *dl = &ld->p->deadlocks[ld->p->ndeadlocks++];
-        dl->units = strings_of(json_object_get(json_array_get(d, i), "units"), &dl->nunits);
+        json_t *units = json_object_get(json_array_get(d, i), "units");
+        for (size_t k = 0; k < json_array_size(units); k++) /* unit ids: strings, never skipped */
+            if (!json_is_string(json_array_get(units, k)))
+                return tlr_ld_problem(ld, "in deadlocks: a unit id is not a string");
+        dl->units = strings_of(units, &dl->nunits);
         dl->objects = strings_of(json_object_get(json_array_get(d, i), "objects"), &dl->nobjects);
     }
     return 0;
@@ -224,8 +267,7 @@ static int pass2(struct tlr_ld *ld, struct top *t)
 {
     if (check_schema(ld, t->small) < 0 || read_process(ld, t->small) < 0)
         return -1;
-    read_summary(ld, t->small);
-    if (read_fail_on(ld, t->small) < 0)
+    if (read_summary(ld, t->small) < 0 || read_fail_on(ld, t->small) < 0)
         return -1;
     if (read_deadlocks(ld, t->small) < 0) /* before units: their units are wanted */
         return -1;
@@ -240,7 +282,7 @@ static int pass2(struct tlr_ld *ld, struct top *t)
 
 static void format_error(const struct tlr_ld *ld, const char *name, char *err, size_t errlen)
 {
-    if (ld->js.err)
+    if (ld->js.err && !ld->field_problem)
         snprintf(err, errlen, "%s: invalid JSON: %s at byte %zu (in %s)", name, ld->js.err,
                  ld->js.err_off, ld->section ? ld->section : "the top level");
     else
@@ -270,32 +312,57 @@ int tlr_load_buffer(const char *buf, size_t len, const char *name, unsigned flag
     return r;
 }
 
+int tlr_load_read(const char *path, const char *what, char **buf, size_t *len, char *err,
+                  size_t errlen)
+{
+    struct tl_input_error ie;
+    char why[128];
+    if (tl_input_read(path, TLR_LOAD_MAX_BYTES, buf, len, &ie) == 0)
+        return 0;
+    snprintf(err, errlen, "%s: %s%s", path, what, tl_input_describe(&ie, why, sizeof why));
+    return -1;
+}
+
+/* A /proc file says size 0 (and cannot be mapped): such files are read with read(2) instead,
+ * within the same limit. */
+static int load_read(const char *path, unsigned flags, struct tlr_proc *out, char *err,
+                     size_t errlen)
+{
+    char *buf;
+    size_t len;
+    if (tlr_load_read(path, "", &buf, &len, err, errlen) < 0)
+        return -1;
+    int r = len == 0 ? (snprintf(err, errlen, "%s: empty file", path), -1)
+                     : tlr_load_buffer(buf, len, path, flags, out, err, errlen);
+    free(buf);
+    return r;
+}
+
 int tlr_load_file(const char *path, unsigned flags, struct tlr_proc *out, char *err, size_t errlen)
 {
-    memset(out, 0, sizeof *out);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    struct tl_input_error ie = {.problem = TL_INPUT_TOO_BIG, .max = TLR_LOAD_MAX_BYTES};
     struct stat st;
-    if (fd < 0 || fstat(fd, &st) < 0) {
-        snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
-        if (fd >= 0)
-            close(fd);
+    char why[128];
+    memset(out, 0, sizeof *out);
+    int fd = tl_input_open(path, 0, &st, &ie);
+    if (fd >= 0 && (size_t)st.st_size > TLR_LOAD_MAX_BYTES) {
+        close(fd);
+        fd = -1;
+        ie = (struct tl_input_error){.problem = TL_INPUT_TOO_BIG, .max = TLR_LOAD_MAX_BYTES};
+    }
+    if (fd < 0) {
+        snprintf(err, errlen, "%s: %s", path, tl_input_describe(&ie, why, sizeof why));
         return -1;
     }
-    const char *why = !S_ISREG(st.st_mode)                      ? "not a regular file"
-                      : st.st_size == 0                         ? "empty file"
-                      : (size_t)st.st_size > TLR_LOAD_MAX_BYTES ? "file too large (over 4 GiB)"
-                                                                : NULL;
-    void *map = why ? MAP_FAILED
-                    : mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
-    int e = errno;
+    /* Mapped, not read: a 350 MB report costs no copy and no anonymous memory. Only the size
+     * fstat saw is mapped, so a file that grows meanwhile is read as it was. */
+    size_t len = (size_t)st.st_size;
+    void *map = len ? mmap(NULL, len, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0) : MAP_FAILED;
     close(fd);
-    if (map == MAP_FAILED) {
-        snprintf(err, errlen, "%s: cannot read: %s", path, why ? why : strerror(e));
-        return -1;
-    }
-    madvise(map, (size_t)st.st_size, MADV_SEQUENTIAL);
-    madvise(map, (size_t)st.st_size, MADV_WILLNEED);
-    int r = tlr_load_buffer(map, (size_t)st.st_size, path, flags, out, err, errlen);
-    munmap(map, (size_t)st.st_size);
+    if (map == MAP_FAILED)
+        return load_read(path, flags, out, err, errlen);
+    madvise(map, len, MADV_SEQUENTIAL);
+    int r = tlr_load_buffer(map, len, path, flags, out, err, errlen);
+    munmap(map, len);
     return r;
 }

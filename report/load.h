@@ -19,7 +19,8 @@ enum tlr_load_flags {
  * outputs that do not list every unit show fewer); its count stays the real one. */
 #define TLR_LOAD_GROUP_IDS 64
 
-/* Files larger than this are refused as hostile rather than mapped. */
+/* Report and baseline files larger than this are refused as hostile rather than read (4 GiB,
+ * documented in taskleak-report(1)). */
 #define TLR_LOAD_MAX_BYTES ((size_t)4 << 30)
 
 /* Parses len bytes of buf (need not be NUL-terminated) named `name` in messages. On success
@@ -29,7 +30,16 @@ enum tlr_load_flags {
 int tlr_load_buffer(const char *buf, size_t len, const char *name, unsigned flags,
                     struct tlr_proc *out, char *err, size_t errlen);
 
-/* Reads the file at path (mmap) and parses it as above. */
+/* Opens the file at path with tl_input_open (never blocking, a regular file only, at most
+ * TLR_LOAD_MAX_BYTES), maps the size it has then (a file of size 0, such as a /proc file, is
+ * read instead) and parses it as above. Messages name path as given:
+ * "PATH: is a FIFO, not a regular file". */
 int tlr_load_file(const char *path, unsigned flags, struct tlr_proc *out, char *err, size_t errlen);
+
+/* Reads the whole file at path like every input (tl_input_read, at most TLR_LOAD_MAX_BYTES) into
+ * a malloc'ed, NUL-terminated *buf of *len bytes. 0, or -1 with "PATH: WHATPROBLEM" in err
+ * (what: "" or a word and a blank, such as "baseline "). */
+int tlr_load_read(const char *path, const char *what, char **buf, size_t *len, char *err,
+                  size_t errlen);
 
 #endif

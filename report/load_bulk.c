@@ -5,6 +5,7 @@
  * group's stacks. Units are the bulk of a big report, so unless every unit is wanted only the
  * first unit of each group is decoded and the others are skipped after their "id".
  */
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +25,29 @@ int tlr_ld_problem(struct tlr_ld *ld, const char *fmt, ...)
         va_end(ap);
     }
     return -1;
+}
+
+int tlr_ld_count(struct tlr_ld *ld, const char *field, long long *out, long long nullval)
+{
+    int c = tlr_js_peek(&ld->js);
+    *out = nullval;
+    if (c == 'n')
+        return tlr_js_int(&ld->js, out, nullval);
+    if (c != '-' && !(c >= '0' && c <= '9')) {
+        ld->field_problem = true;
+        return tlr_ld_problem(ld, "in %s: \"%s\" is not an integer", ld->section, field);
+    }
+    if (tlr_js_int(&ld->js, out, nullval) < 0) {
+        ld->field_problem = true;
+        return tlr_ld_problem(ld, "in %s: \"%s\": %s at byte %zu", ld->section, field,
+                              ld->js.err ? ld->js.err : "not an integer", ld->js.err_off);
+    }
+    if (*out < 0) {
+        ld->field_problem = true;
+        return tlr_ld_problem(ld, "in %s: \"%s\" is %lld; expected a non-negative integer",
+                              ld->section, field, *out);
+    }
+    return 0;
 }
 
 /* Grows *v (elements of size sz) so that index n fits; 0 or -1. */
@@ -65,7 +89,7 @@ static int read_addr(struct tlr_ld *ld, uint64_t *out)
     *out = 0;
     if (tlr_js_peek(&ld->js) != '"') {
         long long v;
-        if (tlr_js_int(&ld->js, &v, 0) < 0)
+        if (tlr_ld_count(ld, "address", &v, 0) < 0)
             return -1;
         *out = (uint64_t)v;
         return 0;
@@ -73,8 +97,10 @@ static int read_addr(struct tlr_ld *ld, uint64_t *out)
     char *str, *end;
     if (tlr_js_string(&ld->js, &str) < 0)
         return -1;
-    unsigned long long v = strtoull(str, &end, 16);
-    int bad = !(str[0] == '0' && (str[1] == 'x' || str[1] == 'X')) || *end || end == str + 2;
+    bool hex = str[0] == '0' && (str[1] == 'x' || str[1] == 'X');
+    unsigned long long v = hex ? strtoull(str + 2, &end, 16) : 0;
+    int bad = !hex || *end || end == str + 2 || !isxdigit((unsigned char)str[2]) ||
+              strlen(str) > 2 + 16; /* 64 bits; strtoull would saturate silently */
     free(str);
     if (bad)
         return tlr_ld_problem(ld, "in %s: an address is not a \"0x...\" hex string", ld->section);
@@ -92,7 +118,7 @@ static int read_module(struct tlr_ld *ld, void *elem)
         return -1;
     while ((r = tlr_js_obj_next(&ld->js, key, sizeof key)) == 1) {
         if (!strcmp(key, "id"))
-            r = tlr_js_int(&ld->js, &m->id, -1);
+            r = tlr_ld_count(ld, "id", &m->id, -1);
         else if (!strcmp(key, "path") && !m->path)
             r = tlr_js_string(&ld->js, &m->path);
         else if (!strcmp(key, "build_id") && !m->build_id)
@@ -141,7 +167,7 @@ static int read_frame(struct tlr_ld *ld, void *elem)
         else if (!strcmp(key, "offset"))
             r = read_addr(ld, &f->offset);
         else if (!strcmp(key, "module"))
-            r = tlr_js_int(&ld->js, &mod, -1);
+            r = tlr_ld_count(ld, "module", &mod, -1);
         else if (!strcmp(key, "function") && !f->function)
             r = tlr_js_string(&ld->js, &f->function);
         else
@@ -206,7 +232,7 @@ static int read_stack(struct tlr_ld *ld, void *elem)
     while ((r = tlr_js_obj_next(&ld->js, key, sizeof key)) == 1) {
         if (!strcmp(key, "id")) {
             has_id = true;
-            r = tlr_js_int(&ld->js, &st->id, -1);
+            r = tlr_ld_count(ld, "id", &st->id, -1);
         } else if (!strcmp(key, "frames") && !has_frames) {
             has_frames = true;
             r = read_frames(ld, st);
@@ -243,7 +269,7 @@ static int read_stack_ref(struct tlr_ld *ld, struct tlr_stack **out, const char 
 {
     long long id;
     *out = NULL;
-    if (tlr_js_int(&ld->js, &id, -1) < 0)
+    if (tlr_ld_count(ld, what, &id, -1) < 0)
         return -1;
     if (id >= 0 && !(*out = tlr_proc_stack(ld->p, id)))
         return tlr_ld_problem(ld, "in %s: %s refers to stack %lld, which is not in stacks",
@@ -282,9 +308,9 @@ static int read_wait_ms(struct tlr_ld *ld, struct tlr_group *g)
         return -1;
     while ((r = tlr_js_obj_next(&ld->js, key, sizeof key)) == 1) {
         if (!strcmp(key, "min"))
-            r = tlr_js_int(&ld->js, &g->wait_min, -1);
+            r = tlr_ld_count(ld, "wait_ms.min", &g->wait_min, -1);
         else if (!strcmp(key, "max"))
-            r = tlr_js_int(&ld->js, &g->wait_max, -1);
+            r = tlr_ld_count(ld, "wait_ms.max", &g->wait_max, -1);
         else
             r = tlr_js_skip(&ld->js);
         if (r < 0)
@@ -321,7 +347,7 @@ static int read_group(struct tlr_ld *ld, void *elem)
         else if (!strcmp(key, "blocked_stack"))
             r = read_stack_ref(ld, &g->blocked, "blocked_stack");
         else if (!strcmp(key, "count"))
-            r = tlr_js_int(&ld->js, &g->count, 0);
+            r = tlr_ld_count(ld, "count", &g->count, 0);
         else if (!strcmp(key, "units") && !g->units)
             r = read_strv(ld, &g->units, &g->nunits,
                           ld->flags & TLR_LOAD_ALL_UNITS ? (size_t)-1 : TLR_LOAD_GROUP_IDS);

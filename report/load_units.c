@@ -44,7 +44,7 @@ static int read_wait(struct tlr_ld *ld, struct tlr_unit *u)
                     ? tlr_js_string(&ld->js, &w->owner)
                     : tlr_js_skip(&ld->js);
         else if (!strcmp(key, "since_ms"))
-            r = tlr_js_int(&ld->js, &w->since_ms, -1);
+            r = tlr_ld_count(ld, "wait.since_ms", &w->since_ms, -1);
         else if (!strcmp(key, "durable"))
             r = tlr_js_bool(&ld->js, &w->durable);
         else
@@ -71,18 +71,48 @@ static int unit_member(struct tlr_ld *ld, struct tlr_unit *u, const char *key)
     if (str)
         return *str ? tlr_js_skip(s) : tlr_js_string(s, str);
     if (!strcmp(key, "tid"))
-        return tlr_js_int(s, &u->tid, -1);
+        return tlr_ld_count(ld, "tid", &u->tid, -1);
     if (!strcmp(key, "task"))
-        return tlr_js_int(s, &u->task, -1);
+        return tlr_ld_count(ld, "task", &u->task, -1);
     if (!strcmp(key, "detached"))
         return tlr_js_bool(s, &u->detached);
     if (!strcmp(key, "created_stack"))
-        return tlr_js_int(s, &u->created_stack, -1);
+        return tlr_ld_count(ld, "created_stack", &u->created_stack, -1);
     if (!strcmp(key, "blocked_stack"))
-        return tlr_js_int(s, &u->blocked_stack, -1);
+        return tlr_ld_count(ld, "blocked_stack", &u->blocked_stack, -1);
     if (!strcmp(key, "wait") && !u->has_wait)
         return read_wait(ld, u);
     return tlr_js_skip(s);
+}
+
+/* Checks the members named in counts[0..n) of the object at the cursor (null or a non-negative
+ * integer), skipping the others; a "wait" member is looked into for its since_ms. */
+static int shape(struct tlr_ld *ld, const char *const *counts, size_t n)
+{
+    static const char *const wait_counts[] = {"since_ms"};
+    char key[KEYLEN];
+    int r;
+    if (tlr_js_obj_begin(&ld->js) < 0)
+        return -1;
+    while ((r = tlr_js_obj_next(&ld->js, key, sizeof key)) == 1) {
+        int c = tlr_js_peek(&ld->js);
+        bool number = c == 'n' || (c >= '0' && c <= '9');
+        for (size_t i = 0; !number && i < n; i++) {
+            long long v;
+            if (!strcmp(key, counts[i]))
+                return tlr_ld_count(ld, counts[i], &v, -1);
+        }
+        if (c == '{' && !strcmp(key, "wait") ? shape(ld, wait_counts, 1) < 0
+                                              : tlr_js_skip(&ld->js) < 0)
+            return -1;
+    }
+    return r;
+}
+
+int tlr_ld_unit_shape(struct tlr_ld *ld)
+{
+    static const char *const counts[] = {"tid", "task", "created_stack", "blocked_stack"};
+    return shape(ld, counts, sizeof counts / sizeof counts[0]);
 }
 
 /* Reads one unit; *keep is false when it was skipped (not wanted). */

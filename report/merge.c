@@ -110,9 +110,15 @@ char *tlr_identity(const struct tlr_proc *p, const char *verdict, const char *ki
     return sb_finish(&b);
 }
 
+/* a + b, clamped to the long long range instead of overflowing (signed overflow is undefined).
+ * Counts are non-negative once loaded, but this must hold for any pair. */
 static long long sat_add(long long a, long long b)
 {
-    return a > LLONG_MAX - b ? LLONG_MAX : a + b;
+    if (b > 0 && a > LLONG_MAX - b)
+        return LLONG_MAX;
+    if (b < 0 && a < LLONG_MIN - b)
+        return LLONG_MIN;
+    return a + b;
 }
 
 /* Two reports of one process (say "check-1" and "exit") list the same units again: same pid

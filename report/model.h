@@ -46,7 +46,8 @@ enum tlr_mod_state {
     TLR_MOD_OK,
     TLR_MOD_MISSING,
     TLR_MOD_MISMATCH,
-    TLR_MOD_NODEBUG
+    TLR_MOD_NODEBUG,
+    TLR_MOD_NOTFILE /* the path is a FIFO, device, socket or directory here: never opened */
 };
 
 struct tlr_module {

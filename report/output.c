@@ -7,10 +7,24 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "tl_input.h"
+
+void tlr_say(const char *fmt, ...)
+{
+    char msg[2048], esc[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    if (vsnprintf(msg, sizeof msg, fmt, ap) < 0)
+        msg[0] = '\0';
+    va_end(ap);
+    fprintf(stderr, "taskleak-report: %s\n", tl_input_escape(msg, esc, sizeof esc));
+}
 
 int tlr_out_open(struct tlr_out *o, const char *path, char *err, size_t errlen)
 {

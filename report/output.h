@@ -21,4 +21,9 @@ int tlr_out_open(struct tlr_out *o, const char *path, char *err, size_t errlen);
  * failed) removes the temporary file. 0, or -1 with the problem in err. */
 int tlr_out_commit(struct tlr_out *o, int render_status, char *err, size_t errlen);
 
+/* Prints "taskleak-report: MESSAGE\n" on stderr as one line: control bytes and invalid UTF-8 in
+ * the formatted message (a file name, a quoted field) are escaped as \n, \xNN (tl_input_escape),
+ * so input can never start a line of its own. Every message of the tool goes through here. */
+void tlr_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 #endif

@@ -276,7 +276,8 @@ static void module_notes(const struct tx *t, const struct tlr_merged *m)
         for (size_t j = 0; j < m->procs[i].nmodules; j++) {
             const struct tlr_module *mod = &m->procs[i].modules[j];
             if (!mod->path || mod->path[0] != '/' ||
-                (mod->state != TLR_MOD_MISMATCH && mod->state != TLR_MOD_MISSING) ||
+                (mod->state != TLR_MOD_MISMATCH && mod->state != TLR_MOD_MISSING &&
+                 mod->state != TLR_MOD_NOTFILE) ||
                 noted_before(m, i, mod))
                 continue;
             fprintf(t->out, "note: %s: %s\n", mod->path, tlr_module_note(mod->state));

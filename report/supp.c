@@ -40,6 +40,9 @@ static void format_error(const struct tl_supp_error *e, const char *name, char *
     case TL_SUPP_ERR_EMPTY:
         snprintf(err, errlen, "%s:%u: empty pattern after \"%s:\"", name, e->line, e->type);
         break;
+    case TL_SUPP_ERR_FILE:
+        snprintf(err, errlen, "%s: %s", name, e->file);
+        break;
     }
 }
 

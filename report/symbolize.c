@@ -20,6 +20,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "output.h"
+#include "tl_input.h"
+
 static char *debuginfo_path;
 static const Dwfl_Callbacks offline_cb = {
     .find_elf = dwfl_build_id_find_elf,
@@ -42,6 +45,8 @@ const char *tlr_module_note(enum tlr_mod_state st)
         return "file on disk has another build-id; lines not shown";
     case TLR_MOD_NODEBUG:
         return "no debug information";
+    case TLR_MOD_NOTFILE:
+        return "not a regular file on this machine; not symbolized";
     default:
         return "";
     }
@@ -66,16 +71,35 @@ static bool same_build_id(Dwfl_Module *mod, const char *want)
     return strcasecmp(got, want) == 0;
 }
 
-/* Opens the module's file and checks its build-id; sets m->state. */
-static void open_module(struct tlr_module *m, struct session *s)
+/* Opens the module's file the way every input is opened (tl_input_open: never blocking, a
+ * regular file only), so a report naming a FIFO or a device as a module cannot hang the tool. A
+ * path that is there but not a regular file is skipped with a note on stderr; the exit status
+ * never depends on symbolization. Returns the fd, or -1 with m->state set. */
+static int open_module_file(const struct tlr_proc *p, struct tlr_module *m)
 {
-    if (!m->path || access(m->path, R_OK) != 0) {
-        m->state = TLR_MOD_MISSING;
+    struct tl_input_error e;
+    char why[128];
+    int fd = m->path ? tl_input_open(m->path, 0, NULL, &e) : -1;
+    if (fd >= 0)
+        return fd;
+    m->state = m->path && e.problem == TL_INPUT_NOT_FILE ? TLR_MOD_NOTFILE : TLR_MOD_MISSING;
+    if (m->state == TLR_MOD_NOTFILE)
+        tlr_say("note: module %s (in %s) %s; its frames are not symbolized", m->path, p->file,
+                tl_input_describe(&e, why, sizeof why));
+    return -1;
+}
+
+/* Opens the module's file and checks its build-id; sets m->state. */
+static void open_module(const struct tlr_proc *p, struct tlr_module *m, struct session *s)
+{
+    int fd = open_module_file(p, m);
+    if (fd < 0)
         return;
-    }
     s->dwfl = dwfl_begin(&offline_cb);
     if (s->dwfl)
-        s->mod = dwfl_report_offline(s->dwfl, m->path, m->path, -1);
+        s->mod = dwfl_report_offline(s->dwfl, m->path, m->path, fd);
+    if (!s->mod) /* libdwfl takes fd over only when it accepts the file (elfutils 0.188) */
+        close(fd);
     if (s->dwfl)
         dwfl_report_end(s->dwfl, NULL, NULL);
     if (!s->mod) {
@@ -172,7 +196,7 @@ static size_t symbolize_stack(struct tlr_proc *p, struct tlr_stack *st, struct s
             continue;
         struct tlr_module *m = &p->modules[f->module];
         if (m->state == TLR_MOD_UNTRIED)
-            open_module(m, &ss[f->module]);
+            open_module(p, m, &ss[f->module]);
         if (m->state == TLR_MOD_OK)
             symbolize_frame(f, &ss[f->module]);
         done += f->nlocs > 0;

@@ -1,6 +1,6 @@
 /*
  * The `taskleak` command (scripts/taskleak): usage errors, the supervisor's refusals and its
- * fail-closed rule, dump argument checks, and an installed tree that finds its own pieces.
+ * fail-closed rule (a detector that did not load vs a report it could not write), dump argument checks, and an installed tree that finds its own pieces.
  */
 #include <check.h>
 #include <poll.h>
@@ -17,7 +17,8 @@
 
 #include "harness.h"
 
-static int run_cli(struct th_run *r, const char *const *args)
+/* Runs scripts/taskleak with args, taking the pieces from build_dir (NULL: this build). */
+static int run_cli_from(struct th_run *r, const char *const *args, const char *build_dir)
 {
     static char script[1024];
     snprintf(script, sizeof script, "%s/scripts/taskleak", TH_SRC_DIR);
@@ -31,11 +32,16 @@ static int run_cli(struct th_run *r, const char *const *args)
     /* Take the pieces from this build (build/san under SANITIZE=1), with the sanitizer runtime
      * leading LD_PRELOAD when the detector is instrumented. */
     static char bdir[1100], pre[600];
-    snprintf(bdir, sizeof bdir, "TASKLEAK_BUILD_DIR=%s", TH_BUILD_DIR);
+    snprintf(bdir, sizeof bdir, "TASKLEAK_BUILD_DIR=%s", build_dir ? build_dir : TH_BUILD_DIR);
     snprintf(pre, sizeof pre, "LD_PRELOAD=%s", th_sanitizer_preload());
     const char *env[] = {bdir, th_sanitizer_preload()[0] ? pre : NULL, NULL};
     o.env = env;
     return th_run(&o, r);
+}
+
+static int run_cli(struct th_run *r, const char *const *args)
+{
+    return run_cli_from(r, args, NULL);
 }
 
 START_TEST(help_prints_usage_and_succeeds)
@@ -117,9 +123,64 @@ START_TEST(run_fails_closed_when_no_report_was_written)
     const char *args[] = {"run", "--", prog, NULL};
     ck_assert_int_eq(run_cli(&r, args), 0);
     ck_assert_msg(r.status == 125, "status %d, stderr: %s", r.status, r.err);
+    ck_assert(th_contains(r.err, "the detector did not load"));
     ck_assert(th_contains(r.err, "nothing was checked"));
+    ck_assert(!th_contains(r.err, "the detector ran"));
     ck_assert(th_contains(r.out, "leaving without exit handlers"));
     th_run_free(&r);
+}
+END_TEST
+
+/* The report directory is a regular file: the detector runs, cannot write its report there, and
+ * its verdict stands (76 for a leak, the program's 0 when clean); nothing says it did not load. */
+START_TEST(run_tells_a_report_it_could_not_write_from_a_detector_that_did_not_load)
+{
+    char dir[] = "/tmp/cli-notdir-XXXXXX", file[64], prog[1024];
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(file, sizeof file, "%s/file", dir);
+    FILE *f = fopen(file, "w");
+    ck_assert_ptr_nonnull(f);
+    fclose(f);
+    static const char *const progs[] = {"thr_leak_pool", "clean_exit"};
+    static const int want[] = {76, 0};
+    for (int i = 0; i < 2; i++) {
+        snprintf(prog, sizeof prog, "%s", th_path(i == 0 ? "tests/scenarios/thr_leak_pool"
+                                                          : "tests/scenarios/clean_exit"));
+        const char *args[] = {"run", "--grace", "200ms", "--report", file, "--", prog, NULL};
+        struct th_run r;
+        ck_assert_int_eq(run_cli(&r, args), 0);
+        ck_assert_msg(r.status == want[i], "%s: status %d, stderr: %s", progs[i], r.status, r.err);
+        ck_assert_msg(th_contains(r.err, "cannot write report") &&
+                          th_contains(r.err, "the detector ran in") &&
+                          th_contains(r.err, "could not write its report into"),
+                      "%s: stderr: %s", progs[i], r.err);
+        ck_assert(!th_contains(r.err, "did not load") && !th_contains(r.err, "nothing was checked"));
+        th_run_free(&r);
+    }
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
+/* LD_PRELOAD splits at ':': a detector under such a path would silently not load. */
+START_TEST(run_refuses_a_detector_path_with_a_colon_and_fails_closed)
+{
+    char dir[] = "/tmp/cli-colon-XXXXXX", bdir[128], cmd[2600];
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(bdir, sizeof bdir, "%s/a:b", dir);
+    snprintf(cmd, sizeof cmd, "mkdir -p '%s/lib' && cp '%s' '%s/lib/'", bdir,
+             th_path("lib/libtaskleak.so"), bdir);
+    ck_assert_int_eq(system(cmd), 0);
+    const char *args[] = {"run", "--", "/bin/echo", "ran", NULL};
+    struct th_run r;
+    ck_assert_int_eq(run_cli_from(&r, args, bdir), 0);
+    ck_assert_msg(r.status == 125, "status %d, stderr: %s", r.status, r.err);
+    ck_assert(th_contains(r.err, "contains ':'"));
+    ck_assert_str_eq(r.out, "");
+    th_run_free(&r);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    ck_assert_int_eq(system(cmd), 0);
 }
 END_TEST
 
@@ -130,6 +191,14 @@ START_TEST(dump_rejects_a_bad_pid)
     ck_assert_int_eq(run_cli(&r, args), 0);
     ck_assert_int_eq(r.status, 125);
     ck_assert(th_contains(r.err, "is not a process id"));
+    th_run_free(&r);
+
+    const char *forged[] = {"dump", "1\nSUMMARY: taskleak: 0 leaked\x1b", NULL};
+    ck_assert_int_eq(run_cli(&r, forged), 0); /* quoted escaped: still one line */
+    ck_assert_int_eq(r.status, 125);
+    ck_assert_msg(th_contains(r.err, "'1\\nSUMMARY: taskleak: 0 leaked\\x1b' is not a process id\n"),
+                  "stderr: %s", r.err);
+    ck_assert_ptr_eq(strchr(r.err, '\n'), r.err + strlen(r.err) - 1);
     th_run_free(&r);
 
     const char *args2[] = {"dump", "1", NULL}; /* init never has the detector loaded */
@@ -388,6 +457,8 @@ Suite *make_cli_suite(void)
     tcase_add_test(tc, run_refuses_a_static_program_before_running_it);
     tcase_add_test(tc, run_passes_the_program_status_through_when_clean);
     tcase_add_test(tc, run_fails_closed_when_no_report_was_written);
+    tcase_add_test(tc, run_tells_a_report_it_could_not_write_from_a_detector_that_did_not_load);
+    tcase_add_test(tc, run_refuses_a_detector_path_with_a_colon_and_fails_closed);
     tcase_add_test(tc, dump_rejects_a_bad_pid);
     tcase_add_test(tc, installed_tree_finds_its_pieces);
     suite_add_tcase(s, tc);

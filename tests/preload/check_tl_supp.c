@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "tl_json.h"
@@ -156,8 +157,33 @@ START_TEST(a_missing_file_gives_the_system_reason)
 {
     char err[256];
     ck_assert_ptr_null(tl_supp_load("/nonexistent/supp.txt", NULL, err, sizeof err));
-    ck_assert_str_eq(err, "suppressions file /nonexistent/supp.txt: No such file or directory");
+    ck_assert_str_eq(err,
+                     "suppressions file /nonexistent/supp.txt: cannot open: No such file or directory");
     ck_assert_ptr_null(tl_supp_load("/nonexistent/supp.txt", NULL, NULL, 0)); /* no err buffer */
+}
+END_TEST
+
+/* The detector reads this file before main: a device or a FIFO must be refused at once, not read
+ * (for /dev/zero: until memory runs out) or waited on (a FIFO nobody writes). */
+START_TEST(a_device_a_fifo_or_a_file_over_the_cap_is_refused_at_once)
+{
+    char err[256], fifo[] = "/tmp/tl_supp_fifo.XXXXXX";
+    ck_assert_ptr_null(tl_supp_load("/dev/zero", NULL, err, sizeof err));
+    ck_assert_str_eq(err, "suppressions file /dev/zero: is a character device, not a regular file");
+    ck_assert_ptr_nonnull(mkdtemp(fifo));
+    ck_assert_int_eq(rmdir(fifo), 0);
+    ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+    ck_assert_ptr_null(tl_supp_load(fifo, NULL, err, sizeof err));
+    unlink(fifo);
+    ck_assert_ptr_nonnull(strstr(err, ": is a FIFO, not a regular file"));
+    char big[] = "/tmp/tl_supp_big.XXXXXX";
+    int fd = mkstemp(big);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(ftruncate(fd, TL_SUPP_FILE_MAX + 1), 0);
+    close(fd);
+    ck_assert_ptr_null(tl_supp_load(big, NULL, err, sizeof err));
+    unlink(big);
+    ck_assert_ptr_nonnull(strstr(err, ": is larger than 1048576 bytes (the limit for this file)"));
 }
 END_TEST
 
@@ -243,8 +269,8 @@ START_TEST(a_refused_text_reports_problem_line_and_words)
     tl_supp_free(s);
     s = tl_supp_new();
     ck_assert_int_eq(tl_supp_read_file(s, "/nonexistent/supp.txt", &e), -1);
-    ck_assert_int_eq(e.problem, TL_SUPP_ERR_OPEN);
-    ck_assert_int_ne(e.errnum, 0);
+    ck_assert_int_eq(e.problem, TL_SUPP_ERR_FILE);
+    ck_assert_str_eq(e.file, "cannot open: No such file or directory");
     tl_supp_free(s);
 }
 END_TEST
@@ -282,6 +308,7 @@ Suite *make_tl_supp_suite(void)
     tcase_add_test(tc, ignore_list_entries_are_leak_patterns);
     tcase_add_test(tc, bad_input_names_file_line_and_problem);
     tcase_add_test(tc, a_missing_file_gives_the_system_reason);
+    tcase_add_test(tc, a_device_a_fifo_or_a_file_over_the_cap_is_refused_at_once);
     tcase_add_test(tc, json_lists_every_pattern_with_its_count_and_source);
     tcase_add_test(tc, counts_are_exact_when_threads_match_at_once);
     tcase_add_test(tc, text_in_memory_parses_like_a_file_with_its_name_as_source);

@@ -3,7 +3,8 @@
  *
  * fork while other threads churn the registry, a pre-forking server whose children each get
  * their own report, vfork+execve with a canary, posix_spawn with and without our environment,
- * exec chains that keep the pid, a planted symlink and FIFO at the report names, fds 0-2 closed,
+ * exec chains that keep the pid, a planted symlink and FIFO at the report names (and, in a sticky
+ * directory, a symlink, FIFO or forged file another user planted), fds 0-2 closed,
  * close_range over our fds, and no detector fd surviving exec.
  */
 #include <fcntl.h>
@@ -158,6 +159,56 @@ START_TEST(a_planted_symlink_and_fifo_at_the_report_names_are_replaced_not_follo
 }
 END_TEST
 
+/* Case 44 in a sticky, world-writable report directory: root (the "attacker") plants a symlink
+ * to a victim file, a FIFO or a forged report at the exit report's name of the pid the program
+ * will have; the program runs as nobody. The sticky bit forbids replacing another user's entry,
+ * so the write fails, and must fail without touching the victim or the planted entry, without
+ * blocking on the FIFO, and with the gate still failing the leaking program (status 76). */
+START_TEST(a_planted_entry_in_a_sticky_report_dir_is_left_alone_and_the_gate_still_fails)
+{
+    if (getuid() != 0 || access("/usr/bin/setpriv", X_OK) != 0) {
+        fprintf(stderr, "skipped: needs root and setpriv to plant as another user\n");
+        return;
+    }
+    static const char *const kinds[] = {"symlink", "fifo", "file"};
+    char script[2048];
+    snprintf(script, sizeof script,
+             "dir=${TASKLEAK_OPTIONS##*report=}; name=$dir/taskleak.$$.exit.json; "
+             "chmod 1777 \"$dir\" && echo precious > \"$dir/victim.txt\" && "
+             "case $0 in symlink) ln -s \"$dir/victim.txt\" \"$name\" ;; "
+             "fifo) mkfifo \"$name\" ;; file) echo forged > \"$name\" ;; esac && "
+             "exec /usr/bin/setpriv --reuid=65534 --regid=65534 --clear-groups %s",
+             rel_prog("rel_leak"));
+    for (int k = 0; k < 3; k++) {
+        const char *args[] = {"-c", script, kinds[k], NULL};
+        struct th_opts o = {
+            .prog = "/bin/sh", .argv = args, .options = REL_OPTS, .timeout_s = 30};
+        struct th_run r;
+        ck_assert_int_eq(th_run(&o, &r), 0);
+        ck_assert_msg(!r.timed_out, "[%s] timed out", kinds[k]);
+        ck_assert_msg(r.status == 76, "[%s] status %d; stderr:\n%s", kinds[k], r.status, r.err);
+        ck_assert_msg(th_contains(r.err, "cannot write report") &&
+                          th_contains(r.err, "SUMMARY: taskleak: 2 leaked"),
+                      "[%s] stderr:\n%s", kinds[k], r.err);
+        char victim[512], name[512], buf[64] = "";
+        snprintf(victim, sizeof victim, "%s/victim.txt", r.dir);
+        snprintf(name, sizeof name, "%s/taskleak.%d.exit.json", r.dir, r.pid);
+        FILE *f = fopen(victim, "r");
+        ck_assert_ptr_nonnull(f);
+        ck_assert_ptr_nonnull(fgets(buf, sizeof buf, f));
+        fclose(f);
+        ck_assert_str_eq(buf, "precious\n");
+        struct stat st;
+        ck_assert_int_eq(lstat(name, &st), 0);
+        ck_assert_int_eq(st.st_uid, 0);
+        ck_assert(k == 0 ? S_ISLNK(st.st_mode) : k == 1 ? S_ISFIFO(st.st_mode)
+                                                        : S_ISREG(st.st_mode) && st.st_size == 7);
+        ck_assert_int_eq(th_count_reports(&r, ".tmp."), 0); /* no temp file left behind */
+        th_run_free(&r);
+    }
+}
+END_TEST
+
 START_TEST(with_fds_0_to_2_closed_the_report_never_lands_in_an_app_fd)
 {
     char appfile[128];
@@ -211,6 +262,7 @@ Suite *make_rel_proc_suite(void)
     tcase_add_test(tc, an_exec_chain_with_the_same_pid_overwrites_no_report);
     tcase_add_test(tc, no_detector_fd_survives_exec);
     tcase_add_test(tc, a_planted_symlink_and_fifo_at_the_report_names_are_replaced_not_followed);
+    tcase_add_test(tc, a_planted_entry_in_a_sticky_report_dir_is_left_alone_and_the_gate_still_fails);
     tcase_add_test(tc, with_fds_0_to_2_closed_the_report_never_lands_in_an_app_fd);
     tcase_add_test(tc, the_app_closing_every_fd_from_3_up_does_not_stop_the_exit_report);
     suite_add_tcase(s, tc);
