@@ -270,11 +270,11 @@ static const char *verdict_for(const struct tl_report *r, const struct tl_rep_un
 {
     if (r->mode == TL_BUILD_DUMP || strcmp(u->state, "exited") == 0)
         return NULL;
-    if (gor_dead)
+    if (gor_dead || (r->mode == TL_BUILD_DEADLOCK && r->all_asleep))
         return "deadlocked";
     /* The watchdog suspects only durable waits: a server's accept() or a sleeper's nanosleep
      * may last forever by design, and the watchdog's own scan counts durable waits alone. */
-    if (r->mode == TL_BUILD_WATCHDOG)
+    if (r->mode == TL_BUILD_WATCHDOG || r->mode == TL_BUILD_DEADLOCK)
         return u->has_wait && u->wait.durable && u->wait_ms >= tl_ctx.opts.threshold_ms ? "blocked"
                                                                                         : NULL;
     return "leaked";
@@ -393,11 +393,13 @@ static int group_and_count(struct tl_report *r)
     return 0;
 }
 
-int tl_report_build(struct tl_report *r, enum tl_build_mode mode, uint64_t exclude_seq)
+static int build(struct tl_report *r, enum tl_build_mode mode, uint64_t exclude_seq,
+                 bool all_asleep)
 {
-    static const char *const kinds[] = {"exit", "check", "dump", "watchdog"};
+    static const char *const kinds[] = {"exit", "check", "dump", "watchdog", "deadlock"};
     memset(r, 0, sizeof *r);
     r->mode = mode;
+    r->all_asleep = all_asleep;
     r->kind = kinds[mode];
     snprintf(r->file_kind, sizeof r->file_kind, "%s", r->kind);
     struct timespec ts;
@@ -417,6 +419,16 @@ fail:
     tl_report_free(r);
     errno = ENOMEM;
     return -1;
+}
+
+int tl_report_build(struct tl_report *r, enum tl_build_mode mode, uint64_t exclude_seq)
+{
+    return build(r, mode, exclude_seq, false);
+}
+
+int tl_report_build_deadlock(struct tl_report *r, bool all_asleep)
+{
+    return build(r, TL_BUILD_DEADLOCK, 0, all_asleep);
 }
 
 void tl_report_free(struct tl_report *r)

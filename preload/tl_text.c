@@ -104,6 +104,8 @@ char *tl_text_render(struct tl_report *r, int colour)
         return NULL;
     ssize_t k = readlink("/proc/self/exe", exe, sizeof exe - 1);
     exe[k > 0 ? k : 0] = '\0';
+    if (r->mode == TL_BUILD_DEADLOCK && r->all_asleep)
+        fputs("taskleak: all threads are asleep - deadlock!\n", f); /* Go's words, first */
     fprintf(f,
             "taskleak: %s report: %zu leaked, %zu deadlocked, %zu blocked, %zu suppressed of "
             "%zu alive in pid %d (%s)\n",
