@@ -2,8 +2,9 @@
  *
  * DESIGN. The look is cheap enough to run every interval once the watchdog's light scan has found
  * a stuck unit (the watchdog only asks then): one registry snapshot without unwinding, gor's task
- * snapshot when gor is loaded, one /proc/self/task listing and one stat read per unit. It answers
- * "no" as soon as one unit can move, so a busy program pays for the first running unit only.
+ * snapshot when gor is loaded and, only when every unit's wait qualifies, one /proc/self/task
+ * listing and one stat read per thread. It answers "no" as soon as one unit can move, so a busy
+ * program pays for the snapshot and the first running unit only.
  * Everything it is unsure of counts as able to move: a thread not yet attached (tid 0), a gor task
  * running on a worker, a thread the registry does not know, a thread the kernel shows running.
  */
@@ -63,7 +64,8 @@ static bool machinery(const struct tl_unit_view *v)
            tl_gor_created_by_runtime(v->created_stack);
 }
 
-/* Whether thread unit v can never move by itself now. handlers: -1 not asked yet, else 0/1. */
+/* Whether thread unit v waits in a way only another unit can end, for long enough (the registry's
+ * word; the kernel is asked later). handlers: -1 not asked yet, else 0/1. */
 static bool thread_asleep(const struct tl_unit_view *v, int64_t now, int64_t threshold_ns,
                           int *handlers)
 {
@@ -75,33 +77,39 @@ static bool thread_asleep(const struct tl_unit_view *v, int64_t now, int64_t thr
         if (*handlers)
             return false;
     }
-    char comm[32];
-    return tl_thread_proc_info(v->tid, comm, sizeof comm) != 'R';
+    return true;
 }
 
-static bool known_tid(const struct tl_snapshot *s, pid_t tid)
+static int by_tid(const void *a, const void *b)
 {
-    for (size_t i = 0; i < s->n; i++)
-        if (s->v[i].tid == tid)
-            return true;
-    return false;
+    pid_t x = *(const pid_t *)a, y = *(const pid_t *)b;
+    return (x > y) - (x < y);
 }
 
-/* Every thread in /proc/self/task is a registered unit (or the watchdog, or gone). */
-static bool no_unknown_thread(const struct tl_snapshot *s)
+static bool gone(pid_t tid)
 {
-    pid_t *tids = malloc(MAX_TIDS * sizeof *tids);
-    if (tids == NULL)
-        return false;
-    size_t n = tl_thread_scan_unknown(tids, MAX_TIDS);
-    bool ok = n <= MAX_TIDS;
-    for (size_t i = 0; ok && i < n; i++) {
+    char comm[32], st = tl_thread_proc_info(tid, comm, sizeof comm);
+    return st == 'Z' || st == 'X' || st == '?';
+}
+
+/* The kernel's word: no thread of a unit is runnable, and every thread in /proc/self/task is a
+ * registered unit (or the watchdog, or gone meanwhile). Sorted tids keep this O(n log n). */
+static bool kernel_agrees(const struct tl_snapshot *s)
+{
+    pid_t *known = malloc((s->n + 1) * sizeof *known), *tids = malloc(MAX_TIDS * sizeof *tids);
+    size_t nk = 0, n = tids ? tl_thread_scan_unknown(tids, MAX_TIDS) : 0;
+    bool ok = known != NULL && tids != NULL && n <= MAX_TIDS;
+    for (size_t i = 0; ok && i < s->n; i++) {
         char comm[32];
-        if (tids[i] == tl_watchdog_tid() || known_tid(s, tids[i]))
-            continue;
-        char st = tl_thread_proc_info(tids[i], comm, sizeof comm);
-        ok = st == 'Z' || st == 'X' || st == '?'; /* exited meanwhile */
+        known[nk++] = s->v[i].tid;
+        ok = machinery(&s->v[i]) || tl_thread_proc_info(s->v[i].tid, comm, sizeof comm) != 'R';
     }
+    if (ok)
+        qsort(known, nk, sizeof *known, by_tid);
+    for (size_t i = 0; ok && i < n; i++)
+        ok = tids[i] == tl_watchdog_tid() || bsearch(&tids[i], known, nk, sizeof *known, by_tid) ||
+             gone(tids[i]);
+    free(known);
     free(tids);
     return ok;
 }
@@ -149,7 +157,7 @@ void tl_asleep_look(struct tl_asleep_look *l, int64_t threshold_ns)
     if (tl_registry_snapshot(&s, false, 0, 1024) < 0)
         return;
     bool asleep =
-        look_threads(l, &s, threshold_ns) && look_tasks(l, threshold_ns) && no_unknown_thread(&s);
+        look_threads(l, &s, threshold_ns) && look_tasks(l, threshold_ns) && kernel_agrees(&s);
     l->asleep = asleep && l->units > 0;
     tl_snapshot_free(&s);
 }

@@ -4,8 +4,9 @@
  * exitcode (on_deadlock=all); with on_deadlock=any also a wait-for cycle while others run; with
  * on_deadlock=report it only reports. Programs that are merely idle (a server in accept or
  * epoll_wait, a daemon in sigwait or in sem_wait with a SIGTERM handler, a pool with a timer) are
- * never ended. Scenario programs: tests/scenarios/dl_*.c; each test bounds the whole run with a
- * generous harness timeout and asserts on the JSON report and the text.
+ * never ended. These are the hostile cases "whole process asleep inside exit()" and "idle daemons
+ * and servers are never called asleep". Scenario programs: tests/scenarios/dl_*.c; each test
+ * bounds the whole run with a generous harness timeout and asserts on the JSON report and text.
  */
 #include <check.h>
 #include <stdio.h>
@@ -76,13 +77,20 @@ static void check_shutdown_deadlock(struct th_run *r, const char *joiner_fn)
     ck_assert(!th_contains(r->out, "joined"));
 }
 
-START_TEST(a_shutdown_join_on_a_thread_stuck_in_a_condition_wait_ends_with_a_deadlock_report)
+/* dl_shutdown_join in `mode` ends by itself with its deadlock report, never through the exit
+ * gate (no exit report). */
+static void check_shutdown_hang(const char *mode, const char *joiner_fn)
 {
     struct th_run r;
-    run_ended(&r, "dl_shutdown_join", DL_FAST, "main");
-    check_shutdown_deadlock(&r, "shutdown_worker");
-    ck_assert_int_eq(th_count_reports(&r, ".exit."), 0); /* ended without the exit path */
+    run_ended(&r, "dl_shutdown_join", DL_FAST, mode);
+    check_shutdown_deadlock(&r, joiner_fn);
+    ck_assert_int_eq(th_count_reports(&r, ".exit."), 0);
     th_run_free(&r);
+}
+
+START_TEST(a_shutdown_join_on_a_thread_stuck_in_a_condition_wait_ends_with_a_deadlock_report)
+{
+    check_shutdown_hang("main", "shutdown_worker");
 }
 END_TEST
 
@@ -104,19 +112,13 @@ END_TEST
 
 START_TEST(the_same_hang_in_an_atexit_handler_ends_the_same_way)
 {
-    struct th_run r;
-    run_ended(&r, "dl_shutdown_join", DL_FAST, "atexit");
-    check_shutdown_deadlock(&r, "shutdown_worker");
-    th_run_free(&r);
+    check_shutdown_hang("atexit", "shutdown_worker");
 }
 END_TEST
 
 START_TEST(the_same_hang_in_a_destructor_ends_the_same_way)
 {
-    struct th_run r;
-    run_ended(&r, "dl_shutdown_join", DL_FAST, "dtor");
-    check_shutdown_deadlock(&r, "join_in_destructor");
-    th_run_free(&r);
+    check_shutdown_hang("dtor", "join_in_destructor");
 }
 END_TEST
 
