@@ -247,6 +247,34 @@ START_TEST(gor_tasks_all_blocked_on_channels_end_by_the_runtimes_own_check_consi
 }
 END_TEST
 
+/* Without gor_main the runtime's own check cannot decide (a plain thread it does not know might
+ * still send); the detector knows every thread and proves the whole process asleep. */
+START_TEST(gor_tasks_blocked_on_channels_with_main_waiting_outside_gor_main_are_proven_asleep)
+{
+    struct th_run r;
+    run_ended(&r, "gor_asleep_plain_main", DL_FAST, NULL);
+    ck_assert_msg(r.status == 76, "status %d; stderr:\n%s", r.status, r.err);
+    ck_assert(!th_contains(r.out, "reply"));
+    ck_assert(th_contains(r.err, DL_LINE));
+    json_t *rep = th_report(&r, "deadlock", r.pid);
+    ck_assert_msg(rep != NULL, "no deadlock report; stderr:\n%s", r.err);
+    ck_assert_int_eq(th_summary(rep, "deadlocked"), 2);
+    json_t *task = th_unit_by_start(rep, "task", "consumer"), *main_unit = th_unit(rep, "thread:1");
+    ck_assert(task != NULL && main_unit != NULL);
+    ck_assert_str_eq(th_str(task, "verdict"), "deadlocked");
+    ck_assert_str_eq(reason_of(task), "chan receive");
+    ck_assert_str_eq(th_str(main_unit, "verdict"), "deadlocked");
+    ck_assert_str_eq(reason_of(main_unit), "chan receive");
+    json_decref(rep);
+    th_run_free(&r);
+    run_ended(&r, "gor_asleep_plain_main", DL_FAST, "fixed");
+    ck_assert_int_eq(r.status, 0);
+    ck_assert(th_contains(r.out, "reply 42"));
+    ck_assert_int_eq(th_count_reports(&r, "deadlock"), 0);
+    th_run_free(&r);
+}
+END_TEST
+
 Suite *make_scen_deadlock_suite(void)
 {
     Suite *s = suite_create("scen_deadlock");
@@ -261,6 +289,8 @@ Suite *make_scen_deadlock_suite(void)
     tcase_add_test(tc, exitcode_zero_reports_the_deadlock_without_ending_the_program);
     tcase_add_test(tc,
                    gor_tasks_all_blocked_on_channels_end_by_the_runtimes_own_check_consistently);
+    tcase_add_test(
+        tc, gor_tasks_blocked_on_channels_with_main_waiting_outside_gor_main_are_proven_asleep);
     suite_add_tcase(s, tc);
     TCase *idle = tcase_create("idle");
     tcase_set_timeout(idle, 240);

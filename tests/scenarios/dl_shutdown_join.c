@@ -23,8 +23,8 @@
 #include "wd_common.h"
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t wake = PTHREAD_COND_INITIALIZER;
-static bool stop, fixed;
+static pthread_cond_t wake = PTHREAD_COND_INITIALIZER, ready_cv = PTHREAD_COND_INITIALIZER;
+static bool stop, fixed, ready;
 static pthread_t worker;
 
 static __attribute__((noipa)) void *wait_for_stop(void *arg)
@@ -32,6 +32,8 @@ static __attribute__((noipa)) void *wait_for_stop(void *arg)
     pthread_mutex_lock(&mu);
     printf("worker waiting\n");
     fflush(stdout);
+    ready = true; /* main takes mu again only once we sit in pthread_cond_wait */
+    pthread_cond_signal(&ready_cv);
     while (!stop)
         pthread_cond_wait(&wake, &mu);
     pthread_mutex_unlock(&mu);
@@ -77,6 +79,10 @@ int main(int argc, char **argv)
     if (strcmp(mode, "watch") == 0)
         dl_later(0, kill_after_report, NULL);
     pthread_create(&worker, NULL, wait_for_stop, NULL);
+    pthread_mutex_lock(&mu); /* the handshake: the worker is waiting before any shutdown */
+    while (!ready)
+        pthread_cond_wait(&ready_cv, &mu);
+    pthread_mutex_unlock(&mu);
     if (strcmp(mode, "atexit") == 0) {
         atexit(shutdown_worker);
         exit(0);
