@@ -94,6 +94,28 @@ START_TEST(a_shutdown_join_on_a_thread_stuck_in_a_condition_wait_ends_with_a_dea
 }
 END_TEST
 
+/* Through the supervisor: the deadlock report counts as the detector's word, so taskleak run
+ * passes 76 on and does not claim that the detector never ran. */
+START_TEST(taskleak_run_passes_a_deadlock_exit_on_as_the_detectors_verdict)
+{
+    static const char *const cli[] = {"--threshold", "1s", "--options", "interval=200ms", NULL};
+    static const char *const argv[] = {"main", NULL};
+    struct th_opts o = {.prog = "dl_shutdown_join",
+                        .argv = argv,
+                        .via_cli = true,
+                        .cli_args = cli,
+                        .timeout_s = 60};
+    struct th_run r;
+    ck_assert_int_eq(th_run(&o, &r), 0);
+    ck_assert_msg(!r.timed_out, "hung; stderr:\n%s", r.err);
+    ck_assert_msg(r.status == 76, "status %d; stderr:\n%s", r.status, r.err);
+    ck_assert(th_contains(r.err, DL_LINE));
+    ck_assert_msg(!th_contains(r.err, "no report from"), "stderr:\n%s", r.err);
+    ck_assert_int_eq(th_count_reports(&r, "deadlock"), 1);
+    th_run_free(&r);
+}
+END_TEST
+
 START_TEST(the_fixed_shutdown_signals_its_worker_and_exits_cleanly)
 {
     struct th_run r;
@@ -283,6 +305,7 @@ Suite *make_scen_deadlock_suite(void)
     tcase_add_test(
         tc, a_shutdown_join_on_a_thread_stuck_in_a_condition_wait_ends_with_a_deadlock_report);
     tcase_add_test(tc, the_fixed_shutdown_signals_its_worker_and_exits_cleanly);
+    tcase_add_test(tc, taskleak_run_passes_a_deadlock_exit_on_as_the_detectors_verdict);
     tcase_add_test(tc, the_same_hang_in_an_atexit_handler_ends_the_same_way);
     tcase_add_test(tc, the_same_hang_in_a_destructor_ends_the_same_way);
     tcase_add_test(tc, on_deadlock_report_reports_and_leaves_the_program_alone);
