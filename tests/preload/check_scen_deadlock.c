@@ -4,9 +4,10 @@
  * exitcode (on_deadlock=all); with on_deadlock=any also a wait-for cycle while others run; with
  * on_deadlock=report it only reports. Programs that are merely idle (a server in accept or
  * epoll_wait, a daemon in sigwait or in sem_wait with a SIGTERM handler, a pool with a timer) are
- * never ended. These are the hostile cases "whole process asleep inside exit()" and "idle daemons
- * and servers are never called asleep". Scenario programs: tests/scenarios/dl_*.c; each test
- * bounds the whole run with a generous harness timeout and asserts on the JSON report and text.
+ * never ended. These are hostile-host cases 61 (the whole process asleep inside exit(): the
+ * atexit and destructor tests) and 62 (idle by design: the "idle" tests) of docs/hostile-hosts.md.
+ * Scenario programs: tests/scenarios/dl_*.c; each test bounds the whole run with a generous
+ * harness timeout and asserts on the JSON report and text.
  */
 #include <check.h>
 #include <stdio.h>
