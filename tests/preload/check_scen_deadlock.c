@@ -217,6 +217,12 @@ START_TEST(a_pool_parked_on_a_condition_with_a_timer_thread_is_never_ended)
 }
 END_TEST
 
+START_TEST(a_wait_on_a_process_shared_condition_another_process_signals_is_never_ended)
+{
+    check_idle("pshared");
+}
+END_TEST
+
 START_TEST(on_deadlock_any_ends_the_run_on_an_abba_cycle_while_main_still_works)
 {
     struct th_run r;
@@ -324,6 +330,8 @@ Suite *make_scen_deadlock_suite(void)
     tcase_add_test(idle,
                    a_daemon_parked_in_sem_wait_until_its_sigterm_handler_posts_is_never_ended);
     tcase_add_test(idle, a_pool_parked_on_a_condition_with_a_timer_thread_is_never_ended);
+    tcase_add_test(idle,
+                   a_wait_on_a_process_shared_condition_another_process_signals_is_never_ended);
     suite_add_tcase(s, idle);
     TCase *any = tcase_create("on_deadlock");
     tcase_set_timeout(any, 240);

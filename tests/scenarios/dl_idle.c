@@ -10,6 +10,8 @@
  *           SIGTERM.
  *   pool    four workers parked on a condition that a timer thread broadcasts after its sleeps;
  *           main joins them all. Nothing outside is needed: the timer is the way out.
+ *   pshared a thread waits on a process-shared condition in shared memory; main joins it. The
+ *           helper process signals the condition.
  */
 #include <netinet/in.h>
 #include <pthread.h>
@@ -18,6 +20,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 
 #include "dl_common.h"
@@ -182,6 +185,49 @@ static void run_pool(void)
     say(ticks == 1 ? "pool" : "pool?");
 }
 
+static struct shared {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int flag;
+} * sh;
+
+static void signal_shared(void *arg, pid_t parent)
+{
+    (void)arg;
+    (void)parent;
+    pthread_mutex_lock(&sh->mu);
+    sh->flag = 1;
+    pthread_cond_signal(&sh->cv);
+    pthread_mutex_unlock(&sh->mu);
+}
+
+static __attribute__((noipa)) void *wait_shared(void *arg)
+{
+    pthread_mutex_lock(&sh->mu);
+    while (!sh->flag)
+        pthread_cond_wait(&sh->cv, &sh->mu);
+    pthread_mutex_unlock(&sh->mu);
+    say("pshared");
+    return arg;
+}
+
+static void run_pshared(void)
+{
+    sh = mmap(NULL, sizeof *sh, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    pthread_mutexattr_t ma;
+    pthread_condattr_t ca;
+    pthread_mutexattr_init(&ma);
+    pthread_mutexattr_setpshared(&ma, PTHREAD_PROCESS_SHARED);
+    pthread_condattr_init(&ca);
+    pthread_condattr_setpshared(&ca, PTHREAD_PROCESS_SHARED);
+    pthread_mutex_init(&sh->mu, &ma);
+    pthread_cond_init(&sh->cv, &ca);
+    dl_later(delay_ms, signal_shared, NULL);
+    pthread_t t;
+    pthread_create(&t, NULL, wait_shared, NULL);
+    pthread_join(t, NULL);
+}
+
 int main(int argc, char **argv)
 {
     const char *mode = argc > 1 ? argv[1] : "accept";
@@ -197,6 +243,8 @@ int main(int argc, char **argv)
         run_sem();
     else if (strcmp(mode, "pool") == 0)
         run_pool();
+    else if (strcmp(mode, "pshared") == 0)
+        run_pshared();
     else
         return 2;
     return 0;
