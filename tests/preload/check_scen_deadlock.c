@@ -160,6 +160,21 @@ static void check_report_only(const char *options)
     th_run_free(&r);
 }
 
+/* A thread created behind the interposer waits too, but its wait cannot be seen: it counts as
+ * able to move, so the same hang is never proven (a helper kills the program after 4 s; the
+ * proof takes about 1.5 s). */
+START_TEST(a_thread_created_behind_the_interposer_keeps_the_process_from_being_called_asleep)
+{
+    struct th_run r;
+    run_ended(&r, "dl_shutdown_join", DL_FAST, "hidden");
+    ck_assert_msg(r.status == 128 + 9, "status %d; stderr:\n%s", r.status, r.err);
+    ck_assert_int_eq(th_count_reports(&r, "deadlock"), 0);
+    ck_assert(!th_contains(r.err, DL_LINE));
+    ck_assert(th_contains(r.err, "taskleak: watchdog:")); /* the watchdog did look */
+    th_run_free(&r);
+}
+END_TEST
+
 START_TEST(on_deadlock_report_reports_and_leaves_the_program_alone)
 {
     check_report_only(DL_FAST ":on_deadlock=report");
@@ -316,6 +331,8 @@ Suite *make_scen_deadlock_suite(void)
     tcase_add_test(tc, the_same_hang_in_an_atexit_handler_ends_the_same_way);
     tcase_add_test(tc, the_same_hang_in_a_destructor_ends_the_same_way);
     tcase_add_test(tc, on_deadlock_report_reports_and_leaves_the_program_alone);
+    tcase_add_test(
+        tc, a_thread_created_behind_the_interposer_keeps_the_process_from_being_called_asleep);
     tcase_add_test(tc, exitcode_zero_reports_the_deadlock_without_ending_the_program);
     tcase_add_test(tc,
                    gor_tasks_all_blocked_on_channels_end_by_the_runtimes_own_check_consistently);

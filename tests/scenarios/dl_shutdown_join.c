@@ -11,8 +11,13 @@
  *   watch   main, and a helper process kills the program with SIGKILL once the deadlock report has
  *           appeared and two more seconds passed: a program still alive then was not ended
  *           (on_deadlock=report)
+ *   hidden  main, after starting a thread behind the interposer (glibc's own pthread_create, as a
+ *           library bypassing us would) that waits on a condition forever: its wait cannot be
+ *           seen, so it counts as able to move and the process is never called asleep; a helper
+ *           process kills the program with SIGKILL after four seconds
  * Prints "worker waiting" once the worker is in its wait (the harness reads stdout at the end).
  */
+#include <dlfcn.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -72,12 +77,42 @@ static void kill_after_report(void *arg, pid_t parent)
     kill(parent, SIGKILL);
 }
 
+static void kill_now(void *arg, pid_t parent)
+{
+    (void)arg;
+    kill(parent, SIGKILL);
+}
+
+static void *unseen_wait(void *arg)
+{
+    static pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
+    static pthread_cond_t never = PTHREAD_COND_INITIALIZER;
+    pthread_mutex_lock(&m);
+    for (;;)
+        pthread_cond_wait(&never, &m);
+    return arg;
+}
+
+static void start_hidden_thread(void)
+{
+    typedef int (*create_fn)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
+    void *libc = dlopen("libc.so.6", RTLD_NOW | RTLD_NOLOAD);
+    create_fn create = libc ? (create_fn)dlsym(libc, "pthread_create") : NULL;
+    pthread_t t;
+    if (create == NULL || create(&t, NULL, unseen_wait, NULL) != 0)
+        exit(1);
+}
+
 int main(int argc, char **argv)
 {
     const char *mode = argc > 1 ? argv[1] : "main";
     fixed = strcmp(mode, "fixed") == 0;
     if (strcmp(mode, "watch") == 0)
         dl_later(0, kill_after_report, NULL);
+    if (strcmp(mode, "hidden") == 0) {
+        dl_later(4000, kill_now, NULL);
+        start_hidden_thread();
+    }
     pthread_create(&worker, NULL, wait_for_stop, NULL);
     pthread_mutex_lock(&mu); /* the handshake: the worker is waiting before any shutdown */
     while (!ready)
