@@ -6,7 +6,10 @@
  * bracket and call the real blocking function, whose return value is returned untouched; errno
  * is restored to its entry value before the real call, so a failed probe leaves no trace.
  * Condition waits and barriers cannot be probed: they are bracketed whenever called. Timed forms
- * are external waits (a timeout ends them), untimed ones durable.
+ * are external waits (a timeout ends them), untimed ones durable, except on a process-shared
+ * object: another process may end that wait, so it is external too (glibc marks such objects:
+ * the pshared bit of a mutex's kind, bit 0 of a condvar's __wrefs, a non-zero `shared` word in
+ * rwlocks, barriers and semaphores; sem_open's semaphores are always shared).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -17,13 +20,41 @@
 
 #include <sys/single_threaded.h>
 
+/* Only another unit of this process can end an untimed wait on these (see above). */
+static bool private_mutex(const pthread_mutex_t *m)
+{
+    return !(m->__data.__kind & 128 /* PTHREAD_MUTEX_PSHARED_BIT */);
+}
+
+static bool private_cond(const pthread_cond_t *c)
+{
+    return !(c->__data.__wrefs & 1);
+}
+
+static bool private_rwlock(const pthread_rwlock_t *l)
+{
+    return l->__data.__shared == 0;
+}
+
+/* glibc's struct pthread_barrier {in, current_round, count, shared, out} and struct new_sem
+ * {value (64 bits), private, pad}: the word is non-zero for a process-shared object. */
+static bool private_barrier(const pthread_barrier_t *b)
+{
+    return ((const unsigned *)(const void *)b)[3] == 0;
+}
+
+static bool private_sem(const sem_t *s)
+{
+    return ((const int *)(const void *)s)[sizeof(void *) == 8 ? 2 : 1] == 0;
+}
+
 /* The blocking halves live in their own noinline functions so that the fast paths need no
  * callee-saved registers (the whole bracket would otherwise be paid in every prologue). Their
  * frame stays live during the real call, which is what tl_block_begin needs. */
 static __attribute__((noinline)) int pthread_mutex_lock_blocking(pthread_mutex_t *m)
 {
     int rc;
-    BRACKET("mutex lock", "pthread_mutex_lock", m, true, tl_real.pthread_mutex_lock(m));
+    BRACKET("mutex lock", "pthread_mutex_lock", m, private_mutex(m), tl_real.pthread_mutex_lock(m));
     return rc;
 }
 
@@ -68,7 +99,8 @@ TL_EXPORT int pthread_mutex_clocklock(pthread_mutex_t *m, clockid_t clk, const s
 static __attribute__((noinline)) int pthread_rwlock_rdlock_blocking(pthread_rwlock_t *l)
 {
     int rc;
-    BRACKET("rwlock read", "pthread_rwlock_rdlock", l, true, tl_real.pthread_rwlock_rdlock(l));
+    BRACKET("rwlock read", "pthread_rwlock_rdlock", l, private_rwlock(l),
+            tl_real.pthread_rwlock_rdlock(l));
     return rc;
 }
 
@@ -86,7 +118,8 @@ TL_EXPORT int pthread_rwlock_rdlock(pthread_rwlock_t *l)
 static __attribute__((noinline)) int pthread_rwlock_wrlock_blocking(pthread_rwlock_t *l)
 {
     int rc;
-    BRACKET("rwlock write", "pthread_rwlock_wrlock", l, true, tl_real.pthread_rwlock_wrlock(l));
+    BRACKET("rwlock write", "pthread_rwlock_wrlock", l, private_rwlock(l),
+            tl_real.pthread_rwlock_wrlock(l));
     return rc;
 }
 
@@ -151,7 +184,7 @@ TL_EXPORT int TL_COND_WAIT(pthread_cond_t *c, pthread_mutex_t *m)
 {
     tl_enter();
     int rc;
-    BRACKET("cond wait", "pthread_cond_wait", c, true, tl_real.pthread_cond_wait(c, m));
+    BRACKET("cond wait", "pthread_cond_wait", c, private_cond(c), tl_real.pthread_cond_wait(c, m));
     return rc;
 }
 
@@ -198,7 +231,8 @@ TL_EXPORT int pthread_barrier_wait(pthread_barrier_t *b)
 {
     tl_enter();
     int rc;
-    BRACKET("barrier", "pthread_barrier_wait", b, true, tl_real.pthread_barrier_wait(b));
+    BRACKET("barrier", "pthread_barrier_wait", b, private_barrier(b),
+            tl_real.pthread_barrier_wait(b));
     return rc;
 }
 
@@ -222,7 +256,7 @@ static bool valid_abstime(const struct timespec *t)
 static __attribute__((noinline)) int sem_wait_blocking(sem_t *s)
 {
     int rc;
-    BRACKET("semaphore", "sem_wait", s, true, tl_real.sem_wait(s));
+    BRACKET("semaphore", "sem_wait", s, private_sem(s), tl_real.sem_wait(s));
     return rc;
 }
 

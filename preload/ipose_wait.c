@@ -143,8 +143,9 @@ static long futex_wait_syscall(long nr, ...)
     long val3 = ((int)op & FUTEX_CMD_MASK) == FUTEX_WAIT_BITSET ? va_arg(ap, long) : 0;
     va_end(ap);
     tl_enter();
-    long rc; /* an untimed futex wait only ends when someone in the process wakes it */
-    BRACKET("futex", "syscall(SYS_futex)", (void *)uaddr, timeout == 0,
+    long rc; /* an untimed private futex wait only ends when someone in the process wakes it */
+    BRACKET("futex", "syscall(SYS_futex)", (void *)uaddr,
+            timeout == 0 && ((int)op & FUTEX_PRIVATE_FLAG) != 0,
             tl_real.syscall(nr, uaddr, op, val, timeout, uaddr2, val3));
     return rc;
 }

@@ -251,6 +251,34 @@ static void find_orphans(struct tl_report *r, const long *next, size_t n)
     free(done);
 }
 
+/* A unit whose wait leads, edge by edge, to a deadlocked unit can never wake either (a join on a
+ * deadlocked thread, a lock a deadlocked thread holds): it is deadlocked too, though not listed in
+ * any r->deadlocks entry. st: 2 reaches a deadlock, 1 does not (or is being walked), 0 unknown. */
+static void mark_waiters(struct tl_report *r, const long *next, size_t n)
+{
+    unsigned char *st = calloc(n, 1);
+    size_t *path = malloc(n * sizeof *path);
+    for (size_t i = 0; st != NULL && i < n; i++)
+        st[i] = r->units[i].verdict && !strcmp(r->units[i].verdict, "deadlocked") ? 2 : 0;
+    for (size_t s = 0; st != NULL && path != NULL && s < n; s++) {
+        size_t len = 0;
+        long cur = (long)s;
+        while (cur >= 0 && st[cur] == 0) {
+            st[cur] = 1;
+            path[len++] = (size_t)cur;
+            cur = next[cur];
+        }
+        unsigned char res = cur >= 0 && st[cur] == 2 ? 2 : 1;
+        for (size_t k = 0; k < len; k++) {
+            st[path[k]] = res;
+            if (res == 2)
+                mark(r, path[k]);
+        }
+    }
+    free(st);
+    free(path);
+}
+
 /* The unit count is read once and passed down: every array below has n entries, so every loop
  * is bounded by that one n, not by r->n re-read after the walk has written into the units. */
 void tl_deadlock_analyze(struct tl_report *r)
@@ -263,6 +291,8 @@ void tl_deadlock_analyze(struct tl_report *r)
         return;
     find_cycles(r, next, n);
     find_orphans(r, next, n);
+    if (r->mode != TL_BUILD_DUMP)
+        mark_waiters(r, next, n);
     free(next);
 }
 

@@ -23,9 +23,10 @@
 /* Finds the cycles of r's wait-for graph and the waiters of mutexes whose owner exited; appends one
  * r->deadlocks entry per cycle (members in wait-for order: members[k] waits for
  * units[members[k]].wait.object, held by members[k + 1], the last by members[0]) and one per
- * orphaned mutex (members: its waiters); sets their verdict "deadlocked" and fills u->owner of
- * every mutex or rwlock waiter whose owner is known. Out of memory: fewer entries, never a crash.
- * Not thread-safe on r; takes no detector lock except the exit ring's. */
+ * orphaned mutex (members: its waiters); sets their verdict "deadlocked", and that of every unit
+ * whose waits lead to one of them (a join on a deadlocked thread, a lock one holds), and fills
+ * u->owner of every mutex or rwlock waiter whose owner is known. Out of memory: fewer entries,
+ * never a crash. Not thread-safe on r; takes no detector lock except the exit ring's. */
 void tl_deadlock_analyze(struct tl_report *r);
 
 /* Writes the narrative for r's deadlocks to f ("thread:7 holds mutex 0x... and waits for mutex

@@ -169,6 +169,22 @@ void tl_gate_exit_now(void)
     }
 }
 
+void tl_gate_deadlock(bool all_asleep, bool end)
+{
+    if (!tl_ctx_ready())
+        return;
+    int saved = errno;
+    flush_stdout();
+    struct tl_report r;
+    if (tl_report_build_deadlock(&r, all_asleep) == 0) {
+        tl_report_emit(&r); /* the text leaves by write(2): no stdio lock a stuck unit may hold */
+        tl_report_free(&r);
+    }
+    errno = saved;
+    if (end && tl_ctx.opts.exitcode != 0)
+        _exit(tl_ctx.opts.exitcode); /* no atexit handler: one may join the stuck units again */
+}
+
 /* "check-<n>" / "dump-<n>": the next number of this process whose report file does not exist
  * yet. An exec keeps the pid and restarts the counter, so numbers already used by an earlier image
  * of the same pid are skipped instead of overwritten. */

@@ -11,6 +11,7 @@
 #ifndef TL_GATE_H
 #define TL_GATE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -21,6 +22,14 @@ void tl_gate_atexit(void);
  * when fail_on includes a verdict found and exitcode != 0, _exit(exitcode)s; otherwise returns
  * (the runtime then exits with its own status). */
 void tl_gate_exit_now(void);
+
+/* The watchdog proved a deadlock: writes the "deadlock" report (all_asleep: every unit of the
+ * process asleep, the text starting "taskleak: all threads are asleep - deadlock!"; else a
+ * wait-for cycle while other units run) and, when `end` and exitcode != 0, ends the process with
+ * _exit(exitcode): no atexit handler or destructor runs (one may join the stuck units and hang
+ * again), and nothing on this path takes a stdio lock a stuck unit may hold. Works inside exit()
+ * too (after the exit gate has run). Watchdog thread only. */
+void tl_gate_deadlock(bool all_asleep, bool end);
 
 /* taskleak_check: grace, then a "check-<n>" report; returns the number of units leaked or
  * deadlocked (the caller and ignored units excluded). -1 when the detector is off. */

@@ -271,12 +271,13 @@ static const char *verdict_for(const struct tl_report *r, const struct tl_rep_un
 {
     if (strcmp(u->state, "exited") == 0)
         return NULL;
-    if (gor_dead)
+    if (gor_dead || (r->mode == TL_BUILD_DEADLOCK && r->all_asleep))
         return "deadlocked";
     /* The watchdog suspects only durable waits: a server's accept() or a sleeper's nanosleep
      * may last forever by design, and the watchdog's own scan counts durable waits alone. A dump
-     * judges like the watchdog: the process is still running, nothing is leaked yet. */
-    if (r->mode == TL_BUILD_WATCHDOG || r->mode == TL_BUILD_DUMP)
+     * judges like the watchdog: the process is still running, nothing is leaked yet; so does a
+     * deadlock report on a cycle while other units still run. */
+    if (r->mode == TL_BUILD_WATCHDOG || r->mode == TL_BUILD_DUMP || r->mode == TL_BUILD_DEADLOCK)
         return u->has_wait && u->wait.durable && u->wait_ms >= tl_ctx.opts.threshold_ms ? "blocked"
                                                                                         : NULL;
     /* Killed by a signal, the main thread is where the program was, not work it left behind. */
@@ -404,11 +405,14 @@ static int group_and_count(struct tl_report *r)
     return 0;
 }
 
-int tl_report_build(struct tl_report *r, enum tl_build_mode mode, uint64_t exclude_seq)
+static int build(struct tl_report *r, enum tl_build_mode mode, uint64_t exclude_seq,
+                 bool all_asleep)
 {
-    static const char *const kinds[] = {"exit", "check", "dump", "watchdog", "signal"};
+    static const char *const kinds[] = {"exit",     "check",  "dump",
+                                        "watchdog", "signal", "deadlock"};
     memset(r, 0, sizeof *r);
     r->mode = mode;
+    r->all_asleep = all_asleep;
     r->kind = kinds[mode];
     snprintf(r->file_kind, sizeof r->file_kind, "%s", r->kind);
     struct timespec ts;
@@ -429,6 +433,16 @@ fail:
     tl_report_free(r);
     errno = ENOMEM;
     return -1;
+}
+
+int tl_report_build(struct tl_report *r, enum tl_build_mode mode, uint64_t exclude_seq)
+{
+    return build(r, mode, exclude_seq, false);
+}
+
+int tl_report_build_deadlock(struct tl_report *r, bool all_asleep)
+{
+    return build(r, TL_BUILD_DEADLOCK, 0, all_asleep);
 }
 
 void tl_report_free(struct tl_report *r)

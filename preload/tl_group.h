@@ -25,12 +25,14 @@ enum tl_build_mode {
     TL_BUILD_DUMP,     /* taskleak_dump: every unit, no verdicts */
     TL_BUILD_WATCHDOG, /* watchdog: "blocked" past the threshold, ignored units skipped */
     TL_BUILD_SIGNAL,   /* killed by a signal: a final word, exit-like verdicts, no grace */
+    TL_BUILD_DEADLOCK, /* a proven deadlock, the process's last report: with all_asleep every
+                          unit is "deadlocked", else as the watchdog plus the cycles */
 };
 
 /* Modes that speak of a process that is ending: verdicts as the exit gate gives them. */
 static inline bool tl_build_exit_like(enum tl_build_mode mode)
 {
-    return mode == TL_BUILD_EXIT || mode == TL_BUILD_SIGNAL;
+    return mode == TL_BUILD_EXIT || mode == TL_BUILD_SIGNAL || mode == TL_BUILD_DEADLOCK;
 }
 
 struct tl_rep_unit {
@@ -74,7 +76,7 @@ struct tl_deadlock {
 
 struct tl_report {
     enum tl_build_mode mode;
-    const char *kind;   /* "exit", "check", "dump", "watchdog", "signal" */
+    const char *kind;   /* "exit", "check", "dump", "watchdog", "signal", "deadlock" */
     char file_kind[32]; /* "exit", "check-2", ... (the file name part) */
     struct tl_rep_unit *units;
     size_t n, cap;
@@ -87,11 +89,17 @@ struct tl_report {
     size_t alive, leaked, deadlocked, blocked, suppressed;
     int64_t written_ms; /* CLOCK_REALTIME */
     int signal;         /* TL_BUILD_SIGNAL: the signal that ends the process, else 0 */
+    bool all_asleep;    /* TL_BUILD_DEADLOCK: the whole process is asleep */
 };
 
 /* Builds the model. exclude_seq: a thread unit left out (the exiting or checking thread), 0 none.
  * Returns 0, or -1 (ENOMEM; r is then empty but valid for tl_report_free). */
 int tl_report_build(struct tl_report *r, enum tl_build_mode mode, uint64_t exclude_seq);
+
+/* The TL_BUILD_DEADLOCK model: all_asleep when every unit of the process is asleep (all of them
+ * "deadlocked"), else a wait-for cycle while others run (the cycles and the units waiting on
+ * them "deadlocked", other long durable waits "blocked"). Returns as tl_report_build. */
+int tl_report_build_deadlock(struct tl_report *r, bool all_asleep);
 void tl_report_free(struct tl_report *r);
 
 /* The function name of ip (return address when `ret`), NULL when unknown; a call frame's call. */

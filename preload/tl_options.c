@@ -246,6 +246,18 @@ static enum verdict parse_verdicts(const char *s, size_t n, unsigned *f, bool ap
     return V_OK;
 }
 
+const char *const tl_action_names[3] = {"all", "any", "report"};
+
+static enum verdict parse_action(const char *s, size_t n, int *f)
+{
+    for (int i = 0; i < 3; i++)
+        if (span_eq(s, n, tl_action_names[i])) {
+            *f = i;
+            return V_OK;
+        }
+    return V_SYNTAX;
+}
+
 static enum verdict apply(struct tl_options *o, const struct tl_opt_desc *d, const char *s,
                           size_t n, bool append)
 {
@@ -265,6 +277,8 @@ static enum verdict apply(struct tl_options *o, const struct tl_opt_desc *d, con
         return parse_signal(s, n, f);
     case TL_K_VERDICTS:
         return parse_verdicts(s, n, f, append);
+    case TL_K_ACTION:
+        return parse_action(s, n, f);
     }
     return V_SYNTAX;
 }
@@ -326,6 +340,9 @@ void tl_opt_format_value(const struct tl_options *o, const struct tl_opt_desc *d
     case TL_K_VERDICTS:
         format_verdicts(*(const unsigned *)f, out, n);
         break;
+    case TL_K_ACTION:
+        snprintf(out, n, "%s", tl_action_names[*(const int *)f]);
+        break;
     }
 }
 
@@ -379,6 +396,8 @@ static const char *want_text(const struct tl_opt_desc *d, enum verdict v, char *
                             : "a signal name such as SIGUSR2 or USR2, a number, or 0 for none";
     case TL_K_VERDICTS:
         return "a comma list of leaked, deadlocked, blocked";
+    case TL_K_ACTION:
+        return "all, any or report";
     }
     return "?";
 }

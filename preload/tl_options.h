@@ -25,6 +25,9 @@ struct tl_json;
 
 enum { TL_FAIL_LEAKED = 1, TL_FAIL_DEADLOCKED = 2, TL_FAIL_BLOCKED = 4 };
 
+/* on_deadlock: what a proven deadlock does (the names users type are all, any, report). */
+enum { TL_ON_DEADLOCK_ALL, TL_ON_DEADLOCK_ANY, TL_ON_DEADLOCK_REPORT };
+
 #define TL_OPT_FIELD_DURATION(f) int64_t f
 #define TL_OPT_FIELD_BOOL(f)     bool f
 #define TL_OPT_FIELD_INT(f)      int f
@@ -32,6 +35,7 @@ enum { TL_FAIL_LEAKED = 1, TL_FAIL_DEADLOCKED = 2, TL_FAIL_BLOCKED = 4 };
 #define TL_OPT_FIELD_GLOBS(f)    char f[TL_OPT_PATH_MAX]
 #define TL_OPT_FIELD_SIGNAL(f)   int f
 #define TL_OPT_FIELD_VERDICTS(f) unsigned f
+#define TL_OPT_FIELD_ACTION(f)   int f
 
 /* Written once by the constructor before any other thread of ours exists; read-only afterwards,
  * so readers need no lock. */

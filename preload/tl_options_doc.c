@@ -30,9 +30,9 @@ static void write_str(int fd, const char *s)
 }
 
 static const char *const kind_words[] = {
-    [TL_K_DURATION] = "duration", [TL_K_BOOL] = "bool",   [TL_K_INT] = "integer",
-    [TL_K_PATH] = "path",         [TL_K_GLOBS] = "globs", [TL_K_SIGNAL] = "signal",
-    [TL_K_VERDICTS] = "verdicts",
+    [TL_K_DURATION] = "duration", [TL_K_BOOL] = "bool",     [TL_K_INT] = "integer",
+    [TL_K_PATH] = "path",         [TL_K_GLOBS] = "globs",   [TL_K_SIGNAL] = "signal",
+    [TL_K_VERDICTS] = "verdicts", [TL_K_ACTION] = "action",
 };
 
 void tl_options_help(int fd)
@@ -73,6 +73,9 @@ void tl_options_json(const struct tl_options *o, struct tl_json *j)
                 tl_json_str(j, d->field, tl_signal_name(*(const int *)f));
             else
                 tl_json_int(j, d->field, *(const int *)f);
+            break;
+        case TL_K_ACTION:
+            tl_json_str(j, d->field, tl_action_names[*(const int *)f]);
             break;
         case TL_K_VERDICTS:
             tl_json_arr_begin(j, d->field);

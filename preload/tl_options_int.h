@@ -16,8 +16,12 @@ enum tl_opt_kind {
     TL_K_PATH,
     TL_K_GLOBS,
     TL_K_SIGNAL,
-    TL_K_VERDICTS
+    TL_K_VERDICTS,
+    TL_K_ACTION
 };
+
+/* The names of TL_K_ACTION values, indexed by TL_ON_DEADLOCK_*. */
+extern const char *const tl_action_names[3];
 
 /* One row of tl_options.inc; constant. */
 struct tl_opt_desc {

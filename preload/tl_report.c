@@ -348,7 +348,7 @@ int tl_report_emit(struct tl_report *r)
     int saved = errno, rc = 0;
     if (tl_ctx.opts.report[0] != '\0')
         rc = write_json_file(r);
-    if (r->mode == TL_BUILD_DUMP || r->mode == TL_BUILD_SIGNAL ||
+    if (r->mode == TL_BUILD_DUMP || r->mode == TL_BUILD_SIGNAL || r->mode == TL_BUILD_DEADLOCK ||
         r->leaked + r->deadlocked + r->blocked > 0)
         tl_text_write(r, tl_log_fd());
     errno = saved;

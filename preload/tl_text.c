@@ -136,6 +136,8 @@ char *tl_text_render(struct tl_report *r, int colour)
     ssize_t k = readlink("/proc/self/exe", raw, sizeof raw - 1);
     raw[k > 0 ? k : 0] = '\0';
     tl_input_escape(raw, exe, sizeof exe); /* a path may hold a newline: one line stays one */
+    if (r->mode == TL_BUILD_DEADLOCK && r->all_asleep)
+        fputs("taskleak: all threads are asleep - deadlock!\n", f); /* Go's words, first */
     fprintf(f,
             "taskleak: %s report: %zu leaked, %zu deadlocked, %zu blocked, %zu suppressed of "
             "%zu alive in pid %d (%s)\n",

@@ -31,6 +31,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "tl_asleep.h"
 #include "tl_block.h"
 #include "tl_ctx.h"
 #include "tl_deadlock.h"
@@ -77,6 +78,10 @@ static struct {
     uint64_t last_sig, last_report_sig;
     struct shown *shown;
     size_t nshown, capshown;
+    bool asleep_before;         /* the last look found the whole process asleep */
+    uint64_t asleep_sig;        /* and this progress signature */
+    uint64_t cycle_sig;         /* the last build's cycles, all past the threshold (0: none) */
+    uint64_t deadlock_reported; /* the deadlock last reported (on_deadlock=report says it once) */
 } wd;
 
 /* ---- layer 1: the light scan --------------------------------------------------------------- */
@@ -122,20 +127,23 @@ static int64_t now_ms(void)
     return tl_now_ns() / 1000000;
 }
 
+/* FNV-1a of s, continuing from h (start with FNV_START). */
+#define FNV_START 1469598103934665603ULL
+static uint64_t fnv(uint64_t h, const char *s)
+{
+    for (const char *c = s; *c; c++)
+        h = (h ^ (unsigned char)*c) * 1099511628211ULL;
+    return h;
+}
+
 /* Order-independent hash of the findings: which units, with which verdict. */
 static uint64_t findings_signature(const struct tl_report *r)
 {
     uint64_t sig = 0;
     for (size_t i = 0; i < r->n; i++) {
         const struct tl_rep_unit *u = &r->units[i];
-        if (u->verdict == NULL)
-            continue;
-        uint64_t h = 1469598103934665603ULL; /* FNV-1a of id and verdict */
-        for (const char *c = u->id; *c; c++)
-            h = (h ^ (unsigned char)*c) * 1099511628211ULL;
-        for (const char *c = u->verdict; *c; c++)
-            h = (h ^ (unsigned char)*c) * 1099511628211ULL;
-        sig += mix(h);
+        if (u->verdict != NULL)
+            sig += mix(fnv(fnv(FNV_START, u->id), u->verdict));
     }
     return sig;
 }
@@ -325,6 +333,58 @@ static bool repeat_pending(void)
     return false;
 }
 
+/* ---- proven deadlocks (on_deadlock) -------------------------------------------------------- */
+
+/* The deadlock report, then (unless on_deadlock=report) the end of the process. */
+static void proven(bool all_asleep, uint64_t sig)
+{
+    wd.deadlock_reported = sig;
+    tl_gate_deadlock(all_asleep, tl_ctx.opts.on_deadlock != TL_ON_DEADLOCK_REPORT);
+}
+
+/* The whole process asleep on two looks one interval apart, nothing moved in between. Runs while
+ * the process is inside exit() too (the gate quiesced the watchdog's reports, not this). */
+static void prove_all_asleep(const struct tl_wd_scan *s)
+{
+    struct tl_asleep_look l = {0};
+    bool gor = tl_gor_present();
+    if (gor && tl_gor_deadlocked())
+        return; /* gor's runtime proved it first: its hook reports, and the runtime exits */
+    if (s->stuck > 0 || gor)
+        tl_asleep_look(&l, s->threshold_ns);
+    bool same = l.asleep && wd.asleep_before && l.signature == wd.asleep_sig;
+    wd.asleep_before = l.asleep;
+    wd.asleep_sig = l.signature;
+    if (same && l.signature != wd.deadlock_reported)
+        proven(true, l.signature);
+}
+
+/* on_deadlock=any: the signature of r's wait-for cycles (and orphaned mutexes) when every unit in
+ * them has waited at least the threshold, 0 otherwise. The same non-zero signature on two builds
+ * one interval apart is a proof: the same units, in the same waits (their start times). */
+static uint64_t cycle_signature(const struct tl_report *r)
+{
+    uint64_t sig = 0;
+    for (size_t d = 0; d < r->ndeadlocks; d++)
+        for (size_t k = 0; k < r->deadlocks[d].count; k++) {
+            const struct tl_rep_unit *u = &r->units[r->deadlocks[d].members[k]];
+            if (!u->has_wait || u->wait_ms < tl_ctx.opts.threshold_ms)
+                return 0;
+            sig += mix(fnv(FNV_START, u->id) ^ (uint64_t)u->wait.since_ns);
+        }
+    return sig;
+}
+
+static bool prove_cycle(const struct tl_report *r)
+{
+    if (tl_ctx.opts.on_deadlock != TL_ON_DEADLOCK_ANY)
+        return false;
+    uint64_t sig = cycle_signature(r);
+    bool same = sig != 0 && sig == wd.cycle_sig && sig != wd.deadlock_reported;
+    wd.cycle_sig = sig;
+    return same;
+}
+
 /* ---- layer 2: one tick -------------------------------------------------------------------- */
 
 static void build_and_emit(void)
@@ -334,6 +394,11 @@ static void build_and_emit(void)
         return;
     if (atomic_load(&wd.quiet)) {
         tl_report_free(&r);
+        return;
+    }
+    if (prove_cycle(&r)) {
+        tl_report_free(&r);
+        proven(false, wd.cycle_sig);
         return;
     }
     uint64_t sig = findings_signature(&r);
@@ -353,12 +418,15 @@ static void tick(void)
     struct tl_wd_scan s = {.now_ns = tl_now_ns(),
                            .threshold_ns = tl_ctx.opts.threshold_ms * 1000000};
     tl_watchdog_scan(&s);
+    prove_all_asleep(&s);
+    if (atomic_load(&wd.quiet))
+        return;
     bool tasks = tl_gor_present();
     bool changed = s.stuck != wd.last_stuck || s.signature != wd.last_sig;
     bool anything = s.stuck > 0 || wd.last_report_sig != 0 || tasks;
     wd.last_stuck = s.stuck;
     wd.last_sig = s.signature;
-    if (anything && (changed || tasks || repeat_pending()))
+    if (anything && (changed || tasks || wd.cycle_sig != 0 || repeat_pending()))
         build_and_emit();
 }
 
@@ -427,7 +495,7 @@ static void *watchdog_main(void *arg)
         if (now_ms() < next_tick)
             continue;
         next_tick = now_ms() + tl_ctx.opts.interval_ms;
-        if (tl_ctx.opts.threshold_ms > 0 && !atomic_load(&wd.quiet))
+        if (tl_ctx.opts.threshold_ms > 0)
             tick();
     }
     return NULL; /* the last thread: glibc runs exit(0), as for the program's own last thread */
@@ -508,6 +576,8 @@ void tl_watchdog_atfork_child(void)
     wd.nshown = wd.capshown = 0;
     wd.last_stuck = 0;
     wd.last_sig = wd.last_report_sig = 0;
+    wd.asleep_before = false;
+    wd.asleep_sig = wd.cycle_sig = wd.deadlock_reported = 0;
     atomic_store(&wd.tid, 0);
     atomic_store(&wd.blocked_seen, 0);
     atomic_store(&wd.started, 0);

@@ -10,6 +10,13 @@
  * serves dump requests (tl_dump) and leaves as soon as it is the process's last thread, so it
  * never keeps a process alive. threshold=0 turns the scans off (dumps still work).
  *
+ * It also proves deadlocks (on_deadlock): whenever a scan found a stuck unit it takes a
+ * tl_asleep look, and two asleep looks one interval apart with the same progress signature prove
+ * the whole process asleep; with on_deadlock=any, the same wait-for cycle past the threshold in
+ * two builds one interval apart proves it too. tl_gate_deadlock then writes the "deadlock" report
+ * and ends the process. This keeps running after the exit gate quiesced the reports: a hang in an
+ * atexit handler or a destructor is proven like any other.
+ *
  * The thread is started by the first thread creation of the program (single-threaded programs
  * never get one), with every signal blocked, detached, through the real pthread_create: it is not
  * a unit and never appears in reports.
@@ -29,7 +36,8 @@ void tl_watchdog_maybe_start(void);
 /* The watchdog's kernel tid, 0 when it is not running (reports leave this thread out). */
 pid_t tl_watchdog_tid(void);
 
-/* After this the watchdog writes nothing more (called first thing by the exit gate). */
+/* After this the watchdog writes no more watchdog reports (called first thing by the exit gate);
+ * deadlock proofs go on. */
 void tl_watchdog_quiesce(void);
 
 /* The most units one watchdog report found blocked or deadlocked during the run (the gate fails

@@ -68,8 +68,11 @@ START_TEST(a_three_thread_cycle_is_one_deadlock_in_wait_for_order)
         ck_assert_str_eq(u->owner, next->id);
         ck_assert_str_eq(u->verdict, "deadlocked");
     }
-    ck_assert_str_eq(r.units[3].verdict, "leaked"); /* waits on the cycle, not part of it */
+    /* waits on the cycle, not part of it: listed in no entry, but it can never wake either */
+    ck_assert_str_eq(r.units[3].verdict, "deadlocked");
     ck_assert_str_eq(r.units[3].owner, "thread:7");
+    for (size_t k = 0; k < d->count; k++)
+        ck_assert_uint_ne(d->members[k], 3);
     ck_assert_str_eq(r.units[5].verdict, "leaked");
     model_free(&r);
 }
@@ -209,12 +212,47 @@ START_TEST(a_join_of_a_thread_that_waits_for_the_joiners_mutex_is_a_cycle)
 }
 END_TEST
 
+/* A chain into a cycle: thread:32 joins thread:31, which waits for a mutex thread:7 (in the cycle)
+ * holds; both can never wake and are deadlocked, neither is listed in the cycle's entry. A join of
+ * a thread that runs (thread:14) is no deadlock. */
+START_TEST(units_whose_waits_lead_into_a_cycle_are_deadlocked_too)
+{
+    struct tl_report r;
+    model(&r);
+    add(&r, "thread:31", 107, 0x6000, 101);
+    add(&r, "thread:32", 108, 0xf000, 0);
+    r.units[0].handle = 0xa100;
+    r.units[5].handle = 0xa600;
+    r.units[6].handle = 0xf000;
+    r.units[7].wait.reason = "join";
+    r.units[7].wait.call = "pthread_join";
+    r.units[7].wait.durable = true;
+    tl_deadlock_analyze(&r);
+    ck_assert_str_eq(r.units[6].verdict, "deadlocked");
+    ck_assert_str_eq(r.units[7].owner, "thread:31");
+    ck_assert_str_eq(r.units[7].verdict, "deadlocked");
+    ck_assert_str_eq(r.units[5].verdict, "leaked");
+    ck_assert_int_eq(r.deadlocks[0].count, 3);
+    model_free(&r);
+    model(&r); /* now thread:32 joins the running thread:14 */
+    add(&r, "thread:32", 108, 0xa600, 0);
+    r.units[5].handle = 0xa600;
+    r.units[6].wait.reason = "join";
+    r.units[6].wait.durable = true;
+    tl_deadlock_analyze(&r);
+    ck_assert_str_eq(r.units[6].owner, "thread:14");
+    ck_assert_str_eq(r.units[6].verdict, "leaked");
+    model_free(&r);
+}
+END_TEST
+
 Suite *make_tl_deadlock_suite(void)
 {
     Suite *s = suite_create("tl_deadlock");
     TCase *tc = tcase_create("graph");
     tcase_add_test(tc, a_three_thread_cycle_is_one_deadlock_in_wait_for_order);
     tcase_add_test(tc, a_join_of_a_thread_that_waits_for_the_joiners_mutex_is_a_cycle);
+    tcase_add_test(tc, units_whose_waits_lead_into_a_cycle_are_deadlocked_too);
     tcase_add_test(tc, a_mutex_whose_owner_exited_makes_its_waiters_deadlocked_and_names_the_owner);
     tcase_add_test(tc,
                    waiters_of_one_orphaned_mutex_share_one_entry_and_another_mutex_gets_its_own);

@@ -202,6 +202,24 @@ END_TEST
 
 /* Each bad value class: exactly one line naming the key, the value and the value kept, and the
  * whole struct unchanged. */
+START_TEST(on_deadlock_takes_all_any_or_report_and_defaults_to_all)
+{
+    struct tl_options o;
+    tl_options_defaults(&o);
+    ck_assert_int_eq(o.on_deadlock, TL_ON_DEADLOCK_ALL);
+    ck_assert_int_eq(tl_options_parse(&o, "on_deadlock=any"), 0);
+    ck_assert_int_eq(o.on_deadlock, TL_ON_DEADLOCK_ANY);
+    ck_assert_int_eq(tl_options_parse(&o, "on_deadlock=report"), 0);
+    ck_assert_int_eq(o.on_deadlock, TL_ON_DEADLOCK_REPORT);
+    ck_assert_int_eq(tl_options_parse(&o, "on_deadlock=all"), 0);
+    ck_assert_int_eq(o.on_deadlock, TL_ON_DEADLOCK_ALL);
+    char v[16];
+    ck_assert_int_eq(tl_options_parse(&o, "on_deadlock=any"), 0);
+    ck_assert_int_eq(tl_options_format(&o, "on_deadlock", v, sizeof v), 0);
+    ck_assert_str_eq(v, "any");
+}
+END_TEST
+
 START_TEST(every_bad_value_class_gives_one_message_and_keeps_the_default)
 {
     static char long_path[5000 + 8];
@@ -231,6 +249,8 @@ START_TEST(every_bad_value_class_gives_one_message_and_keeps_the_default)
         {"dump_signal=32", "dump_signal", "a signal that can be caught", "SIGUSR2"},
         {"dump_signal=99", "dump_signal", "a signal that can be caught", "SIGUSR2"},
         {"fail_on=everything", "fail_on", "a comma list of leaked, deadlocked, blocked", "leaked"},
+        {"on_deadlock=exit", "on_deadlock", "all, any or report", "all"},
+        {"on_deadlock=ALL", "on_deadlock", "all, any or report", "all"},
         {"log=\"/tmp/unterminated", "log", "a path in which", "stderr"},
         {"log=\"/tmp/a\"trailing", "log", "a path in which", "stderr"},
     };
@@ -334,13 +354,14 @@ START_TEST(help_prints_every_key_to_the_log)
     static const char *const keys[] = {"threshold", "interval",    "exit_check",  "grace",
                                        "exitcode",  "report",      "log",         "suppressions",
                                        "ignore",    "stack_depth", "dump_signal", "fail_on",
-                                       "verbosity", "max_units",   "report_fallback"};
+                                       "verbosity", "max_units",   "report_fallback",
+                                       "on_deadlock"};
     struct tl_options o;
     tl_options_defaults(&o);
     ck_assert_int_eq(tl_options_parse(&o, "help=1"), 0);
     ck_assert(o.help);
     const char *out = logged();
-    ck_assert_int_eq(count_lines(out), 16);
+    ck_assert_int_eq(count_lines(out), 17);
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
         char needle[64];
         snprintf(needle, sizeof needle, "taskleak:   %s ", keys[i]);
@@ -373,7 +394,8 @@ START_TEST(json_echo_reads_back_with_typed_values)
     ck_assert_str_eq(json_string_value(json_array_get(f, 0)), "leaked");
     ck_assert_str_eq(json_string_value(json_array_get(f, 1)), "blocked");
     ck_assert_int_eq(json_integer_value(json_object_get(v, "max_units")), 10000);
-    ck_assert_uint_eq(json_object_size(v), 15);
+    ck_assert_str_eq(json_string_value(json_object_get(v, "on_deadlock")), "all");
+    ck_assert_uint_eq(json_object_size(v), 16);
     json_decref(v);
     free(text);
 }
@@ -384,14 +406,14 @@ START_TEST(formatted_values_parse_back_to_the_same_options)
     static const char *const keys[] = {"threshold", "interval",    "exit_check",  "grace",
                                        "exitcode",  "report",      "log",         "suppressions",
                                        "ignore",    "stack_depth", "dump_signal", "fail_on",
-                                       "verbosity", "max_units"};
+                                       "verbosity", "max_units",   "on_deadlock"};
     struct tl_options a, b;
     tl_options_defaults(&a);
     ck_assert_int_eq(tl_options_parse(&a, "threshold=1500:interval=2m:exit_check=0:grace=7s:"
                                           "exitcode=1:report=/a:log=/b.%p:suppressions=/c:"
                                           "ignore=x,y*:stack_depth=64:dump_signal=SIGHUP:"
                                           "fail_on=deadlocked,blocked:verbosity=1:"
-                                          "max_units=0"),
+                                          "max_units=0:on_deadlock=report"),
                      0);
     tl_options_defaults(&b);
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
@@ -437,7 +459,7 @@ START_TEST(generated_docs_have_one_entry_per_option)
     int tp = 0;
     for (char *p = buf; (p = strstr(p, ".TP\n.BI ")) != NULL; p++)
         tp++;
-    ck_assert_int_eq(tp, 15);
+    ck_assert_int_eq(tp, 16);
     ck_assert_ptr_nonnull(strstr(buf, ".BI threshold= duration\n"));
     ck_assert_ptr_nonnull(strstr(buf, "Default: \\fB10s\\fR."));
     ck_assert_int_eq(ftruncate(fd, 0), 0);
@@ -445,7 +467,7 @@ START_TEST(generated_docs_have_one_entry_per_option)
     tl_options_doc(fd, TL_DOC_MARKDOWN);
     n = pread(fd, buf, sizeof buf - 1, 0);
     buf[n] = '\0';
-    ck_assert_int_eq(count_lines(buf), 17);
+    ck_assert_int_eq(count_lines(buf), 18);
     ck_assert_ptr_nonnull(strstr(buf, "| `max_units` | integer | `10000` |"));
     close(fd);
 }
@@ -473,6 +495,7 @@ Suite *make_tl_options_suite(void)
     tcase_add_checked_fixture(good, setup, teardown);
     tcase_add_test(good, defaults_match_the_design_table);
     tcase_add_test(good, every_key_parses_with_colons);
+    tcase_add_test(good, on_deadlock_takes_all_any_or_report_and_defaults_to_all);
     tcase_add_test(good, commas_and_blanks_separate_pairs_too);
     tcase_add_test(good, bare_numbers_are_milliseconds_and_units_are_exact);
     tcase_add_test(good, fail_on_list_continues_across_commas);
