@@ -20,6 +20,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "tl_input.h"
 #include "tl_real.h"
 #include "tl_reason.h"
 #include "tl_symbols.h"
@@ -195,12 +196,15 @@ void tl_object_describe(struct tl_report *r, const struct tl_rep_unit *u, char *
     char place[128];
     if (m >= 0) {
         const char *path = tl_modmap_path(r->modmap, m), *base = strrchr(path, '/');
-        snprintf(place, sizeof place, "%s+0x%lx", base ? base + 1 : path, (unsigned long)off);
+        char shown[96]; /* a file name may hold a newline: the text stays one line */
+        snprintf(place, sizeof place, "%s+0x%lx",
+                 tl_input_escape(base ? base + 1 : path, shown, sizeof shown), (unsigned long)off);
     } else {
         snprintf(place, sizeof place, "0x%lx", (unsigned long)addr);
     }
+    char name[128];
     if (u->object_name[0] != '\0')
-        snprintf(buf, n, "%s (%s)", u->object_name, place);
+        snprintf(buf, n, "%s (%s)", tl_input_escape(u->object_name, name, sizeof name), place);
     else
         snprintf(buf, n, "%s", place);
 }
