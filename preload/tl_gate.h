@@ -22,8 +22,8 @@ void tl_gate_atexit(void);
  * (the runtime then exits with its own status). */
 void tl_gate_exit_now(void);
 
-/* taskleak_check: grace, then a "check-<n>" report; returns the number of units leaked or
- * deadlocked (the caller and ignored units excluded). -1 when the detector is off. */
+/* taskleak_check: grace, then a "check-<n>" report; returns the number of units leaked,
+ * deadlocked or unjoined (the caller and ignored units excluded). -1 when the detector is off. */
 int tl_gate_check(void);
 
 /* taskleak_dump: a "dump-<n>" report of every unit, now. */

@@ -26,6 +26,12 @@ enum tl_build_mode {
     TL_BUILD_WATCHDOG, /* watchdog: "blocked" past the threshold, ignored units skipped */
 };
 
+/* Whether a report of this mode is a final word on the process (the exit gate, taskleak_check;
+ * a mode added for a report that ends the process belongs here too): only those call a finished,
+ * never joined thread "unjoined", since until then the program may still join it. The others
+ * leave exited records out. */
+bool tl_build_final(enum tl_build_mode mode);
+
 struct tl_rep_unit {
     char id[40]; /* "thread:3", "thread:?1234", "task:7" */
     enum tl_unit_kind kind;
@@ -34,7 +40,8 @@ struct tl_rep_unit {
     char name[32];          /* "" = none */
     uintptr_t start;        /* start routine, 0 = unknown */
     const char *state;      /* "running", "runnable", "blocked", "exited" (static) */
-    const char *verdict;    /* "leaked", "deadlocked", "blocked" or NULL (static) */
+    const char *verdict;    /* "leaked", "unjoined", "deadlocked", "blocked" or NULL (static) */
+    int64_t exited_ms;      /* exited threads: ms since the thread finished, -1 otherwise */
     const char *suppressed; /* the matching suppression pattern, NULL when none */
     bool detached, unknown, grouped;
     bool has_wait;
@@ -77,6 +84,7 @@ struct tl_report {
     struct tl_modmap *modmap;
     uint64_t threads_created, tasks_created;
     size_t alive, leaked, deadlocked, blocked, suppressed;
+    size_t unjoined; /* threads finished, never joined nor detached (final modes only) */
     int64_t written_ms; /* CLOCK_REALTIME */
 };
 

@@ -221,27 +221,35 @@ static enum verdict parse_signal(const char *s, size_t n, int *f)
     return V_OK;
 }
 
-static const char *const verdict_names[] = {"leaked", "deadlocked", "blocked"};
+static const char *const verdict_names[] = {"leaked", "deadlocked", "blocked", "unjoined"};
+#define NVERDICTS (sizeof verdict_names / sizeof verdict_names[0]) /* bit i = verdict_names[i] */
 
 const char *tl_verdict_name(unsigned bit)
 {
-    for (unsigned i = 0; i < 3; i++)
+    for (unsigned i = 0; i < NVERDICTS; i++)
         if (bit == 1u << i)
             return verdict_names[i];
     return NULL;
 }
 
 /* One verdict name per token; a full value "leaked,blocked" is split by the tokenizer and arrives
- * here as one replacing call followed by appending calls. */
+ * here as one replacing call followed by appending calls. A default from the table arrives whole,
+ * so a span may hold a comma list too. */
 static enum verdict parse_verdicts(const char *s, size_t n, unsigned *f, bool append)
 {
-    unsigned bit = 0;
-    for (unsigned i = 0; i < 3; i++)
-        if (span_eq(s, n, verdict_names[i]))
-            bit = 1u << i;
-    if (!bit && n > 0)
-        return V_SYNTAX;
-    *f = append ? *f | bit : bit;
+    unsigned bits = 0;
+    for (size_t at = 0; at < n || (n == 0 && at == 0);) {
+        const char *comma = memchr(s + at, ',', n - at);
+        size_t len = comma ? (size_t)(comma - (s + at)) : n - at, bit = 0;
+        for (unsigned i = 0; i < NVERDICTS; i++)
+            if (span_eq(s + at, len, verdict_names[i]))
+                bit = 1u << i;
+        if (!bit && n > 0)
+            return V_SYNTAX;
+        bits |= (unsigned)bit;
+        at += len + 1;
+    }
+    *f = append ? *f | bits : bits;
     return V_OK;
 }
 
@@ -290,7 +298,7 @@ static void format_verdicts(unsigned v, char *out, size_t n)
 {
     size_t len = 0;
     out[0] = '\0';
-    for (unsigned i = 0; i < 3; i++)
+    for (unsigned i = 0; i < NVERDICTS; i++)
         if (v & (1u << i))
             len += (size_t)snprintf(out + len, len < n ? n - len : 0, "%s%s", len ? "," : "",
                                     verdict_names[i]);
@@ -378,7 +386,7 @@ static const char *want_text(const struct tl_opt_desc *d, enum verdict v, char *
         return v == V_RANGE ? "a signal that can be caught, such as SIGUSR2, or 0 for none"
                             : "a signal name such as SIGUSR2 or USR2, a number, or 0 for none";
     case TL_K_VERDICTS:
-        return "a comma list of leaked, deadlocked, blocked";
+        return "a comma list of leaked, deadlocked, unjoined, blocked";
     }
     return "?";
 }
@@ -542,6 +550,42 @@ void tl_options_defaults(struct tl_options *o)
 }
 
 /* ---- path patterns -------------------------------------------------------------------------- */
+
+/* cwd + "/" + path into path, with cwd's '%' doubled; false when it does not fit. */
+static bool make_absolute(char *path, const char *cwd)
+{
+    char out[TL_OPT_PATH_MAX];
+    size_t len = 0;
+    for (const char *c = cwd; *c; c++) {
+        if (len + 2 >= sizeof out)
+            return false;
+        if (*c == '%')
+            out[len++] = '%';
+        out[len++] = *c;
+    }
+    size_t rest = strlen(path);
+    if (len + 1 + rest >= sizeof out)
+        return false;
+    out[len++] = '/';
+    memcpy(out + len, path, rest + 1);
+    memcpy(path, out, len + rest + 1);
+    return true;
+}
+
+int tl_options_resolve_paths(struct tl_options *o, const char *cwd)
+{
+    char *paths[] = {o->report, o->log};
+    int changed = 0;
+    if (cwd == NULL || cwd[0] != '/')
+        return 0;
+    for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
+        char *p = paths[i];
+        if (p[0] == '\0' || p[0] == '/' || (p == o->log && strcmp(p, "stderr") == 0))
+            continue;
+        changed += make_absolute(p, strcmp(cwd, "/") == 0 ? "" : cwd);
+    }
+    return changed;
+}
 
 static int append_decimal(char *out, size_t n, size_t *len, unsigned long v)
 {

@@ -157,6 +157,7 @@ static void read_summary(struct tlr_ld *ld, json_t *small)
     m->leaked = get_int(s, "leaked", 0);
     m->deadlocked = get_int(s, "deadlocked", 0);
     m->blocked = get_int(s, "blocked", 0);
+    m->unjoined = get_int(s, "unjoined", 0);
 }
 
 static char **strings_of(json_t *arr, size_t *n)

@@ -3,7 +3,7 @@
  *
  * One pass over every process's groups: compute the identity string, find or add the merged
  * group in a uthash index, append the occurrence. Then the merged groups are put in an array
- * ordered by severity (deadlocked, leaked, blocked), larger counts first, identity last so the
+ * ordered by severity (deadlocked, leaked, blocked, unjoined), larger counts first, identity last so the
  * output is stable from run to run. The identity string uses ASCII unit/record separators
  * between fields so no function name can make two identities collide.
  */
@@ -24,7 +24,9 @@ int tlr_severity(const char *verdict)
         return 1;
     if (!strcmp(verdict, "blocked"))
         return 2;
-    return 3;
+    if (!strcmp(verdict, "unjoined"))
+        return 3;
+    return 4;
 }
 
 struct sbuf {

@@ -153,7 +153,7 @@ static bool rule_matches(const struct tlr_supp *s, size_t i, const struct tlr_mg
     if (tl_supp_type(s->set, i) == TL_SUPP_THREAD)
         return !any_unit(s, i, TL_SUPP_THREAD, g, unit_name_matches, false, &seen) && seen;
     enum tl_supp_kind k;
-    if (g->severity == 1)
+    if (g->severity == 1 || g->severity == 3) /* leak: lines cover unjoined threads too */
         k = TL_SUPP_LEAK;
     else if (g->severity == 0 || g->severity == 2)
         k = TL_SUPP_BLOCK;
