@@ -22,6 +22,7 @@
 #include "tl_ctx.h"
 #include "tl_deadlock.h"
 #include "tl_gor.h"
+#include "tl_origin.h"
 #include "tl_real.h"
 #include "tl_supp.h"
 #include "tl_symbols.h"
@@ -244,6 +245,7 @@ static int add_unknown(struct tl_report *r, const struct tl_snapshot *s, enum tl
         u->unknown = true;
         snprintf(u->name, sizeof u->name, "%s", comm);
         u->state = st == 'R' ? "running" : "blocked"; /* the kernel's word: no wait is known */
+        u->start = tl_origin_start(tids[i], r->modmap);
     }
     if (fresh)
         tl_snapshot_free(&now);
