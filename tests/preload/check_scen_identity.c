@@ -3,6 +3,8 @@
  * program started in, even when it chdirs before exiting, and `taskleak dump` looks there too;
  * process.exe and argv are the program as started, even when it rewrites its title. Runs
  * tests/scenarios/thr_identity.c, which leaves one thread unjoined so every run has a finding.
+ * These are the reliability matrix's hostile cases 59 (a program chdirs, then exits, with relative
+ * report=/log=) and 60 (a program rewrites its argv or title).
  */
 #include <check.h>
 #include <dirent.h>
@@ -90,22 +92,32 @@ START_TEST(a_program_that_chdirs_before_exit_reports_where_it_started)
 }
 END_TEST
 
+/* Runs thr_identity MODE under the detector: it fails with 76 (its unjoined worker); its exit
+ * report. */
+static json_t *run_identity(struct th_run *r, const char *mode)
+{
+    const char *argv[] = {mode, NULL};
+    struct th_opts o = {.prog = "thr_identity", .argv = argv, .options = "grace=300ms"};
+    ck_assert_int_eq(th_run(&o, r), 0);
+    ck_assert_msg(r->status == 76, "%s: status %d: %s", mode, r->status, r->err);
+    json_t *rep = th_report(r, "exit", r->pid);
+    ck_assert_ptr_nonnull(rep);
+    return rep;
+}
+
 START_TEST(a_program_that_rewrites_its_title_is_named_as_it_started)
 {
-    const char *argv[] = {"title", NULL};
-    struct th_opts o = {.prog = "thr_identity", .argv = argv, .options = "grace=300ms"};
     struct th_run r;
-    ck_assert_int_eq(th_run(&o, &r), 0);
-    ck_assert_msg(r.status == 76, "status %d: %s", r.status, r.err);
-    json_t *rep = th_report(&r, "exit", r.pid);
-    ck_assert_ptr_nonnull(rep);
+    json_t *rep = run_identity(&r, "title");
     json_t *proc = json_object_get(rep, "process"), *av = json_object_get(proc, "argv");
     ck_assert_int_eq(json_array_size(av), 2);
     const char *a0 = json_string_value(json_array_get(av, 0)), *exe = th_str(proc, "exe");
     ck_assert_msg(a0 && th_contains(a0, "tests/scenarios/thr_identity"), "argv[0] %s", a0);
     ck_assert_str_eq(json_string_value(json_array_get(av, 1)), "title");
     ck_assert_msg(exe && th_contains(exe, "/tests/scenarios/thr_identity"), "exe %s", exe);
-    ck_assert(!th_contains(json_dumps(proc, 0), "rewritten-title"));
+    char *text = json_dumps(proc, 0);
+    ck_assert(!th_contains(text, "rewritten-title"));
+    free(text);
     json_decref(rep);
     th_run_free(&r);
 }
@@ -113,13 +125,8 @@ END_TEST
 
 START_TEST(the_exit_report_names_the_owner_of_a_lock_the_exiting_thread_holds)
 {
-    const char *argv[] = {"owner", NULL};
-    struct th_opts o = {.prog = "thr_identity", .argv = argv, .options = "grace=300ms"};
     struct th_run r;
-    ck_assert_int_eq(th_run(&o, &r), 0);
-    ck_assert_msg(r.status == 76, "status %d: %s", r.status, r.err);
-    json_t *rep = th_report(&r, "exit", r.pid);
-    ck_assert_ptr_nonnull(rep);
+    json_t *rep = run_identity(&r, "owner");
     json_t *w = th_unit_by_start(rep, "thread", "lock_waiter");
     ck_assert_ptr_nonnull(w);
     ck_assert_str_eq(th_str(w, "verdict"), "leaked");
