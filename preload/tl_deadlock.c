@@ -352,6 +352,15 @@ static void print_orphan(struct tl_report *r, FILE *f, const struct tl_deadlock 
     const struct tl_rep_unit *w = &r->units[d->members[0]];
     tl_stack_id st;
     uint64_t seq = tl_deadlock_exited(w->owner_tid, &st);
+    if (seq == 0) { /* an exited record still in the model, gone from the ring of recent exits */
+        seq = exited_owner(r, w->owner_tid);
+        for (size_t i = 0; seq != 0 && st == 0 && i < r->n; i++) {
+            if (r->units[i].tid == w->owner_tid && strcmp(r->units[i].state, "exited") == 0) {
+                st = r->units[i].created_stack;
+                tl_stack_ref(st);
+            }
+        }
+    }
     char owner[48];
     if (seq != 0)
         snprintf(owner, sizeof owner, "thread:%llu", (unsigned long long)seq);

@@ -10,18 +10,14 @@
  * wrapper unchanged) until the unwind is done.
  *
  * A joinable thread that finishes leaves an exited record in its slot (not counted as live) until
- * a join or a detach forgets it; a program that joins its threads therefore keeps only its live
- * threads here, whatever its churn, and one that never joins keeps one record per thread it
- * leaked. Joins name a thread by pthread_t, which glibc recycles once a thread is joined or
- * detached: the join looks its unit up (slot, seq) before calling the real join and forgets that
- * record, not whatever holds the handle afterwards; and a thread attaching with a handle that an
- * exited record holds drops that record, which was joined or detached behind our back.
+ * a join or a detach forgets it: that half, with the pthread_t index, is tl_registry_handles.c,
+ * which reaches the table through the few functions at the end of this file.
  *
  * The lock is a spin-then-yield lock rather than a pthread mutex: pthread_mutex_lock is our own
  * wrapper in this object. Its holders never block, allocate or call out except realloc of the slot
- * table (which cannot call back into us).
+ * table and of the handle index's buckets (which cannot call back into us).
  */
-#include "tl_registry.h"
+#include "tl_registry_int.h"
 
 #include <errno.h>
 #include <sched.h>
@@ -30,7 +26,6 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "tl_deadlock.h"
@@ -99,6 +94,7 @@ static bool slot_insert(struct tl_unit *u)
 static void slot_remove(struct tl_unit *u)
 {
     reg.slots[u->slot] = NULL;
+    tl_reg_index_del(u);
     atomic_fetch_sub(u->exited ? &reg.exited : &reg.live, 1);
     if (reg.nfree == reg.free_cap) {
         size_t cap = reg.free_cap ? reg.free_cap * 2 : 256;
@@ -172,44 +168,13 @@ static void unit_free(struct tl_unit *u)
     free(u);
 }
 
-/* Frees a chain of records unlinked under the lock (called after releasing it). */
-static void free_chain(struct tl_unit *u)
-{
-    while (u != NULL) {
-        struct tl_unit *next = u->next_free;
-        unit_free(u);
-        u = next;
-    }
-}
-
-/* Unlinks exited record u (lock held) and chains it on *chain for free_chain. */
-static void drop_record(struct tl_unit *u, struct tl_unit **chain)
-{
-    slot_remove(u);
-    u->next_free = *chain;
-    *chain = u;
-}
-
-/* Records h as u's handle (lock held). An exited record holding h was joined or detached behind
- * our back (glibc reuses a handle only then): it is dropped onto *chain. */
-static void take_handle(struct tl_unit *u, pthread_t h, struct tl_unit **chain)
-{
-    u->handle = h;
-    u->handle_known = true;
-    for (size_t i = 0; atomic_load(&reg.exited) > 0 && i < reg.high; i++) {
-        struct tl_unit *o = reg.slots[i];
-        if (o != NULL && o->exited && o->handle_known && pthread_equal(o->handle, h))
-            drop_record(o, chain);
-    }
-}
-
 void tl_registry_attach(struct tl_unit *u)
 {
     struct tl_unit *stale = NULL;
     lock_reg(); /* the creator may be recording the same handle (tl_registry_set_handle) */
-    take_handle(u, pthread_self(), &stale);
+    tl_reg_take_handle(u, pthread_self(), &stale);
     unlock_reg();
-    free_chain(stale);
+    tl_reg_free_chain(stale);
     atomic_store(&u->tid, gettid());
     self_unit = u;
 }
@@ -219,10 +184,10 @@ void tl_registry_set_handle(size_t slot, uint64_t seq, pthread_t h)
     struct tl_unit *stale = NULL;
     lock_reg();
     struct tl_unit *u = slot < reg.high ? reg.slots[slot] : NULL;
-    if (u != NULL && u->seq == seq && !u->handle_known) /* still ours, not a reuse of its slot */
-        take_handle(u, h, &stale);
+    if (u != NULL && u->seq == seq) /* still the unit we published, not a reuse of its slot */
+        tl_reg_take_handle(u, h, &stale);
     unlock_reg();
-    free_chain(stale);
+    tl_reg_free_chain(stale);
 }
 
 struct tl_unit *tl_registry_adopt(uint64_t seq)
@@ -266,125 +231,6 @@ void tl_registry_exit(struct tl_unit *u)
     unlock_reg();
     tl_deadlock_note_exit(u->seq, atomic_load(&u->tid), u->created_stack);
     unit_free(u);
-}
-
-/* The kernel name the finishing thread has now, if it is its own (not inherited from the program
- * or from a gor worker): a name set with prctl never passed through pthread_setname_np. */
-static void exit_name(const struct tl_unit *u, char *out)
-{
-    out[0] = '\0';
-    if (u->name[0] == '\0' && prctl(PR_GET_NAME, out) == 0 &&
-        (strcmp(out, program_invocation_short_name) == 0 || strcmp(out, u->inherited_name) == 0))
-        out[0] = '\0';
-}
-
-void tl_registry_finish(struct tl_unit *u)
-{
-    if (u == NULL)
-        return;
-    int saved = errno;
-    if (self_unit == u)
-        self_unit = NULL;
-    settle(u);
-    char comm[TL_NAME_MAX + 1];
-    exit_name(u, comm);
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    lock_reg();
-    /* Under the lock, so that a pthread_detach racing with the exit sees one or the other. */
-    bool keep = !u->detached && u->seq != 1;
-    if (keep) {
-        u->exited = true;
-        u->exited_ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-        if (comm[0] != '\0')
-            snprintf(u->name, sizeof u->name, "%s", comm);
-        atomic_fetch_sub(&reg.live, 1);
-        atomic_fetch_add(&reg.exited, 1);
-    } else {
-        slot_remove(u);
-    }
-    unlock_reg();
-    tl_deadlock_note_exit(u->seq, atomic_load(&u->tid), u->created_stack);
-    if (!keep)
-        unit_free(u);
-    errno = saved;
-}
-
-/* The unit whose thread handle is h (lock held), NULL when none; a unit counts from the moment
- * its creator or the thread itself recorded the handle. A live unit wins over an exited record
- * (which a new thread's attach is about to drop). The calling thread (the common
- * pthread_detach(pthread_self()) case) is found without a scan. */
-static struct tl_unit *find_handle(pthread_t h)
-{
-    if (self_unit != NULL && pthread_equal(h, pthread_self()))
-        return self_unit;
-    struct tl_unit *rec = NULL;
-    for (size_t i = 0; i < reg.high; i++) {
-        struct tl_unit *u = reg.slots[i];
-        if (u == NULL || !u->handle_known || !pthread_equal(u->handle, h))
-            continue;
-        if (!u->exited)
-            return u;
-        rec = u;
-    }
-    return rec;
-}
-
-void tl_registry_set_detached(pthread_t h)
-{
-    struct tl_unit *gone = NULL;
-    lock_reg();
-    struct tl_unit *u = find_handle(h);
-    if (u != NULL && u->exited)
-        drop_record(u, &gone);
-    else if (u != NULL)
-        u->detached = true;
-    unlock_reg();
-    free_chain(gone);
-}
-
-void tl_registry_join_ref(pthread_t h, struct tl_join_ref *ref)
-{
-    ref->slot = 0;
-    ref->seq = 0;
-    lock_reg();
-    struct tl_unit *u = find_handle(h);
-    if (u != NULL) {
-        ref->slot = u->slot;
-        ref->seq = u->seq;
-    }
-    unlock_reg();
-}
-
-void tl_registry_joined(const struct tl_join_ref *ref, pthread_t h)
-{
-    struct tl_unit *gone = NULL;
-    lock_reg();
-    struct tl_unit *u = NULL;
-    if (ref->seq != 0) {
-        u = ref->slot < reg.high ? reg.slots[ref->slot] : NULL;
-        u = u != NULL && u->seq == ref->seq ? u : NULL;
-    } else {
-        u = find_handle(h);
-    }
-    if (u != NULL && u->exited)
-        drop_record(u, &gone);
-    unlock_reg();
-    free_chain(gone);
-}
-
-size_t tl_registry_exited(void)
-{
-    return atomic_load(&reg.exited);
-}
-
-void tl_registry_set_name(pthread_t h, const char *name)
-{
-    lock_reg();
-    struct tl_unit *u = find_handle(h);
-    if (u != NULL && !u->exited)
-        snprintf(u->name, sizeof u->name, "%s", name);
-    unlock_reg();
 }
 
 size_t tl_registry_ignore_all(void)
@@ -600,6 +446,7 @@ void tl_registry_atfork_child(void)
             free(u);
         reg.slots[i] = NULL;
     }
+    tl_reg_index_reset();
     reg.high = 0;
     reg.nfree = 0;
     atomic_store(&reg.live, 0);
@@ -607,9 +454,64 @@ void tl_registry_atfork_child(void)
     atomic_store(&reg.created, 0);
     reg.lock = 0;
     if (me != NULL) {
+        struct tl_unit *none = NULL; /* the index is empty: nothing stale to drop */
         slot_insert(me);
         atomic_store(&me->tid, gettid());
-        me->handle = pthread_self();
-        me->handle_known = true;
+        me->handle_known = false;
+        tl_reg_take_handle(me, pthread_self(), &none);
     }
+}
+
+/* ---- shared with tl_registry_handles.c (tl_registry_int.h) ------------------------------- */
+
+void tl_reg_lock(void)
+{
+    lock_reg();
+}
+
+void tl_reg_unlock(void)
+{
+    unlock_reg();
+}
+
+struct tl_unit *tl_reg_slot(size_t i)
+{
+    return i < reg.high ? reg.slots[i] : NULL;
+}
+
+size_t tl_reg_high(void)
+{
+    return reg.high;
+}
+
+void tl_reg_slot_remove(struct tl_unit *u)
+{
+    slot_remove(u);
+}
+
+void tl_reg_unit_free(struct tl_unit *u)
+{
+    unit_free(u);
+}
+
+void tl_reg_settle(struct tl_unit *u)
+{
+    settle(u);
+}
+
+void tl_reg_leave(struct tl_unit *u)
+{
+    if (self_unit == u)
+        self_unit = NULL;
+}
+
+void tl_reg_count_exited(void)
+{
+    atomic_fetch_sub(&reg.live, 1);
+    atomic_fetch_add(&reg.exited, 1);
+}
+
+size_t tl_registry_exited(void)
+{
+    return atomic_load(&reg.exited);
 }

@@ -32,6 +32,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "tl_hash.h"
 #include "tl_stack.h"
 
 #define TL_LABEL_MAX 64
@@ -90,9 +91,11 @@ struct tl_unit {
     char spawn_label[TL_LABEL_MAX]; /* owner: label given to units this thread creates */
 
     /* Registry lock. */
-    bool exited;        /* the thread finished; kept until joined or detached (not "live") */
-    int64_t exited_ns;  /* CLOCK_MONOTONIC when it finished (with exited) */
-    struct tl_unit *next_free; /* lock: chains records dropped under the lock, freed after it */
+    bool exited;               /* the thread finished; kept until joined or detached (not live) */
+    int64_t exited_ns;         /* CLOCK_MONOTONIC when it finished (with exited) */
+    struct tl_unit *next_free; /* chains records dropped under the lock, freed after it */
+    bool indexed;              /* in the handle index (tl_registry_handles.c) */
+    UT_hash_handle hh;         /* the handle index, keyed by `handle` */
 };
 
 /* A unit as copied by a snapshot: plain values, no pointers into the registry. */

@@ -108,6 +108,21 @@ START_TEST(threads_ended_by_pthread_exit_or_c11_threads_never_joined_are_unjoine
 }
 END_TEST
 
+START_TEST(a_mutex_an_unjoined_thread_still_holds_names_it_as_owner)
+{
+    struct th_run r;
+    json_t *rep = run_mode(&r, "holder", NULL, OPTS, 76);
+    ck_assert_int_eq(unjoined_units(rep, "keep_locked"), 1);
+    json_t *w = th_unit_by_start(rep, "thread", "wait_kept");
+    ck_assert_ptr_nonnull(w);
+    ck_assert_str_eq(th_str(w, "verdict"), "deadlocked");
+    ck_assert_str_eq(th_str(json_object_get(w, "wait"), "owner"), "thread:2");
+    ck_assert_msg(th_contains(r.err, "owner thread:2 exited while holding mutex 0x"), "%s", r.err);
+    json_decref(rep);
+    th_run_free(&r);
+}
+END_TEST
+
 START_TEST(a_reused_thread_handle_never_finds_a_stale_record)
 {
     struct th_run r;
@@ -223,6 +238,7 @@ Suite *make_scen_unjoined_suite(void)
     tcase_add_loop_test(t, threads_ended_by_pthread_exit_or_c11_threads_never_joined_are_unjoined,
                         0, (int)(sizeof ENDED / sizeof ENDED[0]));
     tcase_add_test(t, a_reused_thread_handle_never_finds_a_stale_record);
+    tcase_add_test(t, a_mutex_an_unjoined_thread_still_holds_names_it_as_owner);
     tcase_add_test(t, a_thread_that_ends_during_grace_without_a_join_is_unjoined_not_clean);
     tcase_add_test(t, taskleak_check_counts_unjoined_threads_until_they_are_joined);
     tcase_add_test(t, a_dump_of_a_running_program_never_calls_a_thread_unjoined);

@@ -21,6 +21,9 @@
  *                          the exit gate's grace wait, unjoined: 1 unjoined, not clean
  *   thr_unjoined dump      a worker ends unjoined, taskleak_dump() (a dump never calls a thread
  *                          unjoined, and leaves it out), then the program joins it: clean
+ *   thr_unjoined holder     a worker locks a mutex and returns holding it, never joined; a second
+ *                          worker then waits for that mutex forever: the holder is unjoined and
+ *                          the waiter deadlocked, its wait's owner naming the holder (thread:2)
  *   thr_unjoined churn N   N threads created and joined one after the other; prints the resident
  *                          size after the first tenth and at the end ("rss KiB: A B"): clean
  * Threads say they are done through a pipe or a semaphore, never by sleeping.
@@ -190,6 +193,30 @@ static int dump(void)
     return 0;
 }
 
+static pthread_mutex_t kept = PTHREAD_MUTEX_INITIALIZER;
+
+static __attribute__((noipa)) void *keep_locked(void *arg)
+{
+    pthread_mutex_lock(&kept);
+    sem_post(&done);
+    return arg;
+}
+
+static __attribute__((noipa)) void *wait_kept(void *arg)
+{
+    pthread_mutex_lock(&kept);
+    return arg;
+}
+
+static int holder(void)
+{
+    pthread_t h, w;
+    pthread_create(&h, NULL, keep_locked, NULL);
+    wait_done(1);
+    pthread_create(&w, NULL, wait_kept, NULL);
+    return 0;
+}
+
 static long rss_kib(void)
 {
     FILE *f = fopen("/proc/self/status", "r");
@@ -236,6 +263,7 @@ int main(int argc, char **argv)
              : !strcmp(mode, "reuse")   ? reuse()
              : !strcmp(mode, "grace")   ? grace()
              : !strcmp(mode, "dump")    ? dump()
+             : !strcmp(mode, "holder")  ? holder()
              : !strcmp(mode, "churn")   ? churn(argc > 2 ? atol(argv[2]) : 1000)
                                         : 2;
     printf("%s done\n", mode);
