@@ -84,7 +84,7 @@ struct tl_report {
     struct tl_modmap *modmap;
     uint64_t threads_created, tasks_created;
     size_t alive, leaked, deadlocked, blocked, suppressed;
-    size_t unjoined; /* threads finished, never joined nor detached (final modes only) */
+    size_t unjoined;    /* threads finished, never joined nor detached (final modes only) */
     int64_t written_ms; /* CLOCK_REALTIME */
 };
 

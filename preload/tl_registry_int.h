@@ -10,8 +10,8 @@
 /* In tl_registry.c. */
 void tl_reg_lock(void);
 void tl_reg_unlock(void);
-struct tl_unit *tl_reg_slot(size_t i); /* slot i's unit or NULL (lock held) */
-size_t tl_reg_high(void);              /* slots in use (lock held) */
+struct tl_unit *tl_reg_slot(size_t i);      /* slot i's unit or NULL (lock held) */
+size_t tl_reg_high(void);                   /* slots in use (lock held) */
 void tl_reg_slot_remove(struct tl_unit *u); /* frees u's slot, unindexes it (lock held) */
 void tl_reg_unit_free(struct tl_unit *u);   /* releases and frees u (never under the lock) */
 void tl_reg_settle(struct tl_unit *u);      /* waits out a snapshot pinning u, marks it running */

@@ -56,7 +56,8 @@ static void first_line(const struct tx *t, const struct tlr_merged *m, const str
     else
         snprintf(who, sizeof who, "%zu processes", m->nprocs);
     char unjoined[48];
-    fprintf(t->out, "%staskleak: %lld leaked, %lld deadlocked, %lld blocked%s in %zu group%s (%s)%s\n",
+    fprintf(t->out,
+            "%staskleak: %lld leaked, %lld deadlocked, %lld blocked%s in %zu group%s (%s)%s\n",
             col(t, BOLD), c->leaked, c->deadlocked, c->blocked,
             unjoined_part(c, unjoined, sizeof unjoined), c->groups - c->suppressed,
             c->groups - c->suppressed == 1 ? "" : "s", who, col(t, RESET));
@@ -103,9 +104,9 @@ static void header(const struct tx *t, const struct tlr_mgroup *g)
         tlr_fmt_duration(g->wait_max, dur + 2, sizeof dur - 2);
     }
     if (g->severity == 3) /* threads that finished: no wait to show */
-        fprintf(t->out, "\n%s%lld %s %sunjoined%s: finished, never joined or detached", col(t, BOLD),
-                g->count, tlr_kind_word(f->kind, g->count), verdict_colour(t, g->severity),
-                col(t, RESET));
+        fprintf(t->out, "\n%s%lld %s %sunjoined%s: finished, never joined or detached",
+                col(t, BOLD), g->count, tlr_kind_word(f->kind, g->count),
+                verdict_colour(t, g->severity), col(t, RESET));
     else
         fprintf(t->out, "\n%s%lld %s [%s%s]: %s%s%s", col(t, BOLD), g->count,
                 tlr_kind_word(f->kind, g->count), f->reason ? f->reason : "running", dur,
@@ -245,7 +246,8 @@ static void module_notes(const struct tx *t, const struct tlr_merged *m)
 static void last_line(const struct tx *t, const struct tlr_counts *c)
 {
     char unjoined[48];
-    fprintf(t->out, "\nSUMMARY: taskleak: %lld leaked, %lld deadlocked, %lld blocked%s in %zu group%s",
+    fprintf(t->out,
+            "\nSUMMARY: taskleak: %lld leaked, %lld deadlocked, %lld blocked%s in %zu group%s",
             c->leaked, c->deadlocked, c->blocked, unjoined_part(c, unjoined, sizeof unjoined),
             c->groups - c->suppressed, c->groups - c->suppressed == 1 ? "" : "s");
     if (t->o->have_baseline)

@@ -53,6 +53,8 @@ bool th_stack_has(json_t *rep, json_t *stack_id, const char *function);   /* any
 json_t *th_unit(json_t *rep, const char *id);                             /* units[] entry */
 /* The first unit of this kind ("thread", "task"; NULL: any) whose start function is `start`. */
 json_t *th_unit_by_start(json_t *rep, const char *kind, const char *start);
+/* The first unit whose verdict is `verdict` (threads under ASan all share its start routine). */
+json_t *th_unit_by_verdict(json_t *rep, const char *verdict);
 const char *th_str(json_t *obj, const char *key); /* a string member, or NULL */
 long th_summary(json_t *rep, const char *field);  /* summary.<field> */
 

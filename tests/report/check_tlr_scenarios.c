@@ -66,12 +66,13 @@ START_TEST(unjoined_threads_read_back_grouped_counted_and_failing)
     ck_assert_msg(pr.status == 76, "status %d; stderr: %s", pr.status, pr.err);
     struct tlr_cli_run r = RUN(pr.dir);
     ck_assert_msg(r.status == 1, "status %d: %s", r.status, r.err);
-    ck_assert_msg(!strncmp(r.out, "taskleak: 0 leaked, 0 deadlocked, 0 blocked, 4 unjoined in 1 group",
-                           66),
-                  "%.200s", r.out);
+    ck_assert_msg(
+        !strncmp(r.out, "taskleak: 0 leaked, 0 deadlocked, 0 blocked, 4 unjoined in 1 group", 66),
+        "%.200s", r.out);
     ck_assert_ptr_nonnull(strstr(r.out, "4 threads unjoined: finished, never joined or detached"));
     ck_assert_ptr_nonnull(strstr(r.out, "pool_start at tests/scenarios/thr_unjoined.c:"));
-    ck_assert_ptr_nonnull(strstr(r.out, "\nSUMMARY: taskleak: 0 leaked, 0 deadlocked, 0 blocked, 4 unjoined"));
+    ck_assert_ptr_nonnull(
+        strstr(r.out, "\nSUMMARY: taskleak: 0 leaked, 0 deadlocked, 0 blocked, 4 unjoined"));
     tlr_run_free(&r);
     r = RUN("--format", "json", pr.dir);
     json_t *j = json_loads(r.out, 0, NULL);

@@ -14,9 +14,8 @@
  *   thr_unjoined c11leak   a C11 thread that returns and is never joined: 1 unjoined
  *   thr_unjoined check     a worker ends unjoined, taskleak_check() returns 1, the program then
  *                          joins it and a second taskleak_check() returns 0 (exit status 0)
- *   thr_unjoined reuse     200 rounds of create-and-join, each new thread likely given the pthread_t
- *                          of the one joined before, plus one thread left unjoined at the end:
- *                          exactly 1 unjoined
+ *   thr_unjoined reuse     200 rounds of create-and-join, each new thread likely given the
+ * pthread_t of the one joined before, plus one thread left unjoined at the end: exactly 1 unjoined
  *   thr_unjoined grace     main returns while a worker still sleeps 200 ms; the worker ends during
  *                          the exit gate's grace wait, unjoined: 1 unjoined, not clean
  *   thr_unjoined dump      a worker ends unjoined, taskleak_dump() (a dump never calls a thread
