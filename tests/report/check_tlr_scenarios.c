@@ -84,6 +84,11 @@ START_TEST(unjoined_threads_read_back_grouped_counted_and_failing)
         json_integer_value(json_object_get(json_object_get(proc, "summary"), "unjoined")), 4);
     json_decref(j);
     tlr_run_free(&r);
+    r = RUN("--format", "html", pr.dir); /* the summary table's unjoined column holds the 4 */
+    ck_assert_ptr_nonnull(strstr(r.out, "<th>blocked</th><th>unjoined</th>"));
+    ck_assert_ptr_nonnull(strstr(r.out, "<td>0</td><td>4</td><td>0</td>"));
+    ck_assert_ptr_nonnull(strstr(r.out, "data-verdict=\"unjoined\""));
+    tlr_run_free(&r);
     th_run_free(&pr);
 }
 END_TEST
