@@ -7,10 +7,11 @@
  * until a join or a detach names it (tl_registry_joined, tl_registry_set_detached). glibc reuses
  * a pthread_t only after the thread was joined or detached, so a new thread that attaches with a
  * handle an exited record still holds proves that record stale, and drops it: a reused handle
- * never finds an old record. The main thread is registered by the
- * context's initialisation. Units live in a slot table (index = unit->slot) so that a snapshot
- * can copy the table in bounded batches, releasing the lock between batches, in O(units): the
- * exit gate, taskleak_check/dump and the watchdog all use tl_registry_snapshot.
+ * never finds an old record. Units are found by pthread_t through an index (O(1) per join,
+ * detach or name). The main thread is registered by the context's initialisation. Units live in a
+ * slot table (index = unit->slot) so that a snapshot can copy the table in bounded batches,
+ * releasing the lock between batches, in O(units): the exit gate, taskleak_check/dump and the
+ * watchdog all use tl_registry_snapshot.
  *
  * Locking: one registry lock (a spin-then-yield lock: the pthread mutex functions are our own
  * wrappers in this object). It guards the slot table, the list membership of every unit and the
