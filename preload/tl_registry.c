@@ -371,7 +371,7 @@ void tl_registry_visit(size_t batch, void (*fn)(const struct tl_unit *u, void *a
         lock_reg();
         size_t end = i + batch < reg.high ? i + batch : reg.high;
         for (size_t k = i; k < end; k++)
-            if (reg.slots[k] != NULL)
+            if (reg.slots[k] != NULL && !reg.slots[k]->exited) /* live units only */
                 fn(reg.slots[k], arg);
         bool more = end < reg.high;
         unlock_reg();

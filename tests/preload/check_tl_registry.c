@@ -262,6 +262,9 @@ START_TEST(finished_joinable_units_stay_as_exited_records_until_joined_or_detach
     ck_assert(v->exited && v->exited_ns > 0 && !v->blocked);
     ck_assert_ptr_null(find_seq(&s, dseq));
     tl_snapshot_free(&s);
+    size_t seen = 0;
+    tl_registry_visit(2, count_visit, &seen); /* the light scan sees live units only */
+    ck_assert_uint_eq(seen, tl_registry_live());
     tl_registry_joined(&ra, (pthread_t)0xa000);
     ck_assert_uint_eq(tl_registry_exited(), exited + 1);
     tl_registry_set_detached((pthread_t)0xb000); /* detaching a finished thread is as good */
