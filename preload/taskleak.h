@@ -5,9 +5,11 @@
  * LD_PRELOAD=libtaskleak.so. Link with -ldl on glibc older than 2.34.
  *
  *   taskleak_active()          1 when the detector is loaded and on, else 0
- *   taskleak_ignore_current()  units alive now are ignored by later checks
+ *   taskleak_ignore_current()  units alive now (and finished threads not yet joined) are ignored
+ *                              by later checks
  *   taskleak_check()           leak check now (waits up to `grace`), writes a "check-<n>" report;
- *                              returns the number of units leaked or deadlocked (0 without it)
+ *                              returns the number of units leaked, deadlocked or unjoined
+ *                              (threads finished but never joined nor detached; 0 without it)
  *   taskleak_dump()            reports every unit now ("dump-<n>" report and text on the log)
  *   taskleak_set_label(s)      units created from now on by this thread, and their descendants,
  *                              carry label s in reports (a test's name); NULL clears it

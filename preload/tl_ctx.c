@@ -10,6 +10,7 @@
 #include "tl_ctx.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,6 +39,9 @@ static void load_options(void)
 {
     tl_options_defaults(&tl_ctx.opts);
     tl_options_parse(&tl_ctx.opts, getenv("TASKLEAK_OPTIONS"));
+    char cwd[TL_OPT_PATH_MAX]; /* relative report=/log= name the directory we start in */
+    if (getcwd(cwd, sizeof cwd) != NULL)
+        tl_options_resolve_paths(&tl_ctx.opts, cwd);
     if (strcmp(tl_ctx.opts.log, "stderr") != 0 && tl_ctx.opts.log[0] != '\0') {
         int fd = tl_file_open_log(tl_ctx.opts.log);
         if (fd >= 0)
@@ -50,6 +54,46 @@ static void load_options(void)
     tl_ctx.supp = tl_supp_load(tl_ctx.opts.suppressions, tl_ctx.opts.ignore, err, sizeof err);
     if (tl_ctx.supp == NULL)
         tl_logf("%s; running without suppressions", err);
+}
+
+/* Reads /proc/self/cmdline (malloc'd, *len bytes, NUL-separated); NULL on failure. */
+static char *read_cmdline(size_t *len)
+{
+    int fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return NULL;
+    size_t cap = 4096, n = 0;
+    char *buf = malloc(cap);
+    for (ssize_t r = 1; buf != NULL && r > 0;) {
+        if (n == cap) {
+            char *b = realloc(buf, cap *= 2);
+            if (b == NULL) {
+                free(buf);
+                buf = NULL;
+                break;
+            }
+            buf = b;
+        }
+        r = tl_real.read(fd, buf + n, cap - n);
+        n += r > 0 ? (size_t)r : 0;
+    }
+    close(fd);
+    *len = n;
+    return buf;
+}
+
+/* The program as it started: its executable and argv, before main can rewrite its title
+ * (setproctitle writes over the argv strings /proc/self/cmdline shows). A cmdline that does not
+ * end in a NUL (a title written past its end) is cut at its last NUL. */
+static void capture_identity(void)
+{
+    ssize_t k = readlink("/proc/self/exe", tl_ctx.exe, sizeof tl_ctx.exe - 1);
+    tl_ctx.exe[k > 0 ? k : 0] = '\0';
+    size_t len = 0;
+    tl_ctx.cmdline = read_cmdline(&len);
+    while (tl_ctx.cmdline != NULL && len > 0 && tl_ctx.cmdline[len - 1] != '\0')
+        len--;
+    tl_ctx.cmdline_len = len;
 }
 
 /* Threads that already exist when we start (a raw clone, a dlopen'ed detector): counted only, they
@@ -86,6 +130,7 @@ static bool do_init(void)
         return false;
     tl_log_init();
     load_options();
+    capture_identity();
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     tl_ctx.started_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;

@@ -34,6 +34,9 @@ struct tl_ctx {
     pthread_key_t exit_key; /* destructor forgets a thread's unit on pthread_exit/cancel */
     bool exit_key_ok;       /* init */
     pid_t pid;              /* getpid() at init and after fork (the child's own) */
+    char exe[4096];         /* init: /proc/self/exe as the program started ("" unknown) */
+    char *cmdline;          /* init: /proc/self/cmdline then (NUL-separated, malloc'd) or NULL */
+    size_t cmdline_len;     /* init: bytes of cmdline */
 };
 
 extern struct tl_ctx tl_ctx;

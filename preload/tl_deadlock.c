@@ -23,6 +23,7 @@
 
 #include "tl_input.h"
 #include "tl_object.h"
+#include "tl_registry.h"
 #include "tl_text.h"
 
 #define STORY_FRAMES 12
@@ -149,6 +150,14 @@ static bool thread_alive(pid_t tid)
     return access(path, F_OK) == 0;
 }
 
+/* The owner of a lock wait that is not a unit of the model: the thread building the report (left
+ * out of its own exit report, but still holding what it holds) is named by its unit id. */
+static void owner_outside(struct tl_rep_unit *u)
+{
+    if (lock_wait(u) && u->owner_tid == (pid_t)gettid())
+        tl_registry_self_id(u->owner, sizeof u->owner);
+}
+
 /* next[i]: the unit holding what unit i waits for (or the thread it joins), -1 when none is
  * known. Fills u->owner. */
 static long *wait_for_edges(struct tl_report *r, size_t n)
@@ -166,6 +175,8 @@ static long *wait_for_edges(struct tl_report *r, size_t n)
                 -1; /* a relock of one's own mutex (or a self-join) is not an edge we report */
         if (next[i] >= 0)
             snprintf(u->owner, sizeof u->owner, "%s", r->units[next[i]].id);
+        else
+            owner_outside(u);
     }
     free(t);
     free(h);
@@ -222,6 +233,22 @@ static void find_cycles(struct tl_report *r, const long *next, size_t n)
     free(cycle);
 }
 
+/* The unit sequence of the exited thread whose tid was `tid`: an exited record of the model (a
+ * finished thread never joined), else the ring of recent exits. 0 when unknown. */
+static uint64_t exited_owner(const struct tl_report *r, pid_t tid)
+{
+    for (size_t i = 0; i < r->n; i++) {
+        const struct tl_rep_unit *u = &r->units[i];
+        if (u->kind == TL_KIND_THREAD && u->tid == tid && u->state != NULL &&
+            strcmp(u->state, "exited") == 0 && strncmp(u->id, "thread:", 7) == 0)
+            return strtoull(u->id + 7, NULL, 10);
+    }
+    tl_stack_id st;
+    uint64_t seq = tl_deadlock_exited(tid, &st);
+    tl_stack_unref(st);
+    return seq;
+}
+
 /* Waiters of each mutex whose owner tid is neither a unit nor a living thread. */
 static void find_orphans(struct tl_report *r, const long *next, size_t n)
 {
@@ -231,9 +258,7 @@ static void find_orphans(struct tl_report *r, const long *next, size_t n)
         struct tl_rep_unit *u = &r->units[i];
         if (done[i] || next[i] >= 0 || !lock_wait(u) || thread_alive(u->owner_tid))
             continue;
-        tl_stack_id st;
-        uint64_t seq = tl_deadlock_exited(u->owner_tid, &st);
-        tl_stack_unref(st);
+        uint64_t seq = exited_owner(r, u->owner_tid);
         size_t nw = 0;
         for (size_t k = i; k < n; k++) {
             struct tl_rep_unit *v = &r->units[k];
@@ -368,6 +393,15 @@ static void print_orphan(struct tl_report *r, FILE *f, const struct tl_deadlock 
     const struct tl_rep_unit *w = &r->units[d->members[0]];
     tl_stack_id st;
     uint64_t seq = tl_deadlock_exited(w->owner_tid, &st);
+    if (seq == 0) { /* an exited record still in the model, gone from the ring of recent exits */
+        seq = exited_owner(r, w->owner_tid);
+        for (size_t i = 0; seq != 0 && st == 0 && i < r->n; i++) {
+            if (r->units[i].tid == w->owner_tid && strcmp(r->units[i].state, "exited") == 0) {
+                st = r->units[i].created_stack;
+                tl_stack_ref(st);
+            }
+        }
+    }
     char owner[48], what[192];
     tl_object_describe(r, w, what, sizeof what);
     if (seq != 0)

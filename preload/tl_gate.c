@@ -5,7 +5,9 @@
  * relevant unit is left, or when two consecutive looks saw every remaining unit in a durable wait
  * with the same progress signature: nothing outside the process can end those waits and nothing
  * inside moved, so waiting longer cannot change the verdict. External waits (sleep, IO, timed
- * waits) and running units keep it going up to `grace`.
+ * waits) and running units keep it going up to `grace`. A thread that finishes during the wait
+ * without being joined leaves an exited record behind: it no longer counts here, and the report
+ * calls it unjoined.
  *
  * While the gate works, the thread running it is excluded from every report, and its own calls
  * into our wrappers (stdio locks, libelf) are recorded like anyone's but never reported.
@@ -50,7 +52,7 @@ static void look_threads(struct look *l, uint64_t exclude_seq, int skip_ignored)
     }
     for (size_t i = 0; i < s.n; i++) {
         const struct tl_unit_view *v = &s.v[i];
-        if (v->seq == exclude_seq || v->internal || (skip_ignored && v->ignored) ||
+        if (v->exited || v->seq == exclude_seq || v->internal || (skip_ignored && v->ignored) ||
             tl_gor_runtime_thread(v->start) || tl_gor_created_by_runtime(v->created_stack))
             continue;
         l->relevant++;
@@ -134,7 +136,7 @@ static long run_report(enum tl_build_mode mode, const char *file_kind)
     if (mode == TL_BUILD_EXIT && (tl_ctx.opts.fail_on & TL_FAIL_BLOCKED))
         failing += (long)tl_watchdog_blocked_seen();
     if (mode == TL_BUILD_CHECK)
-        failing = (long)(r.leaked + r.deadlocked);
+        failing = (long)(r.leaked + r.deadlocked + r.unjoined);
     tl_report_free(&r);
     return failing;
 }

@@ -31,8 +31,8 @@ void tl_gate_exit_now(void);
  * too (after the exit gate has run). Watchdog thread only. */
 void tl_gate_deadlock(bool all_asleep, bool end);
 
-/* taskleak_check: grace, then a "check-<n>" report; returns the number of units leaked or
- * deadlocked (the caller and ignored units excluded). -1 when the detector is off. */
+/* taskleak_check: grace, then a "check-<n>" report; returns the number of units leaked,
+ * deadlocked or unjoined (the caller and ignored units excluded). -1 when the detector is off. */
 int tl_gate_check(void);
 
 /* taskleak_dump: a "dump-<n>" report of every unit, now. */

@@ -23,6 +23,7 @@
 #include "tl_deadlock.h"
 #include "tl_gor.h"
 #include "tl_object.h"
+#include "tl_origin.h"
 #include "tl_real.h"
 #include "tl_supp.h"
 #include "tl_symbols.h"
@@ -59,6 +60,12 @@ static bool hidden_thread(const struct tl_unit_view *v, enum tl_build_mode mode,
            tl_gor_created_by_runtime(v->created_stack);
 }
 
+bool tl_build_final(enum tl_build_mode mode)
+{
+    return mode == TL_BUILD_EXIT || mode == TL_BUILD_CHECK || mode == TL_BUILD_SIGNAL ||
+           mode == TL_BUILD_DEADLOCK;
+}
+
 static int add_thread(struct tl_report *r, const struct tl_unit_view *v, int64_t now_ns)
 {
     struct tl_rep_unit *u = add_unit(r);
@@ -70,8 +77,10 @@ static int add_thread(struct tl_report *r, const struct tl_unit_view *v, int64_t
     u->handle = v->handle;
     u->start = v->start;
     u->detached = v->detached;
+    u->exited_ms = v->exited ? (now_ns - v->exited_ns) / 1000000 : -1;
     snprintf(u->name, sizeof u->name, "%s", v->name);
-    if (u->name[0] == '\0' && v->tid != 0 && v->seq != 1) {
+    /* an exited record's tid may belong to another thread by now: its name was kept at exit */
+    if (u->name[0] == '\0' && v->tid != 0 && v->seq != 1 && !v->exited) {
         char comm[32];
         tl_thread_proc_info(v->tid, comm, sizeof comm);
         /* unnamed threads inherit their creator's name: the program's, or a gor worker's */
@@ -79,7 +88,7 @@ static int add_thread(struct tl_report *r, const struct tl_unit_view *v, int64_t
             strcmp(comm, v->inherited_name) != 0)
             snprintf(u->name, sizeof u->name, "%.31s", comm);
     }
-    u->state = v->blocked ? "blocked" : "running";
+    u->state = v->exited ? "exited" : v->blocked ? "blocked" : "running";
     u->has_wait = v->blocked;
     u->wait = v->wait;
     u->wait_ms = v->blocked ? (now_ns - v->wait.since_ns) / 1000000 : 0;
@@ -104,6 +113,7 @@ static int add_task(struct tl_report *r, const struct tl_gor_unit *t)
         return -1;
     snprintf(u->id, sizeof u->id, "task:%lld", (long long)t->task);
     u->kind = TL_KIND_TASK;
+    u->exited_ms = -1;
     u->tid = t->tid;
     u->task = t->task;
     snprintf(u->name, sizeof u->name, "%s", t->name);
@@ -232,10 +242,12 @@ static int add_unknown(struct tl_report *r, const struct tl_snapshot *s, enum tl
             break;
         snprintf(u->id, sizeof u->id, "thread:?%d", (int)tids[i]);
         u->kind = TL_KIND_THREAD;
+        u->exited_ms = -1;
         u->tid = tids[i];
         u->unknown = true;
         snprintf(u->name, sizeof u->name, "%s", comm);
-        u->state = st == 'R' ? "running" : "blocked";
+        u->state = st == 'R' ? "running" : "blocked"; /* the kernel's word: no wait is known */
+        u->start = tl_origin_start(tids[i], r->modmap);
     }
     if (fresh)
         tl_snapshot_free(&now);
@@ -249,7 +261,8 @@ static int collect(struct tl_report *r, uint64_t exclude_seq)
     int rc = tl_registry_snapshot(&s, true, tl_ctx.opts.stack_depth, 1024);
     int64_t now = tl_now_ns();
     for (size_t i = 0; rc == 0 && i < s.n; i++)
-        if (!hidden_thread(&s.v[i], r->mode, exclude_seq))
+        if (!hidden_thread(&s.v[i], r->mode, exclude_seq) &&
+            (!s.v[i].exited || tl_build_final(r->mode)))
             rc = add_thread(r, &s.v[i], now);
     struct tl_gor_snapshot g = {0};
     if (rc == 0 && tl_gor_present() && tl_gor_snapshot_take(&g, tl_ctx.opts.stack_depth) == 0) {
@@ -269,8 +282,8 @@ static int collect(struct tl_report *r, uint64_t exclude_seq)
 static const char *verdict_for(const struct tl_report *r, const struct tl_rep_unit *u,
                                bool gor_dead)
 {
-    if (strcmp(u->state, "exited") == 0)
-        return NULL;
+    if (strcmp(u->state, "exited") == 0) /* exited tasks are ancestors; threads are records */
+        return u->kind == TL_KIND_THREAD && tl_build_final(r->mode) ? "unjoined" : NULL;
     if (gor_dead || (r->mode == TL_BUILD_DEADLOCK && r->all_asleep))
         return "deadlocked";
     /* The watchdog suspects only durable waits: a server's accept() or a sleeper's nanosleep
@@ -330,9 +343,14 @@ static void suppress(struct tl_report *r)
     }
 }
 
-static bool same_group(const struct tl_rep_group *g, const struct tl_rep_unit *u)
+/* Units without a wait (threads of unknown origin, running ones) are grouped by state as well, so
+ * a group's headline state is every member's: never running and blocked at once. */
+static bool same_group(const struct tl_report *r, const struct tl_rep_group *g,
+                       const struct tl_rep_unit *u)
 {
     const char *reason = u->has_wait ? u->wait.reason : NULL;
+    if (reason == NULL && strcmp(r->units[g->members[0]].state, u->state) != 0)
+        return false;
     bool same_verdict = g->verdict == u->verdict ||
                         (g->verdict && u->verdict && strcmp(g->verdict, u->verdict) == 0);
     return g->kind == u->kind && g->created_stack == u->created_stack &&
@@ -345,7 +363,7 @@ static int group_add(struct tl_report *r, size_t idx)
     struct tl_rep_unit *u = &r->units[idx];
     struct tl_rep_group *g = NULL;
     for (size_t k = 0; k < r->ngroups && g == NULL; k++)
-        if (same_group(&r->groups[k], u))
+        if (same_group(r, &r->groups[k], u))
             g = &r->groups[k];
     if (g == NULL) {
         struct tl_rep_group *gs = realloc(r->groups, (r->ngroups + 1) * sizeof *gs);
@@ -394,6 +412,7 @@ static int group_and_count(struct tl_report *r)
             continue;
         if (u->verdict != NULL) {
             r->leaked += strcmp(u->verdict, "leaked") == 0;
+            r->unjoined += strcmp(u->verdict, "unjoined") == 0;
             r->deadlocked += strcmp(u->verdict, "deadlocked") == 0;
             r->blocked += strcmp(u->verdict, "blocked") == 0;
         }
@@ -478,5 +497,6 @@ size_t tl_report_failing(const struct tl_report *r, unsigned fail_on)
 {
     return ((fail_on & TL_FAIL_LEAKED) ? r->leaked : 0) +
            ((fail_on & TL_FAIL_DEADLOCKED) ? r->deadlocked : 0) +
-           ((fail_on & TL_FAIL_BLOCKED) ? r->blocked : 0);
+           ((fail_on & TL_FAIL_BLOCKED) ? r->blocked : 0) +
+           ((fail_on & TL_FAIL_UNJOINED) ? r->unjoined : 0);
 }

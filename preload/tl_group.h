@@ -29,11 +29,11 @@ enum tl_build_mode {
                           unit is "deadlocked", else as the watchdog plus the cycles */
 };
 
-/* Modes that speak of a process that is ending: verdicts as the exit gate gives them. */
-static inline bool tl_build_exit_like(enum tl_build_mode mode)
-{
-    return mode == TL_BUILD_EXIT || mode == TL_BUILD_SIGNAL || mode == TL_BUILD_DEADLOCK;
-}
+/* Whether a report of this mode is a final word on the process (the exit gate, taskleak_check,
+ * and the signal and deadlock reports that end it): only those call a finished, never joined
+ * thread "unjoined", since until then the program may still join it. The others leave exited
+ * records out. */
+bool tl_build_final(enum tl_build_mode mode);
 
 struct tl_rep_unit {
     char id[40]; /* "thread:3", "thread:?1234", "task:7" */
@@ -43,7 +43,8 @@ struct tl_rep_unit {
     char name[32];          /* "" = none */
     uintptr_t start;        /* start routine, 0 = unknown */
     const char *state;      /* "running", "runnable", "blocked", "exited" (static) */
-    const char *verdict;    /* "leaked", "deadlocked", "blocked" or NULL (static) */
+    const char *verdict;    /* "leaked", "unjoined", "deadlocked", "blocked" or NULL (static) */
+    int64_t exited_ms;      /* exited threads: ms since the thread finished, -1 otherwise */
     const char *suppressed; /* the matching suppression pattern, NULL when none */
     bool detached, unknown, grouped;
     bool has_wait;
@@ -87,6 +88,7 @@ struct tl_report {
     struct tl_modmap *modmap;
     uint64_t threads_created, tasks_created;
     size_t alive, leaked, deadlocked, blocked, suppressed;
+    size_t unjoined;    /* threads finished, never joined nor detached (final modes only) */
     int64_t written_ms; /* CLOCK_REALTIME */
     int signal;         /* TL_BUILD_SIGNAL: the signal that ends the process, else 0 */
     bool all_asleep;    /* TL_BUILD_DEADLOCK: the whole process is asleep */

@@ -222,27 +222,35 @@ static enum verdict parse_signal(const char *s, size_t n, int *f)
     return V_OK;
 }
 
-static const char *const verdict_names[] = {"leaked", "deadlocked", "blocked"};
+static const char *const verdict_names[] = {"leaked", "deadlocked", "blocked", "unjoined"};
+#define NVERDICTS (sizeof verdict_names / sizeof verdict_names[0]) /* bit i = verdict_names[i] */
 
 const char *tl_verdict_name(unsigned bit)
 {
-    for (unsigned i = 0; i < 3; i++)
+    for (unsigned i = 0; i < NVERDICTS; i++)
         if (bit == 1u << i)
             return verdict_names[i];
     return NULL;
 }
 
 /* One verdict name per token; a full value "leaked,blocked" is split by the tokenizer and arrives
- * here as one replacing call followed by appending calls. */
+ * here as one replacing call followed by appending calls. A default from the table arrives whole,
+ * so a span may hold a comma list too. */
 static enum verdict parse_verdicts(const char *s, size_t n, unsigned *f, bool append)
 {
-    unsigned bit = 0;
-    for (unsigned i = 0; i < 3; i++)
-        if (span_eq(s, n, verdict_names[i]))
-            bit = 1u << i;
-    if (!bit && n > 0)
-        return V_SYNTAX;
-    *f = append ? *f | bit : bit;
+    unsigned bits = 0;
+    for (size_t at = 0; at < n || (n == 0 && at == 0);) {
+        const char *comma = memchr(s + at, ',', n - at);
+        size_t len = comma ? (size_t)(comma - (s + at)) : n - at, bit = 0;
+        for (unsigned i = 0; i < NVERDICTS; i++)
+            if (span_eq(s + at, len, verdict_names[i]))
+                bit = 1u << i;
+        if (!bit && n > 0)
+            return V_SYNTAX;
+        bits |= (unsigned)bit;
+        at += len + 1;
+    }
+    *f = append ? *f | bits : bits;
     return V_OK;
 }
 
@@ -305,7 +313,7 @@ static void format_verdicts(unsigned v, char *out, size_t n)
 {
     size_t len = 0;
     out[0] = '\0';
-    for (unsigned i = 0; i < 3; i++)
+    for (unsigned i = 0; i < NVERDICTS; i++)
         if (v & (1u << i))
             len += (size_t)snprintf(out + len, len < n ? n - len : 0, "%s%s", len ? "," : "",
                                     verdict_names[i]);
@@ -395,7 +403,7 @@ static const char *want_text(const struct tl_opt_desc *d, enum verdict v, char *
         return v == V_RANGE ? "a signal that can be caught, such as SIGUSR2, or 0 for none"
                             : "a signal name such as SIGUSR2 or USR2, a number, or 0 for none";
     case TL_K_VERDICTS:
-        return "a comma list of leaked, deadlocked, blocked";
+        return "a comma list of leaked, deadlocked, unjoined, blocked";
     case TL_K_ACTION:
         return "all, any or report";
     }
@@ -558,48 +566,4 @@ void tl_options_defaults(struct tl_options *o)
         enum verdict v = apply(o, d, d->def, strlen(d->def), false);
         tl_assert(v == V_OK); /* a default that does not parse is a bug in tl_options.inc */
     }
-}
-
-/* ---- path patterns -------------------------------------------------------------------------- */
-
-static int append_decimal(char *out, size_t n, size_t *len, unsigned long v)
-{
-    char digits[24];
-    int k = 0;
-    do {
-        digits[k++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    if (*len + (size_t)k >= n)
-        return -1;
-    while (k > 0)
-        out[(*len)++] = digits[--k];
-    return 0;
-}
-
-int tl_options_expand_path(const char *pattern, char *out, size_t n)
-{
-    size_t len = 0;
-    for (const char *p = pattern; *p; p++) {
-        if (*p == '%' && p[1] != 'p' && p[1] != '%') {
-            errno = EINVAL;
-            return -1;
-        }
-        if (*p == '%' && p[1] == 'p') {
-            if (append_decimal(out, n, &len, (unsigned long)getpid()) < 0)
-                goto too_long;
-        } else {
-            if (len + 1 >= n)
-                goto too_long;
-            out[len++] = *p;
-        }
-        p += *p == '%';
-    }
-    if (n == 0)
-        goto too_long;
-    out[len] = '\0';
-    return (int)len;
-too_long:
-    errno = ENAMETOOLONG;
-    return -1;
 }

@@ -23,7 +23,7 @@ struct tl_json;
 
 #define TL_OPT_PATH_MAX 4096 /* bytes of a PATH/GLOBS value including the NUL */
 
-enum { TL_FAIL_LEAKED = 1, TL_FAIL_DEADLOCKED = 2, TL_FAIL_BLOCKED = 4 };
+enum { TL_FAIL_LEAKED = 1, TL_FAIL_DEADLOCKED = 2, TL_FAIL_BLOCKED = 4, TL_FAIL_UNJOINED = 8 };
 
 /* on_deadlock: what a proven deadlock does (the names users type are all, any, report). */
 enum { TL_ON_DEADLOCK_ALL, TL_ON_DEADLOCK_ANY, TL_ON_DEADLOCK_REPORT };
@@ -65,6 +65,12 @@ void tl_options_json(const struct tl_options *o, struct tl_json *j);
  * (including a trailing '%') -> -1 with errno EINVAL; too long -> -1 with ENAMETOOLONG. Returns
  * the length written otherwise. AS-safe (no malloc, no stdio). */
 int tl_options_expand_path(const char *pattern, char *out, size_t n);
+
+/* Makes the relative report= and log= paths of o absolute against cwd (the directory the program
+ * started in), so a program that chdirs later still writes where it was started. A '%' in cwd is
+ * written "%%". "stderr", empty and absolute values are left alone; so is a value that would not
+ * fit (it stays relative). Returns the number of values changed. No malloc. */
+int tl_options_resolve_paths(struct tl_options *o, const char *cwd);
 
 /* Formats an option's value back into the user's syntax ("10s", "leaked,blocked", "SIGUSR2").
  * Returns 0, or -1 for an unknown key. */

@@ -58,6 +58,7 @@
     X(int, sem_clockwait, (sem_t *, clockid_t, const struct timespec *), 0)                        \
     X(int, thrd_create, (thrd_t *, thrd_start_t, void *), 0)                                       \
     X(int, thrd_join, (thrd_t, int *), 0)                                                          \
+    X(int, thrd_detach, (thrd_t), 0)                                                               \
     X(int, mtx_lock, (mtx_t *), 0)                                                                 \
     X(int, mtx_trylock, (mtx_t *), 0)                                                              \
     X(int, mtx_timedlock, (mtx_t *__restrict, const struct timespec *__restrict), 0)               \

@@ -9,11 +9,15 @@
  * keeps its thread inside tl_block_end (and therefore alive, with the frames above its blocking
  * wrapper unchanged) until the unwind is done.
  *
+ * A joinable thread that finishes leaves an exited record in its slot (not counted as live) until
+ * a join or a detach forgets it: that half, with the pthread_t index, is tl_registry_handles.c,
+ * which reaches the table through the few functions at the end of this file.
+ *
  * The lock is a spin-then-yield lock rather than a pthread mutex: pthread_mutex_lock is our own
  * wrapper in this object. Its holders never block, allocate or call out except realloc of the slot
- * table (which cannot call back into us).
+ * table and of the handle index's buckets (which cannot call back into us).
  */
-#include "tl_registry.h"
+#include "tl_registry_int.h"
 
 #include <errno.h>
 #include <sched.h>
@@ -34,7 +38,8 @@ struct registry {
     size_t high, cap;          /* slots in use up to high; allocated; lock */
     size_t *free_idx;          /* stack of free slot indices below high; lock */
     size_t nfree, free_cap;    /* lock */
-    _Atomic size_t live;       /* units in the table; written under lock, read anywhere */
+    _Atomic size_t live;       /* live units in the table; written under lock, read anywhere */
+    _Atomic size_t exited;     /* exited records in the table; lock, read anywhere */
     _Atomic uint64_t created;  /* threads created since start (main excluded) */
     _Atomic uint64_t next_seq; /* next thread sequence number; 1 is the main thread's */
 };
@@ -89,7 +94,8 @@ static bool slot_insert(struct tl_unit *u)
 static void slot_remove(struct tl_unit *u)
 {
     reg.slots[u->slot] = NULL;
-    atomic_fetch_sub(&reg.live, 1);
+    tl_reg_index_del(u);
+    atomic_fetch_sub(u->exited ? &reg.exited : &reg.live, 1);
     if (reg.nfree == reg.free_cap) {
         size_t cap = reg.free_cap ? reg.free_cap * 2 : 256;
         size_t *f = realloc(reg.free_idx, cap * sizeof *f);
@@ -155,25 +161,33 @@ struct tl_unit *tl_registry_new(uintptr_t start, tl_stack_id created_stack, bool
     return u;
 }
 
+static void unit_free(struct tl_unit *u)
+{
+    tl_gor_creator_release(u->creator_hold);
+    tl_stack_unref(u->created_stack);
+    free(u);
+}
+
 void tl_registry_attach(struct tl_unit *u)
 {
+    struct tl_unit *stale = NULL;
     lock_reg(); /* the creator may be recording the same handle (tl_registry_set_handle) */
-    u->handle = pthread_self();
-    u->handle_known = true;
+    tl_reg_take_handle(u, pthread_self(), &stale);
     unlock_reg();
+    tl_reg_free_chain(stale);
     atomic_store(&u->tid, gettid());
     self_unit = u;
 }
 
 void tl_registry_set_handle(size_t slot, uint64_t seq, pthread_t h)
 {
+    struct tl_unit *stale = NULL;
     lock_reg();
     struct tl_unit *u = slot < reg.high ? reg.slots[slot] : NULL;
-    if (u != NULL && u->seq == seq) { /* still the unit we published, not a reuse of its slot */
-        u->handle = h;
-        u->handle_known = true;
-    }
+    if (u != NULL && u->seq == seq) /* still the unit we published, not a reuse of its slot */
+        tl_reg_take_handle(u, h, &stale);
     unlock_reg();
+    tl_reg_free_chain(stale);
 }
 
 struct tl_unit *tl_registry_adopt(uint64_t seq)
@@ -194,59 +208,29 @@ struct tl_unit *tl_registry_self(void)
     return self_unit;
 }
 
+/* A thread cancelled inside a blocking wrapper never ran tl_block_end: settle its state, waiting
+ * out an unwind in progress, so no snapshot pins a unit that is being freed or kept as exited. */
+static void settle(struct tl_unit *u)
+{
+    for (int expect = TL_WS_BLOCKED; atomic_load(&u->wstate) != TL_WS_RUNNING;
+         expect = TL_WS_BLOCKED) {
+        if (!atomic_compare_exchange_strong(&u->wstate, &expect, TL_WS_RUNNING))
+            sched_yield();
+    }
+}
+
 void tl_registry_exit(struct tl_unit *u)
 {
     if (u == NULL)
         return;
     if (self_unit == u)
         self_unit = NULL;
-    /* A thread cancelled inside a blocking wrapper never ran tl_block_end: settle its state,
-     * waiting out an unwind in progress, so no snapshot pins a unit that is being freed. */
-    for (int expect = TL_WS_BLOCKED; atomic_load(&u->wstate) != TL_WS_RUNNING;
-         expect = TL_WS_BLOCKED) {
-        if (!atomic_compare_exchange_strong(&u->wstate, &expect, TL_WS_RUNNING))
-            sched_yield();
-    }
+    settle(u);
     lock_reg();
     slot_remove(u);
     unlock_reg();
     tl_deadlock_note_exit(u->seq, atomic_load(&u->tid), u->created_stack);
-    tl_gor_creator_release(u->creator_hold);
-    tl_stack_unref(u->created_stack);
-    free(u);
-}
-
-/* The live unit whose thread handle is h (lock held), NULL when none; a unit counts from the
- * moment its creator or the thread itself recorded the handle. The calling thread (the common
- * pthread_detach(pthread_self()) case) is found without a scan. */
-static struct tl_unit *find_handle(pthread_t h)
-{
-    if (self_unit != NULL && pthread_equal(h, pthread_self()))
-        return self_unit;
-    for (size_t i = 0; i < reg.high; i++) {
-        struct tl_unit *u = reg.slots[i];
-        if (u != NULL && u->handle_known && pthread_equal(u->handle, h))
-            return u;
-    }
-    return NULL;
-}
-
-void tl_registry_set_detached(pthread_t h)
-{
-    lock_reg();
-    struct tl_unit *u = find_handle(h);
-    if (u != NULL)
-        u->detached = true;
-    unlock_reg();
-}
-
-void tl_registry_set_name(pthread_t h, const char *name)
-{
-    lock_reg();
-    struct tl_unit *u = find_handle(h);
-    if (u != NULL)
-        snprintf(u->name, sizeof u->name, "%s", name);
-    unlock_reg();
+    unit_free(u);
 }
 
 size_t tl_registry_ignore_all(void)
@@ -281,6 +265,8 @@ static void view_copy(struct tl_unit *u, struct tl_unit_view *v, bool unwind)
     v->ignored = u->ignored;
     v->detached = u->detached;
     v->internal = u->internal;
+    v->exited = u->exited;
+    v->exited_ns = u->exited_ns;
     memcpy(v->name, u->name, sizeof v->name);
     memcpy(v->label, u->label, sizeof v->label);
     int expect = TL_WS_BLOCKED;
@@ -385,7 +371,7 @@ void tl_registry_visit(size_t batch, void (*fn)(const struct tl_unit *u, void *a
         lock_reg();
         size_t end = i + batch < reg.high ? i + batch : reg.high;
         for (size_t k = i; k < end; k++)
-            if (reg.slots[k] != NULL)
+            if (reg.slots[k] != NULL && !reg.slots[k]->exited) /* live units only */
                 fn(reg.slots[k], arg);
         bool more = end < reg.high;
         unlock_reg();
@@ -460,15 +446,72 @@ void tl_registry_atfork_child(void)
             free(u);
         reg.slots[i] = NULL;
     }
+    tl_reg_index_reset();
     reg.high = 0;
     reg.nfree = 0;
     atomic_store(&reg.live, 0);
+    atomic_store(&reg.exited, 0);
     atomic_store(&reg.created, 0);
     reg.lock = 0;
     if (me != NULL) {
+        struct tl_unit *none = NULL; /* the index is empty: nothing stale to drop */
         slot_insert(me);
         atomic_store(&me->tid, gettid());
-        me->handle = pthread_self();
-        me->handle_known = true;
+        me->handle_known = false;
+        tl_reg_take_handle(me, pthread_self(), &none);
     }
+}
+
+/* ---- shared with tl_registry_handles.c (tl_registry_int.h) ------------------------------- */
+
+void tl_reg_lock(void)
+{
+    lock_reg();
+}
+
+void tl_reg_unlock(void)
+{
+    unlock_reg();
+}
+
+struct tl_unit *tl_reg_slot(size_t i)
+{
+    return i < reg.high ? reg.slots[i] : NULL;
+}
+
+size_t tl_reg_high(void)
+{
+    return reg.high;
+}
+
+void tl_reg_slot_remove(struct tl_unit *u)
+{
+    slot_remove(u);
+}
+
+void tl_reg_unit_free(struct tl_unit *u)
+{
+    unit_free(u);
+}
+
+void tl_reg_settle(struct tl_unit *u)
+{
+    settle(u);
+}
+
+void tl_reg_leave(struct tl_unit *u)
+{
+    if (self_unit == u)
+        self_unit = NULL;
+}
+
+void tl_reg_count_exited(void)
+{
+    atomic_fetch_sub(&reg.live, 1);
+    atomic_fetch_add(&reg.exited, 1);
+}
+
+size_t tl_registry_exited(void)
+{
+    return atomic_load(&reg.exited);
 }

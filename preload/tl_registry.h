@@ -1,11 +1,17 @@
 /* tl_registry: every live thread unit of the process, and consistent snapshots of them.
  *
  * A unit is created by the thread that calls pthread_create/thrd_create (tl_registry_new), bound
- * to the new thread when it starts (tl_registry_attach: tid, TLS pointer), and forgotten when the
- * thread exits (tl_registry_exit: removed and freed). The main thread is registered by the
- * context's initialisation. Units live in a slot table (index = unit->slot) so that a snapshot
- * can copy the table in bounded batches, releasing the lock between batches, in O(units): the
- * exit gate, taskleak_check/dump and the watchdog all use tl_registry_snapshot.
+ * to the new thread when it starts (tl_registry_attach: tid, TLS pointer), and finished when the
+ * thread exits (tl_registry_finish). A detached thread is then forgotten (removed and freed); a
+ * joinable one stays in the table as an exited record, reported "unjoined" by the final checks,
+ * until a join or a detach names it (tl_registry_joined, tl_registry_set_detached). glibc reuses
+ * a pthread_t only after the thread was joined or detached, so a new thread that attaches with a
+ * handle an exited record still holds proves that record stale, and drops it: a reused handle
+ * never finds an old record. Units are found by pthread_t through an index (O(1) per join,
+ * detach or name). The main thread is registered by the context's initialisation. Units live in a
+ * slot table (index = unit->slot) so that a snapshot can copy the table in bounded batches,
+ * releasing the lock between batches, in O(units): the exit gate, taskleak_check/dump and the
+ * watchdog all use tl_registry_snapshot.
  *
  * Locking: one registry lock (a spin-then-yield lock: the pthread mutex functions are our own
  * wrappers in this object). It guards the slot table, the list membership of every unit and the
@@ -27,6 +33,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "tl_hash.h"
 #include "tl_stack.h"
 
 #define TL_LABEL_MAX 64
@@ -83,6 +90,13 @@ struct tl_unit {
     struct tl_wait wait;       /* valid while wstate != TL_WS_RUNNING */
     unw_context_t uctx;        /* saved in the blocking wrapper's frame; unwound lazily */
     char spawn_label[TL_LABEL_MAX]; /* owner: label given to units this thread creates */
+
+    /* Registry lock. */
+    bool exited;               /* the thread finished; kept until joined or detached (not live) */
+    int64_t exited_ns;         /* CLOCK_MONOTONIC when it finished (with exited) */
+    struct tl_unit *next_free; /* chains records dropped under the lock, freed after it */
+    bool indexed;              /* in the handle index (tl_registry_handles.c) */
+    UT_hash_handle hh;         /* the handle index, keyed by `handle` */
 };
 
 /* A unit as copied by a snapshot: plain values, no pointers into the registry. */
@@ -101,6 +115,8 @@ struct tl_unit_view {
     uintptr_t handle;    /* the thread's pthread_t (a join waits on it), 0 before attach */
     uint64_t progress;
     bool ignored, detached, internal;
+    bool exited;       /* an exited, never joined nor detached thread (its record) */
+    int64_t exited_ns; /* when it finished (with exited) */
     char name[TL_NAME_MAX];
     char label[TL_LABEL_MAX];
     char inherited_name[TL_NAME_MAX]; /* see tl_unit */
@@ -133,13 +149,36 @@ struct tl_unit *tl_registry_self(void);
  * its creation stack. Clears the TLS pointer when u is the caller's. */
 void tl_registry_exit(struct tl_unit *u);
 
+/* The thread of u is ending (its start routine returned, pthread_exit, thrd_exit, cancellation):
+ * a detached thread's unit (and the main thread's) is forgotten as by tl_registry_exit; a
+ * joinable one becomes an exited record (not live any more, still in snapshots with `exited`),
+ * with the kernel name the thread had when it finished. Clears the TLS pointer. errno preserved. */
+void tl_registry_finish(struct tl_unit *u);
+
+/* A thread about to be joined, found by its handle before the join: remembers which unit it is
+ * (slot and seq, seq 0 when unknown), so that once the join succeeded the record can be forgotten
+ * even if glibc has already given the handle to a new thread. */
+struct tl_join_ref {
+    size_t slot;
+    uint64_t seq;
+};
+void tl_registry_join_ref(pthread_t h, struct tl_join_ref *ref);
+
+/* After a successful join of h (pthread_join, tryjoin, timed/clock joins, thrd_join): forgets
+ * the joined thread's exited record (by ref; by handle when ref knew none). No-op when none. */
+void tl_registry_joined(const struct tl_join_ref *ref, pthread_t h);
+
+/* Number of exited records kept (threads finished but never joined nor detached). */
+size_t tl_registry_exited(void);
+
 /* The creator's half of attach: once pthread_create returned h, records it as the handle of the
  * unit published in `slot` with `seq`, if that unit is still registered (the thread may already
  * have ended), so that a pthread_detach or pthread_setname_np right after pthread_create finds
  * the unit before the new thread attached. */
 void tl_registry_set_handle(size_t slot, uint64_t seq, pthread_t h);
 
-/* Marks the unit whose pthread_t is h detached / names it. No-op when unknown. */
+/* Marks the unit whose pthread_t is h detached (an exited record is forgotten: nobody will join
+ * it, and that is fine) / names it. No-op when unknown. */
 void tl_registry_set_detached(pthread_t h);
 void tl_registry_set_name(pthread_t h, const char *name);
 
@@ -153,12 +192,13 @@ size_t tl_registry_ignore_all(void);
 int tl_registry_snapshot(struct tl_snapshot *s, bool unwind, int depth, size_t batch);
 void tl_snapshot_free(struct tl_snapshot *s); /* drops the stack references too */
 
-/* Calls fn(u, arg) for every live unit, at most `batch` units per registry-lock hold (the lock is
- * released between batches). fn runs UNDER the lock: it may only read fields (atomics with acquire)
+/* Calls fn(u, arg) for every live unit (exited records are skipped: their threads are gone), at
+ * most `batch` units per registry-lock hold (the lock is released between batches). fn runs UNDER the lock: it may only read fields (atomics with acquire)
  * and must never allocate, lock, log or call a wrapper. For the watchdog's light scan. */
 void tl_registry_visit(size_t batch, void (*fn)(const struct tl_unit *u, void *arg), void *arg);
 
-/* Number of live units and of threads created since start (AS-safe reads). */
+/* Number of live units (exited records excluded) and of threads created since start (AS-safe
+ * reads). */
 size_t tl_registry_live(void);
 uint64_t tl_registry_created(void);
 

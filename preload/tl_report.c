@@ -35,47 +35,17 @@ static void iso_time(int64_t ms, char *buf, size_t n)
     snprintf(buf + k, n - k, ".%03dZ", (int)(ms % 1000));
 }
 
-/* Reads /proc/self/cmdline (malloc'd, *len bytes, NUL-separated); NULL on failure. */
-static char *read_cmdline(size_t *len)
-{
-    int fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return NULL;
-    size_t cap = 4096, n = 0;
-    char *buf = malloc(cap);
-    for (ssize_t r = 1; buf != NULL && r > 0;) {
-        if (n == cap) {
-            char *b = realloc(buf, cap *= 2);
-            if (b == NULL) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = b;
-        }
-        r = tl_real.read(fd, buf + n, cap - n);
-        n += r > 0 ? (size_t)r : 0;
-    }
-    close(fd);
-    *len = n;
-    return buf;
-}
-
 static void write_process(struct tl_json *j, const struct tl_report *r)
 {
-    char exe[4096], t[64];
-    ssize_t k = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    exe[k > 0 ? k : 0] = '\0';
+    char t[64];
     tl_json_obj_begin(j, "process");
     tl_json_int(j, "pid", getpid());
     tl_json_int(j, "ppid", getppid());
-    tl_json_str(j, "exe", exe);
+    tl_json_str(j, "exe", tl_ctx.exe); /* both as at start: a program may rewrite its title */
     tl_json_arr_begin(j, "argv");
-    size_t len = 0;
-    char *cmd = read_cmdline(&len);
-    for (size_t i = 0; cmd != NULL && i < len; i += strlen(cmd + i) + 1)
+    const char *cmd = tl_ctx.cmdline;
+    for (size_t i = 0; cmd != NULL && i < tl_ctx.cmdline_len; i += strlen(cmd + i) + 1)
         tl_json_str(j, NULL, cmd + i);
-    free(cmd);
     tl_json_arr_end(j);
     iso_time(tl_ctx.started_ms, t, sizeof t);
     tl_json_str(j, "started", t);
@@ -91,6 +61,7 @@ static void write_summary(struct tl_json *j, const struct tl_report *r)
     tl_json_uint(j, "tasks_created", r->tasks_created);
     tl_json_uint(j, "alive", r->alive);
     tl_json_uint(j, "leaked", r->leaked);
+    tl_json_uint(j, "unjoined", r->unjoined);
     tl_json_uint(j, "deadlocked", r->deadlocked);
     tl_json_uint(j, "blocked", r->blocked);
     tl_json_uint(j, "suppressed", r->suppressed);
@@ -221,6 +192,8 @@ static void write_unit(struct tl_json *j, struct tl_report *r, const struct tl_r
     opt_str(j, "name", u->name);
     tl_json_str(j, "start", u->start ? tl_report_function(r, u->start, false) : NULL);
     tl_json_str(j, "state", u->state);
+    if (u->exited_ms >= 0) /* a finished thread's record: how long ago it finished */
+        tl_json_int(j, "exited_ms", u->exited_ms);
     tl_json_str(j, "verdict", u->verdict);
     tl_json_bool(j, "detached", u->detached);
     tl_json_bool(j, "unknown_origin", u->unknown);
@@ -349,7 +322,7 @@ int tl_report_emit(struct tl_report *r)
     if (tl_ctx.opts.report[0] != '\0')
         rc = write_json_file(r);
     if (r->mode == TL_BUILD_DUMP || r->mode == TL_BUILD_SIGNAL || r->mode == TL_BUILD_DEADLOCK ||
-        r->leaked + r->deadlocked + r->blocked > 0)
+        r->leaked + r->deadlocked + r->blocked + r->unjoined > 0)
         tl_text_write(r, tl_log_fd());
     errno = saved;
     return rc;

@@ -90,16 +90,31 @@ static void print_object(FILE *f, struct tl_report *r, const struct tl_rep_unit 
     fprintf(f, "\n");
 }
 
-static void print_group(FILE *f, struct tl_report *r, const struct tl_rep_group *g, int colour)
+/* "4 threads [cond wait, 12s] leaked"; finished threads: "4 threads unjoined: finished, never
+ * joined or detached". A dump's group of units nobody judged has no verdict. */
+static void print_headline(FILE *f, const struct tl_report *r, const struct tl_rep_group *g,
+                           int colour)
 {
     const struct tl_rep_unit *first = &r->units[g->members[0]];
+    const char *kind = g->kind == TL_KIND_TASK ? "task" : "thread";
+    if (g->verdict != NULL && strcmp(g->verdict, "unjoined") == 0) {
+        fprintf(f, "\n%s%zu %s%s unjoined: finished, never joined or detached%s\n",
+                colour ? "\033[1m" : "", g->count, kind, g->count == 1 ? "" : "s",
+                colour ? "\033[0m" : "");
+        return;
+    }
     char d[32];
     tl_text_duration(g->wait_max, d, sizeof d);
-    const char *kind = g->kind == TL_KIND_TASK ? "task" : "thread";
     fprintf(f, "\n%s%zu %s%s [%s%s%s]%s%s%s\n", colour ? "\033[1m" : "", g->count, kind,
             g->count == 1 ? "" : "s", g->reason ? g->reason : first->state, g->reason ? ", " : "",
             g->reason ? d : "", g->verdict ? " " : "", g->verdict ? g->verdict : "",
             colour ? "\033[0m" : "");
+}
+
+static void print_group(FILE *f, struct tl_report *r, const struct tl_rep_group *g, int colour)
+{
+    const struct tl_rep_unit *first = &r->units[g->members[0]];
+    print_headline(f, r, g, colour);
     print_object(f, r, first);
     if (g->blocked_stack != 0) {
         fprintf(f, "  blocked in %s:\n", first->wait.call ? first->wait.call : "?");
@@ -138,11 +153,14 @@ char *tl_text_render(struct tl_report *r, int colour)
     tl_input_escape(raw, exe, sizeof exe); /* a path may hold a newline: one line stays one */
     if (r->mode == TL_BUILD_DEADLOCK && r->all_asleep)
         fputs("taskleak: all threads are asleep - deadlock!\n", f); /* Go's words, first */
+    char unjoined[48] = ""; /* shown when there are any, so older greps keep matching */
+    if (r->unjoined > 0)
+        snprintf(unjoined, sizeof unjoined, ", %zu unjoined", r->unjoined);
     fprintf(f,
-            "taskleak: %s report: %zu leaked, %zu deadlocked, %zu blocked, %zu suppressed of "
+            "taskleak: %s report: %zu leaked, %zu deadlocked, %zu blocked%s, %zu suppressed of "
             "%zu alive in pid %d (%s)\n",
-            r->kind, r->leaked, r->deadlocked, r->blocked, r->suppressed, r->alive, (int)getpid(),
-            exe);
+            r->kind, r->leaked, r->deadlocked, r->blocked, unjoined, r->suppressed, r->alive,
+            (int)getpid(), exe);
     if (r->signal != 0)
         fprintf(f, "taskleak: the program is being killed by %s; every unit as it was:\n",
                 tl_signal_name(r->signal));
@@ -150,9 +168,9 @@ char *tl_text_render(struct tl_report *r, int colour)
         print_group(f, r, &r->groups[g], colour);
     tl_deadlock_text(r, f);
     fprintf(f,
-            "\nSUMMARY: taskleak: %zu leaked, %zu deadlocked, %zu blocked in %zu group(s) "
+            "\nSUMMARY: taskleak: %zu leaked, %zu deadlocked, %zu blocked%s in %zu group(s) "
             "(pid %d)\n",
-            r->leaked, r->deadlocked, r->blocked, r->ngroups, (int)getpid());
+            r->leaked, r->deadlocked, r->blocked, unjoined, r->ngroups, (int)getpid());
     if (fclose(f) != 0) {
         free(buf);
         return NULL;

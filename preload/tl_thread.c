@@ -3,7 +3,8 @@
  * DESIGN. pthread_create is given our trampoline and a small malloc'd start record (the user's
  * routine and argument, the unit). The trampoline binds the unit to the thread (tid, TLS), sets
  * the exit key so that pthread_exit and cancellation also forget the unit, runs the routine, and
- * forgets the unit itself on a normal return (clearing the key first, so it is forgotten once).
+ * finishes the unit itself on a normal return (clearing the key first, so it is finished once):
+ * a joinable thread's unit stays as an exited record until the thread is joined or detached.
  * The creation stack is captured on the creating thread, before the thread exists: the two frames
  * of ours (this module and the interposer) are skipped, so frame 0 is the caller of
  * pthread_create. When a gor task creates the thread, the stack is the task's, ending at its
@@ -39,7 +40,7 @@ static void forget(struct tl_unit *u)
 {
     if (tl_ctx.exit_key_ok)
         pthread_setspecific(tl_ctx.exit_key, NULL);
-    tl_registry_exit(u);
+    tl_registry_finish(u);
 }
 
 static void bind_unit(struct tl_unit *u)
@@ -71,7 +72,7 @@ static int trampoline_c11(void *p)
 
 void tl_thread_key_exit(void *unit)
 {
-    tl_registry_exit(unit);
+    tl_registry_finish(unit);
 }
 
 /* A start record with a published unit, or NULL (then the caller forwards untracked). */

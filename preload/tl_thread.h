@@ -2,8 +2,9 @@
  *
  * A new thread's unit is created and published by the creating thread (so a thread that has not
  * run yet is already visible, with its creation stack), then bound to the thread by a trampoline
- * that runs the user's start routine. The unit is forgotten when the start routine returns, or,
- * for pthread_exit, thrd_exit and cancellation, by the destructor of a thread-specific key.
+ * that runs the user's start routine. The unit is finished (tl_registry_finish) when the start
+ * routine returns, or, for pthread_exit, thrd_exit and cancellation, by the destructor of a
+ * thread-specific key; a joinable thread's record then waits for its join or detach.
  */
 #ifndef TL_THREAD_H
 #define TL_THREAD_H
@@ -21,7 +22,7 @@ int tl_thread_create(int (*real)(pthread_t *, const pthread_attr_t *, void *(*)(
 /* thrd_create through the table's thrd_create. */
 int tl_thread_create_c11(thrd_t *t, thrd_start_t fn, void *arg);
 
-/* Destructor of tl_ctx.exit_key: forgets the exiting thread's unit. */
+/* Destructor of tl_ctx.exit_key: finishes the exiting thread's unit. */
 void tl_thread_key_exit(void *unit);
 
 /* Lists the tids of /proc/self/task into out (at most max; out may be NULL) and returns how many

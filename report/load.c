@@ -186,6 +186,7 @@ static int read_summary(struct tlr_ld *ld, json_t *small)
         {"leaked", offsetof(struct tlr_summary, leaked)},
         {"deadlocked", offsetof(struct tlr_summary, deadlocked)},
         {"blocked", offsetof(struct tlr_summary, blocked)},
+        {"unjoined", offsetof(struct tlr_summary, unjoined)},
     };
     json_t *s = json_object_get(small, "summary");
     if (s && !json_is_object(s))

@@ -3,8 +3,8 @@
  *
  * One pass over every process's groups: compute the identity string, find or add the merged
  * group in a uthash index, append the occurrence. Then the merged groups are put in an array
- * ordered by severity (deadlocked, leaked, blocked), larger counts first, identity last so the
- * output is stable from run to run. The identity string uses ASCII unit/record separators
+ * ordered by severity (deadlocked, leaked, blocked, unjoined), larger counts first, identity last
+ * so the output is stable from run to run. The identity string uses ASCII unit/record separators
  * between fields so no function name can make two identities collide.
  */
 #include "merge.h"
@@ -16,15 +16,17 @@
 
 int tlr_severity(const char *verdict)
 {
-    if (!verdict)
-        return 3;
+    if (!verdict) /* a dump's unit nobody judged: shown last */
+        return 5;
     if (!strcmp(verdict, "deadlocked"))
         return 0;
     if (!strcmp(verdict, "leaked"))
         return 1;
     if (!strcmp(verdict, "blocked"))
         return 2;
-    return 3;
+    if (!strcmp(verdict, "unjoined"))
+        return 3;
+    return 4;
 }
 
 struct sbuf {

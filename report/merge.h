@@ -25,7 +25,8 @@ struct tlr_mgroup {
     long long wait_min, wait_max; /* over occurrences, -1 when none had them */
     struct tlr_occ *occ;
     size_t nocc, capocc;
-    int severity;              /* 0 deadlocked, 1 leaked, 2 blocked, 3 anything else */
+    int severity;              /* 0 deadlocked, 1 leaked, 2 blocked, 3 unjoined, 4 anything else,
+                                  5 no verdict (a dump) */
     bool known;                /* written by the gate: identity found in the baseline */
     const char *suppressed_by; /* written by the gate: the matching rule's text, or NULL */
     bool fail_verdict;         /* written by the gate: a process of it fails on its verdict */

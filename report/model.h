@@ -92,6 +92,7 @@ struct tlr_deadlock {
 
 struct tlr_summary {
     long long threads_created, tasks_created, alive, leaked, deadlocked, blocked;
+    long long unjoined; /* 0 in reports written before the verdict existed */
 };
 
 struct tlr_proc {

@@ -39,6 +39,7 @@ const char *tlr_kind_word(const char *kind, long long count);
 /* Units of each verdict over groups that are not suppressed. */
 struct tlr_counts {
     long long leaked, deadlocked, blocked, other;
+    long long unjoined; /* threads finished, never joined nor detached */
     size_t groups, suppressed, fresh, failing;
 };
 void tlr_count(const struct tlr_merged *m, const struct tlr_render_opts *o, struct tlr_counts *c);

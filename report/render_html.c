@@ -182,11 +182,12 @@ static void summary_table(FILE *out, const struct tlr_merged *m, const struct tl
         snprintf(fresh, sizeof fresh, "%zu", c.fresh);
     fprintf(out,
             "<table class=\"sum\" id=\"summary\"><tr><th>processes</th><th>groups</th>"
-            "<th>deadlocked</th><th>leaked</th><th>blocked</th><th>suppressed</th>"
+            "<th>deadlocked</th><th>leaked</th><th>blocked</th><th>unjoined</th><th>suppressed</th>"
             "<th>new</th><th>failing</th></tr><tr><td>%zu</td><td>%zu</td><td>%lld</td>"
-            "<td>%lld</td><td>%lld</td><td>%zu</td><td>%s</td><td>%zu</td></tr></table>\n",
-            m->nprocs, c.groups - c.suppressed, c.deadlocked, c.leaked, c.blocked, c.suppressed,
-            fresh, c.failing);
+            "<td>%lld</td><td>%lld</td><td>%lld</td><td>%zu</td><td>%s</td><td>%zu</td></tr>"
+            "</table>\n",
+            m->nprocs, c.groups - c.suppressed, c.deadlocked, c.leaked, c.blocked, c.unjoined,
+            c.suppressed, fresh, c.failing);
 }
 
 /* One edge of a cycle: a curve from waiter to holder, bent outwards so that the two edges of

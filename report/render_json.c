@@ -5,7 +5,7 @@
  * previous output is a baseline as it stands.
  *
  *   { schema, processes[{file,pid,ppid,exe,argv,kind,started,written,summary,units_total}],
- *     summary{leaked,deadlocked,blocked,groups,suppressed,new,failing},
+ *     summary{leaked,deadlocked,blocked,groups,suppressed,new,failing,unjoined},
  *     groups[{identity, verdict, kind, reason, count, wait_ms, known, suppressed_by, failing,
  *             blocked_stack[frame], created_stack[frame],
  * occurrences[{pid,exe,file,count,units}]}], deadlocks[{pid,units,objects}],
@@ -134,10 +134,11 @@ static json_t *group_json(const struct tlr_mgroup *g, const struct tlr_render_op
 
 static json_t *summary_json(const struct tlr_summary *s)
 {
-    return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I}", "threads_created", (json_int_t)s->threads_created,
-                     "tasks_created", (json_int_t)s->tasks_created, "alive", (json_int_t)s->alive,
-                     "leaked", (json_int_t)s->leaked, "deadlocked", (json_int_t)s->deadlocked,
-                     "blocked", (json_int_t)s->blocked);
+    return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "threads_created",
+                     (json_int_t)s->threads_created, "tasks_created", (json_int_t)s->tasks_created,
+                     "alive", (json_int_t)s->alive, "leaked", (json_int_t)s->leaked, "deadlocked",
+                     (json_int_t)s->deadlocked, "blocked", (json_int_t)s->blocked, "unjoined",
+                     (json_int_t)s->unjoined);
 }
 
 static json_t *process_json(const struct tlr_proc *p)
@@ -170,11 +171,11 @@ static json_t *unit_json(const struct tlr_proc *p, const struct tlr_unit *u)
 
 static json_t *counts_json(const struct tlr_counts *c)
 {
-    return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "leaked", (json_int_t)c->leaked, "deadlocked",
-                     (json_int_t)c->deadlocked, "blocked", (json_int_t)c->blocked, "groups",
-                     (json_int_t)(c->groups - c->suppressed), "suppressed",
+    return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "leaked", (json_int_t)c->leaked,
+                     "deadlocked", (json_int_t)c->deadlocked, "blocked", (json_int_t)c->blocked,
+                     "groups", (json_int_t)(c->groups - c->suppressed), "suppressed",
                      (json_int_t)c->suppressed, "new", (json_int_t)c->fresh, "failing",
-                     (json_int_t)c->failing);
+                     (json_int_t)c->failing, "unjoined", (json_int_t)c->unjoined);
 }
 
 static void add_per_proc(json_t *root, const struct tlr_merged *m)

@@ -41,6 +41,15 @@ static void proc_label(const struct tlr_proc *p, char *buf, size_t len)
     snprintf(buf, len, "pid %lld %s", p->pid, p->exe ? p->exe : "(unknown program)");
 }
 
+/* ", 4 unjoined" when there are any ("" otherwise, so the lines read as before). */
+static const char *unjoined_part(const struct tlr_counts *c, char *buf, size_t n)
+{
+    buf[0] = '\0';
+    if (c->unjoined > 0)
+        snprintf(buf, n, ", %lld unjoined", c->unjoined);
+    return buf;
+}
+
 static void first_line(const struct tx *t, const struct tlr_merged *m, const struct tlr_counts *c)
 {
     char who[512] = "";
@@ -48,9 +57,11 @@ static void first_line(const struct tx *t, const struct tlr_merged *m, const str
         proc_label(&m->procs[0], who, sizeof who);
     else
         snprintf(who, sizeof who, "%zu processes", m->nprocs);
+    char unjoined[48];
     fprintf(t->out,
-            "%staskleak: %lld leaked, %lld deadlocked, %lld blocked in %zu group%s (%s)%s\n",
-            col(t, BOLD), c->leaked, c->deadlocked, c->blocked, c->groups - c->suppressed,
+            "%staskleak: %lld leaked, %lld deadlocked, %lld blocked%s in %zu group%s (%s)%s\n",
+            col(t, BOLD), c->leaked, c->deadlocked, c->blocked,
+            unjoined_part(c, unjoined, sizeof unjoined), c->groups - c->suppressed,
             c->groups - c->suppressed == 1 ? "" : "s", who, col(t, RESET));
 }
 
@@ -98,10 +109,15 @@ static void header(const struct tx *t, const struct tlr_mgroup *g)
         dur[1] = ' ';
         tlr_fmt_duration(g->wait_max, dur + 2, sizeof dur - 2);
     }
-    fprintf(t->out, "\n%s%lld %s [%s%s]%s%s%s%s", col(t, BOLD), g->count,
-            tlr_kind_word(f->kind, g->count), f->reason ? f->reason : "running", dur,
-            f->verdict ? ": " : "", verdict_colour(t, g->severity), f->verdict ? f->verdict : "",
-            col(t, RESET));
+    if (g->severity == 3) /* threads that finished: no wait to show */
+        fprintf(t->out, "\n%s%lld %s %sunjoined%s: finished, never joined or detached",
+                col(t, BOLD), g->count, tlr_kind_word(f->kind, g->count),
+                verdict_colour(t, g->severity), col(t, RESET));
+    else
+        fprintf(t->out, "\n%s%lld %s [%s%s]%s%s%s%s", col(t, BOLD), g->count,
+                tlr_kind_word(f->kind, g->count), f->reason ? f->reason : "running", dur,
+                f->verdict ? ": " : "", verdict_colour(t, g->severity),
+                f->verdict ? f->verdict : "", col(t, RESET));
     if (g->suppressed_by)
         fprintf(t->out, " (suppressed by %s)", g->suppressed_by);
     else if (t->o->have_baseline)
@@ -286,10 +302,11 @@ static void module_notes(const struct tx *t, const struct tlr_merged *m)
 
 static void last_line(const struct tx *t, const struct tlr_counts *c)
 {
+    char unjoined[48];
     fprintf(t->out,
-            "\nSUMMARY: taskleak: %lld leaked, %lld deadlocked, %lld blocked in %zu group%s",
-            c->leaked, c->deadlocked, c->blocked, c->groups - c->suppressed,
-            c->groups - c->suppressed == 1 ? "" : "s");
+            "\nSUMMARY: taskleak: %lld leaked, %lld deadlocked, %lld blocked%s in %zu group%s",
+            c->leaked, c->deadlocked, c->blocked, unjoined_part(c, unjoined, sizeof unjoined),
+            c->groups - c->suppressed, c->groups - c->suppressed == 1 ? "" : "s");
     if (t->o->have_baseline)
         fprintf(t->out, " (%zu new)", c->fresh);
     if (c->suppressed)

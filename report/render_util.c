@@ -63,6 +63,7 @@ void tlr_count(const struct tlr_merged *m, const struct tlr_render_opts *o, stru
         long long *slot = g->severity == 0   ? &c->deadlocked
                           : g->severity == 1 ? &c->leaked
                           : g->severity == 2 ? &c->blocked
+                          : g->severity == 3 ? &c->unjoined
                                              : &c->other;
         *slot = sat_add(*slot, g->count);
         c->fresh += !g->known;

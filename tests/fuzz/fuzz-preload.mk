@@ -11,7 +11,7 @@ FUZZ_SECONDS ?= 60
 TLF_CLANG    := clang -g -O1 -D_GNU_SOURCE -std=gnu11 -fsanitize=fuzzer,address,undefined \
                 -fno-sanitize-recover=undefined -Ipreload
 TLF_OPT_SRCS := tests/fuzz/options_fuzz.c preload/tl_options.c preload/tl_options_doc.c \
-                preload/tl_log.c preload/tl_json.c preload/tl_input.c
+                preload/tl_options_path.c preload/tl_log.c preload/tl_json.c preload/tl_input.c
 TLF_SUP_SRCS := tests/fuzz/supp_fuzz.c preload/tl_supp.c preload/tl_supp_json.c preload/tl_json.c \
                 preload/tl_input.c
 TLF_OPT_REPLAY := $(BUILD)/tests/fuzz/options_replay
@@ -49,7 +49,7 @@ fuzz-supp: $(BUILD)/fuzz/supp_fuzz
 
 $(TLF_OPT_REPLAY): tests/fuzz/preload_replay.c tests/fuzz/options_fuzz.c \
                    $(BUILD)/obj/preload/tl_options.o $(BUILD)/obj/preload/tl_options_doc.o \
-                   $(BUILD)/obj/preload/tl_log.o \
+                   $(BUILD)/obj/preload/tl_options_path.o $(BUILD)/obj/preload/tl_log.o \
                    $(BUILD)/obj/preload/tl_json.o $(BUILD)/obj/preload/tl_input.o
 	$(call say,LD,$@)
 	$(Q)mkdir -p $(@D)

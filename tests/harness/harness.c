@@ -360,6 +360,19 @@ json_t *th_unit_blocked_in(json_t *rep, const char *function)
     return NULL;
 }
 
+json_t *th_unit_by_verdict(json_t *rep, const char *verdict)
+{
+    size_t i;
+    json_t *u;
+    json_array_foreach(json_object_get(rep, "units"), i, u)
+    {
+        const char *v = th_str(u, "verdict");
+        if (v != NULL && strcmp(v, verdict) == 0)
+            return u;
+    }
+    return NULL;
+}
+
 json_t *th_unit(json_t *rep, const char *id)
 {
     size_t i;

@@ -57,6 +57,8 @@ json_t *th_unit_by_start(json_t *rep, const char *kind, const char *start);
 /* The first unit whose blocked stack has a frame named `function` (works under ASan, whose
  * interceptor is every thread's start routine). */
 json_t *th_unit_blocked_in(json_t *rep, const char *function);
+/* The first unit whose verdict is `verdict` (threads under ASan all share its start routine). */
+json_t *th_unit_by_verdict(json_t *rep, const char *verdict);
 const char *th_str(json_t *obj, const char *key); /* a string member, or NULL */
 long th_summary(json_t *rep, const char *field);  /* summary.<field> */
 

@@ -391,6 +391,11 @@ START_TEST(a_thread_created_behind_the_interposer_is_an_unknown_leak_and_stderr_
     ck_assert(json_is_true(json_object_get(u, "unknown_origin")));
     ck_assert_str_eq(th_str(u, "name"), "hidden-worker");
     ck_assert(json_is_null(json_object_get(u, "created_stack")));
+    /* its start function, read from its stack's outermost frames; a state, but no wait */
+    ck_assert_str_eq(th_str(u, "start"), "hidden_worker");
+    const char *st = th_str(u, "state"); /* the kernel's word, asleep or not: one of the two */
+    ck_assert_msg(!strcmp(st, "blocked") || !strcmp(st, "running"), "state %s", st);
+    ck_assert(json_is_null(json_object_get(u, "wait")));
     ck_assert_msg(th_contains(r.err, "SUMMARY: taskleak: 1 leaked"),
                   "the text report was lost with the program's stderr:\n%s", r.err);
     json_decref(rep);

@@ -68,7 +68,7 @@ START_TEST(defaults_match_the_design_table)
     ck_assert_str_eq(o.ignore, "");
     ck_assert_int_eq(o.stack_depth, 32);
     ck_assert_int_eq(o.dump_signal, SIGUSR2);
-    ck_assert_uint_eq(o.fail_on, TL_FAIL_LEAKED);
+    ck_assert_uint_eq(o.fail_on, TL_FAIL_LEAKED | TL_FAIL_DEADLOCKED | TL_FAIL_UNJOINED);
     ck_assert_int_eq(o.verbosity, 0);
     ck_assert_int_eq(o.max_units, 10000);
     ck_assert(!o.help);
@@ -147,8 +147,42 @@ START_TEST(a_bad_word_after_fail_on_is_one_bad_value_and_keeps_the_rest)
     ck_assert_int_eq(tl_options_parse(&o, "fail_on=deadlocked,sometimes"), 1);
     ck_assert_uint_eq(o.fail_on, TL_FAIL_DEADLOCKED);
     ck_assert_str_eq(logged(), "taskleak: TASKLEAK_OPTIONS: bad value 'sometimes' for fail_on "
-                               "(want a comma list of leaked, deadlocked, blocked; using "
-                               "deadlocked)\n");
+                               "(want a comma list of leaked, deadlocked, unjoined, blocked; "
+                               "using deadlocked)\n");
+}
+END_TEST
+
+START_TEST(fail_on_takes_unjoined_and_formats_the_default_back)
+{
+    struct tl_options o;
+    char v[128];
+    tl_options_defaults(&o);
+    ck_assert_int_eq(tl_options_format(&o, "fail_on", v, sizeof v), 0);
+    ck_assert_str_eq(v, "leaked,deadlocked,unjoined");
+    ck_assert_int_eq(tl_options_parse(&o, "fail_on=unjoined,blocked"), 0);
+    ck_assert_uint_eq(o.fail_on, TL_FAIL_UNJOINED | TL_FAIL_BLOCKED);
+    ck_assert_int_eq(tl_options_parse(&o, "fail_on=leaked"), 0);
+    ck_assert_uint_eq(o.fail_on, TL_FAIL_LEAKED);
+}
+END_TEST
+
+START_TEST(relative_report_and_log_paths_are_made_absolute_against_the_start_directory)
+{
+    struct tl_options o;
+    tl_options_defaults(&o);
+    ck_assert_int_eq(tl_options_parse(&o, "report=out/reports:log=tl.%p.log"), 0);
+    ck_assert_int_eq(tl_options_resolve_paths(&o, "/srv/100%/run"), 2);
+    ck_assert_str_eq(o.report, "/srv/100%%/run/out/reports"); /* '%' kept literal */
+    ck_assert_str_eq(o.log, "/srv/100%%/run/tl.%p.log");
+    char out[256];
+    ck_assert_int_ge(tl_options_expand_path(o.report, out, sizeof out), 0);
+    ck_assert_str_eq(out, "/srv/100%/run/out/reports");
+    ck_assert_int_eq(tl_options_resolve_paths(&o, "/elsewhere"), 0); /* absolute now: kept */
+    tl_options_defaults(&o);
+    ck_assert_int_eq(tl_options_parse(&o, "report=r"), 0);
+    ck_assert_int_eq(tl_options_resolve_paths(&o, "/"), 1);
+    ck_assert_str_eq(o.report, "/r");
+    ck_assert_str_eq(o.log, "stderr"); /* not a path */
 }
 END_TEST
 
@@ -248,7 +282,8 @@ START_TEST(every_bad_value_class_gives_one_message_and_keeps_the_default)
         {"dump_signal=SIGSTOP", "dump_signal", "a signal that can be caught", "SIGUSR2"},
         {"dump_signal=32", "dump_signal", "a signal that can be caught", "SIGUSR2"},
         {"dump_signal=99", "dump_signal", "a signal that can be caught", "SIGUSR2"},
-        {"fail_on=everything", "fail_on", "a comma list of leaked, deadlocked, blocked", "leaked"},
+        {"fail_on=everything", "fail_on", "a comma list of leaked, deadlocked, unjoined, blocked",
+         "leaked,deadlocked,unjoined"},
         {"on_deadlock=exit", "on_deadlock", "all, any or report", "all"},
         {"on_deadlock=ALL", "on_deadlock", "all, any or report", "all"},
         {"log=\"/tmp/unterminated", "log", "a path in which", "stderr"},
@@ -508,6 +543,9 @@ Suite *make_tl_options_suite(void)
     TCase *bad = tcase_create("bad input");
     tcase_add_checked_fixture(bad, setup, teardown);
     tcase_add_test(bad, a_bad_word_after_fail_on_is_one_bad_value_and_keeps_the_rest);
+    tcase_add_test(bad, fail_on_takes_unjoined_and_formats_the_default_back);
+    tcase_add_test(bad,
+                   relative_report_and_log_paths_are_made_absolute_against_the_start_directory);
     tcase_add_test(bad, every_bad_value_class_gives_one_message_and_keeps_the_default);
     tcase_add_test(bad, a_bad_value_keeps_an_earlier_good_one_not_the_default);
     tcase_add_test(bad, unknown_keys_are_named_and_ignored);

@@ -1,7 +1,8 @@
 /*
  * tl_registry and tl_block without interposition: units appear and disappear, snapshots copy
  * them in batches, a blocked unit's wait and lazily unwound stack come out of a snapshot, labels
- * are inherited, ignore marks, the fork child keeps only its own unit.
+ * are inherited, ignore marks, the fork child keeps only its own unit; finished joinable units stay
+ * as exited records until a join or a detach, and a reused handle never finds a stale record.
  */
 #include <check.h>
 #include <semaphore.h>
@@ -230,6 +231,68 @@ START_TEST(self_id_names_the_calling_thread)
 }
 END_TEST
 
+/* A unit published with a made-up pthread_t, as tl_thread does once pthread_create returned. */
+static struct tl_unit *new_with_handle(bool detached, uintptr_t h)
+{
+    struct tl_unit *u = tl_registry_new(0x10, 0, detached);
+    ck_assert_ptr_nonnull(u);
+    tl_registry_set_handle(u->slot, u->seq, (pthread_t)h);
+    return u;
+}
+
+START_TEST(finished_joinable_units_stay_as_exited_records_until_joined_or_detached)
+{
+    tl_registry_adopt(1);
+    size_t live = tl_registry_live(), exited = tl_registry_exited();
+    struct tl_unit *a = new_with_handle(false, 0xa000), *b = new_with_handle(false, 0xb000);
+    struct tl_unit *d = new_with_handle(true, 0xd000);
+    uint64_t aseq = a->seq, dseq = d->seq;
+    struct tl_join_ref ra;
+    tl_registry_join_ref((pthread_t)0xa000, &ra); /* before the join, as the interposer does */
+    ck_assert_uint_eq(ra.seq, aseq);
+    tl_registry_finish(a);
+    tl_registry_finish(b);
+    tl_registry_finish(d); /* detached: forgotten at once */
+    ck_assert_uint_eq(tl_registry_live(), live);
+    ck_assert_uint_eq(tl_registry_exited(), exited + 2);
+    struct tl_snapshot s;
+    ck_assert_int_eq(tl_registry_snapshot(&s, false, 8, 3), 0);
+    const struct tl_unit_view *v = find_seq(&s, aseq);
+    ck_assert_ptr_nonnull(v);
+    ck_assert(v->exited && v->exited_ns > 0 && !v->blocked);
+    ck_assert_ptr_null(find_seq(&s, dseq));
+    tl_snapshot_free(&s);
+    size_t seen = 0;
+    tl_registry_visit(2, count_visit, &seen); /* the light scan sees live units only */
+    ck_assert_uint_eq(seen, tl_registry_live());
+    tl_registry_joined(&ra, (pthread_t)0xa000);
+    ck_assert_uint_eq(tl_registry_exited(), exited + 1);
+    tl_registry_set_detached((pthread_t)0xb000); /* detaching a finished thread is as good */
+    ck_assert_uint_eq(tl_registry_exited(), exited);
+    ck_assert_int_eq(tl_registry_snapshot(&s, false, 8, 3), 0);
+    ck_assert_ptr_null(find_seq(&s, aseq));
+    tl_snapshot_free(&s);
+}
+END_TEST
+
+START_TEST(a_new_thread_given_a_finished_threads_handle_drops_the_stale_record)
+{
+    tl_registry_adopt(1);
+    size_t exited = tl_registry_exited();
+    struct tl_unit *old = new_with_handle(false, 0xe000);
+    tl_registry_finish(old); /* then joined behind our back: glibc may reuse 0xe000 */
+    ck_assert_uint_eq(tl_registry_exited(), exited + 1);
+    struct tl_unit *fresh = new_with_handle(false, 0xe000);
+    ck_assert_uint_eq(tl_registry_exited(), exited);
+    struct tl_join_ref r;
+    tl_registry_join_ref((pthread_t)0xe000, &r);
+    ck_assert_uint_eq(r.seq, fresh->seq);
+    tl_registry_exit(fresh);
+    tl_registry_join_ref((pthread_t)0xe000, &r);
+    ck_assert_uint_eq(r.seq, 0);
+}
+END_TEST
+
 START_TEST(durations_read_like_go_dumps)
 {
     char b[32];
@@ -259,6 +322,8 @@ Suite *make_tl_registry_suite(void)
     tcase_add_test(t, a_fork_child_keeps_only_the_forking_thread);
     tcase_add_test(t, self_id_names_the_calling_thread);
     tcase_add_test(t, durations_read_like_go_dumps);
+    tcase_add_test(t, finished_joinable_units_stay_as_exited_records_until_joined_or_detached);
+    tcase_add_test(t, a_new_thread_given_a_finished_threads_handle_drops_the_stale_record);
     suite_add_tcase(s, t);
     return s;
 }

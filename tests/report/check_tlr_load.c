@@ -26,6 +26,7 @@ START_TEST(a_report_loads_with_process_summary_modules_and_stacks)
     ck_assert_str_eq(p.kind, "exit");
     ck_assert_int_eq(p.nargv, 3);
     ck_assert_int_eq(p.summary.leaked, 4);
+    ck_assert_int_eq(p.summary.unjoined, 0); /* written before the field existed */
     ck_assert_int_eq(p.nmodules, 3);
     ck_assert_str_eq(p.modules[0].build_id, "5f0e2b9c41d7a8e3b6c9d0f1a2b3c4d5e6f70812");
     ck_assert_uint_eq(p.modules[1].base, 0x7f3a1c000000ULL);

@@ -57,6 +57,42 @@ START_TEST(a_real_report_is_its_own_baseline_and_a_fixed_program_passes)
 }
 END_TEST
 
+START_TEST(unjoined_threads_read_back_grouped_counted_and_failing)
+{
+    struct th_run pr;
+    const char *argv[] = {"pool", NULL};
+    struct th_opts o = {.prog = "thr_unjoined", .argv = argv, .options = "grace=200ms"};
+    ck_assert_int_eq(th_run(&o, &pr), 0);
+    ck_assert_msg(pr.status == 76, "status %d; stderr: %s", pr.status, pr.err);
+    struct tlr_cli_run r = RUN(pr.dir);
+    ck_assert_msg(r.status == 1, "status %d: %s", r.status, r.err);
+    ck_assert_msg(
+        !strncmp(r.out, "taskleak: 0 leaked, 0 deadlocked, 0 blocked, 4 unjoined in 1 group", 66),
+        "%.200s", r.out);
+    ck_assert_ptr_nonnull(strstr(r.out, "4 threads unjoined: finished, never joined or detached"));
+    ck_assert_ptr_nonnull(strstr(r.out, "pool_start at tests/scenarios/thr_unjoined.c:"));
+    ck_assert_ptr_nonnull(
+        strstr(r.out, "\nSUMMARY: taskleak: 0 leaked, 0 deadlocked, 0 blocked, 4 unjoined"));
+    tlr_run_free(&r);
+    r = RUN("--format", "json", pr.dir);
+    json_t *j = json_loads(r.out, 0, NULL);
+    ck_assert_ptr_nonnull(j);
+    ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(j, "summary"), "unjoined")),
+                     4);
+    json_t *proc = json_array_get(json_object_get(j, "processes"), 0);
+    ck_assert_int_eq(
+        json_integer_value(json_object_get(json_object_get(proc, "summary"), "unjoined")), 4);
+    json_decref(j);
+    tlr_run_free(&r);
+    r = RUN("--format", "html", pr.dir); /* the summary table's unjoined column holds the 4 */
+    ck_assert_ptr_nonnull(strstr(r.out, "<th>blocked</th><th>unjoined</th>"));
+    ck_assert_ptr_nonnull(strstr(r.out, "<td>0</td><td>4</td><td>0</td>"));
+    ck_assert_ptr_nonnull(strstr(r.out, "data-verdict=\"unjoined\""));
+    tlr_run_free(&r);
+    th_run_free(&pr);
+}
+END_TEST
+
 Suite *make_tlr_scenarios_suite(void)
 {
     Suite *s = suite_create("tlr_scenarios");
@@ -64,6 +100,7 @@ Suite *make_tlr_scenarios_suite(void)
     tcase_set_timeout(t, 120);
     tcase_add_test(t, a_leaky_pool_reads_back_grouped_and_symbolized);
     tcase_add_test(t, a_real_report_is_its_own_baseline_and_a_fixed_program_passes);
+    tcase_add_test(t, unjoined_threads_read_back_grouped_counted_and_failing);
     suite_add_tcase(s, t);
     return s;
 }
