@@ -4,7 +4,9 @@
  * group, and nothing else. So candidates come from the program's own code only (a libc frame such
  * as start_thread or clone3 is in every thread's stack), and each candidate is tried, as a
  * one-line suppressions text, by the same matcher the gate uses, against the first unit of every
- * other group of the report. Reports are rare and groups few, so trying costs little: names
+ * other group of the report and against the units not judged yet (a watchdog report judges a
+ * unit only once it is blocked past the threshold: a hint must still be right when it is).
+ * Reports are rare and groups few, so trying costs little: names
  * come from the report's cached symbol tables, the first candidate usually stands, and the work is
  * bounded (MAX_CANDIDATES candidates against the MAX_TRIED largest other groups; the model lists
  * groups largest first), a few milliseconds per group at worst.
@@ -68,25 +70,57 @@ static enum tl_supp_kind kind_of(const char *verdict)
                                                                                  : TL_SUPP_LEAK;
 }
 
-/* Whether the one-pattern set s suppresses the first unit of group h. */
-static bool silences(struct tl_report *r, struct tl_supp *s, const struct tl_rep_group *h)
+/* Whether the one-pattern set s, read as kind k, suppresses unit u. */
+static bool silences(struct tl_report *r, struct tl_supp *s, enum tl_supp_kind k,
+                     const struct tl_rep_unit *u)
 {
     const char *fns[2 * TL_STACK_MAX_FRAMES + 1];
-    const struct tl_rep_unit *u = &r->units[h->members[0]];
     size_t n = tl_report_unit_functions(r, u, fns, sizeof fns / sizeof fns[0]);
-    return tl_supp_pattern_matches(s, 0, kind_of(h->verdict), fns, n, u->name[0] ? u->name : NULL);
+    return tl_supp_pattern_matches(s, 0, k, fns, n, u->name[0] ? u->name : NULL);
 }
 
-/* Whether line silences g and no other judged group of r. */
+static bool same_identity(const struct tl_rep_unit *a, const struct tl_rep_unit *b)
+{
+    return a->created_stack == b->created_stack && a->blocked_stack == b->blocked_stack &&
+           a->start == b->start && strcmp(a->name, b->name) == 0;
+}
+
+/* Whether s, read as kind k, silences a unit nobody judged yet (one blocked for less than the
+ * threshold, say): a hint printed now must not silence it once it is judged too. Units are tried
+ * once per identity, at most MAX_TRIED identities. */
+static bool silences_unjudged(struct tl_report *r, struct tl_supp *s, enum tl_supp_kind k)
+{
+    const struct tl_rep_unit *seen[MAX_TRIED];
+    size_t nseen = 0;
+    for (size_t i = 0; i < r->n && nseen < MAX_TRIED; i++) {
+        const struct tl_rep_unit *u = &r->units[i];
+        bool dup = u->verdict != NULL || u->suppressed != NULL;
+        for (size_t j = 0; !dup && j < nseen; j++)
+            dup = same_identity(seen[j], u);
+        if (dup)
+            continue;
+        if (silences(r, s, k, u))
+            return true;
+        seen[nseen++] = u;
+    }
+    return false;
+}
+
+/* Whether line silences g and nothing else in r: no other judged group, and no unit not judged
+ * yet. */
 static bool only_this(struct tl_report *r, const struct tl_rep_group *g, const char *line)
 {
     struct tl_supp_error e;
     struct tl_supp *s = tl_supp_new();
+    enum tl_supp_kind k = kind_of(g->verdict);
     bool ok = s != NULL && tl_supp_read_text(s, "hint", line, strlen(line), &e) == 0 &&
-              tl_supp_count(s) == 1 && silences(r, s, g);
-    for (size_t i = 0; ok && i < r->ngroups && i < MAX_TRIED; i++)
-        if (&r->groups[i] != g && r->groups[i].verdict != NULL)
-            ok = !silences(r, s, &r->groups[i]);
+              tl_supp_count(s) == 1 && silences(r, s, k, &r->units[g->members[0]]);
+    for (size_t i = 0; ok && i < r->ngroups && i < MAX_TRIED; i++) {
+        const struct tl_rep_group *h = &r->groups[i];
+        if (h != g && h->verdict != NULL)
+            ok = !silences(r, s, kind_of(h->verdict), &r->units[h->members[0]]);
+    }
+    ok = ok && !silences_unjudged(r, s, k);
     tl_supp_free(s);
     return ok;
 }
