@@ -122,11 +122,6 @@ out:
     errno = saved;
 }
 
-bool tl_dump_owns(int sig)
-{
-    return sig != 0 && sig == atomic_load(&dump.sig) && atomic_load(&dump.ours);
-}
-
 void tl_dump_program_installed(int sig, void (*handler)(int))
 {
     if (sig == 0 || sig != atomic_load(&dump.sig))

@@ -21,9 +21,6 @@
  * context's initialisation, after the options are read. errno preserved. */
 void tl_dump_init(void);
 
-/* True when sig is the dump signal and the handler is still ours. AS-safe. */
-bool tl_dump_owns(int sig);
-
 /* The program installed `handler` (SIG_DFL, SIG_IGN or a function) for sig through sigaction or
  * signal, and the real call succeeded: when sig is the dump signal and handler is not ours, dumps
  * by signal stop and one line on the log says so. Called by the interposers. */

@@ -56,7 +56,6 @@ void gor_unlock_cb(void *lock); /* gor_unlock for park callbacks */
 void gor_futex_wait(_Atomic uint32_t *w, uint32_t val, int64_t timeout_ns);
 void gor_futex_wake(_Atomic uint32_t *w, int n);
 int64_t gor_i_now(void);     /* CLOCK_MONOTONIC ns */
-int64_t gor_coarse_ns(void); /* CLOCK_MONOTONIC_COARSE ns */
 /* gor_i_now() as of the monitor's last tick (10 ms resolution): the wait start time a park
  * records, without a clock read on the hot path. */
 extern _Atomic int64_t gor_clock_tick;
@@ -149,7 +148,6 @@ struct gor_task *gor_stack_get(void); /* a task struct at the top of a fresh sta
 void gor_stack_put(struct gor_task *t);
 /* Panics on a stack overflow in progress: the task's sp below its stack's bottom. */
 void gor_stack_check(struct gor_task *t);
-size_t gor_stack_size(void);
 
 /* ---- scheduler (sched.c) ---- */
 enum { GOR_RQ_SIZE = 256 };

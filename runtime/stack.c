@@ -77,12 +77,6 @@ void gor_stack_fork(enum gor_fork_phase ph)
         gor_unlock(&P.lock);
 }
 
-size_t gor_stack_size(void)
-{
-    pthread_once(&P.once, pool_init);
-    return P.size;
-}
-
 /* Maps a new slab; with the lock held. */
 static int slab_new(void)
 {

@@ -106,13 +106,6 @@ int64_t gor_i_now(void)
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-int64_t gor_coarse_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 uint64_t gor_rand(uint64_t *s)
 {
     uint64_t x = *s ? *s : 0x9e3779b97f4a7c15ull;

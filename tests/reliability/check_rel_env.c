@@ -224,10 +224,10 @@ START_TEST(the_glibc_233_calloc_inside_dlsym_is_served_and_the_detector_survives
 }
 END_TEST
 
-/* KNOWN BUG (REL_RUN_KNOWN_BUGS): a shim that binds to __libc_malloc makes no dl call of its own,
- * so on glibc <= 2.33 the detector's first dlsym is the thread's first dl call: glibc callocs
- * inside it, the shim locks, our pthread_mutex_lock wrapper re-enters tl_real_init, which calls
- * dlsym again before the first one stored its state: unbounded recursion. */
+/* A shim that binds to __libc_malloc makes no dl call of its own, so on glibc <= 2.33 the
+ * detector's first dlsym is the thread's first dl call: glibc callocs inside it, the shim locks,
+ * and our pthread_mutex_lock wrapper re-enters the first lookup before it stored its state. The
+ * re-entered lookup must borrow glibc's own entries instead of recursing without bound. */
 START_TEST(a_calloc_inside_the_detectors_first_dlsym_does_not_recurse)
 {
     static const char *const sim[] = {"REL_ALLOC_SHIM_GLIBC233=1", "REL_ALLOC_SHIM_LIBC=1", NULL};
@@ -235,9 +235,9 @@ START_TEST(a_calloc_inside_the_detectors_first_dlsym_does_not_recurse)
 }
 END_TEST
 
-/* KNOWN BUG (REL_RUN_KNOWN_BUGS): with gor behind an RTLD_LOCAL plugin, dlsym(RTLD_DEFAULT) misses
- * gor's introspection symbols; tasks go untracked without a word, and gor's own worker and monitor
- * threads are then reported as leaked (exit 76). Fixed, the plugin's 9 tasks are counted. */
+/* With gor behind an RTLD_LOCAL plugin, dlsym(RTLD_DEFAULT) misses gor's introspection symbols:
+ * the runtime is found through the object that defines it instead, so gor's own worker and monitor
+ * threads are never reported as leaked and the plugin's 9 tasks are counted. */
 START_TEST(gor_runtime_threads_behind_an_rtld_local_plugin_are_not_leaks)
 {
     const char *const *args;

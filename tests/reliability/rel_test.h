@@ -16,14 +16,6 @@
 /* Fast leak checks; the watchdog never fires unless a test asks for it. */
 #define REL_OPTS "grace=200ms:threshold=60s"
 
-/* Tests that fail today because of a known detector limitation (see LIMITATIONS in taskleak(7))
- * are registered only when REL_RUN_KNOWN_BUGS is set, so
- * `make check` stays green while the test keeps compiling and can be run on demand:
- *   REL_RUN_KNOWN_BUGS=1 CK_RUN_SUITE=reliability build/tests/check_all */
-static inline bool rel_run_known_bugs(void)
-{
-    return getenv("REL_RUN_KNOWN_BUGS") != NULL;
-}
 
 /* Path of a reliability program. */
 static inline const char *rel_prog(const char *name)
