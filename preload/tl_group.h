@@ -18,6 +18,7 @@
 #include "tl_stack.h"
 
 struct tl_modmap;
+struct tl_rep_inversion;
 
 enum tl_build_mode {
     TL_BUILD_EXIT,     /* exit gate: live units are leaked */
@@ -77,6 +78,8 @@ struct tl_report {
     struct tl_modmap *modmap;
     uint64_t threads_created, tasks_created;
     size_t alive, leaked, deadlocked, blocked, suppressed;
+    struct tl_rep_inversion *inversions; /* lock-order inversions (tl_inversion.h) */
+    size_t ninversions, inverted;        /* all of them; the unsuppressed ones */
     int64_t written_ms; /* CLOCK_REALTIME */
 };
 

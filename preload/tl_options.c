@@ -221,11 +221,12 @@ static enum verdict parse_signal(const char *s, size_t n, int *f)
     return V_OK;
 }
 
-static const char *const verdict_names[] = {"leaked", "deadlocked", "blocked"};
+static const char *const verdict_names[] = {"leaked", "deadlocked", "blocked", "inversion"};
+#define NVERDICTS (sizeof verdict_names / sizeof *verdict_names)
 
 const char *tl_verdict_name(unsigned bit)
 {
-    for (unsigned i = 0; i < 3; i++)
+    for (unsigned i = 0; i < NVERDICTS; i++)
         if (bit == 1u << i)
             return verdict_names[i];
     return NULL;
@@ -235,8 +236,13 @@ const char *tl_verdict_name(unsigned bit)
  * here as one replacing call followed by appending calls. */
 static enum verdict parse_verdicts(const char *s, size_t n, unsigned *f, bool append)
 {
+    const char *comma = memchr(s, ',', n);
+    if (comma != NULL) { /* a default written as a list: one name at a time */
+        enum verdict v = parse_verdicts(s, (size_t)(comma - s), f, append);
+        return v != V_OK ? v : parse_verdicts(comma + 1, n - (size_t)(comma - s) - 1, f, true);
+    }
     unsigned bit = 0;
-    for (unsigned i = 0; i < 3; i++)
+    for (unsigned i = 0; i < NVERDICTS; i++)
         if (span_eq(s, n, verdict_names[i]))
             bit = 1u << i;
     if (!bit && n > 0)
@@ -290,7 +296,7 @@ static void format_verdicts(unsigned v, char *out, size_t n)
 {
     size_t len = 0;
     out[0] = '\0';
-    for (unsigned i = 0; i < 3; i++)
+    for (unsigned i = 0; i < NVERDICTS; i++)
         if (v & (1u << i))
             len += (size_t)snprintf(out + len, len < n ? n - len : 0, "%s%s", len ? "," : "",
                                     verdict_names[i]);
@@ -378,7 +384,7 @@ static const char *want_text(const struct tl_opt_desc *d, enum verdict v, char *
         return v == V_RANGE ? "a signal that can be caught, such as SIGUSR2, or 0 for none"
                             : "a signal name such as SIGUSR2 or USR2, a number, or 0 for none";
     case TL_K_VERDICTS:
-        return "a comma list of leaked, deadlocked, blocked";
+        return "a comma list of leaked, deadlocked, blocked, inversion";
     }
     return "?";
 }

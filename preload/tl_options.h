@@ -23,7 +23,7 @@ struct tl_json;
 
 #define TL_OPT_PATH_MAX 4096 /* bytes of a PATH/GLOBS value including the NUL */
 
-enum { TL_FAIL_LEAKED = 1, TL_FAIL_DEADLOCKED = 2, TL_FAIL_BLOCKED = 4 };
+enum { TL_FAIL_LEAKED = 1, TL_FAIL_DEADLOCKED = 2, TL_FAIL_BLOCKED = 4, TL_FAIL_INVERSION = 8 };
 
 #define TL_OPT_FIELD_DURATION(f) int64_t f
 #define TL_OPT_FIELD_BOOL(f)     bool f

@@ -76,7 +76,7 @@ void tl_options_json(const struct tl_options *o, struct tl_json *j)
             break;
         case TL_K_VERDICTS:
             tl_json_arr_begin(j, d->field);
-            for (unsigned b = 1; b <= TL_FAIL_BLOCKED; b <<= 1)
+            for (unsigned b = 1; tl_verdict_name(b) != NULL; b <<= 1)
                 if (*(const unsigned *)f & b)
                     tl_json_str(j, NULL, tl_verdict_name(b));
             tl_json_arr_end(j);

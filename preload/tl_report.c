@@ -19,6 +19,7 @@
 
 #include "tl_ctx.h"
 #include "tl_file.h"
+#include "tl_inversion.h"
 #include "tl_json.h"
 #include "tl_log.h"
 #include "tl_real.h"
@@ -94,6 +95,7 @@ static void write_summary(struct tl_json *j, const struct tl_report *r)
     tl_json_uint(j, "deadlocked", r->deadlocked);
     tl_json_uint(j, "blocked", r->blocked);
     tl_json_uint(j, "suppressed", r->suppressed);
+    tl_json_uint(j, "inversions", r->inverted);
     tl_json_obj_end(j);
 }
 
@@ -152,7 +154,8 @@ static size_t listed_units(const struct tl_report *r)
 
 static void write_stacks(struct tl_json *j, struct tl_report *r)
 {
-    size_t nu = listed_units(r), cap = 2 * (nu + r->ngroups) + 1, n = 0;
+    size_t nu = listed_units(r), n = 0;
+    size_t cap = 2 * (nu + r->ngroups + r->ninversions * TL_LG_CYCLE_MAX) + 1;
     tl_stack_id *ids = malloc(cap * sizeof *ids);
     tl_json_arr_begin(j, "stacks");
     for (size_t i = 0; ids != NULL && i < nu; i++) {
@@ -163,6 +166,8 @@ static void write_stacks(struct tl_json *j, struct tl_report *r)
         ids[n++] = r->groups[g].created_stack;
         ids[n++] = r->groups[g].blocked_stack;
     }
+    if (ids != NULL)
+        n = tl_inversion_stack_ids(r, ids, n);
     if (ids != NULL && n > 1)
         qsort(ids, n, sizeof *ids, cmp_id);
     for (size_t i = 0; ids != NULL && i < n; i++)
@@ -293,6 +298,7 @@ char *tl_report_json(struct tl_report *r, size_t *len)
     tl_json_arr_end(&j);
     write_groups(&j, r);
     write_deadlocks(&j, r);
+    tl_inversion_json(&j, r);
     tl_json_arr_begin(&j, "suppressions");
     if (tl_ctx.supp != NULL)
         tl_supp_json(tl_ctx.supp, &j);
@@ -327,7 +333,8 @@ int tl_report_emit(struct tl_report *r)
     int saved = errno, rc = 0;
     if (tl_ctx.opts.report[0] != '\0')
         rc = write_json_file(r);
-    if (r->mode == TL_BUILD_DUMP || r->leaked + r->deadlocked + r->blocked > 0)
+    if (r->mode == TL_BUILD_DUMP || r->leaked + r->deadlocked + r->blocked > 0 ||
+        (r->inverted > 0 && r->mode != TL_BUILD_WATCHDOG))
         tl_text_write(r, tl_log_fd());
     errno = saved;
     return rc;

@@ -15,6 +15,7 @@
 
 #include "tl_deadlock.h"
 #include "tl_file.h"
+#include "tl_inversion.h"
 #include "tl_symbols.h"
 
 #define IDS_SHOWN 8
@@ -44,6 +45,11 @@ static void print_stack(FILE *f, struct tl_report *r, tl_stack_id id)
         fprintf(f, "    #%-2d %s  (%s+0x%lx)\n", k, fn ? fn : "??", base ? base + 1 : path,
                 (unsigned long)off);
     }
+}
+
+void tl_text_stack(FILE *f, struct tl_report *r, tl_stack_id id)
+{
+    print_stack(f, r, id);
 }
 
 static void print_ids(FILE *f, const struct tl_report *r, const struct tl_rep_group *g)
@@ -114,10 +120,15 @@ char *tl_text_render(struct tl_report *r, int colour)
     for (size_t g = 0; g < r->ngroups; g++)
         print_group(f, r, &r->groups[g], colour);
     tl_deadlock_text(r, f);
+    if (r->mode != TL_BUILD_WATCHDOG)
+        tl_inversion_text(r, f);
     fprintf(f,
             "\nSUMMARY: taskleak: %zu leaked, %zu deadlocked, %zu blocked in %zu group(s) "
-            "(pid %d)\n",
+            "(pid %d)",
             r->leaked, r->deadlocked, r->blocked, r->ngroups, (int)getpid());
+    if (r->inverted > 0 && r->mode != TL_BUILD_WATCHDOG)
+        fprintf(f, ", %zu lock-order inversion(s)", r->inverted);
+    fputc('\n', f);
     if (fclose(f) != 0) {
         free(buf);
         return NULL;

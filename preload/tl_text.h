@@ -8,6 +8,7 @@
 #define TL_TEXT_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #include "tl_group.h"
@@ -17,6 +18,10 @@ char *tl_text_render(struct tl_report *r, int colour);
 
 /* Renders and writes it to fd in one go (nothing when fd < 0). errno preserved. */
 void tl_text_write(struct tl_report *r, int fd);
+
+/* Prints stack id as the report does (numbered frames, function, module+offset); "(no stack)"
+ * when empty. */
+void tl_text_stack(FILE *f, struct tl_report *r, tl_stack_id id);
 
 /* "350ms", "14s", "3m20s": a wait duration for humans. */
 void tl_text_duration(int64_t ms, char *buf, size_t n);

@@ -157,6 +157,7 @@ static void read_summary(struct tlr_ld *ld, json_t *small)
     m->leaked = get_int(s, "leaked", 0);
     m->deadlocked = get_int(s, "deadlocked", 0);
     m->blocked = get_int(s, "blocked", 0);
+    m->inversions = get_int(s, "inversions", 0);
 }
 
 static char **strings_of(json_t *arr, size_t *n)
@@ -205,6 +206,8 @@ static int pass2(struct tlr_ld *ld, struct top *t)
     read_summary(ld, t->small);
     if (read_deadlocks(ld, t->small) < 0) /* before units: their units are wanted */
         return -1;
+    if (tlr_inv_read(ld->p, json_object_get(t->small, "inversions")) < 0)
+        return tlr_ld_problem(ld, "out of memory");
     for (int sec = 0; sec < NSEC; sec++)
         if (bulk(ld, t, sec) < 0)
             return -1;

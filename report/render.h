@@ -40,6 +40,7 @@ const char *tlr_kind_word(const char *kind, long long count);
 struct tlr_counts {
     long long leaked, deadlocked, blocked, other;
     size_t groups, suppressed, fresh, failing;
+    size_t inversions; /* unsuppressed lock-order inversions (counted in failing unless none) */
 };
 void tlr_count(const struct tlr_merged *m, const struct tlr_render_opts *o, struct tlr_counts *c);
 

@@ -68,7 +68,7 @@ START_TEST(defaults_match_the_design_table)
     ck_assert_str_eq(o.ignore, "");
     ck_assert_int_eq(o.stack_depth, 32);
     ck_assert_int_eq(o.dump_signal, SIGUSR2);
-    ck_assert_uint_eq(o.fail_on, TL_FAIL_LEAKED);
+    ck_assert_uint_eq(o.fail_on, TL_FAIL_LEAKED | TL_FAIL_INVERSION);
     ck_assert_int_eq(o.verbosity, 0);
     ck_assert_int_eq(o.max_units, 10000);
     ck_assert(!o.help);
@@ -147,7 +147,7 @@ START_TEST(a_bad_word_after_fail_on_is_one_bad_value_and_keeps_the_rest)
     ck_assert_int_eq(tl_options_parse(&o, "fail_on=deadlocked,sometimes"), 1);
     ck_assert_uint_eq(o.fail_on, TL_FAIL_DEADLOCKED);
     ck_assert_str_eq(logged(), "taskleak: TASKLEAK_OPTIONS: bad value 'sometimes' for fail_on "
-                               "(want a comma list of leaked, deadlocked, blocked; using "
+                               "(want a comma list of leaked, deadlocked, blocked, inversion; using "
                                "deadlocked)\n");
 }
 END_TEST
@@ -230,7 +230,8 @@ START_TEST(every_bad_value_class_gives_one_message_and_keeps_the_default)
         {"dump_signal=SIGSTOP", "dump_signal", "a signal that can be caught", "SIGUSR2"},
         {"dump_signal=32", "dump_signal", "a signal that can be caught", "SIGUSR2"},
         {"dump_signal=99", "dump_signal", "a signal that can be caught", "SIGUSR2"},
-        {"fail_on=everything", "fail_on", "a comma list of leaked, deadlocked, blocked", "leaked"},
+        {"fail_on=everything", "fail_on", "a comma list of leaked, deadlocked, blocked, inversion",
+         "leaked,inversion"},
         {"log=\"/tmp/unterminated", "log", "a path in which", "stderr"},
         {"log=\"/tmp/a\"trailing", "log", "a path in which", "stderr"},
     };
@@ -330,13 +331,13 @@ START_TEST(help_prints_every_key_to_the_log)
     static const char *const keys[] = {"threshold", "interval",    "exit_check",  "grace",
                                        "exitcode",  "report",      "log",         "suppressions",
                                        "ignore",    "stack_depth", "dump_signal", "fail_on",
-                                       "verbosity", "max_units"};
+                                       "lock_order", "verbosity", "max_units"};
     struct tl_options o;
     tl_options_defaults(&o);
     ck_assert_int_eq(tl_options_parse(&o, "help=1"), 0);
     ck_assert(o.help);
     const char *out = logged();
-    ck_assert_int_eq(count_lines(out), 15);
+    ck_assert_int_eq(count_lines(out), 16);
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
         char needle[64];
         snprintf(needle, sizeof needle, "taskleak:   %s ", keys[i]);
@@ -369,7 +370,7 @@ START_TEST(json_echo_reads_back_with_typed_values)
     ck_assert_str_eq(json_string_value(json_array_get(f, 0)), "leaked");
     ck_assert_str_eq(json_string_value(json_array_get(f, 1)), "blocked");
     ck_assert_int_eq(json_integer_value(json_object_get(v, "max_units")), 10000);
-    ck_assert_uint_eq(json_object_size(v), 14);
+    ck_assert_uint_eq(json_object_size(v), 15);
     json_decref(v);
     free(text);
 }
@@ -433,7 +434,7 @@ START_TEST(generated_docs_have_one_entry_per_option)
     int tp = 0;
     for (char *p = buf; (p = strstr(p, ".TP\n.BI ")) != NULL; p++)
         tp++;
-    ck_assert_int_eq(tp, 14);
+    ck_assert_int_eq(tp, 15);
     ck_assert_ptr_nonnull(strstr(buf, ".BI threshold= duration\n"));
     ck_assert_ptr_nonnull(strstr(buf, "Default: \\fB10s\\fR."));
     ck_assert_int_eq(ftruncate(fd, 0), 0);
@@ -441,7 +442,7 @@ START_TEST(generated_docs_have_one_entry_per_option)
     tl_options_doc(fd, TL_DOC_MARKDOWN);
     n = pread(fd, buf, sizeof buf - 1, 0);
     buf[n] = '\0';
-    ck_assert_int_eq(count_lines(buf), 16);
+    ck_assert_int_eq(count_lines(buf), 17);
     ck_assert_ptr_nonnull(strstr(buf, "| `max_units` | integer | `10000` |"));
     close(fd);
 }
