@@ -28,6 +28,7 @@
 
 #include "tl_block.h"
 #include "tl_ctx.h"
+#include "tl_gor.h"
 #include "tl_registry.h"
 #include "tl_stack.h"
 
@@ -38,12 +39,15 @@ bool tl_lo_on;
 _Atomic unsigned tl_lo_epoch;
 __thread struct tl_lo_thread tl_lo_self __attribute__((tls_model("initial-exec")));
 
+struct task_held;
+
 static struct {
     int lock;            /* spin lock: 0 free, 1 held */
     _Atomic size_t nodes;   /* the graph's node count, read without the lock by tl_lo_forget */
     struct tl_lg graph;  /* lock */
     struct tl_lo_inversion inv[INVERSIONS_MAX]; /* lock */
     size_t ninv, dropped;                       /* lock */
+    struct task_held *tasks;                    /* lock: tasks holding gor mutexes */
 } lo;
 
 static void lo_lock(void)
@@ -129,15 +133,19 @@ static long find_held(struct tl_lo_thread *t, uintptr_t lock)
     return -1;
 }
 
-void tl_lo_released_slow(const void *lock)
+static void release_on(struct tl_lo_thread *t, const void *lock)
 {
-    struct tl_lo_thread *t = &tl_lo_self;
     long i = find_held(t, (uintptr_t)lock);
     if (i < 0)
         return; /* taken before we started, by our own code, or by another thread */
     for (uint32_t k = (uint32_t)i; k + 1 < t->n; k++)
         *ent(t, k) = *ent(t, k + 1);
     t->n--;
+}
+
+void tl_lo_released_slow(const void *lock)
+{
+    release_on(&tl_lo_self, lock);
 }
 
 void tl_lo_thread_exit(void)
@@ -193,6 +201,8 @@ static void capture(struct tl_lg_edge *e, const struct tl_lo_held *h, uintptr_t 
 {
     uintptr_t ips[TL_LG_FRAMES], sps[TL_LG_FRAMES], held[TL_LG_FRAMES];
     int n = unwind_from(ip, ips, sps, TL_LG_FRAMES), k = 0;
+    if (n > 0 && tl_block_current_task() != 0) /* a task's stack ends at its start function */
+        n = tl_gor_trim_tail(ips, n);
     held[k++] = h->ip;
     for (int i = 0; i < n && k < depth(); i++)
         if (sps[i] > h->sp)
@@ -333,13 +343,15 @@ settled:
     }
 }
 
-void tl_lo_acquired_slow(const void *lock, unsigned flags, uintptr_t ip, uintptr_t sp)
+/* The acquisition of lock by the owner of held list t (a thread, or a gor task); the calling
+ * thread's busy mark guards against recursion either way. */
+static void acquire_on(struct tl_lo_thread *t, const void *lock, unsigned flags, uintptr_t ip,
+                       uintptr_t sp)
 {
-    struct tl_lo_thread *t = &tl_lo_self;
-    if (t->busy)
+    if (tl_lo_self.busy)
         return;
     int saved = errno;
-    t->busy = true;
+    tl_lo_self.busy = true;
     uintptr_t l = (uintptr_t)lock;
     if (!(flags & TL_LO_TRY) && !internal(ip) && find_held(t, l) < 0) {
         for (long i = (long)t->n - 1; i >= 0; i--) {
@@ -351,7 +363,80 @@ void tl_lo_acquired_slow(const void *lock, unsigned flags, uintptr_t ip, uintptr
     }
     struct tl_lo_held h = {l, ip, sp, flags};
     push(t, &h);
-    t->busy = false;
+    tl_lo_self.busy = false;
+    errno = saved;
+}
+
+void tl_lo_acquired_slow(const void *lock, unsigned flags, uintptr_t ip, uintptr_t sp)
+{
+    acquire_on(&tl_lo_self, lock, flags, ip, sp);
+}
+
+/* ---- gor tasks: a held list per task that holds a gor mutex ---- */
+
+struct task_held {
+    int64_t task;
+    struct task_held *next; /* lo.tasks list; lock */
+    struct tl_lo_thread t;  /* the task's held list; only the task itself touches it */
+};
+
+/* The held list of task, created when create (NULL: none, or out of memory). */
+static struct task_held *task_find(int64_t task, bool create)
+{
+    lo_lock();
+    struct task_held *h = lo.tasks;
+    while (h != NULL && h->task != task)
+        h = h->next;
+    if (h == NULL && create) {
+        void *p = mmap(NULL, sizeof *h, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (p != MAP_FAILED) {
+            h = p;
+            h->task = task;
+            h->next = lo.tasks;
+            lo.tasks = h;
+        }
+    }
+    lo_unlock();
+    return h;
+}
+
+static void task_drop(struct task_held *h)
+{
+    lo_lock();
+    for (struct task_held **p = &lo.tasks; *p != NULL; p = &(*p)->next)
+        if (*p == h) {
+            *p = h->next;
+            break;
+        }
+    lo_unlock();
+    if (h->t.spill != NULL)
+        munmap(h->t.spill, h->t.cap * sizeof *h->t.spill);
+    munmap(h, sizeof *h);
+}
+
+void tl_lo_task_acquired(int64_t task, const void *lock, unsigned flags, uintptr_t ip,
+                         uintptr_t sp)
+{
+    if (!tl_lo_on || tl_lo_self.busy)
+        return;
+    int saved = errno;
+    struct task_held *h = task_find(task, true);
+    if (h != NULL)
+        acquire_on(&h->t, lock, flags, ip, sp);
+    errno = saved;
+}
+
+void tl_lo_task_released(int64_t task, const void *lock)
+{
+    if (!tl_lo_on || tl_lo_self.busy)
+        return;
+    int saved = errno;
+    struct task_held *h = task_find(task, false);
+    if (h != NULL) {
+        release_on(&h->t, lock);
+        if (h->t.n == 0)
+            task_drop(h); /* memory follows the tasks that hold something */
+    }
     errno = saved;
 }
 

@@ -126,6 +126,13 @@ static inline __attribute__((always_inline)) void tl_lo_released(const void *loc
     tl_lo_released_slow(lock);
 }
 
+/* The same for a gor mutex taken or released by gor task `task`: a task may park holding one and
+ * resume on another thread, so each task that holds gor mutexes has a held list of its own
+ * (created with its first, dropped with its last). Takes the recorder's lock; errno preserved. */
+void tl_lo_task_acquired(int64_t task, const void *lock, unsigned flags, uintptr_t ip,
+                         uintptr_t sp);
+void tl_lo_task_released(int64_t task, const void *lock);
+
 /* lock is being destroyed or initialised again: forget its edges. Takes the recorder's lock. */
 void tl_lo_forget(const void *lock);
 

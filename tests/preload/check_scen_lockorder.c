@@ -4,7 +4,8 @@
  * inversion naming every lock, and per edge the unit and the stacks where each lock was taken; the
  * run fails with exitcode while the program's own output is unchanged. Consistent orders, readers
  * on both sides, reused heap locks, recursive relocking, trylock back-off and gate locks report
- * nothing. lock_order=0 turns it off; an inversion: suppression silences it and is counted.
+ * nothing. lock_order=0 turns it off; an inversion: suppression silences it and is counted. gor
+ * mutexes held by tasks that park in between invert like pthread mutexes (gor_lockorder.c).
  *
  * Expectations are rows of data; every test is one sentence over a row.
  */
@@ -70,8 +71,8 @@ static bool edge_stack_has(json_t *rep, json_t *inv, const char *fn)
     return false;
 }
 
-/* Each edge takes what the previous one held, and the cycle closes. */
-static void assert_cycle(json_t *inv, int locks)
+/* Each edge takes what the previous one held, the cycle closes, and every unit is a `kind`. */
+static void assert_cycle_of(json_t *inv, int locks, const char *kind)
 {
     json_t *edges = json_object_get(inv, "edges");
     ck_assert_int_eq(json_array_size(edges), locks);
@@ -80,7 +81,8 @@ static void assert_cycle(json_t *inv, int locks)
         json_t *e = json_array_get(edges, (size_t)k);
         json_t *next = json_array_get(edges, (size_t)((k + 1) % locks));
         ck_assert_str_eq(th_str(e, "acquired"), th_str(next, "held"));
-        ck_assert_msg(strncmp(th_str(e, "unit"), "thread:", 7) == 0, "unit %s", th_str(e, "unit"));
+        ck_assert_msg(strncmp(th_str(e, "unit"), kind, strlen(kind)) == 0, "unit %s",
+                      th_str(e, "unit"));
         ck_assert(json_is_integer(json_object_get(e, "held_stack")));
         ck_assert(json_is_integer(json_object_get(e, "acquired_stack")));
     }
@@ -97,7 +99,7 @@ START_TEST(each_lock_order_case_reports_exactly_its_inversions)
     ck_assert_int_eq(th_summary(rep, "inversions"), c->locks ? 1 : 0);
     if (c->locks) {
         json_t *inv = json_array_get(invs, 0);
-        assert_cycle(inv, c->locks);
+        assert_cycle_of(inv, c->locks, "thread:");
         const char *obj = json_string_value(json_array_get(json_object_get(inv, "objects"), 0));
         ck_assert_msg(strncmp(obj, c->kind, strlen(c->kind)) == 0, "object %s", obj);
         ck_assert(json_is_null(json_object_get(inv, "suppressed")));
@@ -181,6 +183,33 @@ START_TEST(an_inversion_suppression_matching_either_path_silences_it)
 }
 END_TEST
 
+START_TEST(gor_mutexes_taken_in_opposite_orders_by_parking_tasks_invert)
+{
+    static const char *const fixed[] = {"fixed", NULL};
+    for (int twin = 0; twin < 2; twin++) {
+        struct th_opts o = {.prog = "gor_lockorder", .argv = twin ? fixed : NULL, .options = OPTS};
+        struct th_run r;
+        ck_assert_int_eq(th_run(&o, &r), 0);
+        ck_assert_msg(!r.timed_out, "timed out");
+        ck_assert_msg(r.status == (twin ? 0 : 76), "status %d; stderr:\n%s", r.status, r.err);
+        ck_assert_str_eq(r.out, "ok\n");
+        json_t *rep = th_report(&r, "exit", r.pid);
+        ck_assert_msg(rep != NULL, "no exit report; stderr:\n%s", r.err);
+        json_t *invs = json_object_get(rep, "inversions");
+        ck_assert_int_eq(json_array_size(invs), twin ? 0 : 1);
+        if (!twin) {
+            json_t *inv = json_array_get(invs, 0);
+            assert_cycle_of(inv, 2, "task:");
+            const char *obj = json_string_value(json_array_get(json_object_get(inv, "objects"), 0));
+            ck_assert_msg(strncmp(obj, "gor_mutex 0x", 12) == 0, "object %s", obj);
+            ck_assert(edge_stack_has(rep, inv, "task_ab") && edge_stack_has(rep, inv, "task_ba"));
+        }
+        json_decref(rep);
+        th_run_free(&r);
+    }
+}
+END_TEST
+
 Suite *make_scen_lockorder_suite(void)
 {
     Suite *s = suite_create("scen_lockorder");
@@ -191,6 +220,7 @@ Suite *make_scen_lockorder_suite(void)
     tcase_add_test(tc, lock_order_0_turns_the_analysis_off);
     tcase_add_test(tc, fail_on_without_inversion_reports_but_keeps_the_status);
     tcase_add_test(tc, an_inversion_suppression_matching_either_path_silences_it);
+    tcase_add_test(tc, gor_mutexes_taken_in_opposite_orders_by_parking_tasks_invert);
     suite_add_tcase(s, tc);
     return s;
 }
