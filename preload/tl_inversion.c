@@ -16,6 +16,7 @@
 #include "tl_ctx.h"
 #include "tl_json.h"
 #include "tl_lockorder.h"
+#include "tl_report.h"
 #include "tl_supp.h"
 #include "tl_text.h"
 
@@ -108,14 +109,6 @@ size_t tl_inversion_stack_ids(const struct tl_report *r, tl_stack_id *ids, size_
     return n;
 }
 
-static void stack_ref(struct tl_json *j, const char *key, tl_stack_id id)
-{
-    if (id == 0)
-        tl_json_null(j, key);
-    else
-        tl_json_uint(j, key, id);
-}
-
 static void json_one(struct tl_json *j, const struct tl_rep_inversion *x)
 {
     tl_json_obj_begin(j, NULL);
@@ -130,8 +123,8 @@ static void json_one(struct tl_json *j, const struct tl_rep_inversion *x)
         tl_json_str(j, "unit", d->unit);
         tl_json_str(j, "held", d->held);
         tl_json_str(j, "acquired", d->acquired);
-        stack_ref(j, "held_stack", d->held_stack);
-        stack_ref(j, "acquired_stack", d->acquired_stack);
+        tl_report_stack_ref(j, "held_stack", d->held_stack);
+        tl_report_stack_ref(j, "acquired_stack", d->acquired_stack);
         tl_json_obj_end(j);
     }
     tl_json_arr_end(j);

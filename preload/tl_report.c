@@ -177,7 +177,7 @@ static void write_stacks(struct tl_json *j, struct tl_report *r)
     tl_json_arr_end(j);
 }
 
-static void write_stack_ref(struct tl_json *j, const char *key, tl_stack_id id)
+void tl_report_stack_ref(struct tl_json *j, const char *key, tl_stack_id id)
 {
     if (id == 0)
         tl_json_null(j, key);
@@ -228,8 +228,8 @@ static void write_unit(struct tl_json *j, struct tl_report *r, const struct tl_r
     opt_str(j, "suppressed", u->suppressed);
     write_wait(j, u);
     opt_str(j, "created_by", u->created_by);
-    write_stack_ref(j, "created_stack", u->created_stack);
-    write_stack_ref(j, "blocked_stack", u->blocked_stack);
+    tl_report_stack_ref(j, "created_stack", u->created_stack);
+    tl_report_stack_ref(j, "blocked_stack", u->blocked_stack);
     opt_str(j, "label", u->label);
     tl_json_obj_end(j);
 }
@@ -243,8 +243,8 @@ static void write_groups(struct tl_json *j, const struct tl_report *r)
         tl_json_str(j, "verdict", gr->verdict);
         tl_json_str(j, "kind", gr->kind == TL_KIND_TASK ? "task" : "thread");
         tl_json_str(j, "reason", gr->reason);
-        write_stack_ref(j, "created_stack", gr->created_stack);
-        write_stack_ref(j, "blocked_stack", gr->blocked_stack);
+        tl_report_stack_ref(j, "created_stack", gr->created_stack);
+        tl_report_stack_ref(j, "blocked_stack", gr->blocked_stack);
         tl_json_uint(j, "count", gr->count);
         tl_json_arr_begin(j, "units");
         for (size_t k = 0; k < gr->count; k++)

@@ -40,6 +40,11 @@ static char *clean_dup(const char *s)
     return d;
 }
 
+char *tlr_ld_clean_dup(const char *s)
+{
+    return clean_dup(s);
+}
+
 static char *dup_str(json_t *o, const char *key)
 {
     return clean_dup(json_string_value(json_object_get(o, key)));

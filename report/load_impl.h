@@ -17,6 +17,9 @@ struct tlr_ld {
     char problem[200];    /* a schema problem (the jscan error wins when both are set) */
 };
 
+/* A copy of s (NULL: NULL) with control characters replaced by '?', as every kept string. */
+char *tlr_ld_clean_dup(const char *s);
+
 /* Records a schema problem (first one wins) and returns -1. */
 int tlr_ld_problem(struct tlr_ld *ld, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -7,16 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "model.h"
+#include "load_impl.h"
 
 static char *dup_clean(json_t *v)
 {
-    const char *s = json_string_value(v);
-    char *d = s ? strdup(s) : NULL;
-    for (char *c = d; c && *c; c++)
-        if ((unsigned char)*c < 0x20 || *c == 0x7f)
-            *c = '?';
-    return d;
+    return tlr_ld_clean_dup(json_string_value(v));
 }
 
 static long long stack_id(json_t *v)

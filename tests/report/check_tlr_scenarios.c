@@ -75,6 +75,10 @@ START_TEST(a_lock_order_inversion_reads_back_names_both_paths_and_fails_the_gate
     ck_assert_ptr_nonnull(strstr(r.out, "\"inversions\": ["));
     ck_assert_ptr_nonnull(strstr(r.out, "\"held_stack\": ["));
     tlr_run_free(&r);
+    r = RUN("--format", "html", pr.dir);
+    ck_assert_ptr_nonnull(strstr(r.out, "<section id=\"inversions\">"));
+    ck_assert_ptr_nonnull(strstr(r.out, "path_ba"));
+    tlr_run_free(&r);
     r = RUN("--fail-on", "none", pr.dir);
     ck_assert_int_eq(r.status, 0);
     tlr_run_free(&r);
