@@ -11,6 +11,7 @@
 
 #include "tl_block.h"
 #include "tl_ctx.h"
+#include "tl_lockorder.h"
 #include "tl_real.h"
 
 #define TL_EXPORT __attribute__((visibility("default")))
@@ -19,6 +20,18 @@
  * tl_block.h): the one form every interposer uses; the wrapper declares rc. */
 #define BRACKET(reason, call, obj, durable, expr)                                                  \
     TL_BLOCK_CALL(rc, reason, call, obj, durable, expr)
+
+/* Notes lock (flags: enum tl_lg_kind | TL_LO_*) in the calling thread's held list with the
+ * wrapper's return address and its caller's stack pointer at the call (the wrapper's canonical
+ * frame address), which tl_lockorder uses to tell which frames were live when the lock was taken.
+ * Use in the exported wrapper itself, after a successful acquisition. */
+#if defined(__GNUC__) && !defined(__clang__)
+#define TL_CALLER_SP() ((uintptr_t)__builtin_dwarf_cfa())
+#else
+#define TL_CALLER_SP() ((uintptr_t)__builtin_frame_address(0) + 2 * sizeof(void *))
+#endif
+#define HELD(lock, flags)                                                                          \
+    tl_lo_acquired(lock, flags, (uintptr_t)__builtin_return_address(0), TL_CALLER_SP())
 
 static inline void tl_enter(void)
 {

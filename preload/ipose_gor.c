@@ -71,6 +71,8 @@ typedef void (*sleep_fn)(int64_t);
 typedef void (*wg_wait_fn)(gor_wg *);
 typedef void (*mutex_lock_fn)(gor_mutex *);
 typedef bool (*mutex_trylock_fn)(gor_mutex *);
+typedef void (*mutex_unlock_fn)(gor_mutex *);
+typedef void (*mutex_init_fn)(gor_mutex *);
 typedef int (*fd_wait_fn)(int, int, int64_t);
 
 TL_EXPORT int gor_main(void (*fn)(void *), void *arg);
@@ -81,6 +83,9 @@ TL_EXPORT int gor_select(gor_case *cases, size_t n, int64_t timeout_ns);
 TL_EXPORT void gor_sleep(int64_t ns);
 TL_EXPORT void gor_wg_wait(gor_wg *wg);
 TL_EXPORT void gor_mutex_lock(gor_mutex *m);
+TL_EXPORT bool gor_mutex_trylock(gor_mutex *m);
+TL_EXPORT void gor_mutex_unlock(gor_mutex *m);
+TL_EXPORT void gor_mutex_init(gor_mutex *m);
 TL_EXPORT int gor_fd_wait(int fd, int events, int64_t timeout_ns);
 
 REAL(gor_main, main_fn)
@@ -91,16 +96,18 @@ REAL(gor_select, select_fn)
 REAL(gor_sleep, sleep_fn)
 REAL(gor_wg_wait, wg_wait_fn)
 REAL(gor_mutex_lock, mutex_lock_fn)
+REAL(gor_mutex_unlock, mutex_unlock_fn)
+REAL(gor_mutex_init, mutex_init_fn)
 REAL(gor_fd_wait, fd_wait_fn)
 
-/* gor_mutex_trylock is not wrapped (it never blocks): only its real address is needed, for the
- * try-first fast path of gor_mutex_lock. */
+/* gor_mutex_trylock never blocks: it is wrapped for the lock-order graph only, and its real
+ * address also serves the try-first fast path of gor_mutex_lock. */
 static mutex_trylock_fn _Atomic real_trylock;
 static mutex_trylock_fn get_trylock(void)
 {
     mutex_trylock_fn f = atomic_load_explicit(&real_trylock, memory_order_acquire);
     if (__builtin_expect(f == NULL, 0)) {
-        *(void **)&f = resolve_real("gor_mutex_trylock", NULL);
+        *(void **)&f = resolve_real("gor_mutex_trylock", (void *)gor_mutex_trylock);
         atomic_store_explicit(&real_trylock, f, memory_order_release);
     }
     return f;
@@ -214,14 +221,54 @@ TL_EXPORT void gor_wg_wait(gor_wg *wg)
     tl_block_end(u);
 }
 
+/* Notes a gor mutex taken by the caller of the exported wrapper: in the running task's own held
+ * list inside a task (it may park holding it and resume on another thread), else in the thread's
+ * (tl_lockorder.h). A macro: the return address must be the wrapper's. */
+#define GOR_HELD(m, flags)                                                                         \
+    do {                                                                                           \
+        int64_t task_ = tl_lo_on ? tl_block_current_task() : 0;                                    \
+        if (task_ != 0)                                                                            \
+            tl_lo_task_acquired(task_, m, flags, (uintptr_t)__builtin_return_address(0),           \
+                                TL_CALLER_SP());                                                   \
+        else                                                                                       \
+            HELD(m, flags);                                                                        \
+    } while (0)
+
 TL_EXPORT void gor_mutex_lock(gor_mutex *m)
 {
     mutex_lock_fn real = get_gor_mutex_lock();
-    if (get_trylock()(m)) /* uncontended: no bracket */
-        return;
-    struct tl_unit *u = thread_wait("mutex lock", "gor_mutex_lock", m, true);
+    if (!get_trylock()(m)) { /* uncontended: no bracket */
+        struct tl_unit *u = thread_wait("mutex lock", "gor_mutex_lock", m, true);
+        real(m);
+        tl_block_end(u);
+    }
+    GOR_HELD(m, TL_LG_GOR_MUTEX);
+}
+
+TL_EXPORT bool gor_mutex_trylock(gor_mutex *m)
+{
+    bool ok = get_trylock()(m);
+    if (ok)
+        GOR_HELD(m, TL_LG_GOR_MUTEX | TL_LO_TRY);
+    return ok;
+}
+
+TL_EXPORT void gor_mutex_unlock(gor_mutex *m)
+{
+    mutex_unlock_fn real = get_gor_mutex_unlock();
+    int64_t task = tl_lo_on ? tl_block_current_task() : 0;
+    if (task != 0)
+        tl_lo_task_released(task, m);
+    else
+        tl_lo_released(m);
     real(m);
-    tl_block_end(u);
+}
+
+TL_EXPORT void gor_mutex_init(gor_mutex *m)
+{
+    mutex_init_fn real = get_gor_mutex_init();
+    tl_lo_forget(m);
+    real(m);
 }
 
 TL_EXPORT int gor_fd_wait(int fd, int events, int64_t timeout_ns)

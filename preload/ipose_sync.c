@@ -10,6 +10,10 @@
  * object: another process may end that wait, so it is external too (glibc marks such objects:
  * the pshared bit of a mutex's kind, bit 0 of a condvar's __wrefs, a non-zero `shared` word in
  * rwlocks, barriers and semaphores; sem_open's semaphores are always shared).
+ *
+ * Every successful acquisition is also noted in the thread's held list for the lock-order graph
+ * (HELD, tl_lockorder.h: two stores when nothing else is held); releases, trylocks, init and
+ * destroy are in ipose_lock.c.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -64,13 +68,13 @@ TL_EXPORT int pthread_mutex_lock(pthread_mutex_t *m)
     /* While the process has one thread nobody can contend: a free lock is taken by the real call
      * at once, and glibc then skips the atomic instruction that trylock always pays. A held lock
      * (a self-deadlock) still goes through the bracket below. */
+    int rc;
     if (__libc_single_threaded && m->__data.__lock == 0 && !(m->__data.__kind & 128 /* pshared */))
-        return tl_real.pthread_mutex_lock(m);
-    int rc = tl_real.pthread_mutex_trylock(m);
-    if (__builtin_expect(rc != EBUSY, 1))
-        return rc;
-    rc = pthread_mutex_lock_blocking(m);
-    __asm__ volatile("" ::: "memory"); /* no tail call: keep this frame in blocked stacks */
+        rc = tl_real.pthread_mutex_lock(m);
+    else if (__builtin_expect((rc = tl_real.pthread_mutex_trylock(m)) == EBUSY, 0))
+        rc = pthread_mutex_lock_blocking(m);
+    if (__builtin_expect(rc == 0, 1))
+        HELD(m, TL_LG_MUTEX);
     return rc;
 }
 
@@ -78,10 +82,11 @@ TL_EXPORT int pthread_mutex_timedlock(pthread_mutex_t *m, const struct timespec 
 {
     tl_enter();
     int rc = tl_real.pthread_mutex_trylock(m);
-    if (rc != EBUSY)
-        return rc;
-    BRACKET("mutex lock", "pthread_mutex_timedlock", m, false,
-            tl_real.pthread_mutex_timedlock(m, t));
+    if (rc == EBUSY)
+        BRACKET("mutex lock", "pthread_mutex_timedlock", m, false,
+                tl_real.pthread_mutex_timedlock(m, t));
+    if (rc == 0)
+        HELD(m, TL_LG_MUTEX);
     return rc;
 }
 
@@ -89,10 +94,11 @@ TL_EXPORT int pthread_mutex_clocklock(pthread_mutex_t *m, clockid_t clk, const s
 {
     tl_enter();
     int rc = tl_real.pthread_mutex_trylock(m);
-    if (rc != EBUSY)
-        return rc;
-    BRACKET("mutex lock", "pthread_mutex_clocklock", m, false,
-            tl_real.pthread_mutex_clocklock(m, clk, t));
+    if (rc == EBUSY)
+        BRACKET("mutex lock", "pthread_mutex_clocklock", m, false,
+                tl_real.pthread_mutex_clocklock(m, clk, t));
+    if (rc == 0)
+        HELD(m, TL_LG_MUTEX);
     return rc;
 }
 
@@ -108,10 +114,10 @@ TL_EXPORT int pthread_rwlock_rdlock(pthread_rwlock_t *l)
 {
     tl_enter();
     int rc = tl_real.pthread_rwlock_tryrdlock(l);
-    if (__builtin_expect(rc != EBUSY, 1))
-        return rc;
-    rc = pthread_rwlock_rdlock_blocking(l);
-    __asm__ volatile("" ::: "memory"); /* no tail call: keep this frame in blocked stacks */
+    if (__builtin_expect(rc == EBUSY, 0))
+        rc = pthread_rwlock_rdlock_blocking(l);
+    if (__builtin_expect(rc == 0, 1))
+        HELD(l, TL_LG_RWLOCK | TL_LO_READ);
     return rc;
 }
 
@@ -127,10 +133,10 @@ TL_EXPORT int pthread_rwlock_wrlock(pthread_rwlock_t *l)
 {
     tl_enter();
     int rc = tl_real.pthread_rwlock_trywrlock(l);
-    if (__builtin_expect(rc != EBUSY, 1))
-        return rc;
-    rc = pthread_rwlock_wrlock_blocking(l);
-    __asm__ volatile("" ::: "memory"); /* no tail call: keep this frame in blocked stacks */
+    if (__builtin_expect(rc == EBUSY, 0))
+        rc = pthread_rwlock_wrlock_blocking(l);
+    if (__builtin_expect(rc == 0, 1))
+        HELD(l, TL_LG_RWLOCK);
     return rc;
 }
 
@@ -138,10 +144,11 @@ TL_EXPORT int pthread_rwlock_timedrdlock(pthread_rwlock_t *l, const struct times
 {
     tl_enter();
     int rc = tl_real.pthread_rwlock_tryrdlock(l);
-    if (rc != EBUSY)
-        return rc;
-    BRACKET("rwlock read", "pthread_rwlock_timedrdlock", l, false,
-            tl_real.pthread_rwlock_timedrdlock(l, t));
+    if (rc == EBUSY)
+        BRACKET("rwlock read", "pthread_rwlock_timedrdlock", l, false,
+                tl_real.pthread_rwlock_timedrdlock(l, t));
+    if (rc == 0)
+        HELD(l, TL_LG_RWLOCK | TL_LO_READ);
     return rc;
 }
 
@@ -149,10 +156,11 @@ TL_EXPORT int pthread_rwlock_timedwrlock(pthread_rwlock_t *l, const struct times
 {
     tl_enter();
     int rc = tl_real.pthread_rwlock_trywrlock(l);
-    if (rc != EBUSY)
-        return rc;
-    BRACKET("rwlock write", "pthread_rwlock_timedwrlock", l, false,
-            tl_real.pthread_rwlock_timedwrlock(l, t));
+    if (rc == EBUSY)
+        BRACKET("rwlock write", "pthread_rwlock_timedwrlock", l, false,
+                tl_real.pthread_rwlock_timedwrlock(l, t));
+    if (rc == 0)
+        HELD(l, TL_LG_RWLOCK);
     return rc;
 }
 
@@ -306,10 +314,10 @@ TL_EXPORT int mtx_lock(mtx_t *m)
 {
     tl_enter();
     int rc = tl_real.mtx_trylock(m);
-    if (__builtin_expect(rc != thrd_busy, 1))
-        return rc;
-    rc = mtx_lock_blocking(m);
-    __asm__ volatile("" ::: "memory"); /* no tail call: keep this frame in blocked stacks */
+    if (__builtin_expect(rc == thrd_busy, 0))
+        rc = mtx_lock_blocking(m);
+    if (__builtin_expect(rc == thrd_success, 1))
+        HELD(m, TL_LG_MTX);
     return rc;
 }
 
@@ -317,9 +325,10 @@ TL_EXPORT int mtx_timedlock(mtx_t *__restrict m, const struct timespec *__restri
 {
     tl_enter();
     int rc = tl_real.mtx_trylock(m);
-    if (rc != thrd_busy)
-        return rc;
-    BRACKET("mutex lock", "mtx_timedlock", m, false, tl_real.mtx_timedlock(m, t));
+    if (rc == thrd_busy)
+        BRACKET("mutex lock", "mtx_timedlock", m, false, tl_real.mtx_timedlock(m, t));
+    if (rc == thrd_success)
+        HELD(m, TL_LG_MTX);
     return rc;
 }
 

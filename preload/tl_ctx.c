@@ -24,6 +24,7 @@
 #include "tl_file.h"
 #include "tl_gate.h"
 #include "tl_gor.h"
+#include "tl_lockorder.h"
 #include "tl_log.h"
 #include "tl_real.h"
 #include "tl_registry.h"
@@ -136,6 +137,7 @@ static bool do_init(void)
     tl_ctx.started_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
     tl_ctx.pid = getpid();
     tl_registry_init();
+    tl_lo_start(tl_ctx.opts.lock_order);
     tl_ctx.exit_key_ok = pthread_key_create(&tl_ctx.exit_key, tl_thread_key_exit) == 0;
     if (gettid() == tl_ctx.pid) {
         struct tl_unit *main_unit = tl_registry_adopt(1); /* the main thread is thread:1 */
@@ -174,6 +176,7 @@ bool tl_ctx_init(void)
 
 void tl_ctx_atfork_prepare(void)
 {
+    tl_lo_atfork_prepare();
     tl_stack_atfork_prepare();
     tl_registry_atfork_prepare();
 }
@@ -182,12 +185,14 @@ void tl_ctx_atfork_parent(void)
 {
     tl_registry_atfork_parent();
     tl_stack_atfork_parent();
+    tl_lo_atfork_parent();
 }
 
 void tl_ctx_atfork_child(void)
 {
     tl_registry_atfork_child();
     tl_stack_atfork_child();
+    tl_lo_atfork_child();
     tl_gor_atfork_child();
     tl_watchdog_atfork_child(); /* also tl_dump's and tl_deadlock's per-process state */
     tl_sigreport_atfork_child();

@@ -24,6 +24,7 @@
 #include "tl_gor.h"
 #include "tl_object.h"
 #include "tl_origin.h"
+#include "tl_inversion.h"
 #include "tl_real.h"
 #include "tl_supp.h"
 #include "tl_symbols.h"
@@ -447,6 +448,7 @@ static int build(struct tl_report *r, enum tl_build_mode mode, uint64_t exclude_
     suppress(r);
     if (group_and_count(r) < 0)
         goto fail;
+    tl_inversion_collect(r);
     return 0;
 fail:
     tl_report_free(r);
@@ -477,6 +479,7 @@ void tl_report_free(struct tl_report *r)
     free(r->units);
     free(r->groups);
     free(r->deadlocks);
+    tl_inversion_free(r);
     tl_modmap_free(r->modmap);
     enum tl_build_mode mode = r->mode;
     memset(r, 0, sizeof *r);
@@ -498,5 +501,6 @@ size_t tl_report_failing(const struct tl_report *r, unsigned fail_on)
     return ((fail_on & TL_FAIL_LEAKED) ? r->leaked : 0) +
            ((fail_on & TL_FAIL_DEADLOCKED) ? r->deadlocked : 0) +
            ((fail_on & TL_FAIL_BLOCKED) ? r->blocked : 0) +
-           ((fail_on & TL_FAIL_UNJOINED) ? r->unjoined : 0);
+           ((fail_on & TL_FAIL_UNJOINED) ? r->unjoined : 0) +
+           ((fail_on & TL_FAIL_INVERSION) ? r->inverted : 0);
 }

@@ -18,6 +18,7 @@
 #include "tl_stack.h"
 
 struct tl_modmap;
+struct tl_rep_inversion;
 
 enum tl_build_mode {
     TL_BUILD_EXIT,     /* exit gate: live units are leaked */
@@ -89,6 +90,8 @@ struct tl_report {
     uint64_t threads_created, tasks_created;
     size_t alive, leaked, deadlocked, blocked, suppressed;
     size_t unjoined;    /* threads finished, never joined nor detached (final modes only) */
+    struct tl_rep_inversion *inversions; /* lock-order inversions (tl_inversion.h) */
+    size_t ninversions, inverted;        /* all of them; the unsuppressed ones */
     int64_t written_ms; /* CLOCK_REALTIME */
     int signal;         /* TL_BUILD_SIGNAL: the signal that ends the process, else 0 */
     bool all_asleep;    /* TL_BUILD_DEADLOCK: the whole process is asleep */

@@ -23,7 +23,13 @@ struct tl_json;
 
 #define TL_OPT_PATH_MAX 4096 /* bytes of a PATH/GLOBS value including the NUL */
 
-enum { TL_FAIL_LEAKED = 1, TL_FAIL_DEADLOCKED = 2, TL_FAIL_BLOCKED = 4, TL_FAIL_UNJOINED = 8 };
+enum {
+    TL_FAIL_LEAKED = 1,
+    TL_FAIL_DEADLOCKED = 2,
+    TL_FAIL_BLOCKED = 4,
+    TL_FAIL_UNJOINED = 8,
+    TL_FAIL_INVERSION = 16
+};
 
 /* on_deadlock: what a proven deadlock does (the names users type are all, any, report). */
 enum { TL_ON_DEADLOCK_ALL, TL_ON_DEADLOCK_ANY, TL_ON_DEADLOCK_REPORT };

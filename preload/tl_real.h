@@ -40,12 +40,18 @@
     X(int, pthread_mutex_trylock, (pthread_mutex_t *), 1)                                          \
     X(int, pthread_mutex_timedlock, (pthread_mutex_t *, const struct timespec *), 1)               \
     X(int, pthread_mutex_clocklock, (pthread_mutex_t *, clockid_t, const struct timespec *), 0)    \
+    X(int, pthread_mutex_unlock, (pthread_mutex_t *), 1)                                           \
+    X(int, pthread_mutex_init, (pthread_mutex_t *, const pthread_mutexattr_t *), 1)                \
+    X(int, pthread_mutex_destroy, (pthread_mutex_t *), 1)                                          \
     X(int, pthread_rwlock_rdlock, (pthread_rwlock_t *), 1)                                         \
     X(int, pthread_rwlock_tryrdlock, (pthread_rwlock_t *), 1)                                      \
     X(int, pthread_rwlock_wrlock, (pthread_rwlock_t *), 1)                                         \
     X(int, pthread_rwlock_trywrlock, (pthread_rwlock_t *), 1)                                      \
     X(int, pthread_rwlock_timedrdlock, (pthread_rwlock_t *, const struct timespec *), 0)           \
     X(int, pthread_rwlock_timedwrlock, (pthread_rwlock_t *, const struct timespec *), 0)           \
+    X(int, pthread_rwlock_unlock, (pthread_rwlock_t *), 1)                                         \
+    X(int, pthread_rwlock_init, (pthread_rwlock_t *, const pthread_rwlockattr_t *), 1)             \
+    X(int, pthread_rwlock_destroy, (pthread_rwlock_t *), 1)                                        \
     X(int, pthread_cond_wait, (pthread_cond_t *, pthread_mutex_t *), 1)                            \
     X(int, pthread_cond_timedwait, (pthread_cond_t *, pthread_mutex_t *, const struct timespec *), \
       1)                                                                                           \
@@ -62,6 +68,9 @@
     X(int, mtx_lock, (mtx_t *), 0)                                                                 \
     X(int, mtx_trylock, (mtx_t *), 0)                                                              \
     X(int, mtx_timedlock, (mtx_t *__restrict, const struct timespec *__restrict), 0)               \
+    X(int, mtx_unlock, (mtx_t *), 0)                                                               \
+    X(int, mtx_init, (mtx_t *, int), 0)                                                            \
+    X(void, mtx_destroy, (mtx_t *), 0)                                                             \
     X(int, cnd_wait, (cnd_t *, mtx_t *), 0)                                                        \
     X(int, cnd_timedwait,                                                                          \
       (cnd_t *__restrict, mtx_t *__restrict, const struct timespec *__restrict), 0)                \

@@ -19,6 +19,7 @@
 
 #include "tl_ctx.h"
 #include "tl_file.h"
+#include "tl_inversion.h"
 #include "tl_json.h"
 #include "tl_log.h"
 #include "tl_real.h"
@@ -65,6 +66,7 @@ static void write_summary(struct tl_json *j, const struct tl_report *r)
     tl_json_uint(j, "deadlocked", r->deadlocked);
     tl_json_uint(j, "blocked", r->blocked);
     tl_json_uint(j, "suppressed", r->suppressed);
+    tl_json_uint(j, "inversions", r->inverted);
     tl_json_obj_end(j);
 }
 
@@ -126,7 +128,8 @@ static size_t listed_units(const struct tl_report *r)
 
 static void write_stacks(struct tl_json *j, struct tl_report *r)
 {
-    size_t nu = listed_units(r), cap = 2 * (nu + r->ngroups) + 1, n = 0;
+    size_t nu = listed_units(r), n = 0;
+    size_t cap = 2 * (nu + r->ngroups + r->ninversions * TL_LG_CYCLE_MAX) + 1;
     tl_stack_id *ids = malloc(cap * sizeof *ids);
     tl_json_arr_begin(j, "stacks");
     for (size_t i = 0; ids != NULL && i < nu; i++) {
@@ -137,6 +140,8 @@ static void write_stacks(struct tl_json *j, struct tl_report *r)
         ids[n++] = r->groups[g].created_stack;
         ids[n++] = r->groups[g].blocked_stack;
     }
+    if (ids != NULL)
+        n = tl_inversion_stack_ids(r, ids, n);
     if (ids != NULL && n > 1)
         qsort(ids, n, sizeof *ids, cmp_id);
     for (size_t i = 0; ids != NULL && i < n; i++)
@@ -146,7 +151,7 @@ static void write_stacks(struct tl_json *j, struct tl_report *r)
     tl_json_arr_end(j);
 }
 
-static void write_stack_ref(struct tl_json *j, const char *key, tl_stack_id id)
+void tl_report_stack_ref(struct tl_json *j, const char *key, tl_stack_id id)
 {
     if (id == 0)
         tl_json_null(j, key);
@@ -200,8 +205,8 @@ static void write_unit(struct tl_json *j, struct tl_report *r, const struct tl_r
     opt_str(j, "suppressed", u->suppressed);
     write_wait(j, u);
     opt_str(j, "created_by", u->created_by);
-    write_stack_ref(j, "created_stack", u->created_stack);
-    write_stack_ref(j, "blocked_stack", u->blocked_stack);
+    tl_report_stack_ref(j, "created_stack", u->created_stack);
+    tl_report_stack_ref(j, "blocked_stack", u->blocked_stack);
     opt_str(j, "label", u->label);
     tl_json_obj_end(j);
 }
@@ -215,8 +220,8 @@ static void write_groups(struct tl_json *j, const struct tl_report *r)
         tl_json_str(j, "verdict", gr->verdict);
         tl_json_str(j, "kind", gr->kind == TL_KIND_TASK ? "task" : "thread");
         tl_json_str(j, "reason", gr->reason);
-        write_stack_ref(j, "created_stack", gr->created_stack);
-        write_stack_ref(j, "blocked_stack", gr->blocked_stack);
+        tl_report_stack_ref(j, "created_stack", gr->created_stack);
+        tl_report_stack_ref(j, "blocked_stack", gr->blocked_stack);
         tl_json_uint(j, "count", gr->count);
         tl_json_arr_begin(j, "units");
         for (size_t k = 0; k < gr->count; k++)
@@ -272,6 +277,7 @@ char *tl_report_json(struct tl_report *r, size_t *len)
     tl_json_arr_end(&j);
     write_groups(&j, r);
     write_deadlocks(&j, r);
+    tl_inversion_json(&j, r);
     tl_json_arr_begin(&j, "suppressions");
     if (tl_ctx.supp != NULL)
         tl_supp_json(tl_ctx.supp, &j);
@@ -322,7 +328,8 @@ int tl_report_emit(struct tl_report *r)
     if (tl_ctx.opts.report[0] != '\0')
         rc = write_json_file(r);
     if (r->mode == TL_BUILD_DUMP || r->mode == TL_BUILD_SIGNAL || r->mode == TL_BUILD_DEADLOCK ||
-        r->leaked + r->deadlocked + r->blocked + r->unjoined > 0)
+        r->leaked + r->deadlocked + r->blocked + r->unjoined > 0 ||
+        (r->inverted > 0 && r->mode != TL_BUILD_WATCHDOG))
         tl_text_write(r, tl_log_fd());
     errno = saved;
     return rc;

@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "tl_hash.h"
+#include "tl_lockorder.h"
 
 struct stack_entry {
     UT_hash_handle hh; /* in stack_table.by_frames; key = ips[0..n) */
@@ -73,23 +74,29 @@ static void unlock_table(void)
 static int unwinds_inflight; /* __atomic builtins: plain objects, as clang requires */
 static bool unwind_off;
 
-static bool unwind_enter(void)
+/* While unwinding, the thread's lock acquisitions are not recorded in the lock-order graph:
+ * libunwind takes its own mutexes (possibly through another preload's wrappers), and a new pair
+ * among them would make the recorder unwind inside the unwinder. */
+static bool unwind_enter(bool *was_busy)
 {
     if (__atomic_load_n(&unwind_off, __ATOMIC_RELAXED))
         return false;
     __atomic_fetch_add(&unwinds_inflight, 1, __ATOMIC_ACQUIRE);
+    *was_busy = tl_lo_set_busy(true);
     return true;
 }
 
-static void unwind_leave(void)
+static void unwind_leave(bool was_busy)
 {
+    tl_lo_set_busy(was_busy);
     __atomic_fetch_sub(&unwinds_inflight, 1, __ATOMIC_RELEASE);
 }
 
 __attribute__((noinline)) int tl_stack_capture(uintptr_t *ips, int max, int skip)
 {
     void *buf[TL_STACK_MAX_FRAMES + 32];
-    if (!unwind_enter())
+    bool was_busy;
+    if (!unwind_enter(&was_busy))
         return 0;
     int saved = errno;
     if (max > TL_STACK_MAX_FRAMES)
@@ -103,7 +110,7 @@ __attribute__((noinline)) int tl_stack_capture(uintptr_t *ips, int max, int skip
     int n = 0;
     for (int i = skip + 1; i < got && n < max; i++)
         ips[n++] = (uintptr_t)buf[i];
-    unwind_leave();
+    unwind_leave(was_busy);
     errno = saved;
     return n;
 }
@@ -253,7 +260,8 @@ int tl_stack_unwind_context(void *unw_context, uintptr_t *ips, int max)
     int n = 0, saved = errno;
     if (max > TL_STACK_MAX_FRAMES)
         max = TL_STACK_MAX_FRAMES;
-    if (!unwind_enter())
+    bool was_busy;
+    if (!unwind_enter(&was_busy))
         return 0;
     if (unw_init_local(&cursor, (unw_context_t *)unw_context) < 0)
         goto out;
@@ -263,7 +271,7 @@ int tl_stack_unwind_context(void *unw_context, uintptr_t *ips, int max)
         ips[n++] = (uintptr_t)ip;
     } while (n < max && unw_step(&cursor) > 0);
 out:
-    unwind_leave();
+    unwind_leave(was_busy);
     errno = saved;
     return n;
 }

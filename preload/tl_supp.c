@@ -42,7 +42,8 @@ struct tl_supp {
 };
 
 static const char *const type_names[] = {
-    [TL_SUPP_LEAK] = "leak", [TL_SUPP_BLOCK] = "block", [TL_SUPP_THREAD] = "thread"};
+    [TL_SUPP_LEAK] = "leak", [TL_SUPP_BLOCK] = "block", [TL_SUPP_THREAD] = "thread",
+    [TL_SUPP_INVERSION] = "inversion"};
 
 static void set_err(char *err, size_t errlen, const char *fmt, ...)
 {
@@ -191,7 +192,7 @@ int tl_supp_read_text(struct tl_supp *s, const char *name, const char *text, siz
 /* The detector's one-line wording of e for the file at path. */
 static void format_error(const struct tl_supp_error *e, const char *path, char *err, size_t errlen)
 {
-    static const char want[] = "want leak:, block: or thread:";
+    static const char want[] = "want leak:, block:, thread: or inversion:";
     switch (e->problem) {
     case TL_SUPP_ERR_NOMEM:
         set_err(err, errlen, "suppressions file %s: out of memory", path);

@@ -1,7 +1,8 @@
 /* tl_supp: suppressions (file) and the ignore= list; also the parser and matcher the report tool
  * links (report/supp.c), so both tools read the same syntax the same way.
  *
- * File syntax, one per line: "leak:GLOB", "block:GLOB", "thread:NAMEGLOB"; '#' starts a comment
+ * File syntax, one per line: "leak:GLOB", "block:GLOB", "thread:NAMEGLOB", "inversion:GLOB"
+ * (a lock-order inversion with GLOB in a stack of any of its edges); '#' starts a comment
  * line; blank lines and surrounding blanks are ignored. GLOB is an fnmatch(3) pattern matched
  * against every function name of a unit's stacks (and its start function); thread: matches the
  * unit's name, for any verdict. ignore= entries (comma separated) behave as leak: lines.
@@ -24,15 +25,16 @@ struct tl_supp;
 
 /* Loads the file at path (NULL or "" = none) and the ignore list (NULL or "" = none).
  * Returns the set (empty when both are empty), or NULL with a one-line message in err, e.g.
- *   suppressions file x: line 3: unknown type 'lek' (want leak:, block: or thread:)
+ *   suppressions file x: line 3: unknown type 'lek' (want leak:, block:, thread: or inversion:)
  *   suppressions file x: cannot open: No such file or directory
  *   suppressions file /dev/zero: is a character device, not a regular file
  * err may be NULL. Lines longer than TL_SUPP_LINE_MAX bytes are an error. */
 struct tl_supp *tl_supp_load(const char *path, const char *ignore_list, char *err, size_t errlen);
 
-/* A pattern's type. tl_supp_match takes LEAK or BLOCK (the verdict being reported); THREAD is
- * only ever a pattern's type, as returned by tl_supp_type. */
-enum tl_supp_kind { TL_SUPP_LEAK, TL_SUPP_BLOCK, TL_SUPP_THREAD };
+/* A pattern's type. tl_supp_match takes LEAK or BLOCK (the verdict being reported) or INVERSION
+ * (the functions of both stacks of every edge of a lock-order cycle); THREAD is only ever a
+ * pattern's type, as returned by tl_supp_type. */
+enum tl_supp_kind { TL_SUPP_LEAK, TL_SUPP_BLOCK, TL_SUPP_THREAD, TL_SUPP_INVERSION };
 
 /* Returns the first pattern (full text, "leak:foo*") of kind k matching any of functions[0..n)
  * (NULL entries skipped), or a thread: pattern matching thread_name (NULL = unnamed), and adds one

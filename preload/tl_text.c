@@ -17,6 +17,7 @@
 #include "tl_file.h"
 #include "tl_hint.h"
 #include "tl_input.h"
+#include "tl_inversion.h"
 #include "tl_object.h"
 #include "tl_options.h"
 #include "tl_reason.h"
@@ -59,6 +60,11 @@ static void print_stack(FILE *f, struct tl_report *r, tl_stack_id id)
 bool tl_text_is_main(const struct tl_rep_unit *u)
 {
     return u->kind == TL_KIND_THREAD && strcmp(u->id, "thread:1") == 0;
+}
+
+void tl_text_stack(FILE *f, struct tl_report *r, tl_stack_id id)
+{
+    print_stack(f, r, id);
 }
 
 static void print_ids(FILE *f, const struct tl_report *r, const struct tl_rep_group *g)
@@ -167,10 +173,15 @@ char *tl_text_render(struct tl_report *r, int colour)
     for (size_t g = 0; g < r->ngroups; g++)
         print_group(f, r, &r->groups[g], colour);
     tl_deadlock_text(r, f);
+    if (r->mode != TL_BUILD_WATCHDOG)
+        tl_inversion_text(r, f);
     fprintf(f,
             "\nSUMMARY: taskleak: %zu leaked, %zu deadlocked, %zu blocked%s in %zu group(s) "
-            "(pid %d)\n",
+            "(pid %d)",
             r->leaked, r->deadlocked, r->blocked, unjoined, r->ngroups, (int)getpid());
+    if (r->inverted > 0 && r->mode != TL_BUILD_WATCHDOG)
+        fprintf(f, ", %zu lock-order inversion(s)", r->inverted);
+    fputc('\n', f);
     if (fclose(f) != 0) {
         free(buf);
         return NULL;

@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #include "tl_group.h"
@@ -21,6 +22,10 @@ void tl_text_write(struct tl_report *r, int fd);
 
 /* Whether u is the process's main thread (thread:1), which nothing in the process created. */
 bool tl_text_is_main(const struct tl_rep_unit *u);
+
+/* Prints stack id as the report does (numbered frames, function, module+offset); "(no stack)"
+ * when empty. */
+void tl_text_stack(FILE *f, struct tl_report *r, tl_stack_id id);
 
 /* "350ms", "14s", "3m20s": a wait duration for humans. */
 void tl_text_duration(int64_t ms, char *buf, size_t n);

@@ -24,6 +24,7 @@
 
 #include "tl_ctx.h"
 #include "tl_gor.h"
+#include "tl_lockorder.h"
 #include "tl_real.h"
 #include "tl_registry.h"
 #include "tl_stack.h"
@@ -38,6 +39,7 @@ struct start {
 
 static void forget(struct tl_unit *u)
 {
+    tl_lo_thread_exit();
     if (tl_ctx.exit_key_ok)
         pthread_setspecific(tl_ctx.exit_key, NULL);
     tl_registry_finish(u);
@@ -72,6 +74,7 @@ static int trampoline_c11(void *p)
 
 void tl_thread_key_exit(void *unit)
 {
+    tl_lo_thread_exit();
     tl_registry_finish(unit);
 }
 

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "gate.h"
+#include "inversion.h"
 #include "load.h"
 #include "merge.h"
 #include "output.h"
@@ -295,6 +296,7 @@ static int run(struct cli *c, struct tlr_supp *supp, struct tlr_baseline *base,
     if (!c->no_symbolize)
         tlr_symbolize(m, flags & TLR_LOAD_ALL_UNITS);
     tlr_gate_mark(m, c->baseline ? base : NULL, supp);
+    tlr_inv_mark(m, supp);
     struct tlr_render_opts o = {.color = want_colour(c),
                                 .verbose = c->verbose,
                                 .have_baseline = c->baseline != NULL,
@@ -302,7 +304,8 @@ static int run(struct cli *c, struct tlr_supp *supp, struct tlr_baseline *base,
                                 .supp = supp};
     if (emit(c, m, &o) < 0 || bad)
         return TLR_EXIT_USAGE;
-    return tlr_gate_failing(m, c->fail_on) ? TLR_EXIT_FAILING : TLR_EXIT_OK;
+    size_t inversions = c->fail_on != TLR_FAIL_NONE ? tlr_inv_count(m) : 0;
+    return tlr_gate_failing(m, c->fail_on) + inversions ? TLR_EXIT_FAILING : TLR_EXIT_OK;
 }
 
 int tlr_cli_main(int argc, char **argv)

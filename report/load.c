@@ -40,6 +40,11 @@ static char *clean_dup(const char *s)
     return d;
 }
 
+char *tlr_ld_clean_dup(const char *s)
+{
+    return clean_dup(s);
+}
+
 static char *dup_str(json_t *o, const char *key)
 {
     return clean_dup(json_string_value(json_object_get(o, key)));
@@ -187,6 +192,7 @@ static int read_summary(struct tlr_ld *ld, json_t *small)
         {"deadlocked", offsetof(struct tlr_summary, deadlocked)},
         {"blocked", offsetof(struct tlr_summary, blocked)},
         {"unjoined", offsetof(struct tlr_summary, unjoined)},
+        {"inversions", offsetof(struct tlr_summary, inversions)},
     };
     json_t *s = json_object_get(small, "summary");
     if (s && !json_is_object(s))
@@ -272,6 +278,8 @@ static int pass2(struct tlr_ld *ld, struct top *t)
         return -1;
     if (read_deadlocks(ld, t->small) < 0) /* before units: their units are wanted */
         return -1;
+    if (tlr_inv_read(ld->p, json_object_get(t->small, "inversions")) < 0)
+        return tlr_ld_problem(ld, "out of memory");
     for (int sec = 0; sec < NSEC; sec++)
         if (bulk(ld, t, sec) < 0)
             return -1;

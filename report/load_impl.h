@@ -20,6 +20,9 @@ struct tlr_ld {
     bool field_problem;   /* ...unless problem names the member and says the jscan error too */
 };
 
+/* A copy of s (NULL: NULL) with control characters replaced by '?', as every kept string. */
+char *tlr_ld_clean_dup(const char *s);
+
 /* Records a schema problem (first one wins) and returns -1. */
 int tlr_ld_problem(struct tlr_ld *ld, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

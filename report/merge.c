@@ -216,6 +216,8 @@ static void add_summary(struct tlr_summary *t, const struct tlr_summary *s)
     t->leaked = sat_add(t->leaked, s->leaked);
     t->deadlocked = sat_add(t->deadlocked, s->deadlocked);
     t->blocked = sat_add(t->blocked, s->blocked);
+    t->unjoined = sat_add(t->unjoined, s->unjoined);
+    t->inversions = sat_add(t->inversions, s->inversions);
 }
 
 int tlr_kind_rank(const char *kind)

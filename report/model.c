@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+
 int tlr_hash_oom;
 void *(*tlr_hash_malloc)(size_t size) = malloc;
 
@@ -91,6 +92,7 @@ void tlr_proc_free(struct tlr_proc *p)
         free_strv(p->deadlocks[i].objects, p->deadlocks[i].nobjects);
     }
     free(p->deadlocks);
+    tlr_inv_free(p);
     if (p->suppressions)
         json_decref(p->suppressions);
     memset(p, 0, sizeof *p);

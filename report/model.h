@@ -93,6 +93,20 @@ struct tlr_deadlock {
 struct tlr_summary {
     long long threads_created, tasks_created, alive, leaked, deadlocked, blocked;
     long long unjoined; /* 0 in reports written before the verdict existed */
+    long long inversions; /* unsuppressed lock-order inversions (0 in reports from before) */
+};
+
+struct tlr_inv_edge {
+    char *unit, *held, *acquired;         /* NULL when absent */
+    long long held_stack, acquired_stack; /* -1 when null */
+};
+
+struct tlr_inversion { /* one lock-order inversion (a cycle); rendered by inversion.h */
+    char **objects;
+    size_t nobjects;
+    struct tlr_inv_edge *edges;
+    size_t nedges;
+    char *suppressed; /* the detector's matching pattern, or the tool's (set by tlr_inv_mark) */
 };
 
 struct tlr_proc {
@@ -118,7 +132,14 @@ struct tlr_proc {
     json_t *suppressions; /* array as written by the detector, or NULL */
     char **fail_on;       /* options.fail_on: the verdicts the detector failed on; NULL = absent */
     size_t nfail_on;
+    struct tlr_inversion *inversions; /* lock-order inversions (inversion.h) */
+    size_t ninversions;
 };
+
+/* Reads the "inversions" array of a report (absent: none) into p. 0, or -1 (out of memory).
+ * tlr_inv_free releases them (tlr_proc_free calls it). load_inversions.c. */
+int tlr_inv_read(struct tlr_proc *p, json_t *inversions);
+void tlr_inv_free(struct tlr_proc *p);
 
 /* Frees everything the proc owns (not the struct itself). Safe on a zeroed or half-built proc. */
 void tlr_proc_free(struct tlr_proc *p);

@@ -41,6 +41,7 @@ struct tlr_counts {
     long long leaked, deadlocked, blocked, other;
     long long unjoined; /* threads finished, never joined nor detached */
     size_t groups, suppressed, fresh, failing;
+    size_t inversions; /* unsuppressed lock-order inversions (counted in failing unless none) */
 };
 void tlr_count(const struct tlr_merged *m, const struct tlr_render_opts *o, struct tlr_counts *c);
 

@@ -3,13 +3,16 @@
  * summary table, the merged groups ordered by severity as collapsible <details> blocks whose
  * stacks show file:line, a filter by verdict and reason, and each deadlock cycle drawn as an
  * inline SVG graph (units on a circle, an arrow from each waiter to the holder, labelled with
- * the object). Every string from a report goes through esc(): reports are input, and a hostile
- * function name must not become markup.
+ * the object), then the lock-order inversions in the text output's words. Every string from a
+ * report goes through esc(): reports are input, and a hostile function name must not become
+ * markup.
  */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "inversion.h"
 #include "render.h"
 #include "symbolize.h"
 
@@ -241,6 +244,25 @@ static void deadlock_svg(FILE *out, const struct tlr_proc *p, const struct tlr_d
     fputs("</svg></figure>\n", out);
 }
 
+/* The unsuppressed lock-order inversions, as the text output words them, in one section. */
+static void inversions_html(FILE *out, const struct tlr_merged *m)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *mem = tlr_inv_count(m) > 0 ? open_memstream(&buf, &len) : NULL;
+    if (mem == NULL)
+        return;
+    tlr_inv_text(mem, m, false);
+    if (fclose(mem) == 0) {
+        fputs("<section id=\"inversions\"><h2>Lock-order inversions (potential deadlocks)</h2>"
+              "<pre>",
+              out);
+        esc(out, buf);
+        fputs("</pre></section>\n", out);
+    }
+    free(buf);
+}
+
 int tlr_render_html(FILE *out, const struct tlr_merged *m, const struct tlr_render_opts *o)
 {
     fprintf(out,
@@ -262,6 +284,8 @@ int tlr_render_html(FILE *out, const struct tlr_merged *m, const struct tlr_rend
             titled = true;
             deadlock_svg(out, &m->procs[i], &m->procs[i].deadlocks[j]);
         }
-    fprintf(out, "</section>\n<script>%s</script>\n</body></html>\n", script);
+    fputs("</section>\n", out);
+    inversions_html(out, m);
+    fprintf(out, "<script>%s</script>\n</body></html>\n", script);
     return ferror(out) ? -1 : 0;
 }

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "inversion.h"
 #include "render.h"
 #include "symbolize.h"
 
@@ -196,6 +197,7 @@ static void add_per_proc(json_t *root, const struct tlr_merged *m)
     }
     json_object_set_new(root, "processes", procs);
     json_object_set_new(root, "deadlocks", dls);
+    json_object_set_new(root, "inversions", tlr_inv_json(m));
 }
 
 /* The units array is written one unit at a time after the rest of the document: a tree of a

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "render.h"
+#include "inversion.h"
 #include "symbolize.h"
 #include "tl_reason.h"
 
@@ -311,6 +312,9 @@ static void last_line(const struct tx *t, const struct tlr_counts *c)
         fprintf(t->out, " (%zu new)", c->fresh);
     if (c->suppressed)
         fprintf(t->out, ", %zu suppressed", c->suppressed);
+    if (c->inversions)
+        fprintf(t->out, ", %zu lock-order inversion%s", c->inversions,
+                c->inversions == 1 ? "" : "s");
     fprintf(t->out, "; %zu failing\n", c->failing);
 }
 
@@ -326,6 +330,7 @@ int tlr_render_text(FILE *out, const struct tlr_merged *m, const struct tlr_rend
     for (size_t i = 0; i < m->nprocs; i++)
         for (size_t j = 0; j < m->procs[i].ndeadlocks; j++)
             deadlock_lines(&t, &m->procs[i], &m->procs[i].deadlocks[j]);
+    tlr_inv_text(out, m, o->verbose);
     module_notes(&t, m);
     last_line(&t, &c);
     return ferror(out) ? -1 : 0;

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "inversion.h"
 #include "render.h"
 
 void tlr_fmt_duration(long long ms, char *buf, size_t len)
@@ -69,4 +70,7 @@ void tlr_count(const struct tlr_merged *m, const struct tlr_render_opts *o, stru
         c->fresh += !g->known;
         c->failing += (size_t)tlr_gate_fails(g, o->fail_on);
     }
+    c->inversions = tlr_inv_count(m);
+    if (o->fail_on != TLR_FAIL_NONE)
+        c->failing += c->inversions;
 }

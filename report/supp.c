@@ -15,7 +15,7 @@
 
 static void format_error(const struct tl_supp_error *e, const char *name, char *err, size_t errlen)
 {
-    static const char want[] = "expected leak:, block: or thread:";
+    static const char want[] = "expected leak:, block:, thread: or inversion:";
     switch (e->problem) {
     case TL_SUPP_ERR_NOMEM:
         snprintf(err, errlen, "%s: out of memory", name);

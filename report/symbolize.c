@@ -229,6 +229,12 @@ static size_t symbolize_proc(struct tlr_merged *m, struct tlr_proc *p, int all_u
             done += symbolize_stack(p, g->occ[o].group->created, ss);
         }
     }
+    for (size_t k = 0; !all_units && k < p->ninversions; k++) /* lock-order inversions */
+        for (size_t e = 0; e < p->inversions[k].nedges; e++) {
+            const struct tlr_inv_edge *d = &p->inversions[k].edges[e];
+            done += symbolize_stack(p, tlr_proc_stack(p, d->held_stack), ss);
+            done += symbolize_stack(p, tlr_proc_stack(p, d->acquired_stack), ss);
+        }
     if (all_units)
         done += symbolize_all_stacks(p, ss);
     for (size_t i = 0; i < p->nmodules; i++)

@@ -1,6 +1,6 @@
 /*
- * Offline symbolization with elfutils libdw: each frame of the stacks that merged groups show
- * gets its source locations (function, file:line, inlined frames) from the module's file on
+ * Offline symbolization with elfutils libdw: each frame of the stacks that merged groups and
+ * lock-order inversions show gets its source locations (function, file:line, inlined frames) from the module's file on
  * this machine, or its separate debug information (found by build-id in /usr/lib/debug).
  *
  * A module whose file is missing, or whose build-id differs from the one the process recorded,

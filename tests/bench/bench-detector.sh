@@ -3,6 +3,7 @@
 # valgrind --tool=helgrind and built with -fsanitize=thread, reported beside ours.
 #
 #   uncontended pthread_mutex_lock/unlock loop   bar <= 1.15x   (build/bench/det_mutex)
+#   nested locking, the same pair held again     bar <= 1.5x    (build/bench/det_nested)
 #   pthread_create + pthread_join churn          bar <= 1.5x    (build/bench/det_create)
 #   pigz -p 2 on 64 MiB                          bar <= 1.05x   (a real threaded program)
 #
@@ -17,7 +18,7 @@ build=${1:-build}
 lib="$(cd "$(dirname "$build/lib/libtaskleak.so")" && pwd)/libtaskleak.so"
 bench="$build/bench"
 [ -f "$lib" ] || { echo "bench-detector: $lib is not built" >&2; exit 1; }
-for p in det_mutex det_create det_mutex_tsan det_create_tsan; do
+for p in det_mutex det_nested det_create det_mutex_tsan det_nested_tsan det_create_tsan; do
     [ -x "$bench/$p" ] || { echo "bench-detector: $bench/$p is not built" >&2; exit 1; }
 done
 
@@ -98,6 +99,17 @@ if [ "$have_helgrind" = yes ]; then
 fi
 ts=$(best_of 3 "$bench/det_mutex_tsan" 2000000)
 side_row "mutex lock/unlock: taskleak vs -fsanitize=thread" ns "$mutex_on" "$ts"
+
+# --- nested locking: two locks held, the same pair again and again (lock-order graph on) ---
+on_off det_nested 10000000
+ratio_row "detector on vs off: nested locking (two locks held, lock-order graph on)" ns "$on" "$off" 1.5
+nested_on=$on
+if [ "$have_helgrind" = yes ]; then
+    hg=$(best_of 1 helgrind "$bench/det_nested" 100000)
+    side_row "nested locking: taskleak vs valgrind --tool=helgrind" ns "$nested_on" "$hg"
+fi
+ts=$(best_of 3 "$bench/det_nested_tsan" 1000000)
+side_row "nested locking: taskleak vs -fsanitize=thread" ns "$nested_on" "$ts"
 
 # --- thread churn ---
 on_off det_create 20000

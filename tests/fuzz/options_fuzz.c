@@ -50,7 +50,7 @@ static void check_invariants(const struct tl_options *o)
     CHECK(o->stack_depth >= 1 && o->stack_depth <= 256);
     CHECK(o->verbosity >= 0 && o->verbosity <= 2);
     CHECK(o->max_units >= 0 && o->max_units <= 100000000);
-    CHECK((o->fail_on & ~15u) == 0); /* leaked, deadlocked, blocked, unjoined */
+    CHECK((o->fail_on & ~31u) == 0); /* leaked, deadlocked, blocked, unjoined, inversion */
     CHECK(o->dump_signal >= 0 && o->dump_signal <= SIGRTMAX);
     CHECK(o->dump_signal != SIGKILL && o->dump_signal != SIGSTOP);
     check_path(o->report);

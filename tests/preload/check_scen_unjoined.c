@@ -64,8 +64,9 @@ START_TEST(a_pool_destroyed_without_joins_is_four_unjoined_threads_and_fails_the
     ck_assert(th_stack_has(rep, json_object_get(g, "created_stack"), "pool_start"));
     ck_assert_int_eq(unjoined_units(rep, "pool_worker"), 4);
     json_t *fail_on = json_object_get(json_object_get(rep, "options"), "fail_on");
-    ck_assert_int_eq(json_array_size(fail_on), 3); /* the default gate */
+    ck_assert_int_eq(json_array_size(fail_on), 4); /* the default gate */
     ck_assert_str_eq(json_string_value(json_array_get(fail_on, 2)), "unjoined");
+    ck_assert_str_eq(json_string_value(json_array_get(fail_on, 3)), "inversion");
     ck_assert_msg(th_contains(r.err, "\n4 threads unjoined: finished, never joined or detached\n"),
                   "%s", r.err);
     ck_assert(TH_SANITIZE || th_contains(r.err, "  created by thread:1, start pool_worker:\n"));

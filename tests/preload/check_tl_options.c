@@ -68,7 +68,8 @@ START_TEST(defaults_match_the_design_table)
     ck_assert_str_eq(o.ignore, "");
     ck_assert_int_eq(o.stack_depth, 32);
     ck_assert_int_eq(o.dump_signal, SIGUSR2);
-    ck_assert_uint_eq(o.fail_on, TL_FAIL_LEAKED | TL_FAIL_DEADLOCKED | TL_FAIL_UNJOINED);
+    ck_assert_uint_eq(o.fail_on,
+                      TL_FAIL_LEAKED | TL_FAIL_DEADLOCKED | TL_FAIL_UNJOINED | TL_FAIL_INVERSION);
     ck_assert_int_eq(o.verbosity, 0);
     ck_assert_int_eq(o.max_units, 10000);
     ck_assert(!o.help);
@@ -147,8 +148,8 @@ START_TEST(a_bad_word_after_fail_on_is_one_bad_value_and_keeps_the_rest)
     ck_assert_int_eq(tl_options_parse(&o, "fail_on=deadlocked,sometimes"), 1);
     ck_assert_uint_eq(o.fail_on, TL_FAIL_DEADLOCKED);
     ck_assert_str_eq(logged(), "taskleak: TASKLEAK_OPTIONS: bad value 'sometimes' for fail_on "
-                               "(want a comma list of leaked, deadlocked, unjoined, blocked; "
-                               "using deadlocked)\n");
+                               "(want a comma list of leaked, deadlocked, unjoined, blocked, "
+                               "inversion; using deadlocked)\n");
 }
 END_TEST
 
@@ -158,7 +159,7 @@ START_TEST(fail_on_takes_unjoined_and_formats_the_default_back)
     char v[128];
     tl_options_defaults(&o);
     ck_assert_int_eq(tl_options_format(&o, "fail_on", v, sizeof v), 0);
-    ck_assert_str_eq(v, "leaked,deadlocked,unjoined");
+    ck_assert_str_eq(v, "leaked,deadlocked,unjoined,inversion");
     ck_assert_int_eq(tl_options_parse(&o, "fail_on=unjoined,blocked"), 0);
     ck_assert_uint_eq(o.fail_on, TL_FAIL_UNJOINED | TL_FAIL_BLOCKED);
     ck_assert_int_eq(tl_options_parse(&o, "fail_on=leaked"), 0);
@@ -282,8 +283,9 @@ START_TEST(every_bad_value_class_gives_one_message_and_keeps_the_default)
         {"dump_signal=SIGSTOP", "dump_signal", "a signal that can be caught", "SIGUSR2"},
         {"dump_signal=32", "dump_signal", "a signal that can be caught", "SIGUSR2"},
         {"dump_signal=99", "dump_signal", "a signal that can be caught", "SIGUSR2"},
-        {"fail_on=everything", "fail_on", "a comma list of leaked, deadlocked, unjoined, blocked",
-         "leaked,deadlocked,unjoined"},
+        {"fail_on=everything", "fail_on",
+         "a comma list of leaked, deadlocked, unjoined, blocked, inversion",
+         "leaked,deadlocked,unjoined,inversion"},
         {"on_deadlock=exit", "on_deadlock", "all, any or report", "all"},
         {"on_deadlock=ALL", "on_deadlock", "all, any or report", "all"},
         {"log=\"/tmp/unterminated", "log", "a path in which", "stderr"},
@@ -390,13 +392,13 @@ START_TEST(help_prints_every_key_to_the_log)
                                        "exitcode",  "report",      "log",         "suppressions",
                                        "ignore",    "stack_depth", "dump_signal", "fail_on",
                                        "verbosity", "max_units",   "report_fallback",
-                                       "on_deadlock"};
+                                       "on_deadlock", "lock_order"};
     struct tl_options o;
     tl_options_defaults(&o);
     ck_assert_int_eq(tl_options_parse(&o, "help=1"), 0);
     ck_assert(o.help);
     const char *out = logged();
-    ck_assert_int_eq(count_lines(out), 17);
+    ck_assert_int_eq(count_lines(out), 18);
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
         char needle[64];
         snprintf(needle, sizeof needle, "taskleak:   %s ", keys[i]);
@@ -430,7 +432,7 @@ START_TEST(json_echo_reads_back_with_typed_values)
     ck_assert_str_eq(json_string_value(json_array_get(f, 1)), "blocked");
     ck_assert_int_eq(json_integer_value(json_object_get(v, "max_units")), 10000);
     ck_assert_str_eq(json_string_value(json_object_get(v, "on_deadlock")), "all");
-    ck_assert_uint_eq(json_object_size(v), 16);
+    ck_assert_uint_eq(json_object_size(v), 17);
     json_decref(v);
     free(text);
 }
@@ -494,7 +496,7 @@ START_TEST(generated_docs_have_one_entry_per_option)
     int tp = 0;
     for (char *p = buf; (p = strstr(p, ".TP\n.BI ")) != NULL; p++)
         tp++;
-    ck_assert_int_eq(tp, 16);
+    ck_assert_int_eq(tp, 17);
     ck_assert_ptr_nonnull(strstr(buf, ".BI threshold= duration\n"));
     ck_assert_ptr_nonnull(strstr(buf, "Default: \\fB10s\\fR."));
     ck_assert_int_eq(ftruncate(fd, 0), 0);
@@ -502,7 +504,7 @@ START_TEST(generated_docs_have_one_entry_per_option)
     tl_options_doc(fd, TL_DOC_MARKDOWN);
     n = pread(fd, buf, sizeof buf - 1, 0);
     buf[n] = '\0';
-    ck_assert_int_eq(count_lines(buf), 18);
+    ck_assert_int_eq(count_lines(buf), 19);
     ck_assert_ptr_nonnull(strstr(buf, "| `max_units` | integer | `10000` |"));
     close(fd);
 }

@@ -140,10 +140,10 @@ END_TEST
 START_TEST(bad_input_names_file_line_and_problem)
 {
     expect_error("leak:a\n# fine\nlek:foo\n",
-                 "line 3: unknown type 'lek' (want leak:, block: or thread:)");
+                 "line 3: unknown type 'lek' (want leak:, block:, thread: or inversion:)");
     expect_error("pool_worker\n",
-                 "line 1: 'pool_worker' has no type (want leak:, block: or thread: before the "
-                 "pattern)");
+                 "line 1: 'pool_worker' has no type (want leak:, block:, thread: or inversion: "
+                 "before the pattern)");
     expect_error("\n\nblock:   \n", "line 3: empty pattern after 'block:'");
     static char big[5000];
     memcpy(big, "leak:", 5);

@@ -93,6 +93,45 @@ START_TEST(unjoined_threads_read_back_grouped_counted_and_failing)
 }
 END_TEST
 
+START_TEST(a_lock_order_inversion_reads_back_names_both_paths_and_fails_the_gate)
+{
+    struct th_run pr;
+    const char *argv[] = {"abba", NULL};
+    struct th_opts o = {.prog = "thr_lockorder", .argv = argv, .options = "grace=100ms"};
+    ck_assert_int_eq(th_run(&o, &pr), 0);
+    ck_assert_msg(th_count_reports(&pr, "exit") >= 1, "no exit report; stderr: %s", pr.err);
+    struct tlr_cli_run r = RUN(pr.dir);
+    ck_assert_msg(r.status == 1, "status %d: %s", r.status, r.err);
+    ck_assert_ptr_nonnull(strstr(r.out, "lock-order inversion (potential deadlock) in pid"));
+    ck_assert_ptr_nonnull(strstr(r.out, "path_ab at tests/scenarios/thr_lockorder.c:"));
+    ck_assert_ptr_nonnull(strstr(r.out, "path_ba at tests/scenarios/thr_lockorder.c:"));
+    ck_assert_ptr_nonnull(strstr(r.out, ", 1 lock-order inversion; 1 failing"));
+    tlr_run_free(&r);
+    r = RUN("--format", "json", pr.dir);
+    ck_assert_ptr_nonnull(strstr(r.out, "\"inversions\": ["));
+    ck_assert_ptr_nonnull(strstr(r.out, "\"held_stack\": ["));
+    tlr_run_free(&r);
+    r = RUN("--format", "html", pr.dir);
+    ck_assert_ptr_nonnull(strstr(r.out, "<section id=\"inversions\">"));
+    ck_assert_ptr_nonnull(strstr(r.out, "path_ba"));
+    tlr_run_free(&r);
+    r = RUN("--fail-on", "none", pr.dir);
+    ck_assert_int_eq(r.status, 0);
+    tlr_run_free(&r);
+    char supp[512];
+    snprintf(supp, sizeof supp, "%s/inv.supp", tlr_tmpdir());
+    FILE *f = fopen(supp, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs("inversion:path_ba\n", f);
+    fclose(f);
+    r = RUN("--suppressions", supp, pr.dir);
+    ck_assert_msg(r.status == 0, "%s", r.out);
+    ck_assert_ptr_null(strstr(r.out, "lock-order inversion (potential deadlock)"));
+    tlr_run_free(&r);
+    th_run_free(&pr);
+}
+END_TEST
+
 Suite *make_tlr_scenarios_suite(void)
 {
     Suite *s = suite_create("tlr_scenarios");
@@ -101,6 +140,7 @@ Suite *make_tlr_scenarios_suite(void)
     tcase_add_test(t, a_leaky_pool_reads_back_grouped_and_symbolized);
     tcase_add_test(t, a_real_report_is_its_own_baseline_and_a_fixed_program_passes);
     tcase_add_test(t, unjoined_threads_read_back_grouped_counted_and_failing);
+    tcase_add_test(t, a_lock_order_inversion_reads_back_names_both_paths_and_fails_the_gate);
     suite_add_tcase(s, t);
     return s;
 }

@@ -1,0 +1,113 @@
+/* Interposers the lock-order graph needs beside the blocking ones of ipose_sync.c: releases,
+ * trylocks, and init/destroy of mutexes, rwlocks and C11 mutexes.
+ *
+ * DESIGN. Each is a forward with one note to tl_lockorder: a release leaves the thread's held list
+ * before the real unlock; a trylock that succeeds enters it marked as a trylock (it cannot wait, so
+ * it adds no edge into itself); init and destroy make the graph forget the address, since the next
+ * lock to live there (heap reuse) is another lock. Return values and errno are the real
+ * function's; with lock_order=0 the held list stays empty and each costs one test.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <threads.h>
+
+#include "ipose.h"
+
+TL_EXPORT int pthread_mutex_unlock(pthread_mutex_t *m)
+{
+    tl_enter();
+    tl_lo_released(m);
+    return tl_real.pthread_mutex_unlock(m);
+}
+
+TL_EXPORT int pthread_mutex_trylock(pthread_mutex_t *m)
+{
+    tl_enter();
+    int rc = tl_real.pthread_mutex_trylock(m);
+    if (rc == 0)
+        HELD(m, TL_LG_MUTEX | TL_LO_TRY);
+    return rc;
+}
+
+TL_EXPORT int pthread_mutex_init(pthread_mutex_t *m, const pthread_mutexattr_t *a)
+{
+    tl_enter();
+    tl_lo_forget(m);
+    return tl_real.pthread_mutex_init(m, a);
+}
+
+TL_EXPORT int pthread_mutex_destroy(pthread_mutex_t *m)
+{
+    tl_enter();
+    tl_lo_forget(m);
+    return tl_real.pthread_mutex_destroy(m);
+}
+
+TL_EXPORT int pthread_rwlock_unlock(pthread_rwlock_t *l)
+{
+    tl_enter();
+    tl_lo_released(l);
+    return tl_real.pthread_rwlock_unlock(l);
+}
+
+TL_EXPORT int pthread_rwlock_tryrdlock(pthread_rwlock_t *l)
+{
+    tl_enter();
+    int rc = tl_real.pthread_rwlock_tryrdlock(l);
+    if (rc == 0)
+        HELD(l, TL_LG_RWLOCK | TL_LO_READ | TL_LO_TRY);
+    return rc;
+}
+
+TL_EXPORT int pthread_rwlock_trywrlock(pthread_rwlock_t *l)
+{
+    tl_enter();
+    int rc = tl_real.pthread_rwlock_trywrlock(l);
+    if (rc == 0)
+        HELD(l, TL_LG_RWLOCK | TL_LO_TRY);
+    return rc;
+}
+
+TL_EXPORT int pthread_rwlock_init(pthread_rwlock_t *l, const pthread_rwlockattr_t *a)
+{
+    tl_enter();
+    tl_lo_forget(l);
+    return tl_real.pthread_rwlock_init(l, a);
+}
+
+TL_EXPORT int pthread_rwlock_destroy(pthread_rwlock_t *l)
+{
+    tl_enter();
+    tl_lo_forget(l);
+    return tl_real.pthread_rwlock_destroy(l);
+}
+
+TL_EXPORT int mtx_unlock(mtx_t *m)
+{
+    tl_enter();
+    tl_lo_released(m);
+    return tl_real.mtx_unlock(m);
+}
+
+TL_EXPORT int mtx_trylock(mtx_t *m)
+{
+    tl_enter();
+    int rc = tl_real.mtx_trylock(m);
+    if (rc == thrd_success)
+        HELD(m, TL_LG_MTX | TL_LO_TRY);
+    return rc;
+}
+
+TL_EXPORT int mtx_init(mtx_t *m, int type)
+{
+    tl_enter();
+    tl_lo_forget(m);
+    return tl_real.mtx_init(m, type);
+}
+
+TL_EXPORT void mtx_destroy(mtx_t *m)
+{
+    tl_enter();
+    tl_lo_forget(m);
+    tl_real.mtx_destroy(m);
+}

@@ -1,0 +1,183 @@
+/* tl_inversion: inversions in the report model (see tl_inversion.h).
+ *
+ * DESIGN. The recorder keeps raw instruction pointers; here, at report time, they are stripped of
+ * our own frames and interned into the stack table like every other stack of the report, so the
+ * JSON writer lists them once in "stacks" and the text writer prints them with the same frame
+ * format. An inversion is suppressed when an inversion: pattern matches a function of any stack
+ * of any of its edges: whichever of the two code paths the user owns can silence it. The text
+ * section tells the story lockdep tells: which unit holds which lock and takes which, and where
+ * each of the two locks was taken, for every edge of the cycle.
+ */
+#include "tl_inversion.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "tl_ctx.h"
+#include "tl_json.h"
+#include "tl_lockorder.h"
+#include "tl_report.h"
+#include "tl_supp.h"
+#include "tl_text.h"
+
+static void lock_name(char *buf, size_t n, uintptr_t addr, unsigned kind)
+{
+    static const char *const kinds[] = {"mutex", "rwlock", "mtx", "gor_mutex"};
+    snprintf(buf, n, "%s 0x%lx", kinds[kind & 3], (unsigned long)addr);
+}
+
+static tl_stack_id intern(const struct tl_lg_stack *s)
+{
+    uintptr_t ips[TL_LG_FRAMES];
+    memcpy(ips, s->ip, s->n * sizeof *ips);
+    return tl_stack_intern(ips, (int)s->n);
+}
+
+static void fill_edge(struct tl_rep_inv_edge *o, const struct tl_lg_edge *e)
+{
+    if (e->task != 0)
+        snprintf(o->unit, sizeof o->unit, "task:%lld", (long long)e->task);
+    else if (e->unit != 0)
+        snprintf(o->unit, sizeof o->unit, "thread:%llu", (unsigned long long)e->unit);
+    else
+        snprintf(o->unit, sizeof o->unit, "thread:?");
+    lock_name(o->held, sizeof o->held, e->from, e->from_kind);
+    lock_name(o->acquired, sizeof o->acquired, e->to, e->to_kind);
+    o->held_stack = intern(&e->held);
+    o->acquired_stack = intern(&e->acquired);
+}
+
+/* Collects the function names of every stack of x into fns; returns the count. */
+static size_t functions(struct tl_report *r, const struct tl_rep_inversion *x, const char **fns,
+                        size_t max)
+{
+    size_t k = 0;
+    for (size_t e = 0; e < x->n; e++) {
+        tl_stack_id ids[2] = {x->edge[e].held_stack, x->edge[e].acquired_stack};
+        for (int s = 0; s < 2; s++) {
+            int n = 0;
+            const uintptr_t *ips = tl_stack_frames(ids[s], &n);
+            for (int f = 0; f < n && k < max; f++)
+                fns[k++] = tl_report_function(r, ips[f], f > 0);
+        }
+    }
+    return k;
+}
+
+void tl_inversion_collect(struct tl_report *r)
+{
+    struct tl_lo_inversion *raw = NULL;
+    size_t dropped = 0, n = tl_lo_inversions(&raw, &dropped);
+    size_t maxf = 2 * TL_LG_CYCLE_MAX * TL_LG_FRAMES;
+    const char **fns = n > 0 ? malloc(maxf * sizeof *fns) : NULL;
+    r->inversions = fns != NULL ? calloc(n, sizeof *r->inversions) : NULL;
+    for (size_t i = 0; r->inversions != NULL && i < n; i++) {
+        struct tl_rep_inversion *x = &r->inversions[r->ninversions++];
+        x->n = raw[i].n;
+        for (size_t e = 0; e < x->n; e++)
+            fill_edge(&x->edge[e], &raw[i].edge[e]);
+        size_t nf = functions(r, x, fns, maxf);
+        x->suppressed = tl_supp_match(tl_ctx.supp, TL_SUPP_INVERSION, fns, nf, NULL);
+        if (x->suppressed != NULL)
+            r->suppressed++;
+        else
+            r->inverted++;
+    }
+    free(fns);
+    free(raw);
+}
+
+void tl_inversion_free(struct tl_report *r)
+{
+    for (size_t i = 0; i < r->ninversions; i++)
+        for (size_t e = 0; e < r->inversions[i].n; e++) {
+            tl_stack_unref(r->inversions[i].edge[e].held_stack);
+            tl_stack_unref(r->inversions[i].edge[e].acquired_stack);
+        }
+    free(r->inversions);
+    r->inversions = NULL;
+    r->ninversions = r->inverted = 0;
+}
+
+size_t tl_inversion_stack_ids(const struct tl_report *r, tl_stack_id *ids, size_t n)
+{
+    for (size_t i = 0; i < r->ninversions; i++)
+        for (size_t e = 0; e < r->inversions[i].n; e++) {
+            ids[n++] = r->inversions[i].edge[e].held_stack;
+            ids[n++] = r->inversions[i].edge[e].acquired_stack;
+        }
+    return n;
+}
+
+static void json_one(struct tl_json *j, const struct tl_rep_inversion *x)
+{
+    tl_json_obj_begin(j, NULL);
+    tl_json_arr_begin(j, "objects");
+    for (size_t e = 0; e < x->n; e++)
+        tl_json_str(j, NULL, x->edge[e].held);
+    tl_json_arr_end(j);
+    tl_json_arr_begin(j, "edges");
+    for (size_t e = 0; e < x->n; e++) {
+        const struct tl_rep_inv_edge *d = &x->edge[e];
+        tl_json_obj_begin(j, NULL);
+        tl_json_str(j, "unit", d->unit);
+        tl_json_str(j, "held", d->held);
+        tl_json_str(j, "acquired", d->acquired);
+        tl_report_stack_ref(j, "held_stack", d->held_stack);
+        tl_report_stack_ref(j, "acquired_stack", d->acquired_stack);
+        tl_json_obj_end(j);
+    }
+    tl_json_arr_end(j);
+    tl_json_str(j, "suppressed", x->suppressed);
+    tl_json_obj_end(j);
+}
+
+void tl_inversion_json(struct tl_json *j, const struct tl_report *r)
+{
+    tl_json_arr_begin(j, "inversions");
+    for (size_t i = 0; i < r->ninversions; i++)
+        json_one(j, &r->inversions[i]);
+    tl_json_arr_end(j);
+}
+
+/* The innermost function of the first edge's acquiring stack that has a name: the line that
+ * would silence the inversion. */
+static const char *silencer(struct tl_report *r, const struct tl_rep_inversion *x)
+{
+    int n = 0;
+    const uintptr_t *ips = tl_stack_frames(x->edge[0].acquired_stack, &n);
+    for (int f = 0; f < n; f++) {
+        const char *fn = tl_report_function(r, ips[f], f > 0);
+        if (fn != NULL)
+            return fn;
+    }
+    return NULL;
+}
+
+static void text_one(struct tl_report *r, FILE *f, const struct tl_rep_inversion *x, size_t nr)
+{
+    fprintf(f, "\ntaskleak: lock-order inversion (potential deadlock) %zu: %zu locks taken in "
+               "a cycle:",
+            nr, x->n);
+    for (size_t e = 0; e < x->n; e++)
+        fprintf(f, " %s ->", x->edge[e].held);
+    fprintf(f, " %s\n", x->edge[0].held);
+    for (size_t e = 0; e < x->n; e++) {
+        const struct tl_rep_inv_edge *d = &x->edge[e];
+        fprintf(f, "  %s holds %s and takes %s\n", d->unit, d->held, d->acquired);
+        fprintf(f, "   %s taken at:\n", d->held);
+        tl_text_stack(f, r, d->held_stack);
+        fprintf(f, "   %s taken at:\n", d->acquired);
+        tl_text_stack(f, r, d->acquired_stack);
+    }
+    const char *fn = silencer(r, x);
+    if (fn != NULL)
+        fprintf(f, "  to silence: suppressions line 'inversion:%s'\n", fn);
+}
+
+void tl_inversion_text(struct tl_report *r, FILE *f)
+{
+    for (size_t i = 0, nr = 0; i < r->ninversions; i++)
+        if (r->inversions[i].suppressed == NULL)
+            text_one(r, f, &r->inversions[i], ++nr);
+}

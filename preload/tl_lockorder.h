@@ -1,0 +1,158 @@
+/* tl_lockorder: recording the lock-order graph from the lock wrappers, and the inversions found.
+ *
+ * Every lock a thread holds sits in its held list (thread-local: the lock's address, the return
+ * address into the caller that took it, the caller's stack pointer then, and flags), kept by
+ * tl_lo_acquired / tl_lo_released, which the interposers call after a successful acquisition and
+ * before a release. A thread that holds nothing pays one thread-local test and two stores; the
+ * graph is only consulted when a lock is taken while another is held:
+ * - each distinct (held, acquired, modes) pair is looked up first in a small per-thread cache, then
+ *   in the graph (tl_lockgraph) under the recorder's lock; only a pair never seen before costs two
+ *   stack captures (where the held lock was taken: its return address plus the frames still live
+ *   since; where the new one is taken: the whole stack) and a cycle search;
+ * - edges come from the newest held lock and, past it, from the trylock-acquired locks above the
+ *   newest blocking one (lockdep's rule: older locks reach the new one through the newest);
+ * - a trylock acquisition adds no edge into itself (it cannot wait), a lock the thread already
+ *   holds (a recursive mutex, a second read lock) adds none, and a failed acquisition is never
+ *   recorded;
+ * - a cycle closed by a new edge, unless a gate lock held outside all its edges guards it, is kept
+ *   as an inversion, once per set of locks.
+ * tl_lo_forget (a lock destroyed or initialised again) drops the lock's edges, so a heap address
+ * reused for a new lock inherits nothing.
+ *
+ * The recorder never calls malloc or a wrapped function under its lock (the graph is mmap'd) and
+ * marks the thread busy while inside, so a lock taken by our own code or by an allocator beneath
+ * us is not recorded (no recursion). Held lists grow without a fixed limit (an mmap'd spill past
+ * TL_LO_INLINE entries), freed at thread exit. Enabled by option lock_order (tl_lo_start).
+ */
+#ifndef TL_LOCKORDER_H
+#define TL_LOCKORDER_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tl_lockgraph.h"
+
+/* Flags of an acquisition: the lock kind (enum tl_lg_kind) in the low bits, plus: */
+#define TL_LO_KIND_MASK 3u
+#define TL_LO_READ      4u /* rwlock read lock */
+#define TL_LO_TRY       8u /* a trylock that succeeded */
+
+#define TL_LO_INLINE 8 /* held locks kept in thread-local storage before the spill */
+#define TL_LO_CACHE  32 /* pairs remembered per thread */
+
+struct tl_lo_held {
+    uintptr_t lock; /* the lock's address */
+    uintptr_t ip;   /* return address into the caller that took it */
+    uintptr_t sp;   /* that caller's stack pointer at the call */
+    uint32_t flags; /* TL_LO_* */
+};
+
+struct tl_lo_pair {
+    uintptr_t from, to;
+    unsigned mode;
+    unsigned epoch; /* tl_lo's forget epoch when cached */
+};
+
+/* One thread's state; owner thread only. */
+struct tl_lo_thread {
+    uint32_t n;                /* locks held */
+    uint32_t cap;              /* entries of spill */
+    bool busy;                 /* inside the recorder or a report: record nothing */
+    struct tl_lo_held *spill;  /* entries TL_LO_INLINE.. (mmap'd), NULL until needed */
+    struct tl_lo_held inl[TL_LO_INLINE];
+    struct tl_lo_pair last;       /* the pair last found known and settled (inline repeat path) */
+    uint32_t last_flags[2];       /* flags of its held and acquired ends */
+    struct tl_lo_pair cache[TL_LO_CACHE];
+};
+
+/* One inversion: the cycle's edges in order (edge[k].to == edge[k+1].from, the last's to is the
+ * first's from). */
+struct tl_lo_inversion {
+    size_t n;
+    struct tl_lg_edge edge[TL_LG_CYCLE_MAX];
+};
+
+extern bool tl_lo_on; /* set by tl_lo_start; constant afterwards */
+extern _Atomic unsigned tl_lo_epoch; /* bumped by every forget that removed an edge */
+extern __thread struct tl_lo_thread tl_lo_self __attribute__((tls_model("initial-exec")));
+
+/* Turns recording on (option lock_order). Context initialisation only. */
+void tl_lo_start(bool on);
+
+void tl_lo_acquired_slow(const void *lock, unsigned flags, uintptr_t ip, uintptr_t sp);
+void tl_lo_released_slow(const void *lock);
+
+/* The calling thread has just acquired lock (flags: kind and TL_LO_*); ip is the return address
+ * into its caller and sp the caller's stack pointer at the call. AS-safe as far as the wrappers
+ * are; errno preserved; never fails (out of memory: the pair is not recorded). */
+static inline __attribute__((always_inline)) void tl_lo_acquired(const void *lock, unsigned flags,
+                                                                 uintptr_t ip, uintptr_t sp)
+{
+    if (!tl_lo_on)
+        return;
+    struct tl_lo_thread *t = &tl_lo_self;
+    uint32_t n = t->n;
+    if (__builtin_expect(n == 0 && !t->busy, 1)) {
+        t->inl[0] = (struct tl_lo_held){(uintptr_t)lock, ip, sp, flags};
+        t->n = 1;
+        return;
+    }
+    /* The same pair as last time, under the same newest lock (nested locking in a loop): known
+     * to the graph, nothing to add, no call. */
+    if (n - 1u < TL_LO_INLINE - 1u && t->inl[n - 1].lock == t->last.from && (uintptr_t)lock == t->last.to &&
+        t->inl[n - 1].flags == t->last_flags[0] && flags == t->last_flags[1] &&
+        t->last.epoch == atomic_load_explicit(&tl_lo_epoch, memory_order_relaxed) && !t->busy) {
+        t->inl[n] = (struct tl_lo_held){(uintptr_t)lock, ip, sp, flags};
+        t->n = n + 1;
+        return;
+    }
+    tl_lo_acquired_slow(lock, flags, ip, sp);
+}
+
+/* The calling thread is about to release lock (the newest entry for it leaves the held list; a
+ * lock it does not hold is ignored). errno preserved. */
+static inline __attribute__((always_inline)) void tl_lo_released(const void *lock)
+{
+    struct tl_lo_thread *t = &tl_lo_self;
+    if (t->n == 0)
+        return;
+    uint32_t top = t->n - 1;
+    if (__builtin_expect(top < TL_LO_INLINE && t->inl[top].lock == (uintptr_t)lock, 1)) {
+        t->n = top; /* the newest lock, released first: the usual nesting */
+        return;
+    }
+    tl_lo_released_slow(lock);
+}
+
+/* The same for a gor mutex taken or released by gor task `task`: a task may park holding one and
+ * resume on another thread, so each task that holds gor mutexes has a held list of its own
+ * (created with its first, dropped with its last). Takes the recorder's lock; errno preserved. */
+void tl_lo_task_acquired(int64_t task, const void *lock, unsigned flags, uintptr_t ip,
+                         uintptr_t sp);
+void tl_lo_task_released(int64_t task, const void *lock);
+
+/* lock is being destroyed or initialised again: forget its edges. Takes the recorder's lock. */
+void tl_lo_forget(const void *lock);
+
+/* The calling thread is exiting: its held list is dropped and its spill unmapped. */
+void tl_lo_thread_exit(void);
+
+/* Copies the inversions found so far into a malloc'd array (*out, NULL when none); returns their
+ * number, and *dropped the inversions not kept for lack of room. Report time only. */
+size_t tl_lo_inversions(struct tl_lo_inversion **out, size_t *dropped);
+
+/* Marks the calling thread busy (a report is being built: its own locks are not recorded) and
+ * returns the previous mark; tl_lo_set_busy(old) restores it. */
+bool tl_lo_set_busy(bool busy);
+
+/* Edges, nodes and mapped bytes of the graph (tests, verbosity). */
+void tl_lo_stats(size_t *edges, size_t *nodes, size_t *bytes);
+
+/* pthread_atfork handlers: prepare takes the recorder's lock, parent and child release it. */
+void tl_lo_atfork_prepare(void);
+void tl_lo_atfork_parent(void);
+void tl_lo_atfork_child(void);
+
+#endif /* TL_LOCKORDER_H */

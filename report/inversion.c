@@ -1,0 +1,145 @@
+/*
+ * Lock-order inversions in the report tool (see inversion.h).
+ *
+ * Stacks are referenced by id into the proc's stack table, which the symbolizer fills like every
+ * other stack (reading and freeing the member is the loader's part, load_inversions.c). A
+ * tool-side inversion: pattern matches any frame's function (symbol or an inlined function the
+ * symbolizer found) in any stack of any edge, the detector's own rule.
+ */
+#include "inversion.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "gate.h"
+#include "render.h"
+
+/* Whether pattern i matches a function of stack s. */
+static bool stack_matches(const struct tlr_supp *s, size_t i, const struct tlr_stack *st)
+{
+    for (size_t f = 0; st && f < st->nframes; f++) {
+        const struct tlr_frame *fr = &st->frames[f];
+        const char *names[1 + 8];
+        size_t n = 0;
+        names[n++] = fr->function;
+        for (size_t l = 0; l < fr->nlocs && n < 9; l++)
+            names[n++] = fr->locs[l].function;
+        if (tl_supp_pattern_matches(s->set, i, TL_SUPP_INVERSION, names, n, NULL))
+            return true;
+    }
+    return false;
+}
+
+static bool inversion_matches(const struct tlr_supp *s, size_t i, const struct tlr_proc *p,
+                              const struct tlr_inversion *x)
+{
+    for (size_t e = 0; e < x->nedges; e++)
+        if (stack_matches(s, i, tlr_proc_stack(p, x->edges[e].held_stack)) ||
+            stack_matches(s, i, tlr_proc_stack(p, x->edges[e].acquired_stack)))
+            return true;
+    return false;
+}
+
+void tlr_inv_mark(struct tlr_merged *m, struct tlr_supp *s)
+{
+    for (size_t pi = 0; s && s->set && pi < m->nprocs; pi++) {
+        struct tlr_proc *p = &m->procs[pi];
+        for (size_t k = 0; k < p->ninversions; k++) {
+            struct tlr_inversion *x = &p->inversions[k];
+            for (size_t i = 0; !x->suppressed && i < s->n; i++) {
+                if (tl_supp_type(s->set, i) != TL_SUPP_INVERSION ||
+                    !inversion_matches(s, i, p, x))
+                    continue;
+                tl_supp_hit(s->set, i);
+                x->suppressed = strdup(tl_supp_pattern(s->set, i));
+            }
+        }
+    }
+}
+
+size_t tlr_inv_count(const struct tlr_merged *m)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < m->nprocs; i++) /* a run that was not failed on them is not now */
+        for (size_t k = 0; tlr_fails_on(&m->procs[i], "inversion") && k < m->procs[i].ninversions;
+             k++)
+            n += m->procs[i].inversions[k].suppressed == NULL;
+    return n;
+}
+
+static void stack_text(FILE *out, const struct tlr_proc *p, long long id)
+{
+    const struct tlr_stack *s = tlr_proc_stack(p, id);
+    char buf[256];
+    if (!s || !s->nframes)
+        fprintf(out, "    (no stack)\n");
+    for (size_t f = 0; s && f < s->nframes; f++) {
+        const struct tlr_frame *fr = &s->frames[f];
+        const struct tlr_loc *loc = fr->nlocs ? &fr->locs[0] : NULL;
+        fprintf(out, "    #%-2zu %s", f, tlr_frame_display(p, fr, buf, sizeof buf));
+        if (loc && loc->file)
+            fprintf(out, " at %s:%d", loc->file, loc->line);
+        fputc('\n', out);
+    }
+}
+
+static void text_one(FILE *out, const struct tlr_proc *p, const struct tlr_inversion *x)
+{
+    fprintf(out, "\nlock-order inversion (potential deadlock) in pid %lld: %zu locks in a cycle",
+            p->pid, x->nedges);
+    if (x->suppressed)
+        fprintf(out, " (suppressed by %s)", x->suppressed);
+    fputc('\n', out);
+    for (size_t e = 0; e < x->nedges; e++) {
+        const struct tlr_inv_edge *d = &x->edges[e];
+        const char *held = d->held ? d->held : "?", *acq = d->acquired ? d->acquired : "?";
+        fprintf(out, "  %s holds %s and takes %s\n", d->unit ? d->unit : "?", held, acq);
+        fprintf(out, "   %s taken at:\n", held);
+        stack_text(out, p, d->held_stack);
+        fprintf(out, "   %s taken at:\n", acq);
+        stack_text(out, p, d->acquired_stack);
+    }
+}
+
+void tlr_inv_text(FILE *out, const struct tlr_merged *m, bool verbose)
+{
+    for (size_t i = 0; i < m->nprocs; i++)
+        for (size_t k = 0; k < m->procs[i].ninversions; k++)
+            if (!m->procs[i].inversions[k].suppressed || verbose)
+                text_one(out, &m->procs[i], &m->procs[i].inversions[k]);
+}
+
+static json_t *names_of(const struct tlr_proc *p, long long id)
+{
+    const struct tlr_stack *s = tlr_proc_stack(p, id);
+    json_t *a = json_array();
+    char buf[256];
+    for (size_t f = 0; s && f < s->nframes; f++)
+        json_array_append_new(a, json_string(tlr_frame_display(p, &s->frames[f], buf, sizeof buf)));
+    return a;
+}
+
+static json_t *json_one(const struct tlr_proc *p, const struct tlr_inversion *x)
+{
+    json_t *objs = json_array(), *edges = json_array();
+    for (size_t k = 0; k < x->nobjects; k++)
+        json_array_append_new(objs, json_string(x->objects[k]));
+    for (size_t e = 0; e < x->nedges; e++) {
+        const struct tlr_inv_edge *d = &x->edges[e];
+        json_array_append_new(
+            edges, json_pack("{s:s?,s:s?,s:s?,s:o,s:o}", "unit", d->unit, "held", d->held,
+                             "acquired", d->acquired, "held_stack", names_of(p, d->held_stack),
+                             "acquired_stack", names_of(p, d->acquired_stack)));
+    }
+    return json_pack("{s:I,s:o,s:o,s:s?}", "pid", (json_int_t)p->pid, "objects", objs, "edges",
+                     edges, "suppressed", x->suppressed);
+}
+
+json_t *tlr_inv_json(const struct tlr_merged *m)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < m->nprocs; i++)
+        for (size_t k = 0; k < m->procs[i].ninversions; k++)
+            json_array_append_new(a, json_one(&m->procs[i], &m->procs[i].inversions[k]));
+    return a;
+}
