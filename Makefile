@@ -8,7 +8,7 @@
 #   make check           build and run every test (installs missing build dependencies as root)
 #   make check SANITIZE=1  the same, everything built with ASan+UBSan (into build/san/)
 #   make demo            run the detector on a bundled leaky program
-#   make bench           the performance table of DESIGN section 8
+#   make bench           the performance table of docs/internals.md (Performance bars)
 #   make install         PREFIX=/usr/local DESTDIR=
 #   make format | clean | uninstall | lint | fuzz
 

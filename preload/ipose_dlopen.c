@@ -1,4 +1,4 @@
-/* Interposer: dlopen (RELIABILITY row 53).
+/* Interposer: dlopen (hostile case 53 (docs/hostile-hosts.md)).
  *
  * DESIGN. A library opened with RTLD_DEEPBIND looks its symbols up in its own dependency chain
  * first, so its pthread calls bind to glibc directly: its threads and locks are invisible to the

@@ -1,4 +1,4 @@
-/* Interposers: IO waits (DESIGN.md section 1).
+/* Interposers: IO waits (wait reasons: docs/internals.md).
  *
  * DESIGN. read, recv*, and accept* are recorded only when they would really block: a poll(2) with
  * a zero timeout on the descriptor answers "is there something now?" without consuming anything,

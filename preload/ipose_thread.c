@@ -1,4 +1,4 @@
-/* Interposers: thread creation, joins, detach, names (DESIGN.md section 1).
+/* Interposers: thread creation, joins, detach, names (wait reasons: docs/internals.md).
  *
  * DESIGN. pthread_create has two versions in glibc on x86-64 (GLIBC_2.2.5 and GLIBC_2.34); the
  * unversioned definition exported here (base version: preload/exports.map names no node for it)

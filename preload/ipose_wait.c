@@ -1,4 +1,4 @@
-/* Interposers: sleeps, signal waits and raw futex waits (DESIGN.md section 1).
+/* Interposers: sleeps, signal waits and raw futex waits (wait reasons: docs/internals.md).
  *
  * DESIGN. A sleep is always a wait (nothing to probe), except a zero-length one, which is
  * forwarded without a record. Signal waits are external: only a signal ends them.

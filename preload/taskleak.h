@@ -1,4 +1,4 @@
-/* taskleak.h: the in-process API of the taskleak detector (DESIGN.md section 3).
+/* taskleak.h: the in-process API of the taskleak detector (taskleak(7), IN-PROCESS API).
  *
  * Header-only. Each function looks the detector up with dlsym(RTLD_DEFAULT, ...) and does
  * nothing when it is not loaded, so a test suite can call them unconditionally, with or without

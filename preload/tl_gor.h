@@ -1,4 +1,4 @@
-/* tl_gor: the detector's view of gor tasks (DESIGN.md sections 1 and 7, issue 7).
+/* tl_gor: the detector's view of gor tasks (docs/internals.md, Units; gor(3); issue 7).
  *
  * Tasks never enter the core registry and never take its lock. tl_gor keeps its own table of
  * tasks, filled by gor's introspection hooks (gor_introspect.h): spawn records the task's id,
@@ -30,7 +30,7 @@ struct tl_gor_unit {
     tl_stack_id blocked_stack; /* parked task's stack; one reference owned by the snapshot, 0
                                   when the task is running or exited */
     const char *state;         /* "running", "runnable", "blocked", "exited" (static) */
-    const char *reason;        /* DESIGN section 1 wait reason while blocked, else NULL (static) */
+    const char *reason;        /* wait reason (docs/internals.md) while blocked, else NULL (static) */
     const char *call;          /* gor function it blocked in, e.g. "gor_chan_recv" (static) */
     uintptr_t object;          /* channel, WaitGroup, mutex address; the fd for "IO wait" */
     int64_t since_ms;          /* how long it has been blocked; 0 when not blocked */

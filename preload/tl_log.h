@@ -1,4 +1,4 @@
-/* tl_log: the detector's two logging paths (STYLE item 8).
+/* tl_log: the detector's two logging paths (a formatted path, and a raw one for signal handlers, fork handlers, exit paths and code under our locks).
  *
  * Formatted path (tl_logf, tl_warn_once): ordinary context, not async-signal-safe.
  * Raw path (tl_raw, tl_rawf): write(2) only, no stdio, no malloc, no locks; safe in signal
@@ -51,7 +51,7 @@ void tl_vlogf(const char *fmt, va_list ap);
  */
 void tl_warn_once(int *flag, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* Aborts through the raw path; never compiled out (STYLE item 14). */
+/* Aborts through the raw path; never compiled out (our own invariants are always checked). */
 void tl_assert_fail(const char *expr, const char *file, int line) __attribute__((noreturn));
 #define tl_assert(x) ((x) ? (void)0 : tl_assert_fail(#x, __FILE__, __LINE__))
 

@@ -1,4 +1,4 @@
-/* tl_real: resolving the real functions, once, from one table (STYLE item 4).
+/* tl_real: resolving the real functions, once, from one table (docs/internals.md, Layers: start-up).
  *
  * DESIGN. The table is an X-macro list in tl_real.h, so adding a wrapper is adding one line. Each
  * name is looked up with dlsym(RTLD_NEXT) from this object, which walks the objects loaded after
@@ -10,7 +10,7 @@
  * bound to. Every answer is checked with dlerror() and refused when it lies inside our own object
  * (dladdr), which would make the wrapper call itself. The resolver is noinline: a tail call to
  * dlsym from an inlined resolver at -O2 would make RTLD_NEXT relative to the wrong caller
- * (RELIABILITY row 2).
+ * (hostile case 2 (docs/hostile-hosts.md)).
  */
 #include "tl_real.h"
 
@@ -103,7 +103,7 @@ static void borrow_from_libc(void)
 int tl_real_init(void)
 {
     int saved = errno, rc = 0;
-    if (t_filling) { /* re-entered from inside one of our own lookups: see DESIGN */
+    if (t_filling) { /* re-entered from inside one of our own lookups: see the design note at the top of this file */
         borrow_from_libc();
         errno = saved;
         return 0;

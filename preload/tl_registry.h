@@ -47,7 +47,7 @@ enum { TL_WS_RUNNING = 0, TL_WS_BLOCKED = 1, TL_WS_UNWINDING = 2 };
 /* What a blocked unit waits for. Written by the owner before it publishes TL_WS_BLOCKED; read by
  * snapshots only while wstate says blocked. Strings are static (string literals). */
 struct tl_wait {
-    const char *reason; /* DESIGN section 1 reason, e.g. "cond wait" */
+    const char *reason; /* wait reason (docs/internals.md), e.g. "cond wait" */
     const char *call;   /* the function called, e.g. "pthread_cond_wait" */
     uintptr_t object;   /* the mutex/cond/sem address, or the fd for IO waits */
     int64_t since_ns;   /* CLOCK_MONOTONIC when the wait began */

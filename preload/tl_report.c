@@ -1,6 +1,6 @@
 /* tl_report: JSON rendering of the report model and report emission (see tl_report.h).
  *
- * DESIGN. One function per top-level member of DESIGN section 4, in the schema's order, each
+ * DESIGN. One function per top-level member of the schema (docs/json-schema.md), in its order, each
  * writing through the streaming writer tl_json. Stacks are written once each, referenced from
  * units and groups by id (the stack table's id), and only stacks that some listed unit or group
  * uses are written. Frames carry the raw ip, the module index and offset (for offline

@@ -1,6 +1,6 @@
 /*
- * tl_selftest: are a gor runtime's calls to its own entry points interposable? (RELIABILITY row
- * 52; contracts in tl_selftest.h.)
+ * tl_selftest: are a gor runtime's calls to its own entry points interposable? (hostile case
+ * 52, docs/hostile-hosts.md; contracts in tl_selftest.h.)
  *
  * DESIGN
  * - What the detector needs. Tasks are recorded by gor's spawn hook whether or not the gor_go

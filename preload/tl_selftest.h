@@ -1,5 +1,5 @@
 /* tl_selftest: does a loaded gor runtime call its own wrapped entry points behind our back?
- * (RELIABILITY.md row 52.)
+ * (hostile case 52 (docs/hostile-hosts.md).)
  *
  * The detector wraps gor's entry points (ipose_gor.c). A program's calls reach the wrappers
  * through its PLT; calls the runtime makes to its OWN exported entry points do not when the

@@ -1,6 +1,6 @@
 /* tl_stack: cheap stack capture and a deduplicating, reference-counted stack table.
  *
- * Record cheaply, symbolize late (STYLE item 9): capture is raw instruction pointers from
+ * Record cheaply, symbolize late: capture is raw instruction pointers from
  * unw_backtrace; intern hashes them and keeps one copy per distinct stack, so a program that
  * creates a million threads from three call sites holds three stacks. Entries are reference
  * counted: the registry holds one reference per unit that points at a stack and drops it when the

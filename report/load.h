@@ -1,5 +1,5 @@
 /*
- * Loading one taskleak/1 report (DESIGN section 4) into a struct tlr_proc.
+ * Loading one taskleak/1 report (docs/json-schema.md) into a struct tlr_proc.
  */
 #ifndef TLR_LOAD_H
 #define TLR_LOAD_H

@@ -1,5 +1,5 @@
 /*
- * The report tool's in-memory model of taskleak/1 reports (DESIGN section 4).
+ * The report tool's in-memory model of taskleak/1 reports (docs/json-schema.md).
  *
  * One struct tlr_proc per report file, built by the loader and afterwards read-only except for
  * the symbolizer, which fills the frames' debug locations. Everything is single-threaded: the

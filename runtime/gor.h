@@ -1,5 +1,5 @@
 /*
- * gor: a Go-like task runtime for C (DESIGN.md section 7, man gor(3)).
+ * gor: a Go-like task runtime for C (man gor(3)).
  *
  * Tasks are stackful coroutines scheduled M:N over GOR_PROCS worker threads. Blocking calls park
  * the calling task; called from a plain thread (not a task) they block that thread instead.

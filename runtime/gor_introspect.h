@@ -56,7 +56,7 @@ struct gor_task_info {
                                      on_spawn hook named (gor_introspect_show_start) */
     void *arg;                    /* its argument */
     int state;                    /* enum gor_task_state */
-    const char *wait_reason;      /* DESIGN.md section 1 string while blocked, else NULL (static) */
+    const char *wait_reason;      /* wait reason (docs/internals.md, Wait reasons) while blocked, else NULL (static) */
     const void *wait_object;      /* the channel, mutex, WaitGroup, ... while blocked */
     int64_t wait_since_ns;        /* gor_now() time the wait began, 0 when not blocked */
     uintptr_t sp, fp, ip;         /* saved registers of a parked task; 0 while running */

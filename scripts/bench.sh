@@ -1,6 +1,6 @@
 #!/bin/sh
 # `make bench`: runs every tests/bench/bench-*.sh fragment in order, in one run on this machine,
-# and prints one table (DESIGN section 8). Each fragment prints rows
+# and prints one table (docs/internals.md, Performance bars). Each fragment prints rows
 #   | what | ours | peer | ratio | bar | ok? |
 # and gets the build directory as $1. A fragment that fails prints a row saying so; the table is
 # still printed whole.

@@ -1,6 +1,7 @@
 #!/bin/sh
 # Static checks `make check` runs before the test runner:
 #  - every man page lints clean (mandoc -Tlint, warnings are errors);
+#  - no tracked file cites a document outside the repository or a development machine's path;
 #  - the exported symbols of libtaskleak.so and libgor.so are exactly their allow-lists
 #    (preload/exports.txt, runtime/exports.txt; versioned names as nm -D prints them);
 #  - every exported function of libtaskleak.so has unwind info (reliability case 33): an FDE in
@@ -101,6 +102,22 @@ exports() {
     rm -f "$build/.exports.got" "$build/.exports.want"
 }
 
+# self_contained: the repository stands alone. No tracked file may cite a reference page that is
+# not in it (the in-tree ones are docs/ and the man pages) or hold an absolute path of a
+# development machine. Runs only in a git checkout (a release tarball has nothing to compare).
+self_contained() {
+    command -v git >/dev/null 2>&1 && git rev-parse --git-dir >/dev/null 2>&1 || return 0
+    hits=$(git grep -n -I -E \
+        'DESIGN\.md|DESIGN sections? [0-9]|STYLE\.md|STYLE item|RELIABILITY|\.\./shared|/work/(main|shared|wt)' \
+        -- . ':!scripts/check-static.sh' 2>/dev/null)
+    [ -z "$hits" ] && return 0
+    echo "check-static: these lines cite documents outside the repository or a development machine's path:" >&2
+    printf '%s\n' "$hits" >&2
+    return 1
+}
+
+self_contained || fail=1
+
 exports "$build/lib/libtaskleak.so" preload/exports.txt
 exports "$build/lib/libgor.so" runtime/exports.txt
 
@@ -113,5 +130,5 @@ glibc_floor "$build/lib/libtaskleak.so" 2.34 || fail=1
 glibc_floor "$build/lib/libgor.so" 2.35 || fail=1
 glibc_floor "$build/bin/taskleak-report" 2.34 || fail=1
 
-[ "$fail" = 0 ] && echo "check-static: man pages lint clean; exported symbols match their allow-lists; every wrapper has unwind info; glibc floors hold"
+[ "$fail" = 0 ] && echo "check-static: man pages lint clean; no citation of a document outside the repository; exported symbols match their allow-lists; every wrapper has unwind info; glibc floors hold"
 exit "$fail"

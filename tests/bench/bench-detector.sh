@@ -1,5 +1,5 @@
 #!/bin/sh
-# Detector on vs off on thread workloads (DESIGN section 8), and the same workloads under
+# Detector on vs off on thread workloads (docs/internals.md, Performance bars), and the same workloads under
 # valgrind --tool=helgrind and built with -fsanitize=thread, reported beside ours.
 #
 #   uncontended pthread_mutex_lock/unlock loop   bar <= 1.15x   (build/bench/det_mutex)

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Detector on vs off for gor (DESIGN section 8, issue 7): the unbuffered channel ping-pong
+# Detector on vs off for gor (docs/internals.md, Performance bars; issue 7): the unbuffered channel ping-pong
 # (bar <= 1.3x) and spawn + exit with creation stacks (bar <= 2.0x). Each program prints its own
 # best-of-5 figure in ns; this script alternates 5 runs per side and keeps each side's best.
 # Both run with GOR_PROCS=1: the detector's cost is per operation, and on one worker the figure

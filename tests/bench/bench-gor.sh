@@ -1,6 +1,6 @@
 #!/bin/sh
 # gor versus Go 1.19, same programs (gor_bench.c / gor_bench.go), in one run on this machine.
-# Prints Markdown rows | what | ours | peer | ratio | bar | ok? | (DESIGN.md section 8).
+# Prints Markdown rows | what | ours | peer | ratio | bar | ok? | (docs/internals.md, Performance bars).
 # $1: the build directory. Installs golang-go with apt-get when `go` is missing (as root).
 set -eu
 build=${1:-build}

@@ -1,6 +1,6 @@
 #!/bin/sh
 # `make bench` fragment: taskleak-report on a 1M-unit process report, to grouped text
-# (DESIGN section 8, bar <= 3 s). The report is synthetic (tests/bench/report_gen.py: 1M
+# (docs/internals.md, Performance bars: bar <= 3 s). The report is synthetic (tests/bench/report_gen.py: 1M
 # threads in 30 groups, every schema field present, ~350 MB) and generated once into the build
 # directory. Best of three runs by wall time; the tool's CPU time (user + sys) is printed beside
 # it, since on a shared machine the wall time also measures the neighbours.

@@ -1,5 +1,5 @@
 #!/bin/sh
-# The watchdog's costs (DESIGN section 8, issue 6). Prints Markdown rows:
+# The watchdog's costs (docs/internals.md, Performance bars; issue 6). Prints Markdown rows:
 #   | what | ours | peer | ratio | bar | ok? |
 # 1. one watchdog scan over 1M registered units (half of them stuck), best of 7, bar <= 50 ms;
 # 2. the watchdog thread's CPU share of one core with 10k idle threads at the default interval

@@ -1,6 +1,6 @@
 /*
  * Benchmark body for bench-detector.sh: nested locking, two mutexes held, the same pair taken
- * again and again (outer, then inner), the lock-order graph's repeat path (DESIGN section 8:
+ * again and again (outer, then inner), the lock-order graph's repeat path (bar, docs/internals.md:
  * <= 1.5x with the detector on). Prints the best of five rounds in nanoseconds per round trip
  * (two locks and two unlocks). Usage: det_nested [iterations per round].
  */

@@ -1,5 +1,5 @@
 # tests/bench/detector.mk: the programs bench-detector.sh times with the detector on and off, and
-# their ThreadSanitizer builds for the side-by-side rows (DESIGN section 8).
+# their ThreadSanitizer builds for the side-by-side rows (docs/internals.md, Performance bars).
 
 DET_BINS := $(patsubst tests/bench/%.c,$(BUILD)/bench/%,$(wildcard tests/bench/det_*.c))
 DET_TSAN := $(addsuffix _tsan,$(DET_BINS))

@@ -1,5 +1,5 @@
 # tests/bench/gor-detector.mk: the programs bench-gor-detector.sh times with the detector on and
-# off (gor ping-pong and gor spawn with creation stacks, DESIGN section 8).
+# off (gor ping-pong and gor spawn with creation stacks, docs/internals.md, Performance bars).
 
 GD_BINS := $(patsubst tests/bench/%.c,$(BUILD)/bench/%,$(wildcard tests/bench/gd_*.c))
 BENCH_DEPS += $(GD_BINS)

@@ -2,8 +2,8 @@
 """Writes a synthetic taskleak/1 report with N units (default 1,000,000) for bench-report.sh.
 
 The units are spread over a few dozen groups (verdict x reason x stacks), the way a real program
-that leaks in a handful of places looks: many units, few distinct stacks. Every field of DESIGN
-section 4 is present so the loader does its full work.
+that leaks in a handful of places looks: many units, few distinct stacks. Every field of docs/json-schema.md
+is present so the loader does its full work.
 Usage: report_gen.py OUT [UNITS]
 """
 import sys

@@ -1,4 +1,4 @@
-# tests/bench/watchdog.mk: the programs bench-watchdog.sh runs (DESIGN section 8, issue 6):
+# tests/bench/watchdog.mk: the programs bench-watchdog.sh runs (docs/internals.md, Performance bars; issue 6):
 # wd_scan links the detector's engine objects and times one watchdog scan over 1M units; wd_idle
 # runs under the detector and measures the watchdog thread's CPU share with 10k idle threads;
 # wd_churn (engine objects too) creates and joins 1M threads and reports registry and stack sizes.

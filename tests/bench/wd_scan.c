@@ -1,4 +1,4 @@
-/* One watchdog scan over 1M units (DESIGN section 8: <= 50 ms).
+/* One watchdog scan over 1M units (bar <= 50 ms, docs/internals.md).
  *
  * Links the detector's engine objects directly (no preload, no threads): 1M units are registered
  * with tl_registry_new exactly as thread creation does, half of them made to look blocked in a

@@ -1,5 +1,5 @@
 /*
- * tl_options: the defaults of DESIGN section 2, every key parsed, both separators, list values
+ * tl_options: the defaults of taskleak(7) (OPTIONS), every key parsed, both separators, list values
  * continued across commas, quoting, one message per bad value class with the default kept, unknown
  * keys, masking of hostile bytes in messages, help=1, the JSON echo, formatting round trips,
  * %p expansion, the generated documentation, and parsing without touching the heap.

@@ -1,5 +1,5 @@
 /*
- * RELIABILITY row 52: the gor runtime built -Bsymbolic, by clang, and with
+ * hostile case 52 (docs/hostile-hosts.md): the gor runtime built -Bsymbolic, by clang, and with
  * -fno-semantic-interposition (rel_runtime.mk builds each into relrt/<variant>/libgor.so) gives the
  * same reports as the project's own build, and the self-test speaks exactly when a runtime calls
  * a wrapped entry point behind the wrappers in a way a report depends on (relrt_prog.c through

@@ -1,5 +1,5 @@
 /*
- * Reliability matrix (issue 9, /work/shared/RELIABILITY.md): the detector inside hosts that are
+ * Hostile hosts (issue 9, docs/hostile-hosts.md): the detector inside hosts that are
  * unusual in one way each. Exit paths are in check_rel_exit.c, processes and files in
  * check_rel_proc.c; this suite has the calls themselves (errno, EINTR, signal handlers,
  * cancellation, mutex kinds, symbol versions, C11, C++, foreign threads, late dlopen, tiny

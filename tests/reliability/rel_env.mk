@@ -1,5 +1,5 @@
 # tests/reliability/rel_env.mk: preloads of the environment cases of the reliability matrix
-# (RELIABILITY rows 1 and 37), used by tests/reliability/check_rel_env.c.
+# (hostile cases 1 and 37, docs/hostile-hosts.md), used by tests/reliability/check_rel_env.c.
 #   librelallocshim.so  interposes malloc/calloc/realloc/free (and dlerror, for the glibc <= 2.33
 #                       simulation), takes a mutex in each and counts
 #   librelclockshim.so  makes CLOCK_REALTIME (clock_gettime, gettimeofday, time) jump partway

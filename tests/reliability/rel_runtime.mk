@@ -1,4 +1,4 @@
-# tests/reliability/rel_runtime.mk: the gor runtime built in other modes (RELIABILITY row 52).
+# tests/reliability/rel_runtime.mk: the gor runtime built in other modes (hostile case 52 (docs/hostile-hosts.md)).
 #
 # Each variant is a libgor.so (soname libgor.so) built from the same runtime sources into
 # $(RELRT_DIR)/<variant>/; the suite check_rel_runtime.c runs programs linked against libgor

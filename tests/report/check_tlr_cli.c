@@ -1,7 +1,7 @@
 /*
  * taskleak-report end to end, in-process through tlr_cli_main: exit statuses (0 nothing
  * failing, 1 failing, 2 bad usage or input), merging across processes, the text layout of
- * DESIGN section 5, the JSON round trip as a baseline, -o replacing files whole, and the
+ * taskleak(7) (REPORT FORMAT), the JSON round trip as a baseline, -o replacing files whole, and the
  * html and folded formats.
  */
 #include <check.h>
