@@ -1,4 +1,5 @@
-/* ipose.h: what every interposer file shares (thin shims: docs/internals.md, Rules every interposer keeps).
+/* ipose.h: what every interposer file shares (thin shims: docs/internals.md, Rules every
+ * interposer keeps).
  *
  * TL_EXPORT gives a wrapper default visibility (the build hides everything else;
  * preload/exports.txt lists the names and make check holds the library to it). tl_enter() makes

@@ -2,7 +2,8 @@
  * Interposers for gor's entry points (wait reasons: docs/internals.md; gor(3); issue 7).
  *
  * DESIGN
- * - Thin shims (docs/internals.md, Rules every interposer keeps): each wrapper resolves gor's real function and calls it; the work
+ * - Thin shims (docs/internals.md, Rules every interposer keeps): each wrapper resolves gor's real
+ * function and calls it; the work
  *   lives in tl_gor.c. The detector never links against gor: real functions are found on first
  *   use with dlsym(RTLD_NEXT), falling back to asking every loaded object (a libgor opened with
  *   RTLD_LOCAL behind a plugin is not on the RTLD_NEXT path), and never our own wrapper. A

@@ -1,6 +1,7 @@
 /* Interposers for sigaction and the signal()-like calls: the program keeps its signals.
  *
- * DESIGN. Thin shims (docs/internals.md, Rules every interposer keeps): forward exactly (same arguments, same return value, same
+ * DESIGN. Thin shims (docs/internals.md, Rules every interposer keeps): forward exactly (same
+ * arguments, same return value, same
  * errno) and, when the call installed a new disposition successfully, tell tl_dump (which steps
  * aside for the dump signal) and tl_sigreport (which steps aside for SIGHUP, SIGINT, SIGQUIT and
  * SIGTERM). The old action the program gets back is what it would see without us: where the

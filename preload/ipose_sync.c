@@ -1,4 +1,5 @@
-/* Interposers: mutexes, rwlocks, condition variables, semaphores, barriers, C11 (wait reasons: docs/internals.md).
+/* Interposers: mutexes, rwlocks, condition variables, semaphores, barriers, C11 (wait reasons:
+ * docs/internals.md).
  *
  * DESIGN. Locks try first: an uncontended pthread_mutex_lock costs one trylock and nothing else
  * (no clock read, no TLS write). Only when the try fails with "busy" does the wrapper open the

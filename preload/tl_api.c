@@ -1,4 +1,5 @@
-/* tl_api: the in-process API of taskleak.h (taskleak(7), IN-PROCESS API), exported by libtaskleak.so.
+/* tl_api: the in-process API of taskleak.h (taskleak(7), IN-PROCESS API), exported by
+ * libtaskleak.so.
  *
  * DESIGN. Programs never link these directly: taskleak.h's inline shims find them with
  * dlsym(RTLD_DEFAULT, ...) and do nothing when the detector is not loaded. Each function is one

@@ -1,4 +1,5 @@
-/* tl_block: the one bracket every blocking wrapper goes through (docs/internals.md: From pthread_cond_wait to a line in a report).
+/* tl_block: the one bracket every blocking wrapper goes through (docs/internals.md: From
+ * pthread_cond_wait to a line in a report).
  *
  *     struct tl_unit *u = tl_block_begin("cond wait", "pthread_cond_wait", cond, true);
  *     int rc = tl_real.pthread_cond_wait(cond, mutex);

@@ -4,7 +4,8 @@
  * so whichever runs first, the constructor or a wrapper called from another library's
  * constructor, does the work once; a wrapper called by the initialising thread itself (through
  * dlsym or stdio) passes straight through, and other threads wait for the answer. Options are
- * read from the environment here and nowhere else (options come from one table and are read once; docs/internals.md, Options). A setuid/setgid process
+ * read from the environment here and nowhere else (options come from one table and are read once;
+ * docs/internals.md, Options). A setuid/setgid process
  * (AT_SECURE) gets an inert detector: no files, no signal handlers, no exit status override.
  */
 #include "tl_ctx.h"

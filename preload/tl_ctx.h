@@ -1,4 +1,4 @@
-/* tl_ctx: the detector's one context (one context): every process-wide setting lives here or in
+/* tl_ctx: the detector's one context: every process-wide setting lives here or in
  * a module whose init/fini pair tl_ctx drives (registry, stack table, log, gor bridge).
  *
  * Life cycle: tl_ctx_init runs once, from the constructor or, earlier, from the first wrapper a

@@ -1,4 +1,5 @@
-/* tl_hash: the one way the detector includes uthash (with HASH_NONFATAL_OOM: uthash's default on out-of-memory is exit()).
+/* tl_hash: the one way the detector includes uthash (with HASH_NONFATAL_OOM: uthash's default on
+ * out-of-memory is exit()).
  *
  * uthash's default reaction to an allocation failure is exit(-1), which would kill the host
  * program. With HASH_NONFATAL_OOM the failed add leaves the table unchanged and calls

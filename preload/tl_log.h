@@ -1,4 +1,5 @@
-/* tl_log: the detector's two logging paths (a formatted path, and a raw one for signal handlers, fork handlers, exit paths and code under our locks).
+/* tl_log: the detector's two logging paths (a formatted path, and a raw one for signal handlers,
+ * fork handlers, exit paths and code under our locks).
  *
  * Formatted path (tl_logf, tl_warn_once): ordinary context, not async-signal-safe.
  * Raw path (tl_raw, tl_rawf): write(2) only, no stdio, no malloc, no locks; safe in signal

@@ -133,7 +133,8 @@ static enum verdict parse_int(const struct tl_opt_desc *d, const char *s, size_t
     return V_OK;
 }
 
-/* A '%' must be followed by 'p' or '%' (hostile case 45, docs/hostile-hosts.md: no "%n", no "%s" surprises later). */
+/* A '%' must be followed by 'p' or '%' (hostile case 45, docs/hostile-hosts.md: no "%n", no "%s"
+ * surprises later). */
 static bool pattern_ok(const char *s, size_t n)
 {
     for (size_t i = 0; i < n; i++) {

@@ -1,7 +1,8 @@
 /* tl_options_doc: everything tl_options prints from its table: help=1, the "options" object of
  * reports, and the generated documentation (man(7) entries for taskleak.7, the README table).
  *
- * DESIGN. These outputs are the reason the options live in one X-macro table (one table, one source):
+ * DESIGN. These outputs are the reason the options live in one X-macro table (one table, one
+ * source):
  * each is a loop over tl_opt_table, so a new option appears in all of them at once. Help and
  * documentation go straight to a descriptor with write(2) (help runs in the constructor, before
  * the host's stdio may be usable); errno is kept.

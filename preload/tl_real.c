@@ -1,4 +1,5 @@
-/* tl_real: resolving the real functions, once, from one table (docs/internals.md, Layers: start-up).
+/* tl_real: resolving the real functions, once, from one table (docs/internals.md, Layers:
+ * start-up).
  *
  * DESIGN. The table is an X-macro list in tl_real.h, so adding a wrapper is adding one line. Each
  * name is looked up with dlsym(RTLD_NEXT) from this object, which walks the objects loaded after

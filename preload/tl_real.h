@@ -1,4 +1,5 @@
-/* tl_real: the one table of the real functions the interposers forward to (docs/internals.md, Layers: start-up).
+/* tl_real: the one table of the real functions the interposers forward to (docs/internals.md,
+ * Layers: start-up).
  *
  * Every entry is resolved once by tl_real_init with dlsym(RTLD_NEXT) (dlvsym for the older
  * versions glibc keeps beside the current one, TL_REAL_COMPAT_FUNCS), dlerror() checked, and an

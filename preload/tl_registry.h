@@ -193,7 +193,8 @@ int tl_registry_snapshot(struct tl_snapshot *s, bool unwind, int depth, size_t b
 void tl_snapshot_free(struct tl_snapshot *s); /* drops the stack references too */
 
 /* Calls fn(u, arg) for every live unit (exited records are skipped: their threads are gone), at
- * most `batch` units per registry-lock hold (the lock is released between batches). fn runs UNDER the lock: it may only read fields (atomics with acquire)
+ * most `batch` units per registry-lock hold (the lock is released between batches). fn runs UNDER
+ * the lock: it may only read fields (atomics with acquire)
  * and must never allocate, lock, log or call a wrapper. For the watchdog's light scan. */
 void tl_registry_visit(size_t batch, void (*fn)(const struct tl_unit *u, void *arg), void *arg);
 

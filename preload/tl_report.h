@@ -1,4 +1,6 @@
-/* tl_report: rendering a report model (tl_group.h) as JSON, schema "taskleak/1" (docs/json-schema.md), and emitting a report: the JSON file in the report directory and the grouped text
+/* tl_report: rendering a report model (tl_group.h) as JSON, schema "taskleak/1"
+ * (docs/json-schema.md), and emitting a report: the JSON file in the report directory and the
+ * grouped text
  * report (tl_text.h) on the log.
  *
  * Report time only: mallocs, reads /proc, symbolizes. errno of the caller is preserved by

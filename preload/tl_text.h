@@ -1,4 +1,5 @@
-/* tl_text: the grouped text report (taskleak(7), REPORT FORMAT), modelled on Go's goroutine dumps and
+/* tl_text: the grouped text report (taskleak(7), REPORT FORMAT), modelled on Go's goroutine dumps
+ * and
  * pprof debug=1 grouping. First line "taskleak: ..." with the counts, pid and program; one block
  * per group (count, kind, [reason, duration], verdict, numbered blocked stack, "created by" with
  * the creation stack, the unit ids, the suppression line that would silence it); last line

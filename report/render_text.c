@@ -1,5 +1,6 @@
 /*
- * Text rendering, modelled on Go's goroutine dumps grouped like `pprof debug=1` (taskleak(7), REPORT FORMAT): a greppable first line, one block per merged group (count, kind, [reason, how
+ * Text rendering, modelled on Go's goroutine dumps grouped like `pprof debug=1` (taskleak(7),
+ * REPORT FORMAT): a greppable first line, one block per merged group (count, kind, [reason, how
  * long], verdict, numbered blocked frames, "created by" and the creation frames, unit ids, the
  * processes it occurred in), deadlock cycles as sentences, notes about modules that could not
  * be symbolized, and a last line starting "SUMMARY: taskleak:". Colour only when asked for.

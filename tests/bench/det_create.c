@@ -1,6 +1,7 @@
 /*
  * Benchmark body for bench-detector.sh: pthread_create + pthread_join churn, which the detector
- * pays a creation-stack capture and a registry entry for (bar <= 1.5x, docs/internals.md). Prints the
+ * pays a creation-stack capture and a registry entry for (bar <= 1.5x, docs/internals.md). Prints
+ * the
  * best of five rounds in nanoseconds per create+join. Usage: det_create [cycles per round].
  */
 #include <pthread.h>

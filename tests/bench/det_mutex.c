@@ -1,6 +1,7 @@
 /*
  * Benchmark body for bench-detector.sh: an uncontended pthread_mutex_lock/unlock loop, the
- * detector's hottest path (bar <= 1.15x with the detector on, docs/internals.md). Prints the best of
+ * detector's hottest path (bar <= 1.15x with the detector on, docs/internals.md). Prints the best
+ * of
  * five rounds in nanoseconds per lock+unlock pair. Usage: det_mutex [iterations per round].
  */
 #include <pthread.h>

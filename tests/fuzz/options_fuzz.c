@@ -1,5 +1,6 @@
 /*
- * libFuzzer target for the TASKLEAK_OPTIONS parser (hostile case 45, docs/hostile-hosts.md: hostile option strings).
+ * libFuzzer target for the TASKLEAK_OPTIONS parser (hostile case 45, docs/hostile-hosts.md:
+ * hostile option strings).
  * Any input is parsed on top of the defaults; afterwards every field must still satisfy the
  * table's invariants (strings terminated inside their buffers, numbers inside their bounds), the
  * parser must have reported a problem whenever it refused something, and %p expansion of the

@@ -1,5 +1,6 @@
 /*
- * tl_selftest (hostile case 52 (docs/hostile-hosts.md)): the ELF decision on small objects built four ways
+ * tl_selftest (hostile case 52 (docs/hostile-hosts.md)): the ELF decision on small objects built
+ * four ways
  * (rel_runtime.mk: libst_*.so, where st_caller calls the exported st_entry from inside), the
  * verdict on libgor built in each mode (relrt/<variant>/libgor.so), and the message wording.
  * Objects are dlopen'ed RTLD_LOCAL into the test process and read from memory, as at attach.

@@ -1,5 +1,6 @@
 /*
- * Labels carried into gor tasks (taskleak(7), IN-PROCESS API): taskleak_set_label applies to the units the
+ * Labels carried into gor tasks (taskleak(7), IN-PROCESS API): taskleak_set_label applies to the
+ * units the
  * calling thread or task creates from then on, and to their descendants.
  *
  * main_task spawns `unlabelled_waiter` first, then sets the label "suite-a" and spawns

@@ -1,6 +1,7 @@
 /*
  * A task left in a gor_select with a long positive timeout when the program ends. The timer ends
- * such a wait, so it is an external wait (docs/internals.md, Durable and external waits): the report shows it with
+ * such a wait, so it is an external wait (docs/internals.md, Durable and external waits): the
+ * report shows it with
  * `durable` false, like a sleep, unlike a select without a timeout.
  */
 #include <stdio.h>
