@@ -1,7 +1,7 @@
 /* tl_dynobj: a loaded object's dynamic section, read from memory (no file, no fd, no allocation).
  *
  * Two parts of the detector need to look inside an object the dynamic linker already mapped
- * without asking the dynamic linker: the runtime self-test (tl_selftest.c reads symbols and
+ * without asking the dynamic linker: the runtime self-test (tl_bypass.c reads symbols and
  * relocations) and tl_real's fallback for a re-entered first resolution (a dlsym there could
  * recurse through an allocator preload). Both read the PT_DYNAMIC entries of a dl_iterate_phdr
  * record and look names up through DT_GNU_HASH (or DT_HASH). Everything here is pure and

@@ -15,7 +15,7 @@
 #include <time.h>
 
 #include "tl_gor_impl.h"
-#include "tl_selftest.h"
+#include "tl_bypass.h"
 
 static int64_t monotonic_ns(void)
 {
@@ -136,7 +136,7 @@ static void fill_live(struct tl_gor_unit *u, const struct gor_task_info *t, int 
         u->reason = r != NULL ? r->reason : t->wait_reason;
         u->call = r != NULL ? r->call : NULL;
         u->durable = r != NULL && r->durable;
-        if (u->durable && !tl_selftest_select_durable_known() && !strcmp(u->call, "gor_select"))
+        if (u->durable && !tl_bypass_select_durable_known() && !strcmp(u->call, "gor_select"))
             u->durable = false; /* gor selects behind our wrapper: a timeout may end this one */
         u->object = (uintptr_t)t->wait_object;
         u->since_ms = t->wait_since_ns > 0 && now_ns > t->wait_since_ns

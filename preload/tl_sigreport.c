@@ -185,8 +185,15 @@ static void request(int sig)
     int fd = atomic_load(&sr.efd);
     uint64_t one = 1;
     atomic_store(&sr.state, REQUESTED);
-    if (tl_watchdog_tid() != 0 && fd >= 0 && write(fd, &one, sizeof one) == sizeof one)
+    if (tl_watchdog_tid() != 0) {
+        /* Its eventfd wakes it at once; a watchdog that has not made the eventfd yet (it was
+         * started a moment ago) finds the request when its first slice ends, well within the
+         * handler's wait. */
+        if (fd >= 0 && write(fd, &one, sizeof one) != sizeof one)
+            tl_rawf("taskleak: %s: cannot wake the watchdog; its next look builds the report\n",
+                    tl_signal_name(sig));
         return;
+    }
     int expect = REQUESTED;
     if (!safe_here() || !atomic_compare_exchange_strong(&sr.state, &expect, BUILDING)) {
         tl_rawf("taskleak: %s: no signal report: the thread that took it was not in a wait and no "

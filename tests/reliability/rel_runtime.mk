@@ -77,7 +77,7 @@ $(RELRT_DIR)/bin/relrt_prog: tests/reliability/relrt_prog.c $(RELRT_DIR)/calls_p
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -Iruntime -o $@ $< -L$(RELRT_DIR)/calls_plt -lgor $(ALL_LDFLAGS)
 
-# Small objects for tl_selftest's unit tests (tests/preload/check_tl_selftest.c).
+# Small objects for tl_bypass's unit tests (tests/preload/check_tl_bypass.c).
 RELST_LIBS := $(addprefix $(RELRT_DIR)/,libst_plain.so libst_bsym.so libst_nosi.so libst_hidden.so)
 CHECK_DEPS += $(RELST_LIBS)
 RELST_CFLAGS := -O2 -fPIC -shared -w

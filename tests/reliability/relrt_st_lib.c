@@ -1,5 +1,5 @@
 /*
- * A small shared object for tl_selftest's unit tests (built four ways by rel_runtime.mk):
+ * A small shared object for tl_bypass's unit tests (built four ways by rel_runtime.mk):
  * st_entry is exported and called from inside the object by st_caller; st_alone is exported and
  * never called inside. Built plainly the inside call goes through the PLT; -Bsymbolic or
  * -fno-semantic-interposition make it a direct call; RELST_HIDDEN calls a hidden alias.

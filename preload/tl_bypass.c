@@ -1,6 +1,6 @@
 /*
- * tl_selftest: are a gor runtime's calls to its own entry points interposable? (hostile case
- * 52, docs/hostile-hosts.md; contracts in tl_selftest.h.)
+ * tl_bypass: are a gor runtime's calls to its own entry points interposable? (hostile case
+ * 52, docs/hostile-hosts.md; contracts in tl_bypass.h.)
  *
  * DESIGN
  * - What the detector needs. Tasks are recorded by gor's spawn hook whether or not the gor_go
@@ -21,7 +21,7 @@
  *   nothing can redirect: -Bsymbolic, -fno-semantic-interposition, protected or hidden aliases
  *   all end up as such instructions. Finding them means scanning the executable segments once
  *   (tens of KiB for libgor), which is why the check runs once per object, at attach.
- * - Where it runs: ipose_gor.c calls tl_selftest_runtime when it resolves a real gor function,
+ * - Where it runs: ipose_gor.c calls tl_bypass_runtime when it resolves a real gor function,
  *   the first call of each wrapper, where dlsym and dl_iterate_phdr already run. A small table of
  *   load bases makes the check run once per runtime object.
  */
@@ -35,7 +35,7 @@
 #include "tl_ctx.h"
 #include "tl_dynobj.h"
 #include "tl_log.h"
-#include "tl_selftest.h"
+#include "tl_bypass.h"
 
 /* ---- the wrapped entry points and what the detector needs from each ---- */
 
@@ -57,12 +57,12 @@ static const struct entry {
 };
 enum { NENTRY = sizeof ENTRIES / sizeof ENTRIES[0], SELECT_ENTRY = 4 };
 
-size_t tl_selftest_entry_count(void)
+size_t tl_bypass_entry_count(void)
 {
     return NENTRY;
 }
 
-const char *tl_selftest_entry_name(size_t i)
+const char *tl_bypass_entry_name(size_t i)
 {
     return i < NENTRY ? ENTRIES[i].name : NULL;
 }
@@ -80,7 +80,7 @@ static bool binds_by_name(uint32_t type)
 }
 
 static void count_relocs(const struct tl_dynobj *o, const Elf64_Rela *r, size_t n,
-                         struct tl_selftest_use *uses, size_t nuse)
+                         struct tl_bypass_use *uses, size_t nuse)
 {
     for (size_t i = 0; r != NULL && i < n; i++) {
         uint32_t sym = ELF64_R_SYM(r[i].r_info);
@@ -94,7 +94,7 @@ static void count_relocs(const struct tl_dynobj *o, const Elf64_Rela *r, size_t 
 
 /* The use a call/jmp at `at` aiming at `target` is, or NULL (recursion inside a function is not
  * a use from outside it). */
-static struct tl_selftest_use *use_at(struct tl_selftest_use *uses, size_t n, uintptr_t at,
+static struct tl_bypass_use *use_at(struct tl_bypass_use *uses, size_t n, uintptr_t at,
                                       uintptr_t target)
 {
     for (size_t k = 0; k < n; k++)
@@ -104,7 +104,7 @@ static struct tl_selftest_use *use_at(struct tl_selftest_use *uses, size_t n, ui
 }
 
 /* Scans one executable segment for E8 (call rel32) and E9 (jmp rel32) aimed at a use. */
-static void scan_segment(const unsigned char *code, size_t len, struct tl_selftest_use *uses,
+static void scan_segment(const unsigned char *code, size_t len, struct tl_bypass_use *uses,
                          size_t n)
 {
     for (size_t i = 0; i + 5 <= len; i++) {
@@ -113,13 +113,13 @@ static void scan_segment(const unsigned char *code, size_t len, struct tl_selfte
         int32_t rel;
         memcpy(&rel, code + i + 1, sizeof rel);
         uintptr_t at = (uintptr_t)(code + i);
-        struct tl_selftest_use *u = use_at(uses, n, at, at + 5 + (intptr_t)rel);
+        struct tl_bypass_use *u = use_at(uses, n, at, at + 5 + (intptr_t)rel);
         if (u != NULL)
             u->direct++;
     }
 }
 
-static void count_direct(const struct dl_phdr_info *info, struct tl_selftest_use *uses, size_t n)
+static void count_direct(const struct dl_phdr_info *info, struct tl_bypass_use *uses, size_t n)
 {
     for (int i = 0; i < info->dlpi_phnum; i++) {
         const Elf64_Phdr *p = &info->dlpi_phdr[i];
@@ -129,7 +129,7 @@ static void count_direct(const struct dl_phdr_info *info, struct tl_selftest_use
     }
 }
 
-int tl_selftest_inspect(const struct dl_phdr_info *info, struct tl_selftest_use *uses, size_t n,
+int tl_bypass_inspect(const struct dl_phdr_info *info, struct tl_bypass_use *uses, size_t n,
                         bool *symbolic)
 {
 #if !defined(__x86_64__)
@@ -152,26 +152,26 @@ int tl_selftest_inspect(const struct dl_phdr_info *info, struct tl_selftest_use 
     return 0;
 }
 
-bool tl_selftest_bypassed(const struct tl_selftest_use *u, bool symbolic)
+bool tl_bypass_bypassed(const struct tl_bypass_use *u, bool symbolic)
 {
     return u->addr != 0 && (u->direct > 0 || (symbolic && u->relocs > 0));
 }
 
 /* ---- the verdict ---- */
 
-int tl_selftest_judge(const struct dl_phdr_info *info, struct tl_selftest_verdict *v)
+int tl_bypass_judge(const struct dl_phdr_info *info, struct tl_bypass_verdict *v)
 {
-    struct tl_selftest_use uses[NENTRY];
+    struct tl_bypass_use uses[NENTRY];
     memset(v, 0, sizeof *v);
     memset(uses, 0, sizeof uses);
     for (size_t i = 0; i < NENTRY; i++)
         uses[i].name = ENTRIES[i].name;
-    if (tl_selftest_inspect(info, uses, NENTRY, &v->symbolic) != 0)
+    if (tl_bypass_inspect(info, uses, NENTRY, &v->symbolic) != 0)
         return -1;
     for (size_t i = 0; i < NENTRY; i++) {
         unsigned bit = 1u << i;
         v->defined |= uses[i].addr != 0 ? bit : 0;
-        if (!tl_selftest_bypassed(&uses[i], v->symbolic))
+        if (!tl_bypass_bypassed(&uses[i], v->symbolic))
             continue;
         v->bypassed |= bit;
         v->harmful |= ENTRIES[i].needs != NEEDS_NOTHING ? bit : 0;
@@ -201,7 +201,7 @@ static void put_names(char *buf, size_t n, size_t *len, unsigned mask)
 }
 
 /* "(DF_SYMBOLIC: calls inside it bind to itself)" or "(calls to gor_x, gor_y bind inside it)". */
-static void put_why(const struct tl_selftest_verdict *v, char *buf, size_t n, size_t *len)
+static void put_why(const struct tl_bypass_verdict *v, char *buf, size_t n, size_t *len)
 {
     put(buf, n, len,
         v->symbolic ? "(linked symbolic, DT_SYMBOLIC/DF_SYMBOLIC; calls to " : "(direct calls to ");
@@ -209,7 +209,7 @@ static void put_why(const struct tl_selftest_verdict *v, char *buf, size_t n, si
     put(buf, n, len, v->symbolic ? " bind inside it)" : " inside it)");
 }
 
-static void put_lacks(const struct tl_selftest_verdict *v, char *buf, size_t n, size_t *len)
+static void put_lacks(const struct tl_bypass_verdict *v, char *buf, size_t n, size_t *len)
 {
     unsigned threads = 0;
     for (size_t i = 0; i < NENTRY; i++)
@@ -222,7 +222,7 @@ static void put_lacks(const struct tl_selftest_verdict *v, char *buf, size_t n, 
         put(buf, n, len, "; task select waits are reported external (they may have a timeout)");
 }
 
-bool tl_selftest_format(const struct tl_selftest_verdict *v, const char *path, char *buf, size_t n)
+bool tl_bypass_format(const struct tl_bypass_verdict *v, const char *path, char *buf, size_t n)
 {
     size_t len = 0;
     if (n == 0)
@@ -257,7 +257,7 @@ enum { SEEN_MAX = 8 };
 static _Atomic uintptr_t seen[SEEN_MAX]; /* load bases of checked objects; claimed by CAS */
 static _Atomic bool select_hidden;       /* a checked runtime calls gor_select behind the wrapper */
 
-bool tl_selftest_select_durable_known(void)
+bool tl_bypass_select_durable_known(void)
 {
     return !atomic_load_explicit(&select_hidden, memory_order_acquire);
 }
@@ -280,7 +280,7 @@ struct finding {
     uintptr_t addr;     /* in: an address inside the runtime */
     bool found, judged; /* out: the object was found, and judged (first time seen) */
     const char *path;   /* its dlpi_name ("" for the main program) */
-    struct tl_selftest_verdict v;
+    struct tl_bypass_verdict v;
 };
 
 static bool holds(const struct dl_phdr_info *info, uintptr_t addr)
@@ -303,11 +303,11 @@ static int judge_holder(struct dl_phdr_info *info, size_t size, void *arg)
         return 0;
     f->found = true;
     f->path = info->dlpi_name;
-    f->judged = claim(info->dlpi_addr) && tl_selftest_judge(info, &f->v) == 0;
+    f->judged = claim(info->dlpi_addr) && tl_bypass_judge(info, &f->v) == 0;
     return 1;
 }
 
-void tl_selftest_runtime(const void *addr)
+void tl_bypass_runtime(const void *addr)
 {
     int saved = errno;
     struct finding f = {.addr = (uintptr_t)addr};
@@ -320,7 +320,7 @@ void tl_selftest_runtime(const void *addr)
         atomic_store_explicit(&select_hidden, true, memory_order_release);
     char line[512];
     bool warn =
-        tl_selftest_format(&f.v, f.path[0] ? f.path : "the main program", line, sizeof line);
+        tl_bypass_format(&f.v, f.path[0] ? f.path : "the main program", line, sizeof line);
     if (warn || tl_ctx.opts.verbosity >= 1)
         tl_logf("%s", line);
 out:
