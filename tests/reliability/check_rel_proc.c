@@ -171,14 +171,19 @@ START_TEST(a_planted_entry_in_a_sticky_report_dir_is_left_alone_and_the_gate_sti
         return;
     }
     static const char *const kinds[] = {"symlink", "fifo", "file"};
-    char script[2048];
+    /* nobody runs copies it can read wherever the checkout sits (rel_nobody_copies) */
+    const char *progs[] = {"rel_leak", NULL};
+    char copies[64], script[4096];
+    rel_nobody_copies(copies, sizeof copies, progs);
+    const char *asan = th_sanitizer_preload();
     snprintf(script, sizeof script,
              "dir=${TASKLEAK_OPTIONS##*report=}; name=$dir/taskleak.$$.exit.json; "
              "chmod 1777 \"$dir\" && echo precious > \"$dir/victim.txt\" && "
              "case $0 in symlink) ln -s \"$dir/victim.txt\" \"$name\" ;; "
              "fifo) mkfifo \"$name\" ;; file) echo forged > \"$name\" ;; esac && "
-             "exec /usr/bin/setpriv --reuid=65534 --regid=65534 --clear-groups %s",
-             rel_prog("rel_leak"));
+             "LD_PRELOAD='%s%s%s/libtaskleak.so' "
+             "exec /usr/bin/setpriv --reuid=65534 --regid=65534 --clear-groups %s/rel_leak",
+             asan, asan[0] ? " " : "", copies, copies);
     for (int k = 0; k < 3; k++) {
         const char *args[] = {"-c", script, kinds[k], NULL};
         struct th_opts o = {
@@ -206,6 +211,7 @@ START_TEST(a_planted_entry_in_a_sticky_report_dir_is_left_alone_and_the_gate_sti
         ck_assert_int_eq(th_count_reports(&r, ".tmp."), 0); /* no temp file left behind */
         th_run_free(&r);
     }
+    rel_nobody_copies_remove(copies);
 }
 END_TEST
 

@@ -631,31 +631,7 @@ END_TEST
 
 /* ---- case 43: set-user-ID programs ---- */
 
-/* User nobody cannot reach the build tree when the checkout sits under a private (0700) directory
- * such as /root or one made by mktemp -d. The programs it runs and the detector it loads are
- * therefore copied, modes and set-user-ID bits kept, into a directory anyone may read; *dir
- * receives it (the caller removes it with nobody_copies_remove). */
-static void nobody_copies(char *dir, size_t n, const char *const *progs)
-{
-    char cmd[8192];
-    snprintf(dir, n, "/tmp/rel-nobody-XXXXXX");
-    ck_assert(mkdtemp(dir) != NULL);
-    ck_assert_int_eq(chmod(dir, 0755), 0);
-    int len = snprintf(cmd, sizeof cmd, "cp -p %s", th_path("lib/libtaskleak.so"));
-    for (const char *const *p = progs; *p != NULL; p++)
-        len += snprintf(cmd + len, sizeof cmd - (size_t)len, " %s", rel_prog(*p));
-    snprintf(cmd + len, sizeof cmd - (size_t)len, " %s/", dir);
-    ck_assert_int_eq(system(cmd), 0);
-}
-
-static void nobody_copies_remove(const char *dir)
-{
-    char cmd[1100];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    ck_assert_int_eq(system(cmd), 0);
-}
-
-/* Runs NAME (copied into dir by nobody_copies) as user nobody through setpriv (root only), with
+/* Runs NAME (copied into dir by rel_nobody_copies) as user nobody through setpriv (root only), with
  * dir's copy of the detector in LD_PRELOAD. */
 static void run_as_nobody(struct th_run *r, const char *dir, const char *name)
 {
@@ -684,7 +660,7 @@ START_TEST(a_setuid_program_runs_without_the_detector_and_its_status_is_untouche
     }
     const char *progs[] = {"rel_leak", "rel_leak_suid", NULL};
     char dir[64];
-    nobody_copies(dir, sizeof dir, progs);
+    rel_nobody_copies(dir, sizeof dir, progs);
     struct th_run r;
     run_as_nobody(&r, dir, "rel_leak"); /* control: an ordinary copy does load the detector */
     ck_assert_msg(r.status == 76, "control run: status %d; stderr:\n%s", r.status, r.err);
@@ -695,14 +671,14 @@ START_TEST(a_setuid_program_runs_without_the_detector_and_its_status_is_untouche
     ck_assert_msg(!th_contains(r.err, "taskleak"), "the detector spoke:\n%s", r.err);
     ck_assert_int_eq(th_count_reports(&r, NULL), 0);
     th_run_free(&r);
-    nobody_copies_remove(dir);
+    rel_nobody_copies_remove(dir);
 }
 END_TEST
 
 /* Runs rel_secure (or its set-user-ID copy) as nobody in a private mount namespace whose /etc has
  * an ld.so.preload listing the detector (an overlay: the machine's /etc is never touched). The
  * programs and the detector are run from copies in dir/bin, which nobody can read wherever the
- * checkout sits (nobody_copies). The
+ * checkout sits (rel_nobody_copies). The
  * options are hostile for a privileged process: a report directory anyone may write and an exit
  * status of 99. (No verbosity: setpriv, which execs the program in the same pid, runs as real
  * root with a live detector and would print its start line.) */
@@ -755,7 +731,7 @@ START_TEST(a_setuid_program_with_the_detector_in_ld_so_preload_finds_it_inert)
     ck_assert_int_eq(chmod(path, 01777), 0);
     const char *progs[] = {"rel_secure", "rel_secure_suid", NULL};
     char bin[64], cmd[1400];
-    nobody_copies(bin, sizeof bin, progs);
+    rel_nobody_copies(bin, sizeof bin, progs);
     snprintf(cmd, sizeof cmd, "mv %s %s/bin", bin, dir);
     ck_assert_int_eq(system(cmd), 0);
     snprintf(path, sizeof path, "%s/up/ld.so.preload", dir);

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "harness.h"
 
@@ -111,6 +112,30 @@ static inline json_t *rel_run_clean(struct th_run *r, const char *name, const ch
     json_t *rep = rel_exit_report(r);
     rel_assert_clean(rep);
     return rep;
+}
+
+/* User nobody cannot reach the build tree when the checkout sits under a private (0700) directory
+ * such as /root or one made by mktemp -d. The programs it runs and the detector it loads are
+ * therefore copied, modes and set-user-ID bits kept, into a directory anyone may read; *dir
+ * receives it (the caller removes it with rel_nobody_copies_remove). */
+static inline void rel_nobody_copies(char *dir, size_t n, const char *const *progs)
+{
+    char cmd[8192];
+    snprintf(dir, n, "/tmp/rel-nobody-XXXXXX");
+    ck_assert(mkdtemp(dir) != NULL);
+    ck_assert_int_eq(chmod(dir, 0755), 0);
+    int len = snprintf(cmd, sizeof cmd, "cp -p %s", th_path("lib/libtaskleak.so"));
+    for (const char *const *p = progs; *p != NULL; p++)
+        len += snprintf(cmd + len, sizeof cmd - (size_t)len, " %s", rel_prog(*p));
+    snprintf(cmd + len, sizeof cmd - (size_t)len, " %s/", dir);
+    ck_assert_int_eq(system(cmd), 0);
+}
+
+static inline void rel_nobody_copies_remove(const char *dir)
+{
+    char cmd[1100];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    ck_assert_int_eq(system(cmd), 0);
 }
 
 #endif
