@@ -108,7 +108,7 @@ exports() {
 self_contained() {
     command -v git >/dev/null 2>&1 && git rev-parse --git-dir >/dev/null 2>&1 || return 0
     hits=$(git grep -n -I -E \
-        'DESIGN\.md|DESIGN sections? [0-9]|STYLE\.md|STYLE item|RELIABILITY|\.\./shared|/work/(main|shared|wt)' \
+        'DESIGN\.md|DESIGN sections? [0-9]|STYLE\.md|STYLE[ ]item|RELIABILITY|\.\./shared|/work/(main|shared|wt)' \
         -- . ':!scripts/check-static.sh' 2>/dev/null)
     [ -z "$hits" ] && return 0
     echo "check-static: these lines cite documents outside the repository or a development machine's path:" >&2
