@@ -14,16 +14,29 @@
 #include <string.h>
 
 #include "tl_ctx.h"
+#include "tl_input.h"
 #include "tl_json.h"
 #include "tl_lockorder.h"
+#include "tl_object.h"
 #include "tl_report.h"
 #include "tl_supp.h"
 #include "tl_text.h"
 
-static void lock_name(char *buf, size_t n, uintptr_t addr, unsigned kind)
+/* "mutex cache_lock (0x55…)" for a variable, "mutex 0x55… (heap)" or "(stack of thread:3)" for a
+ * place, "mutex 0x55…" when nothing names it: the address stays, so two heap locks stay two. */
+static void lock_name(struct tl_report *r, char *buf, size_t n, uintptr_t addr, unsigned kind)
 {
     static const char *const kinds[] = {"mutex", "rwlock", "mtx", "gor_mutex"};
-    snprintf(buf, n, "%s 0x%lx", kinds[kind & 3], (unsigned long)addr);
+    char name[128], shown[128]; /* a symbol is the program's text: escaped, one line stays one */
+    tl_object_name(r, addr, name, sizeof name);
+    tl_input_escape(name, shown, sizeof shown);
+    bool place = strcmp(name, "heap") == 0 || strncmp(name, "stack of ", 9) == 0;
+    if (name[0] == '\0')
+        snprintf(buf, n, "%s 0x%lx", kinds[kind & 3], (unsigned long)addr);
+    else if (place)
+        snprintf(buf, n, "%s 0x%lx (%s)", kinds[kind & 3], (unsigned long)addr, shown);
+    else
+        snprintf(buf, n, "%s %s (0x%lx)", kinds[kind & 3], shown, (unsigned long)addr);
 }
 
 static tl_stack_id intern(const struct tl_lg_stack *s)
@@ -33,7 +46,7 @@ static tl_stack_id intern(const struct tl_lg_stack *s)
     return tl_stack_intern(ips, (int)s->n);
 }
 
-static void fill_edge(struct tl_rep_inv_edge *o, const struct tl_lg_edge *e)
+static void fill_edge(struct tl_report *r, struct tl_rep_inv_edge *o, const struct tl_lg_edge *e)
 {
     if (e->task != 0)
         snprintf(o->unit, sizeof o->unit, "task:%lld", (long long)e->task);
@@ -41,8 +54,8 @@ static void fill_edge(struct tl_rep_inv_edge *o, const struct tl_lg_edge *e)
         snprintf(o->unit, sizeof o->unit, "thread:%llu", (unsigned long long)e->unit);
     else
         snprintf(o->unit, sizeof o->unit, "thread:?");
-    lock_name(o->held, sizeof o->held, e->from, e->from_kind);
-    lock_name(o->acquired, sizeof o->acquired, e->to, e->to_kind);
+    lock_name(r, o->held, sizeof o->held, e->from, e->from_kind);
+    lock_name(r, o->acquired, sizeof o->acquired, e->to, e->to_kind);
     o->held_stack = intern(&e->held);
     o->acquired_stack = intern(&e->acquired);
 }
@@ -75,7 +88,7 @@ void tl_inversion_collect(struct tl_report *r)
         struct tl_rep_inversion *x = &r->inversions[r->ninversions++];
         x->n = raw[i].n;
         for (size_t e = 0; e < x->n; e++)
-            fill_edge(&x->edge[e], &raw[i].edge[e]);
+            fill_edge(r, &x->edge[e], &raw[i].edge[e]);
         size_t nf = functions(r, x, fns, maxf);
         x->suppressed = tl_supp_match(tl_ctx.supp, TL_SUPP_INVERSION, fns, nf, NULL);
         if (x->suppressed != NULL)

@@ -18,7 +18,7 @@ struct tl_json;
 
 struct tl_rep_inv_edge {
     char unit[40];                          /* "thread:3", "task:7", "thread:?" */
-    char held[48], acquired[48];            /* lock names */
+    char held[160], acquired[160];          /* lock names: "mutex cache_lock (0x…)", "mutex 0x… (heap)" */
     tl_stack_id held_stack, acquired_stack; /* one reference each, owned by the model */
 };
 

@@ -170,6 +170,15 @@ static void name_object(struct tl_report *r, struct maps *mp, bool *maps_read, u
     place_name(r, mp, addr, buf, n);
 }
 
+void tl_object_name(struct tl_report *r, uintptr_t addr, char *buf, size_t n)
+{
+    struct maps mp = {0};
+    bool maps_read = false;
+    buf[0] = '\0';
+    name_object(r, &mp, &maps_read, addr, buf, n);
+    free(mp.v);
+}
+
 void tl_object_name_all(struct tl_report *r)
 {
     struct maps mp = {0};

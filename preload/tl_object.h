@@ -21,6 +21,10 @@
 /* Fills object_name of every unit of r that waits on an object (reads /proc/self/maps once). */
 void tl_object_name_all(struct tl_report *r);
 
+/* The name of the object at addr alone (one lookup; /proc/self/maps is read only when no symbol
+ * names it): for objects that are not a unit's wait, such as the locks of an inversion. */
+void tl_object_name(struct tl_report *r, uintptr_t addr, char *buf, size_t n);
+
 /* "cache_lock (demo+0x4040)" or "heap (0x55d0c2a0e040)": u's wait object by name and by place;
  * just the place when it has no name. */
 void tl_object_describe(struct tl_report *r, const struct tl_rep_unit *u, char *buf, size_t n);
