@@ -201,6 +201,7 @@ void gor_wake_idle(bool for_poller);         /* timers/poller: make sure someone
 void gor_ensure_poller(void);                /* wakes an idle worker if none watches epoll */
 void gor_sched_revoke(struct gor_worker *w); /* monitor: give a stuck worker's slot away */
 int gor_sched_nworkers(void);
+bool gor_sched_all_parked(void);          /* the monitor: no worker between tasks */
 struct gor_worker *gor_sched_worker(int i);
 size_t gor_sched_global_len(void);
 

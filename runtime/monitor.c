@@ -7,7 +7,8 @@
  *   in long tasks.
  * - The coarse clock: gor_clock_tick, the wait start time parks record without a clock read.
  * - Global deadlock, as Go's checkdead: while a gor_main task is alive, when no worker runs a
- *   task, nothing is queued, no timer or fd wait is pending and no plain thread that used gor is
+ *   task, every worker sleeps on the idle list (none is between tasks holding one it just
+ *   took), nothing is queued, no timer or fd wait is pending and no plain thread that used gor is
  *   alive, and this held over two looks with no scheduling in between, no task can ever wake:
  *   print "gor: fatal: all tasks are asleep - deadlock!" and a dump of every task, exit 2.
  */
@@ -78,7 +79,7 @@ static bool looks_dead(uint64_t *ticks)
         sum += atomic_load(&w->ticks);
     }
     *ticks = sum;
-    return gor_registry_count() > 0;
+    return gor_registry_count() > 0 && gor_sched_all_parked();
 }
 
 void gor_deadlock(void)

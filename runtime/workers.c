@@ -296,6 +296,22 @@ void gor_sched_revoke(struct gor_worker *w)
     gor_runq_drain(w);
 }
 
+/* True when every started worker sleeps on the idle or spare list. A worker off both lists is
+ * between tasks (finding work, stealing, finishing a switch) and may hold a task in a local
+ * variable that no queue shows yet, so the monitor must not call the program dead meanwhile. */
+bool gor_sched_all_parked(void)
+{
+    bool all = true;
+    gor_lock(&S->lock);
+    int n = atomic_load(&S->nworkers);
+    for (int i = 0; i < n && all; i++) {
+        struct gor_worker *w = &S->workers[i];
+        all = w->idle || w->spare || atomic_load(&w->tid) == 0; /* tid 0: gone in a forked child */
+    }
+    gor_unlock(&S->lock);
+    return all;
+}
+
 int gor_sched_nworkers(void)
 {
     return atomic_load(&S->nworkers);
