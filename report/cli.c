@@ -38,7 +38,7 @@ struct cli {
     enum tlr_fail_on fail_on;
     bool verbose, no_symbolize;
     enum tlr_pp_stack stack; /* --stack: which stack pprof samples show */
-    char **paths; /* PATH arguments (borrowed from argv) */
+    char **paths;            /* PATH arguments (borrowed from argv) */
     size_t npaths;
 };
 
@@ -83,7 +83,8 @@ static int parse_format(const char *v, enum fmt *f)
             *f = (enum fmt)i;
             return 0;
         }
-    return usage_error("unknown format \"%s\" (expected text, json, html, folded, pprof or sarif)", v);
+    return usage_error("unknown format \"%s\" (expected text, json, html, folded, pprof or sarif)",
+                       v);
 }
 
 static int parse_stack(const char *v, enum tlr_pp_stack *s)
@@ -98,8 +99,8 @@ static int parse_stack(const char *v, enum tlr_pp_stack *s)
 static int parse_opt(struct cli *c, int argc, char **argv, int *i)
 {
     const char *a = argv[*i], *v;
-    static const char *const valued[] = {"--format",  "-o",            "--output", "--baseline",
-                                         "--fail-on", "--suppressions", "--stack"};
+    static const char *const valued[] = {
+        "--format", "-o", "--output", "--baseline", "--fail-on", "--suppressions", "--stack"};
     if (!strcmp(a, "--help") || !strcmp(a, "-h"))
         return 1;
     if (!strcmp(a, "--verbose") || !strcmp(a, "-v"))
@@ -226,8 +227,9 @@ static int expand_paths(const struct cli *c, struct names *l, bool *bad)
             tlr_say("%s: cannot open: %s", c->paths[i], strerror(errno));
             r = -1;
         } else {
-            r = S_ISDIR(st.st_mode) ? expand_dir(c->paths[i], l)
-                                    : names_add(l, strdup(c->paths[i])) < 0 ? -2 : 0;
+            r = S_ISDIR(st.st_mode)                     ? expand_dir(c->paths[i], l)
+                : names_add(l, strdup(c->paths[i])) < 0 ? -2
+                                                        : 0;
         }
         if (r == -2)
             return -1;
@@ -303,8 +305,10 @@ static int run(struct cli *c, struct tlr_supp *supp, struct tlr_baseline *base,
         return tlr_say("%s", err), TLR_EXIT_USAGE;
     if (c->baseline && tlr_baseline_load(c->baseline, base, err, sizeof err) < 0)
         return tlr_say("%s", err), TLR_EXIT_USAGE;
-    unsigned flags =
-        c->verbose || c->format == FMT_JSON || tlr_supp_needs_units(supp) ? TLR_LOAD_ALL_UNITS : 0;
+    bool all_units = c->verbose || c->format == FMT_JSON || tlr_supp_needs_units(supp);
+    /* pprof labels samples with every unit's name, so it reads them all, but symbolizes only
+     * the groups' stacks, as the grouped formats do */
+    unsigned flags = all_units || c->format == FMT_PPROF ? TLR_LOAD_ALL_UNITS : 0;
     int r = expand_paths(c, &files, &bad) < 0 || load_all(&files, flags, m, &bad) < 0 ? -1 : 0;
     names_free(&files);
     if (r < 0 || tlr_merge(m) < 0)
@@ -312,7 +316,7 @@ static int run(struct cli *c, struct tlr_supp *supp, struct tlr_baseline *base,
     if (m->nprocs == 0)
         return TLR_EXIT_USAGE; /* every input was bad, and each was named */
     if (!c->no_symbolize)
-        tlr_symbolize(m, flags & TLR_LOAD_ALL_UNITS);
+        tlr_symbolize(m, all_units);
     tlr_gate_mark(m, c->baseline ? base : NULL, supp);
     tlr_inv_mark(m, supp);
     struct tlr_render_opts o = {.color = want_colour(c),

@@ -4,7 +4,8 @@
  * One uthash index holds the keys of all four tables, each key a malloc'ed string whose first
  * byte says the table: 's' + the string, 'f' + function name + US + file, 'm' + process + module,
  * 'l' + process + address + name (the blocking call the program made is a frame of its own with
-no address, so the name tells those apart). Process pointers stand for processes in keys because two processes
+no address, so the name tells those apart). Process pointers stand for processes in keys because two
+processes
  * of one merged report may have mapped different files at one address.
  *
  * A mapping covers its module from the load base the report gave to the highest address one of
@@ -28,8 +29,7 @@ struct tlr_pp_key {
     UT_hash_handle hh;
 };
 
-#define GROW(t, arr, n, cap)                                                                       \
-    ((n) < (cap) ? 0 : grow((t), (void **)&(arr), &(cap), sizeof *(arr)))
+#define GROW(t, arr, n, cap) ((n) < (cap) ? 0 : grow((t), (void **)&(arr), &(cap), sizeof *(arr)))
 
 static int grow(struct tlr_pp_table *t, void **arr, size_t *cap, size_t elem)
 {
@@ -192,8 +192,9 @@ static void set_lines(struct tlr_pp_table *t, Perftools__Profiles__Location *l,
             return;
         *ln = (Perftools__Profiles__Line)PERFTOOLS__PROFILES__LINE__INIT;
         const struct tlr_loc *loc = f->nlocs ? &f->locs[i] : NULL;
-        const char *name = i + 1 == n ? tlr_frame_display(p, f, buf, sizeof buf)
-                                      : loc->function ? loc->function : "??";
+        const char *name = i + 1 == n      ? tlr_frame_display(p, f, buf, sizeof buf)
+                           : loc->function ? loc->function
+                                           : "??";
         ln->function_id = function_id(t, name, loc ? loc->file : NULL);
         ln->line = loc ? loc->line : 0;
         lines[l->n_line++] = ln;

@@ -150,8 +150,7 @@ static int write_gzip(FILE *out, const uint8_t *buf, size_t n)
         z.avail_in = (uInt)n;
         z.next_out = gz;
         z.avail_out = (uInt)bound;
-        if (deflate(&z, Z_FINISH) == Z_STREAM_END &&
-            fwrite(gz, 1, z.total_out, out) == z.total_out)
+        if (deflate(&z, Z_FINISH) == Z_STREAM_END && fwrite(gz, 1, z.total_out, out) == z.total_out)
             r = 0;
     }
     deflateEnd(&z);

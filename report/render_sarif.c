@@ -25,7 +25,7 @@
 #include "inversion.h"
 #include "render_tools.h"
 
-#define TLR_VERSION "0.1" /* as `taskleak --version` says */
+#define TLR_VERSION  "0.1" /* as `taskleak --version` says */
 #define SARIF_SCHEMA "https://json.schemastore.org/sarif-2.1.0.json"
 
 static const char *const rules[][3] = {
@@ -81,7 +81,8 @@ static json_t *artifact(const char *file)
         return json_pack("{s:s}", "uri", file);
     char *w = u + sprintf(u, "file://");
     for (const unsigned char *s = (const unsigned char *)file; *s; s++)
-        w += strchr("/-._~", *s) || (*s >= '0' && *s <= '9') || ((*s | 32) >= 'a' && (*s | 32) <= 'z')
+        w += strchr("/-._~", *s) || (*s >= '0' && *s <= '9') ||
+                     ((*s | 32) >= 'a' && (*s | 32) <= 'z')
                  ? sprintf(w, "%c", *s)
                  : sprintf(w, "%%%02X", *s);
     json_t *j = json_pack("{s:s}", "uri", u);
@@ -156,10 +157,9 @@ static json_t *code_flow(const struct tlr_proc *p, const struct tlr_stack *s, co
 {
     json_t *locs = json_array();
     for (size_t k = s ? s->nframes : 0; k-- > 0;)
-        json_array_append_new(
-            locs, json_pack("{s:o,s:i}", "location",
-                            location(p, &s->frames[k], k == 0 ? what : NULL), "nestingLevel",
-                            (json_int_t)(s->nframes - 1 - k)));
+        json_array_append_new(locs, json_pack("{s:o,s:i}", "location",
+                                              location(p, &s->frames[k], k == 0 ? what : NULL),
+                                              "nestingLevel", (json_int_t)(s->nframes - 1 - k)));
     return json_pack("[{s:[{s:o}]}]", "threadFlows", "locations", locs);
 }
 
@@ -175,9 +175,8 @@ static void group_message(const struct tlr_mgroup *g, char *buf, size_t len)
         n += snprintf(buf + n, len - (size_t)n, " [%s, %s]", g->first->reason, wait);
     if (top && n > 0 && (size_t)n < len)
         snprintf(buf + n, len - (size_t)n, " in %s (%s, pid %lld%s)",
-                 tlr_frame_display(g->proc, top, fn, sizeof fn),
-                 g->proc->exe ? g->proc->exe : "?", g->proc->pid,
-                 g->nocc > 1 ? ", and other processes" : "");
+                 tlr_frame_display(g->proc, top, fn, sizeof fn), g->proc->exe ? g->proc->exe : "?",
+                 g->proc->pid, g->nocc > 1 ? ", and other processes" : "");
 }
 
 /* FNV-1a of the identity, as hex: a stable fingerprint of the group across runs. */
@@ -199,9 +198,8 @@ static json_t *group_result(const struct tlr_mgroup *g, const struct tlr_render_
     snprintf(id, sizeof id, "taskleak/%s", rules[rule][0]);
     fingerprint(g->key, fp);
     json_t *r = json_pack("{s:s,s:i,s:s,s:o,s:[],s:{s:s}}", "ruleId", id, "ruleIndex", rule,
-                          "level", tlr_gate_fails(g, o->fail_on) ? "error" : "warning",
-                          "message", text(msg), "locations", "partialFingerprints",
-                          "taskleakIdentity/v1", fp);
+                          "level", tlr_gate_fails(g, o->fail_on) ? "error" : "warning", "message",
+                          text(msg), "locations", "partialFingerprints", "taskleakIdentity/v1", fp);
     if (top)
         json_array_append_new(json_object_get(r, "locations"), location(g->proc, top, NULL));
     if (gr->blocked)
@@ -210,9 +208,9 @@ static json_t *group_result(const struct tlr_mgroup *g, const struct tlr_render_
         json_object_set_new(r, "relatedLocations", related(g->proc, gr->created));
     if (o->have_baseline)
         json_object_set_new(r, "baselineState", json_string(g->known ? "unchanged" : "new"));
-    json_object_set_new(r, "properties",
-                        json_pack("{s:I,s:I}", "count", (json_int_t)g->count, "wait_ms",
-                                  (json_int_t)g->wait_max));
+    json_object_set_new(
+        r, "properties",
+        json_pack("{s:I,s:I}", "count", (json_int_t)g->count, "wait_ms", (json_int_t)g->wait_max));
     return r;
 }
 
@@ -221,8 +219,10 @@ static json_t *inversion_result(const struct tlr_proc *p, const struct tlr_inver
                                 const struct tlr_render_opts *o)
 {
     char msg[1024];
-    int n = snprintf(msg, sizeof msg, "lock-order inversion: %zu locks taken in a cycle in %s (pid %lld):",
-                     x->nobjects, p->exe ? p->exe : "?", p->pid);
+    int n =
+        snprintf(msg, sizeof msg,
+                 "lock-order inversion: %zu locks taken in a cycle in %s (pid %lld):", x->nobjects,
+                 p->exe ? p->exe : "?", p->pid);
     for (size_t i = 0; i < x->nobjects && n > 0 && (size_t)n < sizeof msg; i++)
         n += snprintf(msg + n, sizeof msg - (size_t)n, "%s %s", i ? " ->" : "", x->objects[i]);
     bool fails = o->fail_on != TLR_FAIL_NONE && tlr_fails_on(p, "inversion");
@@ -255,20 +255,21 @@ static void add_results(json_t *results, const struct tlr_merged *m,
     for (size_t i = 0; i < m->nprocs; i++)
         for (size_t k = 0; k < m->procs[i].ninversions; k++)
             if (!m->procs[i].inversions[k].suppressed)
-                json_array_append_new(results,
-                                      inversion_result(&m->procs[i], &m->procs[i].inversions[k], o));
+                json_array_append_new(
+                    results, inversion_result(&m->procs[i], &m->procs[i].inversions[k], o));
 }
 
 int tlr_render_sarif(FILE *out, const struct tlr_merged *m, const struct tlr_render_opts *o)
 {
     json_t *results = json_array();
     add_results(results, m, o);
-    json_t *doc = json_pack("{s:s,s:s,s:[{s:{s:o},s:o,s:s}]}", "$schema", SARIF_SCHEMA,
-                            "version", "2.1.0", "runs", "tool", "driver", driver(), "results",
-                            results, "columnKind", "utf16CodeUnits");
+    json_t *doc = json_pack("{s:s,s:s,s:[{s:{s:o},s:o,s:s}]}", "$schema", SARIF_SCHEMA, "version",
+                            "2.1.0", "runs", "tool", "driver", driver(), "results", results,
+                            "columnKind", "utf16CodeUnits");
     if (!doc)
         return -1;
-    int r = json_dumpf(doc, out, JSON_INDENT(2) | JSON_ENSURE_ASCII) == 0 && fputc('\n', out) != EOF;
+    int r =
+        json_dumpf(doc, out, JSON_INDENT(2) | JSON_ENSURE_ASCII) == 0 && fputc('\n', out) != EOF;
     json_decref(doc);
     return r && !ferror(out) ? 0 : -1;
 }
