@@ -227,9 +227,8 @@ static int expand_paths(const struct cli *c, struct names *l, bool *bad)
             tlr_say("%s: cannot open: %s", c->paths[i], strerror(errno));
             r = -1;
         } else {
-            r = S_ISDIR(st.st_mode)                     ? expand_dir(c->paths[i], l)
-                : names_add(l, strdup(c->paths[i])) < 0 ? -2
-                                                        : 0;
+            r = S_ISDIR(st.st_mode) ? expand_dir(c->paths[i], l)
+                                    : names_add(l, strdup(c->paths[i])) < 0 ? -2 : 0;
         }
         if (r == -2)
             return -1;
