@@ -189,6 +189,52 @@ START_TEST(pprof_to_a_terminal_is_refused)
 }
 END_TEST
 
+/* `taskleak report ARGS` (scripts/taskleak, taking taskleak-report from this build). */
+static void taskleak_report(struct th_run *r, const char *const *args)
+{
+    static char script[1024], bdir[1100], pre[600];
+    snprintf(script, sizeof script, "%s/scripts/taskleak", TH_SRC_DIR);
+    snprintf(bdir, sizeof bdir, "TASKLEAK_BUILD_DIR=%s", TH_BUILD_DIR);
+    snprintf(pre, sizeof pre, "LD_PRELOAD=%s", th_sanitizer_preload());
+    const char *argv[16] = {script, "report"},
+               *env[] = {bdir, th_sanitizer_preload()[0] ? pre : NULL, NULL};
+    for (int n = 2; *args && n < 15; n++)
+        argv[n] = *args++;
+    struct th_opts o = {
+        .prog = "/bin/sh", .argv = argv, .env = env, .no_preload = true, .timeout_s = 60};
+    ck_assert_int_eq(th_run(&o, r), 0);
+}
+
+START_TEST(the_taskleak_command_passes_pprof_and_its_errors_through)
+{
+    struct th_run r;
+    char file[512];
+    snprintf(file, sizeof file, "%s/cmd.pb.gz", tlr_tmpdir());
+    const char *ok[] = {"--format",
+                        "pprof",
+                        "--stack",
+                        "created",
+                        "--no-symbolize",
+                        "-o",
+                        file,
+                        tlr_fixture("gor_tasks.json"),
+                        NULL};
+    taskleak_report(&r, ok);
+    ck_assert_msg(r.status == 1, "status %d: %s", r.status, r.err);
+    th_run_free(&r);
+    char *raw = go_pprof("-raw", file);
+    ck_assert_msg(strstr(raw, "kind:[task]") && strstr(raw, "stack:[created]") &&
+                      strstr(raw, " gor_go "),
+                  "%s", raw);
+    free(raw);
+    const char *bad[] = {"--format", "pprof", "--stack", "", tlr_fixture("gor_tasks.json"), NULL};
+    taskleak_report(&r, bad);
+    ck_assert_int_eq(r.status, 2);
+    ck_assert_msg(strstr(r.err, "--stack needs a value") && tlr_lines(r.err) == 1, "%s", r.err);
+    th_run_free(&r);
+}
+END_TEST
+
 /* Asserts o[key] is a non-empty string and returns it. */
 static const char *str_at(json_t *o, const char *key)
 {
@@ -369,6 +415,7 @@ Suite *make_tlr_export_suite(void)
     tcase_add_test(tc, unit_names_and_suppressions_reach_the_profile);
     tcase_add_test(tc, pprof_to_a_pipe_is_gzip_and_bad_usage_is_one_line_and_status_2);
     tcase_add_test(tc, pprof_to_a_terminal_is_refused);
+    tcase_add_test(tc, the_taskleak_command_passes_pprof_and_its_errors_through);
     suite_add_tcase(s, tc);
     tc = tcase_create("sarif");
     tcase_set_timeout(tc, 60);
