@@ -305,9 +305,9 @@ static int run(struct cli *c, struct tlr_supp *supp, struct tlr_baseline *base,
     if (c->baseline && tlr_baseline_load(c->baseline, base, err, sizeof err) < 0)
         return tlr_say("%s", err), TLR_EXIT_USAGE;
     bool all_units = c->verbose || c->format == FMT_JSON || tlr_supp_needs_units(supp);
-    /* pprof labels samples with every unit's name, so it reads them all, but symbolizes only
-     * the groups' stacks, as the grouped formats do */
-    unsigned flags = all_units || c->format == FMT_PPROF ? TLR_LOAD_ALL_UNITS : 0;
+    unsigned flags = all_units                ? TLR_LOAD_ALL_UNITS
+                     : c->format == FMT_PPROF ? TLR_LOAD_SOME_UNITS /* for unit_name labels */
+                                              : 0;
     int r = expand_paths(c, &files, &bad) < 0 || load_all(&files, flags, m, &bad) < 0 ? -1 : 0;
     names_free(&files);
     if (r < 0 || tlr_merge(m) < 0)

@@ -52,7 +52,8 @@ static bool has_value(struct tlr_pp_table *t, const struct labels *l, const char
     return false;
 }
 
-/* "unit_name": the distinct names of the group's listed (and loaded) units. */
+/* "unit_name": the distinct names of the units the group lists first in each process (the
+ * loader keeps TLR_LOAD_GROUP_UNITS of them for pprof). */
 static void name_labels(struct tlr_pp_table *t, struct labels *l, const struct tlr_mgroup *g)
 {
     size_t added = 0;
