@@ -147,7 +147,7 @@ static uint64_t function_id(struct tlr_pp_table *t, const char *name, const char
 }
 
 /* The mapping of module mod of proc p (created on first use), widened to cover ip. */
-static uint64_t mapping_id(struct tlr_pp_table *t, const struct tlr_proc *p, int mod, uint64_t ip)
+uint64_t tlr_pp_mapping(struct tlr_pp_table *t, const struct tlr_proc *p, int mod, uint64_t ip)
 {
     Perftools__Profiles__Profile *pr = &t->prof;
     char key[64];
@@ -218,7 +218,7 @@ uint64_t tlr_pp_location(struct tlr_pp_table *t, const struct tlr_proc *p,
     l->id = id = pr->n_location + 1;
     l->address = f->ip;
     if (f->module >= 0 && (size_t)f->module < p->nmodules)
-        l->mapping_id = mapping_id(t, p, f->module, f->ip);
+        l->mapping_id = tlr_pp_mapping(t, p, f->module, f->ip);
     set_lines(t, l, p, f);
     pr->location[pr->n_location++] = l;
     remember(t, key, id);

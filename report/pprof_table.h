@@ -41,6 +41,10 @@ uint64_t tlr_pp_location(struct tlr_pp_table *t, const struct tlr_proc *p,
                          const struct tlr_frame *f);
 /* Appends a sample (allocated with tlr_pp_alloc). 0, or -1 (and t->oom) when out of memory. */
 int tlr_pp_add_sample(struct tlr_pp_table *t, Perftools__Profiles__Sample *s);
+/* Id of the mapping of module mod (an index into p->modules) of process p, created on first
+ * use, widened to cover address ip. 0 when out of memory. pprof takes the first mapping for the
+ * program. */
+uint64_t tlr_pp_mapping(struct tlr_pp_table *t, const struct tlr_proc *p, int mod, uint64_t ip);
 /* zeroed memory kept until tlr_pp_free; NULL (and t->oom) when out of memory. */
 void *tlr_pp_alloc(struct tlr_pp_table *t, size_t size);
 

@@ -15,6 +15,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <zlib.h>
 
 #include "pprof_table.h"
@@ -137,6 +138,38 @@ static Perftools__Profiles__ValueType *value_type(struct tlr_pp_table *t)
     return v;
 }
 
+/* The latest time a report was written ("2026-11-23T12:00:01Z"), in ns since the epoch; 0 when
+ * none says. pprof shows it as the profile's time. */
+static int64_t written_ns(const struct tlr_merged *m)
+{
+    int64_t best = 0;
+    for (size_t i = 0; i < m->nprocs; i++) {
+        struct tm tm = {0};
+        const char *end =
+            m->procs[i].written ? strptime(m->procs[i].written, "%Y-%m-%dT%H:%M:%S", &tm) : NULL;
+        time_t t = end ? timegm(&tm) : (time_t)-1;
+        if (t > 0 && (int64_t)t * 1000000000 > best)
+            best = (int64_t)t * 1000000000;
+    }
+    return best;
+}
+
+/* Each process's executable comes first among the mappings (pprof names the profile after the
+ * first mapping's file): the module whose path is the exe, else the first module. */
+static void exe_mappings(struct tlr_pp_table *t, const struct tlr_merged *m)
+{
+    for (size_t i = 0; i < m->nprocs; i++) {
+        const struct tlr_proc *p = &m->procs[i];
+        size_t k = 0;
+        while (k < p->nmodules &&
+               !(p->exe && p->modules[k].path && !strcmp(p->exe, p->modules[k].path)))
+            k++;
+        k = k < p->nmodules ? k : 0;
+        if (k < p->nmodules)
+            tlr_pp_mapping(t, p, (int)k, p->modules[k].base);
+    }
+}
+
 /* gzip of buf[0..n) to out. 0, or -1. */
 static int write_gzip(FILE *out, const uint8_t *buf, size_t n)
 {
@@ -184,6 +217,8 @@ int tlr_render_pprof(FILE *out, const struct tlr_merged *m, const struct tlr_ren
     }
     t.prof.period_type = value_type(&t);
     t.prof.period = 1;
+    t.prof.time_nanos = written_ns(m);
+    exe_mappings(&t, m);
     for (size_t i = 0; i < m->ngroups; i++)
         if (!m->groups[i]->suppressed_by)
             add_sample(&t, m->groups[i], stack);

@@ -79,7 +79,8 @@ START_TEST(a_leaky_pool_as_pprof_reads_back_in_go_tool_pprof)
     ck_assert_msg(strstr(raw, "\n          3: ") && strstr(raw, "\n          1: "), "%s", raw);
     free(raw);
     char *top = go_pprof("-top", file);
-    ck_assert_msg(strstr(top, "Type: units") && strstr(top, "accounting for 4, 100% of 4 total"),
+    ck_assert_msg(strstr(top, "File: demo_pool\n") && strstr(top, "Type: units\nTime: ") &&
+                      strstr(top, "accounting for 4, 100% of 4 total"),
                   "%s", top);
     line_with(top, " pool_worker", line, sizeof line);
     ck_assert_msg(!strncmp(line, "         0     0%   100%          3 75.00%", 41), "%s", top);
