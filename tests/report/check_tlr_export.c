@@ -236,6 +236,32 @@ START_TEST(the_taskleak_command_passes_pprof_and_its_errors_through)
 }
 END_TEST
 
+START_TEST(control_bytes_in_a_report_reach_neither_format_raw)
+{
+    char path[512], file[512];
+    const char *d = tlr_tmpdir();
+    snprintf(path, sizeof path, "%s/ctl.json", d);
+    snprintf(file, sizeof file, "%s/ctl.pb.gz", d);
+    char *rep = tlr_slurp(tlr_fixture("leak_threads.json"));
+    char *at = strstr(rep, "\"worker-0\"");
+    ck_assert_ptr_nonnull(at);
+    FILE *f = fopen(path, "w");
+    fprintf(f, "%.*s\"w\\u001b[31m\\nSUMMARY: x\"%s", (int)(at - rep), rep, at + 10);
+    fclose(f);
+    free(rep);
+    struct tlr_cli_run r = RUN("--format", "pprof", "--no-symbolize", "-o", file, path);
+    ck_assert_msg(r.status == 1, "status %d: %s", r.status, r.err);
+    tlr_run_free(&r);
+    char *raw = go_pprof("-raw", file);
+    ck_assert_msg(strstr(raw, "unit_name:[w?[31m?SUMMARY: x worker-1") && !strchr(raw, '\x1b'),
+                  "%s", raw);
+    free(raw);
+    r = RUN("--format", "sarif", "--no-symbolize", path);
+    ck_assert_msg(r.status == 1 && !strchr(r.out, '\x1b'), "status %d: %s", r.status, r.err);
+    tlr_run_free(&r);
+}
+END_TEST
+
 /* Asserts o[key] is a non-empty string and returns it. */
 static const char *str_at(json_t *o, const char *key)
 {
@@ -417,6 +443,7 @@ Suite *make_tlr_export_suite(void)
     tcase_add_test(tc, pprof_to_a_pipe_is_gzip_and_bad_usage_is_one_line_and_status_2);
     tcase_add_test(tc, pprof_to_a_terminal_is_refused);
     tcase_add_test(tc, the_taskleak_command_passes_pprof_and_its_errors_through);
+    tcase_add_test(tc, control_bytes_in_a_report_reach_neither_format_raw);
     suite_add_tcase(s, tc);
     tc = tcase_create("sarif");
     tcase_set_timeout(tc, 60);
