@@ -46,26 +46,29 @@ static int grow(struct tlr_pp_table *t, void **arr, size_t *cap, size_t elem)
 
 void *tlr_pp_alloc(struct tlr_pp_table *t, size_t size)
 {
-    void *p = calloc(1, size ? size : 1);
-    if (!p || GROW(t, t->arena, t->narena, t->cap_arena) < 0) {
-        free(p);
-        t->oom = true;
+    if (GROW(t, t->arena, t->narena, t->cap_arena) < 0)
         return NULL;
-    }
-    return t->arena[t->narena++] = p;
+    t->arena[t->narena] = calloc(1, size ? size : 1);
+    if (!t->arena[t->narena])
+        return t->oom = true, NULL;
+    return t->arena[t->narena++];
 }
 
 void tlr_pp_init(struct tlr_pp_table *t)
 {
     memset(t, 0, sizeof *t);
     t->prof = (Perftools__Profiles__Profile)PERFTOOLS__PROFILES__PROFILE__INIT;
-    char *empty = strdup(""); /* string 0 */
-    if (!empty || GROW(t, t->prof.string_table, 0, t->cap_str) < 0) {
+    char **table = malloc(64 * sizeof *table), *empty = strdup(""); /* string 0 */
+    if (!table || !empty) {
+        free(table);
         free(empty);
         t->oom = true;
         return;
     }
-    t->prof.string_table[t->prof.n_string_table++] = empty;
+    table[0] = empty;
+    t->prof.string_table = table;
+    t->prof.n_string_table = 1;
+    t->cap_str = 64;
 }
 
 /* The id stored under key, or 0 when absent. */
@@ -227,10 +230,10 @@ uint64_t tlr_pp_location(struct tlr_pp_table *t, const struct tlr_proc *p,
 
 void tlr_pp_free(struct tlr_pp_table *t)
 {
-    struct tlr_pp_key *k, *tmp;
-    HASH_ITER(hh, t->index, k, tmp)
-    {
-        HASH_DEL(t->index, k);
+    struct tlr_pp_key *k = t->index, *next;
+    HASH_CLEAR(hh, t->index); /* uthash's own memory only; hh.next still chains every key */
+    for (; k; k = next) {
+        next = k->hh.next;
         free(k->key);
         free(k);
     }
