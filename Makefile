@@ -151,8 +151,8 @@ format:
 
 fuzz: $(FUZZ_TARGETS)
 
-lint:
-	$(Q)sh scripts/lint.sh
+lint: $(TLR_PB_DIR)/profile.pb-c.h
+	$(Q)sh scripts/lint.sh $(TLR_PB_DIR)
 
 clean:
 	rm -rf build

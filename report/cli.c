@@ -26,24 +26,26 @@
 #include "merge.h"
 #include "output.h"
 #include "render.h"
+#include "render_tools.h"
 #include "supp.h"
 #include "symbolize.h"
 
-enum fmt { FMT_TEXT, FMT_JSON, FMT_HTML, FMT_FOLDED };
+enum fmt { FMT_TEXT, FMT_JSON, FMT_HTML, FMT_FOLDED, FMT_PPROF, FMT_SARIF };
 
 struct cli {
     enum fmt format;
     const char *out, *baseline, *supp_path;
     enum tlr_fail_on fail_on;
     bool verbose, no_symbolize;
-    char **paths; /* PATH arguments (borrowed from argv) */
+    enum tlr_pp_stack stack; /* --stack: which stack pprof samples show */
+    char **paths;            /* PATH arguments (borrowed from argv) */
     size_t npaths;
 };
 
 static const char usage[] =
-    "usage: taskleak-report [--format text|json|html|folded] [-o OUT] [--baseline FILE]\n"
-    "                       [--fail-on any|new|none] [--suppressions FILE] [--verbose]\n"
-    "                       [--no-symbolize] PATH...\n"
+    "usage: taskleak-report [--format text|json|html|folded|pprof|sarif] [-o OUT]\n"
+    "                       [--baseline FILE] [--fail-on any|new|none] [--suppressions FILE]\n"
+    "                       [--stack blocked|created] [--verbose] [--no-symbolize] PATH...\n"
     "PATH: taskleak/1 report files, or directories of *.json reports.\n"
     "Exit status: 0 nothing failing, 1 failing findings, 2 bad usage or unreadable input.\n";
 
@@ -75,21 +77,30 @@ static bool is_opt(const char *arg, const char *opt)
 
 static int parse_format(const char *v, enum fmt *f)
 {
-    static const char *const names[] = {"text", "json", "html", "folded"};
-    for (int i = 0; i < 4; i++)
+    static const char *const names[] = {"text", "json", "html", "folded", "pprof", "sarif"};
+    for (int i = 0; i < 6; i++)
         if (!strcmp(v, names[i])) {
             *f = (enum fmt)i;
             return 0;
         }
-    return usage_error("unknown format \"%s\" (expected text, json, html or folded)", v);
+    return usage_error("unknown format \"%s\" (expected text, json, html, folded, pprof or sarif)",
+                       v);
+}
+
+static int parse_stack(const char *v, enum tlr_pp_stack *s)
+{
+    if (strcmp(v, "blocked") && strcmp(v, "created"))
+        return usage_error("unknown --stack \"%s\" (expected blocked or created)", v);
+    *s = !strcmp(v, "created") ? TLR_PP_CREATED : TLR_PP_BLOCKED;
+    return 0;
 }
 
 /* One option at argv[*i]; 0, 1 for --help, -1 on a usage error. */
 static int parse_opt(struct cli *c, int argc, char **argv, int *i)
 {
     const char *a = argv[*i], *v;
-    static const char *const valued[] = {"--format",   "-o",        "--output",
-                                         "--baseline", "--fail-on", "--suppressions"};
+    static const char *const valued[] = {
+        "--format", "-o", "--output", "--baseline", "--fail-on", "--suppressions", "--stack"};
     if (!strcmp(a, "--help") || !strcmp(a, "-h"))
         return 1;
     if (!strcmp(a, "--verbose") || !strcmp(a, "-v"))
@@ -111,7 +122,9 @@ static int parse_opt(struct cli *c, int argc, char **argv, int *i)
             return tlr_fail_on_parse(v, &c->fail_on) < 0
                        ? usage_error("unknown --fail-on \"%s\" (expected any, new or none)", v)
                        : 0;
-        return c->supp_path = v, 0;
+        if (k == 5)
+            return c->supp_path = v, 0;
+        return parse_stack(v, &c->stack);
     }
     return usage_error("unknown option %s", a);
 }
@@ -135,6 +148,9 @@ static int parse_args(struct cli *c, int argc, char **argv)
     }
     if (c->npaths == 0)
         return usage_error("%s", "no report files or directories given");
+    if (c->format == FMT_PPROF && (!c->out || !strcmp(c->out, "-")) && isatty(STDOUT_FILENO))
+        return usage_error("%s", "--format pprof writes gzipped binary data: give -o FILE.pb.gz "
+                                 "or redirect stdout");
     return 0;
 }
 
@@ -245,7 +261,10 @@ static int render(FILE *f, const struct cli *c, const struct tlr_merged *m,
 {
     static int (*const renderers[])(FILE *, const struct tlr_merged *,
                                     const struct tlr_render_opts *) = {
-        tlr_render_text, tlr_render_json, tlr_render_html, tlr_render_folded};
+        tlr_render_text, tlr_render_json, tlr_render_html, tlr_render_folded, NULL,
+        tlr_render_sarif};
+    if (c->format == FMT_PPROF)
+        return tlr_render_pprof(f, m, o, c->stack);
     return renderers[c->format](f, m, o);
 }
 
@@ -285,8 +304,10 @@ static int run(struct cli *c, struct tlr_supp *supp, struct tlr_baseline *base,
         return tlr_say("%s", err), TLR_EXIT_USAGE;
     if (c->baseline && tlr_baseline_load(c->baseline, base, err, sizeof err) < 0)
         return tlr_say("%s", err), TLR_EXIT_USAGE;
-    unsigned flags =
-        c->verbose || c->format == FMT_JSON || tlr_supp_needs_units(supp) ? TLR_LOAD_ALL_UNITS : 0;
+    bool all_units = c->verbose || c->format == FMT_JSON || tlr_supp_needs_units(supp);
+    unsigned flags = all_units                ? TLR_LOAD_ALL_UNITS
+                     : c->format == FMT_PPROF ? TLR_LOAD_SOME_UNITS /* for unit_name labels */
+                                              : 0;
     int r = expand_paths(c, &files, &bad) < 0 || load_all(&files, flags, m, &bad) < 0 ? -1 : 0;
     names_free(&files);
     if (r < 0 || tlr_merge(m) < 0)
@@ -294,7 +315,7 @@ static int run(struct cli *c, struct tlr_supp *supp, struct tlr_baseline *base,
     if (m->nprocs == 0)
         return TLR_EXIT_USAGE; /* every input was bad, and each was named */
     if (!c->no_symbolize)
-        tlr_symbolize(m, flags & TLR_LOAD_ALL_UNITS);
+        tlr_symbolize(m, all_units);
     tlr_gate_mark(m, c->baseline ? base : NULL, supp);
     tlr_inv_mark(m, supp);
     struct tlr_render_opts o = {.color = want_colour(c),

@@ -1,9 +1,9 @@
 /*
  * taskleak-report's command line, as a function so tests can run it in-process:
  *
- *   taskleak-report [--format text|json|html|folded] [-o OUT] [--baseline FILE]
- *                   [--fail-on any|new|none] [--suppressions FILE] [--verbose]
- *                   [--no-symbolize] PATH...
+ *   taskleak-report [--format text|json|html|folded|pprof|sarif] [-o OUT] [--baseline FILE]
+ *                   [--fail-on any|new|none] [--suppressions FILE] [--stack blocked|created]
+ *                   [--verbose] [--no-symbolize] PATH...
  *
  * Returns the exit status: 0 nothing failing, 1 failing findings, 2 bad usage or unreadable
  * input (one line on stderr naming the file and the problem). Output goes to stdout, or with

@@ -13,7 +13,12 @@ enum tlr_load_flags {
      * suppressions). Without it only the first unit of each group (and the units of deadlock
      * cycles) are kept, which is all grouped text and html need ("created by"). */
     TLR_LOAD_ALL_UNITS = 1,
+    /* Without TLR_LOAD_ALL_UNITS: keep the first TLR_LOAD_GROUP_UNITS units each group lists
+     * rather than only the first (pprof labels samples with their names). */
+    TLR_LOAD_SOME_UNITS = 2,
 };
+
+#define TLR_LOAD_GROUP_UNITS 8
 
 /* Without TLR_LOAD_ALL_UNITS a group keeps the first this many unit ids of its units[] (the
  * outputs that do not list every unit show fewer); its count stays the real one. */

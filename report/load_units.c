@@ -172,15 +172,22 @@ static void want(struct wanted **set, struct wanted *slot, const char *id)
     HASH_ADD_KEYPTR(hh, *set, slot->id, strlen(slot->id), slot);
 }
 
-/* The units grouped text shows: each group's first unit and every unit of a deadlock cycle.
- * slots has room for one per group plus one per deadlocked unit. */
+/* Units each group keeps: the first (grouped text's "created by"), or with TLR_LOAD_SOME_UNITS
+ * the first few. */
+static size_t per_group(const struct tlr_ld *ld)
+{
+    return ld->flags & TLR_LOAD_SOME_UNITS ? TLR_LOAD_GROUP_UNITS : 1;
+}
+
+/* The units grouped text shows: each group's first unit(s) and every unit of a deadlock cycle.
+ * slots has room for per_group() per group plus one per deadlocked unit. */
 static struct wanted *wanted_units(struct tlr_ld *ld, struct wanted *slots)
 {
     struct wanted *set = NULL;
     size_t n = 0;
     for (size_t i = 0; i < ld->p->ngroups; i++)
-        if (ld->p->groups[i].nunits)
-            want(&set, &slots[n++], ld->p->groups[i].units[0]);
+        for (size_t k = 0; k < ld->p->groups[i].nunits && k < per_group(ld); k++)
+            want(&set, &slots[n++], ld->p->groups[i].units[k]);
     for (size_t i = 0; i < ld->p->ndeadlocks; i++)
         for (size_t j = 0; j < ld->p->deadlocks[i].nunits; j++)
             want(&set, &slots[n++], ld->p->deadlocks[i].units[j]);
@@ -218,7 +225,7 @@ static int units_loop(struct tlr_ld *ld, struct wanted *want)
 
 int tlr_ld_units(struct tlr_ld *ld)
 {
-    size_t nslots = ld->p->ngroups + 1;
+    size_t nslots = ld->p->ngroups * per_group(ld) + 1;
     for (size_t i = 0; i < ld->p->ndeadlocks; i++)
         nslots += ld->p->deadlocks[i].nunits;
     struct wanted *slots = calloc(nslots, sizeof *slots);

@@ -4,7 +4,7 @@
 # non-interactive install); otherwise stop and print the exact apt-get line to run.
 set -u
 
-PKGS="libunwind-dev uthash-dev check libdw-dev libelf-dev libjansson-dev pkg-config"
+PKGS="libunwind-dev uthash-dev check libdw-dev libelf-dev libjansson-dev pkg-config libprotobuf-c-dev protobuf-c-compiler zlib1g-dev golang-go"
 missing=""
 
 have_pc() { pkg-config --exists "$1" 2>/dev/null; }
@@ -17,6 +17,12 @@ have_pc check || missing="$missing check"
 have_pc libdw || missing="$missing libdw-dev"
 have_hdr libelf.h || missing="$missing libelf-dev"
 have_pc jansson || missing="$missing libjansson-dev"
+# The report tool's pprof output: protoc-c compiles its profile.proto, libprotobuf-c packs it,
+# zlib gzips it; its test reads the profile back with go tool pprof.
+have_pc libprotobuf-c || missing="$missing libprotobuf-c-dev"
+command -v protoc-c >/dev/null 2>&1 || missing="$missing protobuf-c-compiler"
+have_pc zlib || missing="$missing zlib1g-dev"
+command -v go >/dev/null 2>&1 || missing="$missing golang-go"
 # Optional tools the tests use: mandoc lints the man pages.
 command -v mandoc >/dev/null 2>&1 || missing="$missing mandoc"
 
