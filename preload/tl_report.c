@@ -322,14 +322,35 @@ static int write_json_file(struct tl_report *r)
     return rc;
 }
 
+/* defer_text=DIR: the exit report's text goes to a file in DIR instead of the log, but only once
+ * its JSON file is written; taskleak run renders that JSON itself (symbolized, file:line) and
+ * prints this name-only text when it cannot. Any failure here leaves the text on the log. */
+static bool defer_text(struct tl_report *r, int json_rc)
+{
+    char dir[TL_OPT_PATH_MAX], name[128];
+    if (tl_ctx.opts.defer_text[0] == '\0' || r->mode != TL_BUILD_EXIT || json_rc != 0 ||
+        tl_ctx.opts.report[0] == '\0' ||
+        tl_options_expand_path(tl_ctx.opts.defer_text, dir, sizeof dir) < 0)
+        return false;
+    char *text = tl_text_render(r, 0);
+    if (text == NULL)
+        return false;
+    snprintf(name, sizeof name, "taskleak.%d.%s.txt", (int)getpid(), r->file_kind);
+    int rc = tl_file_write_atomic(dir, name, text, strlen(text));
+    free(text);
+    return rc == 0;
+}
+
 int tl_report_emit(struct tl_report *r)
 {
     int saved = errno, rc = 0;
     if (tl_ctx.opts.report[0] != '\0')
         rc = write_json_file(r);
-    if (r->mode == TL_BUILD_DUMP || r->mode == TL_BUILD_SIGNAL || r->mode == TL_BUILD_DEADLOCK ||
-        r->leaked + r->deadlocked + r->blocked + r->unjoined > 0 ||
-        (r->inverted > 0 && r->mode != TL_BUILD_WATCHDOG))
+    bool text = r->mode == TL_BUILD_DUMP || r->mode == TL_BUILD_SIGNAL ||
+                r->mode == TL_BUILD_DEADLOCK ||
+                r->leaked + r->deadlocked + r->blocked + r->unjoined > 0 ||
+                (r->inverted > 0 && r->mode != TL_BUILD_WATCHDOG);
+    if (text && !defer_text(r, rc))
         tl_text_write(r, tl_log_fd());
     errno = saved;
     return rc;
