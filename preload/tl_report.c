@@ -19,6 +19,7 @@
 
 #include "tl_ctx.h"
 #include "tl_file.h"
+#include "tl_hint.h"
 #include "tl_inversion.h"
 #include "tl_json.h"
 #include "tl_log.h"
@@ -231,6 +232,8 @@ static void write_groups(struct tl_json *j, const struct tl_report *r)
         tl_json_int(j, "min", gr->wait_min);
         tl_json_int(j, "max", gr->wait_max);
         tl_json_obj_end(j);
+        char hint[256];
+        tl_json_str(j, "hint", tl_hint((struct tl_report *)r, gr, hint, sizeof hint) ? hint : NULL);
         tl_json_obj_end(j);
     }
     tl_json_arr_end(j);

@@ -3,7 +3,9 @@
  * REPORT FORMAT): a greppable first line, one block per merged group (count, kind, [reason, how
  * long], verdict, numbered blocked frames, "created by" and the creation frames, unit ids, the
  * processes it occurred in), deadlock cycles as sentences, notes about modules that could not
- * be symbolized, and a last line starting "SUMMARY: taskleak:". Colour only when asked for.
+ * be symbolized, and a last line starting "SUMMARY: taskleak:". Colour only when asked for. The
+ * group lines (headline, wait, frames, "created by", hint) are the detector's own (tl_fmt.c), so
+ * both text reports read alike.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +14,7 @@
 #include "render.h"
 #include "inversion.h"
 #include "symbolize.h"
+#include "tl_fmt.h"
 #include "tl_reason.h"
 
 #define SHOW_UNITS 5
@@ -66,35 +69,42 @@ static void first_line(const struct tx *t, const struct tlr_merged *m, const str
             c->groups - c->suppressed == 1 ? "" : "s", who, col(t, RESET));
 }
 
+static struct tl_fmt_style style(const struct tx *t, int severity)
+{
+    return (struct tl_fmt_style){col(t, BOLD), col(t, DIM), verdict_colour(t, severity),
+                                 col(t, RESET)};
+}
+
 static void frame_lines(const struct tx *t, const struct tlr_proc *p, const struct tlr_frame *f,
                         size_t n)
 {
     char buf[256];
+    struct tl_fmt_style s = style(t, 0);
     for (size_t i = 0; i + 1 < f->nlocs; i++)
-        fprintf(t->out, "    #%-2zu %s %sat %s:%d (inlined)%s\n", n,
-                f->locs[i].function ? f->locs[i].function : "??", col(t, DIM),
-                f->locs[i].file ? f->locs[i].file : "??", f->locs[i].line, col(t, RESET));
-    const char *name = f->function || f->nlocs ? tlr_frame_display(p, f, buf, sizeof buf) : "??";
+        tl_fmt_frame(t->out, &s,
+                     &(struct tl_fmt_frame){.n = n,
+                                            .function = f->locs[i].function,
+                                            .file = f->locs[i].file ? f->locs[i].file : "??",
+                                            .line = f->locs[i].line,
+                                            .inlined = true});
     const struct tlr_loc *l = f->nlocs ? &f->locs[f->nlocs - 1] : NULL;
-    if (l && l->file) {
-        fprintf(t->out, "    #%-2zu %s %sat %s:%d%s\n", n, name, col(t, DIM), l->file, l->line,
-                col(t, RESET));
-        return;
-    }
     const char *mod = tlr_frame_module(p, f);
-    if (!mod && f->function) { /* a call frame: the blocking call the program made, by name */
-        fprintf(t->out, "    #%-2zu %s\n", n, name);
-        return;
-    }
-    const char *base = mod && strrchr(mod, '/') ? strrchr(mod, '/') + 1 : mod;
-    fprintf(t->out, "    #%-2zu %s %s(%s+0x%llx)%s\n", n, name, col(t, DIM), base ? base : "?",
-            (unsigned long long)f->offset, col(t, RESET));
+    struct tl_fmt_frame fr = {
+        .n = n,
+        .function = f->function || f->nlocs ? tlr_frame_display(p, f, buf, sizeof buf) : NULL,
+        .file = l ? l->file : NULL,
+        .line = l ? l->line : 0,
+        .module = mod && strrchr(mod, '/') ? strrchr(mod, '/') + 1 : mod,
+        .offset = f->offset};
+    if (!fr.file && !mod && !f->function)
+        fr.module = "?"; /* neither a module nor a name: still an address */
+    tl_fmt_frame(t->out, &s, &fr);
 }
 
 static void stack_lines(const struct tx *t, const struct tlr_proc *p, const struct tlr_stack *s)
 {
     if (!s || !s->nframes) {
-        fprintf(t->out, "    (no stack)\n");
+        tl_fmt_no_stack(t->out);
         return;
     }
     for (size_t i = 0; i < s->nframes; i++)
@@ -104,21 +114,11 @@ static void stack_lines(const struct tx *t, const struct tlr_proc *p, const stru
 static void header(const struct tx *t, const struct tlr_mgroup *g)
 {
     const struct tlr_group *f = g->first;
-    char dur[32] = "";
-    if (g->wait_max >= 0) {
-        dur[0] = ',';
-        dur[1] = ' ';
-        tlr_fmt_duration(g->wait_max, dur + 2, sizeof dur - 2);
-    }
-    if (g->severity == 3) /* threads that finished: no wait to show */
-        fprintf(t->out, "\n%s%lld %s %sunjoined%s: finished, never joined or detached",
-                col(t, BOLD), g->count, tlr_kind_word(f->kind, g->count),
-                verdict_colour(t, g->severity), col(t, RESET));
-    else
-        fprintf(t->out, "\n%s%lld %s [%s%s]%s%s%s%s", col(t, BOLD), g->count,
-                tlr_kind_word(f->kind, g->count), f->reason ? f->reason : "running", dur,
-                f->verdict ? ": " : "", verdict_colour(t, g->severity),
-                f->verdict ? f->verdict : "", col(t, RESET));
+    char dur[32];
+    tlr_fmt_duration(g->wait_max, dur, sizeof dur);
+    struct tl_fmt_style s = style(t, g->severity);
+    tl_fmt_headline(t->out, &s, g->count, f->kind, f->reason, g->wait_max >= 0 ? dur : NULL,
+                    f->verdict);
     if (g->suppressed_by)
         fprintf(t->out, " (suppressed by %s)", g->suppressed_by);
     else if (t->o->have_baseline)
@@ -141,10 +141,15 @@ static void place_of(const struct tlr_proc *p, uint64_t addr, char *buf, size_t 
         snprintf(buf, n, "0x%llx", (unsigned long long)addr);
 }
 
+static const struct tlr_unit *first_unit(const struct tlr_mgroup *g)
+{
+    return g->first->nunits ? tlr_proc_unit(g->proc, g->first->units[0]) : NULL;
+}
+
 /* "  waits for mutex cache_lock (prog+0x4040), held by thread:3 handle_conn" */
 static void wait_line(const struct tx *t, const struct tlr_mgroup *g)
 {
-    const struct tlr_unit *u = g->first->nunits ? tlr_proc_unit(g->proc, g->first->units[0]) : NULL;
+    const struct tlr_unit *u = first_unit(g);
     const char *word = u && u->has_wait ? tl_reason_object_word(u->wait.reason) : NULL;
     if (!word || !u->wait.object)
         return;
@@ -155,26 +160,19 @@ static void wait_line(const struct tx *t, const struct tlr_mgroup *g)
         place_of(g->proc, strtoull(u->wait.object, NULL, 16), place, sizeof place);
     else
         snprintf(place, sizeof place, "%s", u->wait.object);
-    fprintf(t->out, "  waits for %s %s%s%s%s", word, name ? name : "", name ? " (" : "", place,
-            name ? ")" : "");
     const struct tlr_unit *o = u->wait.owner ? tlr_proc_unit(g->proc, u->wait.owner) : NULL;
-    if (u->wait.owner && strcmp(u->wait.reason, "join"))
-        fprintf(t->out, ", held by %s%s%s", u->wait.owner, o && o->start ? " " : "",
-                o && o->start ? o->start : "");
-    fputc('\n', t->out);
+    tl_fmt_wait(t->out, word, name, place, u->wait.owner, o ? o->start : NULL,
+                u->wait.reason && !strcmp(u->wait.reason, "join"));
 }
 
 static void created_by(const struct tx *t, const struct tlr_mgroup *g)
 {
-    const struct tlr_unit *u = g->first->nunits ? tlr_proc_unit(g->proc, g->first->units[0]) : NULL;
-    if (u && u->created_by) {
-        fprintf(t->out, "  created by %s:\n", u->created_by);
-    } else if (tlr_unit_is_main(u) && !g->first->created) {
-        fprintf(t->out, "  created by: main thread\n"); /* the process's first thread */
-        return;
-    } else
-        fprintf(t->out, "  created by:\n");
-    stack_lines(t, g->proc, g->first->created);
+    const struct tlr_unit *u = first_unit(g);
+    bool main = !(u && u->created_by) && tlr_unit_is_main(u) && !g->first->created;
+    tl_fmt_created(t->out, main, u ? u->created_by : NULL, u ? u->start : NULL,
+                   u ? u->label : NULL);
+    if (!main)
+        stack_lines(t, g->proc, g->first->created);
 }
 
 static void unit_ids(const struct tx *t, const struct tlr_mgroup *g)
@@ -241,12 +239,17 @@ static void verbose_units(const struct tx *t, const struct tlr_mgroup *g)
 
 static void group_block(const struct tx *t, const struct tlr_mgroup *g)
 {
+    const struct tlr_unit *u = first_unit(g);
     header(t, g);
     wait_line(t, g);
-    stack_lines(t, g->proc, g->first->blocked);
+    if (g->first->blocked) {
+        tl_fmt_blocked_in(t->out, u && u->has_wait ? u->wait.call : NULL);
+        stack_lines(t, g->proc, g->first->blocked);
+    }
     created_by(t, g);
     unit_ids(t, g);
     processes(t, g);
+    tl_fmt_hint(t->out, g->first->hint);
     if (t->o->verbose)
         verbose_units(t, g);
 }

@@ -249,7 +249,7 @@ START_TEST(a_stripped_librarys_thread_is_hinted_by_the_export_that_created_it)
     struct th_run pr;
     char hints[4][128];
     ck_assert_int_eq(th_run_simple(&pr, "thr_stripped_lib", "grace=300ms"), 0);
-    ck_assert_msg(strstr(pr.err, "    #1  ??  (libstripworkers.so+0x"), "%s", pr.err);
+    ck_assert_msg(strstr(pr.err, "    #1  ?? (libstripworkers.so+0x"), "%s", pr.err);
     ck_assert_uint_eq(hints_of(pr.err, hints, 4), 1);
     ck_assert_str_eq(hints[0], "leak:libfoo_start_workers");
     th_run_free(&pr);

@@ -1,0 +1,79 @@
+/* tl_fmt: the shared lines of the text report (see tl_fmt.h).
+ *
+ * DESIGN. Linked into libtaskleak.so and into taskleak-report (as tl_supp.c is), so the two
+ * text reports cannot drift apart line by line. No allocation and no locks: the detector calls
+ * it while building a report, with its memstream as the FILE.
+ */
+#include "tl_fmt.h"
+
+#include <string.h>
+
+const struct tl_fmt_style tl_fmt_plain = {"", "", "", ""};
+
+void tl_fmt_headline(FILE *f, const struct tl_fmt_style *s, long long count, const char *kind,
+                     const char *reason, const char *dur, const char *verdict)
+{
+    bool task = kind != NULL && strcmp(kind, "task") == 0;
+    const char *word = task ? (count == 1 ? "task" : "tasks") : (count == 1 ? "thread" : "threads");
+    if (verdict != NULL && strcmp(verdict, "unjoined") == 0) {
+        fprintf(f, "\n%s%lld %s %sunjoined%s: finished, never joined or detached", s->bold, count,
+                word, s->verdict, s->reset);
+        return;
+    }
+    fprintf(f, "\n%s%lld %s [%s%s%s]%s%s%s%s", s->bold, count, word, reason ? reason : "running",
+            reason && dur ? ", " : "", reason && dur ? dur : "", verdict ? ": " : "", s->verdict,
+            verdict ? verdict : "", s->reset);
+}
+
+void tl_fmt_wait(FILE *f, const char *word, const char *name, const char *place,
+                 const char *owner, const char *owner_start, bool join)
+{
+    if (name != NULL)
+        fprintf(f, "  waits for %s %s (%s)", word, name, place);
+    else
+        fprintf(f, "  waits for %s %s", word, place);
+    if (owner != NULL && owner[0] != '\0' && !join)
+        fprintf(f, ", held by %s%s%s", owner, owner_start ? " " : "",
+                owner_start ? owner_start : "");
+    fputc('\n', f);
+}
+
+void tl_fmt_blocked_in(FILE *f, const char *call)
+{
+    fprintf(f, "  blocked in %s:\n", call ? call : "?");
+}
+
+void tl_fmt_created(FILE *f, bool main, const char *by, const char *start, const char *label)
+{
+    if (main) {
+        fputs("  created by: main thread\n", f); /* the process's first thread, not created */
+        return;
+    }
+    fprintf(f, "  created by %s%s%s%s%s:\n", by && by[0] ? by : "?", start ? ", start " : "",
+            start ? start : "", label && label[0] ? ", label " : "",
+            label && label[0] ? label : "");
+}
+
+void tl_fmt_frame(FILE *f, const struct tl_fmt_style *s, const struct tl_fmt_frame *fr)
+{
+    const char *fn = fr->function ? fr->function : "??";
+    if (fr->file != NULL)
+        fprintf(f, "    #%-2zu %s %sat %s:%d%s%s\n", fr->n, fn, s->dim, fr->file, fr->line,
+                fr->inlined ? " (inlined)" : "", s->reset);
+    else if (fr->module == NULL && fr->function != NULL)
+        fprintf(f, "    #%-2zu %s\n", fr->n, fn); /* the blocking call the program made */
+    else
+        fprintf(f, "    #%-2zu %s %s(%s+0x%llx)%s\n", fr->n, fn, s->dim,
+                fr->module ? fr->module : "?", fr->offset, s->reset);
+}
+
+void tl_fmt_no_stack(FILE *f)
+{
+    fputs("    (no stack)\n", f);
+}
+
+void tl_fmt_hint(FILE *f, const char *hint)
+{
+    if (hint != NULL && hint[0] != '\0')
+        fprintf(f, "  to silence: suppressions line '%s'\n", hint);
+}

@@ -1,0 +1,57 @@
+/* tl_fmt: the lines of the grouped text report, shared by the detector's in-process text
+ * (tl_text.c) and taskleak-report's text (report/render_text.c), so a reader learns one format
+ * and a fix lands in both. Each function writes whole lines (the headline leaves its line open
+ * for a note such as "(new)"); the callers decide which lines a group gets. stdio only, no state.
+ */
+#ifndef TL_FMT_H
+#define TL_FMT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+/* ANSI codes, or "" each when the text has no colour. */
+struct tl_fmt_style {
+    const char *bold, *dim, *verdict, *reset;
+};
+extern const struct tl_fmt_style tl_fmt_plain;
+
+/* "\n4 threads [cond wait, 12s]: leaked" (dur NULL: "[running]"; verdict NULL: none, as in a
+ * dump); verdict "unjoined": "\n4 threads unjoined: finished, never joined or detached". KIND is
+ * "thread" or "task". No newline at the end. */
+void tl_fmt_headline(FILE *f, const struct tl_fmt_style *s, long long count, const char *kind,
+                     const char *reason, const char *dur, const char *verdict);
+
+/* "  waits for mutex cache_lock (prog+0x4040), held by thread:3 handle_conn": NAME NULL gives
+ * "mutex 0x7f..."; OWNER NULL or JOIN leaves out who holds it. */
+void tl_fmt_wait(FILE *f, const char *word, const char *name, const char *place,
+                 const char *owner, const char *owner_start, bool join);
+
+/* "  blocked in pthread_cond_wait:" */
+void tl_fmt_blocked_in(FILE *f, const char *call);
+
+/* "  created by thread:1, start pool_worker, label L:" (each part when known), or
+ * "  created by: main thread" when MAIN. */
+void tl_fmt_created(FILE *f, bool main, const char *by, const char *start, const char *label);
+
+/* One frame of a stack. */
+struct tl_fmt_frame {
+    size_t n;             /* frame number, 0 innermost */
+    const char *function; /* NULL: "??" */
+    const char *file;     /* source file, when debug info names it */
+    int line;
+    bool inlined;         /* an inlined call site inside frame n */
+    const char *module;   /* base name of the module, NULL when none (a call frame) */
+    unsigned long long offset;
+};
+/* "    #1  pool_worker at pool.c:25" (" (inlined)" after it when inlined), without a file
+ * "    #1  pool_worker (prog+0x12ab)", and for the blocking call itself "    #0  pthread_cond_wait". */
+void tl_fmt_frame(FILE *f, const struct tl_fmt_style *s, const struct tl_fmt_frame *fr);
+
+/* "    (no stack)" */
+void tl_fmt_no_stack(FILE *f);
+
+/* "  to silence: suppressions line 'leak:pool_worker'" */
+void tl_fmt_hint(FILE *f, const char *hint);
+
+#endif /* TL_FMT_H */
