@@ -35,7 +35,7 @@ START_TEST(text_has_headline_groups_created_by_units_and_summary)
                   "%s", r.out);
     ck_assert_ptr_nonnull(strstr(r.out, "3 threads [cond wait, 13s]: leaked\n"));
     ck_assert_ptr_nonnull(strstr(r.out, "    #1  queue_pop (worker-pool+0x1a17)\n"));
-    ck_assert_ptr_nonnull(strstr(r.out, "  created by thread:1, start worker_main:\n"));
+    ck_assert_ptr_nonnull(strstr(r.out, "  created by thread:1, start worker_main, label TestPool:\n"));
     ck_assert_ptr_nonnull(strstr(r.out, "  units: thread:2 thread:3 thread:4\n"));
     ck_assert_ptr_nonnull(strstr(r.out, "    #1  ?? (worker-pool+0x2010)\n"));
     const char *last = strstr(r.out, "\nSUMMARY: taskleak: 4 leaked, 0 deadlocked, 0 blocked");
