@@ -77,3 +77,22 @@ void tl_fmt_hint(FILE *f, const char *hint)
     if (hint != NULL && hint[0] != '\0')
         fprintf(f, "  to silence: suppressions line '%s'\n", hint);
 }
+
+bool tl_fmt_system_module(const char *path)
+{
+    static const char *const prefixes[] = {"libc.so",     "libc-",     "ld-linux",   "ld.so",
+                                           "ld64.so",     "libstdc++", "libgcc_s",   "libpthread",
+                                           "libtaskleak", "libgor",    "linux-vdso", "libunwind",
+                                           "libasan",     "libubsan",  "libtsan",    "liblsan"};
+    const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+    for (size_t i = 0; i < sizeof prefixes / sizeof prefixes[0]; i++)
+        if (strncmp(base, prefixes[i], strlen(prefixes[i])) == 0)
+            return true;
+    return false;
+}
+
+bool tl_fmt_startup_function(const char *fn)
+{
+    return strncmp(fn, "gor_", 4) == 0 || strcmp(fn, "_start") == 0 ||
+           strncmp(fn, "__libc_", 7) == 0;
+}

@@ -54,4 +54,13 @@ void tl_fmt_no_stack(FILE *f);
 /* "  to silence: suppressions line 'leak:pool_worker'" */
 void tl_fmt_hint(FILE *f, const char *hint);
 
+/* Whether a module (path or base name) is one every program shares: libc, the dynamic loader,
+ * libstdc++, libgcc, libpthread, the detector, gor, libunwind, the vDSO, the sanitizer runtimes.
+ * Their frames are not the program's: hints never name them and folded stacks leave them out. */
+bool tl_fmt_system_module(const char *path);
+
+/* Whether a function is the C start-up's or gor's own (_start, __libc_*, gor_*), not the
+ * program's, though it lies in the program's module. */
+bool tl_fmt_startup_function(const char *fn);
+
 #endif /* TL_FMT_H */

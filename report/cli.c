@@ -33,7 +33,7 @@ enum fmt { FMT_TEXT, FMT_JSON, FMT_HTML, FMT_FOLDED };
 
 struct cli {
     enum fmt format;
-    const char *out, *baseline, *supp_path;
+    const char *out, *baseline, *supp_path, *verdict;
     enum tlr_fail_on fail_on;
     bool verbose, no_symbolize;
     char **paths; /* PATH arguments (borrowed from argv) */
@@ -43,7 +43,7 @@ struct cli {
 static const char usage[] =
     "usage: taskleak-report [--format text|json|html|folded] [-o OUT] [--baseline FILE]\n"
     "                       [--fail-on any|new|none] [--suppressions FILE] [--verbose]\n"
-    "                       [--no-symbolize] PATH...\n"
+    "                       [--no-symbolize] [--verdict V] PATH...\n"
     "PATH: taskleak/1 report files, or directories of *.json reports.\n"
     "Exit status: 0 nothing failing, 1 failing findings, 2 bad usage or unreadable input.\n";
 
@@ -84,6 +84,19 @@ static int parse_format(const char *v, enum fmt *f)
     return usage_error("unknown format \"%s\" (expected text, json, html or folded)", v);
 }
 
+/* --verdict V (folded stacks of one verdict). */
+static int parse_verdict(struct cli *c, const char *v)
+{
+    static const char *const names[] = {"leaked", "unjoined", "deadlocked", "blocked", "unjudged"};
+    if (!v || !*v)
+        return usage_error("%s needs a value", "--verdict");
+    for (size_t k = 0; k < sizeof names / sizeof names[0]; k++)
+        if (!strcmp(v, names[k]))
+            return c->verdict = v, 0;
+    return usage_error(
+        "unknown --verdict \"%s\" (expected leaked, unjoined, deadlocked, blocked or unjudged)", v);
+}
+
 /* One option at argv[*i]; 0, 1 for --help, -1 on a usage error. */
 static int parse_opt(struct cli *c, int argc, char **argv, int *i)
 {
@@ -96,6 +109,8 @@ static int parse_opt(struct cli *c, int argc, char **argv, int *i)
         return c->verbose = true, 0;
     if (!strcmp(a, "--no-symbolize"))
         return c->no_symbolize = true, 0;
+    if (is_opt(a, "--verdict"))
+        return parse_verdict(c, value(argc, argv, i, "--verdict"));
     for (size_t k = 0; k < sizeof valued / sizeof valued[0]; k++) {
         if (!is_opt(a, valued[k]))
             continue;
@@ -135,6 +150,8 @@ static int parse_args(struct cli *c, int argc, char **argv)
     }
     if (c->npaths == 0)
         return usage_error("%s", "no report files or directories given");
+    if (c->verdict && c->format != FMT_FOLDED)
+        return usage_error("%s", "--verdict applies to --format folded only");
     return 0;
 }
 
@@ -301,7 +318,8 @@ static int run(struct cli *c, struct tlr_supp *supp, struct tlr_baseline *base,
                                 .verbose = c->verbose,
                                 .have_baseline = c->baseline != NULL,
                                 .fail_on = c->fail_on,
-                                .supp = supp};
+                                .supp = supp,
+                                .verdict = c->verdict};
     if (emit(c, m, &o) < 0 || bad)
         return TLR_EXIT_USAGE;
     size_t inversions = c->fail_on != TLR_FAIL_NONE ? tlr_inv_count(m) : 0;

@@ -17,6 +17,7 @@ struct tlr_render_opts {
     bool have_baseline; /* say new/known */
     enum tlr_fail_on fail_on;
     const struct tlr_supp *supp; /* rules with their matched counts, or NULL */
+    const char *verdict;         /* folded: only this verdict's groups, no root frame; or NULL */
 };
 
 int tlr_render_text(FILE *out, const struct tlr_merged *m, const struct tlr_render_opts *o);

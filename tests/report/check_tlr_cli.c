@@ -300,8 +300,39 @@ START_TEST(folded_output_has_one_line_per_group_root_first)
 {
     struct tlr_cli_run r =
         RUN("--no-symbolize", "--format", "folded", tlr_fixture("deadlock.json"));
-    ck_assert_str_eq(r.out, "start_thread;teller;transfer;pthread_mutex_lock;__lll_lock_wait;"
-                            "[mutex lock] 2\nmain;__pthread_clockjoin_ex;[join] 1\n");
+    /* program frames only: libc's start_thread, pthread_mutex_lock internals and join are cut */
+    ck_assert_str_eq(r.out, "deadlocked;teller;transfer;[mutex lock] 2\nblocked;main;[join] 1\n");
+    tlr_run_free(&r);
+}
+END_TEST
+
+/* Leaks are drawn where they were created: the creation stack, then the start function. */
+START_TEST(folded_leaks_show_where_they_were_created)
+{
+    struct tlr_cli_run r =
+        RUN("--no-symbolize", "--format", "folded", tlr_fixture("leak_threads.json"));
+    ck_assert_msg(strstr(r.out, "leaked;main;pool_start;pthread_create;worker_main;[cond wait] 3\n"),
+                  "%s", r.out);
+    ck_assert_msg(!strstr(r.out, "libc_start") && !strstr(r.out, "start_thread") &&
+                      !strstr(r.out, "clone"),
+                  "%s", r.out);
+    tlr_run_free(&r);
+}
+END_TEST
+
+START_TEST(folded_verdict_keeps_one_verdict_without_the_root)
+{
+    struct tlr_cli_run r = RUN("--no-symbolize", "--format", "folded", "--verdict", "blocked",
+                               tlr_fixture("deadlock.json"));
+    ck_assert_str_eq(r.out, "main;[join] 1\n");
+    tlr_run_free(&r);
+    r = RUN("--format", "folded", "--verdict", "stuck", tlr_fixture("deadlock.json"));
+    ck_assert_int_eq(r.status, 2);
+    ck_assert_msg(strstr(r.err, "unknown --verdict \"stuck\""), "%s", r.err);
+    tlr_run_free(&r);
+    r = RUN("--verdict", "leaked", tlr_fixture("deadlock.json"));
+    ck_assert_int_eq(r.status, 2);
+    ck_assert_msg(strstr(r.err, "--verdict applies to --format folded only"), "%s", r.err);
     tlr_run_free(&r);
 }
 END_TEST
@@ -361,6 +392,8 @@ Suite *make_tlr_cli_suite(void)
     tcase_add_test(t, a_bad_baseline_exits_two);
     tcase_add_test(t, output_file_is_replaced_whole_and_kept_on_failure);
     tcase_add_test(t, folded_output_has_one_line_per_group_root_first);
+    tcase_add_test(t, folded_leaks_show_where_they_were_created);
+    tcase_add_test(t, folded_verdict_keeps_one_verdict_without_the_root);
     tcase_add_test(t, html_is_self_contained_with_filters_groups_and_a_deadlock_graph);
     tcase_add_test(t, html_escapes_names_from_the_report);
     suite_add_tcase(s, t);
