@@ -45,5 +45,8 @@ struct tlr_counts {
     size_t inversions; /* unsuppressed lock-order inversions (counted in failing unless none) */
 };
 void tlr_count(const struct tlr_merged *m, const struct tlr_render_opts *o, struct tlr_counts *c);
+/* "  waits for mutex cache_lock (prog+0x4040), held by thread:3 handle_conn\n" for the group's
+ * first unit; nothing when it waits on no object. */
+void tlr_wait_line(FILE *out, const struct tlr_mgroup *g);
 
 #endif

@@ -126,43 +126,9 @@ static void header(const struct tx *t, const struct tlr_mgroup *g)
     fputc('\n', t->out);
 }
 
-/* Where a named variable lies: "prog+0x4040" from the module loaded nearest below it. */
-static void place_of(const struct tlr_proc *p, uint64_t addr, char *buf, size_t n)
-{
-    const struct tlr_module *best = NULL;
-    for (size_t i = 0; i < p->nmodules; i++)
-        if (p->modules[i].base <= addr && (!best || p->modules[i].base > best->base))
-            best = &p->modules[i];
-    const char *path = best && best->path ? best->path : NULL;
-    const char *base = path && strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
-    if (base)
-        snprintf(buf, n, "%s+0x%llx", base, (unsigned long long)(addr - best->base));
-    else
-        snprintf(buf, n, "0x%llx", (unsigned long long)addr);
-}
-
 static const struct tlr_unit *first_unit(const struct tlr_mgroup *g)
 {
     return g->first->nunits ? tlr_proc_unit(g->proc, g->first->units[0]) : NULL;
-}
-
-/* "  waits for mutex cache_lock (prog+0x4040), held by thread:3 handle_conn" */
-static void wait_line(const struct tx *t, const struct tlr_mgroup *g)
-{
-    const struct tlr_unit *u = first_unit(g);
-    const char *word = u && u->has_wait ? tl_reason_object_word(u->wait.reason) : NULL;
-    if (!word || !u->wait.object)
-        return;
-    const char *name = u->wait.object_name;
-    char place[160];
-    bool symbol = name && strcmp(name, "heap") && strncmp(name, "stack of ", 9);
-    if (symbol)
-        place_of(g->proc, strtoull(u->wait.object, NULL, 16), place, sizeof place);
-    else
-        snprintf(place, sizeof place, "%s", u->wait.object);
-    const struct tlr_unit *o = u->wait.owner ? tlr_proc_unit(g->proc, u->wait.owner) : NULL;
-    tl_fmt_wait(t->out, word, name, place, u->wait.owner, o ? o->start : NULL,
-                u->wait.reason && !strcmp(u->wait.reason, "join"));
 }
 
 static void created_by(const struct tx *t, const struct tlr_mgroup *g)
@@ -241,7 +207,7 @@ static void group_block(const struct tx *t, const struct tlr_mgroup *g)
 {
     const struct tlr_unit *u = first_unit(g);
     header(t, g);
-    wait_line(t, g);
+    tlr_wait_line(t->out, g);
     if (g->first->blocked) {
         tl_fmt_blocked_in(t->out, u && u->has_wait ? u->wait.call : NULL);
         stack_lines(t, g->proc, g->first->blocked);
