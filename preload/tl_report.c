@@ -325,13 +325,23 @@ static int write_json_file(struct tl_report *r)
     return rc;
 }
 
-/* defer_text=DIR: the exit report's text goes to a file in DIR instead of the log, but only once
- * its JSON file is written; taskleak run renders that JSON itself (symbolized, file:line) and
- * prints this name-only text when it cannot. Any failure here leaves the text on the log. */
+/* Whether the report is the process's last word: the exit report, or a deadlock report the
+ * program is ended after (tl_gate_deadlock). */
+static bool last_word(const struct tl_report *r)
+{
+    return r->mode == TL_BUILD_EXIT ||
+           (r->mode == TL_BUILD_DEADLOCK && tl_ctx.opts.on_deadlock != TL_ON_DEADLOCK_REPORT &&
+            tl_ctx.opts.exitcode != 0);
+}
+
+/* defer_text=DIR: the text of the process's last report goes to a file in DIR instead of the log,
+ * but only once its JSON file is written; taskleak run renders that JSON itself (symbolized,
+ * file:line) when the program has ended, and prints this name-only text when it cannot. Any
+ * failure here leaves the text on the log. */
 static bool defer_text(struct tl_report *r, int json_rc)
 {
     char dir[TL_OPT_PATH_MAX], name[128];
-    if (tl_ctx.opts.defer_text[0] == '\0' || r->mode != TL_BUILD_EXIT || json_rc != 0 ||
+    if (tl_ctx.opts.defer_text[0] == '\0' || !last_word(r) || json_rc != 0 ||
         tl_ctx.opts.report[0] == '\0' ||
         tl_options_expand_path(tl_ctx.opts.defer_text, dir, sizeof dir) < 0)
         return false;

@@ -54,6 +54,23 @@ static const char *unjoined_part(const struct tlr_counts *c, char *buf, size_t n
     return buf;
 }
 
+/* Go's words first, as the detector writes them, for a process its watchdog found all asleep: a
+ * deadlock report in which every live unit is deadlocked. */
+static void asleep_lines(const struct tx *t, const struct tlr_merged *m)
+{
+    for (size_t i = 0; i < m->nprocs; i++) {
+        const struct tlr_proc *p = &m->procs[i];
+        if (!p->kind || strcmp(p->kind, "deadlock") || p->summary.alive <= 0 ||
+            p->summary.deadlocked != p->summary.alive)
+            continue;
+        fprintf(t->out, "%staskleak: all threads are asleep - deadlock!%s", col(t, RED),
+                col(t, RESET));
+        if (m->nprocs > 1)
+            fprintf(t->out, " (pid %lld)", p->pid);
+        fputc('\n', t->out);
+    }
+}
+
 static void first_line(const struct tx *t, const struct tlr_merged *m, const struct tlr_counts *c)
 {
     char who[512] = "";
@@ -292,6 +309,7 @@ int tlr_render_text(FILE *out, const struct tlr_merged *m, const struct tlr_rend
     struct tx t = {out, o};
     struct tlr_counts c;
     tlr_count(m, o, &c);
+    asleep_lines(&t, m);
     first_line(&t, m, &c);
     for (size_t i = 0; i < m->ngroups; i++)
         if (!m->groups[i]->suppressed_by || o->verbose)

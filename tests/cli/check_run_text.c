@@ -1,6 +1,6 @@
 /*
  * The text `taskleak run` prints when the program ends: the report tool's rendering of the exit
- * report's JSON (file:line from the debug info, the hint, one report and not two), and the
+ * report's JSON (or of the deadlock report the program was ended after) (file:line from the debug info, the hint, one report and not two), and the
  * detector's own name-only text whenever that cannot be had: a report tool that fails, one that
  * is not there, or a log= the user chose. The exit status is the program's verdict either way.
  */
@@ -149,6 +149,31 @@ START_TEST(a_log_file_the_user_chose_gets_the_text)
 }
 END_TEST
 
+/* A program the watchdog ends because all its threads are asleep: its deadlock report is its last
+ * word, rendered the same way, Go's line first. */
+START_TEST(a_deadlock_that_ends_the_program_is_rendered_with_file_and_line)
+{
+    static char script[1024], prog[1024], bdir[1100], pre[600];
+    snprintf(script, sizeof script, "%s/scripts/taskleak", TH_SRC_DIR);
+    snprintf(prog, sizeof prog, "%s/tests/scenarios/dl_shutdown_join", TH_BUILD_DIR);
+    const char *argv[] = {script, "run", "--threshold", "1s", "--options", "interval=200ms",
+                          "--", prog, "main", NULL};
+    snprintf(bdir, sizeof bdir, "TASKLEAK_BUILD_DIR=%s", TH_BUILD_DIR);
+    snprintf(pre, sizeof pre, "LD_PRELOAD=%s", th_sanitizer_preload());
+    const char *env[] = {bdir, th_sanitizer_preload()[0] ? pre : NULL, NULL};
+    struct th_opts o = {
+        .prog = "/bin/sh", .argv = argv, .no_preload = true, .env = env, .timeout_s = 120};
+    struct th_run r;
+    ck_assert_int_eq(th_run(&o, &r), 0);
+    ck_assert_msg(!r.timed_out && r.status == 76, "status %d; stderr:\n%s", r.status, r.err);
+    ck_assert_msg(th_contains(r.err, "taskleak: all threads are asleep - deadlock!\n"),
+                  "stderr:\n%s", r.err);
+    ck_assert_msg(th_contains(r.err, "tests/scenarios/dl_shutdown_join.c:"), "stderr:\n%s", r.err);
+    ck_assert_msg(!th_contains(r.err, "deadlock report:"), "stderr:\n%s", r.err);
+    th_run_free(&r);
+}
+END_TEST
+
 Suite *make_run_text_suite(void)
 {
     Suite *s = suite_create("run_text");
@@ -158,6 +183,7 @@ Suite *make_run_text_suite(void)
     tcase_add_test(tc, a_report_tool_that_fails_leaves_the_detectors_own_text);
     tcase_add_test(tc, without_a_report_tool_the_detector_prints_as_it_runs);
     tcase_add_test(tc, a_log_file_the_user_chose_gets_the_text);
+    tcase_add_test(tc, a_deadlock_that_ends_the_program_is_rendered_with_file_and_line);
     suite_add_tcase(s, tc);
     return s;
 }
