@@ -330,19 +330,7 @@ static const char *object_word(const struct tl_rep_unit *u)
 
 static void print_frames(struct tl_report *r, FILE *f, tl_stack_id id, const char *indent)
 {
-    int n = 0;
-    const uintptr_t *ips = tl_stack_frames(id, &n);
-    for (int k = 0; k < n && k < STORY_FRAMES; k++) {
-        const char *fn = tl_report_function(r, ips[k], k > 0);
-        if (tl_stack_frame_call(ips[k]) != NULL)
-            fprintf(f, "%s#%d %s\n", indent, k, fn);
-        else
-            fprintf(f, "%s#%d 0x%lx %s\n", indent, k, (unsigned long)ips[k], fn ? fn : "??");
-    }
-    if (n > STORY_FRAMES)
-        fprintf(f, "%s... (%d more frames)\n", indent, n - STORY_FRAMES);
-    if (n == 0)
-        fprintf(f, "%s(no stack)\n", indent);
+    tl_text_frames(f, r, id, indent, STORY_FRAMES);
 }
 
 static void print_member(struct tl_report *r, FILE *f, const struct tl_rep_unit *u)

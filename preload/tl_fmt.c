@@ -57,14 +57,17 @@ void tl_fmt_created(FILE *f, bool main, const char *by, const char *start, const
 void tl_fmt_frame(FILE *f, const struct tl_fmt_style *s, const struct tl_fmt_frame *fr)
 {
     const char *fn = fr->function ? fr->function : "??";
+    const char *in = fr->indent ? fr->indent : "    ";
     if (fr->file != NULL)
-        fprintf(f, "    #%-2zu %s %sat %s:%d%s%s\n", fr->n, fn, s->dim, fr->file, fr->line,
+        fprintf(f, "%s#%-2zu %s %sat %s:%d%s%s\n", in, fr->n, fn, s->dim, fr->file, fr->line,
                 fr->inlined ? " (inlined)" : "", s->reset);
-    else if (fr->module == NULL && fr->function != NULL)
-        fprintf(f, "    #%-2zu %s\n", fr->n, fn); /* the blocking call the program made */
+    else if (fr->call)
+        fprintf(f, "%s#%-2zu %s\n", in, fr->n, fn); /* the blocking call the program made */
+    else if (fr->module != NULL)
+        fprintf(f, "%s#%-2zu %s %s(%s+0x%llx)%s\n", in, fr->n, fn, s->dim, fr->module, fr->offset,
+                s->reset);
     else
-        fprintf(f, "    #%-2zu %s %s(%s+0x%llx)%s\n", fr->n, fn, s->dim,
-                fr->module ? fr->module : "?", fr->offset, s->reset);
+        fprintf(f, "%s#%-2zu %s %s(0x%llx)%s\n", in, fr->n, fn, s->dim, fr->offset, s->reset);
 }
 
 void tl_fmt_no_stack(FILE *f)

@@ -41,11 +41,14 @@ struct tl_fmt_frame {
     const char *file;     /* source file, when debug info names it */
     int line;
     bool inlined;         /* an inlined call site inside frame n */
-    const char *module;   /* base name of the module, NULL when none (a call frame) */
-    unsigned long long offset;
+    bool call;            /* the call the program made (pthread_cond_wait): a name, no address */
+    const char *module;   /* base name of the module, NULL when unknown */
+    unsigned long long offset; /* in the module; the address itself when the module is unknown */
+    const char *indent;   /* NULL: four blanks */
 };
 /* "    #1  pool_worker at pool.c:25" (" (inlined)" after it when inlined), without a file
- * "    #1  pool_worker (prog+0x12ab)", and for the blocking call itself "    #0  pthread_cond_wait". */
+ * "    #1  pool_worker (prog+0x12ab)" or "    #1  ?? (0x7f3a...)" when no module is known, and for
+ * the blocking call itself "    #0  pthread_cond_wait". */
 void tl_fmt_frame(FILE *f, const struct tl_fmt_style *s, const struct tl_fmt_frame *fr);
 
 /* "    (no stack)" */

@@ -37,25 +37,35 @@ void tl_text_duration(int64_t ms, char *buf, size_t n)
         snprintf(buf, n, "%lldm%llds", (long long)(ms / 60000), (long long)(ms % 60000 / 1000));
 }
 
-static void print_stack(FILE *f, struct tl_report *r, tl_stack_id id)
+void tl_text_frames(FILE *f, struct tl_report *r, tl_stack_id id, const char *indent, int max)
 {
     int n = 0;
     const uintptr_t *ips = tl_stack_frames(id, &n);
     if (n == 0)
-        tl_fmt_no_stack(f);
-    for (int k = 0; k < n; k++) {
-        struct tl_fmt_frame fr = {.n = (size_t)k, .function = tl_report_function(r, ips[k], k > 0)};
+        fprintf(f, "%s(no stack)\n", indent);
+    for (int k = 0; k < n && k < max; k++) {
+        struct tl_fmt_frame fr = {.n = (size_t)k,
+                                  .function = tl_report_function(r, ips[k], k > 0),
+                                  .call = tl_stack_frame_call(ips[k]) != NULL,
+                                  .offset = ips[k],
+                                  .indent = indent};
         char shown[256]; /* a file name may hold a newline */
-        if (tl_stack_frame_call(ips[k]) == NULL) {
-            uintptr_t off = 0;
-            int m = r->modmap ? tl_modmap_find(r->modmap, ips[k], &off) : -1;
-            const char *path = m >= 0 ? tl_modmap_path(r->modmap, m) : "?";
-            const char *base = strrchr(path, '/');
+        uintptr_t off = 0;
+        int m = fr.call || r->modmap == NULL ? -1 : tl_modmap_find(r->modmap, ips[k], &off);
+        if (m >= 0) {
+            const char *path = tl_modmap_path(r->modmap, m), *base = strrchr(path, '/');
             fr.module = tl_input_escape(base ? base + 1 : path, shown, sizeof shown);
             fr.offset = off;
         }
         tl_fmt_frame(f, &tl_fmt_plain, &fr);
     }
+    if (n > max)
+        fprintf(f, "%s... (%d more frames)\n", indent, n - max);
+}
+
+static void print_stack(FILE *f, struct tl_report *r, tl_stack_id id)
+{
+    tl_text_frames(f, r, id, "    ", TL_STACK_MAX_FRAMES);
 }
 
 bool tl_text_is_main(const struct tl_rep_unit *u)
@@ -79,7 +89,7 @@ static void print_ids(FILE *f, const struct tl_report *r, const struct tl_rep_gr
 }
 
 /* "  waits for mutex cache_lock (prog+0x4040), held by thread:3 handle_conn" */
-static void print_object(FILE *f, struct tl_report *r, const struct tl_rep_unit *u)
+void tl_text_wait(FILE *f, struct tl_report *r, const struct tl_rep_unit *u)
 {
     const char *word = u->has_wait ? tl_reason_object_word(u->wait.reason) : NULL;
     char what[192];
@@ -94,6 +104,21 @@ static void print_object(FILE *f, struct tl_report *r, const struct tl_rep_unit 
     tl_fmt_wait(f, word, NULL, what, u->owner, start, strcmp(u->wait.reason, "join") == 0);
 }
 
+void tl_text_created(FILE *f, struct tl_report *r, const struct tl_rep_group *g, int max)
+{
+    const struct tl_rep_unit *first = &r->units[g->members[0]];
+    char start_esc[256], label_esc[256]; /* names and labels are the program's text: escaped */
+    const char *start = first->start ? tl_report_function(r, first->start, false) : NULL;
+    start = start ? tl_input_escape(start, start_esc, sizeof start_esc) : NULL;
+    bool main = tl_text_is_main(first) && g->created_stack == 0 && !first->created_by[0];
+    tl_fmt_created(f, main, first->created_by, start,
+                   tl_input_escape(first->label, label_esc, sizeof label_esc));
+    if (!main && g->created_stack != 0)
+        tl_text_frames(f, r, g->created_stack, "    ", max);
+    else if (!main)
+        fprintf(f, "    (not seen being created: started before the detector or behind it)\n");
+}
+
 static void print_group(FILE *f, struct tl_report *r, const struct tl_rep_group *g, int colour)
 {
     const struct tl_rep_unit *first = &r->units[g->members[0]];
@@ -105,21 +130,12 @@ static void print_group(FILE *f, struct tl_report *r, const struct tl_rep_group 
     tl_fmt_headline(f, &s, (long long)g->count, g->kind == TL_KIND_TASK ? "task" : "thread",
                     g->reason ? g->reason : first->state, g->reason ? d : NULL, g->verdict);
     fputc('\n', f);
-    print_object(f, r, first);
+    tl_text_wait(f, r, first);
     if (g->blocked_stack != 0) {
         tl_fmt_blocked_in(f, first->wait.call);
         print_stack(f, r, g->blocked_stack);
     }
-    char start_esc[256], label_esc[256]; /* names and labels are the program's text: escaped */
-    const char *start = first->start ? tl_report_function(r, first->start, false) : NULL;
-    start = start ? tl_input_escape(start, start_esc, sizeof start_esc) : NULL;
-    bool main = tl_text_is_main(first) && g->created_stack == 0 && !first->created_by[0];
-    tl_fmt_created(f, main, first->created_by, start,
-                   tl_input_escape(first->label, label_esc, sizeof label_esc));
-    if (!main && g->created_stack != 0)
-        print_stack(f, r, g->created_stack);
-    else if (!main)
-        fprintf(f, "    (not seen being created: started before the detector or behind it)\n");
+    tl_text_created(f, r, g, TL_STACK_MAX_FRAMES);
     print_ids(f, r, g);
     char hint[256], hint_esc[256]; /* a hint may quote a thread's name */
     if (tl_hint(r, g, hint, sizeof hint))

@@ -111,10 +111,9 @@ static void frame_lines(const struct tx *t, const struct tlr_proc *p, const stru
         .function = f->function || f->nlocs ? tlr_frame_display(p, f, buf, sizeof buf) : NULL,
         .file = l ? l->file : NULL,
         .line = l ? l->line : 0,
+        .call = !mod && f->function, /* the blocking call the program made, by name */
         .module = mod && strrchr(mod, '/') ? strrchr(mod, '/') + 1 : mod,
-        .offset = f->offset};
-    if (!fr.file && !mod && !f->function)
-        fr.module = "?"; /* neither a module nor a name: still an address */
+        .offset = mod ? f->offset : f->ip};
     tl_fmt_frame(t->out, &s, &fr);
 }
 
