@@ -81,6 +81,41 @@ void tl_fmt_hint(FILE *f, const char *hint)
         fprintf(f, "  to silence: suppressions line '%s'\n", hint);
 }
 
+void tl_fmt_cycle(FILE *f, size_t nr, const struct tl_fmt_edge *e, size_t n)
+{
+    if (n == 0)
+        return;
+    fprintf(f, "taskleak: deadlock %zu: %zu units wait for each other in a cycle:\n  %s ", nr, n,
+            e[0].id);
+    if (!e[n - 1].join) /* what the last member waits for, the first one holds */
+        fprintf(f, "holds %s %s and ", e[n - 1].word, e[n - 1].what);
+    for (size_t k = 0; k < n; k++) {
+        if (k > 0)
+            fputs(",\n  which ", f);
+        if (e[k].join)
+            fprintf(f, "waits to join %s", e[(k + 1) % n].id);
+        else
+            fprintf(f, "waits for %s %s held by %s", e[k].word, e[k].what, e[(k + 1) % n].id);
+    }
+    fputs(".\n", f);
+}
+
+void tl_fmt_member(FILE *f, const char *id, const char *name, const char *call, const char *dur)
+{
+    bool named = name != NULL && name[0] != '\0';
+    fprintf(f, "    %s%s%s%s blocked in %s for %s:\n", id, named ? " (" : "", named ? name : "",
+            named ? ")" : "", call ? call : "?", dur);
+}
+
+void tl_fmt_orphan(FILE *f, size_t nr, const char *owner, const char *word, const char *what,
+                   size_t waiters)
+{
+    fprintf(f,
+            "taskleak: deadlock %zu: owner %s exited while holding %s %s; its %zu waiter(s) "
+            "can never wake:\n",
+            nr, owner, word, what, waiters);
+}
+
 bool tl_fmt_system_module(const char *path)
 {
     static const char *const prefixes[] = {"libc.so",     "libc-",     "ld-linux",   "ld.so",

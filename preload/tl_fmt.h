@@ -57,6 +57,27 @@ void tl_fmt_no_stack(FILE *f);
 /* "  to silence: suppressions line 'leak:pool_worker'" */
 void tl_fmt_hint(FILE *f, const char *hint);
 
+/* A deadlock cycle told as a story, the same in both texts:
+ *   taskleak: deadlock 1: 2 units wait for each other in a cycle:
+ *     thread:2 holds mutex lock_a (prog+0x4140) and waits for mutex lock_b (prog+0x4100) held by
+ *     thread:3,
+ *     which waits for mutex lock_a (prog+0x4140) held by thread:2.
+ *       thread:2 (name) blocked in pthread_mutex_lock for 4s:
+ *         #0  ...
+ * One edge per member, in cycle order: what it waits for (WORD and WHAT, "lock_a (prog+0x4140)"),
+ * or JOIN when it waits to join the next member. tl_fmt_cycle writes the sentence; each member's
+ * line then comes from tl_fmt_member, followed by its frames at indent "      ". */
+struct tl_fmt_edge {
+    const char *id, *word, *what;
+    bool join;
+};
+void tl_fmt_cycle(FILE *f, size_t nr, const struct tl_fmt_edge *e, size_t n);
+void tl_fmt_member(FILE *f, const char *id, const char *name, const char *call, const char *dur);
+/* "taskleak: deadlock 2: owner thread:5 exited while holding mutex m (prog+0x4040); its 3
+ * waiter(s) can never wake:" (members follow as for a cycle) */
+void tl_fmt_orphan(FILE *f, size_t nr, const char *owner, const char *word, const char *what,
+                   size_t waiters);
+
 /* Whether a module (path or base name) is one every program shares: libc, the dynamic loader,
  * libstdc++, libgcc, libpthread, the detector, gor, libunwind, the vDSO, the sanitizer runtimes.
  * Their frames are not the program's: hints never name them and folded stacks leave them out. */

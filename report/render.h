@@ -48,5 +48,9 @@ void tlr_count(const struct tlr_merged *m, const struct tlr_render_opts *o, stru
 /* "  waits for mutex cache_lock (prog+0x4040), held by thread:3 handle_conn\n" for the group's
  * first unit; nothing when it waits on no object. */
 void tlr_wait_line(FILE *out, const struct tlr_mgroup *g);
+/* An object as the texts name it: "cache_lock (prog+0x4040)" for a variable (the place from the
+ * module loaded below it), "heap (0x55d0...)", or the address OBJ alone when NAME is NULL. */
+void tlr_object_what(const struct tlr_proc *p, const char *name, const char *obj, char *buf,
+                     size_t n);
 
 #endif

@@ -23,7 +23,13 @@
 struct tx {
     FILE *out;
     const struct tlr_render_opts *o;
+    size_t nprocs; /* processes in the view: deadlocks say which one when there are several */
 };
+
+static bool many_procs(const struct tx *t)
+{
+    return t->nprocs > 1;
+}
 
 static const char *col(const struct tx *t, const char *code)
 {
@@ -93,7 +99,7 @@ static struct tl_fmt_style style(const struct tx *t, int severity)
 }
 
 static void frame_lines(const struct tx *t, const struct tlr_proc *p, const struct tlr_frame *f,
-                        size_t n)
+                        size_t n, const char *indent)
 {
     char buf[256];
     struct tl_fmt_style s = style(t, 0);
@@ -103,7 +109,8 @@ static void frame_lines(const struct tx *t, const struct tlr_proc *p, const stru
                                             .function = f->locs[i].function,
                                             .file = f->locs[i].file ? f->locs[i].file : "??",
                                             .line = f->locs[i].line,
-                                            .inlined = true});
+                                            .inlined = true,
+                                            .indent = indent});
     const struct tlr_loc *l = f->nlocs ? &f->locs[f->nlocs - 1] : NULL;
     const char *mod = tlr_frame_module(p, f);
     struct tl_fmt_frame fr = {
@@ -113,18 +120,25 @@ static void frame_lines(const struct tx *t, const struct tlr_proc *p, const stru
         .line = l ? l->line : 0,
         .call = !mod && f->function, /* the blocking call the program made, by name */
         .module = mod && strrchr(mod, '/') ? strrchr(mod, '/') + 1 : mod,
-        .offset = mod ? f->offset : f->ip};
+        .offset = mod ? f->offset : f->ip,
+        .indent = indent};
     tl_fmt_frame(t->out, &s, &fr);
+}
+
+static void stack_lines_at(const struct tx *t, const struct tlr_proc *p,
+                           const struct tlr_stack *s, const char *indent)
+{
+    if (!s || !s->nframes) {
+        fprintf(t->out, "%s(no stack)\n", indent);
+        return;
+    }
+    for (size_t i = 0; i < s->nframes; i++)
+        frame_lines(t, p, &s->frames[i], i, indent);
 }
 
 static void stack_lines(const struct tx *t, const struct tlr_proc *p, const struct tlr_stack *s)
 {
-    if (!s || !s->nframes) {
-        tl_fmt_no_stack(t->out);
-        return;
-    }
-    for (size_t i = 0; i < s->nframes; i++)
-        frame_lines(t, p, &s->frames[i], i);
+    stack_lines_at(t, p, s, "    ");
 }
 
 static void header(const struct tx *t, const struct tlr_mgroup *g)
@@ -236,27 +250,46 @@ static void group_block(const struct tx *t, const struct tlr_mgroup *g)
         verbose_units(t, g);
 }
 
+#define CYCLE_TOLD 64 /* members told in the sentence */
+
+/* A cycle as the detector tells it (tl_fmt_cycle), or the waiters of a mutex whose owner exited
+ * (tl_fmt_orphan), then each member with its blocked stack. */
 static void deadlock_lines(const struct tx *t, const struct tlr_proc *p,
-                           const struct tlr_deadlock *d)
+                           const struct tlr_deadlock *d, size_t nr)
 {
-    fprintf(t->out, "\n%sdeadlock%s in pid %lld: a cycle of %zu units\n", col(t, RED),
-            col(t, RESET), p->pid, d->nunits);
+    struct tl_fmt_edge e[CYCLE_TOLD];
+    char what[CYCLE_TOLD][192], dur[32];
+    size_t n = d->nunits < CYCLE_TOLD ? d->nunits : CYCLE_TOLD;
+    const struct tlr_unit *last = n ? tlr_proc_unit(p, d->units[n - 1]) : NULL;
+    bool cycle = n > 1 && last && last->wait.owner && !strcmp(last->wait.owner, d->units[0]);
+    fputc('\n', t->out);
+    if (many_procs(t))
+        fprintf(t->out, "%sin pid %lld:%s\n", col(t, RED), p->pid, col(t, RESET));
+    for (size_t i = 0; i < n; i++) {
+        const struct tlr_unit *u = tlr_proc_unit(p, d->units[i]);
+        const char *obj = i < d->nobjects ? d->objects[i] : u && u->wait.object ? u->wait.object : "?";
+        const char *word = u && u->wait.reason ? tl_reason_object_word(u->wait.reason) : NULL;
+        const char *name = u && u->wait.object_name && u->wait.object && !strcmp(u->wait.object, obj)
+                               ? u->wait.object_name
+                               : NULL;
+        tlr_object_what(p, name, obj, what[i], sizeof what[i]);
+        e[i] = (struct tl_fmt_edge){d->units[i], word ? word : "object", what[i],
+                                    u && u->wait.reason && !strcmp(u->wait.reason, "join")};
+    }
+    const struct tlr_unit *w = n ? tlr_proc_unit(p, d->units[0]) : NULL;
+    if (cycle)
+        tl_fmt_cycle(t->out, nr, e, n);
+    else if (n)
+        tl_fmt_orphan(t->out, nr, w && w->wait.owner ? w->wait.owner : "(gone)", e[0].word,
+                      e[0].what, d->nunits);
     for (size_t i = 0; i < d->nunits; i++) {
         const struct tlr_unit *u = tlr_proc_unit(p, d->units[i]);
-        const char *obj =
-            i < d->nobjects ? d->objects[i] : (u && u->wait.object ? u->wait.object : "?");
-        const char *next = d->units[(i + 1) % d->nunits];
-        const char *why = u && u->wait.reason ? u->wait.reason : "a wait";
-        const char *holder = u && u->wait.owner ? u->wait.owner : next;
-        const char *name =
-            u && u->wait.object_name && u->wait.object && !strcmp(u->wait.object, obj)
-                ? u->wait.object_name
-                : NULL;
-        if (strcmp(why, "join") == 0) /* the object is the joined thread itself */
-            fprintf(t->out, "  %s waits (join) for %s to end\n", d->units[i], holder);
-        else
-            fprintf(t->out, "  %s waits (%s) for %s%s%s%s held by %s\n", d->units[i], why,
-                    name ? name : "", name ? " (" : "", obj, name ? ")" : "", holder);
+        if (!u)
+            continue;
+        tlr_fmt_duration(u->has_wait ? u->wait.since_ms : -1, dur, sizeof dur);
+        tl_fmt_member(t->out, u->id, u->name, u->wait.call ? u->wait.call : u->wait.reason, dur);
+        const struct tlr_stack *s = tlr_proc_stack(p, u->blocked_stack);
+        stack_lines_at(t, p, s, "      ");
     }
 }
 
@@ -305,7 +338,7 @@ static void last_line(const struct tx *t, const struct tlr_counts *c)
 
 int tlr_render_text(FILE *out, const struct tlr_merged *m, const struct tlr_render_opts *o)
 {
-    struct tx t = {out, o};
+    struct tx t = {out, o, m->nprocs};
     struct tlr_counts c;
     tlr_count(m, o, &c);
     asleep_lines(&t, m);
@@ -315,7 +348,7 @@ int tlr_render_text(FILE *out, const struct tlr_merged *m, const struct tlr_rend
             group_block(&t, m->groups[i]);
     for (size_t i = 0; i < m->nprocs; i++)
         for (size_t j = 0; j < m->procs[i].ndeadlocks; j++)
-            deadlock_lines(&t, &m->procs[i], &m->procs[i].deadlocks[j]);
+            deadlock_lines(&t, &m->procs[i], &m->procs[i].deadlocks[j], j + 1);
     tlr_inv_text(out, m, o->verbose);
     module_notes(&t, m);
     last_line(&t, &c);

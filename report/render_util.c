@@ -93,6 +93,21 @@ static void place_of(const struct tlr_proc *p, uint64_t addr, char *buf, size_t 
         snprintf(buf, n, "0x%llx", (unsigned long long)addr);
 }
 
+void tlr_object_what(const struct tlr_proc *p, const char *name, const char *obj, char *buf,
+                     size_t n)
+{
+    char place[160];
+    bool symbol = name && strcmp(name, "heap") && strncmp(name, "stack of ", 9);
+    if (symbol)
+        place_of(p, strtoull(obj, NULL, 16), place, sizeof place);
+    else
+        snprintf(place, sizeof place, "%s", obj);
+    if (name)
+        snprintf(buf, n, "%s (%s)", name, place);
+    else
+        snprintf(buf, n, "%s", place);
+}
+
 /* "  waits for mutex cache_lock (prog+0x4040), held by thread:3 handle_conn" */
 void tlr_wait_line(FILE *out, const struct tlr_mgroup *g)
 {
@@ -101,14 +116,9 @@ void tlr_wait_line(FILE *out, const struct tlr_mgroup *g)
     const char *word = u && u->has_wait ? tl_reason_object_word(u->wait.reason) : NULL;
     if (!word || !u->wait.object)
         return;
-    const char *name = u->wait.object_name;
-    char place[160];
-    bool symbol = name && strcmp(name, "heap") && strncmp(name, "stack of ", 9);
-    if (symbol)
-        place_of(g->proc, strtoull(u->wait.object, NULL, 16), place, sizeof place);
-    else
-        snprintf(place, sizeof place, "%s", u->wait.object);
+    char what[256];
+    tlr_object_what(g->proc, u->wait.object_name, u->wait.object, what, sizeof what);
     const struct tlr_unit *o = u->wait.owner ? tlr_proc_unit(g->proc, u->wait.owner) : NULL;
-    tl_fmt_wait(out, word, name, place, u->wait.owner, o ? o->start : NULL,
+    tl_fmt_wait(out, word, NULL, what, u->wait.owner, o ? o->start : NULL,
                 u->wait.reason && !strcmp(u->wait.reason, "join"));
 }

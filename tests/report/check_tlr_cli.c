@@ -75,8 +75,8 @@ START_TEST(groups_are_ordered_deadlocked_then_leaked_then_blocked)
     const char *d = strstr(r.out, ": deadlocked\n"), *l = strstr(r.out, ": leaked\n"),
                *b = strstr(r.out, ": blocked\n");
     ck_assert(d && l && b && d < l && l < b);
-    ck_assert_ptr_nonnull(strstr(r.out, "thread:2 waits (mutex lock) for account_a (0x5581f0004080) held by "
-                                        "thread:3"));
+    ck_assert_ptr_nonnull(strstr(r.out, "  thread:2 holds mutex account_b (bank+0x40c0) and waits for "
+                                        "mutex account_a (bank+0x4080) held by thread:3,\n"));
     tlr_run_free(&r);
 }
 END_TEST
