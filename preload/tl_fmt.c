@@ -25,8 +25,8 @@ void tl_fmt_headline(FILE *f, const struct tl_fmt_style *s, long long count, con
             verdict ? verdict : "", s->reset);
 }
 
-void tl_fmt_wait(FILE *f, const char *word, const char *name, const char *place,
-                 const char *owner, const char *owner_start, bool join)
+void tl_fmt_wait(FILE *f, const char *word, const char *name, const char *place, const char *owner,
+                 const char *owner_start, bool join)
 {
     if (name != NULL)
         fprintf(f, "  waits for %s %s (%s)", word, name, place);

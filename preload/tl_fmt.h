@@ -24,8 +24,8 @@ void tl_fmt_headline(FILE *f, const struct tl_fmt_style *s, long long count, con
 
 /* "  waits for mutex cache_lock (prog+0x4040), held by thread:3 handle_conn": NAME NULL gives
  * "mutex 0x7f..."; OWNER NULL or JOIN leaves out who holds it. */
-void tl_fmt_wait(FILE *f, const char *word, const char *name, const char *place,
-                 const char *owner, const char *owner_start, bool join);
+void tl_fmt_wait(FILE *f, const char *word, const char *name, const char *place, const char *owner,
+                 const char *owner_start, bool join);
 
 /* "  blocked in pthread_cond_wait:" */
 void tl_fmt_blocked_in(FILE *f, const char *call);
@@ -40,11 +40,11 @@ struct tl_fmt_frame {
     const char *function; /* NULL: "??" */
     const char *file;     /* source file, when debug info names it */
     int line;
-    bool inlined;         /* an inlined call site inside frame n */
-    bool call;            /* the call the program made (pthread_cond_wait): a name, no address */
-    const char *module;   /* base name of the module, NULL when unknown */
+    bool inlined;       /* an inlined call site inside frame n */
+    bool call;          /* the call the program made (pthread_cond_wait): a name, no address */
+    const char *module; /* base name of the module, NULL when unknown */
     unsigned long long offset; /* in the module; the address itself when the module is unknown */
-    const char *indent;   /* NULL: four blanks */
+    const char *indent;        /* NULL: four blanks */
 };
 /* "    #1  pool_worker at pool.c:25" (" (inlined)" after it when inlined), without a file
  * "    #1  pool_worker (prog+0x12ab)" or "    #1  ?? (0x7f3a...)" when no module is known, and for

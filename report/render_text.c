@@ -125,8 +125,8 @@ static void frame_lines(const struct tx *t, const struct tlr_proc *p, const stru
     tl_fmt_frame(t->out, &s, &fr);
 }
 
-static void stack_lines_at(const struct tx *t, const struct tlr_proc *p,
-                           const struct tlr_stack *s, const char *indent)
+static void stack_lines_at(const struct tx *t, const struct tlr_proc *p, const struct tlr_stack *s,
+                           const char *indent)
 {
     if (!s || !s->nframes) {
         fprintf(t->out, "%s(no stack)\n", indent);
@@ -267,11 +267,14 @@ static void deadlock_lines(const struct tx *t, const struct tlr_proc *p,
         fprintf(t->out, "%sin pid %lld:%s\n", col(t, RED), p->pid, col(t, RESET));
     for (size_t i = 0; i < n; i++) {
         const struct tlr_unit *u = tlr_proc_unit(p, d->units[i]);
-        const char *obj = i < d->nobjects ? d->objects[i] : u && u->wait.object ? u->wait.object : "?";
+        const char *obj = i < d->nobjects       ? d->objects[i]
+                          : u && u->wait.object ? u->wait.object
+                                                : "?";
         const char *word = u && u->wait.reason ? tl_reason_object_word(u->wait.reason) : NULL;
-        const char *name = u && u->wait.object_name && u->wait.object && !strcmp(u->wait.object, obj)
-                               ? u->wait.object_name
-                               : NULL;
+        const char *name =
+            u && u->wait.object_name && u->wait.object && !strcmp(u->wait.object, obj)
+                ? u->wait.object_name
+                : NULL;
         tlr_object_what(p, name, obj, what[i], sizeof what[i]);
         e[i] = (struct tl_fmt_edge){d->units[i], word ? word : "object", what[i],
                                     u && u->wait.reason && !strcmp(u->wait.reason, "join")};

@@ -111,8 +111,7 @@ void tlr_object_what(const struct tlr_proc *p, const char *name, const char *obj
 /* "  waits for mutex cache_lock (prog+0x4040), held by thread:3 handle_conn" */
 void tlr_wait_line(FILE *out, const struct tlr_mgroup *g)
 {
-    const struct tlr_unit *u =
-        g->first->nunits ? tlr_proc_unit(g->proc, g->first->units[0]) : NULL;
+    const struct tlr_unit *u = g->first->nunits ? tlr_proc_unit(g->proc, g->first->units[0]) : NULL;
     const char *word = u && u->has_wait ? tl_reason_object_word(u->wait.reason) : NULL;
     if (!word || !u->wait.object)
         return;

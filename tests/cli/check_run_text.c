@@ -1,8 +1,9 @@
 /*
  * The text `taskleak run` prints when the program ends: the report tool's rendering of the exit
- * report's JSON (or of the deadlock report the program was ended after) (file:line from the debug info, the hint, one report and not two), and the
- * detector's own name-only text whenever that cannot be had: a report tool that fails, one that
- * is not there, or a log= the user chose. The exit status is the program's verdict either way.
+ * report's JSON (or of the deadlock report the program was ended after) (file:line from the debug
+ * info, the hint, one report and not two), and the detector's own name-only text whenever that
+ * cannot be had: a report tool that fails, one that is not there, or a log= the user chose. The
+ * exit status is the program's verdict either way.
  */
 #include <check.h>
 #include <stdio.h>
@@ -90,7 +91,8 @@ START_TEST(the_exit_report_is_rendered_with_file_and_line)
     ck_assert_msg(th_contains(r.err, "    #1  pool_worker at ") &&
                       th_contains(r.err, "tests/scenarios/thr_leak_pool.c:"),
                   "stderr:\n%s", r.err);
-    ck_assert_msg(th_contains(r.err, "    #1  main at ") || th_contains(r.err, "    #0  pool_start at "),
+    ck_assert_msg(th_contains(r.err, "    #1  main at ") ||
+                      th_contains(r.err, "    #0  pool_start at "),
                   "stderr:\n%s", r.err);
     ck_assert_msg(th_contains(r.err, "  to silence: suppressions line 'leak:pool_worker'\n"),
                   "stderr:\n%s", r.err);
@@ -156,8 +158,8 @@ START_TEST(a_deadlock_that_ends_the_program_is_rendered_with_file_and_line)
     static char script[1024], prog[1024], bdir[1100], pre[600];
     snprintf(script, sizeof script, "%s/scripts/taskleak", TH_SRC_DIR);
     snprintf(prog, sizeof prog, "%s/tests/scenarios/dl_shutdown_join", TH_BUILD_DIR);
-    const char *argv[] = {script, "run", "--threshold", "1s", "--options", "interval=200ms",
-                          "--", prog, "main", NULL};
+    const char *argv[] = {script,           "run", "--threshold", "1s",   "--options",
+                          "interval=200ms", "--",  prog,          "main", NULL};
     snprintf(bdir, sizeof bdir, "TASKLEAK_BUILD_DIR=%s", TH_BUILD_DIR);
     snprintf(pre, sizeof pre, "LD_PRELOAD=%s", th_sanitizer_preload());
     const char *env[] = {bdir, th_sanitizer_preload()[0] ? pre : NULL, NULL};

@@ -29,14 +29,29 @@
 #include "tl_text.h"
 
 #define GOLDEN_DIR TH_SRC_DIR "/tests/golden"
-#define NOINLINE __attribute__((noinline, used))
+#define NOINLINE   __attribute__((noinline, used))
 
 /* The program's functions the model's stacks name (their addresses are symbolized for real). */
-NOINLINE void golden_worker(void) { __asm__ volatile(""); }
-NOINLINE void golden_pool_start(void) { __asm__ volatile(""); }
-NOINLINE void golden_main(void) { __asm__ volatile(""); }
-NOINLINE void golden_lock_ab(void) { __asm__ volatile(""); }
-NOINLINE void golden_lock_ba(void) { __asm__ volatile(""); }
+NOINLINE void golden_worker(void)
+{
+    __asm__ volatile("");
+}
+NOINLINE void golden_pool_start(void)
+{
+    __asm__ volatile("");
+}
+NOINLINE void golden_main(void)
+{
+    __asm__ volatile("");
+}
+NOINLINE void golden_lock_ab(void)
+{
+    __asm__ volatile("");
+}
+NOINLINE void golden_lock_ba(void)
+{
+    __asm__ volatile("");
+}
 int golden_queue_cond[12]; /* the objects units wait on */
 int golden_lock_a[10], golden_lock_b[10];
 
@@ -121,8 +136,8 @@ static void pool(struct tl_report *r, const char *verdict, const char *state)
         char id[16];
         snprintf(id, sizeof id, "thread:%d", k + 2);
         struct tl_rep_unit *u = unit(r, id, verdict, state);
-        wait_on(u, "cond wait", "pthread_cond_wait", golden_queue_cond + 4,
-                "golden_queue_cond+16", 12000 + 1000 * k);
+        wait_on(u, "cond wait", "pthread_cond_wait", golden_queue_cond + 4, "golden_queue_cond+16",
+                12000 + 1000 * k);
         u->start = (uintptr_t)golden_worker;
         snprintf(u->created_by, sizeof u->created_by, "thread:1");
         snprintf(u->name, sizeof u->name, "worker-%d", k);
@@ -328,7 +343,9 @@ static char *normal_json(const char *doc)
                 const char *slash = path ? strrchr(path, '/') : NULL;
                 char *base = strdup(slash ? slash + 1 : path ? path : "");
                 json_object_set_new(mod, "id", json_integer((json_int_t)json_array_size(kept)));
-                json_object_set_new(mod, "path", json_string(strcmp(base, strrchr(self_exe(), '/') + 1) ? base : "prog"));
+                json_object_set_new(
+                    mod, "path",
+                    json_string(strcmp(base, strrchr(self_exe(), '/') + 1) ? base : "prog"));
                 json_object_set_new(mod, "build_id", json_null());
                 free(base);
                 map[m] = (json_int_t)json_array_size(kept);
@@ -390,8 +407,8 @@ static void against(const char *name, const char *s)
         char got[4200];
         snprintf(got, sizeof got, "/tmp/tl_golden.%d.%s", (int)getpid(), name);
         write_file(got, s);
-        ck_abort_msg("%s differs from the golden file; this run's output is in %s:\n%s", name,
-                     got, s);
+        ck_abort_msg("%s differs from the golden file; this run's output is in %s:\n%s", name, got,
+                     s);
     }
     free(want);
 }
@@ -421,9 +438,8 @@ static char *report_text(const char *json)
 }
 
 static const struct spec SPECS[] = {
-    {"exit", TL_BUILD_EXIT},         {"check", TL_BUILD_CHECK},
-    {"watchdog", TL_BUILD_WATCHDOG}, {"dump", TL_BUILD_DUMP},
-    {"deadlock", TL_BUILD_DEADLOCK}, {"signal", TL_BUILD_SIGNAL},
+    {"exit", TL_BUILD_EXIT}, {"check", TL_BUILD_CHECK},       {"watchdog", TL_BUILD_WATCHDOG},
+    {"dump", TL_BUILD_DUMP}, {"deadlock", TL_BUILD_DEADLOCK}, {"signal", TL_BUILD_SIGNAL},
 };
 
 START_TEST(each_kind_renders_as_its_golden_text_and_json)

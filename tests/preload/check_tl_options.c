@@ -388,11 +388,10 @@ END_TEST
 
 START_TEST(help_prints_every_key_to_the_log)
 {
-    static const char *const keys[] = {"threshold", "interval",    "exit_check",  "grace",
-                                       "exitcode",  "report",      "log",         "suppressions",
-                                       "ignore",    "stack_depth", "dump_signal", "fail_on",
-                                       "verbosity", "max_units",   "report_fallback",
-                                       "on_deadlock", "lock_order", "defer_text"};
+    static const char *const keys[] = {
+        "threshold", "interval",     "exit_check",      "grace",       "exitcode",    "report",
+        "log",       "suppressions", "ignore",          "stack_depth", "dump_signal", "fail_on",
+        "verbosity", "max_units",    "report_fallback", "on_deadlock", "lock_order",  "defer_text"};
     struct tl_options o;
     tl_options_defaults(&o);
     ck_assert_int_eq(tl_options_parse(&o, "help=1"), 0);

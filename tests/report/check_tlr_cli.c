@@ -35,7 +35,8 @@ START_TEST(text_has_headline_groups_created_by_units_and_summary)
                   "%s", r.out);
     ck_assert_ptr_nonnull(strstr(r.out, "3 threads [cond wait, 13s]: leaked\n"));
     ck_assert_ptr_nonnull(strstr(r.out, "    #1  queue_pop (worker-pool+0x1a17)\n"));
-    ck_assert_ptr_nonnull(strstr(r.out, "  created by thread:1, start worker_main, label TestPool:\n"));
+    ck_assert_ptr_nonnull(
+        strstr(r.out, "  created by thread:1, start worker_main, label TestPool:\n"));
     ck_assert_ptr_nonnull(strstr(r.out, "  units: thread:2 thread:3 thread:4\n"));
     ck_assert_ptr_nonnull(strstr(r.out, "    #1  ?? (worker-pool+0x2010)\n"));
     const char *last = strstr(r.out, "\nSUMMARY: taskleak: 4 leaked, 0 deadlocked, 0 blocked");
@@ -75,8 +76,9 @@ START_TEST(groups_are_ordered_deadlocked_then_leaked_then_blocked)
     const char *d = strstr(r.out, ": deadlocked\n"), *l = strstr(r.out, ": leaked\n"),
                *b = strstr(r.out, ": blocked\n");
     ck_assert(d && l && b && d < l && l < b);
-    ck_assert_ptr_nonnull(strstr(r.out, "  thread:2 holds mutex account_b (bank+0x40c0) and waits for "
-                                        "mutex account_a (bank+0x4080) held by thread:3,\n"));
+    ck_assert_ptr_nonnull(strstr(r.out,
+                                 "  thread:2 holds mutex account_b (bank+0x40c0) and waits for "
+                                 "mutex account_a (bank+0x4080) held by thread:3,\n"));
     tlr_run_free(&r);
 }
 END_TEST
@@ -311,8 +313,9 @@ START_TEST(folded_leaks_show_where_they_were_created)
 {
     struct tlr_cli_run r =
         RUN("--no-symbolize", "--format", "folded", tlr_fixture("leak_threads.json"));
-    ck_assert_msg(strstr(r.out, "leaked;main;pool_start;pthread_create;worker_main;[cond wait] 3\n"),
-                  "%s", r.out);
+    ck_assert_msg(
+        strstr(r.out, "leaked;main;pool_start;pthread_create;worker_main;[cond wait] 3\n"), "%s",
+        r.out);
     ck_assert_msg(!strstr(r.out, "libc_start") && !strstr(r.out, "start_thread") &&
                       !strstr(r.out, "clone"),
                   "%s", r.out);

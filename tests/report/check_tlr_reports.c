@@ -173,8 +173,7 @@ END_TEST
 START_TEST(an_orphaned_mutex_reads_alike_in_both_tools)
 {
     struct th_run pr;
-    ck_assert_int_eq(
-        th_run_simple(&pr, "wd_orphan", "threshold=1s:interval=200ms:grace=200ms"), 0);
+    ck_assert_int_eq(th_run_simple(&pr, "wd_orphan", "threshold=1s:interval=200ms:grace=200ms"), 0);
     const char *line = "owner thread:2 exited while holding mutex lock (wd_orphan+0x";
     ck_assert_msg(strstr(pr.err, line), "%s", pr.err);
     struct tlr_cli_run r = RUN(pr.dir);
