@@ -176,6 +176,30 @@ START_TEST(a_deadlock_that_ends_the_program_is_rendered_with_file_and_line)
 }
 END_TEST
 
+/* A forked child inherits the options: its leak is rendered too, never dropped. */
+START_TEST(a_forked_childs_report_is_rendered_too)
+{
+    static char script[1024], prog[1024], bdir[1100], pre[600];
+    snprintf(script, sizeof script, "%s/scripts/taskleak", TH_SRC_DIR);
+    snprintf(prog, sizeof prog, "%s/tests/scenarios/thr_fork_child", TH_BUILD_DIR);
+    const char *argv[] = {script, "run", "--grace", "100ms", "--", prog, NULL};
+    snprintf(bdir, sizeof bdir, "TASKLEAK_BUILD_DIR=%s", TH_BUILD_DIR);
+    snprintf(pre, sizeof pre, "LD_PRELOAD=%s", th_sanitizer_preload());
+    const char *env[] = {bdir, th_sanitizer_preload()[0] ? pre : NULL, NULL};
+    struct th_opts o = {
+        .prog = "/bin/sh", .argv = argv, .no_preload = true, .env = env, .timeout_s = 120};
+    struct th_run r;
+    ck_assert_int_eq(th_run(&o, &r), 0);
+    ck_assert_msg(!r.timed_out && r.status == 76, "status %d; stderr:\n%s", r.status, r.err);
+    ck_assert_msg(th_contains(r.err, "\n1 thread [cond wait, ") &&
+                      th_contains(r.err, "    #1  child_waiter at ") &&
+                      th_contains(r.err, "tests/scenarios/thr_fork_child.c:"),
+                  "stderr:\n%s", r.err);
+    ck_assert_msg(!th_contains(r.err, "exit report:"), "stderr:\n%s", r.err);
+    th_run_free(&r);
+}
+END_TEST
+
 Suite *make_run_text_suite(void)
 {
     Suite *s = suite_create("run_text");
@@ -186,6 +210,7 @@ Suite *make_run_text_suite(void)
     tcase_add_test(tc, without_a_report_tool_the_detector_prints_as_it_runs);
     tcase_add_test(tc, a_log_file_the_user_chose_gets_the_text);
     tcase_add_test(tc, a_deadlock_that_ends_the_program_is_rendered_with_file_and_line);
+    tcase_add_test(tc, a_forked_childs_report_is_rendered_too);
     suite_add_tcase(s, tc);
     return s;
 }
