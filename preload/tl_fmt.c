@@ -116,6 +116,27 @@ void tl_fmt_orphan(FILE *f, size_t nr, const char *owner, const char *word, cons
             nr, owner, word, what, waiters);
 }
 
+void tl_fmt_inversion(FILE *f, size_t nr, const char *const *held, size_t n)
+{
+    fprintf(f, "\ntaskleak: lock-order inversion (potential deadlock) %zu: %zu locks taken in a "
+               "cycle:",
+            nr, n);
+    for (size_t e = 0; e < n; e++)
+        fprintf(f, " %s ->", held[e] ? held[e] : "?");
+    fprintf(f, " %s", n && held[0] ? held[0] : "?");
+}
+
+void tl_fmt_inversion_edge(FILE *f, const char *unit, const char *held, const char *acquired)
+{
+    fprintf(f, "  %s holds %s and takes %s\n", unit ? unit : "?", held ? held : "?",
+            acquired ? acquired : "?");
+}
+
+void tl_fmt_taken_at(FILE *f, const char *lock)
+{
+    fprintf(f, "   %s taken at:\n", lock ? lock : "?");
+}
+
 bool tl_fmt_system_module(const char *path)
 {
     static const char *const prefixes[] = {"libc.so",     "libc-",     "ld-linux",   "ld.so",

@@ -78,6 +78,17 @@ void tl_fmt_member(FILE *f, const char *id, const char *name, const char *call, 
 void tl_fmt_orphan(FILE *f, size_t nr, const char *owner, const char *word, const char *what,
                    size_t waiters);
 
+/* A lock-order inversion, the same in both texts:
+ *   taskleak: lock-order inversion (potential deadlock) 1: 2 locks taken in a cycle: a -> b -> a
+ *     thread:2 holds a and takes b
+ *      a taken at:
+ *       #0  ...
+ * tl_fmt_inversion writes the first line without its newline (the caller may add a note);
+ * HELD[k] is the lock edge k holds. */
+void tl_fmt_inversion(FILE *f, size_t nr, const char *const *held, size_t n);
+void tl_fmt_inversion_edge(FILE *f, const char *unit, const char *held, const char *acquired);
+void tl_fmt_taken_at(FILE *f, const char *lock);
+
 /* Whether a module (path or base name) is one every program shares: libc, the dynamic loader,
  * libstdc++, libgcc, libpthread, the detector, gor, libunwind, the vDSO, the sanitizer runtimes.
  * Their frames are not the program's: hints never name them and folded stacks leave them out. */

@@ -25,6 +25,11 @@ int tlr_render_json(FILE *out, const struct tlr_merged *m, const struct tlr_rend
 int tlr_render_html(FILE *out, const struct tlr_merged *m, const struct tlr_render_opts *o);
 int tlr_render_folded(FILE *out, const struct tlr_merged *m, const struct tlr_render_opts *o);
 
+/* The frames of stack s (NULL: "(no stack)") in the text format, each line starting with indent,
+ * without colour (render_text.c): for other sections that show stacks. */
+void tlr_text_stack(FILE *out, const struct tlr_proc *p, const struct tlr_stack *s,
+                    const char *indent);
+
 /* Shared helpers (render_util.c). */
 
 /* "350ms", "14s", "2m3s", "1h2m": a compact duration. */

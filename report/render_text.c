@@ -141,6 +141,14 @@ static void stack_lines(const struct tx *t, const struct tlr_proc *p, const stru
     stack_lines_at(t, p, s, "    ");
 }
 
+void tlr_text_stack(FILE *out, const struct tlr_proc *p, const struct tlr_stack *s,
+                    const char *indent)
+{
+    const struct tlr_render_opts o = {0};
+    struct tx t = {out, &o, 1};
+    stack_lines_at(&t, p, s, indent);
+}
+
 static void header(const struct tx *t, const struct tlr_mgroup *g)
 {
     const struct tlr_group *f = g->first;
