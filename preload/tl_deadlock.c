@@ -21,6 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "tl_fmt.h"
 #include "tl_input.h"
 #include "tl_object.h"
 #include "tl_registry.h"
@@ -330,60 +331,31 @@ static const char *object_word(const struct tl_rep_unit *u)
 
 static void print_frames(struct tl_report *r, FILE *f, tl_stack_id id, const char *indent)
 {
-    int n = 0;
-    const uintptr_t *ips = tl_stack_frames(id, &n);
-    for (int k = 0; k < n && k < STORY_FRAMES; k++) {
-        const char *fn = tl_report_function(r, ips[k], k > 0);
-        if (tl_stack_frame_call(ips[k]) != NULL)
-            fprintf(f, "%s#%d %s\n", indent, k, fn);
-        else
-            fprintf(f, "%s#%d 0x%lx %s\n", indent, k, (unsigned long)ips[k], fn ? fn : "??");
-    }
-    if (n > STORY_FRAMES)
-        fprintf(f, "%s... (%d more frames)\n", indent, n - STORY_FRAMES);
-    if (n == 0)
-        fprintf(f, "%s(no stack)\n", indent);
+    tl_text_frames(f, r, id, indent, STORY_FRAMES);
 }
 
 static void print_member(struct tl_report *r, FILE *f, const struct tl_rep_unit *u)
 {
     char dur[32], name[256]; /* the program's name for the thread: escaped, one line stays one */
     tl_text_duration(u->wait_ms, dur, sizeof dur);
-    fprintf(f, "    %s%s%s%s blocked in %s for %s:\n", u->id, u->name[0] ? " (" : "",
-            tl_input_escape(u->name, name, sizeof name), u->name[0] ? ")" : "",
-            u->wait.call ? u->wait.call : u->wait.reason, dur);
+    tl_fmt_member(f, u->id, tl_input_escape(u->name, name, sizeof name),
+                  u->wait.call ? u->wait.call : u->wait.reason, dur);
     print_frames(r, f, u->blocked_stack, "      ");
 }
 
-/* "waits for mutex lock_a (prog+0x4040) held by thread:3" or "waits to join thread:3": u's edge
- * to v. */
-static void print_edge(struct tl_report *r, FILE *f, const struct tl_rep_unit *u,
-                       const struct tl_rep_unit *v)
-{
-    char what[192];
-    tl_object_describe(r, u, what, sizeof what);
-    if (join_wait(u))
-        fprintf(f, "waits to join %s", v->id);
-    else
-        fprintf(f, "waits for %s %s held by %s", object_word(u), what, v->id);
-}
+#define CYCLE_TOLD 64 /* members told in the sentence (a cycle is rarely longer than a few) */
 
 static void print_cycle(struct tl_report *r, FILE *f, const struct tl_deadlock *d, size_t nr)
 {
-    const struct tl_rep_unit *first = &r->units[d->members[0]];
-    const struct tl_rep_unit *last = &r->units[d->members[d->count - 1]];
-    fprintf(f, "taskleak: deadlock %zu: %zu units wait for each other in a cycle:\n  %s ", nr,
-            d->count, first->id);
-    char what[192];
-    tl_object_describe(r, last, what, sizeof what);
-    if (!join_wait(last)) /* what the last member waits for, the first one holds */
-        fprintf(f, "holds %s %s and ", object_word(last), what);
-    for (size_t k = 0; k < d->count; k++) {
-        if (k > 0)
-            fputs(",\n  which ", f);
-        print_edge(r, f, &r->units[d->members[k]], &r->units[d->members[(k + 1) % d->count]]);
+    struct tl_fmt_edge e[CYCLE_TOLD];
+    char what[CYCLE_TOLD][192];
+    size_t n = d->count < CYCLE_TOLD ? d->count : CYCLE_TOLD;
+    for (size_t k = 0; k < n; k++) {
+        const struct tl_rep_unit *u = &r->units[d->members[k]];
+        tl_object_describe(r, u, what[k], sizeof what[k]);
+        e[k] = (struct tl_fmt_edge){u->id, object_word(u), what[k], join_wait(u)};
     }
-    fputs(".\n", f);
+    tl_fmt_cycle(f, nr, e, n);
     for (size_t k = 0; k < d->count; k++)
         print_member(r, f, &r->units[d->members[k]]);
 }
@@ -408,10 +380,7 @@ static void print_orphan(struct tl_report *r, FILE *f, const struct tl_deadlock 
         snprintf(owner, sizeof owner, "thread:%llu", (unsigned long long)seq);
     else
         snprintf(owner, sizeof owner, "thread with tid %d", (int)w->owner_tid);
-    fprintf(f,
-            "taskleak: deadlock %zu: owner %s exited while holding %s %s; its %zu waiter(s) "
-            "can never wake:\n",
-            nr, owner, object_word(w), what, d->count);
+    tl_fmt_orphan(f, nr, owner, object_word(w), what, d->count);
     for (size_t k = 0; k < d->count; k++)
         print_member(r, f, &r->units[d->members[k]]);
     if (seq != 0) {

@@ -16,26 +16,13 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "tl_fmt.h"
 #include "tl_stack.h"
 #include "tl_supp.h"
 #include "tl_symbols.h"
 
 #define MAX_CANDIDATES 16 /* the most specific frames: outer ones make worse hints anyway */
 #define MAX_TRIED      64 /* other groups a candidate is tried against */
-
-/* Libraries whose frames every program shares: never a hint. */
-static bool system_module(const char *path)
-{
-    static const char *const prefixes[] = {"libc.so",     "libc-",     "ld-linux",   "ld.so",
-                                           "ld64.so",     "libstdc++", "libgcc_s",   "libpthread",
-                                           "libtaskleak", "libgor",    "linux-vdso", "libunwind",
-                                           "libasan",     "libubsan",  "libtsan",    "liblsan"};
-    const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
-    for (size_t i = 0; i < sizeof prefixes / sizeof prefixes[0]; i++)
-        if (strncmp(base, prefixes[i], strlen(prefixes[i])) == 0)
-            return true;
-    return false;
-}
 
 /* The name of ip when it is a frame of the program's own code, else NULL. */
 static const char *program_name(struct tl_report *r, uintptr_t ip, bool ret)
@@ -44,10 +31,9 @@ static const char *program_name(struct tl_report *r, uintptr_t ip, bool ret)
         return NULL;
     const char *fn = tl_report_function(r, ip, ret);
     int m = tl_modmap_find(r->modmap, ret ? ip - 1 : ip, NULL);
-    if (fn == NULL || m < 0 || system_module(tl_modmap_path(r->modmap, m)))
+    if (fn == NULL || m < 0 || tl_fmt_system_module(tl_modmap_path(r->modmap, m)))
         return NULL;
-    if (strncmp(fn, "gor_", 4) == 0 || strcmp(fn, "_start") == 0 ||
-        strncmp(fn, "__libc_", 7) == 0 || strpbrk(fn, "*?['\\ \t") != NULL)
+    if (tl_fmt_startup_function(fn) || strpbrk(fn, "*?['\\ \t") != NULL)
         return NULL; /* the runtime's or the C start-up's, or not pasteable as a literal glob */
     return fn;
 }

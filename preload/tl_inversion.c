@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "tl_ctx.h"
+#include "tl_fmt.h"
 #include "tl_input.h"
 #include "tl_json.h"
 #include "tl_lockorder.h"
@@ -169,23 +170,26 @@ static const char *silencer(struct tl_report *r, const struct tl_rep_inversion *
 
 static void text_one(struct tl_report *r, FILE *f, const struct tl_rep_inversion *x, size_t nr)
 {
-    fprintf(f, "\ntaskleak: lock-order inversion (potential deadlock) %zu: %zu locks taken in "
-               "a cycle:",
-            nr, x->n);
-    for (size_t e = 0; e < x->n; e++)
-        fprintf(f, " %s ->", x->edge[e].held);
-    fprintf(f, " %s\n", x->edge[0].held);
+    const char *held[TL_LG_CYCLE_MAX];
+    size_t n = x->n < TL_LG_CYCLE_MAX ? x->n : TL_LG_CYCLE_MAX;
+    for (size_t e = 0; e < n; e++)
+        held[e] = x->edge[e].held;
+    tl_fmt_inversion(f, nr, held, n);
+    fputc('\n', f);
     for (size_t e = 0; e < x->n; e++) {
         const struct tl_rep_inv_edge *d = &x->edge[e];
-        fprintf(f, "  %s holds %s and takes %s\n", d->unit, d->held, d->acquired);
-        fprintf(f, "   %s taken at:\n", d->held);
+        tl_fmt_inversion_edge(f, d->unit, d->held, d->acquired);
+        tl_fmt_taken_at(f, d->held);
         tl_text_stack(f, r, d->held_stack);
-        fprintf(f, "   %s taken at:\n", d->acquired);
+        tl_fmt_taken_at(f, d->acquired);
         tl_text_stack(f, r, d->acquired_stack);
     }
     const char *fn = silencer(r, x);
-    if (fn != NULL)
-        fprintf(f, "  to silence: suppressions line 'inversion:%s'\n", fn);
+    char hint[256];
+    if (fn != NULL) {
+        snprintf(hint, sizeof hint, "inversion:%s", fn);
+        tl_fmt_hint(f, hint);
+    }
 }
 
 void tl_inversion_text(struct tl_report *r, FILE *f)

@@ -19,6 +19,7 @@
 
 #include "tl_ctx.h"
 #include "tl_file.h"
+#include "tl_hint.h"
 #include "tl_inversion.h"
 #include "tl_json.h"
 #include "tl_log.h"
@@ -231,6 +232,8 @@ static void write_groups(struct tl_json *j, const struct tl_report *r)
         tl_json_int(j, "min", gr->wait_min);
         tl_json_int(j, "max", gr->wait_max);
         tl_json_obj_end(j);
+        char hint[256];
+        tl_json_str(j, "hint", tl_hint((struct tl_report *)r, gr, hint, sizeof hint) ? hint : NULL);
         tl_json_obj_end(j);
     }
     tl_json_arr_end(j);
@@ -322,14 +325,45 @@ static int write_json_file(struct tl_report *r)
     return rc;
 }
 
+/* Whether the report is the process's last word: the exit report, or a deadlock report the
+ * program is ended after (tl_gate_deadlock). */
+static bool last_word(const struct tl_report *r)
+{
+    return r->mode == TL_BUILD_EXIT ||
+           (r->mode == TL_BUILD_DEADLOCK && tl_ctx.opts.on_deadlock != TL_ON_DEADLOCK_REPORT &&
+            tl_ctx.opts.exitcode != 0);
+}
+
+/* defer_text=DIR: the text of the process's last report goes to a file in DIR instead of the log,
+ * but only once its JSON file is written; taskleak run renders that JSON itself (symbolized,
+ * file:line) when the program has ended, and prints this name-only text when it cannot. Any
+ * failure here leaves the text on the log. */
+static bool defer_text(struct tl_report *r, int json_rc)
+{
+    char dir[TL_OPT_PATH_MAX], name[128];
+    if (tl_ctx.opts.defer_text[0] == '\0' || !last_word(r) || json_rc != 0 ||
+        tl_ctx.opts.report[0] == '\0' ||
+        tl_options_expand_path(tl_ctx.opts.defer_text, dir, sizeof dir) < 0)
+        return false;
+    char *text = tl_text_render(r, 0);
+    if (text == NULL)
+        return false;
+    snprintf(name, sizeof name, "taskleak.%d.%s.txt", (int)getpid(), r->file_kind);
+    int rc = tl_file_write_atomic(dir, name, text, strlen(text));
+    free(text);
+    return rc == 0;
+}
+
 int tl_report_emit(struct tl_report *r)
 {
     int saved = errno, rc = 0;
     if (tl_ctx.opts.report[0] != '\0')
         rc = write_json_file(r);
-    if (r->mode == TL_BUILD_DUMP || r->mode == TL_BUILD_SIGNAL || r->mode == TL_BUILD_DEADLOCK ||
-        r->leaked + r->deadlocked + r->blocked + r->unjoined > 0 ||
-        (r->inverted > 0 && r->mode != TL_BUILD_WATCHDOG))
+    bool text = r->mode == TL_BUILD_DUMP || r->mode == TL_BUILD_SIGNAL ||
+                r->mode == TL_BUILD_DEADLOCK ||
+                r->leaked + r->deadlocked + r->blocked + r->unjoined > 0 ||
+                (r->inverted > 0 && r->mode != TL_BUILD_WATCHDOG);
+    if (text && !defer_text(r, rc))
         tl_text_write(r, tl_log_fd());
     errno = saved;
     return rc;

@@ -3,7 +3,8 @@
  * DESIGN. Rendering goes into an open_memstream buffer and leaves with one write(2), so a report
  * is never interleaved with the program's own stderr output line by line. Groups come in the
  * model's order (largest first). Stacks print every frame with its function name, "??" when no
- * symbol table names it, plus module+offset so the line can be symbolized offline.
+ * symbol table names it, plus module+offset so the line can be symbolized offline. The lines
+ * themselves are tl_fmt's, which taskleak-report's text shares.
  */
 #include "tl_text.h"
 
@@ -15,6 +16,7 @@
 
 #include "tl_deadlock.h"
 #include "tl_file.h"
+#include "tl_fmt.h"
 #include "tl_hint.h"
 #include "tl_input.h"
 #include "tl_inversion.h"
@@ -35,26 +37,35 @@ void tl_text_duration(int64_t ms, char *buf, size_t n)
         snprintf(buf, n, "%lldm%llds", (long long)(ms / 60000), (long long)(ms % 60000 / 1000));
 }
 
-static void print_stack(FILE *f, struct tl_report *r, tl_stack_id id)
+void tl_text_frames(FILE *f, struct tl_report *r, tl_stack_id id, const char *indent, int max)
 {
     int n = 0;
     const uintptr_t *ips = tl_stack_frames(id, &n);
     if (n == 0)
-        fprintf(f, "    (no stack)\n");
-    for (int k = 0; k < n; k++) {
-        const char *fn = tl_report_function(r, ips[k], k > 0);
-        uintptr_t off = 0;
-        int m = r->modmap ? tl_modmap_find(r->modmap, ips[k], &off) : -1;
-        const char *path = m >= 0 ? tl_modmap_path(r->modmap, m) : "?";
-        const char *base = strrchr(path, '/');
-        if (tl_stack_frame_call(ips[k]) != NULL) {
-            fprintf(f, "    #%-2d %s\n", k, fn);
-            continue;
-        }
+        fprintf(f, "%s(no stack)\n", indent);
+    for (int k = 0; k < n && k < max; k++) {
+        struct tl_fmt_frame fr = {.n = (size_t)k,
+                                  .function = tl_report_function(r, ips[k], k > 0),
+                                  .call = tl_stack_frame_call(ips[k]) != NULL,
+                                  .offset = ips[k],
+                                  .indent = indent};
         char shown[256]; /* a file name may hold a newline */
-        fprintf(f, "    #%-2d %s  (%s+0x%lx)\n", k, fn ? fn : "??",
-                tl_input_escape(base ? base + 1 : path, shown, sizeof shown), (unsigned long)off);
+        uintptr_t off = 0;
+        int m = fr.call || r->modmap == NULL ? -1 : tl_modmap_find(r->modmap, ips[k], &off);
+        if (m >= 0) {
+            const char *path = tl_modmap_path(r->modmap, m), *base = strrchr(path, '/');
+            fr.module = tl_input_escape(base ? base + 1 : path, shown, sizeof shown);
+            fr.offset = off;
+        }
+        tl_fmt_frame(f, &tl_fmt_plain, &fr);
     }
+    if (n > max)
+        fprintf(f, "%s... (%d more frames)\n", indent, n - max);
+}
+
+static void print_stack(FILE *f, struct tl_report *r, tl_stack_id id)
+{
+    tl_text_frames(f, r, id, "    ", TL_STACK_MAX_FRAMES);
 }
 
 bool tl_text_is_main(const struct tl_rep_unit *u)
@@ -78,73 +89,57 @@ static void print_ids(FILE *f, const struct tl_report *r, const struct tl_rep_gr
 }
 
 /* "  waits for mutex cache_lock (prog+0x4040), held by thread:3 handle_conn" */
-static void print_object(FILE *f, struct tl_report *r, const struct tl_rep_unit *u)
+void tl_text_wait(FILE *f, struct tl_report *r, const struct tl_rep_unit *u)
 {
     const char *word = u->has_wait ? tl_reason_object_word(u->wait.reason) : NULL;
     char what[192];
     if (word == NULL || u->wait.object == 0)
         return;
     tl_object_describe(r, u, what, sizeof what);
-    fprintf(f, "  waits for %s %s", word, what);
     const struct tl_rep_unit *o = NULL;
     for (size_t i = 0; u->owner[0] != '\0' && i < r->n && o == NULL; i++)
         if (strcmp(r->units[i].id, u->owner) == 0)
             o = &r->units[i];
     const char *start = o != NULL && o->start ? tl_report_function(r, o->start, false) : NULL;
-    if (u->owner[0] != '\0' && strcmp(u->wait.reason, "join") != 0)
-        fprintf(f, ", held by %s%s%s", u->owner, start ? " " : "", start ? start : "");
-    fprintf(f, "\n");
+    tl_fmt_wait(f, word, NULL, what, u->owner, start, strcmp(u->wait.reason, "join") == 0);
 }
 
-/* "4 threads [cond wait, 12s] leaked"; finished threads: "4 threads unjoined: finished, never
- * joined or detached". A dump's group of units nobody judged has no verdict. */
-static void print_headline(FILE *f, const struct tl_report *r, const struct tl_rep_group *g,
-                           int colour)
+void tl_text_created(FILE *f, struct tl_report *r, const struct tl_rep_group *g, int max)
 {
     const struct tl_rep_unit *first = &r->units[g->members[0]];
-    const char *kind = g->kind == TL_KIND_TASK ? "task" : "thread";
-    if (g->verdict != NULL && strcmp(g->verdict, "unjoined") == 0) {
-        fprintf(f, "\n%s%zu %s%s unjoined: finished, never joined or detached%s\n",
-                colour ? "\033[1m" : "", g->count, kind, g->count == 1 ? "" : "s",
-                colour ? "\033[0m" : "");
-        return;
-    }
-    char d[32];
-    tl_text_duration(g->wait_max, d, sizeof d);
-    fprintf(f, "\n%s%zu %s%s [%s%s%s]%s%s%s\n", colour ? "\033[1m" : "", g->count, kind,
-            g->count == 1 ? "" : "s", g->reason ? g->reason : first->state, g->reason ? ", " : "",
-            g->reason ? d : "", g->verdict ? " " : "", g->verdict ? g->verdict : "",
-            colour ? "\033[0m" : "");
+    char start_esc[256], label_esc[256]; /* names and labels are the program's text: escaped */
+    const char *start = first->start ? tl_report_function(r, first->start, false) : NULL;
+    start = start ? tl_input_escape(start, start_esc, sizeof start_esc) : NULL;
+    bool main = tl_text_is_main(first) && g->created_stack == 0 && !first->created_by[0];
+    tl_fmt_created(f, main, first->created_by, start,
+                   tl_input_escape(first->label, label_esc, sizeof label_esc));
+    if (!main && g->created_stack != 0)
+        tl_text_frames(f, r, g->created_stack, "    ", max);
+    else if (!main)
+        fprintf(f, "    (not seen being created: started before the detector or behind it)\n");
 }
 
 static void print_group(FILE *f, struct tl_report *r, const struct tl_rep_group *g, int colour)
 {
     const struct tl_rep_unit *first = &r->units[g->members[0]];
-    print_headline(f, r, g, colour);
-    print_object(f, r, first);
+    struct tl_fmt_style s = tl_fmt_plain;
+    if (colour)
+        s = (struct tl_fmt_style){"\033[1m", "", "", "\033[0m"};
+    char d[32];
+    tl_text_duration(g->wait_max, d, sizeof d);
+    tl_fmt_headline(f, &s, (long long)g->count, g->kind == TL_KIND_TASK ? "task" : "thread",
+                    g->reason ? g->reason : first->state, g->reason ? d : NULL, g->verdict);
+    fputc('\n', f);
+    tl_text_wait(f, r, first);
     if (g->blocked_stack != 0) {
-        fprintf(f, "  blocked in %s:\n", first->wait.call ? first->wait.call : "?");
+        tl_fmt_blocked_in(f, first->wait.call);
         print_stack(f, r, g->blocked_stack);
     }
-    char start_esc[256], label_esc[256]; /* names and labels are the program's text: escaped */
-    const char *start = first->start ? tl_report_function(r, first->start, false) : NULL;
-    start = start ? tl_input_escape(start, start_esc, sizeof start_esc) : NULL;
-    if (tl_text_is_main(first) && g->created_stack == 0 && !first->created_by[0]) {
-        fprintf(f, "  created by: main thread\n"); /* the process's first thread, not created */
-    } else {
-        fprintf(f, "  created by %s%s%s%s%s:\n", first->created_by[0] ? first->created_by : "?",
-                start ? ", start " : "", start ? start : "", first->label[0] ? ", label " : "",
-                tl_input_escape(first->label, label_esc, sizeof label_esc));
-        if (g->created_stack != 0)
-            print_stack(f, r, g->created_stack);
-        else
-            fprintf(f, "    (not seen being created: started before the detector or behind it)\n");
-    }
+    tl_text_created(f, r, g, TL_STACK_MAX_FRAMES);
     print_ids(f, r, g);
     char hint[256], hint_esc[256]; /* a hint may quote a thread's name */
     if (tl_hint(r, g, hint, sizeof hint))
-        fprintf(f, "  to silence: suppressions line '%s'\n",
-                tl_input_escape(hint, hint_esc, sizeof hint_esc));
+        tl_fmt_hint(f, tl_input_escape(hint, hint_esc, sizeof hint_esc));
 }
 
 char *tl_text_render(struct tl_report *r, int colour)

@@ -42,11 +42,11 @@
 #include "tl_group.h"
 #include "tl_hint.h"
 #include "tl_log.h"
-#include "tl_object.h"
 #include "tl_real.h"
 #include "tl_registry.h"
 #include "tl_report.h"
 #include "tl_sigreport.h"
+#include "tl_fmt.h"
 #include "tl_text.h"
 #include "tl_thread.h"
 
@@ -209,19 +209,7 @@ static void forget_absent(int64_t now)
 
 static void print_stack(struct tl_report *r, FILE *f, tl_stack_id id)
 {
-    int n = 0;
-    const uintptr_t *ips = tl_stack_frames(id, &n);
-    for (int k = 0; k < n && k < TEXT_FRAMES; k++) {
-        const char *fn = tl_report_function(r, ips[k], k > 0);
-        if (tl_stack_frame_call(ips[k]) != NULL)
-            fprintf(f, "    #%d %s\n", k, fn);
-        else
-            fprintf(f, "    #%d 0x%lx %s\n", k, (unsigned long)ips[k], fn ? fn : "??");
-    }
-    if (n > TEXT_FRAMES)
-        fprintf(f, "    ... (%d more frames)\n", n - TEXT_FRAMES);
-    if (n == 0)
-        fprintf(f, "    (no stack)\n");
+    tl_text_frames(f, r, id, "    ", TEXT_FRAMES);
 }
 
 static void print_group(struct tl_report *r, FILE *f, const struct tl_rep_group *g, const char *why)
@@ -232,20 +220,14 @@ static void print_group(struct tl_report *r, FILE *f, const struct tl_rep_group 
     fprintf(f, "\ntaskleak: watchdog: %zu %s%s [%s, %s] %s (%s)\n", g->count,
             g->kind == TL_KIND_TASK ? "task" : "thread", g->count == 1 ? "" : "s",
             g->reason ? g->reason : "?", dur, g->verdict, why);
-    char what[192];
-    if (u0->owner_tid != 0)
-        tl_object_describe(r, u0, what, sizeof what);
-    if (u0->owner_tid != 0)
-        fprintf(f, "  waits for %s %s held by %s\n",
-                strncmp(u0->wait.reason, "rwlock", 6) == 0 ? "rwlock" : "mutex", what,
-                u0->owner[0] ? u0->owner : "an unknown thread");
-    else if (u0->owner[0] != '\0' && g->reason != NULL && strcmp(g->reason, "join") == 0)
+    if (u0->owner[0] != '\0' && g->reason != NULL && strcmp(g->reason, "join") == 0)
         fprintf(f, "  waits to join %s\n", u0->owner);
+    else
+        tl_text_wait(f, r, u0);
+    if (g->blocked_stack != 0)
+        tl_fmt_blocked_in(f, u0->wait.call);
     print_stack(r, f, g->blocked_stack);
-    if (u0->created_by[0] != '\0' || g->created_stack != 0) {
-        fprintf(f, "  created by %s at:\n", u0->created_by[0] ? u0->created_by : "an unknown unit");
-        print_stack(r, f, g->created_stack);
-    }
+    tl_text_created(f, r, g, TEXT_FRAMES);
     fprintf(f, "  units:");
     for (size_t k = 0; k < g->count && k < TEXT_IDS; k++)
         fprintf(f, " %s", r->units[g->members[k]].id);

@@ -1,6 +1,7 @@
 # report/: taskleak-report. Every report/*.c except main.c is a module the unit-test runner links.
 # Suppressions are parsed and matched by the detector's tl_supp module (libc only), input files
-# are opened and read by its tl_input module, and wait objects are put in words by tl_reason, all
+# are opened and read by its tl_input module, wait objects are put in words by tl_reason and the
+# text report's lines are written by tl_fmt, all
 # linked in from preload/ so both tools share one implementation; the runner gets them through the
 # preload part.
 # --format pprof writes the profile.proto messages protoc-c generates from report/pprof/profile.proto
@@ -11,7 +12,7 @@ TLR_PB_DIR  := $(BUILD)/gen/report/pprof
 TLR_PB_OBJ  := $(BUILD)/obj/gen/report/pprof/profile.pb-c.o
 TLR_OBJS    := $(patsubst %.c,$(BUILD)/obj/%.o,$(TLR_SRCS)) $(TLR_PB_OBJ)
 TLR_SHARED  := $(BUILD)/obj/preload/tl_supp.o $(BUILD)/obj/preload/tl_input.o \
-               $(BUILD)/obj/preload/tl_reason.o
+               $(BUILD)/obj/preload/tl_reason.o $(BUILD)/obj/preload/tl_fmt.o
 TLR_BIN     := $(BUILD)/bin/taskleak-report
 TLR_DEPS_PC := jansson libdw libprotobuf-c zlib
 ifneq ($(TLR_SRCS),)

@@ -34,7 +34,7 @@ enum fmt { FMT_TEXT, FMT_JSON, FMT_HTML, FMT_FOLDED, FMT_PPROF, FMT_SARIF };
 
 struct cli {
     enum fmt format;
-    const char *out, *baseline, *supp_path;
+    const char *out, *baseline, *supp_path, *verdict;
     enum tlr_fail_on fail_on;
     bool verbose, no_symbolize;
     enum tlr_pp_stack stack; /* --stack: which stack pprof samples show */
@@ -45,7 +45,8 @@ struct cli {
 static const char usage[] =
     "usage: taskleak-report [--format text|json|html|folded|pprof|sarif] [-o OUT]\n"
     "                       [--baseline FILE] [--fail-on any|new|none] [--suppressions FILE]\n"
-    "                       [--stack blocked|created] [--verbose] [--no-symbolize] PATH...\n"
+    "                       [--stack blocked|created] [--verdict V] [--verbose] [--no-symbolize]\n"
+    "                       PATH...\n"
     "PATH: taskleak/1 report files, or directories of *.json reports.\n"
     "Exit status: 0 nothing failing, 1 failing findings, 2 bad usage or unreadable input.\n";
 
@@ -95,6 +96,19 @@ static int parse_stack(const char *v, enum tlr_pp_stack *s)
     return 0;
 }
 
+/* --verdict V (folded stacks of one verdict). */
+static int parse_verdict(struct cli *c, const char *v)
+{
+    static const char *const names[] = {"leaked", "unjoined", "deadlocked", "blocked", "unjudged"};
+    if (!v || !*v)
+        return usage_error("%s needs a value", "--verdict");
+    for (size_t k = 0; k < sizeof names / sizeof names[0]; k++)
+        if (!strcmp(v, names[k]))
+            return c->verdict = v, 0;
+    return usage_error(
+        "unknown --verdict \"%s\" (expected leaked, unjoined, deadlocked, blocked or unjudged)", v);
+}
+
 /* One option at argv[*i]; 0, 1 for --help, -1 on a usage error. */
 static int parse_opt(struct cli *c, int argc, char **argv, int *i)
 {
@@ -107,6 +121,8 @@ static int parse_opt(struct cli *c, int argc, char **argv, int *i)
         return c->verbose = true, 0;
     if (!strcmp(a, "--no-symbolize"))
         return c->no_symbolize = true, 0;
+    if (is_opt(a, "--verdict"))
+        return parse_verdict(c, value(argc, argv, i, "--verdict"));
     for (size_t k = 0; k < sizeof valued / sizeof valued[0]; k++) {
         if (!is_opt(a, valued[k]))
             continue;
@@ -151,6 +167,8 @@ static int parse_args(struct cli *c, int argc, char **argv)
     if (c->format == FMT_PPROF && (!c->out || !strcmp(c->out, "-")) && isatty(STDOUT_FILENO))
         return usage_error("%s", "--format pprof writes gzipped binary data: give -o FILE.pb.gz "
                                  "or redirect stdout");
+    if (c->verdict && c->format != FMT_FOLDED)
+        return usage_error("%s", "--verdict applies to --format folded only");
     return 0;
 }
 
@@ -322,7 +340,8 @@ static int run(struct cli *c, struct tlr_supp *supp, struct tlr_baseline *base,
                                 .verbose = c->verbose,
                                 .have_baseline = c->baseline != NULL,
                                 .fail_on = c->fail_on,
-                                .supp = supp};
+                                .supp = supp,
+                                .verdict = c->verdict};
     if (emit(c, m, &o) < 0 || bad)
         return TLR_EXIT_USAGE;
     size_t inversions = c->fail_on != TLR_FAIL_NONE ? tlr_inv_count(m) : 0;

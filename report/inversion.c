@@ -13,6 +13,7 @@
 
 #include "gate.h"
 #include "render.h"
+#include "tl_fmt.h"
 
 /* Whether pattern i matches a function of stack s. */
 static bool stack_matches(const struct tlr_supp *s, size_t i, const struct tlr_stack *st)
@@ -67,46 +68,53 @@ size_t tlr_inv_count(const struct tlr_merged *m)
     return n;
 }
 
-static void stack_text(FILE *out, const struct tlr_proc *p, long long id)
+/* The innermost named function of the first edge's acquiring stack: the line that would silence
+ * the inversion, as the detector picks it. */
+static const char *silencer(const struct tlr_proc *p, const struct tlr_inversion *x)
 {
-    const struct tlr_stack *s = tlr_proc_stack(p, id);
-    char buf[256];
-    if (!s || !s->nframes)
-        fprintf(out, "    (no stack)\n");
-    for (size_t f = 0; s && f < s->nframes; f++) {
-        const struct tlr_frame *fr = &s->frames[f];
-        const struct tlr_loc *loc = fr->nlocs ? &fr->locs[0] : NULL;
-        fprintf(out, "    #%-2zu %s", f, tlr_frame_display(p, fr, buf, sizeof buf));
-        if (loc && loc->file)
-            fprintf(out, " at %s:%d", loc->file, loc->line);
-        fputc('\n', out);
-    }
+    const struct tlr_stack *s = x->nedges ? tlr_proc_stack(p, x->edges[0].acquired_stack) : NULL;
+    for (size_t f = 0; s && f < s->nframes; f++)
+        if (s->frames[f].function)
+            return s->frames[f].function;
+    return NULL;
 }
 
-static void text_one(FILE *out, const struct tlr_proc *p, const struct tlr_inversion *x)
+/* One inversion in the detector's words (tl_fmt), numbered within its process. */
+static void text_one(FILE *out, const struct tlr_merged *m, const struct tlr_proc *p,
+                     const struct tlr_inversion *x, size_t nr)
 {
-    fprintf(out, "\nlock-order inversion (potential deadlock) in pid %lld: %zu locks in a cycle",
-            p->pid, x->nedges);
+    const char *held[64];
+    size_t n = x->nedges < 64 ? x->nedges : 64;
+    for (size_t e = 0; e < n; e++)
+        held[e] = x->edges[e].held;
+    tl_fmt_inversion(out, nr, held, n);
+    if (m->nprocs > 1)
+        fprintf(out, " (pid %lld)", p->pid);
     if (x->suppressed)
         fprintf(out, " (suppressed by %s)", x->suppressed);
     fputc('\n', out);
     for (size_t e = 0; e < x->nedges; e++) {
         const struct tlr_inv_edge *d = &x->edges[e];
-        const char *held = d->held ? d->held : "?", *acq = d->acquired ? d->acquired : "?";
-        fprintf(out, "  %s holds %s and takes %s\n", d->unit ? d->unit : "?", held, acq);
-        fprintf(out, "   %s taken at:\n", held);
-        stack_text(out, p, d->held_stack);
-        fprintf(out, "   %s taken at:\n", acq);
-        stack_text(out, p, d->acquired_stack);
+        tl_fmt_inversion_edge(out, d->unit, d->held, d->acquired);
+        tl_fmt_taken_at(out, d->held);
+        tlr_text_stack(out, p, tlr_proc_stack(p, d->held_stack), "    ");
+        tl_fmt_taken_at(out, d->acquired);
+        tlr_text_stack(out, p, tlr_proc_stack(p, d->acquired_stack), "    ");
+    }
+    const char *fn = silencer(p, x);
+    char hint[256];
+    if (fn && !x->suppressed) {
+        snprintf(hint, sizeof hint, "inversion:%s", fn);
+        tl_fmt_hint(out, hint);
     }
 }
 
 void tlr_inv_text(FILE *out, const struct tlr_merged *m, bool verbose)
 {
     for (size_t i = 0; i < m->nprocs; i++)
-        for (size_t k = 0; k < m->procs[i].ninversions; k++)
+        for (size_t k = 0, nr = 0; k < m->procs[i].ninversions; k++)
             if (!m->procs[i].inversions[k].suppressed || verbose)
-                text_one(out, &m->procs[i], &m->procs[i].inversions[k]);
+                text_one(out, m, &m->procs[i], &m->procs[i].inversions[k], ++nr);
 }
 
 static json_t *names_of(const struct tlr_proc *p, long long id)

@@ -353,6 +353,8 @@ static int read_group(struct tlr_ld *ld, void *elem)
                           ld->flags & TLR_LOAD_ALL_UNITS ? (size_t)-1 : TLR_LOAD_GROUP_IDS);
         else if (!strcmp(key, "wait_ms"))
             r = read_wait_ms(ld, g);
+        else if (!strcmp(key, "hint"))
+            r = read_str_once(ld, &g->hint);
         else
             r = tlr_js_skip(&ld->js);
         if (r < 0)

@@ -83,6 +83,7 @@ struct tlr_group {
     char **units; /* unit ids as listed (may be fewer than count) */
     size_t nunits;
     long long wait_min, wait_max; /* -1 when absent */
+    char *hint;                   /* the suppression line the detector suggests, or NULL */
 };
 
 struct tlr_deadlock {

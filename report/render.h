@@ -17,12 +17,18 @@ struct tlr_render_opts {
     bool have_baseline; /* say new/known */
     enum tlr_fail_on fail_on;
     const struct tlr_supp *supp; /* rules with their matched counts, or NULL */
+    const char *verdict;         /* folded: only this verdict's groups, no root frame; or NULL */
 };
 
 int tlr_render_text(FILE *out, const struct tlr_merged *m, const struct tlr_render_opts *o);
 int tlr_render_json(FILE *out, const struct tlr_merged *m, const struct tlr_render_opts *o);
 int tlr_render_html(FILE *out, const struct tlr_merged *m, const struct tlr_render_opts *o);
 int tlr_render_folded(FILE *out, const struct tlr_merged *m, const struct tlr_render_opts *o);
+
+/* The frames of stack s (NULL: "(no stack)") in the text format, each line starting with indent,
+ * without colour (render_text.c): for other sections that show stacks. */
+void tlr_text_stack(FILE *out, const struct tlr_proc *p, const struct tlr_stack *s,
+                    const char *indent);
 
 /* Shared helpers (render_util.c). */
 
@@ -44,5 +50,12 @@ struct tlr_counts {
     size_t inversions; /* unsuppressed lock-order inversions (counted in failing unless none) */
 };
 void tlr_count(const struct tlr_merged *m, const struct tlr_render_opts *o, struct tlr_counts *c);
+/* "  waits for mutex cache_lock (prog+0x4040), held by thread:3 handle_conn\n" for the group's
+ * first unit; nothing when it waits on no object. */
+void tlr_wait_line(FILE *out, const struct tlr_mgroup *g);
+/* An object as the texts name it: "cache_lock (prog+0x4040)" for a variable (the place from the
+ * module loaded below it), "heap (0x55d0...)", or the address OBJ alone when NAME is NULL. */
+void tlr_object_what(const struct tlr_proc *p, const char *name, const char *obj, char *buf,
+                     size_t n);
 
 #endif

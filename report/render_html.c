@@ -1,9 +1,11 @@
 /*
  * HTML rendering: one self-contained page (inline CSS and script, no network resources) with a
- * summary table, the merged groups ordered by severity as collapsible <details> blocks whose
- * stacks show file:line, a filter by verdict and reason, and each deadlock cycle drawn as an
- * inline SVG graph (units on a circle, an arrow from each waiter to the holder, labelled with
- * the object), then the lock-order inversions in the text output's words. Every string from a
+ * summary table, the merged groups ordered by severity as <details> blocks, open from the start
+ * so every group's stacks (file:line) are in view without a click, each with the text report's
+ * wait line (the object by name, who holds it), creator and suppression hint; a filter by verdict
+ * and reason; each deadlock cycle drawn as an inline SVG graph (units on a circle, an arrow from
+ * each waiter to the holder, labelled with the object's name or address), then the lock-order
+ * inversions in the text output's words. Every string from a
  * report goes through esc(): reports are input, and a hostile function name must not become
  * markup.
  */
@@ -52,6 +54,7 @@ static const char css[] =
     "background:#eee}.tag{font-size:.8em;color:#555;margin-left:.5em}"
     "ol.stack{font-family:monospace;margin:.2em 0 .5em}.loc{color:#666}.inl{color:#888}"
     ".units{font-family:monospace;color:#444}#filters{margin:1em 0}"
+    ".wait{font-family:monospace}.hint{color:#555}"
     "svg text{font:11px monospace}";
 
 static const char script[] =
@@ -92,18 +95,36 @@ static void frame_items(FILE *out, const struct tlr_proc *p, const struct tlr_st
     fputs("</ol>\n", out);
 }
 
+/* One line of the text report (tl_fmt's words), as a <div class=CLS>, when it has one. */
+static void text_line(FILE *out, const char *cls, const struct tlr_mgroup *g,
+                      void (*line)(FILE *, const struct tlr_mgroup *))
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&buf, &len);
+    if (mem == NULL)
+        return;
+    line(mem, g);
+    if (fclose(mem) == 0 && len > 0) {
+        buf[strcspn(buf, "\n")] = '\0';
+        fprintf(out, "<div class=\"%s\">", cls);
+        esc(out, buf + strspn(buf, " "));
+        fputs("</div>", out);
+    }
+    free(buf);
+}
+
 static void group_html(FILE *out, const struct tlr_mgroup *g, const struct tlr_render_opts *o)
 {
     const struct tlr_group *f = g->first;
     const char *reason = f->reason ? f->reason : "running";
     char dur[32] = "";
     tlr_fmt_duration(g->wait_max, dur, sizeof dur);
-    fprintf(out, "<details class=\"group sev-%d\" data-verdict=\"", g->severity);
+    fprintf(out, "<details class=\"group sev-%d\" open data-verdict=\"", g->severity);
     esc(out, f->verdict ? f->verdict : "");
     fputs("\" data-reason=\"", out);
     esc(out, reason);
-    fprintf(out, "\"%s><summary>%lld %s [", g->severity == 0 ? " open" : "", g->count,
-            tlr_kind_word(f->kind, g->count));
+    fprintf(out, "\"><summary>%lld %s [", g->count, tlr_kind_word(f->kind, g->count));
     esc(out, reason);
     fprintf(out, "%s%s] <span class=\"verdict\">", g->wait_max >= 0 ? ", " : "",
             g->wait_max >= 0 ? dur : "");
@@ -116,16 +137,29 @@ static void group_html(FILE *out, const struct tlr_mgroup *g, const struct tlr_r
     } else if (o->have_baseline) {
         fprintf(out, "<span class=\"tag\">%s</span>", g->known ? "known" : "new");
     }
-    fprintf(out, "<span class=\"tag\">%zu process%s</span></summary>\n<div>blocked in:</div>",
-            g->nocc, g->nocc == 1 ? "" : "es");
-    frame_items(out, g->proc, f->blocked);
+    fprintf(out, "<span class=\"tag\">%zu process%s</span></summary>\n", g->nocc,
+            g->nocc == 1 ? "" : "es");
     const struct tlr_unit *u = f->nunits ? tlr_proc_unit(g->proc, f->units[0]) : NULL;
-    fputs("<div>created by ", out);
-    esc(out, u && u->created_by                   ? u->created_by
-             : tlr_unit_is_main(u) && !f->created ? "main thread"
-                                                  : "");
-    fputs(":</div>", out);
-    frame_items(out, g->proc, f->created);
+    text_line(out, "wait", g, tlr_wait_line);
+    if (f->blocked) {
+        fputs("<div>blocked in ", out);
+        esc(out, u && u->has_wait && u->wait.call ? u->wait.call : "?");
+        fputs(":</div>", out);
+        frame_items(out, g->proc, f->blocked);
+    }
+    bool main = !(u && u->created_by) && tlr_unit_is_main(u) && !f->created;
+    if (main) {
+        fputs("<div>created by: main thread</div>", out);
+    } else {
+        fputs("<div>created by ", out);
+        esc(out, u && u->created_by ? u->created_by : "?");
+        if (u && u->start) {
+            fputs(", start ", out);
+            esc(out, u->start);
+        }
+        fputs(":</div>", out);
+        frame_items(out, g->proc, f->created);
+    }
     fputs("<div class=\"units\">", out);
     for (size_t i = 0; i < f->nunits && i < 20; i++) {
         esc(out, f->units[i]);
@@ -133,7 +167,13 @@ static void group_html(FILE *out, const struct tlr_mgroup *g, const struct tlr_r
     }
     if (g->count > 20)
         fprintf(out, "(+%lld more)", g->count - (long long)(f->nunits < 20 ? f->nunits : 20));
-    fputs("</div></details>\n", out);
+    fputs("</div>", out);
+    if (f->hint) {
+        fputs("<div class=\"hint\">to silence: suppressions line <code>", out);
+        esc(out, f->hint);
+        fputs("</code></div>", out);
+    }
+    fputs("</details>\n", out);
 }
 
 /* Adds s to the list of distinct strings (at most max); returns the new count. */
@@ -212,6 +252,17 @@ static void svg_edge(FILE *out, double x0, double y0, double x1, double y1, cons
     fputs("</text>\n", out);
 }
 
+/* What edge i of a cycle is labelled with: the object's name when the waiting unit's wait names
+ * it ("account_a"), else its address. */
+static const char *object_label(const struct tlr_proc *p, const struct tlr_deadlock *d, size_t i)
+{
+    const char *obj = i < d->nobjects ? d->objects[i] : NULL;
+    const struct tlr_unit *u = tlr_proc_unit(p, d->units[i]);
+    if (u && u->wait.object_name && u->wait.object && (!obj || !strcmp(obj, u->wait.object)))
+        return u->wait.object_name;
+    return obj ? obj : "";
+}
+
 static void deadlock_svg(FILE *out, const struct tlr_proc *p, const struct tlr_deadlock *d)
 {
     size_t n = d->nunits;
@@ -229,7 +280,7 @@ static void deadlock_svg(FILE *out, const struct tlr_proc *p, const struct tlr_d
         double a0 = M_PI + 2 * M_PI * (double)i / (double)n;
         double a1 = M_PI + 2 * M_PI * (double)(i + 1) / (double)n;
         svg_edge(out, cx + rad * cos(a0), cy + rad * sin(a0), cx + rad * cos(a1),
-                 cy + rad * sin(a1), i < d->nobjects ? d->objects[i] : "");
+                 cy + rad * sin(a1), object_label(p, d, i));
     }
     for (size_t i = 0; i < n; i++) {
         double a = M_PI + 2 * M_PI * (double)i / (double)(n ? n : 1);

@@ -3,7 +3,9 @@
  * REPORT FORMAT): a greppable first line, one block per merged group (count, kind, [reason, how
  * long], verdict, numbered blocked frames, "created by" and the creation frames, unit ids, the
  * processes it occurred in), deadlock cycles as sentences, notes about modules that could not
- * be symbolized, and a last line starting "SUMMARY: taskleak:". Colour only when asked for.
+ * be symbolized, and a last line starting "SUMMARY: taskleak:". Colour only when asked for. The
+ * group lines (headline, wait, frames, "created by", hint) are the detector's own (tl_fmt.c), so
+ * both text reports read alike.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +14,7 @@
 #include "render.h"
 #include "inversion.h"
 #include "symbolize.h"
+#include "tl_fmt.h"
 #include "tl_reason.h"
 
 #define SHOW_UNITS 5
@@ -20,7 +23,13 @@
 struct tx {
     FILE *out;
     const struct tlr_render_opts *o;
+    size_t nprocs; /* processes in the view: deadlocks say which one when there are several */
 };
+
+static bool many_procs(const struct tx *t)
+{
+    return t->nprocs > 1;
+}
 
 static const char *col(const struct tx *t, const char *code)
 {
@@ -51,6 +60,23 @@ static const char *unjoined_part(const struct tlr_counts *c, char *buf, size_t n
     return buf;
 }
 
+/* Go's words first, as the detector writes them, for a process its watchdog found all asleep: a
+ * deadlock report in which every live unit is deadlocked. */
+static void asleep_lines(const struct tx *t, const struct tlr_merged *m)
+{
+    for (size_t i = 0; i < m->nprocs; i++) {
+        const struct tlr_proc *p = &m->procs[i];
+        if (!p->kind || strcmp(p->kind, "deadlock") || p->summary.alive <= 0 ||
+            p->summary.deadlocked != p->summary.alive)
+            continue;
+        fprintf(t->out, "%staskleak: all threads are asleep - deadlock!%s", col(t, RED),
+                col(t, RESET));
+        if (m->nprocs > 1)
+            fprintf(t->out, " (pid %lld)", p->pid);
+        fputc('\n', t->out);
+    }
+}
+
 static void first_line(const struct tx *t, const struct tlr_merged *m, const struct tlr_counts *c)
 {
     char who[512] = "";
@@ -66,59 +92,71 @@ static void first_line(const struct tx *t, const struct tlr_merged *m, const str
             c->groups - c->suppressed == 1 ? "" : "s", who, col(t, RESET));
 }
 
+static struct tl_fmt_style style(const struct tx *t, int severity)
+{
+    return (struct tl_fmt_style){col(t, BOLD), col(t, DIM), verdict_colour(t, severity),
+                                 col(t, RESET)};
+}
+
 static void frame_lines(const struct tx *t, const struct tlr_proc *p, const struct tlr_frame *f,
-                        size_t n)
+                        size_t n, const char *indent)
 {
     char buf[256];
+    struct tl_fmt_style s = style(t, 0);
     for (size_t i = 0; i + 1 < f->nlocs; i++)
-        fprintf(t->out, "    #%-2zu %s %sat %s:%d (inlined)%s\n", n,
-                f->locs[i].function ? f->locs[i].function : "??", col(t, DIM),
-                f->locs[i].file ? f->locs[i].file : "??", f->locs[i].line, col(t, RESET));
-    const char *name = f->function || f->nlocs ? tlr_frame_display(p, f, buf, sizeof buf) : "??";
+        tl_fmt_frame(t->out, &s,
+                     &(struct tl_fmt_frame){.n = n,
+                                            .function = f->locs[i].function,
+                                            .file = f->locs[i].file ? f->locs[i].file : "??",
+                                            .line = f->locs[i].line,
+                                            .inlined = true,
+                                            .indent = indent});
     const struct tlr_loc *l = f->nlocs ? &f->locs[f->nlocs - 1] : NULL;
-    if (l && l->file) {
-        fprintf(t->out, "    #%-2zu %s %sat %s:%d%s\n", n, name, col(t, DIM), l->file, l->line,
-                col(t, RESET));
-        return;
-    }
     const char *mod = tlr_frame_module(p, f);
-    if (!mod && f->function) { /* a call frame: the blocking call the program made, by name */
-        fprintf(t->out, "    #%-2zu %s\n", n, name);
+    struct tl_fmt_frame fr = {
+        .n = n,
+        .function = f->function || f->nlocs ? tlr_frame_display(p, f, buf, sizeof buf) : NULL,
+        .file = l ? l->file : NULL,
+        .line = l ? l->line : 0,
+        .call = !mod && f->function, /* the blocking call the program made, by name */
+        .module = mod && strrchr(mod, '/') ? strrchr(mod, '/') + 1 : mod,
+        .offset = mod ? f->offset : f->ip,
+        .indent = indent};
+    tl_fmt_frame(t->out, &s, &fr);
+}
+
+static void stack_lines_at(const struct tx *t, const struct tlr_proc *p, const struct tlr_stack *s,
+                           const char *indent)
+{
+    if (!s || !s->nframes) {
+        fprintf(t->out, "%s(no stack)\n", indent);
         return;
     }
-    const char *base = mod && strrchr(mod, '/') ? strrchr(mod, '/') + 1 : mod;
-    fprintf(t->out, "    #%-2zu %s %s(%s+0x%llx)%s\n", n, name, col(t, DIM), base ? base : "?",
-            (unsigned long long)f->offset, col(t, RESET));
+    for (size_t i = 0; i < s->nframes; i++)
+        frame_lines(t, p, &s->frames[i], i, indent);
 }
 
 static void stack_lines(const struct tx *t, const struct tlr_proc *p, const struct tlr_stack *s)
 {
-    if (!s || !s->nframes) {
-        fprintf(t->out, "    (no stack)\n");
-        return;
-    }
-    for (size_t i = 0; i < s->nframes; i++)
-        frame_lines(t, p, &s->frames[i], i);
+    stack_lines_at(t, p, s, "    ");
+}
+
+void tlr_text_stack(FILE *out, const struct tlr_proc *p, const struct tlr_stack *s,
+                    const char *indent)
+{
+    const struct tlr_render_opts o = {0};
+    struct tx t = {out, &o, 1};
+    stack_lines_at(&t, p, s, indent);
 }
 
 static void header(const struct tx *t, const struct tlr_mgroup *g)
 {
     const struct tlr_group *f = g->first;
-    char dur[32] = "";
-    if (g->wait_max >= 0) {
-        dur[0] = ',';
-        dur[1] = ' ';
-        tlr_fmt_duration(g->wait_max, dur + 2, sizeof dur - 2);
-    }
-    if (g->severity == 3) /* threads that finished: no wait to show */
-        fprintf(t->out, "\n%s%lld %s %sunjoined%s: finished, never joined or detached",
-                col(t, BOLD), g->count, tlr_kind_word(f->kind, g->count),
-                verdict_colour(t, g->severity), col(t, RESET));
-    else
-        fprintf(t->out, "\n%s%lld %s [%s%s]%s%s%s%s", col(t, BOLD), g->count,
-                tlr_kind_word(f->kind, g->count), f->reason ? f->reason : "running", dur,
-                f->verdict ? ": " : "", verdict_colour(t, g->severity),
-                f->verdict ? f->verdict : "", col(t, RESET));
+    char dur[32];
+    tlr_fmt_duration(g->wait_max, dur, sizeof dur);
+    struct tl_fmt_style s = style(t, g->severity);
+    tl_fmt_headline(t->out, &s, g->count, f->kind, f->reason, g->wait_max >= 0 ? dur : NULL,
+                    f->verdict);
     if (g->suppressed_by)
         fprintf(t->out, " (suppressed by %s)", g->suppressed_by);
     else if (t->o->have_baseline)
@@ -126,55 +164,19 @@ static void header(const struct tx *t, const struct tlr_mgroup *g)
     fputc('\n', t->out);
 }
 
-/* Where a named variable lies: "prog+0x4040" from the module loaded nearest below it. */
-static void place_of(const struct tlr_proc *p, uint64_t addr, char *buf, size_t n)
+static const struct tlr_unit *first_unit(const struct tlr_mgroup *g)
 {
-    const struct tlr_module *best = NULL;
-    for (size_t i = 0; i < p->nmodules; i++)
-        if (p->modules[i].base <= addr && (!best || p->modules[i].base > best->base))
-            best = &p->modules[i];
-    const char *path = best && best->path ? best->path : NULL;
-    const char *base = path && strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
-    if (base)
-        snprintf(buf, n, "%s+0x%llx", base, (unsigned long long)(addr - best->base));
-    else
-        snprintf(buf, n, "0x%llx", (unsigned long long)addr);
-}
-
-/* "  waits for mutex cache_lock (prog+0x4040), held by thread:3 handle_conn" */
-static void wait_line(const struct tx *t, const struct tlr_mgroup *g)
-{
-    const struct tlr_unit *u = g->first->nunits ? tlr_proc_unit(g->proc, g->first->units[0]) : NULL;
-    const char *word = u && u->has_wait ? tl_reason_object_word(u->wait.reason) : NULL;
-    if (!word || !u->wait.object)
-        return;
-    const char *name = u->wait.object_name;
-    char place[160];
-    bool symbol = name && strcmp(name, "heap") && strncmp(name, "stack of ", 9);
-    if (symbol)
-        place_of(g->proc, strtoull(u->wait.object, NULL, 16), place, sizeof place);
-    else
-        snprintf(place, sizeof place, "%s", u->wait.object);
-    fprintf(t->out, "  waits for %s %s%s%s%s", word, name ? name : "", name ? " (" : "", place,
-            name ? ")" : "");
-    const struct tlr_unit *o = u->wait.owner ? tlr_proc_unit(g->proc, u->wait.owner) : NULL;
-    if (u->wait.owner && strcmp(u->wait.reason, "join"))
-        fprintf(t->out, ", held by %s%s%s", u->wait.owner, o && o->start ? " " : "",
-                o && o->start ? o->start : "");
-    fputc('\n', t->out);
+    return g->first->nunits ? tlr_proc_unit(g->proc, g->first->units[0]) : NULL;
 }
 
 static void created_by(const struct tx *t, const struct tlr_mgroup *g)
 {
-    const struct tlr_unit *u = g->first->nunits ? tlr_proc_unit(g->proc, g->first->units[0]) : NULL;
-    if (u && u->created_by) {
-        fprintf(t->out, "  created by %s:\n", u->created_by);
-    } else if (tlr_unit_is_main(u) && !g->first->created) {
-        fprintf(t->out, "  created by: main thread\n"); /* the process's first thread */
-        return;
-    } else
-        fprintf(t->out, "  created by:\n");
-    stack_lines(t, g->proc, g->first->created);
+    const struct tlr_unit *u = first_unit(g);
+    bool main = !(u && u->created_by) && tlr_unit_is_main(u) && !g->first->created;
+    tl_fmt_created(t->out, main, u ? u->created_by : NULL, u ? u->start : NULL,
+                   u ? u->label : NULL);
+    if (!main)
+        stack_lines(t, g->proc, g->first->created);
 }
 
 static void unit_ids(const struct tx *t, const struct tlr_mgroup *g)
@@ -241,37 +243,64 @@ static void verbose_units(const struct tx *t, const struct tlr_mgroup *g)
 
 static void group_block(const struct tx *t, const struct tlr_mgroup *g)
 {
+    const struct tlr_unit *u = first_unit(g);
     header(t, g);
-    wait_line(t, g);
-    stack_lines(t, g->proc, g->first->blocked);
+    tlr_wait_line(t->out, g);
+    if (g->first->blocked) {
+        tl_fmt_blocked_in(t->out, u && u->has_wait ? u->wait.call : NULL);
+        stack_lines(t, g->proc, g->first->blocked);
+    }
     created_by(t, g);
     unit_ids(t, g);
     processes(t, g);
+    tl_fmt_hint(t->out, g->first->hint);
     if (t->o->verbose)
         verbose_units(t, g);
 }
 
+#define CYCLE_TOLD 64 /* members told in the sentence */
+
+/* A cycle as the detector tells it (tl_fmt_cycle), or the waiters of a mutex whose owner exited
+ * (tl_fmt_orphan), then each member with its blocked stack. */
 static void deadlock_lines(const struct tx *t, const struct tlr_proc *p,
-                           const struct tlr_deadlock *d)
+                           const struct tlr_deadlock *d, size_t nr)
 {
-    fprintf(t->out, "\n%sdeadlock%s in pid %lld: a cycle of %zu units\n", col(t, RED),
-            col(t, RESET), p->pid, d->nunits);
-    for (size_t i = 0; i < d->nunits; i++) {
+    struct tl_fmt_edge e[CYCLE_TOLD];
+    char what[CYCLE_TOLD][192], dur[32];
+    size_t n = d->nunits < CYCLE_TOLD ? d->nunits : CYCLE_TOLD;
+    const struct tlr_unit *last = n ? tlr_proc_unit(p, d->units[n - 1]) : NULL;
+    bool cycle = n > 1 && last && last->wait.owner && !strcmp(last->wait.owner, d->units[0]);
+    fputc('\n', t->out);
+    if (many_procs(t))
+        fprintf(t->out, "%sin pid %lld:%s\n", col(t, RED), p->pid, col(t, RESET));
+    for (size_t i = 0; i < n; i++) {
         const struct tlr_unit *u = tlr_proc_unit(p, d->units[i]);
-        const char *obj =
-            i < d->nobjects ? d->objects[i] : (u && u->wait.object ? u->wait.object : "?");
-        const char *next = d->units[(i + 1) % d->nunits];
-        const char *why = u && u->wait.reason ? u->wait.reason : "a wait";
-        const char *holder = u && u->wait.owner ? u->wait.owner : next;
+        const char *obj = i < d->nobjects       ? d->objects[i]
+                          : u && u->wait.object ? u->wait.object
+                                                : "?";
+        const char *word = u && u->wait.reason ? tl_reason_object_word(u->wait.reason) : NULL;
         const char *name =
             u && u->wait.object_name && u->wait.object && !strcmp(u->wait.object, obj)
                 ? u->wait.object_name
                 : NULL;
-        if (strcmp(why, "join") == 0) /* the object is the joined thread itself */
-            fprintf(t->out, "  %s waits (join) for %s to end\n", d->units[i], holder);
-        else
-            fprintf(t->out, "  %s waits (%s) for %s%s%s%s held by %s\n", d->units[i], why,
-                    name ? name : "", name ? " (" : "", obj, name ? ")" : "", holder);
+        tlr_object_what(p, name, obj, what[i], sizeof what[i]);
+        e[i] = (struct tl_fmt_edge){d->units[i], word ? word : "object", what[i],
+                                    u && u->wait.reason && !strcmp(u->wait.reason, "join")};
+    }
+    const struct tlr_unit *w = n ? tlr_proc_unit(p, d->units[0]) : NULL;
+    if (cycle)
+        tl_fmt_cycle(t->out, nr, e, n);
+    else if (n)
+        tl_fmt_orphan(t->out, nr, w && w->wait.owner ? w->wait.owner : "(gone)", e[0].word,
+                      e[0].what, d->nunits);
+    for (size_t i = 0; i < d->nunits; i++) {
+        const struct tlr_unit *u = tlr_proc_unit(p, d->units[i]);
+        if (!u)
+            continue;
+        tlr_fmt_duration(u->has_wait ? u->wait.since_ms : -1, dur, sizeof dur);
+        tl_fmt_member(t->out, u->id, u->name, u->wait.call ? u->wait.call : u->wait.reason, dur);
+        const struct tlr_stack *s = tlr_proc_stack(p, u->blocked_stack);
+        stack_lines_at(t, p, s, "      ");
     }
 }
 
@@ -320,16 +349,17 @@ static void last_line(const struct tx *t, const struct tlr_counts *c)
 
 int tlr_render_text(FILE *out, const struct tlr_merged *m, const struct tlr_render_opts *o)
 {
-    struct tx t = {out, o};
+    struct tx t = {out, o, m->nprocs};
     struct tlr_counts c;
     tlr_count(m, o, &c);
+    asleep_lines(&t, m);
     first_line(&t, m, &c);
     for (size_t i = 0; i < m->ngroups; i++)
         if (!m->groups[i]->suppressed_by || o->verbose)
             group_block(&t, m->groups[i]);
     for (size_t i = 0; i < m->nprocs; i++)
         for (size_t j = 0; j < m->procs[i].ndeadlocks; j++)
-            deadlock_lines(&t, &m->procs[i], &m->procs[i].deadlocks[j]);
+            deadlock_lines(&t, &m->procs[i], &m->procs[i].deadlocks[j], j + 1);
     tlr_inv_text(out, m, o->verbose);
     module_notes(&t, m);
     last_line(&t, &c);

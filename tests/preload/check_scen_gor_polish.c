@@ -205,7 +205,7 @@ START_TEST(the_report_tool_shows_the_task_as_the_threads_creator)
     const char *args[] = {pr.dir, NULL};
     struct tlr_cli_run r = tlr_run(args);
     ck_assert_msg(r.status == 1, "status %d: %s", r.status, r.err);
-    snprintf(want, sizeof want, "created by %s:", task);
+    snprintf(want, sizeof want, "created by %s, start poll_forever:", task);
     ck_assert_msg(th_contains(r.out, want), "no \"%s\" in:\n%s", want, r.out);
     ck_assert_msg(th_contains(r.out, "start_poller"), "no start_poller in:\n%s", r.out);
     ck_assert_msg(!th_contains(r.out, "gor_task_trampoline"), "gor's frames in:\n%s", r.out);

@@ -103,7 +103,7 @@ START_TEST(a_mutex_whose_owner_exited_makes_its_waiters_deadlocked_and_names_the
                   "%s", buf);
     ck_assert_msg(strstr(buf, "owner thread:5 exited while holding mutex 0x4000") != NULL, "%s",
                   buf);
-    ck_assert(strstr(buf, "thread:5 was created at:\n      #0 0x1234") != NULL);
+    ck_assert(strstr(buf, "thread:5 was created at:\n      #0  ?? (0x1234)") != NULL);
     free(buf);
     model_free(&r);
 }

@@ -102,7 +102,10 @@ START_TEST(a_lock_order_inversion_reads_back_names_both_paths_and_fails_the_gate
     ck_assert_msg(th_count_reports(&pr, "exit") >= 1, "no exit report; stderr: %s", pr.err);
     struct tlr_cli_run r = RUN(pr.dir);
     ck_assert_msg(r.status == 1, "status %d: %s", r.status, r.err);
-    ck_assert_ptr_nonnull(strstr(r.out, "lock-order inversion (potential deadlock) in pid"));
+    ck_assert_msg(strstr(r.out, "\ntaskleak: lock-order inversion (potential deadlock) 1: 2 locks "
+                                "taken in a cycle: mutex "),
+                  "%s", r.out);
+    ck_assert_msg(strstr(r.out, "  to silence: suppressions line 'inversion:"), "%s", r.out);
     ck_assert_ptr_nonnull(strstr(r.out, "path_ab at tests/scenarios/thr_lockorder.c:"));
     ck_assert_ptr_nonnull(strstr(r.out, "path_ba at tests/scenarios/thr_lockorder.c:"));
     ck_assert_ptr_nonnull(strstr(r.out, ", 1 lock-order inversion; 1 failing"));

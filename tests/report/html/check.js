@@ -57,14 +57,30 @@ async function main() {
     await page.selectOption('#f-reason', '');
     check(await visible(page) === total, 'clearing the filters does not show everything again');
 
-    // Collapsible stacks: a closed group opens on a click on its summary.
-    // (a handle, not a locator: a locator would re-select the next closed group after the click)
-    const closed = await page.locator('details.group:not([open])').first().elementHandle();
-    check(!(await closed.evaluate((e) => e.open)), 'expected a closed group');
-    await (await closed.$('summary')).click();
-    check(await closed.evaluate((e) => e.open), 'a group does not open on click');
+    // Every group's stacks are in view without a click; a group still folds on its summary.
+    check(await page.locator('details.group:not([open])').count() === 0,
+          'a group starts closed: its stacks are hidden');
+    check(await page.locator('details.group ol.stack:visible').count() >= total,
+          'a group has no visible stack');
+    // (a handle, not a locator: a locator would re-select another group after the click)
+    const open = await page.locator('details.group[open]').first().elementHandle();
+    await (await open.$('summary')).click();
+    check(!(await open.evaluate((e) => e.open)), 'a group does not fold on click');
+    await (await open.$('summary')).click();
+    check(await open.evaluate((e) => e.open), 'a folded group does not open again on click');
 
+    // Wait objects by name, who holds them, and the creator, in the text report's words.
+    const waits = await page.locator('details.group .wait').allTextContents();
+    check(waits.some((w) => w.startsWith('waits for mutex account_a (bank+0x4080), held by thread:3')),
+          `no named wait object among: ${waits.join(' | ')}`);
+    check((await page.textContent('body')).includes('created by thread:1, start worker_main:'),
+          'the creator and start function are not shown');
+
+    // Deadlock cycles as SVG: an arrow per edge, labelled with the objects' names.
     check(await page.locator('#deadlocks svg path[marker-end]').count() >= 2, 'deadlock graph is missing');
+    const labels = await page.locator('#deadlocks svg text').allTextContents();
+    check(labels.includes('account_a') && labels.includes('account_b'),
+          `deadlock edges are not labelled with object names: ${labels.join(', ')}`);
     await page.screenshot({ path: png, fullPage: true });
     check(foreign.length === 0, `the page made network requests: ${foreign.join(', ')}`);
     check(errors.length === 0, `script errors: ${errors.join('; ')}`);

@@ -1,0 +1,216 @@
+/*
+ * The text `taskleak run` prints when the program ends: the report tool's rendering of the exit
+ * report's JSON (or of the deadlock report the program was ended after) (file:line from the debug
+ * info, the hint, one report and not two), and the detector's own name-only text whenever that
+ * cannot be had: a report tool that fails, one that is not there, or a log= the user chose. The
+ * exit status is the program's verdict either way.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+/* Runs `taskleak run [cli...] -- thr_leak_pool` with the pieces from build_dir (NULL: this
+ * build), the script itself from build_dir/scripts there (it looks beside itself too). */
+static void run_pool(struct th_run *r, const char *build_dir, const char *const *cli)
+{
+    static char script[1024], prog[1024], bdir[1100], pre[600];
+    snprintf(script, sizeof script, "%s/scripts/taskleak", build_dir ? build_dir : TH_SRC_DIR);
+    snprintf(prog, sizeof prog, "%s/tests/scenarios/thr_leak_pool", TH_BUILD_DIR);
+    const char *argv[16] = {script, "run", "--grace", "100ms"};
+    int n = 4;
+    for (const char *const *a = cli; a && *a && n < 12; a++)
+        argv[n++] = *a;
+    argv[n++] = "--";
+    argv[n++] = prog;
+    argv[n] = NULL;
+    snprintf(bdir, sizeof bdir, "TASKLEAK_BUILD_DIR=%s", build_dir ? build_dir : TH_BUILD_DIR);
+    snprintf(pre, sizeof pre, "LD_PRELOAD=%s", th_sanitizer_preload());
+    const char *env[] = {bdir, th_sanitizer_preload()[0] ? pre : NULL, NULL};
+    struct th_opts o = {
+        .prog = "/bin/sh", .argv = argv, .no_preload = true, .env = env, .timeout_s = 120};
+    ck_assert_int_eq(th_run(&o, r), 0);
+    ck_assert_msg(!r->timed_out, "hung; stderr:\n%s", r->err);
+    ck_assert_msg(r->status == 76, "status %d; stderr:\n%s", r->status, r->err);
+}
+
+/* A build directory with this build's detector and supervisor and, as the report tool, the
+ * given shell script (NULL: none at all). */
+static void fake_build(char *dir, const char *tool)
+{
+    char path[512], target[512];
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/lib", dir);
+    snprintf(target, sizeof target, "%s/lib", TH_BUILD_DIR);
+    ck_assert_int_eq(symlink(target, path), 0);
+    snprintf(path, sizeof path, "%s/libexec", dir);
+    snprintf(target, sizeof target, "%s/libexec", TH_BUILD_DIR);
+    ck_assert_int_eq(symlink(target, path), 0);
+    snprintf(path, sizeof path, "%s/scripts", dir);
+    ck_assert_int_eq(mkdir(path, 0755), 0);
+    snprintf(path, sizeof path, "%s/scripts/taskleak", dir);
+    snprintf(target, sizeof target, "%s/scripts/taskleak", TH_SRC_DIR);
+    ck_assert_int_eq(symlink(target, path), 0);
+    if (tool == NULL)
+        return;
+    snprintf(path, sizeof path, "%s/bin", dir);
+    ck_assert_int_eq(mkdir(path, 0755), 0);
+    snprintf(path, sizeof path, "%s/bin/taskleak-report", dir);
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fprintf(f, "#!/bin/sh\n%s\n", tool);
+    fclose(f);
+    ck_assert_int_eq(chmod(path, 0755), 0);
+}
+
+static void remove_fake(const char *dir)
+{
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    ck_assert_int_eq(system(cmd), 0);
+}
+
+/* The in-process text: name-only frames under its "exit report" headline. */
+static void is_in_process_text(const struct th_run *r)
+{
+    ck_assert_msg(th_contains(r->err, "taskleak: exit report: 4 leaked"), "stderr:\n%s", r->err);
+    ck_assert_msg(th_contains(r->err, "    #1  pool_worker (thr_leak_pool+0x"), "stderr:\n%s",
+                  r->err);
+    ck_assert_msg(!th_contains(r->err, "thr_leak_pool.c:"), "stderr:\n%s", r->err);
+}
+
+START_TEST(the_exit_report_is_rendered_with_file_and_line)
+{
+    struct th_run r;
+    run_pool(&r, NULL, NULL);
+    ck_assert_msg(th_contains(r.err, "\n4 threads [cond wait, "), "stderr:\n%s", r.err);
+    ck_assert_msg(th_contains(r.err, "    #1  pool_worker at ") &&
+                      th_contains(r.err, "tests/scenarios/thr_leak_pool.c:"),
+                  "stderr:\n%s", r.err);
+    ck_assert_msg(th_contains(r.err, "    #1  main at ") ||
+                      th_contains(r.err, "    #0  pool_start at "),
+                  "stderr:\n%s", r.err);
+    ck_assert_msg(th_contains(r.err, "  to silence: suppressions line 'leak:pool_worker'\n"),
+                  "stderr:\n%s", r.err);
+    /* one report, not the detector's and the tool's one after the other */
+    ck_assert_msg(!th_contains(r.err, "exit report:"), "stderr:\n%s", r.err);
+    const char *first = strstr(r.err, "SUMMARY: taskleak:");
+    ck_assert_ptr_nonnull(first);
+    ck_assert_ptr_null(strstr(first + 1, "SUMMARY: taskleak:"));
+    th_run_free(&r);
+}
+END_TEST
+
+START_TEST(a_report_tool_that_fails_leaves_the_detectors_own_text)
+{
+    char dir[] = "/tmp/tl_runtext.XXXXXX";
+    fake_build(dir, "echo 'taskleak-report: broken' >&2; exit 2");
+    struct th_run r;
+    run_pool(&r, dir, NULL);
+    is_in_process_text(&r);
+    th_run_free(&r);
+    remove_fake(dir);
+}
+END_TEST
+
+START_TEST(without_a_report_tool_the_detector_prints_as_it_runs)
+{
+    char dir[] = "/tmp/tl_runtext.XXXXXX";
+    fake_build(dir, NULL);
+    struct th_run r;
+    run_pool(&r, dir, NULL);
+    is_in_process_text(&r);
+    th_run_free(&r);
+    remove_fake(dir);
+}
+END_TEST
+
+START_TEST(a_log_file_the_user_chose_gets_the_text)
+{
+    char dir[] = "/tmp/tl_runtext.XXXXXX", log[600], opt[700];
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(log, sizeof log, "%s/log", dir);
+    snprintf(opt, sizeof opt, "log=%s", log);
+    const char *cli[] = {"--options", opt, NULL};
+    struct th_run r;
+    run_pool(&r, NULL, cli);
+    ck_assert_msg(!th_contains(r.err, "SUMMARY: taskleak:"), "stderr:\n%s", r.err);
+    FILE *f = fopen(log, "r");
+    ck_assert_ptr_nonnull(f);
+    char buf[8192];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    buf[n] = '\0';
+    fclose(f);
+    ck_assert_msg(strstr(buf, "taskleak: exit report: 4 leaked"), "log:\n%s", buf);
+    th_run_free(&r);
+    remove_fake(dir);
+}
+END_TEST
+
+/* A program the watchdog ends because all its threads are asleep: its deadlock report is its last
+ * word, rendered the same way, Go's line first. */
+START_TEST(a_deadlock_that_ends_the_program_is_rendered_with_file_and_line)
+{
+    static char script[1024], prog[1024], bdir[1100], pre[600];
+    snprintf(script, sizeof script, "%s/scripts/taskleak", TH_SRC_DIR);
+    snprintf(prog, sizeof prog, "%s/tests/scenarios/dl_shutdown_join", TH_BUILD_DIR);
+    const char *argv[] = {script,           "run", "--threshold", "1s",   "--options",
+                          "interval=200ms", "--",  prog,          "main", NULL};
+    snprintf(bdir, sizeof bdir, "TASKLEAK_BUILD_DIR=%s", TH_BUILD_DIR);
+    snprintf(pre, sizeof pre, "LD_PRELOAD=%s", th_sanitizer_preload());
+    const char *env[] = {bdir, th_sanitizer_preload()[0] ? pre : NULL, NULL};
+    struct th_opts o = {
+        .prog = "/bin/sh", .argv = argv, .no_preload = true, .env = env, .timeout_s = 120};
+    struct th_run r;
+    ck_assert_int_eq(th_run(&o, &r), 0);
+    ck_assert_msg(!r.timed_out && r.status == 76, "status %d; stderr:\n%s", r.status, r.err);
+    ck_assert_msg(th_contains(r.err, "taskleak: all threads are asleep - deadlock!\n"),
+                  "stderr:\n%s", r.err);
+    ck_assert_msg(th_contains(r.err, "tests/scenarios/dl_shutdown_join.c:"), "stderr:\n%s", r.err);
+    ck_assert_msg(!th_contains(r.err, "deadlock report:"), "stderr:\n%s", r.err);
+    th_run_free(&r);
+}
+END_TEST
+
+/* A forked child inherits the options: its leak is rendered too, never dropped. */
+START_TEST(a_forked_childs_report_is_rendered_too)
+{
+    static char script[1024], prog[1024], bdir[1100], pre[600];
+    snprintf(script, sizeof script, "%s/scripts/taskleak", TH_SRC_DIR);
+    snprintf(prog, sizeof prog, "%s/tests/scenarios/thr_fork_child", TH_BUILD_DIR);
+    const char *argv[] = {script, "run", "--grace", "100ms", "--", prog, NULL};
+    snprintf(bdir, sizeof bdir, "TASKLEAK_BUILD_DIR=%s", TH_BUILD_DIR);
+    snprintf(pre, sizeof pre, "LD_PRELOAD=%s", th_sanitizer_preload());
+    const char *env[] = {bdir, th_sanitizer_preload()[0] ? pre : NULL, NULL};
+    struct th_opts o = {
+        .prog = "/bin/sh", .argv = argv, .no_preload = true, .env = env, .timeout_s = 120};
+    struct th_run r;
+    ck_assert_int_eq(th_run(&o, &r), 0);
+    ck_assert_msg(!r.timed_out && r.status == 76, "status %d; stderr:\n%s", r.status, r.err);
+    ck_assert_msg(th_contains(r.err, "\n1 thread [cond wait, ") &&
+                      th_contains(r.err, "    #1  child_waiter at ") &&
+                      th_contains(r.err, "tests/scenarios/thr_fork_child.c:"),
+                  "stderr:\n%s", r.err);
+    ck_assert_msg(!th_contains(r.err, "exit report:"), "stderr:\n%s", r.err);
+    th_run_free(&r);
+}
+END_TEST
+
+Suite *make_run_text_suite(void)
+{
+    Suite *s = suite_create("run_text");
+    TCase *tc = tcase_create("run");
+    tcase_set_timeout(tc, 300);
+    tcase_add_test(tc, the_exit_report_is_rendered_with_file_and_line);
+    tcase_add_test(tc, a_report_tool_that_fails_leaves_the_detectors_own_text);
+    tcase_add_test(tc, without_a_report_tool_the_detector_prints_as_it_runs);
+    tcase_add_test(tc, a_log_file_the_user_chose_gets_the_text);
+    tcase_add_test(tc, a_deadlock_that_ends_the_program_is_rendered_with_file_and_line);
+    tcase_add_test(tc, a_forked_childs_report_is_rendered_too);
+    suite_add_tcase(s, tc);
+    return s;
+}
