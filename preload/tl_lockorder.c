@@ -36,6 +36,7 @@
 #define GATE_SCAN      64  /* outer held locks looked at when narrowing a gate set */
 
 bool tl_lo_on;
+unsigned char tl_lo_state;
 _Atomic unsigned tl_lo_epoch;
 __thread struct tl_lo_thread tl_lo_self __attribute__((tls_model("initial-exec")));
 
@@ -98,6 +99,7 @@ void tl_lo_start(bool on)
         note_object((uintptr_t)&elf_version);
     }
     tl_lo_on = on;
+    __atomic_store_n(&tl_lo_state, TL_LO_READY | (on ? TL_LO_RECORDING : 0), __ATOMIC_RELEASE);
 }
 
 /* ---- the held list ---- */
