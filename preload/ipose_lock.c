@@ -7,10 +7,11 @@
  * lock to live there (heap reuse) is another lock. Return values and errno are the real
  * function's; with lock_order=0 the held list stays empty and each costs one test.
  *
- * The unlocks are on every program's hottest path, so their common case (the detector on, and
- * the thread holding nothing or releasing its newest lock) is a few loads and compares with no
- * call and no stack frame, ending in a tail call to the real function; everything else (first
- * calls, the detector off, a release out of order) goes to an out-of-line _slow twin.
+ * The unlocks are on every program's hottest path, so their common case (the lock released is
+ * the newest the thread holds, noted when it was taken) is a few loads and compares with no call
+ * and no stack frame, ending in a tail call to the real function. Everything else (nothing held:
+ * first calls, the detector off or lock_order=0; a release out of order) goes to an out-of-line
+ * _slow twin. A held entry exists only once initialisation filled the real-function table.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -27,7 +28,7 @@ static __attribute__((noinline)) int pthread_mutex_unlock_slow(pthread_mutex_t *
 
 TL_EXPORT int pthread_mutex_unlock(pthread_mutex_t *m)
 {
-    if (__builtin_expect(tl_lo_fast_state() == 0 || !tl_lo_release_top(m), 0))
+    if (__builtin_expect(!tl_lo_pop_top(m), 0))
         return pthread_mutex_unlock_slow(m);
     return tl_real.pthread_mutex_unlock(m);
 }
@@ -64,7 +65,7 @@ static __attribute__((noinline)) int pthread_rwlock_unlock_slow(pthread_rwlock_t
 
 TL_EXPORT int pthread_rwlock_unlock(pthread_rwlock_t *l)
 {
-    if (__builtin_expect(tl_lo_fast_state() == 0 || !tl_lo_release_top(l), 0))
+    if (__builtin_expect(!tl_lo_pop_top(l), 0))
         return pthread_rwlock_unlock_slow(l);
     return tl_real.pthread_rwlock_unlock(l);
 }
@@ -110,7 +111,7 @@ static __attribute__((noinline)) int mtx_unlock_slow(mtx_t *m)
 
 TL_EXPORT int mtx_unlock(mtx_t *m)
 {
-    if (__builtin_expect(tl_lo_fast_state() == 0 || !tl_lo_release_top(m), 0))
+    if (__builtin_expect(!tl_lo_pop_top(m), 0))
         return mtx_unlock_slow(m);
     return tl_real.mtx_unlock(m);
 }

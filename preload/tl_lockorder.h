@@ -42,12 +42,28 @@
 #define TL_LO_INLINE 8 /* held locks kept in thread-local storage before the spill */
 #define TL_LO_CACHE  32 /* pairs remembered per thread */
 
+/* Three words, so that noting a lock costs three stores (and the count's): the flags share a word
+ * with the stack pointer, shifted above them (user-space addresses leave the top bits free). */
 struct tl_lo_held {
     uintptr_t lock; /* the lock's address */
     uintptr_t ip;   /* return address into the caller that took it */
-    uintptr_t sp;   /* that caller's stack pointer at the call */
-    uint32_t flags; /* TL_LO_* */
+    uint64_t spf;   /* that caller's stack pointer at the call << 4 | flags (TL_LO_*) */
 };
+
+static inline uint64_t tl_lo_spf(uintptr_t sp, unsigned flags)
+{
+    return (uint64_t)sp << 4 | flags;
+}
+
+static inline unsigned tl_lo_held_flags(const struct tl_lo_held *h)
+{
+    return (unsigned)(h->spf & 15u);
+}
+
+static inline uintptr_t tl_lo_held_sp(const struct tl_lo_held *h)
+{
+    return (uintptr_t)(h->spf >> 4);
+}
 
 struct tl_lo_pair {
     uintptr_t from, to;
@@ -95,9 +111,9 @@ void tl_lo_released_slow(const void *lock);
  * call to the real function). tl_lo_take_empty notes lock when the thread holds nothing and is not
  * inside the recorder (one thread-local load and compare, then the entry's stores) and returns
  * true; false leaves the acquisition to tl_lo_acquired. tl_lo_take_first is the same but also
- * returns true when recording is off. tl_lo_release_top drops lock when it is the newest held lock
- * (the usual nesting) or when nothing is held, and returns true; false leaves the release to
- * tl_lo_released. None calls anything or touches errno. */
+ * returns true when recording is off. tl_lo_pop_top drops lock when it is the newest held lock
+ * (the usual nesting: a lock taken under the detector was noted) and returns true; false leaves
+ * the release to tl_lo_released. None calls anything or touches errno. */
 static inline unsigned tl_lo_fast_state(void)
 {
     return __atomic_load_n(&tl_lo_state, __ATOMIC_ACQUIRE);
@@ -109,7 +125,7 @@ static inline __attribute__((always_inline)) bool tl_lo_take_empty(const void *l
     struct tl_lo_thread *t = &tl_lo_self;
     if (__builtin_expect(t->n != 0 || t->busy, 0))
         return false;
-    t->inl[0] = (struct tl_lo_held){(uintptr_t)lock, ip, sp, flags};
+    t->inl[0] = (struct tl_lo_held){(uintptr_t)lock, ip, tl_lo_spf(sp, flags)};
     t->n = 1;
     return true;
 }
@@ -120,17 +136,15 @@ static inline __attribute__((always_inline)) bool tl_lo_take_first(const void *l
     return !tl_lo_on || tl_lo_take_empty(lock, flags, ip, sp);
 }
 
-static inline __attribute__((always_inline)) bool tl_lo_release_top(const void *lock)
+static inline __attribute__((always_inline)) bool tl_lo_pop_top(const void *lock)
 {
     struct tl_lo_thread *t = &tl_lo_self;
     uint32_t n = t->n;
-    /* Laid out for a lock taken under the detector, i.e. recorded (n = 0 wraps around and fails
-     * the first test): a straight line to the store. */
     if (__builtin_expect(n - 1u < TL_LO_INLINE && t->inl[n - 1].lock == (uintptr_t)lock, 1)) {
-        t->n = n - 1;
+        t->n = n - 1; /* n = 0 wraps around and fails the first test */
         return true;
     }
-    return n == 0;
+    return false;
 }
 
 /* The same pair as last time, under the same newest lock (nested locking in a loop): known to the
@@ -141,10 +155,10 @@ static inline __attribute__((always_inline)) bool tl_lo_take_repeat(const void *
     struct tl_lo_thread *t = &tl_lo_self;
     uint32_t n = t->n;
     if (n - 1u < TL_LO_INLINE - 1u && t->inl[n - 1].lock == t->last.from &&
-        (uintptr_t)lock == t->last.to && t->inl[n - 1].flags == t->last_flags[0] &&
+        (uintptr_t)lock == t->last.to && tl_lo_held_flags(&t->inl[n - 1]) == t->last_flags[0] &&
         flags == t->last_flags[1] &&
         t->last.epoch == atomic_load_explicit(&tl_lo_epoch, memory_order_relaxed) && !t->busy) {
-        t->inl[n] = (struct tl_lo_held){(uintptr_t)lock, ip, sp, flags};
+        t->inl[n] = (struct tl_lo_held){(uintptr_t)lock, ip, tl_lo_spf(sp, flags)};
         t->n = n + 1;
         return true;
     }
@@ -167,7 +181,7 @@ static inline __attribute__((always_inline)) void tl_lo_acquired(const void *loc
  * lock it does not hold is ignored). errno preserved. */
 static inline __attribute__((always_inline)) void tl_lo_released(const void *lock)
 {
-    if (__builtin_expect(!tl_lo_release_top(lock), 0))
+    if (!tl_lo_pop_top(lock) && tl_lo_self.n != 0)
         tl_lo_released_slow(lock);
 }
 
