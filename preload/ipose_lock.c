@@ -9,9 +9,10 @@
  *
  * The unlocks are on every program's hottest path, so their common case (the lock released is
  * the newest the thread holds, noted when it was taken) is a few loads and compares with no call
- * and no stack frame, ending in a tail call to the real function. Everything else (nothing held:
- * first calls, the detector off or lock_order=0; a release out of order) goes to an out-of-line
- * _slow twin. A held entry exists only once initialisation filled the real-function table.
+ * and no stack frame, ending in a tail call to the real function; so is a release with nothing
+ * held once the detector is ready (lock_order=0). Everything else (first calls, the detector off,
+ * a release out of order) goes to an out-of-line _slow twin. A held entry exists only once
+ * initialisation filled the real-function table.
  */
 #include <errno.h>
 #include <pthread.h>

@@ -112,8 +112,10 @@ void tl_lo_released_slow(const void *lock);
  * inside the recorder (one thread-local load and compare, then the entry's stores) and returns
  * true; false leaves the acquisition to tl_lo_acquired. tl_lo_take_first is the same but also
  * returns true when recording is off. tl_lo_pop_top drops lock when it is the newest held lock
- * (the usual nesting: a lock taken under the detector was noted) and returns true; false leaves
- * the release to tl_lo_released. None calls anything or touches errno. */
+ * (the usual nesting: a lock taken under the detector was noted) and returns true; it also
+ * returns true when nothing is held once initialisation is past the real-function table (with
+ * lock_order=0, say); false leaves the release to tl_lo_released after tl_enter(). None calls
+ * anything or touches errno. */
 static inline unsigned tl_lo_fast_state(void)
 {
     return __atomic_load_n(&tl_lo_state, __ATOMIC_ACQUIRE);
@@ -144,7 +146,7 @@ static inline __attribute__((always_inline)) bool tl_lo_pop_top(const void *lock
         t->n = n - 1; /* n = 0 wraps around and fails the first test */
         return true;
     }
-    return false;
+    return n == 0 && tl_lo_fast_state() != 0; /* nothing held, the table filled: forward */
 }
 
 /* The same pair as last time, under the same newest lock (nested locking in a loop): known to the
