@@ -7,6 +7,9 @@
 #   pthread_create + pthread_join churn          bar <= 1.5x    (build/bench/det_create)
 #   pigz -p 2 on 64 MiB                          bar <= 1.05x   (a real threaded program)
 #
+# Beside the mutex loop, the interposition floor: the same loop under libfwd_floor.so, a wrapper of
+# the pair that only forwards (one more indirect jump per call, nothing recorded).
+#
 # The loop programs print their own best-of-100-short-rounds figure in ns per operation; this script keeps the
 # best of 3 runs per side, alternating sides so that a noisy neighbour hits both alike. pigz is
 # timed as a whole process, best of 5 per side (alternating), since one run is only ~1 s. helgrind is ~100x slower, so its runs use fewer
@@ -25,6 +28,8 @@ bench="$build/bench"
 for p in det_mutex det_nested det_create det_mutex_tsan det_nested_tsan det_create_tsan; do
     [ -x "$bench/$p" ] || { echo "bench-detector: $bench/$p is not built" >&2; exit 1; }
 done
+floor="$(cd "$bench" && pwd)/libfwd_floor.so"
+[ -f "$floor" ] || { echo "bench-detector: $floor is not built" >&2; exit 1; }
 
 # The detector with its defaults (watchdog on); its text reports, if any, are appended to one log
 # file per bench run instead of the terminal.
@@ -65,6 +70,13 @@ ratio_row() {
     }'
 }
 
+# floor_row WHAT UNIT FLOOR OFF: what a forward-only wrapper costs, the reference beneath a bar.
+floor_row() {
+    awk -v w="$1" -v u="$2" -v on="$3" -v off="$4" 'BEGIN {
+        printf "| %s | %.2f %s | %.2f %s | %.2fx | reference | n/a |\n", w, on, u, off, u, on / off
+    }'
+}
+
 # side_row WHAT UNIT OURS PEER: our figure beside another tool's, no bar.
 side_row() {
     awk -v w="$1" -v u="$2" -v a="$3" -v b="$4" 'BEGIN {
@@ -98,6 +110,13 @@ if want mutex; then
     on_off det_mutex 500000 100
     ratio_row "detector on vs off: uncontended pthread_mutex_lock/unlock" ns "$on" "$off" 1.15
     mutex_on=$on
+    # The floor: the same loop under a wrapper that only forwards (no detector).
+    fl=''
+    for _ in 1 2 3; do
+        v=$(env LD_PRELOAD="$floor" "$bench/det_mutex" 500000 100)
+        fl=$(awk -v a="$v" -v b="${fl:-$v}" 'BEGIN { print (a + 0 < b + 0) ? a : b }')
+    done
+    floor_row "interposition floor: the same loop under a wrapper that only forwards" ns "$fl" "$off"
     if [ "$have_helgrind" = yes ]; then
         hg=$(best_of 1 helgrind "$bench/det_mutex" 200000 5)
         side_row "mutex lock/unlock: taskleak vs valgrind --tool=helgrind" ns "$mutex_on" "$hg"
