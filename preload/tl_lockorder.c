@@ -32,7 +32,8 @@
 #include "tl_registry.h"
 #include "tl_stack.h"
 
-_Static_assert((TL_LO_KIND_MASK | TL_LO_READ | TL_LO_TRY) < 16, "flags fit below a held entry's sp");
+_Static_assert((TL_LO_KIND_MASK | TL_LO_READ | TL_LO_TRY) < 16,
+               "flags fit below a held entry's sp");
 
 #define INVERSIONS_MAX 256 /* inversions kept; more are counted */
 #define GATE_SCAN      64  /* outer held locks looked at when narrowing a gate set */
@@ -340,7 +341,8 @@ static void add_pair(struct tl_lo_thread *t, uint32_t top, uintptr_t lock, unsig
         return;
     *c = (struct tl_lo_pair){h->lock, lock, mode, epoch};
 settled:
-    if (top + 1 == t->n && !(tl_lo_held_flags(h) & TL_LO_TRY)) { /* the only pair this acquisition makes */
+    if (top + 1 == t->n &&
+        !(tl_lo_held_flags(h) & TL_LO_TRY)) { /* the only pair this acquisition makes */
         t->last = *c;
         t->last_flags[0] = tl_lo_held_flags(h);
         t->last_flags[1] = flags;

@@ -151,8 +151,8 @@ static inline __attribute__((always_inline)) bool tl_lo_pop_top(const void *lock
 
 /* The same pair as last time, under the same newest lock (nested locking in a loop): known to the
  * graph, nothing to add, no call; notes lock and returns true, or returns false. */
-static inline __attribute__((always_inline)) bool tl_lo_take_repeat(const void *lock, unsigned flags,
-                                                                    uintptr_t ip, uintptr_t sp)
+static inline __attribute__((always_inline)) bool
+tl_lo_take_repeat(const void *lock, unsigned flags, uintptr_t ip, uintptr_t sp)
 {
     struct tl_lo_thread *t = &tl_lo_self;
     uint32_t n = t->n;

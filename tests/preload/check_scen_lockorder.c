@@ -5,8 +5,9 @@
  * run fails with exitcode while the program's own output is unchanged. Consistent orders, readers
  * on both sides, reused heap locks, recursive relocking, trylock back-off and gate locks report
  * nothing; so do the same cases run in a process that never creates a thread (the wrappers'
- * single-threaded fast path). lock_order=0 turns it off; an inversion: suppression silences it and is counted. gor
- * mutexes held by tasks that park in between invert like pthread mutexes (gor_lockorder.c).
+ * single-threaded fast path). lock_order=0 turns it off; an inversion: suppression silences it and
+ * is counted. gor mutexes held by tasks that park in between invert like pthread mutexes
+ * (gor_lockorder.c).
  *
  * Expectations are rows of data; every test is one sentence over a row.
  */
