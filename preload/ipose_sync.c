@@ -62,20 +62,76 @@ static __attribute__((noinline)) int pthread_mutex_lock_blocking(pthread_mutex_t
     return rc;
 }
 
-TL_EXPORT int pthread_mutex_lock(pthread_mutex_t *m)
+/* A free private mutex of a plain kind (normal, recursive, error-checking or adaptive: no robust,
+ * priority or process-shared bit, no elision flag) in a process with one thread: glibc's lock
+ * takes it at once and returns 0, since nothing else can hold it or race for it. */
+static inline bool sure_to_take(const pthread_mutex_t *m)
+{
+    return __libc_single_threaded && m->__data.__lock == 0 && (unsigned)m->__data.__kind <= 3;
+}
+
+/* A contended lock: the bracket around the real blocking call, then the held list. ip and sp are
+ * the exported wrapper's (HELD). */
+static __attribute__((noinline)) int pthread_mutex_lock_contended(pthread_mutex_t *m, uintptr_t ip,
+                                                                  uintptr_t sp)
+{
+    int rc = pthread_mutex_lock_blocking(m);
+    if (rc == 0)
+        tl_lo_acquired(m, TL_LG_MUTEX, ip, sp);
+    return rc;
+}
+
+/* The detector ready, other threads running: the try first, then the held list; a busy try goes
+ * to the bracket. Any other error of the try (a robust mutex's EOWNERDEAD, for one) is the call's
+ * result, as the real lock would return it. */
+static __attribute__((noinline)) int pthread_mutex_lock_threaded(pthread_mutex_t *m, uintptr_t ip,
+                                                                 uintptr_t sp)
+{
+    int rc = tl_real.pthread_mutex_trylock(m);
+    if (__builtin_expect(rc == EBUSY, 0))
+        return pthread_mutex_lock_contended(m, ip, sp);
+    if (__builtin_expect(rc == 0, 1))
+        tl_lo_acquired(m, TL_LG_MUTEX, ip, sp);
+    return rc;
+}
+
+/* First calls and the detector off or initialising, and a single-threaded lock that is not sure
+ * to be taken (held already: a self-deadlock goes through the bracket; or an unusual kind). */
+static __attribute__((noinline)) int pthread_mutex_lock_general(pthread_mutex_t *m, uintptr_t ip,
+                                                                uintptr_t sp)
 {
     tl_enter();
     /* While the process has one thread nobody can contend: a free lock is taken by the real call
-     * at once, and glibc then skips the atomic instruction that trylock always pays. A held lock
-     * (a self-deadlock) still goes through the bracket below. */
+     * at once, and glibc then skips the atomic instruction that trylock always pays. */
     int rc;
     if (__libc_single_threaded && m->__data.__lock == 0 && !(m->__data.__kind & 128 /* pshared */))
         rc = tl_real.pthread_mutex_lock(m);
     else if (__builtin_expect((rc = tl_real.pthread_mutex_trylock(m)) == EBUSY, 0))
-        rc = pthread_mutex_lock_blocking(m);
+        return pthread_mutex_lock_contended(m, ip, sp);
     if (__builtin_expect(rc == 0, 1))
-        HELD(m, TL_LG_MUTEX);
+        tl_lo_acquired(m, TL_LG_MUTEX, ip, sp);
     return rc;
+}
+
+/* Laid out for the uncontended lock every loop pays, with no call of its own (so no stack frame):
+ * single-threaded, the lock is sure to be taken (sure_to_take), so when the thread holds nothing
+ * or repeats its last nested pair it enters the held list first and the real call is a tail call;
+ * with other threads, a tail call to pthread_mutex_lock_threaded. */
+TL_EXPORT int pthread_mutex_lock(pthread_mutex_t *m)
+{
+    uintptr_t ip = (uintptr_t)__builtin_return_address(0), sp = TL_CALLER_SP();
+    unsigned s = tl_lo_fast_state();
+    if (__builtin_expect(s == 0, 0))
+        return pthread_mutex_lock_general(m, ip, sp);
+    if (__builtin_expect(sure_to_take(m), 1)) {
+        if (s == TL_LO_READY || tl_lo_take_empty(m, TL_LG_MUTEX, ip, sp) ||
+            tl_lo_take_repeat(m, TL_LG_MUTEX, ip, sp))
+            return tl_real.pthread_mutex_lock(m);
+        return pthread_mutex_lock_general(m, ip, sp);
+    }
+    if (__libc_single_threaded)
+        return pthread_mutex_lock_general(m, ip, sp);
+    return pthread_mutex_lock_threaded(m, ip, sp);
 }
 
 TL_EXPORT int pthread_mutex_timedlock(pthread_mutex_t *m, const struct timespec *t)

@@ -42,7 +42,9 @@ struct tl_ctx {
 extern struct tl_ctx tl_ctx;
 
 /* Runs the initialisation if nobody has; returns true when the detector is on. Cheap after the
- * first call (one acquire load). Wrappers call tl_ctx_ready() before recording anything. */
+ * first call (one acquire load). Wrappers call tl_ctx_ready() before recording anything, except
+ * the mutex lock/unlock fast paths, which test tl_lo_state (tl_lockorder.h) and only note the
+ * thread's held list. */
 bool tl_ctx_init(void);
 static inline bool tl_ctx_ready(void)
 {

@@ -32,10 +32,14 @@
 #include "tl_registry.h"
 #include "tl_stack.h"
 
+_Static_assert((TL_LO_KIND_MASK | TL_LO_READ | TL_LO_TRY) < 16,
+               "flags fit below a held entry's sp");
+
 #define INVERSIONS_MAX 256 /* inversions kept; more are counted */
 #define GATE_SCAN      64  /* outer held locks looked at when narrowing a gate set */
 
 bool tl_lo_on;
+unsigned char tl_lo_state;
 _Atomic unsigned tl_lo_epoch;
 __thread struct tl_lo_thread tl_lo_self __attribute__((tls_model("initial-exec")));
 
@@ -98,6 +102,7 @@ void tl_lo_start(bool on)
         note_object((uintptr_t)&elf_version);
     }
     tl_lo_on = on;
+    __atomic_store_n(&tl_lo_state, TL_LO_READY | (on ? TL_LO_RECORDING : 0), __ATOMIC_RELEASE);
 }
 
 /* ---- the held list ---- */
@@ -205,7 +210,7 @@ static void capture(struct tl_lg_edge *e, const struct tl_lo_held *h, uintptr_t 
         n = tl_gor_trim_tail(ips, n);
     held[k++] = h->ip;
     for (int i = 0; i < n && k < depth(); i++)
-        if (sps[i] > h->sp)
+        if (sps[i] > tl_lo_held_sp(h))
             held[k++] = ips[i];
     set_stack(&e->held, held, k);
     set_stack(&e->acquired, ips, n < depth() ? n : depth());
@@ -215,7 +220,7 @@ static void capture(struct tl_lg_edge *e, const struct tl_lo_held *h, uintptr_t 
 
 static unsigned pair_mode(const struct tl_lo_held *h, unsigned flags)
 {
-    return ((h->flags & TL_LO_READ) ? TL_LG_HELD_READ : 0) |
+    return ((tl_lo_held_flags(h) & TL_LO_READ) ? TL_LG_HELD_READ : 0) |
            ((flags & TL_LO_READ) ? TL_LG_ACQ_READ : 0);
 }
 
@@ -295,7 +300,7 @@ static void new_edge(struct tl_lo_thread *t, uint32_t top, uintptr_t lock, unsig
     e.from = h->lock;
     e.to = (uintptr_t)lock;
     e.mode = pair_mode(h, flags);
-    e.from_kind = (unsigned char)(h->flags & TL_LO_KIND_MASK);
+    e.from_kind = (unsigned char)(tl_lo_held_flags(h) & TL_LO_KIND_MASK);
     e.to_kind = (unsigned char)(flags & TL_LO_KIND_MASK);
     struct tl_unit *u = tl_registry_self();
     e.unit = u != NULL ? u->seq : 0;
@@ -336,9 +341,10 @@ static void add_pair(struct tl_lo_thread *t, uint32_t top, uintptr_t lock, unsig
         return;
     *c = (struct tl_lo_pair){h->lock, lock, mode, epoch};
 settled:
-    if (top + 1 == t->n && !(h->flags & TL_LO_TRY)) { /* the only pair this acquisition makes */
+    if (top + 1 == t->n &&
+        !(tl_lo_held_flags(h) & TL_LO_TRY)) { /* the only pair this acquisition makes */
         t->last = *c;
-        t->last_flags[0] = h->flags;
+        t->last_flags[0] = tl_lo_held_flags(h);
         t->last_flags[1] = flags;
     }
 }
@@ -357,11 +363,11 @@ static void acquire_on(struct tl_lo_thread *t, const void *lock, unsigned flags,
         for (long i = (long)t->n - 1; i >= 0; i--) {
             if (!internal(ent(t, (uint32_t)i)->ip))
                 add_pair(t, (uint32_t)i, l, flags, ip);
-            if (!(ent(t, (uint32_t)i)->flags & TL_LO_TRY))
+            if (!(tl_lo_held_flags(ent(t, (uint32_t)i)) & TL_LO_TRY))
                 break; /* the newest lock taken by blocking already has its own edges */
         }
     }
-    struct tl_lo_held h = {l, ip, sp, flags};
+    struct tl_lo_held h = {l, ip, tl_lo_spf(sp, flags)};
     push(t, &h);
     tl_lo_self.busy = false;
     errno = saved;

@@ -42,12 +42,28 @@
 #define TL_LO_INLINE 8 /* held locks kept in thread-local storage before the spill */
 #define TL_LO_CACHE  32 /* pairs remembered per thread */
 
+/* Three words, so that noting a lock costs three stores (and the count's): the flags share a word
+ * with the stack pointer, shifted above them (user-space addresses leave the top bits free). */
 struct tl_lo_held {
     uintptr_t lock; /* the lock's address */
     uintptr_t ip;   /* return address into the caller that took it */
-    uintptr_t sp;   /* that caller's stack pointer at the call */
-    uint32_t flags; /* TL_LO_* */
+    uint64_t spf;   /* that caller's stack pointer at the call << 4 | flags (TL_LO_*) */
 };
+
+static inline uint64_t tl_lo_spf(uintptr_t sp, unsigned flags)
+{
+    return (uint64_t)sp << 4 | flags;
+}
+
+static inline unsigned tl_lo_held_flags(const struct tl_lo_held *h)
+{
+    return (unsigned)(h->spf & 15u);
+}
+
+static inline uintptr_t tl_lo_held_sp(const struct tl_lo_held *h)
+{
+    return (uintptr_t)(h->spf >> 4);
+}
 
 struct tl_lo_pair {
     uintptr_t from, to;
@@ -75,6 +91,13 @@ struct tl_lo_inversion {
 };
 
 extern bool tl_lo_on; /* set by tl_lo_start; constant afterwards */
+
+/* The same, with readiness, in one byte the mutex fast paths test with one load: TL_LO_READY once
+ * tl_lo_start ran (initialisation is past tl_real_init, so the real-function table is filled),
+ * plus TL_LO_RECORDING when lock_order is on. Set by tl_lo_start; constant afterwards. */
+#define TL_LO_READY     1u
+#define TL_LO_RECORDING 2u
+extern unsigned char tl_lo_state;
 extern _Atomic unsigned tl_lo_epoch; /* bumped by every forget that removed an edge */
 extern __thread struct tl_lo_thread tl_lo_self __attribute__((tls_model("initial-exec")));
 
@@ -84,30 +107,75 @@ void tl_lo_start(bool on);
 void tl_lo_acquired_slow(const void *lock, unsigned flags, uintptr_t ip, uintptr_t sp);
 void tl_lo_released_slow(const void *lock);
 
+/* The fast halves, for wrappers that keep their common path free of calls (no stack frame, a tail
+ * call to the real function). tl_lo_take_empty notes lock when the thread holds nothing and is not
+ * inside the recorder (one thread-local load and compare, then the entry's stores) and returns
+ * true; false leaves the acquisition to tl_lo_acquired. tl_lo_take_first is the same but also
+ * returns true when recording is off. tl_lo_pop_top drops lock when it is the newest held lock
+ * (the usual nesting: a lock taken under the detector was noted) and returns true; it also
+ * returns true when nothing is held once initialisation is past the real-function table (with
+ * lock_order=0, say); false leaves the release to tl_lo_released after tl_enter(). None calls
+ * anything or touches errno. */
+static inline unsigned tl_lo_fast_state(void)
+{
+    return __atomic_load_n(&tl_lo_state, __ATOMIC_ACQUIRE);
+}
+
+static inline __attribute__((always_inline)) bool tl_lo_take_empty(const void *lock, unsigned flags,
+                                                                   uintptr_t ip, uintptr_t sp)
+{
+    struct tl_lo_thread *t = &tl_lo_self;
+    if (__builtin_expect(t->n != 0 || t->busy, 0))
+        return false;
+    t->inl[0] = (struct tl_lo_held){(uintptr_t)lock, ip, tl_lo_spf(sp, flags)};
+    t->n = 1;
+    return true;
+}
+
+static inline __attribute__((always_inline)) bool tl_lo_take_first(const void *lock, unsigned flags,
+                                                                   uintptr_t ip, uintptr_t sp)
+{
+    return !tl_lo_on || tl_lo_take_empty(lock, flags, ip, sp);
+}
+
+static inline __attribute__((always_inline)) bool tl_lo_pop_top(const void *lock)
+{
+    struct tl_lo_thread *t = &tl_lo_self;
+    uint32_t n = t->n;
+    if (__builtin_expect(n - 1u < TL_LO_INLINE && t->inl[n - 1].lock == (uintptr_t)lock, 1)) {
+        t->n = n - 1; /* n = 0 wraps around and fails the first test */
+        return true;
+    }
+    return n == 0 && tl_lo_fast_state() != 0; /* nothing held, the table filled: forward */
+}
+
+/* The same pair as last time, under the same newest lock (nested locking in a loop): known to the
+ * graph, nothing to add, no call; notes lock and returns true, or returns false. */
+static inline __attribute__((always_inline)) bool
+tl_lo_take_repeat(const void *lock, unsigned flags, uintptr_t ip, uintptr_t sp)
+{
+    struct tl_lo_thread *t = &tl_lo_self;
+    uint32_t n = t->n;
+    if (n - 1u < TL_LO_INLINE - 1u && t->inl[n - 1].lock == t->last.from &&
+        (uintptr_t)lock == t->last.to && tl_lo_held_flags(&t->inl[n - 1]) == t->last_flags[0] &&
+        flags == t->last_flags[1] &&
+        t->last.epoch == atomic_load_explicit(&tl_lo_epoch, memory_order_relaxed) && !t->busy) {
+        t->inl[n] = (struct tl_lo_held){(uintptr_t)lock, ip, tl_lo_spf(sp, flags)};
+        t->n = n + 1;
+        return true;
+    }
+    return false;
+}
+
 /* The calling thread has just acquired lock (flags: kind and TL_LO_*); ip is the return address
  * into its caller and sp the caller's stack pointer at the call. AS-safe as far as the wrappers
  * are; errno preserved; never fails (out of memory: the pair is not recorded). */
 static inline __attribute__((always_inline)) void tl_lo_acquired(const void *lock, unsigned flags,
                                                                  uintptr_t ip, uintptr_t sp)
 {
-    if (!tl_lo_on)
+    if (__builtin_expect(tl_lo_take_first(lock, flags, ip, sp), 1) ||
+        tl_lo_take_repeat(lock, flags, ip, sp))
         return;
-    struct tl_lo_thread *t = &tl_lo_self;
-    uint32_t n = t->n;
-    if (__builtin_expect(n == 0 && !t->busy, 1)) {
-        t->inl[0] = (struct tl_lo_held){(uintptr_t)lock, ip, sp, flags};
-        t->n = 1;
-        return;
-    }
-    /* The same pair as last time, under the same newest lock (nested locking in a loop): known
-     * to the graph, nothing to add, no call. */
-    if (n - 1u < TL_LO_INLINE - 1u && t->inl[n - 1].lock == t->last.from && (uintptr_t)lock == t->last.to &&
-        t->inl[n - 1].flags == t->last_flags[0] && flags == t->last_flags[1] &&
-        t->last.epoch == atomic_load_explicit(&tl_lo_epoch, memory_order_relaxed) && !t->busy) {
-        t->inl[n] = (struct tl_lo_held){(uintptr_t)lock, ip, sp, flags};
-        t->n = n + 1;
-        return;
-    }
     tl_lo_acquired_slow(lock, flags, ip, sp);
 }
 
@@ -115,15 +183,8 @@ static inline __attribute__((always_inline)) void tl_lo_acquired(const void *loc
  * lock it does not hold is ignored). errno preserved. */
 static inline __attribute__((always_inline)) void tl_lo_released(const void *lock)
 {
-    struct tl_lo_thread *t = &tl_lo_self;
-    if (t->n == 0)
-        return;
-    uint32_t top = t->n - 1;
-    if (__builtin_expect(top < TL_LO_INLINE && t->inl[top].lock == (uintptr_t)lock, 1)) {
-        t->n = top; /* the newest lock, released first: the usual nesting */
-        return;
-    }
-    tl_lo_released_slow(lock);
+    if (!tl_lo_pop_top(lock) && tl_lo_self.n != 0)
+        tl_lo_released_slow(lock);
 }
 
 /* The same for a gor mutex taken or released by gor task `task`: a task may park holding one and

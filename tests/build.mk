@@ -45,12 +45,33 @@ $(BUILD)/tests/scenarios/%: tests/scenarios/%.c
 
 # The runner uses Check's fork mode; CK_RUN_SUITE=<module> runs one suite, CK_VERBOSITY=verbose
 # names every test.
+#
+# `make check` builds, then runs its jobs: the static checks, the CHECK_SCRIPTS commands (one job,
+# in order), and the runner once per suite. Each job is a target of its own (check-job-<name>), so
+# `make -j2 check` runs two at a time; the jobs share no file (every test makes its own temporary
+# directory), each job's output is printed whole when it ends (--output-sync), -k runs them all,
+# and the status fails if any failed.
+CHECK_SUITES := $(patsubst check_%.c,%,$(notdir $(CHECK_SRCS)))
+CHECK_JOBS   := static scripts $(CHECK_SUITES)
+
 check: deps
 	$(Q)$(MAKE) --no-print-directory check-build
-	$(Q)rc=0; sh scripts/check-static.sh $(BUILD) || rc=1; \
-	    for c in $(CHECK_SCRIPTS); do $$c || { echo "check: FAILED: $$c" >&2; rc=1; }; done; \
-	    $(RUNNER) || rc=1; \
-	    [ $$rc = 0 ] || echo "check: some checks failed (see above)" >&2; exit $$rc
+	$(Q)$(MAKE) --no-print-directory -k --output-sync=target check-run || \
+	    { echo "check: some checks failed (see above)" >&2; exit 1; }
+
+.PHONY: check-run $(addprefix check-job-,$(CHECK_JOBS))
+check-run: $(addprefix check-job-,$(CHECK_JOBS))
+
+check-job-static:
+	$(Q)sh scripts/check-static.sh $(BUILD) || { echo "check: FAILED: static" >&2; exit 1; }
+
+# Recipes expand when they run, so this sees the scripts every later fragment added.
+check-job-scripts:
+	$(Q)rc=0; for c in $(CHECK_SCRIPTS); do $$c || { echo "check: FAILED: $$c" >&2; rc=1; }; done; \
+	    exit $$rc
+
+$(addprefix check-job-,$(CHECK_SUITES)): check-job-%:
+	$(Q)CK_RUN_SUITE=$* $(RUNNER) || { echo "check: FAILED: suite $*" >&2; exit 1; }
 
 # Programs that must be linked statically (the supervisor refuses them).
 $(BUILD)/tests/scenarios/static_%: tests/scenarios/static_%.c

@@ -4,8 +4,10 @@
  * inversion naming every lock, and per edge the unit and the stacks where each lock was taken; the
  * run fails with exitcode while the program's own output is unchanged. Consistent orders, readers
  * on both sides, reused heap locks, recursive relocking, trylock back-off and gate locks report
- * nothing. lock_order=0 turns it off; an inversion: suppression silences it and is counted. gor
- * mutexes held by tasks that park in between invert like pthread mutexes (gor_lockorder.c).
+ * nothing; so do the same cases run in a process that never creates a thread (the wrappers'
+ * single-threaded fast path). lock_order=0 turns it off; an inversion: suppression silences it and
+ * is counted. gor mutexes held by tasks that park in between invert like pthread mutexes
+ * (gor_lockorder.c).
  *
  * Expectations are rows of data; every test is one sentence over a row.
  */
@@ -39,6 +41,11 @@ static const struct lo_case CASES[] = {
     {"recursive", 0, NULL, NULL, NULL},
     {"trylock", 0, NULL, NULL, NULL},
     {"gate", 0, NULL, NULL, NULL},
+    {"abba-main", 2, "mutex", "path_ab_often", "path_ba"},
+    {"abba-main-fixed", 0, NULL, NULL, NULL},
+    {"heap-main", 0, NULL, NULL, NULL},
+    {"recursive-main", 0, NULL, NULL, NULL},
+    {"errorcheck-main", 2, "mutex", "path_ab", "path_ba"},
 };
 #define NCASES ((int)(sizeof CASES / sizeof CASES[0]))
 

@@ -29,8 +29,8 @@ CHECK_DEPS  += $(REL_BINS)
 FORMAT_SRCS += $(REL_C) $(REL_CXX) $(wildcard tests/reliability/lib/*.c) $(wildcard tests/reliability/*.[ch]) \
                tests/soak/soak_prog.c
 CHECK_SCRIPTS += tests/soak/soak.sh
-check soak: export SOAK_BUILD_DIR := $(BUILD)
-check soak: export SOAK_SANITIZE := $(SANITIZE)
+check check-run soak: export SOAK_BUILD_DIR := $(BUILD)
+check check-run soak: export SOAK_SANITIZE := $(SANITIZE)
 
 # argv/envp arrays built from string literals are what exec and spawn take.
 REL_CFLAGS = $(ALL_CFLAGS) -O1 -g -Ipreload -Wno-unused-result -Wno-write-strings

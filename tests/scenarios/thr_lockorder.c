@@ -12,7 +12,17 @@
  *   recursive    a recursive mutex relocked while another lock is held: none
  *   trylock      the back-off pattern (hold B, trylock A, give up B on failure): none
  *   gate         A and B in opposite orders, but always under gate lock G: none
+ * The -main cases run their paths in the main thread and never create a thread, so every lock is
+ * taken while the process is single-threaded (the wrappers' fastest path, where the lock is noted
+ * before the real call and the same nested pair again is noted without a call):
+ *   abba-main          A->B a thousand times, then B->A once: one inversion
+ *   abba-main-fixed    A->B twice: none
+ *   heap-main          the heap case: none
+ *   recursive-main     the recursive case: none
+ *   errorcheck-main    an error-checking mutex relocked under A returns EDEADLK (exit 3 if not),
+ *                      then A->B and B->A: one inversion of A and B only
  * Prints "ok <case>" on stdout and exits 0 (the detector's status is its own). */
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,7 +33,7 @@ static pthread_mutex_t a = PTHREAD_MUTEX_INITIALIZER, b = PTHREAD_MUTEX_INITIALI
                        c = PTHREAD_MUTEX_INITIALIZER, g = PTHREAD_MUTEX_INITIALIZER;
 static pthread_rwlock_t ra = PTHREAD_RWLOCK_INITIALIZER, rb = PTHREAD_RWLOCK_INITIALIZER;
 static mtx_t ma, mb;
-static pthread_mutex_t rec;
+static pthread_mutex_t rec, chk;
 
 static __attribute__((noipa)) void lock_pair(pthread_mutex_t *x, pthread_mutex_t *y)
 {
@@ -169,6 +179,24 @@ static __attribute__((noipa)) void *gated_ba(void *arg)
     return arg;
 }
 
+static __attribute__((noipa)) void *path_ab_often(void *arg)
+{
+    for (int i = 0; i < 1000; i++)
+        lock_pair(&a, &b);
+    return arg;
+}
+
+/* Relocking an error-checking mutex fails with EDEADLK and takes nothing: exits 3 otherwise. */
+static __attribute__((noipa)) void *errorcheck_relock(void *arg)
+{
+    pthread_mutex_lock(&a);
+    if (pthread_mutex_lock(&chk) != 0 || pthread_mutex_lock(&chk) != EDEADLK ||
+        pthread_mutex_unlock(&chk) != 0 || pthread_mutex_unlock(&chk) != EPERM)
+        exit(3);
+    pthread_mutex_unlock(&a);
+    return arg;
+}
+
 /* Runs each path in a thread of its own, one after the other. */
 static void run(void *(*const *paths)(void *))
 {
@@ -177,6 +205,13 @@ static void run(void *(*const *paths)(void *))
         if (pthread_create(&t, NULL, paths[i], NULL) != 0 || pthread_join(t, NULL) != 0)
             exit(2);
     }
+}
+
+/* Runs each path in the calling thread. */
+static void run_here(void *(*const *paths)(void *))
+{
+    for (int i = 0; paths[i] != NULL; i++)
+        paths[i](NULL);
 }
 
 struct scase {
@@ -196,6 +231,11 @@ static const struct scase CASES[] = {
     {"recursive", {recursive_then_a, recursive_plain}},
     {"trylock", {path_ab, backoff_ba}},
     {"gate", {gated_ab, gated_ba}},
+    {"abba-main", {path_ab_often, path_ba}},
+    {"abba-main-fixed", {path_ab, path_ab}},
+    {"heap-main", {heap_churn}},
+    {"recursive-main", {recursive_then_a, recursive_plain}},
+    {"errorcheck-main", {errorcheck_relock, path_ab, path_ba}},
 };
 
 int main(int argc, char **argv)
@@ -204,11 +244,16 @@ int main(int argc, char **argv)
     pthread_mutexattr_init(&attr);
     pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_RECURSIVE);
     pthread_mutex_init(&rec, &attr);
+    pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_ERRORCHECK);
+    pthread_mutex_init(&chk, &attr);
     mtx_init(&ma, mtx_plain);
     mtx_init(&mb, mtx_plain);
     for (size_t i = 0; argc > 1 && i < sizeof CASES / sizeof CASES[0]; i++) {
         if (strcmp(argv[1], CASES[i].name) == 0) {
-            run(CASES[i].paths);
+            if (strstr(CASES[i].name, "-main") != NULL)
+                run_here(CASES[i].paths);
+            else
+                run(CASES[i].paths);
             printf("ok %s\n", argv[1]);
             return 0;
         }
