@@ -16,6 +16,7 @@
  * gate and by thread creation.
  */
 #include "tl_watchdog.h"
+#include "tl_wd_text.h"
 
 #include <dirent.h>
 #include <dlfcn.h>
@@ -40,8 +41,10 @@
 #include "tl_gate.h"
 #include "tl_gor.h"
 #include "tl_group.h"
+#include "tl_growth.h"
 #include "tl_hint.h"
 #include "tl_log.h"
+#include "tl_metrics.h"
 #include "tl_object.h"
 #include "tl_real.h"
 #include "tl_registry.h"
@@ -54,8 +57,6 @@
 #define LONELY_POLL_MS 20   /* re-check period once main has gone or no tracked thread is left */
 #define SLICE_MS       250  /* longest sleep: main may pthread_exit at any time */
 #define WD_STACK       (1u << 20) /* symbolization and formatting need some room */
-#define TEXT_FRAMES    16
-#define TEXT_IDS       8
 
 /* A group the text has shown: what it looked like and when to repeat it. */
 struct shown {
@@ -82,6 +83,9 @@ static struct {
     uint64_t asleep_sig;        /* and this progress signature */
     uint64_t cycle_sig;         /* the last build's cycles, all past the threshold (0: none) */
     uint64_t deadlock_reported; /* the deadlock last reported (on_deadlock=report says it once) */
+    bool pending;               /* the stuck set changed since the last build */
+    size_t deadlocked;          /* units the last build found deadlocked (metrics) */
+    int64_t next_build_ms, build_gap_ms, per_threshold_ms; /* build rate limit (tick) */
 } wd;
 
 /* ---- layer 1: the light scan --------------------------------------------------------------- */
@@ -92,6 +96,32 @@ static uint64_t mix(uint64_t x)
     x *= 0xff51afd7ed558ccdULL;
     x ^= x >> 33;
     return x;
+}
+
+/* Counts one blocked unit under its kind and reason (reasons are static strings: compared by
+ * address, then by text for the rare copy). */
+static void count_reason(struct tl_wd_scan *s, int kind, const char *reason, int64_t since)
+{
+    s->blocked[kind]++;
+    if (reason == NULL)
+        return;
+    size_t i = 0;
+    while (i < s->nreasons && (s->reasons[i].kind != kind || (s->reasons[i].reason != reason &&
+                                                              strcmp(s->reasons[i].reason, reason))))
+        i++;
+    if (i == s->nreasons) {
+        if (i == TL_WD_REASONS)
+            return;
+        s->reasons[s->nreasons++] = (struct tl_wd_reason){reason, kind, 0, since};
+    }
+    s->reasons[i].count++;
+    if (since < s->reasons[i].oldest_ns)
+        s->reasons[i].oldest_ns = since;
+}
+
+static void count_task(void *arg, const char *reason, int64_t since)
+{
+    count_reason(arg, TL_KIND_TASK, reason, since);
 }
 
 /* Reads as few cache lines as it can (units are ~1.2 KiB apart): wstate and progress share one,
@@ -105,19 +135,33 @@ static void scan_unit(const struct tl_unit *u, void *arg)
         return;
     int64_t since = u->wait.since_ns; /* both validated by the second progress read */
     bool durable = u->wait.durable;   /* hung_task counts uninterruptible sleeps only */
+    const char *reason = u->wait.reason;
     atomic_thread_fence(memory_order_acquire);
-    if (atomic_load_explicit(&u->progress, memory_order_relaxed) != p1 || !durable ||
-        s->now_ns - since < s->threshold_ns || u->internal)
+    if (atomic_load_explicit(&u->progress, memory_order_relaxed) != p1 || u->internal)
+        return;
+    count_reason(s, TL_KIND_THREAD, reason, since);
+    if (!durable || s->now_ns - since < s->threshold_ns)
         return;
     s->stuck++;
     s->signature += mix(u->seq * 0x9e3779b97f4a7c15ULL ^ p1); /* a sum: order does not matter */
 }
 
+/* Threads from the registry's slots, then gor's tasks from one copy of its registry (no
+ * unwinding, no stack table): both at memory speed, nothing built. */
 void tl_watchdog_scan(struct tl_wd_scan *s)
 {
-    s->units = s->stuck = 0;
+    s->units = s->stuck = s->tasks = s->tasks_stuck = s->nreasons = 0;
+    s->blocked[0] = s->blocked[1] = 0;
     s->signature = 0;
     tl_registry_visit(SCAN_BATCH, scan_unit, s);
+    uint64_t sig = 0;
+    long stuck = tl_gor_present() ? tl_gor_scan_stuck(s->threshold_ns / 1000000, &sig, &s->tasks,
+                                                      count_task, s)
+                                  : 0;
+    s->tasks_stuck = stuck > 0 ? (size_t)stuck : 0;
+    s->units += s->tasks;
+    s->stuck += s->tasks_stuck;
+    s->signature += mix(sig);
 }
 
 /* ---- layer 3: emitting -------------------------------------------------------------------- */
@@ -140,6 +184,9 @@ static uint64_t fnv(uint64_t h, const char *s)
 static uint64_t findings_signature(const struct tl_report *r)
 {
     uint64_t sig = 0;
+    for (size_t g = 0; g < r->ngroups; g++)
+        if (r->groups[g].growth != NULL)
+            sig += mix(fnv(FNV_START, r->groups[g].growth->site));
     for (size_t i = 0; i < r->n; i++) {
         const struct tl_rep_unit *u = &r->units[i];
         if (u->verdict != NULL)
@@ -207,57 +254,6 @@ static void forget_absent(int64_t now)
     wd.nshown = k;
 }
 
-static void print_stack(struct tl_report *r, FILE *f, tl_stack_id id)
-{
-    int n = 0;
-    const uintptr_t *ips = tl_stack_frames(id, &n);
-    for (int k = 0; k < n && k < TEXT_FRAMES; k++) {
-        const char *fn = tl_report_function(r, ips[k], k > 0);
-        if (tl_stack_frame_call(ips[k]) != NULL)
-            fprintf(f, "    #%d %s\n", k, fn);
-        else
-            fprintf(f, "    #%d 0x%lx %s\n", k, (unsigned long)ips[k], fn ? fn : "??");
-    }
-    if (n > TEXT_FRAMES)
-        fprintf(f, "    ... (%d more frames)\n", n - TEXT_FRAMES);
-    if (n == 0)
-        fprintf(f, "    (no stack)\n");
-}
-
-static void print_group(struct tl_report *r, FILE *f, const struct tl_rep_group *g, const char *why)
-{
-    const struct tl_rep_unit *u0 = &r->units[g->members[0]];
-    char dur[32];
-    tl_text_duration(g->wait_max, dur, sizeof dur);
-    fprintf(f, "\ntaskleak: watchdog: %zu %s%s [%s, %s] %s (%s)\n", g->count,
-            g->kind == TL_KIND_TASK ? "task" : "thread", g->count == 1 ? "" : "s",
-            g->reason ? g->reason : "?", dur, g->verdict, why);
-    char what[192];
-    if (u0->owner_tid != 0)
-        tl_object_describe(r, u0, what, sizeof what);
-    if (u0->owner_tid != 0)
-        fprintf(f, "  waits for %s %s held by %s\n",
-                strncmp(u0->wait.reason, "rwlock", 6) == 0 ? "rwlock" : "mutex", what,
-                u0->owner[0] ? u0->owner : "an unknown thread");
-    else if (u0->owner[0] != '\0' && g->reason != NULL && strcmp(g->reason, "join") == 0)
-        fprintf(f, "  waits to join %s\n", u0->owner);
-    print_stack(r, f, g->blocked_stack);
-    if (u0->created_by[0] != '\0' || g->created_stack != 0) {
-        fprintf(f, "  created by %s at:\n", u0->created_by[0] ? u0->created_by : "an unknown unit");
-        print_stack(r, f, g->created_stack);
-    }
-    fprintf(f, "  units:");
-    for (size_t k = 0; k < g->count && k < TEXT_IDS; k++)
-        fprintf(f, " %s", r->units[g->members[k]].id);
-    if (g->count > TEXT_IDS)
-        fprintf(f, " (+%zu more)", g->count - TEXT_IDS);
-    char hint[256];
-    if (tl_hint(r, g, hint, sizeof hint))
-        fprintf(f, "\n  to silence: suppressions line '%s' (or threshold=0)\n", hint);
-    else
-        fprintf(f, "\n  to silence: threshold=0\n");
-}
-
 /* Why group g is printed now ("new", "grew", "still there"), NULL when it stays quiet. */
 static const char *due(const struct tl_rep_group *g, int64_t now)
 {
@@ -269,8 +265,8 @@ static const char *due(const struct tl_rep_group *g, int64_t now)
     if (s == NULL) {
         s = remember(g);
         why = "new";
-    } else if (g->count > s->count) {
-        why = "grew";
+    } else if (g->count >= 2 * s->count) {
+        why = "grew"; /* doubled since printed: a group filling up is not said again each look */
     } else if (now - s->printed_ms >= s->gap_ms) {
         why = "still there";
         s->gap_ms *= 2;
@@ -289,14 +285,16 @@ static const char *due(const struct tl_rep_group *g, int64_t now)
     return why;
 }
 
-/* The text report of the groups that are due, in one write on the log. */
-static void emit_text(struct tl_report *r)
+/* The text report of the groups that are due, in one write on the log; true when a group was
+ * new. */
+static bool emit_text(struct tl_report *r)
 {
+    bool fresh = false;
     char *buf = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
     if (f == NULL)
-        return;
+        return false;
     int64_t now = now_ms();
     size_t printed = 0;
     bool deadlock_shown = false;
@@ -312,7 +310,8 @@ static void emit_text(struct tl_report *r)
                     "in pid %d (%s)\n",
                     r->blocked, thr, r->deadlocked, (int)getpid(), program_invocation_short_name);
         }
-        print_group(r, f, &r->groups[i], why);
+        tl_wd_print_group(r, f, &r->groups[i], why);
+        fresh |= strcmp(why, "new") == 0;
         deadlock_shown |= strcmp(r->groups[i].verdict, "deadlocked") == 0;
     }
     forget_absent(now);
@@ -322,6 +321,7 @@ static void emit_text(struct tl_report *r)
     if (printed > 0)
         tl_file_write_all(tl_log_fd(), buf, len);
     free(buf);
+    return fresh;
 }
 
 static bool repeat_pending(void)
@@ -350,7 +350,7 @@ static void prove_all_asleep(const struct tl_wd_scan *s)
     bool gor = tl_gor_present();
     if (gor && tl_gor_deadlocked())
         return; /* gor's runtime proved it first: its hook reports, and the runtime exits */
-    if (s->stuck > 0 || gor)
+    if (s->stuck > 0 && s->tasks_stuck == s->tasks) /* a task not stuck: not all asleep */
         tl_asleep_look(&l, s->threshold_ns);
     bool same = l.asleep && wd.asleep_before && l.signature == wd.asleep_sig;
     wd.asleep_before = l.asleep;
@@ -387,47 +387,82 @@ static bool prove_cycle(const struct tl_report *r)
 
 /* ---- layer 2: one tick -------------------------------------------------------------------- */
 
-static void build_and_emit(void)
+/* One watchdog report; true when it had something new to say (a new group). */
+static bool build_and_emit(void)
 {
     struct tl_report r;
     if (tl_report_build(&r, TL_BUILD_WATCHDOG, 0) < 0)
-        return;
+        return false;
     if (atomic_load(&wd.quiet)) {
         tl_report_free(&r);
-        return;
+        return false;
     }
     if (prove_cycle(&r)) {
         tl_report_free(&r);
         proven(false, wd.cycle_sig);
-        return;
+        return true;
     }
     uint64_t sig = findings_signature(&r);
     if (sig != wd.last_report_sig) {
         write_json(&r);
         wd.last_report_sig = sig;
     }
-    emit_text(&r);
+    bool news = emit_text(&r);
     size_t n = r.blocked + r.deadlocked;
+    wd.deadlocked = r.deadlocked;
     if (n > atomic_load(&wd.blocked_seen))
         atomic_store(&wd.blocked_seen, n);
     tl_report_free(&r);
+    return news;
+}
+
+/* Builds are rate-limited like hung_task's warnings: a build that had nothing new to say doubles
+ * the wait before the next one (up to the threshold), one that did resets it to the interval. */
+static bool build_allowed(int64_t now)
+{
+    return now >= wd.next_build_ms;
+}
+
+static void built(int64_t now, bool news)
+{
+    int64_t cap = tl_ctx.opts.threshold_ms > tl_ctx.opts.interval_ms ? tl_ctx.opts.threshold_ms
+                                                                      : tl_ctx.opts.interval_ms;
+    wd.build_gap_ms = news || wd.build_gap_ms == 0 ? tl_ctx.opts.interval_ms
+                                                   : (wd.build_gap_ms * 2 > cap ? cap
+                                                                                : wd.build_gap_ms * 2);
+    wd.next_build_ms = now + wd.build_gap_ms - tl_ctx.opts.interval_ms / 2;
+}
+
+/* The scans that may run at most once per threshold while blocked units exist (deeper looks than
+ * the every-interval scan) are called from here. */
+static void per_threshold(const struct tl_wd_scan *s, int64_t now)
+{
+    if (s->stuck == 0 || now - wd.per_threshold_ms < tl_ctx.opts.threshold_ms)
+        return;
+    wd.per_threshold_ms = now;
 }
 
 static void tick(void)
 {
-    struct tl_wd_scan s = {.now_ns = tl_now_ns(),
-                           .threshold_ns = tl_ctx.opts.threshold_ms * 1000000};
+    int64_t t0 = tl_now_ns();
+    struct tl_wd_scan s = {.now_ns = t0, .threshold_ns = tl_ctx.opts.threshold_ms * 1000000};
     tl_watchdog_scan(&s);
+    int64_t now = now_ms();
+    bool grew = tl_growth_look(now);
+    tl_metrics_write(&s, tl_now_ns() - t0, wd.deadlocked);
     prove_all_asleep(&s);
     if (atomic_load(&wd.quiet))
         return;
-    bool tasks = tl_gor_present();
+    per_threshold(&s, now);
     bool changed = s.stuck != wd.last_stuck || s.signature != wd.last_sig;
-    bool anything = s.stuck > 0 || wd.last_report_sig != 0 || tasks;
+    bool anything = s.stuck > 0 || wd.last_report_sig != 0;
     wd.last_stuck = s.stuck;
     wd.last_sig = s.signature;
-    if (anything && (changed || tasks || wd.cycle_sig != 0 || repeat_pending()))
-        build_and_emit();
+    wd.pending |= anything && changed;
+    if (grew || wd.cycle_sig != 0 || (build_allowed(now) && (wd.pending || repeat_pending()))) {
+        wd.pending = false;
+        built(now, build_and_emit() || grew);
+    }
 }
 
 /* ---- the thread --------------------------------------------------------------------------- */
@@ -576,6 +611,8 @@ void tl_watchdog_atfork_child(void)
     wd.nshown = wd.capshown = 0;
     wd.last_stuck = 0;
     wd.last_sig = wd.last_report_sig = 0;
+    wd.pending = false;
+    wd.next_build_ms = wd.build_gap_ms = wd.per_threshold_ms = 0;
     wd.asleep_before = false;
     wd.asleep_sig = wd.cycle_sig = wd.deadlock_reported = 0;
     atomic_store(&wd.tid, 0);
@@ -583,4 +620,5 @@ void tl_watchdog_atfork_child(void)
     atomic_store(&wd.started, 0);
     tl_dump_atfork_child();
     tl_deadlock_atfork_child();
+    tl_growth_atfork_child();
 }
