@@ -43,9 +43,18 @@ static const struct reason_row {
 
 static const struct reason_row *reason_row(const char *reason)
 {
+    /* gor's reasons are its own string literals: the last one seen is matched by address first,
+     * which spares a build of many tasks in one wait ten string compares per task. */
+    static __thread const char *last;
+    static __thread const struct reason_row *last_row;
+    if (reason != NULL && reason == last)
+        return last_row;
     for (size_t i = 0; reason != NULL && i < sizeof REASONS / sizeof REASONS[0]; i++)
-        if (strcmp(REASONS[i].reason, reason) == 0)
+        if (strcmp(REASONS[i].reason, reason) == 0) {
+            last = reason;
+            last_row = &REASONS[i];
             return &REASONS[i];
+        }
     return NULL;
 }
 

@@ -9,9 +9,11 @@
  * the looks since the previous sample), one sample per window/60 at most, so the ring spans a
  * little more than a window whatever the interval. The judgement at a look: the window's starting
  * sample is the newest one at least a window old; the site is growing when no look since then saw
- * fewer units than that sample, and the count now is at least growth_min more. A pool that grows
- * and shrinks with load falls back below its starting count within any window and is never
- * reported; a site that only climbs is, within about one window of starting to climb.
+ * fewer units than that sample, and even the least count seen in the window's last quarter is at
+ * least growth_min more. A pool that grows and shrinks with load falls back below its starting
+ * count, or back to its troughs within the last quarter, and is never reported (the floor, not
+ * the count at one look: a burst that starts from an empty pool is not a rise); a site that only
+ * climbs is, within about one window of starting to climb.
  *
  * Growth figures are read by report builds on any thread: they are copied under a small spin lock.
  */
@@ -141,11 +143,18 @@ static bool judge(const struct hist *h, int64_t now, long c, struct tl_rep_growt
     }
     if (b < 0)
         return false;
-    long c0 = h->c[(h->head + b) % HIST];
-    for (int k = b + 1; k < h->n; k++)
-        if (h->lo[(h->head + k) % HIST] < c0)
+    long c0 = h->c[(h->head + b) % HIST], floor = c;
+    int64_t tail = now - tl_ctx.opts.growth_ms / 4;
+    for (int k = b + 1; k < h->n; k++) {
+        int i = (h->head + k) % HIST;
+        if (h->lo[i] < c0)
             return false;
-    if ((h->pending && h->lo_pending < c0) || c - c0 < tl_ctx.opts.growth_min)
+        if (h->t[i] >= tail && h->lo[i] < floor)
+            floor = h->lo[i];
+    }
+    if (h->pending && h->lo_pending < floor)
+        floor = h->lo_pending;
+    if (floor < c0 || floor - c0 < tl_ctx.opts.growth_min)
         return false;
     int64_t t0 = h->t[(h->head + b) % HIST];
     g->count = (size_t)c;

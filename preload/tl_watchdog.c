@@ -56,18 +56,8 @@
 #define SCAN_BATCH     4096 /* units per registry-lock hold */
 #define LONELY_POLL_MS 20   /* re-check period once main has gone or no tracked thread is left */
 #define SLICE_MS       250  /* longest sleep: main may pthread_exit at any time */
+#define TASK_DUTY      100  /* task scans: at most 1/TASK_DUTY of the watchdog's time (scan) */
 #define WD_STACK       (1u << 20) /* symbolization and formatting need some room */
-
-/* A group the text has shown: what it looked like and when to repeat it. */
-struct shown {
-    const char *verdict, *reason; /* static strings */
-    enum tl_unit_kind kind;
-    tl_stack_id created_stack, blocked_stack; /* one reference each while remembered */
-    size_t count;                             /* members when last printed */
-    int64_t printed_ms, gap_ms;               /* last print, and the wait before the next repeat */
-    bool present;                             /* found by the build being emitted */
-    bool seen;                                /* found by the last build emitted */
-};
 
 static struct {
     _Atomic int started;         /* 0 until the first maybe_start */
@@ -77,14 +67,14 @@ static struct {
     /* Watchdog thread only. */
     size_t last_stuck;
     uint64_t last_sig, last_report_sig;
-    struct shown *shown;
-    size_t nshown, capshown;
     bool asleep_before;         /* the last look found the whole process asleep */
     uint64_t asleep_sig;        /* and this progress signature */
     uint64_t cycle_sig;         /* the last build's cycles, all past the threshold (0: none) */
     uint64_t deadlock_reported; /* the deadlock last reported (on_deadlock=report says it once) */
     bool pending;               /* the stuck set changed since the last build */
     size_t deadlocked;          /* units the last build found deadlocked (metrics) */
+    struct tl_wd_scan tasks;    /* the last task scan (scan) */
+    int64_t tasks_next_ms;      /* when the next one is due */
     int64_t next_build_ms, build_gap_ms, per_threshold_ms; /* build rate limit (tick) */
 } wd;
 
@@ -146,22 +136,62 @@ static void scan_unit(const struct tl_unit *u, void *arg)
     s->signature += mix(u->seq * 0x9e3779b97f4a7c15ULL ^ p1); /* a sum: order does not matter */
 }
 
-/* Threads from the registry's slots, then gor's tasks from one copy of its registry (no
- * unwinding, no stack table): both at memory speed, nothing built. */
-void tl_watchdog_scan(struct tl_wd_scan *s)
+/* Threads from the registry's slots (a few loads per unit). */
+static void scan_threads(struct tl_wd_scan *s)
 {
     s->units = s->stuck = s->tasks = s->tasks_stuck = s->nreasons = 0;
     s->blocked[0] = s->blocked[1] = 0;
     s->signature = 0;
     tl_registry_visit(SCAN_BATCH, scan_unit, s);
+}
+
+/* Adds gor's tasks to s from one copy of their states and waits (no unwinding, no stack table). */
+static void scan_tasks(struct tl_wd_scan *s)
+{
     uint64_t sig = 0;
-    long stuck = tl_gor_present() ? tl_gor_scan_stuck(s->threshold_ns / 1000000, &sig, &s->tasks,
+    size_t live = 0;
+    long stuck = tl_gor_present() ? tl_gor_scan_stuck(s->threshold_ns / 1000000, &sig, &live,
                                                       count_task, s)
                                   : 0;
-    s->tasks_stuck = stuck > 0 ? (size_t)stuck : 0;
-    s->units += s->tasks;
-    s->stuck += s->tasks_stuck;
+    s->tasks += live;
+    s->tasks_stuck += stuck > 0 ? (size_t)stuck : 0;
+    s->units += live;
+    s->stuck += stuck > 0 ? (size_t)stuck : 0;
     s->signature += mix(sig);
+}
+
+/* Both, in full: nothing built, nothing kept. */
+void tl_watchdog_scan(struct tl_wd_scan *s)
+{
+    scan_threads(s);
+    scan_tasks(s);
+}
+
+/* The watchdog's scan: threads every time; tasks, whose copy costs more, so that the task scans
+ * take at most TASK_DUTY of the watchdog's time (a look every interval while they are cheap, every
+ * few intervals with hundreds of thousands of tasks); between two, the last one's findings stand
+ * (a wait crossing the threshold meanwhile is seen at the next). */
+static void scan(struct tl_wd_scan *s, int64_t now)
+{
+    scan_threads(s);
+    if (now >= wd.tasks_next_ms) {
+        int64_t t0 = tl_now_ns();
+        wd.tasks = (struct tl_wd_scan){.now_ns = s->now_ns, .threshold_ns = s->threshold_ns};
+        scan_tasks(&wd.tasks);
+        int64_t took_ms = (tl_now_ns() - t0) / 1000000;
+        wd.tasks_next_ms = now + (took_ms * TASK_DUTY > tl_ctx.opts.interval_ms
+                                      ? took_ms * TASK_DUTY
+                                      : tl_ctx.opts.interval_ms / 2);
+    }
+    const struct tl_wd_scan *t = &wd.tasks;
+    s->tasks = t->tasks;
+    s->tasks_stuck = t->tasks_stuck;
+    s->units += t->units;
+    s->stuck += t->stuck;
+    s->signature += t->signature;
+    s->blocked[TL_KIND_TASK] = t->blocked[TL_KIND_TASK];
+    for (size_t i = 0; i < t->nreasons && s->nreasons < TL_WD_REASONS; i++)
+        s->reasons[s->nreasons++] = t->reasons[i];
 }
 
 /* ---- layer 3: emitting -------------------------------------------------------------------- */
@@ -210,128 +240,6 @@ static void write_json(struct tl_report *r)
     free(doc);
 }
 
-static bool same_shown(const struct shown *s, const struct tl_rep_group *g)
-{
-    return s->kind == g->kind && s->created_stack == g->created_stack &&
-           s->blocked_stack == g->blocked_stack && strcmp(s->verdict, g->verdict) == 0 &&
-           (s->reason == g->reason || (s->reason && g->reason && !strcmp(s->reason, g->reason)));
-}
-
-static struct shown *remember(const struct tl_rep_group *g)
-{
-    if (wd.nshown == wd.capshown) {
-        size_t cap = wd.capshown ? wd.capshown * 2 : 16;
-        struct shown *s = realloc(wd.shown, cap * sizeof *s);
-        if (s == NULL)
-            return NULL;
-        wd.shown = s;
-        wd.capshown = cap;
-    }
-    struct shown *s = &wd.shown[wd.nshown++];
-    *s = (struct shown){g->verdict, g->reason, g->kind, g->created_stack, g->blocked_stack, 0, 0,
-                        0,          true,      true};
-    tl_stack_ref(s->created_stack);
-    tl_stack_ref(s->blocked_stack);
-    return s;
-}
-
-/* Drops the remembered groups that the last build no longer had, once their repeat would have
- * been due anyway: a group that flaps (gone for one scan, back the next) is not "new" again. */
-static void forget_absent(int64_t now)
-{
-    size_t k = 0;
-    for (size_t i = 0; i < wd.nshown; i++) {
-        struct shown *s = &wd.shown[i];
-        s->seen = s->present;
-        s->present = false;
-        if (!s->seen && now - s->printed_ms >= s->gap_ms) {
-            tl_stack_unref(s->created_stack);
-            tl_stack_unref(s->blocked_stack);
-            continue;
-        }
-        wd.shown[k++] = *s;
-    }
-    wd.nshown = k;
-}
-
-/* Why group g is printed now ("new", "grew", "still there"), NULL when it stays quiet. */
-static const char *due(const struct tl_rep_group *g, int64_t now)
-{
-    struct shown *s = NULL;
-    for (size_t i = 0; i < wd.nshown && s == NULL; i++)
-        if (same_shown(&wd.shown[i], g))
-            s = &wd.shown[i];
-    const char *why = NULL;
-    if (s == NULL) {
-        s = remember(g);
-        why = "new";
-    } else if (g->count >= 2 * s->count) {
-        why = "grew"; /* doubled since printed: a group filling up is not said again each look */
-    } else if (now - s->printed_ms >= s->gap_ms) {
-        why = "still there";
-        s->gap_ms *= 2;
-    }
-    if (s == NULL)
-        return why;
-    s->present = true;
-    if (why != NULL) {
-        s->count = g->count;
-        s->printed_ms = now;
-        if (s->gap_ms == 0)
-            s->gap_ms = tl_ctx.opts.threshold_ms > tl_ctx.opts.interval_ms
-                            ? tl_ctx.opts.threshold_ms
-                            : tl_ctx.opts.interval_ms;
-    }
-    return why;
-}
-
-/* The text report of the groups that are due, in one write on the log; true when a group was
- * new. */
-static bool emit_text(struct tl_report *r)
-{
-    bool fresh = false;
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-    if (f == NULL)
-        return false;
-    int64_t now = now_ms();
-    size_t printed = 0;
-    bool deadlock_shown = false;
-    for (size_t i = 0; i < r->ngroups; i++) {
-        const char *why = due(&r->groups[i], now);
-        if (why == NULL)
-            continue;
-        if (printed++ == 0) {
-            char thr[32];
-            tl_text_duration(tl_ctx.opts.threshold_ms, thr, sizeof thr);
-            fprintf(f,
-                    "taskleak: watchdog: %zu unit(s) blocked longer than %s, %zu deadlocked, "
-                    "in pid %d (%s)\n",
-                    r->blocked, thr, r->deadlocked, (int)getpid(), program_invocation_short_name);
-        }
-        tl_wd_print_group(r, f, &r->groups[i], why);
-        fresh |= strcmp(why, "new") == 0;
-        deadlock_shown |= strcmp(r->groups[i].verdict, "deadlocked") == 0;
-    }
-    forget_absent(now);
-    if (deadlock_shown)
-        tl_deadlock_text(r, f);
-    fclose(f);
-    if (printed > 0)
-        tl_file_write_all(tl_log_fd(), buf, len);
-    free(buf);
-    return fresh;
-}
-
-static bool repeat_pending(void)
-{
-    int64_t now = now_ms();
-    for (size_t i = 0; i < wd.nshown; i++)
-        if (wd.shown[i].seen && now - wd.shown[i].printed_ms >= wd.shown[i].gap_ms)
-            return true;
-    return false;
-}
 
 /* ---- proven deadlocks (on_deadlock) -------------------------------------------------------- */
 
@@ -407,7 +315,7 @@ static bool build_and_emit(void)
         write_json(&r);
         wd.last_report_sig = sig;
     }
-    bool news = emit_text(&r);
+    bool news = tl_wd_text_emit(&r);
     size_t n = r.blocked + r.deadlocked;
     wd.deadlocked = r.deadlocked;
     if (n > atomic_load(&wd.blocked_seen))
@@ -444,10 +352,9 @@ static void per_threshold(const struct tl_wd_scan *s, int64_t now)
 
 static void tick(void)
 {
-    int64_t t0 = tl_now_ns();
+    int64_t t0 = tl_now_ns(), now = now_ms();
     struct tl_wd_scan s = {.now_ns = t0, .threshold_ns = tl_ctx.opts.threshold_ms * 1000000};
-    tl_watchdog_scan(&s);
-    int64_t now = now_ms();
+    scan(&s, now);
     bool grew = tl_growth_look(now);
     tl_metrics_write(&s, tl_now_ns() - t0, wd.deadlocked);
     prove_all_asleep(&s);
@@ -459,8 +366,10 @@ static void tick(void)
     wd.last_stuck = s.stuck;
     wd.last_sig = s.signature;
     wd.pending |= anything && changed;
-    if (grew || wd.cycle_sig != 0 || (build_allowed(now) && (wd.pending || repeat_pending()))) {
+    if (grew || wd.cycle_sig != 0 || (build_allowed(now) && (wd.pending || tl_wd_text_repeat_pending()))) {
         wd.pending = false;
+    wd.tasks = (struct tl_wd_scan){0};
+    wd.tasks_next_ms = 0;
         built(now, build_and_emit() || grew);
     }
 }
@@ -605,13 +514,12 @@ size_t tl_watchdog_blocked_seen(void)
 
 void tl_watchdog_atfork_child(void)
 {
-    /* The remembered groups belong to the parent's thread, which may have been mid-update: they
-     * are dropped without touching them (their stack references only keep entries alive). */
-    wd.shown = NULL;
-    wd.nshown = wd.capshown = 0;
+    tl_wd_text_atfork_child();
     wd.last_stuck = 0;
     wd.last_sig = wd.last_report_sig = 0;
     wd.pending = false;
+    wd.tasks = (struct tl_wd_scan){0};
+    wd.tasks_next_ms = 0;
     wd.next_build_ms = wd.build_gap_ms = wd.per_threshold_ms = 0;
     wd.asleep_before = false;
     wd.asleep_sig = wd.cycle_sig = wd.deadlock_reported = 0;

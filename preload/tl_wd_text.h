@@ -2,12 +2,19 @@
 #ifndef TL_WD_TEXT_H
 #define TL_WD_TEXT_H
 
-#include <stdio.h>
+#include <stdbool.h>
 
 #include "tl_group.h"
 
-/* Prints group g of r on f: count, kind, [reason, how long], verdict (why), the blocked stack, the
- * creation stack, the unit ids and how to silence it; a "growing" group also its growth. */
-void tl_wd_print_group(struct tl_report *r, FILE *f, const struct tl_rep_group *g, const char *why);
+/* Prints the groups of r that are due on the log, in one write (each: count, kind, [reason, how
+ * long], verdict and why, the stacks, the unit ids, how to silence it; a "growing" group its
+ * growth). True when one of them was new. */
+bool tl_wd_text_emit(struct tl_report *r);
+
+/* Whether a group printed before is due to be repeated now. */
+bool tl_wd_text_repeat_pending(void);
+
+/* Fork child: forgets the parent's printed groups. */
+void tl_wd_text_atfork_child(void);
 
 #endif /* TL_WD_TEXT_H */

@@ -83,6 +83,9 @@ struct tlr_group {
     char **units; /* unit ids as listed (may be fewer than count) */
     size_t nunits;
     long long wait_min, wait_max; /* -1 when absent */
+    /* verdict "growing": its growth object (a creation site's live units rising) */
+    char *growth_site; /* NULL when the group has none */
+    long long growth_count, growth_before, growth_window_ms;
 };
 
 struct tlr_deadlock {

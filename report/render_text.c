@@ -126,6 +126,21 @@ static void header(const struct tx *t, const struct tlr_mgroup *g)
     fputc('\n', t->out);
 }
 
+/* "  growing: 1200 live, +1100 in 60s (18.3/s), site 0123456789abcdef" */
+static void growth_line(const struct tx *t, const struct tlr_mgroup *g)
+{
+    const struct tlr_group *f = g->first;
+    if (!f->growth_site)
+        return;
+    char win[32];
+    tlr_fmt_duration(f->growth_window_ms, win, sizeof win);
+    double rate = f->growth_window_ms > 0 ? (double)(f->growth_count - f->growth_before) * 1000.0 /
+                                                (double)f->growth_window_ms
+                                          : 0;
+    fprintf(t->out, "  growing: %lld live, +%lld in %s (%.1f/s), site %s\n", f->growth_count,
+            f->growth_count - f->growth_before, win, rate, f->growth_site);
+}
+
 /* Where a named variable lies: "prog+0x4040" from the module loaded nearest below it. */
 static void place_of(const struct tlr_proc *p, uint64_t addr, char *buf, size_t n)
 {
@@ -242,6 +257,7 @@ static void verbose_units(const struct tx *t, const struct tlr_mgroup *g)
 static void group_block(const struct tx *t, const struct tlr_mgroup *g)
 {
     header(t, g);
+    growth_line(t, g);
     wait_line(t, g);
     stack_lines(t, g->proc, g->first->blocked);
     created_by(t, g);
