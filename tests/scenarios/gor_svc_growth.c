@@ -33,7 +33,7 @@ static void handle_leaky(void *arg)
 
 static void copy_file(const char *from, const char *suffix)
 {
-    char to[1200], buf[1 << 16];
+    static char to[1200], buf[1 << 16]; /* static: a task stack is small */
     snprintf(to, sizeof to, "%s.%s", from, suffix);
     FILE *in = fopen(from, "r"), *out = in ? fopen(to, "w") : NULL;
     for (size_t n; out && (n = fread(buf, 1, sizeof buf, in)) > 0;)
@@ -46,7 +46,7 @@ static void copy_file(const char *from, const char *suffix)
 
 static bool report_says(const char *needle)
 {
-    char dir[1024], path[1200];
+    static char dir[1024], path[1200];
     wd_report_dir(dir, sizeof dir);
     snprintf(path, sizeof path, "%s/taskleak.%d.watchdog.json", dir, (int)getpid());
     FILE *f = fopen(path, "r");
@@ -59,7 +59,7 @@ static bool report_says(const char *needle)
     return strstr(buf, needle) != NULL;
 }
 
-static void serve_leaky(struct args *a)
+static __attribute__((noinline)) void serve_leaky(struct args *a)
 {
     double start = wd_now();
     for (long req = 1; wd_now() - start < 30; req++) {
@@ -88,7 +88,7 @@ static void handle_burst(void *arg)
     gor_wg_done(&burst_done);
 }
 
-static void serve_bursty(struct args *a)
+static __attribute__((noinline)) void serve_bursty(struct args *a)
 {
     double start = wd_now(), secs = atof(a->arg);
     gor_wg_init(&burst_done);
