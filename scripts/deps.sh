@@ -19,6 +19,8 @@ have_hdr libelf.h || missing="$missing libelf-dev"
 have_pc jansson || missing="$missing libjansson-dev"
 # Optional tools the tests use: mandoc lints the man pages.
 command -v mandoc >/dev/null 2>&1 || missing="$missing mandoc"
+# promtool (package prometheus) checks the metrics= files the services tests write.
+command -v promtool >/dev/null 2>&1 || missing="$missing prometheus"
 
 [ -z "$missing" ] && exit 0
 

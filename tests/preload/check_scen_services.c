@@ -9,7 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -239,6 +241,51 @@ START_TEST(a_kill_during_a_metrics_write_leaves_the_previous_file_whole)
 }
 END_TEST
 
+/* `taskleak top --once PID` on a running service: its sites by live units and its waits. */
+START_TEST(taskleak_top_shows_the_sites_and_waits_of_a_running_process)
+{
+    char dir[64], env_opts[256], metrics[128], env_pre[1100];
+    temp_dir(dir, sizeof dir);
+    snprintf(metrics, sizeof metrics, "%s/t.prom", dir);
+    snprintf(env_opts, sizeof env_opts, "TASKLEAK_OPTIONS=interval=50ms:exitcode=0:metrics=%s",
+             metrics);
+    snprintf(env_pre, sizeof env_pre, "LD_PRELOAD=%s", th_path("lib/libtaskleak.so"));
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        char *envp[] = {env_opts, env_pre, NULL};
+        static char a0[] = "gor_svc_growth", a1[] = "bursty", a2[] = "60";
+        char *argv[] = {a0, a1, a2, NULL};
+        execve(th_path("tests/scenarios/gor_svc_growth"), argv, envp);
+        _exit(127);
+    }
+    char *t = NULL; /* handshake: the service's metrics name its bursts' handler */
+    for (int i = 0; i < 600 && (t == NULL || site_units(t, "main_task") < 0); i++) {
+        free(t);
+        usleep(50000);
+        t = slurp(metrics);
+    }
+    free(t);
+    char cmd[1200];
+    snprintf(cmd, sizeof cmd, "sh %s/scripts/taskleak top --once %d", TH_SRC_DIR, (int)pid);
+    FILE *p = popen(cmd, "r");
+    ck_assert_ptr_nonnull(p);
+    static char out[1 << 16];
+    size_t n = fread(out, 1, sizeof out - 1, p);
+    out[n] = '\0';
+    int st = pclose(p);
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    ck_assert_msg(st == 0, "top failed:\n%s", out);
+    char head[64];
+    snprintf(head, sizeof head, "taskleak top: pid %d:", (int)pid);
+    ck_assert_msg(strstr(out, head) && strstr(out, " main_task\n") && strstr(out, "OLDEST") &&
+                      strstr(out, "  join\n"),
+                  "top printed:\n%s", out);
+    rm_dir(dir);
+}
+END_TEST
+
 Suite *make_scen_services_suite(void)
 {
     Suite *s = suite_create("scen_services");
@@ -253,6 +300,7 @@ Suite *make_scen_services_suite(void)
     tcase_add_test(m, a_bad_metrics_path_costs_one_line_and_the_program_runs_on);
     tcase_add_test(m, a_metrics_symlink_is_replaced_never_followed);
     tcase_add_test(m, a_kill_during_a_metrics_write_leaves_the_previous_file_whole);
+    tcase_add_test(m, taskleak_top_shows_the_sites_and_waits_of_a_running_process);
     suite_add_tcase(s, m);
     return s;
 }
