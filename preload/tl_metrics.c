@@ -199,7 +199,8 @@ char *tl_metrics_render(const struct tl_wd_scan *s, int64_t scan_ns, size_t dead
          "Units the watchdog's last report found deadlocked.");
     fprintf(f, "taskleak_deadlocked_units %zu\n", deadlocked);
     sites(f);
-    head(f, "taskleak_watchdog_scan_seconds", "gauge", "How long the watchdog's last scan took.");
+    head(f, "taskleak_watchdog_scan_seconds", "gauge",
+         "How long the watchdog's last full look (threads and tasks) took.");
     fprintf(f, "taskleak_watchdog_scan_seconds %.6f\n", (double)scan_ns / 1e9);
     if (fclose(f) != 0) {
         free(buf);

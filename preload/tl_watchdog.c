@@ -75,6 +75,7 @@ static struct {
     size_t deadlocked;          /* units the last build found deadlocked (metrics) */
     struct tl_wd_scan tasks;    /* the last task scan (scan) */
     int64_t tasks_next_ms;      /* when the next one is due */
+    int64_t threads_ns, tasks_ns; /* what the last thread scan and the last task scan took */
     int64_t next_build_ms, build_gap_ms, per_threshold_ms; /* build rate limit (tick) */
 } wd;
 
@@ -173,12 +174,15 @@ void tl_watchdog_scan(struct tl_wd_scan *s)
  * (a wait crossing the threshold meanwhile is seen at the next). */
 static void scan(struct tl_wd_scan *s, int64_t now)
 {
+    int64_t t0 = tl_now_ns();
     scan_threads(s);
+    wd.threads_ns = tl_now_ns() - t0;
     if (now >= wd.tasks_next_ms) {
-        int64_t t0 = tl_now_ns();
+        int64_t t1 = tl_now_ns();
         wd.tasks = (struct tl_wd_scan){.now_ns = s->now_ns, .threshold_ns = s->threshold_ns};
         scan_tasks(&wd.tasks);
-        int64_t took_ms = (tl_now_ns() - t0) / 1000000;
+        wd.tasks_ns = tl_now_ns() - t1;
+        int64_t took_ms = wd.tasks_ns / 1000000;
         wd.tasks_next_ms = now + (took_ms * TASK_DUTY > tl_ctx.opts.interval_ms
                                       ? took_ms * TASK_DUTY
                                       : tl_ctx.opts.interval_ms / 2);
@@ -356,7 +360,7 @@ static void tick(void)
     struct tl_wd_scan s = {.now_ns = t0, .threshold_ns = tl_ctx.opts.threshold_ms * 1000000};
     scan(&s, now);
     bool grew = tl_growth_look(now);
-    tl_metrics_write(&s, tl_now_ns() - t0, wd.deadlocked);
+    tl_metrics_write(&s, wd.threads_ns + wd.tasks_ns, wd.deadlocked); /* a full look's cost */
     prove_all_asleep(&s);
     if (atomic_load(&wd.quiet))
         return;
@@ -369,7 +373,7 @@ static void tick(void)
     if (grew || wd.cycle_sig != 0 || (build_allowed(now) && (wd.pending || tl_wd_text_repeat_pending()))) {
         wd.pending = false;
     wd.tasks = (struct tl_wd_scan){0};
-    wd.tasks_next_ms = 0;
+    wd.tasks_next_ms = wd.threads_ns = wd.tasks_ns = 0;
         built(now, build_and_emit() || grew);
     }
 }
@@ -519,7 +523,7 @@ void tl_watchdog_atfork_child(void)
     wd.last_sig = wd.last_report_sig = 0;
     wd.pending = false;
     wd.tasks = (struct tl_wd_scan){0};
-    wd.tasks_next_ms = 0;
+    wd.tasks_next_ms = wd.threads_ns = wd.tasks_ns = 0;
     wd.next_build_ms = wd.build_gap_ms = wd.per_threshold_ms = 0;
     wd.asleep_before = false;
     wd.asleep_sig = wd.cycle_sig = wd.deadlock_reported = 0;

@@ -392,13 +392,14 @@ START_TEST(help_prints_every_key_to_the_log)
                                        "exitcode",  "report",      "log",         "suppressions",
                                        "ignore",    "stack_depth", "dump_signal", "fail_on",
                                        "verbosity", "max_units",   "report_fallback",
-                                       "on_deadlock", "lock_order"};
+                                       "on_deadlock", "lock_order",  "growth",
+                                       "growth_min",  "metrics"};
     struct tl_options o;
     tl_options_defaults(&o);
     ck_assert_int_eq(tl_options_parse(&o, "help=1"), 0);
     ck_assert(o.help);
     const char *out = logged();
-    ck_assert_int_eq(count_lines(out), 18);
+    ck_assert_int_eq(count_lines(out), 21);
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
         char needle[64];
         snprintf(needle, sizeof needle, "taskleak:   %s ", keys[i]);
@@ -496,7 +497,7 @@ START_TEST(generated_docs_have_one_entry_per_option)
     int tp = 0;
     for (char *p = buf; (p = strstr(p, ".TP\n.BI ")) != NULL; p++)
         tp++;
-    ck_assert_int_eq(tp, 17);
+    ck_assert_int_eq(tp, 20);
     ck_assert_ptr_nonnull(strstr(buf, ".BI threshold= duration\n"));
     ck_assert_ptr_nonnull(strstr(buf, "Default: \\fB10s\\fR."));
     ck_assert_int_eq(ftruncate(fd, 0), 0);
@@ -504,8 +505,9 @@ START_TEST(generated_docs_have_one_entry_per_option)
     tl_options_doc(fd, TL_DOC_MARKDOWN);
     n = pread(fd, buf, sizeof buf - 1, 0);
     buf[n] = '\0';
-    ck_assert_int_eq(count_lines(buf), 19);
+    ck_assert_int_eq(count_lines(buf), 22);
     ck_assert_ptr_nonnull(strstr(buf, "| `max_units` | integer | `10000` |"));
+    ck_assert_ptr_nonnull(strstr(buf, "| `growth` | duration | `60s` |"));
     close(fd);
 }
 END_TEST
