@@ -87,8 +87,7 @@ int tl_growth_enter(tl_stack_id created_stack, uintptr_t start, enum tl_unit_kin
         if (cur == 0 && atomic_compare_exchange_strong(&s->key, &cur, k)) {
             s->created_stack = created_stack;
             s->start = start;
-            s->kind = kind;
-            tl_stack_ref(created_stack); /* sites are never forgotten */
+            s->kind = kind; /* no stack reference: the live units hold theirs (growing: below) */
             atomic_store_explicit(&s->ready, true, memory_order_release);
             cur = k;
         }
@@ -182,6 +181,8 @@ bool tl_growth_look(int64_t now_ms)
         if (!judge(h, now_ms, c, &g))
             continue;
         snprintf(g.site, sizeof g.site, "%016llx", (unsigned long long)s->key);
+        if (!h->growing) /* its reports show this stack from now on: held for good */
+            tl_stack_ref(s->created_stack);
         spin_lock();
         fresh |= !h->growing;
         h->growing = true;

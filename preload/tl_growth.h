@@ -9,8 +9,10 @@
  * any look in it becomes "growing", for good: every later report of the process carries a group
  * with verdict "growing" for it (tl_growth_groups), the exit report included.
  *
- * The table holds TL_GROWTH_SITES sites; sites are never forgotten (they hold a reference on their
- * creation stack), and creations from further sites are simply not counted.
+ * The table holds TL_GROWTH_SITES sites; sites are never forgotten, and creations from further
+ * sites are simply not counted. A site holds no reference on its creation stack (its live units
+ * do) until it is found growing; a stack id freed and reused meanwhile simply names the site of
+ * the stack that has it now.
  */
 #ifndef TL_GROWTH_H
 #define TL_GROWTH_H

@@ -67,13 +67,11 @@ static void print_growing(struct tl_report *r, FILE *f, const struct tl_rep_grou
                           const char *why)
 {
     const struct tl_rep_growth *gr = g->growth;
-    char win[32];
-    tl_text_duration(gr->window_ms, win, sizeof win);
     fprintf(f,
-            "\ntaskleak: watchdog: %s site %s growing (%s): %zu live, %zu more than %s ago "
+            "\ntaskleak: watchdog: %s site %s growing (%s): %zu live, %zu more than %.1fs before "
             "(%.1f/s)\n",
             g->kind == TL_KIND_TASK ? "task" : "thread", gr->site, why, gr->count,
-            gr->count - gr->count_before, win, gr->rate_per_s);
+            gr->count - gr->count_before, (double)gr->window_ms / 1000.0, gr->rate_per_s);
     fprintf(f, "  created at:\n");
     print_stack(r, f, g->created_stack);
     fprintf(f, "  units:");
@@ -215,7 +213,10 @@ bool tl_wd_text_emit(struct tl_report *r)
         const char *why = due(&r->groups[i], now);
         if (why == NULL)
             continue;
-        if (printed++ == 0) {
+        if (printed++ == 0 && r->blocked + r->deadlocked == 0) {
+            fprintf(f, "taskleak: watchdog: %zu creation site(s) growing in pid %d (%s)\n",
+                    r->growing, (int)getpid(), program_invocation_short_name);
+        } else if (printed == 1) {
             char thr[32];
             tl_text_duration(tl_ctx.opts.threshold_ms, thr, sizeof thr);
             fprintf(f,
