@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../report/tlr_test.h"
 #include "harness.h"
 
 #define SVC_OPTS "threshold=60s:interval=50ms:growth=2s:growth_min=200:exitcode=0"
@@ -122,6 +123,13 @@ START_TEST(a_service_leaking_a_task_per_request_is_reported_growing_and_its_metr
     ck_assert_int_eq(promtool_check(metrics), 0);
     free(e);
     free(l);
+    /* The report tool loads and renders it. */
+    const char *json_args[] = {"--format", "json", r.dir, NULL}, *text_args[] = {r.dir, NULL};
+    struct tlr_cli_run js = tlr_run(json_args), tx = tlr_run(text_args);
+    ck_assert_msg(strstr(js.out, "\"growth\"") && strstr(js.out, "\"rate_per_s\""), "%s", js.out);
+    ck_assert_msg(strstr(tx.out, "  growing: ") && strstr(tx.out, "/s), site "), "%s", tx.out);
+    tlr_run_free(&js);
+    tlr_run_free(&tx);
     th_run_free(&r);
     rm_dir(dir);
 }
@@ -163,6 +171,10 @@ START_TEST(fail_on_growing_fails_the_gate_of_the_leaking_service)
     struct th_run r;
     ck_assert_int_eq(th_run(&o, &r), 0);
     ck_assert_msg(r.status == 76, "status %d; stderr:\n%s", r.status, r.err);
+    const char *args[] = {r.dir, NULL}; /* the report tool's gate fails on it as the process did */
+    struct tlr_cli_run tx = tlr_run(args);
+    ck_assert_msg(tx.status == 1 && strstr(tx.out, "growing"), "status %d:\n%s", tx.status, tx.out);
+    tlr_run_free(&tx);
     th_run_free(&r);
     rm_dir(dir);
 }
