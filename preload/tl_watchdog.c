@@ -328,8 +328,10 @@ static bool build_and_emit(void)
     return news;
 }
 
-/* Builds are rate-limited like hung_task's warnings: a build that had nothing new to say doubles
- * the wait before the next one (up to the threshold), one that did resets it to the interval. */
+/* Builds are rate-limited like hung_task's warnings: after a build that had no new group to show
+ * the next waits at least the threshold, then twice as long each time (up to 8 thresholds); a
+ * build that showed something new resets the wait to the interval. A growing set of stuck units
+ * thus costs a few builds, not one per interval. */
 static bool build_allowed(int64_t now)
 {
     return now >= wd.next_build_ms;
@@ -337,11 +339,14 @@ static bool build_allowed(int64_t now)
 
 static void built(int64_t now, bool news)
 {
-    int64_t cap = tl_ctx.opts.threshold_ms > tl_ctx.opts.interval_ms ? tl_ctx.opts.threshold_ms
+    int64_t thr = tl_ctx.opts.threshold_ms > tl_ctx.opts.interval_ms ? tl_ctx.opts.threshold_ms
                                                                       : tl_ctx.opts.interval_ms;
-    wd.build_gap_ms = news || wd.build_gap_ms == 0 ? tl_ctx.opts.interval_ms
-                                                   : (wd.build_gap_ms * 2 > cap ? cap
-                                                                                : wd.build_gap_ms * 2);
+    if (news)
+        wd.build_gap_ms = tl_ctx.opts.interval_ms;
+    else
+        wd.build_gap_ms = wd.build_gap_ms < thr ? thr
+                          : wd.build_gap_ms * 2 > 8 * thr ? 8 * thr
+                                                          : wd.build_gap_ms * 2;
     wd.next_build_ms = now + wd.build_gap_ms - tl_ctx.opts.interval_ms / 2;
 }
 
