@@ -29,6 +29,7 @@
 #include "tl_log.h"
 #include "tl_real.h"
 #include "tl_registry.h"
+#include "tl_metrics.h"
 #include "tl_sigreport.h"
 #include "tl_stack.h"
 #include "tl_supp.h"
@@ -52,6 +53,7 @@ static void load_options(void)
             tl_logf("log=%s: cannot open (%s); the text report goes to stderr", tl_ctx.opts.log,
                     strerror(errno));
     }
+    tl_metrics_init();
     char err[512] = "";
     tl_ctx.supp = tl_supp_load(tl_ctx.opts.suppressions, tl_ctx.opts.ignore, err, sizeof err);
     if (tl_ctx.supp == NULL)

@@ -48,6 +48,7 @@
 
 #include "tl_dynobj.h"
 #include "tl_gor_impl.h"
+#include "tl_growth.h"
 #include "tl_log.h"
 
 struct tl_gor_state tl_gor_g = {.init_once = PTHREAD_ONCE_INIT, .depth = 32};
@@ -476,6 +477,7 @@ static void on_spawn(int64_t parent, int64_t child, void (*start)(void *), void 
     t->parent_rec = parent > 0 ? running_rec(parent) : NULL;
     t->created_stack = capture_creation(t->parent_rec);
     t->parent = t->parent_rec != NULL ? parent : 0;
+    t->site = tl_growth_enter(t->created_stack, t->start, TL_KIND_TASK);
     if (parent <= 0) /* rare (gor_main, or gor_go outside tasks): formatting is affordable */
         name_thread(t->creator_thread, sizeof t->creator_thread);
     inherit_label(t);
@@ -484,6 +486,7 @@ static void on_spawn(int64_t parent, int64_t child, void (*start)(void *), void 
     t->id = child; /* last: tl_gor_task_start reads a nonzero id as "tracked" */
     if (insert(t) == NULL) {
         t->id = 0;
+        tl_growth_leave(t->site);
         release(t->parent_rec, CHILD);
     }
     errno = saved;
@@ -510,6 +513,8 @@ static void on_exit_hook(int64_t id)
     struct shard *s = shard_of(id);
     spin_lock(&s->lock);
     struct task_rec *r = find_locked(s, id);
+    if (r != NULL)
+        tl_growth_leave(r->site); /* once: a task exits once */
     if (r != NULL && life_ends(r, EXITED)) { /* the common case: forget it under this lock */
         HASH_DELETE(hh, s->tasks, r);
         spin_unlock(&s->lock);
@@ -558,6 +563,7 @@ static bool resolve(void)
     *(void **)&s->current = dlsym(src, "gor_introspect_current");
     *(void **)&s->set_hooks = dlsym(src, "gor_introspect_set_hooks");
     *(void **)&s->show_start = dlsym(src, "gor_introspect_show_start");
+    *(void **)&s->waits = dlsym(src, "gor_introspect_waits");
     dlerror();
     return s->version && s->snapshot && s->count && s->current && s->set_hooks &&
            s->version() == GOR_INTROSPECT_VERSION;

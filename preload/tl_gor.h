@@ -90,9 +90,13 @@ void tl_gor_unbox(void *box);
 void tl_gor_task_start(void *box);
 
 /* The watchdog's cheap look: how many live tasks have been blocked at least threshold_ms, and a
- * signature of that set (0 when empty; changes when the set changes). One copy of gor's
- * registry, no unwinding, no stack table; -1 (ENOMEM) on failure, 0 without gor. Not AS-safe. */
-long tl_gor_scan_stuck(int64_t threshold_ms, uint64_t *signature);
+ * signature of that set (0 when empty; changes when the set changes); *live (may be NULL) gets
+ * the live tasks seen, and each (may be NULL) is called with arg for every blocked task (its wait
+ * reason, a static string or NULL, and when the wait began, CLOCK_MONOTONIC ns). One copy of
+ * gor's registry, no unwinding, no stack table; -1 (ENOMEM) on failure, 0 without gor. Not
+ * AS-safe. */
+long tl_gor_scan_stuck(int64_t threshold_ms, uint64_t *signature, size_t *live,
+                       void (*each)(void *arg, const char *reason, int64_t since_ns), void *arg);
 
 /* Tasks spawned since start-up (gor_main's included). Sums per-thread counters under a short
  * spin lock: not AS-safe. */

@@ -25,6 +25,7 @@ struct gor_syms {
     int64_t (*current)(void);
     int (*set_hooks)(const struct gor_hooks *);
     int (*show_start)(void (*)(void *)); /* optional (NULL in older runtimes) */
+    size_t (*waits)(struct gor_task_wait *, size_t, size_t *); /* optional, likewise */
 };
 
 struct stack_cache;
@@ -94,6 +95,7 @@ struct task_rec {
     uintptr_t frame_hi;        /* the task's outermost own frame, 0 until it started; written
                                   once by the task itself, read by its own spawns */
     bool boxed;                /* started through tl_gor_task_start; immutable */
+    int site;                  /* its creation site's counter (tl_growth), -1 when none */
     tl_stack_id created_stack; /* pinned by a stack cache; immutable after insert */
     char creator_thread[24];   /* "thread:N" when a plain thread spawned it, else "" */
     char label[TL_LABEL_MAX];  /* taskleak_set_label of its spawner; written before insert */

@@ -43,9 +43,18 @@ static const struct reason_row {
 
 static const struct reason_row *reason_row(const char *reason)
 {
+    /* gor's reasons are its own string literals: the last one seen is matched by address first,
+     * which spares a build of many tasks in one wait ten string compares per task. */
+    static __thread const char *last;
+    static __thread const struct reason_row *last_row;
+    if (reason != NULL && reason == last)
+        return last_row;
     for (size_t i = 0; reason != NULL && i < sizeof REASONS / sizeof REASONS[0]; i++)
-        if (strcmp(REASONS[i].reason, reason) == 0)
+        if (strcmp(REASONS[i].reason, reason) == 0) {
+            last = reason;
+            last_row = &REASONS[i];
             return &REASONS[i];
+        }
     return NULL;
 }
 
@@ -240,26 +249,66 @@ void tl_gor_snapshot_free(struct tl_gor_snapshot *s)
     memset(s, 0, sizeof *s);
 }
 
-long tl_gor_scan_stuck(int64_t threshold_ms, uint64_t *signature)
+/* Every live task's state and wait: gor_introspect_waits when the runtime has it, else taken
+ * from a full snapshot. malloc'd, *n entries; NULL on failure. */
+static struct gor_task_wait *take_waits(size_t *n)
 {
-    size_t n = 0, total = 0;
+    if (tl_gor_g.gor.waits == NULL) {
+        size_t total = 0;
+        struct gor_task_info *info = take_infos(n, &total);
+        struct gor_task_wait *w = info != NULL ? malloc((*n + 1) * sizeof *w) : NULL;
+        for (size_t i = 0; w != NULL && i < *n; i++)
+            w[i] = (struct gor_task_wait){info[i].id, info[i].state, info[i].wait_reason,
+                                          info[i].wait_since_ns};
+        free(info);
+        return w;
+    }
+    size_t cap = tl_gor_g.gor.count() + 64, total = 0;
+    struct gor_task_wait *w = NULL;
+    for (int tries = 0; tries < 4; tries++) {
+        struct gor_task_wait *grown = realloc(w, cap * sizeof *w);
+        if (grown == NULL) {
+            free(w);
+            return NULL;
+        }
+        w = grown;
+        *n = tl_gor_g.gor.waits(w, cap, &total);
+        if (total <= cap)
+            break;
+        cap = total + total / 4 + 64;
+    }
+    return w;
+}
+
+long tl_gor_scan_stuck(int64_t threshold_ms, uint64_t *signature, size_t *live,
+                       void (*each)(void *arg, const char *reason, int64_t since_ns), void *arg)
+{
+    size_t n = 0;
     uint64_t sig = 0xcbf29ce484222325ull;
     long stuck = 0;
     *signature = 0;
+    if (live != NULL)
+        *live = 0;
     if (!tl_gor_present())
         return 0;
-    struct gor_task_info *info = take_infos(&n, &total);
-    if (info == NULL)
+    struct gor_task_wait *w = take_waits(&n);
+    if (w == NULL)
         return -1;
     int64_t limit = monotonic_ns() - threshold_ms * 1000000;
     for (size_t i = 0; i < n; i++) {
-        const struct gor_task_info *t = &info[i];
-        if (t->state != GOR_TASK_BLOCKED || t->wait_since_ns <= 0 || t->wait_since_ns > limit)
+        const struct gor_task_wait *t = &w[i];
+        if (t->state != GOR_TASK_BLOCKED)
+            continue;
+        if (each != NULL)
+            each(arg, t->wait_reason, t->wait_since_ns);
+        if (t->wait_since_ns <= 0 || t->wait_since_ns > limit)
             continue;
         stuck++;
         sig = (sig ^ (uint64_t)t->id ^ ((uint64_t)t->wait_since_ns << 17)) * 0x100000001b3ull;
     }
-    free(info);
+    free(w);
+    if (live != NULL)
+        *live = n;
     *signature = stuck > 0 ? sig : 0;
     return stuck;
 }

@@ -22,6 +22,7 @@
 #include "tl_ctx.h"
 #include "tl_deadlock.h"
 #include "tl_gor.h"
+#include "tl_growth.h"
 #include "tl_object.h"
 #include "tl_origin.h"
 #include "tl_inversion.h"
@@ -380,7 +381,8 @@ static int group_add(struct tl_report *r, size_t idx)
                                    NULL,
                                    0,
                                    u->wait_ms,
-                                   u->wait_ms};
+                                   u->wait_ms,
+                                   NULL};
     }
     size_t *m = realloc(g->members, (g->count + 1) * sizeof *m);
     if (m == NULL)
@@ -446,7 +448,7 @@ static int build(struct tl_report *r, enum tl_build_mode mode, uint64_t exclude_
     classify(r);
     tl_object_name_all(r);
     suppress(r);
-    if (group_and_count(r) < 0)
+    if (group_and_count(r) < 0 || tl_growth_groups(r) < 0)
         goto fail;
     tl_inversion_collect(r);
     return 0;
@@ -472,8 +474,10 @@ void tl_report_free(struct tl_report *r)
         tl_stack_unref(r->units[i].created_stack);
         tl_stack_unref(r->units[i].blocked_stack);
     }
-    for (size_t k = 0; k < r->ngroups; k++)
+    for (size_t k = 0; k < r->ngroups; k++) {
         free(r->groups[k].members);
+        free(r->groups[k].growth);
+    }
     for (size_t k = 0; k < r->ndeadlocks; k++)
         free(r->deadlocks[k].members);
     free(r->units);
@@ -502,5 +506,6 @@ size_t tl_report_failing(const struct tl_report *r, unsigned fail_on)
            ((fail_on & TL_FAIL_DEADLOCKED) ? r->deadlocked : 0) +
            ((fail_on & TL_FAIL_BLOCKED) ? r->blocked : 0) +
            ((fail_on & TL_FAIL_UNJOINED) ? r->unjoined : 0) +
-           ((fail_on & TL_FAIL_INVERSION) ? r->inverted : 0);
+           ((fail_on & TL_FAIL_INVERSION) ? r->inverted : 0) +
+           ((fail_on & TL_FAIL_GROWING) ? r->growing : 0);
 }

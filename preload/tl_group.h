@@ -61,6 +61,14 @@ struct tl_rep_unit {
     char label[64];
 };
 
+/* A "growing" group's figures (tl_growth.h): live units now, a window ago, and the rise per s. */
+struct tl_rep_growth {
+    char site[17];
+    double rate_per_s;
+    size_t count, count_before;
+    int64_t window_ms;
+};
+
 struct tl_rep_group {
     const char *verdict;
     enum tl_unit_kind kind;
@@ -69,6 +77,7 @@ struct tl_rep_group {
     size_t *members; /* indices into units */
     size_t count;
     int64_t wait_min, wait_max;
+    struct tl_rep_growth *growth; /* verdict "growing" only (malloc'd with the group), else NULL */
 };
 
 struct tl_deadlock {
@@ -90,6 +99,7 @@ struct tl_report {
     uint64_t threads_created, tasks_created;
     size_t alive, leaked, deadlocked, blocked, suppressed;
     size_t unjoined;    /* threads finished, never joined nor detached (final modes only) */
+    size_t growing;     /* "growing" groups (creation sites, tl_growth.h) */
     struct tl_rep_inversion *inversions; /* lock-order inversions (tl_inversion.h) */
     size_t ninversions, inverted;        /* all of them; the unsuppressed ones */
     int64_t written_ms; /* CLOCK_REALTIME */

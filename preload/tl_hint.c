@@ -103,7 +103,7 @@ static bool only_this(struct tl_report *r, const struct tl_rep_group *g, const c
               tl_supp_count(s) == 1 && silences(r, s, k, &r->units[g->members[0]]);
     for (size_t i = 0; ok && i < r->ngroups && i < MAX_TRIED; i++) {
         const struct tl_rep_group *h = &r->groups[i];
-        if (h != g && h->verdict != NULL)
+        if (h != g && h->verdict != NULL && h->growth == NULL) /* a site: no suppression */
             ok = !silences(r, s, kind_of(h->verdict), &r->units[h->members[0]]);
     }
     ok = ok && !silences_unjudged(r, s, k);

@@ -246,3 +246,13 @@ char *tl_json_finish(struct tl_json *j, size_t *len)
     tl_json_free(j);
     return out;
 }
+
+void tl_json_double(struct tl_json *j, const char *key, double v)
+{
+    char num[40];
+    member(j, key);
+    if (v != v || v > 1e300 || v < -1e300) /* NaN and infinities are not JSON */
+        v = 0;
+    snprintf(num, sizeof num, "%.3f", v);
+    puts_(j, num);
+}

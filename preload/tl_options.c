@@ -224,7 +224,7 @@ static enum verdict parse_signal(const char *s, size_t n, int *f)
 }
 
 static const char *const verdict_names[] = {"leaked", "deadlocked", "blocked", "unjoined",
-                                            "inversion"};
+                                            "inversion", "growing"};
 #define NVERDICTS (sizeof verdict_names / sizeof verdict_names[0]) /* bit i = verdict_names[i] */
 
 const char *tl_verdict_name(unsigned bit)
@@ -405,7 +405,7 @@ static const char *want_text(const struct tl_opt_desc *d, enum verdict v, char *
         return v == V_RANGE ? "a signal that can be caught, such as SIGUSR2, or 0 for none"
                             : "a signal name such as SIGUSR2 or USR2, a number, or 0 for none";
     case TL_K_VERDICTS:
-        return "a comma list of leaked, deadlocked, unjoined, blocked, inversion";
+        return "a comma list of leaked, deadlocked, unjoined, blocked, inversion, growing";
     case TL_K_ACTION:
         return "all, any or report";
     }

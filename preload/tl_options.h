@@ -28,7 +28,8 @@ enum {
     TL_FAIL_DEADLOCKED = 2,
     TL_FAIL_BLOCKED = 4,
     TL_FAIL_UNJOINED = 8,
-    TL_FAIL_INVERSION = 16
+    TL_FAIL_INVERSION = 16,
+    TL_FAIL_GROWING = 32
 };
 
 /* on_deadlock: what a proven deadlock does (the names users type are all, any, report). */

@@ -36,7 +36,7 @@ static bool make_absolute(char *path, const char *cwd)
 
 int tl_options_resolve_paths(struct tl_options *o, const char *cwd)
 {
-    char *paths[] = {o->report, o->log};
+    char *paths[] = {o->report, o->log, o->metrics};
     int changed = 0;
     if (cwd == NULL || cwd[0] != '/')
         return 0;

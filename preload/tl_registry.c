@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "tl_deadlock.h"
+#include "tl_growth.h"
 #include "tl_gor.h"
 #include "tl_log.h"
 
@@ -116,6 +117,7 @@ static struct tl_unit *unit_alloc(uint64_t seq)
     }
     u->seq = seq;
     u->kind = TL_KIND_THREAD;
+    atomic_init(&u->site, -1);
     return u;
 }
 
@@ -141,9 +143,12 @@ struct tl_unit *tl_registry_new(uintptr_t start, tl_stack_id created_stack, bool
     u->created_stack = created_stack;
     u->detached = detached;
     u->creator_seq = me ? me->seq : 0;
-    if (tl_gor_present() && !tl_gor_runtime_thread(start) &&
-        !tl_gor_created_by_runtime(created_stack)) /* gor's workers would hold a task forever */
+    bool machinery = tl_gor_present() && (tl_gor_runtime_thread(start) ||
+                                          tl_gor_created_by_runtime(created_stack));
+    if (tl_gor_present() && !machinery) /* gor's workers would hold a task forever */
         u->creator_task = tl_gor_creator_hold(&u->creator_hold);
+    if (!machinery)
+        atomic_store(&u->site, tl_growth_enter(created_stack, start, TL_KIND_THREAD));
     if (u->creator_task != 0) /* the new thread starts with its creator's (a worker's) name */
         prctl(PR_GET_NAME, u->inherited_name);
     const char *label = tl_label_current();
@@ -152,6 +157,7 @@ struct tl_unit *tl_registry_new(uintptr_t start, tl_stack_id created_stack, bool
         snprintf(u->spawn_label, sizeof u->spawn_label, "%s", label);
     }
     if (!publish(u)) {
+        tl_registry_site_leave(u);
         tl_gor_creator_release(u->creator_hold);
         tl_stack_unref(created_stack);
         free(u);
@@ -161,8 +167,14 @@ struct tl_unit *tl_registry_new(uintptr_t start, tl_stack_id created_stack, bool
     return u;
 }
 
+void tl_registry_site_leave(struct tl_unit *u)
+{
+    tl_growth_leave(atomic_exchange(&u->site, -1));
+}
+
 static void unit_free(struct tl_unit *u)
 {
+    tl_registry_site_leave(u);
     tl_gor_creator_release(u->creator_hold);
     tl_stack_unref(u->created_stack);
     free(u);

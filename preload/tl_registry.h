@@ -66,6 +66,7 @@ struct tl_unit {
     void *creator_hold;        /* tl_gor's hold on that task's record, released when the unit
                                   is freed (tl_gor_creator_hold); NULL when none */
     tl_stack_id created_stack; /* one reference, dropped when the unit is freed */
+    _Atomic int site;          /* creation site counting it as live (tl_growth), -1 once ended */
     char label[TL_LABEL_MAX];  /* label inherited from the creator ("" = none) */
     bool internal;             /* a thread of the detector or of gor's runtime: never reported */
     /* With creator_task: the kernel name the thread inherits from the gor worker that ran the
@@ -154,6 +155,9 @@ void tl_registry_exit(struct tl_unit *u);
  * joinable one becomes an exited record (not live any more, still in snapshots with `exited`),
  * with the kernel name the thread had when it finished. Clears the TLS pointer. errno preserved. */
 void tl_registry_finish(struct tl_unit *u);
+
+/* u's thread is no longer live: its creation site's count drops, once (tl_growth.h). AS-safe. */
+void tl_registry_site_leave(struct tl_unit *u);
 
 /* A thread about to be joined, found by its handle before the join: remembers which unit it is
  * (slot and seq, seq 0 when unknown), so that once the join succeeded the record can be forgotten

@@ -107,6 +107,7 @@ void tl_registry_finish(struct tl_unit *u)
     int saved = errno;
     tl_reg_leave(u);
     tl_reg_settle(u);
+    tl_registry_site_leave(u); /* not live any more, even as an exited record */
     char comm[TL_NAME_MAX + 1];
     exit_name(u, comm);
     struct timespec ts;

@@ -212,6 +212,18 @@ static void write_unit(struct tl_json *j, struct tl_report *r, const struct tl_r
     tl_json_obj_end(j);
 }
 
+/* A "growing" group's figures (docs/json-schema.md, groups[].growth). */
+static void write_growth(struct tl_json *j, const struct tl_rep_growth *g)
+{
+    tl_json_obj_begin(j, "growth");
+    tl_json_str(j, "site", g->site);
+    tl_json_double(j, "rate_per_s", g->rate_per_s);
+    tl_json_uint(j, "count", g->count);
+    tl_json_uint(j, "count_before", g->count_before);
+    tl_json_int(j, "window_ms", g->window_ms);
+    tl_json_obj_end(j);
+}
+
 static void write_groups(struct tl_json *j, const struct tl_report *r)
 {
     tl_json_arr_begin(j, "groups");
@@ -234,6 +246,8 @@ static void write_groups(struct tl_json *j, const struct tl_report *r)
         tl_json_obj_end(j);
         char hint[256];
         tl_json_str(j, "hint", tl_hint((struct tl_report *)r, gr, hint, sizeof hint) ? hint : NULL);
+        if (gr->growth != NULL)
+            write_growth(j, gr->growth);
         tl_json_obj_end(j);
     }
     tl_json_arr_end(j);

@@ -119,8 +119,26 @@ void tl_text_created(FILE *f, struct tl_report *r, const struct tl_rep_group *g,
         fprintf(f, "    (not seen being created: started before the detector or behind it)\n");
 }
 
+/* A creation site found growing (tl_growth.h): its figures, its creation stack, its units here. */
+static void print_growing(FILE *f, struct tl_report *r, const struct tl_rep_group *g, int colour)
+{
+    const struct tl_rep_growth *gr = g->growth;
+    fprintf(f, "\n%s%s site %s growing%s: %zu live, %zu more than %.1fs before (%.1f/s)\n",
+            colour ? "\033[1m" : "", g->kind == TL_KIND_TASK ? "task" : "thread", gr->site,
+            colour ? "\033[0m" : "", gr->count, gr->count - gr->count_before,
+            (double)gr->window_ms / 1000.0, gr->rate_per_s);
+    fprintf(f, "  created at:\n");
+    print_stack(f, r, g->created_stack);
+    if (g->count > 0)
+        print_ids(f, r, g);
+}
+
 static void print_group(FILE *f, struct tl_report *r, const struct tl_rep_group *g, int colour)
 {
+    if (g->growth != NULL) {
+        print_growing(f, r, g, colour);
+        return;
+    }
     const struct tl_rep_unit *first = &r->units[g->members[0]];
     struct tl_fmt_style s = tl_fmt_plain;
     if (colour)

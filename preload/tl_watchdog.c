@@ -16,6 +16,7 @@
  * gate and by thread creation.
  */
 #include "tl_watchdog.h"
+#include "tl_wd_text.h"
 
 #include <dirent.h>
 #include <dlfcn.h>
@@ -40,8 +41,11 @@
 #include "tl_gate.h"
 #include "tl_gor.h"
 #include "tl_group.h"
+#include "tl_growth.h"
 #include "tl_hint.h"
 #include "tl_log.h"
+#include "tl_metrics.h"
+#include "tl_object.h"
 #include "tl_real.h"
 #include "tl_registry.h"
 #include "tl_report.h"
@@ -53,20 +57,8 @@
 #define SCAN_BATCH     4096 /* units per registry-lock hold */
 #define LONELY_POLL_MS 20   /* re-check period once main has gone or no tracked thread is left */
 #define SLICE_MS       250  /* longest sleep: main may pthread_exit at any time */
+#define TASK_DUTY      100  /* task scans: at most 1/TASK_DUTY of the watchdog's time (scan) */
 #define WD_STACK       (1u << 20) /* symbolization and formatting need some room */
-#define TEXT_FRAMES    16
-#define TEXT_IDS       8
-
-/* A group the text has shown: what it looked like and when to repeat it. */
-struct shown {
-    const char *verdict, *reason; /* static strings */
-    enum tl_unit_kind kind;
-    tl_stack_id created_stack, blocked_stack; /* one reference each while remembered */
-    size_t count;                             /* members when last printed */
-    int64_t printed_ms, gap_ms;               /* last print, and the wait before the next repeat */
-    bool present;                             /* found by the build being emitted */
-    bool seen;                                /* found by the last build emitted */
-};
 
 static struct {
     _Atomic int started;         /* 0 until the first maybe_start */
@@ -76,12 +68,16 @@ static struct {
     /* Watchdog thread only. */
     size_t last_stuck;
     uint64_t last_sig, last_report_sig;
-    struct shown *shown;
-    size_t nshown, capshown;
     bool asleep_before;         /* the last look found the whole process asleep */
     uint64_t asleep_sig;        /* and this progress signature */
     uint64_t cycle_sig;         /* the last build's cycles, all past the threshold (0: none) */
     uint64_t deadlock_reported; /* the deadlock last reported (on_deadlock=report says it once) */
+    bool pending;               /* the stuck set changed since the last build */
+    size_t deadlocked;          /* units the last build found deadlocked (metrics) */
+    struct tl_wd_scan tasks;    /* the last task scan (scan) */
+    int64_t tasks_next_ms;      /* when the next one is due */
+    int64_t threads_ns, tasks_ns; /* what the last thread scan and the last task scan took */
+    int64_t next_build_ms, build_gap_ms, per_threshold_ms; /* build rate limit (tick) */
 } wd;
 
 /* ---- layer 1: the light scan --------------------------------------------------------------- */
@@ -92,6 +88,32 @@ static uint64_t mix(uint64_t x)
     x *= 0xff51afd7ed558ccdULL;
     x ^= x >> 33;
     return x;
+}
+
+/* Counts one blocked unit under its kind and reason (reasons are static strings: compared by
+ * address, then by text for the rare copy). */
+static void count_reason(struct tl_wd_scan *s, int kind, const char *reason, int64_t since)
+{
+    s->blocked[kind]++;
+    if (reason == NULL)
+        return;
+    size_t i = 0;
+    while (i < s->nreasons && (s->reasons[i].kind != kind || (s->reasons[i].reason != reason &&
+                                                              strcmp(s->reasons[i].reason, reason))))
+        i++;
+    if (i == s->nreasons) {
+        if (i == TL_WD_REASONS)
+            return;
+        s->reasons[s->nreasons++] = (struct tl_wd_reason){reason, kind, 0, since};
+    }
+    s->reasons[i].count++;
+    if (since < s->reasons[i].oldest_ns)
+        s->reasons[i].oldest_ns = since;
+}
+
+static void count_task(void *arg, const char *reason, int64_t since)
+{
+    count_reason(arg, TL_KIND_TASK, reason, since);
 }
 
 /* Reads as few cache lines as it can (units are ~1.2 KiB apart): wstate and progress share one,
@@ -105,19 +127,76 @@ static void scan_unit(const struct tl_unit *u, void *arg)
         return;
     int64_t since = u->wait.since_ns; /* both validated by the second progress read */
     bool durable = u->wait.durable;   /* hung_task counts uninterruptible sleeps only */
+    const char *reason = u->wait.reason;
     atomic_thread_fence(memory_order_acquire);
-    if (atomic_load_explicit(&u->progress, memory_order_relaxed) != p1 || !durable ||
-        s->now_ns - since < s->threshold_ns || u->internal)
+    if (atomic_load_explicit(&u->progress, memory_order_relaxed) != p1 || u->internal)
+        return;
+    count_reason(s, TL_KIND_THREAD, reason, since);
+    if (!durable || s->now_ns - since < s->threshold_ns)
         return;
     s->stuck++;
     s->signature += mix(u->seq * 0x9e3779b97f4a7c15ULL ^ p1); /* a sum: order does not matter */
 }
 
-void tl_watchdog_scan(struct tl_wd_scan *s)
+/* Threads from the registry's slots (a few loads per unit). */
+static void scan_threads(struct tl_wd_scan *s)
 {
-    s->units = s->stuck = 0;
+    s->units = s->stuck = s->tasks = s->tasks_stuck = s->nreasons = 0;
+    s->blocked[0] = s->blocked[1] = 0;
     s->signature = 0;
     tl_registry_visit(SCAN_BATCH, scan_unit, s);
+}
+
+/* Adds gor's tasks to s from one copy of their states and waits (no unwinding, no stack table). */
+static void scan_tasks(struct tl_wd_scan *s)
+{
+    uint64_t sig = 0;
+    size_t live = 0;
+    long stuck = tl_gor_present() ? tl_gor_scan_stuck(s->threshold_ns / 1000000, &sig, &live,
+                                                      count_task, s)
+                                  : 0;
+    s->tasks += live;
+    s->tasks_stuck += stuck > 0 ? (size_t)stuck : 0;
+    s->units += live;
+    s->stuck += stuck > 0 ? (size_t)stuck : 0;
+    s->signature += mix(sig);
+}
+
+/* Both, in full: nothing built, nothing kept. */
+void tl_watchdog_scan(struct tl_wd_scan *s)
+{
+    scan_threads(s);
+    scan_tasks(s);
+}
+
+/* The watchdog's scan: threads every time; tasks, whose copy costs more, so that the task scans
+ * take at most TASK_DUTY of the watchdog's time (a look every interval while they are cheap, every
+ * few intervals with hundreds of thousands of tasks); between two, the last one's findings stand
+ * (a wait crossing the threshold meanwhile is seen at the next). */
+static void scan(struct tl_wd_scan *s, int64_t now)
+{
+    int64_t t0 = tl_now_ns();
+    scan_threads(s);
+    wd.threads_ns = tl_now_ns() - t0;
+    if (now >= wd.tasks_next_ms) {
+        int64_t t1 = tl_now_ns();
+        wd.tasks = (struct tl_wd_scan){.now_ns = s->now_ns, .threshold_ns = s->threshold_ns};
+        scan_tasks(&wd.tasks);
+        wd.tasks_ns = tl_now_ns() - t1;
+        int64_t took_ms = wd.tasks_ns / 1000000;
+        wd.tasks_next_ms = now + (took_ms * TASK_DUTY > tl_ctx.opts.interval_ms
+                                      ? took_ms * TASK_DUTY
+                                      : tl_ctx.opts.interval_ms / 2);
+    }
+    const struct tl_wd_scan *t = &wd.tasks;
+    s->tasks = t->tasks;
+    s->tasks_stuck = t->tasks_stuck;
+    s->units += t->units;
+    s->stuck += t->stuck;
+    s->signature += t->signature;
+    s->blocked[TL_KIND_TASK] = t->blocked[TL_KIND_TASK];
+    for (size_t i = 0; i < t->nreasons && s->nreasons < TL_WD_REASONS; i++)
+        s->reasons[s->nreasons++] = t->reasons[i];
 }
 
 /* ---- layer 3: emitting -------------------------------------------------------------------- */
@@ -140,6 +219,9 @@ static uint64_t fnv(uint64_t h, const char *s)
 static uint64_t findings_signature(const struct tl_report *r)
 {
     uint64_t sig = 0;
+    for (size_t g = 0; g < r->ngroups; g++)
+        if (r->groups[g].growth != NULL)
+            sig += mix(fnv(FNV_START, r->groups[g].growth->site));
     for (size_t i = 0; i < r->n; i++) {
         const struct tl_rep_unit *u = &r->units[i];
         if (u->verdict != NULL)
@@ -163,157 +245,6 @@ static void write_json(struct tl_report *r)
     free(doc);
 }
 
-static bool same_shown(const struct shown *s, const struct tl_rep_group *g)
-{
-    return s->kind == g->kind && s->created_stack == g->created_stack &&
-           s->blocked_stack == g->blocked_stack && strcmp(s->verdict, g->verdict) == 0 &&
-           (s->reason == g->reason || (s->reason && g->reason && !strcmp(s->reason, g->reason)));
-}
-
-static struct shown *remember(const struct tl_rep_group *g)
-{
-    if (wd.nshown == wd.capshown) {
-        size_t cap = wd.capshown ? wd.capshown * 2 : 16;
-        struct shown *s = realloc(wd.shown, cap * sizeof *s);
-        if (s == NULL)
-            return NULL;
-        wd.shown = s;
-        wd.capshown = cap;
-    }
-    struct shown *s = &wd.shown[wd.nshown++];
-    *s = (struct shown){g->verdict, g->reason, g->kind, g->created_stack, g->blocked_stack, 0, 0,
-                        0,          true,      true};
-    tl_stack_ref(s->created_stack);
-    tl_stack_ref(s->blocked_stack);
-    return s;
-}
-
-/* Drops the remembered groups that the last build no longer had, once their repeat would have
- * been due anyway: a group that flaps (gone for one scan, back the next) is not "new" again. */
-static void forget_absent(int64_t now)
-{
-    size_t k = 0;
-    for (size_t i = 0; i < wd.nshown; i++) {
-        struct shown *s = &wd.shown[i];
-        s->seen = s->present;
-        s->present = false;
-        if (!s->seen && now - s->printed_ms >= s->gap_ms) {
-            tl_stack_unref(s->created_stack);
-            tl_stack_unref(s->blocked_stack);
-            continue;
-        }
-        wd.shown[k++] = *s;
-    }
-    wd.nshown = k;
-}
-
-static void print_stack(struct tl_report *r, FILE *f, tl_stack_id id)
-{
-    tl_text_frames(f, r, id, "    ", TEXT_FRAMES);
-}
-
-static void print_group(struct tl_report *r, FILE *f, const struct tl_rep_group *g, const char *why)
-{
-    const struct tl_rep_unit *u0 = &r->units[g->members[0]];
-    char dur[32];
-    tl_text_duration(g->wait_max, dur, sizeof dur);
-    fprintf(f, "\ntaskleak: watchdog: %zu %s%s [%s, %s] %s (%s)\n", g->count,
-            g->kind == TL_KIND_TASK ? "task" : "thread", g->count == 1 ? "" : "s",
-            g->reason ? g->reason : "?", dur, g->verdict, why);
-    if (u0->owner[0] != '\0' && g->reason != NULL && strcmp(g->reason, "join") == 0)
-        fprintf(f, "  waits to join %s\n", u0->owner);
-    else
-        tl_text_wait(f, r, u0);
-    if (g->blocked_stack != 0)
-        tl_fmt_blocked_in(f, u0->wait.call);
-    print_stack(r, f, g->blocked_stack);
-    tl_text_created(f, r, g, TEXT_FRAMES);
-    fprintf(f, "  units:");
-    for (size_t k = 0; k < g->count && k < TEXT_IDS; k++)
-        fprintf(f, " %s", r->units[g->members[k]].id);
-    if (g->count > TEXT_IDS)
-        fprintf(f, " (+%zu more)", g->count - TEXT_IDS);
-    char hint[256];
-    if (tl_hint(r, g, hint, sizeof hint))
-        fprintf(f, "\n  to silence: suppressions line '%s' (or threshold=0)\n", hint);
-    else
-        fprintf(f, "\n  to silence: threshold=0\n");
-}
-
-/* Why group g is printed now ("new", "grew", "still there"), NULL when it stays quiet. */
-static const char *due(const struct tl_rep_group *g, int64_t now)
-{
-    struct shown *s = NULL;
-    for (size_t i = 0; i < wd.nshown && s == NULL; i++)
-        if (same_shown(&wd.shown[i], g))
-            s = &wd.shown[i];
-    const char *why = NULL;
-    if (s == NULL) {
-        s = remember(g);
-        why = "new";
-    } else if (g->count > s->count) {
-        why = "grew";
-    } else if (now - s->printed_ms >= s->gap_ms) {
-        why = "still there";
-        s->gap_ms *= 2;
-    }
-    if (s == NULL)
-        return why;
-    s->present = true;
-    if (why != NULL) {
-        s->count = g->count;
-        s->printed_ms = now;
-        if (s->gap_ms == 0)
-            s->gap_ms = tl_ctx.opts.threshold_ms > tl_ctx.opts.interval_ms
-                            ? tl_ctx.opts.threshold_ms
-                            : tl_ctx.opts.interval_ms;
-    }
-    return why;
-}
-
-/* The text report of the groups that are due, in one write on the log. */
-static void emit_text(struct tl_report *r)
-{
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-    if (f == NULL)
-        return;
-    int64_t now = now_ms();
-    size_t printed = 0;
-    bool deadlock_shown = false;
-    for (size_t i = 0; i < r->ngroups; i++) {
-        const char *why = due(&r->groups[i], now);
-        if (why == NULL)
-            continue;
-        if (printed++ == 0) {
-            char thr[32];
-            tl_text_duration(tl_ctx.opts.threshold_ms, thr, sizeof thr);
-            fprintf(f,
-                    "taskleak: watchdog: %zu unit(s) blocked longer than %s, %zu deadlocked, "
-                    "in pid %d (%s)\n",
-                    r->blocked, thr, r->deadlocked, (int)getpid(), program_invocation_short_name);
-        }
-        print_group(r, f, &r->groups[i], why);
-        deadlock_shown |= strcmp(r->groups[i].verdict, "deadlocked") == 0;
-    }
-    forget_absent(now);
-    if (deadlock_shown)
-        tl_deadlock_text(r, f);
-    fclose(f);
-    if (printed > 0)
-        tl_file_write_all(tl_log_fd(), buf, len);
-    free(buf);
-}
-
-static bool repeat_pending(void)
-{
-    int64_t now = now_ms();
-    for (size_t i = 0; i < wd.nshown; i++)
-        if (wd.shown[i].seen && now - wd.shown[i].printed_ms >= wd.shown[i].gap_ms)
-            return true;
-    return false;
-}
 
 /* ---- proven deadlocks (on_deadlock) -------------------------------------------------------- */
 
@@ -332,7 +263,7 @@ static void prove_all_asleep(const struct tl_wd_scan *s)
     bool gor = tl_gor_present();
     if (gor && tl_gor_deadlocked())
         return; /* gor's runtime proved it first: its hook reports, and the runtime exits */
-    if (s->stuck > 0 || gor)
+    if (s->stuck > 0 && s->tasks_stuck == s->tasks) /* a task not stuck: not all asleep */
         tl_asleep_look(&l, s->threshold_ns);
     bool same = l.asleep && wd.asleep_before && l.signature == wd.asleep_sig;
     wd.asleep_before = l.asleep;
@@ -369,47 +300,88 @@ static bool prove_cycle(const struct tl_report *r)
 
 /* ---- layer 2: one tick -------------------------------------------------------------------- */
 
-static void build_and_emit(void)
+/* One watchdog report; true when it had something new to say (a new group). */
+static bool build_and_emit(void)
 {
     struct tl_report r;
     if (tl_report_build(&r, TL_BUILD_WATCHDOG, 0) < 0)
-        return;
+        return false;
     if (atomic_load(&wd.quiet)) {
         tl_report_free(&r);
-        return;
+        return false;
     }
     if (prove_cycle(&r)) {
         tl_report_free(&r);
         proven(false, wd.cycle_sig);
-        return;
+        return true;
     }
     uint64_t sig = findings_signature(&r);
     if (sig != wd.last_report_sig) {
         write_json(&r);
         wd.last_report_sig = sig;
     }
-    emit_text(&r);
+    bool news = tl_wd_text_emit(&r);
     size_t n = r.blocked + r.deadlocked;
+    wd.deadlocked = r.deadlocked;
     if (n > atomic_load(&wd.blocked_seen))
         atomic_store(&wd.blocked_seen, n);
     tl_report_free(&r);
+    return news;
+}
+
+/* Builds are rate-limited like hung_task's warnings: after a build that had no new group to show
+ * the next waits at least the threshold, then twice as long each time (up to 8 thresholds); a
+ * build that showed something new resets the wait to the interval. A growing set of stuck units
+ * thus costs a few builds, not one per interval. */
+static bool build_allowed(int64_t now)
+{
+    return now >= wd.next_build_ms;
+}
+
+static void built(int64_t now, bool news)
+{
+    int64_t thr = tl_ctx.opts.threshold_ms > tl_ctx.opts.interval_ms ? tl_ctx.opts.threshold_ms
+                                                                      : tl_ctx.opts.interval_ms;
+    if (news)
+        wd.build_gap_ms = tl_ctx.opts.interval_ms;
+    else
+        wd.build_gap_ms = wd.build_gap_ms < thr ? thr
+                          : wd.build_gap_ms * 2 > 8 * thr ? 8 * thr
+                                                          : wd.build_gap_ms * 2;
+    wd.next_build_ms = now + wd.build_gap_ms - tl_ctx.opts.interval_ms / 2;
+}
+
+/* The scans that may run at most once per threshold while blocked units exist (deeper looks than
+ * the every-interval scan) are called from here. */
+static void per_threshold(const struct tl_wd_scan *s, int64_t now)
+{
+    if (s->stuck == 0 || now - wd.per_threshold_ms < tl_ctx.opts.threshold_ms)
+        return;
+    wd.per_threshold_ms = now;
 }
 
 static void tick(void)
 {
-    struct tl_wd_scan s = {.now_ns = tl_now_ns(),
-                           .threshold_ns = tl_ctx.opts.threshold_ms * 1000000};
-    tl_watchdog_scan(&s);
+    int64_t t0 = tl_now_ns(), now = now_ms();
+    struct tl_wd_scan s = {.now_ns = t0, .threshold_ns = tl_ctx.opts.threshold_ms * 1000000};
+    scan(&s, now);
+    bool grew = tl_growth_look(now);
+    tl_metrics_write(&s, wd.threads_ns + wd.tasks_ns, wd.deadlocked); /* a full look's cost */
     prove_all_asleep(&s);
     if (atomic_load(&wd.quiet))
         return;
-    bool tasks = tl_gor_present();
+    per_threshold(&s, now);
     bool changed = s.stuck != wd.last_stuck || s.signature != wd.last_sig;
-    bool anything = s.stuck > 0 || wd.last_report_sig != 0 || tasks;
+    bool anything = s.stuck > 0 || wd.last_report_sig != 0;
     wd.last_stuck = s.stuck;
     wd.last_sig = s.signature;
-    if (anything && (changed || tasks || wd.cycle_sig != 0 || repeat_pending()))
-        build_and_emit();
+    wd.pending |= anything && changed;
+    if (grew || wd.cycle_sig != 0 || (build_allowed(now) && (wd.pending || tl_wd_text_repeat_pending()))) {
+        wd.pending = false;
+    wd.tasks = (struct tl_wd_scan){0};
+    wd.tasks_next_ms = wd.threads_ns = wd.tasks_ns = 0;
+        built(now, build_and_emit() || grew);
+    }
 }
 
 /* ---- the thread --------------------------------------------------------------------------- */
@@ -552,12 +524,13 @@ size_t tl_watchdog_blocked_seen(void)
 
 void tl_watchdog_atfork_child(void)
 {
-    /* The remembered groups belong to the parent's thread, which may have been mid-update: they
-     * are dropped without touching them (their stack references only keep entries alive). */
-    wd.shown = NULL;
-    wd.nshown = wd.capshown = 0;
+    tl_wd_text_atfork_child();
     wd.last_stuck = 0;
     wd.last_sig = wd.last_report_sig = 0;
+    wd.pending = false;
+    wd.tasks = (struct tl_wd_scan){0};
+    wd.tasks_next_ms = wd.threads_ns = wd.tasks_ns = 0;
+    wd.next_build_ms = wd.build_gap_ms = wd.per_threshold_ms = 0;
     wd.asleep_before = false;
     wd.asleep_sig = wd.cycle_sig = wd.deadlock_reported = 0;
     atomic_store(&wd.tid, 0);
@@ -565,4 +538,5 @@ void tl_watchdog_atfork_child(void)
     atomic_store(&wd.started, 0);
     tl_dump_atfork_child();
     tl_deadlock_atfork_child();
+    tl_growth_atfork_child();
 }

@@ -327,6 +327,34 @@ static int read_str_once(struct tlr_ld *ld, char **dst)
     return tlr_js_string(&ld->js, dst);
 }
 
+/* groups[].growth (verdict "growing"); rate_per_s is derived again from the counts when shown. */
+static int read_growth(struct tlr_ld *ld, struct tlr_group *g)
+{
+    char key[KEYLEN];
+    int r;
+    if (tlr_js_peek(&ld->js) == 'n' || g->growth_site)
+        return tlr_js_skip(&ld->js);
+    if (tlr_js_obj_begin(&ld->js) < 0)
+        return -1;
+    while ((r = tlr_js_obj_next(&ld->js, key, sizeof key)) == 1) {
+        if (!strcmp(key, "site"))
+            r = read_str_once(ld, &g->growth_site);
+        else if (!strcmp(key, "count"))
+            r = tlr_ld_count(ld, "growth.count", &g->growth_count, 0);
+        else if (!strcmp(key, "count_before"))
+            r = tlr_ld_count(ld, "growth.count_before", &g->growth_before, 0);
+        else if (!strcmp(key, "window_ms"))
+            r = tlr_ld_count(ld, "growth.window_ms", &g->growth_window_ms, 0);
+        else
+            r = tlr_js_skip(&ld->js);
+        if (r < 0)
+            return -1;
+    }
+    if (r == 0 && !g->growth_site)
+        return tlr_ld_problem(ld, "in groups: a growth object has no site");
+    return r;
+}
+
 static int read_group(struct tlr_ld *ld, void *elem)
 {
     struct tlr_group *g = elem;
@@ -355,6 +383,8 @@ static int read_group(struct tlr_ld *ld, void *elem)
             r = read_wait_ms(ld, g);
         else if (!strcmp(key, "hint"))
             r = read_str_once(ld, &g->hint);
+        else if (!strcmp(key, "growth"))
+            r = read_growth(ld, g);
         else
             r = tlr_js_skip(&ld->js);
         if (r < 0)

@@ -85,6 +85,7 @@ void tlr_proc_free(struct tlr_proc *p)
         free(p->groups[i].kind);
         free(p->groups[i].reason);
         free(p->groups[i].hint);
+        free(p->groups[i].growth_site);
         free_strv(p->groups[i].units, p->groups[i].nunits);
     }
     free(p->groups);

@@ -84,6 +84,9 @@ struct tlr_group {
     size_t nunits;
     long long wait_min, wait_max; /* -1 when absent */
     char *hint;                   /* the suppression line the detector suggests, or NULL */
+    /* verdict "growing": its growth object (a creation site's live units rising) */
+    char *growth_site; /* NULL when the group has none */
+    long long growth_count, growth_before, growth_window_ms;
 };
 
 struct tlr_deadlock {

@@ -124,6 +124,16 @@ static json_t *group_json(const struct tlr_mgroup *g, const struct tlr_render_op
     json_object_set_new(
         j, "wait_ms",
         json_pack("{s:I,s:I}", "min", (json_int_t)g->wait_min, "max", (json_int_t)g->wait_max));
+    if (f->growth_site) {
+        double rate = f->growth_window_ms > 0 ? (double)(f->growth_count - f->growth_before) *
+                                                    1000.0 / (double)f->growth_window_ms
+                                              : 0;
+        json_object_set_new(j, "growth",
+                            json_pack("{s:s,s:f,s:I,s:I,s:I}", "site", f->growth_site,
+                                      "rate_per_s", rate, "count", (json_int_t)f->growth_count,
+                                      "count_before", (json_int_t)f->growth_before, "window_ms",
+                                      (json_int_t)f->growth_window_ms));
+    }
     json_object_set_new(j, "known", json_boolean(g->known));
     json_object_set_new(j, "suppressed_by", str_or_null(g->suppressed_by));
     json_object_set_new(j, "failing", json_boolean(tlr_gate_fails(g, o->fail_on)));

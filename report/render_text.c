@@ -164,6 +164,21 @@ static void header(const struct tx *t, const struct tlr_mgroup *g)
     fputc('\n', t->out);
 }
 
+/* "  growing: 1200 live, +1100 in 60s (18.3/s), site 0123456789abcdef" */
+static void growth_line(const struct tx *t, const struct tlr_mgroup *g)
+{
+    const struct tlr_group *f = g->first;
+    if (!f->growth_site)
+        return;
+    char win[32];
+    tlr_fmt_duration(f->growth_window_ms, win, sizeof win);
+    double rate = f->growth_window_ms > 0 ? (double)(f->growth_count - f->growth_before) * 1000.0 /
+                                                (double)f->growth_window_ms
+                                          : 0;
+    fprintf(t->out, "  growing: %lld live, +%lld in %s (%.1f/s), site %s\n", f->growth_count,
+            f->growth_count - f->growth_before, win, rate, f->growth_site);
+}
+
 static const struct tlr_unit *first_unit(const struct tlr_mgroup *g)
 {
     return g->first->nunits ? tlr_proc_unit(g->proc, g->first->units[0]) : NULL;
@@ -245,6 +260,7 @@ static void group_block(const struct tx *t, const struct tlr_mgroup *g)
 {
     const struct tlr_unit *u = first_unit(g);
     header(t, g);
+    growth_line(t, g);
     tlr_wait_line(t->out, g);
     if (g->first->blocked) {
         tl_fmt_blocked_in(t->out, u && u->has_wait ? u->wait.call : NULL);

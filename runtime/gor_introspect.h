@@ -64,6 +64,14 @@ struct gor_task_info {
     pid_t tid;                    /* OS thread running it (or that last ran it), 0 if never ran */
 };
 
+/* What a watchdog needs of a task every interval, and no more (gor_introspect_waits). */
+struct gor_task_wait {
+    int64_t id;
+    int state;               /* enum gor_task_state */
+    const char *wait_reason; /* as in gor_task_info */
+    int64_t wait_since_ns;   /* as in gor_task_info */
+};
+
 struct gor_hooks {
     void (*on_spawn)(int64_t parent_id, int64_t child_id, void (*start)(void *), void *arg);
     void (*on_exit)(int64_t id);
@@ -75,6 +83,11 @@ GOR_INTROSPECT_API int gor_introspect_version(void);
 /* Copies up to max live tasks into out; returns how many were copied. */
 GOR_INTROSPECT_API size_t gor_introspect_snapshot(struct gor_task_info *out, size_t max,
                                                   size_t *total);
+/* As gor_introspect_snapshot, copying only each task's state and wait (no saved registers, no
+ * name): a periodic look over many tasks at a fraction of the cost. Optional for a tool (older
+ * runtimes lack it). */
+GOR_INTROSPECT_API size_t gor_introspect_waits(struct gor_task_wait *out, size_t max,
+                                               size_t *total);
 /* Number of live tasks (approximate under concurrency). */
 GOR_INTROSPECT_API size_t gor_introspect_count(void);
 /* Id of the task running on the calling thread, 0 when it runs none. */

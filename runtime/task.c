@@ -272,6 +272,28 @@ static size_t gor_i_snapshot(struct gor_task_info *out, size_t max, size_t *tota
     return n;
 }
 
+static size_t gor_i_waits(struct gor_task_wait *out, size_t max, size_t *total)
+{
+    size_t n = 0, seen = 0;
+    for (int i = 0; i < NSHARD; i++) {
+        gor_lock(&shards[i].lock);
+        for (struct gor_task *t = shards[i].head; t != NULL; t = t->reg_next, seen++) {
+            if (n == max)
+                continue;
+            struct gor_task_wait *o = &out[n++];
+            o->id = t->id;
+            o->state = atomic_load_explicit(&t->state, memory_order_relaxed);
+            o->wait_reason = atomic_load_explicit(&t->wait_reason, memory_order_relaxed);
+            o->wait_since_ns =
+                o->wait_reason ? atomic_load_explicit(&t->wait_since, memory_order_relaxed) : 0;
+        }
+        gor_unlock(&shards[i].lock);
+    }
+    if (total != NULL)
+        *total = seen;
+    return n;
+}
+
 static int gor_i_set_hooks(const struct gor_hooks *h)
 {
     if (h == NULL) {
@@ -319,6 +341,7 @@ GOR_ALIAS(gor_go, gor_i_go);
 GOR_ALIAS(gor_self, gor_i_self);
 GOR_ALIAS(gor_set_name, gor_i_set_name);
 GOR_ALIAS(gor_introspect_snapshot, gor_i_snapshot);
+GOR_ALIAS(gor_introspect_waits, gor_i_waits);
 GOR_ALIAS(gor_introspect_set_hooks, gor_i_set_hooks);
 GOR_ALIAS(gor_introspect_version, gor_i_introspect_version);
 GOR_ALIAS(gor_introspect_count, gor_i_count);

@@ -25,6 +25,8 @@ have_pc zlib || missing="$missing zlib1g-dev"
 command -v go >/dev/null 2>&1 || missing="$missing golang-go"
 # Optional tools the tests use: mandoc lints the man pages.
 command -v mandoc >/dev/null 2>&1 || missing="$missing mandoc"
+# promtool (package prometheus) checks the metrics= files the services tests write.
+command -v promtool >/dev/null 2>&1 || missing="$missing prometheus"
 
 [ -z "$missing" ] && exit 0
 

@@ -475,7 +475,7 @@ START_TEST(without_gor_in_the_process_there_are_no_tasks)
     ck_assert(!tl_gor_runtime_thread((uintptr_t)tl_gor_init));
     ck_assert(!tl_gor_created_by_runtime(0));
     uint64_t sig = 1;
-    ck_assert_int_eq(tl_gor_scan_stuck(0, &sig), 0);
+    ck_assert_int_eq(tl_gor_scan_stuck(0, &sig, NULL, NULL, NULL), 0);
     ck_assert_uint_eq(sig, 0);
     tl_gor_snapshot_free(&s);
 }

@@ -407,8 +407,13 @@ static void against(const char *name, const char *s)
         char got[4200];
         snprintf(got, sizeof got, "/tmp/tl_golden.%d.%s", (int)getpid(), name);
         write_file(got, s);
-        ck_abort_msg("%s differs from the golden file; this run's output is in %s:\n%s", name, got,
-                     s);
+        size_t at = 0; /* the first differing line, short enough for Check's message */
+        for (size_t k = 0; want[k] == s[k]; k++)
+            if (s[k] == '\n')
+                at = k + 1;
+        ck_abort_msg("%s differs from the golden file from line '%.160s'; this run's output is "
+                     "in %s",
+                     name, s + at, got);
     }
     free(want);
 }

@@ -197,6 +197,24 @@ static void introspect_main(void *arg)
     }
     ck_assert(found);
     ck_assert_uint_eq(gor_introspect_snapshot(info, 0, NULL), 0);
+    /* The watchdog's light copy says the same of each task's state and wait. */
+    struct gor_task_wait w[8];
+    size_t wtotal = 0, wn = gor_introspect_waits(w, 8, &wtotal);
+    ck_assert_uint_eq(wtotal, total);
+    ck_assert_uint_eq(wn, n);
+    found = false;
+    for (size_t i = 0; i < wn; i++) {
+        if (w[i].id == gor_self())
+            ck_assert_int_eq(w[i].state, GOR_TASK_RUNNING);
+        if (w[i].id != id)
+            continue;
+        found = true;
+        ck_assert_int_eq(w[i].state, GOR_TASK_BLOCKED);
+        ck_assert_str_eq(w[i].wait_reason, "chan receive");
+        ck_assert_int_gt(w[i].wait_since_ns, 0);
+    }
+    ck_assert(found);
+    ck_assert_uint_eq(gor_introspect_waits(w, 0, NULL), 0);
     gor_chan_close(c);
     gor_chan_unref(c);
     (void)arg;
