@@ -27,6 +27,9 @@ char tla_state(pid_t pid);
 void tla_read_prestop(pid_t pid, struct tla_thread *t);
 /* exe, argv, ppid of p->pid. */
 void tla_read_process(struct tla_proc *p);
+/* Why an executable with this ELF header (its first len bytes) cannot be examined: not ELF, 32-bit,
+ * another machine; NULL for x86-64 ELF64. buf may hold the text. */
+const char *tla_foreign_elf(const unsigned char *h, size_t len, char *buf, size_t blen);
 /* Whether the target has libtaskleak.so mapped. */
 bool tla_preloaded(pid_t pid);
 

@@ -106,7 +106,7 @@ static int parse(struct cli *c, int argc, char **argv)
             pid = a;
     }
     if (!pid)
-        return bad_usage("no PID given", "");
+        return tla_say("no PID given (see taskleak attach --help)"), -1;
     long long p = number(pid, 0x7fffffff);
     if (p <= 0)
         return bad_usage("not a process id:", pid);

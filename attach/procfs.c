@@ -184,10 +184,25 @@ bool tla_preloaded(pid_t pid)
     return found;
 }
 
+const char *tla_foreign_elf(const unsigned char *h, size_t len, char *buf, size_t blen)
+{
+    if (len < 20 || memcmp(h, "\177ELF", 4) != 0)
+        return "its program is not an ELF file";
+    unsigned machine = h[18] | (unsigned)h[19] << 8;
+    if (h[4] != 2)
+        return "it is a 32-bit program; only 64-bit x86-64 programs can be read";
+    if (machine != 62) {
+        snprintf(buf, blen, "it is a program for another machine (ELF e_machine %u), not x86-64",
+                 machine);
+        return buf;
+    }
+    return NULL;
+}
+
 /* The ELF class and machine of the target's executable: 0, or TLA_EXIT_CANNOT after a line. */
 static int check_elf(pid_t pid)
 {
-    char path[64];
+    char path[64], why[128];
     unsigned char h[20];
     snprintf(path, sizeof path, "/proc/%d/exe", (int)pid);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -199,15 +214,8 @@ static int check_elf(pid_t pid)
         return tla_cannot(pid, "its program cannot be read: %s", strerror(errno));
     ssize_t r = read(fd, h, sizeof h);
     close(fd);
-    if (r != (ssize_t)sizeof h || memcmp(h, "\177ELF", 4) != 0)
-        return tla_cannot(pid, "its program is not an ELF file");
-    unsigned machine = h[18] | (unsigned)h[19] << 8;
-    if (h[4] != 2)
-        return tla_cannot(pid, "it is a 32-bit program; only 64-bit x86-64 programs can be read");
-    if (machine != 62)
-        return tla_cannot(pid, "it is a program for another machine (ELF e_machine %u), not x86-64",
-                          machine);
-    return 0;
+    const char *foreign = tla_foreign_elf(h, r > 0 ? (size_t)r : 0, why, sizeof why);
+    return foreign ? tla_cannot(pid, "%s", foreign) : 0;
 }
 
 int tla_precheck(pid_t pid)

@@ -45,25 +45,47 @@ static double ms_since(const struct timespec *a)
     return (double)(b.tv_sec - a->tv_sec) * 1e3 + (double)(b.tv_nsec - a->tv_nsec) / 1e6;
 }
 
-/* Waits for held thread k's next stop. 1 stopped (signal to hand back recorded), 0 gone. */
-static int wait_stop(int k)
+static int slot_of(pid_t tid)
+{
+    for (int k = 0; k < held.n; k++)
+        if (held.tid[k] == tid)
+            return k;
+    return -1;
+}
+
+/* Records one wait status of a held thread. */
+static void note_event(int k, int st)
+{
+    if (WIFEXITED(st) || WIFSIGNALED(st)) {
+        held.state[k] = H_GONE;
+    } else if (WIFSTOPPED(st) && held.state[k] == H_SEIZED) {
+        /* PTRACE_EVENT_STOP is our interrupt (or a group stop); any other stop is a signal on
+         * its way to the program, handed back on the detach. */
+        if ((st >> 16) == 0 && WSTOPSIG(st) != SIGTRAP)
+            held.sig[k] = WSTOPSIG(st);
+        held.state[k] = H_STOPPED;
+    }
+}
+
+/* Collects wait events of any held thread until thread k has stopped or gone. Waiting for any
+ * thread, not for k alone: when the process is exiting, a thread group leader is reported only
+ * after every other traced thread has been reaped, so waiting for it alone would never end. */
+static void wait_stop(int k)
 {
     int st;
-    for (;;) {
-        pid_t r = waitpid(held.tid[k], &st, __WALL);
+    while (held.state[k] == H_SEIZED) {
+        pid_t r = waitpid(-1, &st, __WALL);
         if (r < 0 && errno == EINTR)
             continue;
-        if (r < 0 || WIFEXITED(st) || WIFSIGNALED(st))
-            return 0;
-        if (WIFSTOPPED(st)) {
-            int s = WSTOPSIG(st);
-            int event = st >> 16;
-            /* PTRACE_EVENT_STOP is our interrupt (or a group stop: its SIGSTOP is not pending
-             * any more); any other stop is a signal on its way to the program. */
-            if (event == 0 && s != SIGTRAP)
-                held.sig[k] = s;
-            return 1;
+        if (r < 0) { /* ECHILD: nothing left to report; whatever is still seized is gone */
+            for (int j = 0; j < held.n; j++)
+                if (held.state[j] == H_SEIZED)
+                    held.state[j] = H_GONE;
+            return;
         }
+        int j = slot_of(r);
+        if (j >= 0)
+            note_event(j, st);
     }
 }
 
@@ -72,11 +94,7 @@ static void release_one(int k)
 {
     if (held.state[k] == H_SEIZED) {
         ptrace(PTRACE_INTERRUPT, held.tid[k], 0, 0);
-        if (!wait_stop(k)) {
-            held.state[k] = H_GONE;
-            return;
-        }
-        held.state[k] = H_STOPPED;
+        wait_stop(k);
     }
     if (held.state[k] == H_STOPPED) {
         ptrace(PTRACE_DETACH, held.tid[k], 0, (void *)(long)held.sig[k]);
@@ -172,7 +190,7 @@ static bool known(const struct tla_proc *p, pid_t tid)
 /* Why the first thread could not be seized, as one line; TLA_EXIT_CANNOT. */
 static int seize_refused(pid_t pid, int err)
 {
-    if (err == ESRCH)
+    if (err == ESRCH || !tla_alive(pid))
         return tla_cannot(pid, "it exited during the attach");
     pid_t tracer = tla_tracer(pid);
     if (tracer > 0) {
@@ -182,7 +200,7 @@ static int seize_refused(pid_t pid, int err)
                           (int)tracer, comm);
     }
     if (err == EPERM) {
-        char scope[16];
+        char scope[64];
         tla_ptrace_scope(scope, sizeof scope);
         return tla_cannot(pid,
                           "not permitted to trace it (kernel.yama.ptrace_scope is %s; tracing a "
@@ -239,8 +257,8 @@ static int seize_pass(struct tla_proc *p)
         if (tid <= 0 || known(p, tid))
             continue;
         int r = seize_one(p, tid);
-        if (r < 0 && p->n > 0 && errno == EPERM && tla_tracer(p->pid) <= 0)
-            continue; /* a thread on its way out (exit_group in progress) */
+        if (r < 0 && p->n > 0 && errno == EPERM)
+            continue; /* we hold the leader, so this thread is on its way out (it exits) */
         if (r < 0) {
             closedir(d);
             return -1;
@@ -254,11 +272,8 @@ static int seize_pass(struct tla_proc *p)
 /* Waits for every seized thread to stop; drops the ones that exited. */
 static void wait_all(struct tla_proc *p)
 {
-    for (int k = 0; k < held.n; k++) {
-        if (held.state[k] != H_SEIZED)
-            continue;
-        held.state[k] = wait_stop(k) ? H_STOPPED : H_GONE;
-    }
+    for (int k = 0; k < held.n; k++)
+        wait_stop(k);
     size_t w = 0;
     for (size_t i = 0; i < p->n; i++) {
         int k = -1;

@@ -19,6 +19,11 @@ have_hdr libelf.h || missing="$missing libelf-dev"
 have_pc jansson || missing="$missing libjansson-dev"
 # Optional tools the tests use: mandoc lints the man pages.
 command -v mandoc >/dev/null 2>&1 || missing="$missing mandoc"
+# taskleak attach's tests start a program under strace (an attach must name the tracer holding
+# it); its bench row compares the stop with gdb and eu-stack (elfutils).
+command -v strace >/dev/null 2>&1 || missing="$missing strace"
+command -v gdb >/dev/null 2>&1 || missing="$missing gdb"
+command -v eu-stack >/dev/null 2>&1 || missing="$missing elfutils"
 
 [ -z "$missing" ] && exit 0
 

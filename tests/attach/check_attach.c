@@ -1,0 +1,184 @@
+/*
+ * taskleak attach on real programs started WITHOUT the detector (tests/scenarios/att_*.c): a
+ * two-mutex deadlock, a join on a thread stuck in a condition wait, a busy process with an idle
+ * thread; the JSON document of kind "attach" it writes, the text it renders through the report
+ * tool, its exit status, and that the target is left running and untraced. Also the wait-reason
+ * table and the command line's usage errors. The hostile cases (row 64) are in
+ * tests/reliability/check_rel_attach.c.
+ */
+#include "att_harness.h"
+#include "attach.h"
+
+static json_t *unit_by_start(json_t *rep, const char *start)
+{
+    size_t i;
+    json_t *u;
+    json_array_foreach(json_object_get(rep, "units"), i, u) if (th_str(u, "start") &&
+                                                                !strcmp(th_str(u, "start"), start))
+        return u;
+    return NULL;
+}
+
+static const char *wait_str(json_t *u, const char *key)
+{
+    return th_str(json_object_get(u, "wait"), key);
+}
+
+START_TEST(reasons_follow_the_detectors_table_and_glibc_aliases)
+{
+    bool durable;
+    ck_assert_str_eq(tla_reason_of("pthread_mutex_lock", &durable), "mutex lock");
+    ck_assert(durable);
+    ck_assert_str_eq(tla_reason_of("___pthread_mutex_lock", &durable), "mutex lock");
+    ck_assert_str_eq(tla_reason_of("__pthread_cond_timedwait64", &durable), "cond wait");
+    ck_assert(!durable);
+    ck_assert_str_eq(tla_reason_of("__pthread_clockjoin_ex", &durable), "join");
+    ck_assert_str_eq(tla_reason_of("__libc_read", &durable), "IO wait");
+    ck_assert(!durable);
+    ck_assert_str_eq(tla_reason_of("__clock_nanosleep_time64", &durable), "sleep");
+    ck_assert_str_eq(tla_reason_of("__new_sem_wait", &durable), "semaphore");
+    ck_assert(durable);
+    ck_assert_ptr_null(tla_reason_of("pthread_mutex_unlock", &durable));
+    ck_assert_ptr_null(tla_reason_of("main", &durable));
+    ck_assert_ptr_null(tla_reason_of(NULL, &durable));
+}
+END_TEST
+
+START_TEST(bad_usage_exits_2_with_one_line)
+{
+    static const char *const cases[][3] = {
+        {NULL}, {"abc", NULL}, {"--format", "xml", NULL}, {"--threshold", "-5", NULL},
+        {"--bogus", "1", NULL}, {"1", "2", NULL}, {"0", NULL}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct att_result r;
+        const char *args[4] = {cases[i][0], cases[i][0] ? cases[i][1] : NULL,
+                               cases[i][0] && cases[i][1] ? cases[i][2] : NULL, NULL};
+        att_run(&r, args);
+        ck_assert_msg(r.status == 2, "case %zu: status %d, stderr %s", i, r.status, r.err);
+        ck_assert_msg(!strncmp(r.err, "taskleak attach: ", 17) && strchr(r.err, '\n') &&
+                          strchr(r.err, '\n')[1] == 0,
+                      "case %zu: %s", i, r.err);
+    }
+}
+END_TEST
+
+START_TEST(a_two_mutex_deadlock_is_found_with_names_owners_and_stacks)
+{
+    struct att_target t;
+    char dir[64];
+    att_start(&t, "att_abba", NULL);
+    att_wait_asleep(t.pid, 3);
+    att_tmpdir(dir, sizeof dir);
+    char pid[16];
+    snprintf(pid, sizeof pid, "%d", (int)t.pid);
+    struct att_result r;
+    const char *args[] = {"--report", dir, "--verbose", pid, NULL};
+    att_run(&r, args);
+    ck_assert_msg(r.status == 76, "status %d; stderr:\n%s", r.status, r.err);
+    att_assert_free(t.pid);
+    json_t *rep = att_load_report(dir, t.pid);
+    ck_assert_str_eq(th_str(rep, "schema"), "taskleak/1");
+    ck_assert_str_eq(th_str(rep, "kind"), "attach");
+    json_t *a = unit_by_start(rep, "take_a_then_b"), *b = unit_by_start(rep, "take_b_then_a");
+    ck_assert_msg(a && b, "units not found by start function:\n%s", r.out);
+    ck_assert_str_eq(wait_str(a, "reason"), "mutex lock");
+    ck_assert_str_eq(wait_str(a, "call"), "pthread_mutex_lock");
+    ck_assert_str_eq(wait_str(a, "object_name"), "lock_b");
+    ck_assert_str_eq(wait_str(b, "object_name"), "lock_a");
+    ck_assert_str_eq(wait_str(a, "owner"), th_str(b, "id"));
+    ck_assert_str_eq(wait_str(b, "owner"), th_str(a, "id"));
+    ck_assert_str_eq(th_str(a, "verdict"), "deadlocked");
+    ck_assert_str_eq(th_str(b, "verdict"), "deadlocked");
+    ck_assert(th_stack_has(rep, json_object_get(a, "blocked_stack"), "take_a_then_b"));
+    ck_assert(th_stack_has(rep, json_object_get(b, "blocked_stack"), "take_b_then_a"));
+    json_t *dl = json_object_get(rep, "deadlocks");
+    ck_assert_int_ge(json_array_size(dl), 1);
+    ck_assert_int_eq(json_array_size(json_object_get(json_array_get(dl, 0), "units")), 2);
+    ck_assert(th_contains(r.out, "deadlock in pid"));
+    ck_assert(th_contains(r.out, "waits for mutex lock_b"));
+    ck_assert(th_contains(r.out, "att_abba.c:"));        /* file:line from debug information */
+    ck_assert(th_contains(r.err, "stopped 3 threads of process")); /* --verbose: the stop */
+    json_decref(rep);
+    att_rmdir(dir);
+    att_kill(&t);
+}
+END_TEST
+
+START_TEST(a_join_on_a_thread_stuck_in_a_cond_wait_is_all_asleep)
+{
+    struct att_target t;
+    att_start(&t, "att_join_cond", NULL);
+    unsigned long worker = strtoul(t.line + 6, NULL, 16); /* "ready <pthread_t>" */
+    att_wait_asleep(t.pid, 2);
+    char pid[16];
+    snprintf(pid, sizeof pid, "%d", (int)t.pid);
+    struct att_result r;
+    const char *args[] = {"--format", "json", pid, NULL};
+    att_run(&r, args);
+    ck_assert_msg(r.status == 76, "status %d; stderr:\n%s", r.status, r.err);
+    att_assert_free(t.pid);
+    json_error_t je;
+    json_t *rep = json_loads(r.out, 0, &je);
+    ck_assert_msg(rep != NULL, "%s", je.text);
+    ck_assert(json_is_true(json_object_get(json_object_get(rep, "attach"), "all_asleep")));
+    json_t *m = th_unit(rep, "thread:1"), *w = unit_by_start(rep, "wait_for_work");
+    ck_assert(m && w);
+    ck_assert_str_eq(wait_str(m, "reason"), "join");
+    ck_assert_str_eq(wait_str(m, "call"), "pthread_join");
+    char handle[32];
+    snprintf(handle, sizeof handle, "0x%lx", worker);
+    ck_assert_str_eq(wait_str(m, "object"), handle); /* the pthread_t main joins */
+    ck_assert_str_eq(wait_str(m, "owner"), th_str(w, "id"));
+    ck_assert_str_eq(wait_str(w, "reason"), "cond wait");
+    ck_assert_str_eq(wait_str(w, "object_name"), "queue_ready");
+    ck_assert_str_eq(th_str(m, "verdict"), "deadlocked");
+    ck_assert_str_eq(th_str(w, "verdict"), "deadlocked");
+    json_decref(rep);
+    att_kill(&t);
+}
+END_TEST
+
+START_TEST(a_busy_process_keeps_running_and_finishes_on_time)
+{
+    struct att_target t;
+    double start = att_now();
+    att_start(&t, "att_busy", "1500");
+    att_wait_asleep(t.pid, 1);
+    char pid[16];
+    snprintf(pid, sizeof pid, "%d", (int)t.pid);
+    struct att_result r;
+    const char *args[] = {"--threshold", "0", pid, NULL};
+    att_run(&r, args);
+    ck_assert_msg(r.status == 0, "status %d; stderr:\n%s", r.status, r.err);
+    ck_assert(th_contains(r.out, "[running"));
+    ck_assert(th_contains(r.out, "spin"));
+    ck_assert(th_contains(r.out, "[cond wait"));
+    ck_assert(th_contains(r.out, "blocked")); /* threshold 0: the idle thread's wait is long */
+    ck_assert(!th_contains(r.out, "all threads are asleep"));
+    att_assert_free(t.pid);
+    char line[64];
+    ck_assert_int_eq(att_read_line(t.out, line, sizeof line, 30), 0);
+    ck_assert_str_eq(line, "done");
+    int st;
+    ck_assert_int_eq(waitpid(t.pid, &st, 0), t.pid);
+    ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    ck_assert_msg(att_now() - start < 15, "took %.1f s for 1.5 s of work", att_now() - start);
+    close(t.out);
+}
+END_TEST
+
+Suite *make_attach_suite(void)
+{
+    Suite *s = suite_create("attach");
+    TCase *unit = tcase_create("unit");
+    tcase_add_test(unit, reasons_follow_the_detectors_table_and_glibc_aliases);
+    tcase_add_test(unit, bad_usage_exits_2_with_one_line);
+    suite_add_tcase(s, unit);
+    TCase *scen = tcase_create("scenarios");
+    tcase_set_timeout(scen, 120);
+    tcase_add_test(scen, a_two_mutex_deadlock_is_found_with_names_owners_and_stacks);
+    tcase_add_test(scen, a_join_on_a_thread_stuck_in_a_cond_wait_is_all_asleep);
+    tcase_add_test(scen, a_busy_process_keeps_running_and_finishes_on_time);
+    suite_add_tcase(s, scen);
+    return s;
+}
