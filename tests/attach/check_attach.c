@@ -99,6 +99,12 @@ START_TEST(a_two_mutex_deadlock_is_found_with_names_owners_and_stacks)
     ck_assert(th_contains(r.out, "att_abba.c:"));        /* file:line from debug information */
     ck_assert(th_contains(r.err, "stopped 3 threads of process")); /* --verbose: the stop */
     json_decref(rep);
+    /* The report tool reads the file like any report and fails on its deadlock. */
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "%s %s/taskleak.%d.attach.json >/dev/null 2>&1",
+             th_path("bin/taskleak-report"), dir, (int)t.pid);
+    int st = system(cmd);
+    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 1, "taskleak-report status %x", st);
     att_rmdir(dir);
     att_kill(&t);
 }
