@@ -114,22 +114,27 @@ static int parse(struct cli *c, int argc, char **argv)
     return 0;
 }
 
-/* Writes the document to DIR/taskleak.PID.attach.json through a temporary name. 0 or -1. */
-static int write_report(const struct cli *c, const char *doc)
+/* Writes the document to DIR/NAME (default taskleak.PID.attach.json) through a temporary name.
+ * 0 or -1. */
+static int write_report(const struct cli *c, const char *doc, const char *name)
 {
     char path[4096], err[512];
     if (mkdir(c->report, 0700) != 0 && errno != EEXIST) {
         tla_say("cannot create the report directory %s: %s", c->report, strerror(errno));
         return -1;
     }
-    snprintf(path, sizeof path, "%s/taskleak.%d.attach.json", c->report, (int)c->pid);
+    if (name)
+        snprintf(path, sizeof path, "%s/%s", c->report, name);
+    else
+        snprintf(path, sizeof path, "%s/taskleak.%d.attach.json", c->report, (int)c->pid);
     struct tlr_out out;
     if (tlr_out_open(&out, path, err, sizeof err) < 0) {
         tla_say("%s", err);
         return -1;
     }
     fputs(doc, out.f);
-    fputc('\n', out.f);
+    if (!name)
+        fputc('\n', out.f);
     if (tlr_out_commit(&out, 0, err, sizeof err) < 0) {
         tla_say("%s", err);
         return -1;
@@ -184,7 +189,7 @@ static int preloaded(const struct cli *c)
     int rc = TLA_EXIT_CANNOT;
     if (tlr_load_read(path, "", &buf, &len, err, sizeof err) < 0) {
         tla_say("%s", err);
-    } else {
+    } else if (!c->report || write_report(c, buf, strrchr(path, '/') + 1) == 0) {
         if (c->verbose)
             tla_say("process %d runs the detector; shown: its dump %s", (int)c->pid, path);
         struct tla_show_opts o = {!c->json, c->verbose, c->supp};
@@ -214,7 +219,7 @@ static int examine(const struct cli *c)
     rc = TLA_EXIT_CANNOT;
     if (doc == NULL)
         tla_say("out of memory");
-    else if (!c->report || write_report(c, doc) == 0) {
+    else if (!c->report || write_report(c, doc, NULL) == 0) {
         struct tla_show_opts o = {!c->json, c->verbose, c->supp};
         if (c->json)
             printf("%s\n", doc);

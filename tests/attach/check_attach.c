@@ -173,6 +173,54 @@ START_TEST(a_busy_process_keeps_running_and_finishes_on_time)
 }
 END_TEST
 
+START_TEST(a_preloaded_process_is_asked_for_its_own_dump)
+{
+    char rep[64], out[64];
+    att_tmpdir(rep, sizeof rep);
+    att_tmpdir(out, sizeof out);
+    int p[2];
+    ck_assert_int_eq(pipe(p), 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+        char opts[128];
+        snprintf(opts, sizeof opts, "report=%s", rep);
+        setenv("TASKLEAK_OPTIONS", opts, 1);
+        char pre[1024];
+        const char *asan = th_sanitizer_preload();
+        snprintf(pre, sizeof pre, "%s%s%s", asan, asan[0] ? " " : "",
+                 th_path("lib/libtaskleak.so"));
+        setenv("LD_PRELOAD", pre, 1);
+        dup2(p[1], 1);
+        close(p[0]);
+        close(p[1]);
+        int null = open("/dev/null", O_WRONLY); /* the detector's own text goes to its stderr */
+        dup2(null, 2);
+        execl(th_path("tests/scenarios/att_abba"), "att_abba", (char *)NULL);
+        _exit(127);
+    }
+    close(p[1]);
+    char line[64], arg[16];
+    ck_assert_int_eq(att_read_line(p[0], line, sizeof line, 30), 0);
+    att_wait_asleep(pid, 3);
+    snprintf(arg, sizeof arg, "%d", (int)pid);
+    struct att_result r;
+    const char *args[] = {"--report", out, arg, NULL};
+    att_run(&r, args);
+    ck_assert_msg(r.status == 76, "status %d; stderr:\n%s", r.status, r.err);
+    ck_assert(th_contains(r.out, "created by thread:1:")); /* only the detector knows this */
+    ck_assert(th_contains(r.out, "deadlock in pid"));
+    char copy[160];
+    snprintf(copy, sizeof copy, "%s/taskleak.%d.dump-1.json", out, (int)pid);
+    ck_assert_msg(access(copy, R_OK) == 0, "%s missing", copy);
+    ck_assert_int_eq(att_status_field(pid, "TracerPid", NULL, 0), 0); /* never traced */
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    close(p[0]);
+    att_rmdir(rep);
+    att_rmdir(out);
+}
+END_TEST
+
 Suite *make_attach_suite(void)
 {
     Suite *s = suite_create("attach");
@@ -185,6 +233,7 @@ Suite *make_attach_suite(void)
     tcase_add_test(scen, a_two_mutex_deadlock_is_found_with_names_owners_and_stacks);
     tcase_add_test(scen, a_join_on_a_thread_stuck_in_a_cond_wait_is_all_asleep);
     tcase_add_test(scen, a_busy_process_keeps_running_and_finishes_on_time);
+    tcase_add_test(scen, a_preloaded_process_is_asked_for_its_own_dump);
     suite_add_tcase(s, scen);
     return s;
 }
