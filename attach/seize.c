@@ -210,40 +210,36 @@ static int seize_refused(pid_t pid, int err)
     return tla_cannot(pid, "ptrace refused it: %s", strerror(err));
 }
 
-/* Seizes and interrupts one new thread. 1 held, 0 gone already, -1 refused (errno). */
-static int seize_one(struct tla_proc *p, pid_t tid)
+/* Seizes and interrupts thread t (already listed in p). 1 held, 0 gone already, -1 refused
+ * (errno). */
+static int seize_one(struct tla_thread *t)
 {
     if (held.n >= MAX_HELD) {
         errno = E2BIG;
         return -1;
     }
-    struct tla_thread *t = add_thread(p, tid);
-    if (t == NULL) {
-        errno = ENOMEM;
-        return -1;
-    }
-    tla_read_prestop(p->pid, t); /* before the interrupt wakes it */
     int k = held.n;
-    held.tid[k] = tid;
+    held.tid[k] = t->tid;
     held.sig[k] = 0;
     held.state[k] = H_NONE;
     held.n = k + 1;
-    if (ptrace(PTRACE_SEIZE, tid, 0, 0) != 0) {
+    if (ptrace(PTRACE_SEIZE, t->tid, 0, 0) != 0) {
         int e = errno;
-        p->n--;
         held.n = k;
+        t->tid = 0; /* dropped by wait_all */
         errno = e;
         return e == ESRCH ? 0 : -1;
     }
     held.state[k] = H_SEIZED;
     if (held.first.tv_sec == 0 && held.first.tv_nsec == 0)
         clock_gettime(CLOCK_MONOTONIC, &held.first);
-    ptrace(PTRACE_INTERRUPT, tid, 0, 0);
+    ptrace(PTRACE_INTERRUPT, t->tid, 0, 0);
     return 1;
 }
 
-/* Seizes the threads of /proc/PID/task not yet held; the number seized, or -1 (errno). */
-static int seize_pass(struct tla_proc *p)
+/* Lists the threads of /proc/PID/task not yet in p and reads their /proc state (before any of
+ * them is interrupted: that wakes a thread and is part of the stop). The number added, or -1. */
+static int list_new(struct tla_proc *p)
 {
     char path[64];
     snprintf(path, sizeof path, "/proc/%d/task", (int)p->pid);
@@ -256,17 +252,33 @@ static int seize_pass(struct tla_proc *p)
         pid_t tid = (pid_t)atoi(e->d_name);
         if (tid <= 0 || known(p, tid))
             continue;
-        int r = seize_one(p, tid);
-        if (r < 0 && p->n > 0 && errno == EPERM)
-            continue; /* we hold the leader, so this thread is on its way out (it exits) */
-        if (r < 0) {
+        struct tla_thread *t = add_thread(p, tid);
+        if (t == NULL) {
             closedir(d);
+            errno = ENOMEM;
             return -1;
         }
-        added += r;
+        added++;
     }
     closedir(d);
+    for (size_t i = p->n - (size_t)added; i < p->n; i++)
+        tla_read_prestop(p->pid, &p->t[i]);
     return added;
+}
+
+/* Seizes the threads of /proc/PID/task not yet held; the number seized, or -1 (errno). */
+static int seize_pass(struct tla_proc *p)
+{
+    int added = list_new(p), seized = 0;
+    for (size_t i = p->n - (size_t)(added > 0 ? added : 0); added > 0 && i < p->n; i++) {
+        int r = seize_one(&p->t[i]);
+        if (r < 0 && (i > 0 || held.n > 0) && errno == EPERM)
+            continue; /* we hold the leader, so this thread is on its way out (it exits) */
+        if (r < 0)
+            return -1;
+        seized += r;
+    }
+    return added < 0 ? -1 : seized;
 }
 
 /* Waits for every seized thread to stop; drops the ones that exited. */
@@ -280,7 +292,7 @@ static void wait_all(struct tla_proc *p)
         for (int j = 0; j < held.n && k < 0; j++)
             if (held.tid[j] == p->t[i].tid)
                 k = j;
-        if (k >= 0 && held.state[k] == H_STOPPED)
+        if (p->t[i].tid != 0 && k >= 0 && held.state[k] == H_STOPPED)
             p->t[w++] = p->t[i];
     }
     p->n = w;
