@@ -18,10 +18,10 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#define TLA_MAX_FRAMES 64
+#define TLA_MAX_FRAMES    64
 #define TLA_EXIT_DEADLOCK 76
-#define TLA_EXIT_USAGE 2
-#define TLA_EXIT_CANNOT 125
+#define TLA_EXIT_USAGE    2
+#define TLA_EXIT_CANNOT   125
 
 struct tla_frame {
     uint64_t pc;     /* return address as unwound (frame 0: the exact pc) */
@@ -31,12 +31,12 @@ struct tla_frame {
 };
 
 struct tla_wait {
-    const char *reason;  /* a fixed reason string ("mutex lock"), NULL when not waiting */
-    const char *call;    /* the libc function the program called ("pthread_mutex_lock") */
-    uint64_t object;     /* the mutex, condition, joined pthread_t, fd; 0 for none */
-    bool durable;        /* only another thread of the process can end it */
-    pid_t owner_tid;     /* mutex owner, or the joined thread's tid; 0 when unknown */
-    int call_frame;      /* index of the frame of `call` in the stack, -1 when none */
+    const char *reason; /* a fixed reason string ("mutex lock"), NULL when not waiting */
+    const char *call;   /* the libc function the program called ("pthread_mutex_lock") */
+    uint64_t object;    /* the mutex, condition, joined pthread_t, fd; 0 for none */
+    bool durable;       /* only another thread of the process can end it */
+    pid_t owner_tid;    /* mutex owner, or the joined thread's tid; 0 when unknown */
+    int call_frame;     /* index of the frame of `call` in the stack, -1 when none */
 };
 
 struct tla_thread {
@@ -73,14 +73,14 @@ struct tla_proc {
     size_t n, cap;
     struct tla_module *modules;
     size_t nmodules;
-    void *dwfl;           /* the libdwfl session of unwind.c, until tla_unwind_end */
-    double stop_ms;       /* from the first interrupt to the last detach */
+    void *dwfl;             /* the libdwfl session of unwind.c, until tla_unwind_end */
+    double stop_ms;         /* from the first interrupt to the last detach */
     long long threshold_ms; /* a durable wait at least this old is "blocked" */
-    bool all_asleep;      /* every thread sits in a durable wait */
-    struct tla_cycle { /* wait-for cycles, members in wait-for order */
+    bool all_asleep;        /* every thread sits in a durable wait */
+    struct tla_cycle {      /* wait-for cycles, members in wait-for order */
         size_t *members;
         size_t n;
-    } *dl;
+    } * dl;
     size_t ndl;
 };
 

@@ -24,8 +24,8 @@
 #include "attach.h"
 
 #define TLA_PTHREAD_TID_OFFSET 0x2d0
-#define COND_SIGNALS_OFFSET 40
-#define MUTEX_OWNER_OFFSET 8
+#define COND_SIGNALS_OFFSET    40
+#define MUTEX_OWNER_OFFSET     8
 
 struct entry {
     const char *call, *reason;
@@ -87,7 +87,7 @@ static const char *public_name(const char *call)
 {
     return !strcmp(call, "pthread_clockjoin_ex") ? "pthread_join"
            : !strcmp(call, "new_sem_wait")       ? "sem_wait"
-                                                  : call;
+                                                 : call;
 }
 
 static const struct entry *find(const char *name, size_t len)
@@ -142,7 +142,7 @@ static uint64_t futex_word(const struct tla_thread *t, bool *timed)
     *timed = false;
     if (t->sysno != SYS_futex)
         return 0;
-    int op = (int)(t->args[1] & 0x7f); /* without FUTEX_PRIVATE_FLAG and FUTEX_CLOCK_REALTIME */
+    int op = (int)(t->args[1] & 0x7f);   /* without FUTEX_PRIVATE_FLAG and FUTEX_CLOCK_REALTIME */
     *timed = t->args[3] != 0 && op != 6; /* FUTEX_LOCK_PI's timeout is absolute but still one */
     return t->args[0];
 }

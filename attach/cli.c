@@ -145,8 +145,9 @@ static int write_report(const struct cli *c, const char *doc, const char *name)
 /* Keeps the process stopped until SIGINT, SIGTERM or SIGHUP (whose handler lets it go). */
 static void hold(const struct tla_proc *p)
 {
-    fprintf(stderr, "taskleak attach: holding %zu threads of process %d stopped; send SIGINT, "
-                    "SIGTERM or SIGHUP to let them go\n",
+    fprintf(stderr,
+            "taskleak attach: holding %zu threads of process %d stopped; send SIGINT, "
+            "SIGTERM or SIGHUP to let them go\n",
             p->n, (int)p->pid);
     for (;;)
         pause();

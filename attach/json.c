@@ -15,7 +15,7 @@
 
 #include "attach.h"
 
-struct st { /* one distinct stack */
+struct st {                     /* one distinct stack */
     const struct tla_thread *t; /* the first thread that has it */
 };
 
@@ -123,7 +123,8 @@ static json_t *wait_json(const struct tla_proc *p, const struct tla_thread *t)
     else if (t->wait.owner_tid > 0 && strcmp(t->wait.reason, "mutex lock") == 0)
         snprintf(owner, sizeof owner, "thread:?%d", (int)t->wait.owner_tid);
     return json_pack("{s:s,s:s,s:o,s:o,s:o,s:b,s:o}", "reason", t->wait.reason, "call",
-                     t->wait.call, "object", hex(t->wait.object), "object_name", str_or_null(t->object_name), "since_ms",
+                     t->wait.call, "object", hex(t->wait.object), "object_name",
+                     str_or_null(t->object_name), "since_ms",
                      t->since_ms >= 0 ? json_integer(t->since_ms) : json_null(), "durable",
                      t->wait.durable, "owner", str_or_null(owner));
 }
@@ -151,8 +152,7 @@ static json_t *units_json(const struct tla_proc *p, const size_t *stack)
         tla_unit_id(p, i, id, sizeof id);
         json_t *u = json_pack("{s:s,s:s,s:i,s:n,s:o,s:o,s:s,s:o,s:b,s:b,s:n,s:o,s:n,s:n,s:I,s:n}",
                               "id", id, "kind", "thread", "tid", (int)t->tid, "task", "name",
-                              str_or_null(own_name(p, t)), "start", str_or_null(t->start),
-                              "state",
+                              str_or_null(own_name(p, t)), "start", str_or_null(t->start), "state",
                               state_of(t), "verdict", str_or_null(t->verdict), "detached", 0,
                               "unknown_origin", t->tid != p->pid, "suppressed", "wait",
                               wait_json(p, t), "created_by", "created_stack", "blocked_stack",
@@ -179,8 +179,7 @@ static int by_severity(const void *a, const void *b)
     return (cy > cx) - (cy < cx);
 }
 
-static bool same_group(const struct tla_thread *a, size_t sa, const struct tla_thread *b,
-                       size_t sb)
+static bool same_group(const struct tla_thread *a, size_t sa, const struct tla_thread *b, size_t sb)
 {
     return sa == sb && (a->verdict == b->verdict) && !strcmp(state_of(a), state_of(b)) &&
            ((!a->wait.reason && !b->wait.reason) ||
@@ -208,9 +207,8 @@ static json_t *groups_json(const struct tla_proc *p, const size_t *stack)
             grp = json_pack("{s:o,s:s,s:o,s:n,s:I,s:I,s:[],s:{s:I,s:I},s:I}", "verdict",
                             str_or_null(t->verdict), "kind", "thread", "reason",
                             str_or_null(t->wait.reason), "created_stack", "blocked_stack",
-                            (json_int_t)stack[i], "count", (json_int_t)0, "units", "wait_ms",
-                            "min", (json_int_t)since, "max", (json_int_t)since, "first",
-                            (json_int_t)i);
+                            (json_int_t)stack[i], "count", (json_int_t)0, "units", "wait_ms", "min",
+                            (json_int_t)since, "max", (json_int_t)since, "first", (json_int_t)i);
             g[ng++] = grp;
         }
         json_object_set_new(grp, "count",
@@ -222,7 +220,8 @@ static json_t *groups_json(const struct tla_proc *p, const size_t *stack)
         if (since > json_integer_value(json_object_get(wm, "max")))
             json_object_set_new(wm, "max", json_integer(since));
     }
-    qsort(g, ng, sizeof *g, by_severity);
+    if (g != NULL)
+        qsort(g, ng, sizeof *g, by_severity);
     json_t *a = json_array();
     for (size_t j = 0; j < ng; j++) {
         json_object_del(g[j], "first");
@@ -255,9 +254,9 @@ static json_t *summary_json(const struct tla_proc *p)
         dead += p->t[i].verdict && !strcmp(p->t[i].verdict, "deadlocked");
         blocked += p->t[i].verdict && !strcmp(p->t[i].verdict, "blocked");
     }
-    return json_pack("{s:i,s:i,s:I,s:i,s:i,s:I,s:I,s:i,s:i}", "threads_created", 0,
-                     "tasks_created", 0, "alive", (json_int_t)p->n, "leaked", 0, "unjoined", 0,
-                     "deadlocked", dead, "blocked", blocked, "inversions", 0, "suppressed", 0);
+    return json_pack("{s:i,s:i,s:I,s:i,s:i,s:I,s:I,s:i,s:i}", "threads_created", 0, "tasks_created",
+                     0, "alive", (json_int_t)p->n, "leaked", 0, "unjoined", 0, "deadlocked", dead,
+                     "blocked", blocked, "inversions", 0, "suppressed", 0);
 }
 
 static json_t *process_json(const struct tla_proc *p)

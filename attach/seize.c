@@ -136,8 +136,10 @@ static void on_signal(int sig)
 {
     release_table();
     put("taskleak attach: ");
-    put(sig == SIGALRM ? "took too long" : sig == SIGINT ? "interrupted (SIGINT)" :
-        sig == SIGTERM ? "terminated (SIGTERM)" : "hung up (SIGHUP)");
+    put(sig == SIGALRM   ? "took too long"
+        : sig == SIGINT  ? "interrupted (SIGINT)"
+        : sig == SIGTERM ? "terminated (SIGTERM)"
+                         : "hung up (SIGHUP)");
     if (held.pid > 0) {
         put("; process ");
         put_num(held.pid);

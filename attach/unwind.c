@@ -169,8 +169,7 @@ static bool variable_at(Dwfl *dwfl, uint64_t addr, char *buf, size_t len)
     Dwfl_Module *mod = dwfl_addrmodule(dwfl, addr);
     GElf_Off off = 0;
     GElf_Sym sym;
-    const char *name =
-        mod ? dwfl_module_addrinfo(mod, addr, &off, &sym, NULL, NULL, NULL) : NULL;
+    const char *name = mod ? dwfl_module_addrinfo(mod, addr, &off, &sym, NULL, NULL, NULL) : NULL;
     if (!name || GELF_ST_TYPE(sym.st_info) != STT_OBJECT)
         return false;
     if (off)
@@ -218,8 +217,8 @@ void tla_describe(struct tla_proc *p)
         const char *r = t->wait.reason;
         if (!r || !t->wait.object || !strcmp(r, "IO wait") || !strcmp(r, "sleep"))
             continue;
-        if (!p->dwfl || !variable_at(p->dwfl, t->wait.object, t->object_name,
-                                     sizeof t->object_name))
+        if (!p->dwfl ||
+            !variable_at(p->dwfl, t->wait.object, t->object_name, sizeof t->object_name))
             place_at(p, t->wait.object, t->object_name, sizeof t->object_name);
     }
 }

@@ -35,7 +35,7 @@ static void add_cycle(void *ctx, const size_t *members, size_t len)
 {
     struct tla_proc *p = ctx;
     struct tla_cycle *c = realloc(p->dl, (p->ndl + 1) * sizeof *c);
-    size_t *m = malloc(len * sizeof *m);
+    size_t *m = malloc((len ? len : 1) * sizeof *m);
     if (c == NULL || m == NULL) {
         free(m);
         if (c)
@@ -54,9 +54,8 @@ static void find_orphans(struct tla_proc *p, const long *next)
 {
     for (size_t i = 0; i < p->n; i++) {
         struct tla_thread *t = &p->t[i];
-        if (next[i] >= 0 || t->verdict || !lock_wait(&t->wait) || strcmp(t->wait.reason,
-                                                                          "mutex lock") ||
-            tla_alive(t->wait.owner_tid))
+        if (next[i] >= 0 || t->verdict || !lock_wait(&t->wait) ||
+            strcmp(t->wait.reason, "mutex lock") || tla_alive(t->wait.owner_tid))
             continue;
         size_t *m = malloc(p->n * sizeof *m), nm = 0;
         for (size_t k = i; m && k < p->n; k++)

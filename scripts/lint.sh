@@ -1,8 +1,8 @@
 #!/bin/sh
 # `make lint`: cppcheck and clang-tidy over the C sources; suppressions are justified inline.
 set -u
-srcs=$(ls runtime/*.c preload/*.c report/*.c 2>/dev/null)
-inc="-Iruntime -Ipreload -Ireport -D_GNU_SOURCE"
+srcs=$(ls runtime/*.c preload/*.c report/*.c attach/*.c 2>/dev/null)
+inc="-Iruntime -Ipreload -Ireport -Iattach -D_GNU_SOURCE"
 rc=0
 # cppcheck does not read the system headers, so glibc's ElfW() (link.h) is an unknown macro to it,
 # fatal where it appears in a declaration (a parameter of type ElfW(Addr)); this is x86-64 only.

@@ -13,9 +13,8 @@ static json_t *unit_by_start(json_t *rep, const char *start)
 {
     size_t i;
     json_t *u;
-    json_array_foreach(json_object_get(rep, "units"), i, u) if (th_str(u, "start") &&
-                                                                !strcmp(th_str(u, "start"), start))
-        return u;
+    json_array_foreach(json_object_get(rep, "units"), i,
+                       u) if (th_str(u, "start") && !strcmp(th_str(u, "start"), start)) return u;
     return NULL;
 }
 
@@ -46,9 +45,13 @@ END_TEST
 
 START_TEST(bad_usage_exits_2_with_one_line)
 {
-    static const char *const cases[][3] = {
-        {NULL}, {"abc", NULL}, {"--format", "xml", NULL}, {"--threshold", "-5", NULL},
-        {"--bogus", "1", NULL}, {"1", "2", NULL}, {"0", NULL}};
+    static const char *const cases[][3] = {{NULL},
+                                           {"abc", NULL},
+                                           {"--format", "xml", NULL},
+                                           {"--threshold", "-5", NULL},
+                                           {"--bogus", "1", NULL},
+                                           {"1", "2", NULL},
+                                           {"0", NULL}};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         struct att_result r;
         const char *args[4] = {cases[i][0], cases[i][0] ? cases[i][1] : NULL,
@@ -96,7 +99,7 @@ START_TEST(a_two_mutex_deadlock_is_found_with_names_owners_and_stacks)
     ck_assert_int_eq(json_array_size(json_object_get(json_array_get(dl, 0), "units")), 2);
     ck_assert(th_contains(r.out, "deadlock in pid"));
     ck_assert(th_contains(r.out, "waits for mutex lock_b"));
-    ck_assert(th_contains(r.out, "att_abba.c:"));        /* file:line from debug information */
+    ck_assert(th_contains(r.out, "att_abba.c:")); /* file:line from debug information */
     ck_assert(th_contains(r.err, "stopped 3 threads of process")); /* --verbose: the stop */
     json_decref(rep);
     /* The report tool reads the file like any report and fails on its deadlock. */

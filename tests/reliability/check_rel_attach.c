@@ -21,8 +21,7 @@ static void assert_one_line(const struct att_result *r, const char *why)
     ck_assert_msg(r->status == 125, "status %d, stderr %s", r->status, r->err);
     ck_assert_msg(th_contains(r->err, "cannot examine process") && th_contains(r->err, why),
                   "stderr: %s", r->err);
-    ck_assert_msg(strchr(r->err, '\n') && strchr(r->err, '\n')[1] == 0, "not one line: %s",
-                  r->err);
+    ck_assert_msg(strchr(r->err, '\n') && strchr(r->err, '\n')[1] == 0, "not one line: %s", r->err);
 }
 
 START_TEST(a_missing_pid_is_named)
@@ -192,9 +191,9 @@ START_TEST(a_32_bit_or_foreign_program_is_refused)
     ck_assert_ptr_null(tla_foreign_elf(h, sizeof h, why, sizeof why));
     h[18] = 183; /* EM_AARCH64 */
     ck_assert(th_contains(tla_foreign_elf(h, sizeof h, why, sizeof why), "another machine"));
-    ck_assert(th_contains(tla_foreign_elf((const unsigned char *)"#!/bin/sh\n", 10, why,
-                                          sizeof why),
-                          "not an ELF file"));
+    ck_assert(
+        th_contains(tla_foreign_elf((const unsigned char *)"#!/bin/sh\n", 10, why, sizeof why),
+                    "not an ELF file"));
 }
 END_TEST
 
