@@ -220,6 +220,8 @@ static int check_elf(pid_t pid)
 
 int tla_precheck(pid_t pid)
 {
+    if (pid == getpid())
+        return tla_cannot(pid, "it is this taskleak attach itself");
     char s = tla_state(pid);
     if (s == 0)
         return tla_cannot(pid, "no such process");

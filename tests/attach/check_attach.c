@@ -43,6 +43,94 @@ START_TEST(reasons_follow_the_detectors_table_and_glibc_aliases)
 }
 END_TEST
 
+/* A process of n threads (tid 100 + i, the main thread 100) to judge without any ptrace. */
+static struct tla_proc *synthetic(size_t n)
+{
+    static struct tla_thread t[8];
+    static struct tla_proc p;
+    memset(t, 0, sizeof t);
+    memset(&p, 0, sizeof p);
+    p.pid = 100;
+    p.t = t;
+    p.n = p.cap = n;
+    p.threshold_ms = 10000;
+    for (size_t i = 0; i < n; i++) {
+        t[i].tid = 100 + (pid_t)i;
+        t[i].since_ms = -1;
+        t[i].next = -1;
+        t[i].state = 'S';
+    }
+    return &p;
+}
+
+static void lock_wait(struct tla_thread *t, pid_t owner)
+{
+    t->wait = (struct tla_wait){
+        "mutex lock", "pthread_mutex_lock", 0x1000 + (uint64_t)owner, true, owner, 0};
+}
+
+START_TEST(a_cycle_of_two_is_deadlocked_and_a_running_thread_is_not)
+{
+    struct tla_proc *p = synthetic(3);
+    p->t[0].state = 'R';
+    lock_wait(&p->t[1], 102);
+    lock_wait(&p->t[2], 101);
+    tla_judge(p);
+    ck_assert_uint_eq(p->ndl, 1);
+    ck_assert_uint_eq(p->dl[0].n, 2);
+    ck_assert_str_eq(p->t[1].verdict, "deadlocked");
+    ck_assert_str_eq(p->t[2].verdict, "deadlocked");
+    ck_assert_ptr_null(p->t[0].verdict);
+    ck_assert(!p->all_asleep);
+    free(p->dl[0].members);
+    free(p->dl);
+}
+END_TEST
+
+START_TEST(a_mutex_whose_owner_is_gone_deadlocks_its_waiters)
+{
+    struct tla_proc *p = synthetic(2);
+    p->t[0].state = 'R';
+    lock_wait(&p->t[1], 0x3ffffffe); /* no such thread */
+    tla_judge(p);
+    ck_assert_uint_eq(p->ndl, 1);
+    ck_assert_str_eq(p->t[1].verdict, "deadlocked");
+    free(p->dl[0].members);
+    free(p->dl);
+}
+END_TEST
+
+START_TEST(long_durable_waits_are_blocked_and_unknown_ages_get_no_verdict)
+{
+    struct tla_proc *p = synthetic(4);
+    p->t[0].state = 'R';
+    p->t[1].wait = (struct tla_wait){"cond wait", "pthread_cond_wait", 0x2000, true, 0, 0};
+    p->t[1].since_ms = 20000;
+    p->t[2].wait = p->t[1].wait;
+    p->t[2].since_ms = -1; /* the kernel did not tell */
+    p->t[3].wait = (struct tla_wait){"IO wait", "read", 3, false, 0, 0};
+    p->t[3].since_ms = 50000; /* external: never suspected */
+    tla_judge(p);
+    ck_assert_str_eq(p->t[1].verdict, "blocked");
+    ck_assert_ptr_null(p->t[2].verdict);
+    ck_assert_ptr_null(p->t[3].verdict);
+    ck_assert_uint_eq(p->ndl, 0);
+}
+END_TEST
+
+START_TEST(every_thread_in_a_durable_wait_is_all_asleep)
+{
+    struct tla_proc *p = synthetic(2);
+    p->t[0].wait = (struct tla_wait){"join", "pthread_join", 0x3000, true, 101, 0};
+    p->t[1].wait = (struct tla_wait){"cond wait", "pthread_cond_wait", 0x2000, true, 0, 0};
+    tla_judge(p);
+    ck_assert(p->all_asleep);
+    ck_assert_str_eq(p->t[0].verdict, "deadlocked");
+    ck_assert_str_eq(p->t[1].verdict, "deadlocked");
+    ck_assert_int_eq(p->t[0].next, 1); /* the join's edge names the joined thread */
+}
+END_TEST
+
 START_TEST(bad_usage_exits_2_with_one_line)
 {
     static const char *const cases[][3] = {{NULL},
@@ -230,6 +318,10 @@ Suite *make_attach_suite(void)
     TCase *unit = tcase_create("unit");
     tcase_add_test(unit, reasons_follow_the_detectors_table_and_glibc_aliases);
     tcase_add_test(unit, bad_usage_exits_2_with_one_line);
+    tcase_add_test(unit, a_cycle_of_two_is_deadlocked_and_a_running_thread_is_not);
+    tcase_add_test(unit, a_mutex_whose_owner_is_gone_deadlocks_its_waiters);
+    tcase_add_test(unit, long_durable_waits_are_blocked_and_unknown_ages_get_no_verdict);
+    tcase_add_test(unit, every_thread_in_a_durable_wait_is_all_asleep);
     suite_add_tcase(s, unit);
     TCase *scen = tcase_create("scenarios");
     tcase_set_timeout(scen, 120);
