@@ -14,7 +14,10 @@
  *   pthread_join:    the joiner sleeps on the joined thread's descriptor field `tid` (at
  *                    TLA_PTHREAD_TID_OFFSET in glibc 2.34+'s struct pthread), which holds that
  *                    thread's tid while it runs: the pthread_t is the futex minus that offset;
- *   sem_t, barriers: the futex word itself.
+ *   pthread_rwlock_t: readers and writers sleep on __wrphase_futex (offset 8) or
+ *                    __writers_futex (offset 12);
+ *   pthread_barrier_t: waiters sleep on current_round (offset 4);
+ *   sem_t:           the futex is the value at offset 0.
  * A timeout argument on the futex makes the wait external whatever the call (a timed lock, cond or
  * join). IO waits name the descriptor (the syscall's first argument).
  */
@@ -26,6 +29,8 @@
 #define TLA_PTHREAD_TID_OFFSET 0x2d0
 #define COND_SIGNALS_OFFSET    40
 #define MUTEX_OWNER_OFFSET     8
+#define RWLOCK_WRPHASE_OFFSET  8
+#define BARRIER_ROUND_OFFSET   4
 
 struct entry {
     const char *call, *reason;
@@ -51,6 +56,7 @@ static const struct entry table[] = {
     {"cnd_timedwait", "cond wait", false},
     {"sem_wait", "semaphore", true},
     {"new_sem_wait", "semaphore", true},
+    {"new_sem_wait_slow", "semaphore", true}, /* sem_wait's tail call: shown as sem_wait */
     {"sem_timedwait", "semaphore", false},
     {"sem_clockwait", "semaphore", false},
     {"pthread_join", "join", true},
@@ -86,7 +92,7 @@ static const struct entry table[] = {
 static const char *public_name(const char *call)
 {
     return !strcmp(call, "pthread_clockjoin_ex") ? "pthread_join"
-           : !strcmp(call, "new_sem_wait")       ? "sem_wait"
+           : !strncmp(call, "new_sem_wait", 12)  ? "sem_wait"
                                                  : call;
 }
 
@@ -99,8 +105,9 @@ static const struct entry *find(const char *name, size_t len)
 }
 
 /* glibc's names for the same entry point: leading underscores (__pthread_mutex_lock), the
- * "libc_" of cancellation wrappers (__libc_read) and the 64-bit time suffixes
- * (__pthread_cond_timedwait64, __clock_nanosleep_time64) are not part of the call's name. */
+ * "libc_" of cancellation wrappers (__libc_read), the 64-bit time suffixes
+ * (__pthread_cond_timedwait64, __clock_nanosleep_time64) and the compiler's clone suffixes
+ * (__new_sem_wait_slow64.constprop.0) are not part of the call's name. */
 static const struct entry *lookup(const char *function)
 {
     if (function == NULL)
@@ -109,11 +116,11 @@ static const struct entry *lookup(const char *function)
         function++;
     if (strncmp(function, "libc_", 5) == 0)
         function += 5;
-    size_t len = strlen(function);
+    size_t len = strcspn(function, ".");
     const struct entry *e = find(function, len);
-    if (!e && len > 7 && strcmp(function + len - 7, "_time64") == 0)
+    if (!e && len > 7 && strncmp(function + len - 7, "_time64", 7) == 0)
         e = find(function, len - 7);
-    if (!e && len > 2 && strcmp(function + len - 2, "64") == 0)
+    if (!e && len > 2 && strncmp(function + len - 2, "64", 2) == 0)
         e = find(function, len - 2);
     return e;
 }
@@ -167,6 +174,11 @@ static void object_of(struct tla_proc *p, struct tla_thread *t, struct tla_wait 
         w->owner_tid = (pid_t)(t->futex_words[MUTEX_OWNER_OFFSET / 4] & 0x3fffffff);
     } else if (strcmp(w->reason, "cond wait") == 0) {
         w->object = futex - (futex % 8 == 0 ? COND_SIGNALS_OFFSET : COND_SIGNALS_OFFSET + 4);
+    } else if (strncmp(w->reason, "rwlock", 6) == 0) {
+        /* readers and writers sleep on __wrphase_futex (offset 8) or __writers_futex (12) */
+        w->object = futex - (futex % 8 == 0 ? RWLOCK_WRPHASE_OFFSET : RWLOCK_WRPHASE_OFFSET + 4);
+    } else if (strcmp(w->reason, "barrier") == 0) {
+        w->object = futex - BARRIER_ROUND_OFFSET; /* waiters sleep on current_round */
     } else if (strcmp(w->reason, "join") == 0) {
         w->object = futex - TLA_PTHREAD_TID_OFFSET;
         w->owner_tid = t->futex_words[0] > 0 ? t->futex_words[0] : 0;

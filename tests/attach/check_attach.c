@@ -36,6 +36,7 @@ START_TEST(reasons_follow_the_detectors_table_and_glibc_aliases)
     ck_assert(!durable);
     ck_assert_str_eq(tla_reason_of("__clock_nanosleep_time64", &durable), "sleep");
     ck_assert_str_eq(tla_reason_of("__new_sem_wait", &durable), "semaphore");
+    ck_assert_str_eq(tla_reason_of("__new_sem_wait_slow64.constprop.0", &durable), "semaphore");
     ck_assert(durable);
     ck_assert_ptr_null(tla_reason_of("pthread_mutex_unlock", &durable));
     ck_assert_ptr_null(tla_reason_of("main", &durable));
@@ -264,6 +265,52 @@ START_TEST(a_busy_process_keeps_running_and_finishes_on_time)
 }
 END_TEST
 
+/* Each wait glibc offers: reason, call, object named, durable or not; no deadlock (IO, sleep and
+ * signal waits are external, so the process is not all asleep). */
+START_TEST(every_kind_of_wait_is_named_as_the_detector_names_it)
+{
+    static const struct {
+        const char *start, *reason, *call, *object_name;
+        bool durable;
+    } want[] = {
+        {"sem_waiter", "semaphore", "sem_wait", "jobs", true},
+        {"rw_writer", "rwlock write", "pthread_rwlock_wrlock", "table_lock", true},
+        {"barrier_waiter", "barrier", "pthread_barrier_wait", "phase", true},
+        {"pipe_reader", "IO wait", "read", NULL, false},
+        {"epoller", "IO wait", "epoll_wait", NULL, false},
+        {"sleeper", "sleep", "sleep", NULL, false},
+    };
+    struct att_target t;
+    att_start(&t, "att_waits", NULL);
+    att_wait_asleep(t.pid, 7);
+    char pid[16];
+    snprintf(pid, sizeof pid, "%d", (int)t.pid);
+    struct att_result r;
+    const char *args[] = {"--format", "json", pid, NULL};
+    att_run(&r, args);
+    ck_assert_msg(r.status == 0, "status %d; stderr:\n%s", r.status, r.err);
+    att_assert_free(t.pid);
+    json_error_t je;
+    json_t *rep = json_loads(r.out, 0, &je);
+    ck_assert_msg(rep != NULL, "%s", je.text);
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        json_t *u = unit_by_start(rep, want[i].start);
+        ck_assert_msg(u != NULL, "no unit started in %s", want[i].start);
+        ck_assert_str_eq(wait_str(u, "reason"), want[i].reason);
+        ck_assert_str_eq(wait_str(u, "call"), want[i].call);
+        if (want[i].object_name)
+            ck_assert_str_eq(wait_str(u, "object_name"), want[i].object_name);
+        ck_assert(json_is_true(json_object_get(json_object_get(u, "wait"), "durable")) ==
+                  want[i].durable);
+        ck_assert(th_stack_has(rep, json_object_get(u, "blocked_stack"), want[i].start));
+    }
+    ck_assert_str_eq(wait_str(th_unit(rep, "thread:1"), "reason"), "signal wait");
+    ck_assert_int_eq(th_summary(rep, "deadlocked"), 0);
+    json_decref(rep);
+    att_kill(&t);
+}
+END_TEST
+
 START_TEST(a_preloaded_process_is_asked_for_its_own_dump)
 {
     char rep[64], out[64];
@@ -329,6 +376,7 @@ Suite *make_attach_suite(void)
     tcase_add_test(scen, a_join_on_a_thread_stuck_in_a_cond_wait_is_all_asleep);
     tcase_add_test(scen, a_busy_process_keeps_running_and_finishes_on_time);
     tcase_add_test(scen, a_preloaded_process_is_asked_for_its_own_dump);
+    tcase_add_test(scen, every_kind_of_wait_is_named_as_the_detector_names_it);
     suite_add_tcase(s, scen);
     return s;
 }
