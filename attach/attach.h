@@ -122,6 +122,9 @@ void tla_classify(struct tla_proc *p, struct tla_thread *t);
  * *durable for the untimed ones. Exposed for the unit tests. */
 const char *tla_reason_of(const char *function, bool *durable);
 
+/* Whether frame f lies in libc (the program's own `read` is not a wait). */
+bool tla_in_libc(const struct tla_proc *p, const struct tla_frame *f);
+
 /* verdict.c. Edges, cycles, all-asleep and blocked verdicts. */
 void tla_judge(struct tla_proc *p);
 

@@ -132,8 +132,7 @@ const char *tla_reason_of(const char *function, bool *durable)
     return e ? e->reason : NULL;
 }
 
-/* Whether frame k's function is in libc's module (the program's own `read` is not a wait). */
-static bool in_libc(const struct tla_proc *p, const struct tla_frame *f)
+bool tla_in_libc(const struct tla_proc *p, const struct tla_frame *f)
 {
     if (f->module < 0 || (size_t)f->module >= p->nmodules)
         return false;
@@ -167,8 +166,7 @@ static void object_of(struct tla_proc *p, struct tla_thread *t, struct tla_wait 
     }
     if (futex == 0)
         return;
-    if (timed)
-        w->durable = false;
+    w->durable = !timed; /* the futex's timeout decides, whatever the frame's name says */
     if (strcmp(w->reason, "mutex lock") == 0) {
         w->object = futex;
         w->owner_tid = (pid_t)(t->futex_words[MUTEX_OWNER_OFFSET / 4] & 0x3fffffff);
@@ -187,12 +185,33 @@ static void object_of(struct tla_proc *p, struct tla_thread *t, struct tla_wait 
     }
 }
 
+/* Without glibc's debug symbols pthread_join's frame is hidden (it tail-calls an internal
+ * function that no exported symbol names), but its futex is unmistakable: it sleeps on the joined
+ * thread's tid field, which holds that thread's tid. */
+static bool joins_a_thread(const struct tla_proc *p, const struct tla_thread *t)
+{
+    int tid = t->futex_words[0];
+    for (size_t i = 0; tid > 0 && i < p->n; i++)
+        if (p->t[i].tid == tid && &p->t[i] != t)
+            return true;
+    return false;
+}
+
+/* The frame index of the call into libc: the innermost frame outside libc, minus one. */
+static int libc_entry(const struct tla_proc *p, const struct tla_thread *t)
+{
+    for (int k = 0; k < t->nframes; k++)
+        if (!tla_in_libc(p, &t->frames[k]))
+            return k - 1;
+    return -1;
+}
+
 void tla_classify(struct tla_proc *p, struct tla_thread *t)
 {
     struct tla_wait w = {.call_frame = -1};
     for (int k = t->nframes - 1; k >= 0; k--) {
         const struct entry *e = lookup(t->frames[k].function);
-        if (e && in_libc(p, &t->frames[k])) {
+        if (e && tla_in_libc(p, &t->frames[k])) {
             w.reason = e->reason;
             w.call = public_name(e->call);
             w.durable = e->durable;
@@ -203,12 +222,14 @@ void tla_classify(struct tla_proc *p, struct tla_thread *t)
     if (w.reason == NULL && t->sysno == SYS_futex) {
         for (int k = t->nframes - 1; k >= 0 && w.reason == NULL; k--)
             if (t->frames[k].function && !strcmp(t->frames[k].function, "syscall") &&
-                in_libc(p, &t->frames[k])) {
+                tla_in_libc(p, &t->frames[k])) {
                 bool timed;
                 futex_word(t, &timed);
                 w = (struct tla_wait){"futex", "syscall(SYS_futex)", t->args[0], !timed, 0, k};
             }
     }
+    if (w.reason == NULL && t->sysno == SYS_futex && joins_a_thread(p, t))
+        w = (struct tla_wait){"join", "pthread_join", 0, true, 0, libc_entry(p, t)};
     if (w.reason != NULL && t->state != 'R')
         object_of(p, t, &w);
     if (t->state == 'R')

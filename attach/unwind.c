@@ -152,8 +152,9 @@ void tla_unwind_end(struct tla_proc *p)
     p->dwfl = NULL;
 }
 
-/* The function start_thread called: the frame just inside libc's start_thread. */
-static void start_of(struct tla_thread *t)
+/* The function the thread started in: the one start_thread called, or, when libc's symbols do
+ * not name start_thread (no debug symbols), the outermost frame outside libc. */
+static void start_of(const struct tla_proc *p, struct tla_thread *t)
 {
     for (int k = 1; k < t->nframes; k++)
         if (t->frames[k].function && !strcmp(t->frames[k].function, "start_thread") &&
@@ -161,6 +162,11 @@ static void start_of(struct tla_thread *t)
             snprintf(t->start, sizeof t->start, "%s", t->frames[k - 1].function);
             return;
         }
+    int k = t->nframes - 1;
+    while (k >= 0 && tla_in_libc(p, &t->frames[k]))
+        k--;
+    if (k >= 0 && k < t->nframes - 1 && t->frames[k].function)
+        snprintf(t->start, sizeof t->start, "%s", t->frames[k].function);
 }
 
 /* A variable of a loaded module holding addr: "name" or "name+off". */
@@ -213,7 +219,8 @@ void tla_describe(struct tla_proc *p)
 {
     for (size_t i = 0; i < p->n; i++) {
         struct tla_thread *t = &p->t[i];
-        start_of(t);
+        if (t->tid != p->pid)
+            start_of(p, t);
         const char *r = t->wait.reason;
         if (!r || !t->wait.object || !strcmp(r, "IO wait") || !strcmp(r, "sleep"))
             continue;
