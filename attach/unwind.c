@@ -152,18 +152,30 @@ void tla_unwind_end(struct tla_proc *p)
     p->dwfl = NULL;
 }
 
-/* The function the thread started in: the one start_thread called, or, when libc's symbols do
- * not name start_thread (no debug symbols), the outermost frame outside libc. */
+/* Whether frame f lies in a sanitizer runtime (its thread trampoline is not the program's). */
+static bool in_sanitizer(const struct tla_proc *p, const struct tla_frame *f)
+{
+    const char *path = f->module >= 0 ? p->modules[f->module].path : "";
+    return strstr(path, "/libasan") || strstr(path, "/libtsan") || strstr(path, "/libubsan") ||
+           strstr(path, "/liblsan");
+}
+
+/* The function the thread started in: the one start_thread called (a sanitizer's trampoline
+ * skipped), or, when libc's symbols do not name start_thread (no debug symbols), the outermost
+ * frame outside libc. */
 static void start_of(const struct tla_proc *p, struct tla_thread *t)
 {
     for (int k = 1; k < t->nframes; k++)
-        if (t->frames[k].function && !strcmp(t->frames[k].function, "start_thread") &&
-            t->frames[k - 1].function) {
-            snprintf(t->start, sizeof t->start, "%s", t->frames[k - 1].function);
+        if (t->frames[k].function && !strcmp(t->frames[k].function, "start_thread")) {
+            int s = k - 1;
+            while (s > 0 && in_sanitizer(p, &t->frames[s]))
+                s--;
+            if (t->frames[s].function)
+                snprintf(t->start, sizeof t->start, "%s", t->frames[s].function);
             return;
         }
     int k = t->nframes - 1;
-    while (k >= 0 && tla_in_libc(p, &t->frames[k]))
+    while (k >= 0 && (tla_in_libc(p, &t->frames[k]) || in_sanitizer(p, &t->frames[k])))
         k--;
     if (k >= 0 && k < t->nframes - 1 && t->frames[k].function)
         snprintf(t->start, sizeof t->start, "%s", t->frames[k].function);
