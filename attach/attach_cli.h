@@ -4,8 +4,9 @@
  *   taskleak-attach [--report DIR] [--format text|json] [--suppressions F] [--threshold MS]
  *                   [--verbose] [--hold] PID
  *
- * Returns the exit status: 76 a deadlock was found, 0 otherwise, 2 bad usage, 125 the process
- * cannot be examined (one line on stderr naming why).
+ * Returns the exit status: 76 a deadlock was found, 0 otherwise, 2 bad usage (also unreadable
+ * suppressions, an unusable report directory: checked before the process is touched), 125 the
+ * process cannot be examined (one line on stderr naming why).
  */
 #ifndef TLA_ATTACH_CLI_H
 #define TLA_ATTACH_CLI_H

@@ -20,6 +20,7 @@
 #include "attach_show.h"
 #include "load.h"
 #include "output.h"
+#include "supp.h"
 #include "tl_input.h"
 
 #define WATCHDOG_S 10
@@ -234,6 +235,31 @@ static int examine(const struct cli *c)
     return rc;
 }
 
+/* The inputs and outputs named on the command line are checked before anything is stopped:
+ * suppressions must parse, the report directory must be (or become) a writable directory. */
+static int check_files(const struct cli *c)
+{
+    char err[512];
+    struct tlr_supp supp = {0};
+    if (c->supp && tlr_supp_load(c->supp, &supp, err, sizeof err) < 0) {
+        tla_say("%s", err);
+        return -1;
+    }
+    tlr_supp_free(&supp);
+    if (!c->report)
+        return 0;
+    struct stat st;
+    if (mkdir(c->report, 0700) != 0 && errno != EEXIST) {
+        tla_say("cannot create the report directory %s: %s", c->report, strerror(errno));
+        return -1;
+    }
+    if (stat(c->report, &st) != 0 || !S_ISDIR(st.st_mode) || access(c->report, W_OK | X_OK)) {
+        tla_say("the report directory %s is not a writable directory", c->report);
+        return -1;
+    }
+    return 0;
+}
+
 int tla_cli_main(int argc, char **argv)
 {
     struct cli c = {.threshold_ms = 10000};
@@ -242,7 +268,7 @@ int tla_cli_main(int argc, char **argv)
         fputs(usage, stdout);
         return 0;
     }
-    if (pr < 0)
+    if (pr < 0 || check_files(&c) < 0)
         return TLA_EXIT_USAGE;
     unsetenv("DEBUGINFOD_URLS"); /* never fetch over the network, least of all during a stop */
     int rc = tla_precheck(c.pid);

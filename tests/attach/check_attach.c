@@ -140,7 +140,10 @@ START_TEST(bad_usage_exits_2_with_one_line)
                                            {"--threshold", "-5", NULL},
                                            {"--bogus", "1", NULL},
                                            {"1", "2", NULL},
-                                           {"0", NULL}};
+                                           {"0", NULL},
+                                           /* files are checked before pid 1 is touched */
+                                           {"--suppressions", "/nonexistent/supp", "1"},
+                                           {"--report", "/etc/passwd", "1"}};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         struct att_result r;
         const char *args[4] = {cases[i][0], cases[i][0] ? cases[i][1] : NULL,
