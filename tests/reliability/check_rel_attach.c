@@ -197,6 +197,25 @@ START_TEST(a_32_bit_or_foreign_program_is_refused)
 }
 END_TEST
 
+/* Threads born and dying during the attach: each is seized or gone, the attach completes, and no
+ * thread is left stopped or traced (born ones included). Twenty attaches in a row. */
+START_TEST(threads_born_and_dying_during_the_attach_are_all_released)
+{
+    struct att_target t;
+    att_start(&t, "att_churn", NULL);
+    char pid[16];
+    pid_arg(pid, sizeof pid, t.pid);
+    for (int i = 0; i < 20; i++) {
+        struct att_result r;
+        const char *args[] = {"--format", "json", pid, NULL};
+        att_run(&r, args);
+        ck_assert_msg(r.status == 0, "attach %d: status %d, stderr %s", i, r.status, r.err);
+        att_assert_free(t.pid);
+    }
+    att_kill(&t);
+}
+END_TEST
+
 Suite *make_rel_attach_suite(void)
 {
     Suite *s = suite_create("rel_attach");
@@ -210,6 +229,7 @@ Suite *make_rel_attach_suite(void)
     tcase_add_test(tc, sigint_and_sighup_mid_attach_detach);
     tcase_add_test(tc, sigkill_mid_attach_leaves_the_kernel_to_detach);
     tcase_add_test(tc, a_32_bit_or_foreign_program_is_refused);
+    tcase_add_test(tc, threads_born_and_dying_during_the_attach_are_all_released);
     suite_add_tcase(s, tc);
     return s;
 }
