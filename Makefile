@@ -80,6 +80,7 @@ FUZZ_TARGETS :=      # phony targets `make fuzz` runs (libFuzzer, clang)
 include runtime/build.mk
 include preload/build.mk
 include report/build.mk
+include attach/build.mk
 include scripts/build.mk
 include tests/build.mk
 # Extra fragments: tests/fuzz/*.mk, tests/bench/*.mk, ...

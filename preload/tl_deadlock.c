@@ -3,7 +3,8 @@
  * DESIGN. The registry snapshot already read, for each pinned waiter, the tid that owns the mutex
  * (or writes the rwlock) it waits for; a join waits for the thread it names (its pthread_t, the
  * wait's object). Each is the only edge a unit can have, so "next[i]" is a function and the
- * classic three-colour walk finds every cycle once in O(units + sort): a thread that joins
+ * three-colour walk shared with `taskleak attach` (tl_wfgraph.c) finds every cycle once in
+ * O(units + sort): a thread that joins
  * another which waits for a mutex the joiner holds is as deadlocked as an ABBA pair. Owners are
  * mapped from tid, and joined threads from their handle, to units through sorted indexes. An owner
  * tid that maps to no unit and no living thread has exited while holding the lock: lockdep cannot
@@ -26,6 +27,7 @@
 #include "tl_object.h"
 #include "tl_registry.h"
 #include "tl_text.h"
+#include "tl_wfgraph.h"
 
 #define STORY_FRAMES 12
 
@@ -209,29 +211,15 @@ static void add_entry(struct tl_report *r, const size_t *members, size_t count)
         mark(r, members[k]);
 }
 
-/* Three-colour walk over the functional graph: walk[i] is the walk that first reached i. */
+static void cycle_found(void *ctx, const size_t *members, size_t len)
+{
+    add_entry(ctx, members, len);
+}
+
+/* Every cycle of the functional graph (tl_wfgraph, shared with `taskleak attach`). */
 static void find_cycles(struct tl_report *r, const long *next, size_t n)
 {
-    size_t *walk = calloc(n, sizeof *walk);
-    size_t *cycle = malloc(n * sizeof *cycle);
-    for (size_t s = 0; walk != NULL && cycle != NULL && s < n; s++) {
-        long cur = (long)s;
-        while (cur >= 0 && walk[cur] == 0) {
-            walk[cur] = s + 1;
-            cur = next[cur];
-        }
-        if (cur < 0 || walk[cur] != s + 1)
-            continue; /* ended, or joined a path walked before (its cycle is already known) */
-        size_t len = 0;
-        long k = cur;
-        do {
-            cycle[len++] = (size_t)k;
-            k = next[k];
-        } while (k != cur);
-        add_entry(r, cycle, len);
-    }
-    free(walk);
-    free(cycle);
+    tl_wfg_cycles(next, n, cycle_found, r);
 }
 
 /* The unit sequence of the exited thread whose tid was `tid`: an exited record of the model (a
@@ -279,30 +267,18 @@ static void find_orphans(struct tl_report *r, const long *next, size_t n)
 
 /* A unit whose wait leads, edge by edge, to a deadlocked unit can never wake either (a join on a
  * deadlocked thread, a lock a deadlocked thread holds): it is deadlocked too, though not listed in
- * any r->deadlocks entry. st: 2 reaches a deadlock, 1 does not (or is being walked), 0 unknown. */
+ * any r->deadlocks entry. */
 static void mark_waiters(struct tl_report *r, const long *next, size_t n)
 {
-    unsigned char *st = calloc(n, 1);
-    size_t *path = malloc(n * sizeof *path);
-    for (size_t i = 0; st != NULL && i < n; i++)
-        st[i] = r->units[i].verdict && !strcmp(r->units[i].verdict, "deadlocked") ? 2 : 0;
-    for (size_t s = 0; st != NULL && path != NULL && s < n; s++) {
-        size_t len = 0;
-        long cur = (long)s;
-        while (cur >= 0 && st[cur] == 0) {
-            st[cur] = 1;
-            path[len++] = (size_t)cur;
-            cur = next[cur];
-        }
-        unsigned char res = cur >= 0 && st[cur] == 2 ? 2 : 1;
-        for (size_t k = 0; k < len; k++) {
-            st[path[k]] = res;
-            if (res == 2)
-                mark(r, path[k]);
-        }
-    }
-    free(st);
-    free(path);
+    bool *dead = calloc(n, sizeof *dead), *reach = calloc(n, sizeof *reach);
+    for (size_t i = 0; dead != NULL && i < n; i++)
+        dead[i] = r->units[i].verdict && !strcmp(r->units[i].verdict, "deadlocked");
+    if (dead != NULL && reach != NULL && tl_wfg_reaches(next, n, dead, reach) == 0)
+        for (size_t i = 0; i < n; i++)
+            if (reach[i] && !dead[i])
+                mark(r, i);
+    free(dead);
+    free(reach);
 }
 
 /* The unit count is read once and passed down: every array below has n entries, so every loop

@@ -222,7 +222,8 @@ static void add_summary(struct tlr_summary *t, const struct tlr_summary *s)
 
 int tlr_kind_rank(const char *kind)
 {
-    static const char *const order[] = {"dump", "watchdog", "check", "exit", "signal", "deadlock"};
+    static const char *const order[] = {"attach", "dump",   "watchdog", "check",
+                                        "exit",   "signal", "deadlock"};
     size_t len = kind ? strcspn(kind, "-") : 0;
     for (size_t i = 0; i < sizeof order / sizeof order[0]; i++)
         if (len == strlen(order[i]) && !strncmp(kind, order[i], len))

@@ -47,9 +47,9 @@ struct tlr_merged {
 
 /* Builds the merged groups from m->procs[0..nprocs). Reports of one process (same pid and start
  * time) are one view: the one with the latest complete word on it stands, by kind deadlock >
- * signal > exit > check > watchdog > dump (any other kind below them), then by the time written,
- * and the others are moved behind procs[nprocs), so no unit is counted twice. 0, or -1 on out of
- * memory. */
+ * signal > exit > check > watchdog > dump > attach (any other kind below them), then by the time
+ * written, and the others are moved behind procs[nprocs), so no unit is counted twice. 0, or -1 on
+ * out of memory. */
 int tlr_merge(struct tlr_merged *m);
 /* Frees the merged groups and every proc. */
 void tlr_merged_free(struct tlr_merged *m);

@@ -27,6 +27,14 @@ command -v go >/dev/null 2>&1 || missing="$missing golang-go"
 command -v mandoc >/dev/null 2>&1 || missing="$missing mandoc"
 # promtool (package prometheus) checks the metrics= files the services tests write.
 command -v promtool >/dev/null 2>&1 || missing="$missing prometheus"
+# taskleak attach's tests start a program under strace (an attach must name the tracer holding
+# it); its bench row compares the stop with gdb and eu-stack (elfutils).
+command -v strace >/dev/null 2>&1 || missing="$missing strace"
+command -v gdb >/dev/null 2>&1 || missing="$missing gdb"
+command -v eu-stack >/dev/null 2>&1 || missing="$missing elfutils"
+# glibc's debug symbols: an attach names the blocking call of a thread whose libc frames are
+# internal functions (sem_wait's slow path) from them, and shows libc's file:line.
+dpkg -s libc6-dbg >/dev/null 2>&1 || ! command -v dpkg >/dev/null 2>&1 || missing="$missing libc6-dbg"
 
 [ -z "$missing" ] && exit 0
 

@@ -2,8 +2,8 @@
 # `make lint`: cppcheck and clang-tidy over the C sources; suppressions are justified inline.
 # $1: the directory of the generated protobuf-c code (profile.pb-c.h) the report tool includes.
 set -u
-srcs=$(ls runtime/*.c preload/*.c report/*.c 2>/dev/null)
-inc="-Iruntime -Ipreload -Ireport -D_GNU_SOURCE"
+srcs=$(ls runtime/*.c preload/*.c report/*.c attach/*.c 2>/dev/null)
+inc="-Iruntime -Ipreload -Ireport -Iattach -D_GNU_SOURCE"
 # clang-tidy reads the generated header; cppcheck, which skips system headers, would stop at its
 # protobuf-c version check, so it does without (a missing include is no error to it).
 gen="-I${1:-build/gen/report/pprof}"

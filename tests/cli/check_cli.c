@@ -223,7 +223,8 @@ START_TEST(installed_tree_finds_its_pieces)
                           "usr/lib/pkgconfig/gor.pc", "usr/share/man/man1/taskleak.1",
                           "usr/share/man/man7/taskleak.7", "usr/share/man/man3/gor.3",
                           "usr/lib/libtaskleak.so", "usr/lib/libgor.so", "usr/lib/libgor.a",
-                          "usr/bin/taskleak-report", "usr/share/man/man1/taskleak-report.1"};
+                          "usr/bin/taskleak-report", "usr/share/man/man1/taskleak-report.1",
+                          "usr/bin/taskleak-attach", "usr/share/man/man1/taskleak-attach.1"};
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
         snprintf(path, sizeof path, "%s/%s", dest, want[i]);
         ck_assert_msg(stat(path, &st) == 0, "missing from the installed tree: %s", want[i]);
@@ -237,6 +238,12 @@ START_TEST(installed_tree_finds_its_pieces)
              th_sanitizer_preload(), dest, th_path("tests/scenarios/clean_exit"), dest);
     int rc = system(cmd);
     ck_assert_msg(rc == 0, "installed taskleak run failed (%d), see %s/run.err", rc, dest);
+    /* ...and finds the installed taskleak-attach. */
+    snprintf(cmd, sizeof cmd,
+             "cd / && env -u TASKLEAK_BUILD_DIR %s/usr/bin/taskleak attach --help | "
+             "grep -q 'usage: taskleak attach'",
+             dest);
+    ck_assert_msg(system(cmd) == 0, "installed taskleak attach did not run");
     snprintf(cmd, sizeof cmd, "rm -rf %s", dest);
     ck_assert_int_eq(system(cmd), 0);
 }
