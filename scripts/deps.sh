@@ -19,6 +19,8 @@ have_hdr libelf.h || missing="$missing libelf-dev"
 have_pc jansson || missing="$missing libjansson-dev"
 # Optional tools the tests use: mandoc lints the man pages.
 command -v mandoc >/dev/null 2>&1 || missing="$missing mandoc"
+# python3 (standard library only) runs the include-graph check (scripts/include-graph.py).
+command -v python3 >/dev/null 2>&1 || missing="$missing python3"
 
 [ -z "$missing" ] && exit 0
 

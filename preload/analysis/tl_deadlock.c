@@ -8,9 +8,7 @@
  * mapped from tid, and joined threads from their handle, to units through sorted indexes. An owner
  * tid that maps to no unit and no living thread has exited while holding the lock: lockdep cannot
  * see this case (it tracks locks, not owners) but glibc keeps the dead tid in the mutex, so we can.
- * A small ring remembers the last TL_DEADLOCK_EXITS thread exits (seq, tid, creation stack) so the
- * story can say which thread that was and where it was created; the ring holds one stack reference
- * per entry, so its memory is bounded whatever the thread churn.
+ * The ring of recent thread exits (tl_exits) says which thread that was and where it was created.
  */
 #include "tl_deadlock.h"
 
@@ -21,72 +19,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "tl_exits.h"
 #include "tl_input.h"
 #include "tl_object.h"
 #include "tl_registry.h"
-#include "tl_text.h"
 
-#define STORY_FRAMES 12
-
-struct exit_rec {
-    uint64_t seq;
-    pid_t tid;
-    tl_stack_id stack;
-};
-
-static struct {
-    int lock;                             /* spin lock: 0 free, 1 held */
-    unsigned head;                        /* next slot to write (mod TL_DEADLOCK_EXITS); lock */
-    struct exit_rec e[TL_DEADLOCK_EXITS]; /* lock */
-} ring;
-
-static void ring_lock(void)
-{
-    while (__atomic_exchange_n(&ring.lock, 1, __ATOMIC_ACQUIRE))
-        sched_yield(); /* held for a few stores only */
-}
-
-static void ring_unlock(void)
-{
-    __atomic_store_n(&ring.lock, 0, __ATOMIC_RELEASE);
-}
-
-void tl_deadlock_note_exit(uint64_t seq, pid_t tid, tl_stack_id created_stack)
-{
-    if (tid == 0)
-        return;
-    int saved = errno;
-    tl_stack_ref(created_stack);
-    ring_lock();
-    struct exit_rec *slot = &ring.e[ring.head++ % TL_DEADLOCK_EXITS];
-    tl_stack_id old = slot->stack;
-    *slot = (struct exit_rec){seq, tid, created_stack};
-    ring_unlock();
-    tl_stack_unref(old); /* outside the ring lock: it takes the stack table's */
-    errno = saved;
-}
-
-uint64_t tl_deadlock_exited(pid_t tid, tl_stack_id *stack)
-{
-    uint64_t seq = 0;
-    *stack = 0;
-    ring_lock();
-    for (unsigned k = 1; k <= TL_DEADLOCK_EXITS && seq == 0; k++) {
-        const struct exit_rec *e = &ring.e[(ring.head - k) % TL_DEADLOCK_EXITS];
-        if (e->tid == tid && e->seq != 0) {
-            seq = e->seq;
-            *stack = e->stack;
-        }
-    }
-    ring_unlock();
-    tl_stack_ref(*stack);
-    return seq;
-}
-
-void tl_deadlock_atfork_child(void)
-{
-    ring.lock = 0;
-}
 
 /* ---- the graph ---------------------------------------------------------------------------- */
 
@@ -110,7 +47,7 @@ static bool lock_wait(const struct tl_rep_unit *u)
 
 /* An untimed join (pthread_join, thrd_join): the wait's object is the joined thread. A timed one
  * ends by itself, so it closes no cycle. */
-static bool join_wait(const struct tl_rep_unit *u)
+bool tl_deadlock_join_wait(const struct tl_rep_unit *u)
 {
     return u->has_wait && u->wait.durable && u->wait.object != 0 && u->wait.reason != NULL &&
            strcmp(u->wait.reason, "join") == 0;
@@ -168,7 +105,7 @@ static long *wait_for_edges(struct tl_report *r, size_t n)
     for (size_t i = 0; next != NULL && i < n; i++) {
         struct tl_rep_unit *u = &r->units[i];
         next[i] = lock_wait(u)   ? find_key(t, nt, (uintptr_t)u->owner_tid)
-                  : join_wait(u) ? find_key(h, nh, u->wait.object)
+                  : tl_deadlock_join_wait(u) ? find_key(h, nh, u->wait.object)
                                  : -1;
         if (next[i] == (long)i)
             next[i] =
@@ -235,7 +172,7 @@ static void find_cycles(struct tl_report *r, const long *next, size_t n)
 
 /* The unit sequence of the exited thread whose tid was `tid`: an exited record of the model (a
  * finished thread never joined), else the ring of recent exits. 0 when unknown. */
-static uint64_t exited_owner(const struct tl_report *r, pid_t tid)
+uint64_t tl_deadlock_exited_owner(const struct tl_report *r, pid_t tid)
 {
     for (size_t i = 0; i < r->n; i++) {
         const struct tl_rep_unit *u = &r->units[i];
@@ -244,7 +181,7 @@ static uint64_t exited_owner(const struct tl_report *r, pid_t tid)
             return strtoull(u->id + 7, NULL, 10);
     }
     tl_stack_id st;
-    uint64_t seq = tl_deadlock_exited(tid, &st);
+    uint64_t seq = tl_exits_find(tid, &st);
     tl_stack_unref(st);
     return seq;
 }
@@ -258,7 +195,7 @@ static void find_orphans(struct tl_report *r, const long *next, size_t n)
         struct tl_rep_unit *u = &r->units[i];
         if (done[i] || next[i] >= 0 || !lock_wait(u) || thread_alive(u->owner_tid))
             continue;
-        uint64_t seq = exited_owner(r, u->owner_tid);
+        uint64_t seq = tl_deadlock_exited_owner(r, u->owner_tid);
         size_t nw = 0;
         for (size_t k = i; k < n; k++) {
             struct tl_rep_unit *v = &r->units[k];
@@ -319,121 +256,4 @@ void tl_deadlock_analyze(struct tl_report *r)
     if (r->mode != TL_BUILD_DUMP)
         mark_waiters(r, next, n);
     free(next);
-}
-
-/* ---- the story ---------------------------------------------------------------------------- */
-
-static const char *object_word(const struct tl_rep_unit *u)
-{
-    return strncmp(u->wait.reason, "rwlock", 6) == 0 ? "rwlock" : "mutex";
-}
-
-static void print_frames(struct tl_report *r, FILE *f, tl_stack_id id, const char *indent)
-{
-    int n = 0;
-    const uintptr_t *ips = tl_stack_frames(id, &n);
-    for (int k = 0; k < n && k < STORY_FRAMES; k++) {
-        const char *fn = tl_report_function(r, ips[k], k > 0);
-        if (tl_stack_frame_call(ips[k]) != NULL)
-            fprintf(f, "%s#%d %s\n", indent, k, fn);
-        else
-            fprintf(f, "%s#%d 0x%lx %s\n", indent, k, (unsigned long)ips[k], fn ? fn : "??");
-    }
-    if (n > STORY_FRAMES)
-        fprintf(f, "%s... (%d more frames)\n", indent, n - STORY_FRAMES);
-    if (n == 0)
-        fprintf(f, "%s(no stack)\n", indent);
-}
-
-static void print_member(struct tl_report *r, FILE *f, const struct tl_rep_unit *u)
-{
-    char dur[32], name[256]; /* the program's name for the thread: escaped, one line stays one */
-    tl_text_duration(u->wait_ms, dur, sizeof dur);
-    fprintf(f, "    %s%s%s%s blocked in %s for %s:\n", u->id, u->name[0] ? " (" : "",
-            tl_input_escape(u->name, name, sizeof name), u->name[0] ? ")" : "",
-            u->wait.call ? u->wait.call : u->wait.reason, dur);
-    print_frames(r, f, u->blocked_stack, "      ");
-}
-
-/* "waits for mutex lock_a (prog+0x4040) held by thread:3" or "waits to join thread:3": u's edge
- * to v. */
-static void print_edge(struct tl_report *r, FILE *f, const struct tl_rep_unit *u,
-                       const struct tl_rep_unit *v)
-{
-    char what[192];
-    tl_object_describe(r, u, what, sizeof what);
-    if (join_wait(u))
-        fprintf(f, "waits to join %s", v->id);
-    else
-        fprintf(f, "waits for %s %s held by %s", object_word(u), what, v->id);
-}
-
-static void print_cycle(struct tl_report *r, FILE *f, const struct tl_deadlock *d, size_t nr)
-{
-    const struct tl_rep_unit *first = &r->units[d->members[0]];
-    const struct tl_rep_unit *last = &r->units[d->members[d->count - 1]];
-    fprintf(f, "taskleak: deadlock %zu: %zu units wait for each other in a cycle:\n  %s ", nr,
-            d->count, first->id);
-    char what[192];
-    tl_object_describe(r, last, what, sizeof what);
-    if (!join_wait(last)) /* what the last member waits for, the first one holds */
-        fprintf(f, "holds %s %s and ", object_word(last), what);
-    for (size_t k = 0; k < d->count; k++) {
-        if (k > 0)
-            fputs(",\n  which ", f);
-        print_edge(r, f, &r->units[d->members[k]], &r->units[d->members[(k + 1) % d->count]]);
-    }
-    fputs(".\n", f);
-    for (size_t k = 0; k < d->count; k++)
-        print_member(r, f, &r->units[d->members[k]]);
-}
-
-static void print_orphan(struct tl_report *r, FILE *f, const struct tl_deadlock *d, size_t nr)
-{
-    const struct tl_rep_unit *w = &r->units[d->members[0]];
-    tl_stack_id st;
-    uint64_t seq = tl_deadlock_exited(w->owner_tid, &st);
-    if (seq == 0) { /* an exited record still in the model, gone from the ring of recent exits */
-        seq = exited_owner(r, w->owner_tid);
-        for (size_t i = 0; seq != 0 && st == 0 && i < r->n; i++) {
-            if (r->units[i].tid == w->owner_tid && strcmp(r->units[i].state, "exited") == 0) {
-                st = r->units[i].created_stack;
-                tl_stack_ref(st);
-            }
-        }
-    }
-    char owner[48], what[192];
-    tl_object_describe(r, w, what, sizeof what);
-    if (seq != 0)
-        snprintf(owner, sizeof owner, "thread:%llu", (unsigned long long)seq);
-    else
-        snprintf(owner, sizeof owner, "thread with tid %d", (int)w->owner_tid);
-    fprintf(f,
-            "taskleak: deadlock %zu: owner %s exited while holding %s %s; its %zu waiter(s) "
-            "can never wake:\n",
-            nr, owner, object_word(w), what, d->count);
-    for (size_t k = 0; k < d->count; k++)
-        print_member(r, f, &r->units[d->members[k]]);
-    if (seq != 0) {
-        fprintf(f, "    %s was created at:\n", owner);
-        print_frames(r, f, st, "      ");
-    }
-    tl_stack_unref(st);
-}
-
-void tl_deadlock_text(struct tl_report *r, FILE *f)
-{
-    for (size_t i = 0; i < r->ndeadlocks; i++) {
-        const struct tl_deadlock *d = &r->deadlocks[i];
-        if (d->count == 0)
-            continue;
-        const struct tl_rep_unit *u = &r->units[d->members[0]];
-        bool cycle = d->count > 0 && strncmp(u->owner, "thread:", 7) == 0 &&
-                     strcmp(r->units[d->members[d->count - 1]].owner, u->id) == 0;
-        fputc('\n', f);
-        if (cycle)
-            print_cycle(r, f, d, i + 1);
-        else
-            print_orphan(r, f, d, i + 1);
-    }
 }

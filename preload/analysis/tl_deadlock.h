@@ -5,19 +5,20 @@
  * path); for an rwlock, its writer when glibc records one. Every blocked unit has at most one
  * out-edge, so the graph is a functional graph and its cycles are found in O(units). A cycle is a
  * deadlock: its members get the verdict "deadlocked". A mutex whose owner thread has exited while
- * holding it is a deadlock too (its waiters can never wake): the owner is named from a ring of
- * recently exited threads, with its creation stack.
+ * holding it is a deadlock too (its waiters can never wake): the owner is named from the ring of
+ * recently exited threads (tl_exits), with its creation stack.
  *
- * Report time only (mallocs), except tl_deadlock_note_exit (thread exit path: no malloc).
+ * Report time only (mallocs).
  */
 #ifndef TL_DEADLOCK_H
 #define TL_DEADLOCK_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/types.h>
 
-#include "tl_group.h"
+#include "tl_model.h"
 #include "tl_stack.h"
 
 /* Finds the cycles of r's wait-for graph and the waiters of mutexes whose owner exited; appends one
@@ -29,22 +30,11 @@
  * never a crash. Not thread-safe on r; takes no detector lock except the exit ring's. */
 void tl_deadlock_analyze(struct tl_report *r);
 
-/* Writes the narrative for r's deadlocks to f ("thread:7 holds mutex 0x... and waits for mutex
- * 0x... held by thread:9, which waits for ..."; "owner thread:5 exited while holding mutex 0x...",
- * with its creation stack). Writes nothing when r has no deadlock. */
-void tl_deadlock_text(struct tl_report *r, FILE *f);
+/* True when u waits to join a thread (its wait object is the joined pthread_t). */
+bool tl_deadlock_join_wait(const struct tl_rep_unit *u);
 
-/* Records that thread unit `seq` (kernel tid `tid`) is exiting, with its creation stack (the ring
- * takes its own reference). Keeps the last TL_DEADLOCK_EXITS exits: bounded memory. No malloc,
- * errno preserved; safe on any thread's exit path. */
-#define TL_DEADLOCK_EXITS 256
-void tl_deadlock_note_exit(uint64_t seq, pid_t tid, tl_stack_id created_stack);
-
-/* The most recent exit recorded for tid: its seq (0 when none) and creation stack (a new reference
- * for the caller, 0 when none). */
-uint64_t tl_deadlock_exited(pid_t tid, tl_stack_id *stack);
-
-/* Resets the ring's lock in a fork child (the exits it lists stay valid history). */
-void tl_deadlock_atfork_child(void);
+/* The unit sequence of the exited thread whose tid was `tid`: an exited record of the model (a
+ * finished thread never joined), else the ring of recent exits (tl_exits). 0 when unknown. */
+uint64_t tl_deadlock_exited_owner(const struct tl_report *r, pid_t tid);
 
 #endif /* TL_DEADLOCK_H */

@@ -21,6 +21,7 @@
 #include "tl_block.h"
 #include "tl_ctx.h"
 #include "tl_deadlock.h"
+#include "tl_exits.h"
 #include "tl_gor.h"
 #include "tl_object.h"
 #include "tl_origin.h"
@@ -29,7 +30,6 @@
 #include "tl_supp.h"
 #include "tl_symbols.h"
 #include "tl_thread.h"
-#include "tl_watchdog.h"
 
 #define MAX_UNKNOWN 4096
 
@@ -59,12 +59,6 @@ static bool hidden_thread(const struct tl_unit_view *v, enum tl_build_mode mode,
     return v->seq == exclude_seq || joins_me || v->internal ||
            (mode != TL_BUILD_DUMP && v->ignored) || tl_gor_runtime_thread(v->start) ||
            tl_gor_created_by_runtime(v->created_stack);
-}
-
-bool tl_build_final(enum tl_build_mode mode)
-{
-    return mode == TL_BUILD_EXIT || mode == TL_BUILD_CHECK || mode == TL_BUILD_SIGNAL ||
-           mode == TL_BUILD_DEADLOCK;
 }
 
 static int add_thread(struct tl_report *r, const struct tl_unit_view *v, int64_t now_ns)
@@ -165,7 +159,7 @@ static void lend_thread_waits(struct tl_report *r, const struct tl_snapshot *s, 
  * any unit is unattached, no thread is called unknown). */
 static bool tid_known(const struct tl_snapshot *s, pid_t tid)
 {
-    if (tid == tl_watchdog_tid())
+    if (tid == atomic_load(&tl_ctx.watchdog_tid))
         return true;
     for (size_t i = 0; i < s->n; i++)
         if (s->v[i].tid == tid || s->v[i].tid == 0)
@@ -201,7 +195,7 @@ static bool tid_ignored(pid_t tid)
 static bool recently_exited(pid_t tid)
 {
     tl_stack_id stack = 0;
-    uint64_t seq = tl_deadlock_exited(tid, &stack);
+    uint64_t seq = tl_exits_find(tid, &stack);
     tl_stack_unref(stack);
     return seq != 0;
 }
@@ -311,22 +305,6 @@ static void classify(struct tl_report *r)
         u->verdict = verdict_for(r, u, dead);
     }
     tl_deadlock_analyze(r); /* owners; cycles and orphaned mutexes become "deadlocked" */
-}
-
-size_t tl_report_unit_functions(struct tl_report *r, const struct tl_rep_unit *u, const char **out,
-                                size_t max)
-{
-    size_t n = 0;
-    if (u->start != 0)
-        out[n++] = tl_report_function(r, u->start, false);
-    tl_stack_id ids[2] = {u->created_stack, u->blocked_stack};
-    for (int s = 0; s < 2; s++) {
-        int nf = 0;
-        const uintptr_t *f = tl_stack_frames(ids[s], &nf);
-        for (int k = 0; k < nf && n < max; k++)
-            out[n++] = tl_report_function(r, f[k], k > 0);
-    }
-    return n;
 }
 
 static void suppress(struct tl_report *r)
@@ -484,23 +462,4 @@ void tl_report_free(struct tl_report *r)
     enum tl_build_mode mode = r->mode;
     memset(r, 0, sizeof *r);
     r->mode = mode;
-}
-
-const char *tl_report_function(struct tl_report *r, uintptr_t ip, bool ret)
-{
-    const char *call = tl_stack_frame_call(ip);
-    if (call != NULL)
-        return call;
-    if (r->modmap == NULL || ip == 0)
-        return NULL;
-    return tl_symbolize(r->modmap, ret ? ip - 1 : ip);
-}
-
-size_t tl_report_failing(const struct tl_report *r, unsigned fail_on)
-{
-    return ((fail_on & TL_FAIL_LEAKED) ? r->leaked : 0) +
-           ((fail_on & TL_FAIL_DEADLOCKED) ? r->deadlocked : 0) +
-           ((fail_on & TL_FAIL_BLOCKED) ? r->blocked : 0) +
-           ((fail_on & TL_FAIL_UNJOINED) ? r->unjoined : 0) +
-           ((fail_on & TL_FAIL_INVERSION) ? r->inverted : 0);
 }

@@ -19,7 +19,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "tl_group.h"
+#include "tl_model.h"
 
 /* Writes the suggested suppression line for group g of r into buf ("leak:NAME", "block:NAME"
  * or "thread:NAME"); false (buf "") when there is no safe one. */

@@ -15,12 +15,9 @@
 
 #include "tl_ctx.h"
 #include "tl_input.h"
-#include "tl_json.h"
 #include "tl_lockorder.h"
 #include "tl_object.h"
-#include "tl_report.h"
 #include "tl_supp.h"
-#include "tl_text.h"
 
 /* "mutex cache_lock (0x55…)" for a variable, "mutex 0x55… (heap)" or "(stack of thread:3)" for a
  * place, "mutex 0x55…" when nothing names it: the address stays, so two heap locks stay two. */
@@ -120,77 +117,4 @@ size_t tl_inversion_stack_ids(const struct tl_report *r, tl_stack_id *ids, size_
             ids[n++] = r->inversions[i].edge[e].acquired_stack;
         }
     return n;
-}
-
-static void json_one(struct tl_json *j, const struct tl_rep_inversion *x)
-{
-    tl_json_obj_begin(j, NULL);
-    tl_json_arr_begin(j, "objects");
-    for (size_t e = 0; e < x->n; e++)
-        tl_json_str(j, NULL, x->edge[e].held);
-    tl_json_arr_end(j);
-    tl_json_arr_begin(j, "edges");
-    for (size_t e = 0; e < x->n; e++) {
-        const struct tl_rep_inv_edge *d = &x->edge[e];
-        tl_json_obj_begin(j, NULL);
-        tl_json_str(j, "unit", d->unit);
-        tl_json_str(j, "held", d->held);
-        tl_json_str(j, "acquired", d->acquired);
-        tl_report_stack_ref(j, "held_stack", d->held_stack);
-        tl_report_stack_ref(j, "acquired_stack", d->acquired_stack);
-        tl_json_obj_end(j);
-    }
-    tl_json_arr_end(j);
-    tl_json_str(j, "suppressed", x->suppressed);
-    tl_json_obj_end(j);
-}
-
-void tl_inversion_json(struct tl_json *j, const struct tl_report *r)
-{
-    tl_json_arr_begin(j, "inversions");
-    for (size_t i = 0; i < r->ninversions; i++)
-        json_one(j, &r->inversions[i]);
-    tl_json_arr_end(j);
-}
-
-/* The innermost function of the first edge's acquiring stack that has a name: the line that
- * would silence the inversion. */
-static const char *silencer(struct tl_report *r, const struct tl_rep_inversion *x)
-{
-    int n = 0;
-    const uintptr_t *ips = tl_stack_frames(x->edge[0].acquired_stack, &n);
-    for (int f = 0; f < n; f++) {
-        const char *fn = tl_report_function(r, ips[f], f > 0);
-        if (fn != NULL)
-            return fn;
-    }
-    return NULL;
-}
-
-static void text_one(struct tl_report *r, FILE *f, const struct tl_rep_inversion *x, size_t nr)
-{
-    fprintf(f, "\ntaskleak: lock-order inversion (potential deadlock) %zu: %zu locks taken in "
-               "a cycle:",
-            nr, x->n);
-    for (size_t e = 0; e < x->n; e++)
-        fprintf(f, " %s ->", x->edge[e].held);
-    fprintf(f, " %s\n", x->edge[0].held);
-    for (size_t e = 0; e < x->n; e++) {
-        const struct tl_rep_inv_edge *d = &x->edge[e];
-        fprintf(f, "  %s holds %s and takes %s\n", d->unit, d->held, d->acquired);
-        fprintf(f, "   %s taken at:\n", d->held);
-        tl_text_stack(f, r, d->held_stack);
-        fprintf(f, "   %s taken at:\n", d->acquired);
-        tl_text_stack(f, r, d->acquired_stack);
-    }
-    const char *fn = silencer(r, x);
-    if (fn != NULL)
-        fprintf(f, "  to silence: suppressions line 'inversion:%s'\n", fn);
-}
-
-void tl_inversion_text(struct tl_report *r, FILE *f)
-{
-    for (size_t i = 0, nr = 0; i < r->ninversions; i++)
-        if (r->inversions[i].suppressed == NULL)
-            text_one(r, f, &r->inversions[i], ++nr);
 }

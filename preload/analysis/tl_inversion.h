@@ -1,6 +1,6 @@
 /* tl_inversion: the lock-order inversions of a report model — collected from the recorder
- * (tl_lockorder), matched against inversion: suppressions, and rendered as the JSON member
- * "inversions" and the text section "lock-order inversion (potential deadlock)".
+ * (tl_lockorder) and matched against inversion: suppressions; the writers (tl_report, tl_text)
+ * render them as the JSON member "inversions" and the text sections "lock-order inversion".
  *
  * An inversion is a cycle of the lock-order graph: per edge, the unit that took `acquired` while
  * holding `held`, the stack where `held` was taken and the stack where `acquired` was. Locks are
@@ -11,10 +11,8 @@
 
 #include <stdio.h>
 
-#include "tl_group.h"
+#include "tl_model.h"
 #include "tl_lockgraph.h"
-
-struct tl_json;
 
 struct tl_rep_inv_edge {
     char unit[40];                          /* "thread:3", "task:7", "thread:?" */
@@ -36,11 +34,5 @@ void tl_inversion_free(struct tl_report *r);
 /* Appends the stack ids the inversions use to ids (room for 2 * TL_LG_CYCLE_MAX per inversion);
  * returns the new count. */
 size_t tl_inversion_stack_ids(const struct tl_report *r, tl_stack_id *ids, size_t n);
-
-/* Writes the member "inversions" (always, [] when none). */
-void tl_inversion_json(struct tl_json *j, const struct tl_report *r);
-
-/* Writes one "lock-order inversion (potential deadlock)" section per unsuppressed inversion. */
-void tl_inversion_text(struct tl_report *r, FILE *f);
 
 #endif /* TL_INVERSION_H */

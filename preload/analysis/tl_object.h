@@ -16,7 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "tl_group.h"
+#include "tl_model.h"
 
 /* Fills object_name of every unit of r that waits on an object (reads /proc/self/maps once). */
 void tl_object_name_all(struct tl_report *r);

@@ -18,18 +18,27 @@
 #include "ipose.h"
 #include "tl_registry.h"
 #include "tl_thread.h"
+#include "tl_watchdog.h"
 
+/* The watchdog starts with the program's first thread (it keeps errno and does nothing once
+ * started, or when the detector is off). */
 TL_EXPORT int pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *),
                              void *arg)
 {
     tl_enter();
-    return tl_thread_create(tl_real.pthread_create, t, attr, fn, arg);
+    int rc = tl_thread_create(tl_real.pthread_create, t, attr, fn, arg);
+    if (rc == 0)
+        tl_watchdog_maybe_start();
+    return rc;
 }
 
 TL_EXPORT int thrd_create(thrd_t *t, thrd_start_t fn, void *arg)
 {
     tl_enter();
-    return tl_thread_create_c11(t, fn, arg);
+    int rc = tl_thread_create_c11(t, fn, arg);
+    if (rc == thrd_success)
+        tl_watchdog_maybe_start();
+    return rc;
 }
 
 /* The joined thread's record, looked up before the join (its handle may be reused after). */

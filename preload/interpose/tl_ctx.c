@@ -122,6 +122,7 @@ static void register_hooks(void)
     __cxa_atexit(gate_at_exit, NULL, NULL);
     pthread_atfork(tl_ctx_atfork_prepare, tl_ctx_atfork_parent, tl_ctx_atfork_child);
     tl_gor_set_thread_namer(tl_registry_self_id);
+    tl_gor_set_label_source(tl_label_current);
     tl_gor_set_deadlock_handler(tl_gate_exit_now);
     tl_gor_set_stack_depth(tl_ctx.opts.stack_depth < 64 ? tl_ctx.opts.stack_depth : 64);
 }

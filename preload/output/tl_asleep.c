@@ -16,11 +16,11 @@
 #include <string.h>
 
 #include "tl_block.h"
+#include "tl_ctx.h"
 #include "tl_dump.h"
 #include "tl_gor.h"
 #include "tl_registry.h"
 #include "tl_thread.h"
-#include "tl_watchdog.h"
 
 #define MAX_TIDS 65536
 
@@ -107,7 +107,7 @@ static bool kernel_agrees(const struct tl_snapshot *s)
     if (ok)
         qsort(known, nk, sizeof *known, by_tid);
     for (size_t i = 0; ok && i < n; i++)
-        ok = tids[i] == tl_watchdog_tid() || bsearch(&tids[i], known, nk, sizeof *known, by_tid) ||
+        ok = tids[i] == atomic_load(&tl_ctx.watchdog_tid) || bsearch(&tids[i], known, nk, sizeof *known, by_tid) ||
              gone(tids[i]);
     free(known);
     free(tids);

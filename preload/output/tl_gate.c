@@ -29,7 +29,6 @@
 #include "tl_real.h"
 #include "tl_registry.h"
 #include "tl_report.h"
-#include "tl_watchdog.h"
 
 #define LOOK_NS 10000000 /* 10 ms between grace looks */
 
@@ -134,7 +133,7 @@ static long run_report(enum tl_build_mode mode, const char *file_kind)
     atomic_fetch_sub(&tl_ctx.reporting, 1);
     long failing = (long)tl_report_failing(&r, tl_ctx.opts.fail_on);
     if (mode == TL_BUILD_EXIT && (tl_ctx.opts.fail_on & TL_FAIL_BLOCKED))
-        failing += (long)tl_watchdog_blocked_seen();
+        failing += (long)atomic_load(&tl_ctx.watchdog_seen);
     if (mode == TL_BUILD_CHECK)
         failing = (long)(r.leaked + r.deadlocked + r.unjoined);
     tl_report_free(&r);
@@ -147,7 +146,7 @@ void tl_gate_atexit(void)
         atomic_exchange(&tl_ctx.gate_ran, 1))
         return;
     int saved = errno;
-    tl_watchdog_quiesce(); /* no watchdog report may race the exit report */
+    atomic_store(&tl_ctx.watchdog_quiet, true); /* no watchdog report may race the exit report */
     flush_stdout();
     tl_gate_grace(tl_ctx.opts.grace_ms, self_seq(), 1);
     long failing = run_report(TL_BUILD_EXIT, "exit");
@@ -161,7 +160,7 @@ void tl_gate_exit_now(void)
     if (atomic_load(&tl_ctx.state) != TL_CTX_ON || atomic_exchange(&tl_ctx.gate_ran, 1))
         return;
     int saved = errno;
-    tl_watchdog_quiesce();
+    atomic_store(&tl_ctx.watchdog_quiet, true);
     flush_stdout();
     long failing = run_report(TL_BUILD_EXIT, "exit");
     errno = saved;

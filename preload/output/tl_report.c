@@ -255,6 +255,38 @@ static void write_deadlocks(struct tl_json *j, const struct tl_report *r)
     tl_json_arr_end(j);
 }
 
+/* One lock-order inversion: an entry of the member "inversions" (docs/json-schema.md). */
+static void json_one(struct tl_json *j, const struct tl_rep_inversion *x)
+{
+    tl_json_obj_begin(j, NULL);
+    tl_json_arr_begin(j, "objects");
+    for (size_t e = 0; e < x->n; e++)
+        tl_json_str(j, NULL, x->edge[e].held);
+    tl_json_arr_end(j);
+    tl_json_arr_begin(j, "edges");
+    for (size_t e = 0; e < x->n; e++) {
+        const struct tl_rep_inv_edge *d = &x->edge[e];
+        tl_json_obj_begin(j, NULL);
+        tl_json_str(j, "unit", d->unit);
+        tl_json_str(j, "held", d->held);
+        tl_json_str(j, "acquired", d->acquired);
+        tl_report_stack_ref(j, "held_stack", d->held_stack);
+        tl_report_stack_ref(j, "acquired_stack", d->acquired_stack);
+        tl_json_obj_end(j);
+    }
+    tl_json_arr_end(j);
+    tl_json_str(j, "suppressed", x->suppressed);
+    tl_json_obj_end(j);
+}
+
+static void inversions_json(struct tl_json *j, const struct tl_report *r)
+{
+    tl_json_arr_begin(j, "inversions");
+    for (size_t i = 0; i < r->ninversions; i++)
+        json_one(j, &r->inversions[i]);
+    tl_json_arr_end(j);
+}
+
 char *tl_report_json(struct tl_report *r, size_t *len)
 {
     struct tl_json j;
@@ -277,7 +309,7 @@ char *tl_report_json(struct tl_report *r, size_t *len)
     tl_json_arr_end(&j);
     write_groups(&j, r);
     write_deadlocks(&j, r);
-    tl_inversion_json(&j, r);
+    inversions_json(&j, r);
     tl_json_arr_begin(&j, "suppressions");
     if (tl_ctx.supp != NULL)
         tl_supp_json(tl_ctx.supp, &j);

@@ -42,7 +42,6 @@
 #include "tl_report.h"
 #include "tl_text.h"
 #include "tl_thread.h"
-#include "tl_watchdog.h"
 
 #define NFATAL            4
 #define SIGREPORT_WAIT_MS 5000 /* longest the dying process waits for its report */
@@ -185,7 +184,7 @@ static void request(int sig)
     int fd = atomic_load(&sr.efd);
     uint64_t one = 1;
     atomic_store(&sr.state, REQUESTED);
-    if (tl_watchdog_tid() != 0) {
+    if (atomic_load(&tl_ctx.watchdog_tid) != 0) {
         /* Its eventfd wakes it at once; a watchdog that has not made the eventfd yet (it was
          * started a moment ago) finds the request when its first slice ends, well within the
          * handler's wait. */

@@ -147,6 +147,49 @@ static void print_group(FILE *f, struct tl_report *r, const struct tl_rep_group 
                 tl_input_escape(hint, hint_esc, sizeof hint_esc));
 }
 
+/* The innermost function of the first edge's acquiring stack that has a name: the line that
+ * would silence the inversion. */
+static const char *silencer(struct tl_report *r, const struct tl_rep_inversion *x)
+{
+    int n = 0;
+    const uintptr_t *ips = tl_stack_frames(x->edge[0].acquired_stack, &n);
+    for (int f = 0; f < n; f++) {
+        const char *fn = tl_report_function(r, ips[f], f > 0);
+        if (fn != NULL)
+            return fn;
+    }
+    return NULL;
+}
+
+/* One "lock-order inversion (potential deadlock)" section. */
+static void text_one(struct tl_report *r, FILE *f, const struct tl_rep_inversion *x, size_t nr)
+{
+    fprintf(f, "\ntaskleak: lock-order inversion (potential deadlock) %zu: %zu locks taken in "
+               "a cycle:",
+            nr, x->n);
+    for (size_t e = 0; e < x->n; e++)
+        fprintf(f, " %s ->", x->edge[e].held);
+    fprintf(f, " %s\n", x->edge[0].held);
+    for (size_t e = 0; e < x->n; e++) {
+        const struct tl_rep_inv_edge *d = &x->edge[e];
+        fprintf(f, "  %s holds %s and takes %s\n", d->unit, d->held, d->acquired);
+        fprintf(f, "   %s taken at:\n", d->held);
+        tl_text_stack(f, r, d->held_stack);
+        fprintf(f, "   %s taken at:\n", d->acquired);
+        tl_text_stack(f, r, d->acquired_stack);
+    }
+    const char *fn = silencer(r, x);
+    if (fn != NULL)
+        fprintf(f, "  to silence: suppressions line 'inversion:%s'\n", fn);
+}
+
+static void inversions_text(struct tl_report *r, FILE *f)
+{
+    for (size_t i = 0, nr = 0; i < r->ninversions; i++)
+        if (r->inversions[i].suppressed == NULL)
+            text_one(r, f, &r->inversions[i], ++nr);
+}
+
 char *tl_text_render(struct tl_report *r, int colour)
 {
     char *buf = NULL, raw[256], exe[1024];
@@ -174,7 +217,7 @@ char *tl_text_render(struct tl_report *r, int colour)
         print_group(f, r, &r->groups[g], colour);
     tl_deadlock_text(r, f);
     if (r->mode != TL_BUILD_WATCHDOG)
-        tl_inversion_text(r, f);
+        inversions_text(r, f);
     fprintf(f,
             "\nSUMMARY: taskleak: %zu leaked, %zu deadlocked, %zu blocked%s in %zu group(s) "
             "(pid %d)",

@@ -31,4 +31,9 @@ void tl_text_stack(FILE *f, struct tl_report *r, tl_stack_id id);
 /* "350ms", "14s", "3m20s": a wait duration for humans. */
 void tl_text_duration(int64_t ms, char *buf, size_t n);
 
+/* Writes the narrative for r's deadlocks to f ("thread:7 holds mutex 0x... and waits for mutex
+ * 0x... held by thread:9, which waits for ..."; "owner thread:5 exited while holding mutex 0x...",
+ * with its creation stack). Writes nothing when r has no deadlock. */
+void tl_deadlock_text(struct tl_report *r, FILE *f);
+
 #endif /* TL_TEXT_H */

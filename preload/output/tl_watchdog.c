@@ -36,6 +36,7 @@
 #include "tl_ctx.h"
 #include "tl_deadlock.h"
 #include "tl_dump.h"
+#include "tl_exits.h"
 #include "tl_file.h"
 #include "tl_gate.h"
 #include "tl_gor.h"
@@ -70,9 +71,6 @@ struct shown {
 
 static struct {
     _Atomic int started;         /* 0 until the first maybe_start */
-    _Atomic bool quiet;          /* set by the gate */
-    _Atomic pid_t tid;           /* the thread's tid while it runs */
-    _Atomic size_t blocked_seen; /* max blocked+deadlocked in one report */
     /* Watchdog thread only. */
     size_t last_stuck;
     uint64_t last_sig, last_report_sig;
@@ -392,7 +390,7 @@ static void build_and_emit(void)
     struct tl_report r;
     if (tl_report_build(&r, TL_BUILD_WATCHDOG, 0) < 0)
         return;
-    if (atomic_load(&wd.quiet)) {
+    if (atomic_load(&tl_ctx.watchdog_quiet)) {
         tl_report_free(&r);
         return;
     }
@@ -408,8 +406,8 @@ static void build_and_emit(void)
     }
     emit_text(&r);
     size_t n = r.blocked + r.deadlocked;
-    if (n > atomic_load(&wd.blocked_seen))
-        atomic_store(&wd.blocked_seen, n);
+    if (n > atomic_load(&tl_ctx.watchdog_seen))
+        atomic_store(&tl_ctx.watchdog_seen, n);
     tl_report_free(&r);
 }
 
@@ -419,7 +417,7 @@ static void tick(void)
                            .threshold_ns = tl_ctx.opts.threshold_ms * 1000000};
     tl_watchdog_scan(&s);
     prove_all_asleep(&s);
-    if (atomic_load(&wd.quiet))
+    if (atomic_load(&tl_ctx.watchdog_quiet))
         return;
     bool tasks = tl_gor_present();
     bool changed = s.stuck != wd.last_stuck || s.signature != wd.last_sig;
@@ -441,7 +439,7 @@ static bool alone(void)
     DIR *d = opendir("/proc/self/task");
     if (d == NULL)
         return false;
-    pid_t me = atomic_load(&wd.tid);
+    pid_t me = atomic_load(&tl_ctx.watchdog_tid);
     int others = 0;
     for (struct dirent *e; (e = readdir(d)) != NULL && others == 0;) {
         pid_t tid = (pid_t)atoi(e->d_name);
@@ -457,7 +455,7 @@ static bool alone(void)
 
 static void serve_dumps(int requests)
 {
-    if (requests <= 0 || atomic_load(&wd.quiet))
+    if (requests <= 0 || atomic_load(&tl_ctx.watchdog_quiet))
         return;
     tl_gate_dump();
     char dir[TL_OPT_PATH_MAX];
@@ -479,7 +477,7 @@ static bool main_gone(void)
 static void *watchdog_main(void *arg)
 {
     (void)arg;
-    atomic_store(&wd.tid, (pid_t)syscall(SYS_gettid));
+    atomic_store(&tl_ctx.watchdog_tid, (pid_t)syscall(SYS_gettid));
     bool lonely = false;
     int64_t next_tick = now_ms() + tl_ctx.opts.interval_ms;
     for (;;) {
@@ -534,7 +532,7 @@ static void start_thread(void)
         /* Reports leave our thread out by its tid: it must be known before any report can run
          * (a program may create a thread and exit at once). The thread publishes it first thing,
          * holding nothing, so this wait is a few microseconds, once per process. */
-        while (atomic_load(&wd.tid) == 0)
+        while (atomic_load(&tl_ctx.watchdog_tid) == 0)
             sched_yield();
     }
     pthread_attr_destroy(&attr);
@@ -553,21 +551,6 @@ void tl_watchdog_maybe_start(void)
     errno = saved;
 }
 
-pid_t tl_watchdog_tid(void)
-{
-    return atomic_load(&wd.tid);
-}
-
-void tl_watchdog_quiesce(void)
-{
-    atomic_store(&wd.quiet, true);
-}
-
-size_t tl_watchdog_blocked_seen(void)
-{
-    return atomic_load(&wd.blocked_seen);
-}
-
 void tl_watchdog_atfork_child(void)
 {
     /* The remembered groups belong to the parent's thread, which may have been mid-update: they
@@ -578,9 +561,9 @@ void tl_watchdog_atfork_child(void)
     wd.last_sig = wd.last_report_sig = 0;
     wd.asleep_before = false;
     wd.asleep_sig = wd.cycle_sig = wd.deadlock_reported = 0;
-    atomic_store(&wd.tid, 0);
-    atomic_store(&wd.blocked_seen, 0);
+    atomic_store(&tl_ctx.watchdog_tid, 0);
+    atomic_store(&tl_ctx.watchdog_seen, 0);
     atomic_store(&wd.started, 0);
     tl_dump_atfork_child();
-    tl_deadlock_atfork_child();
+    tl_exits_atfork_child();
 }

@@ -33,19 +33,8 @@
  * detector is off. errno preserved. Not AS-safe. */
 void tl_watchdog_maybe_start(void);
 
-/* The watchdog's kernel tid, 0 when it is not running (reports leave this thread out). */
-pid_t tl_watchdog_tid(void);
-
-/* After this the watchdog writes no more watchdog reports (called first thing by the exit gate);
- * deadlock proofs go on. */
-void tl_watchdog_quiesce(void);
-
-/* The most units one watchdog report found blocked or deadlocked during the run (the gate fails
- * on it with fail_on=blocked). */
-size_t tl_watchdog_blocked_seen(void);
-
 /* Fork child: the thread did not survive; the child starts its own on its next thread creation.
- * Also resets tl_dump's and tl_deadlock's per-process state. */
+ * Also resets tl_dump's and the exit ring's (tl_exits) per-process state. */
 void tl_watchdog_atfork_child(void);
 
 /* One light pass (the watchdog's scan, exposed for tests and the benchmark). */

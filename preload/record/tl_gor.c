@@ -51,95 +51,6 @@
 #include "tl_log.h"
 
 struct tl_gor_state tl_gor_g = {.init_once = PTHREAD_ONCE_INIT, .depth = 32};
-struct shard tl_gor_shards[NSHARD];
-
-/* The record of the task that last spawned on this thread: valid while that task runs here, as
- * a running task's record cannot be forgotten (it has not exited). */
-static __thread struct {
-    int64_t id;
-    struct task_rec *rec;
-} last_spawner;
-
-static void table_init(void)
-{
-    for (int i = 0; i < NSHARD; i++) {
-        tl_gor_shards[i].sentinel.id = -1 - i;
-        HASH_ADD(hh, tl_gor_shards[i].tasks, id, sizeof(int64_t), &tl_gor_shards[i].sentinel);
-    }
-}
-
-/* Adds the record *tmpl describes. A boxed spawn's record (tmpl itself, allocated by
- * tl_gor_box) is inserted as is; otherwise one comes from the shard's free list (malloc when
- * empty) and is filled from *tmpl. Returns it, or NULL when out of memory (the task then goes
- * untracked; a boxed record then stays owned by its task). */
-static struct task_rec *insert(struct task_rec *tmpl)
-{
-    struct shard *s = shard_of(tmpl->id);
-    struct task_rec *r = tmpl->boxed ? tmpl : NULL;
-    spin_lock(&s->lock);
-    if (r == NULL && (r = s->free) != NULL)
-        s->free = r->next_free;
-    if (r == NULL) {
-        spin_unlock(&s->lock);
-        if ((r = malloc(sizeof *r)) == NULL)
-            return NULL;
-        spin_lock(&s->lock);
-    }
-    if (r != tmpl)
-        *r = *tmpl;
-    tl_hash_oom = 0;
-    HASH_ADD(hh, s->tasks, id, sizeof r->id, r);
-    if (tl_hash_oom && !r->boxed) {
-        r->next_free = s->free;
-        s->free = r;
-    }
-    spin_unlock(&s->lock);
-    return tl_hash_oom ? NULL : r;
-}
-
-/* The record of the running task id (the caller's own task, so it cannot go away meanwhile). */
-static struct task_rec *running_rec(int64_t id)
-{
-    if (last_spawner.id == id && last_spawner.rec != NULL)
-        return last_spawner.rec;
-    struct shard *s = shard_of(id);
-    spin_lock(&s->lock);
-    struct task_rec *r = find_locked(s, id);
-    spin_unlock(&s->lock);
-    last_spawner.id = id;
-    last_spawner.rec = r;
-    return r;
-}
-
-/* Adds `drop` (EXITED: the task returned; CHILD: one of its children is gone) to r's life and
- * tells whether that completed it (no children left, exited). Atomic, no lock. */
-static bool life_ends(struct task_rec *r, uint64_t drop)
-{
-    if (drop == EXITED)
-        return (atomic_fetch_or(&r->life, EXITED) | EXITED) == EXITED;
-    return atomic_fetch_sub(&r->life, CHILD) - CHILD == EXITED;
-}
-
-/* Forgets r (its life ended) and returns its parent's record, whose life must then drop a child. */
-static struct task_rec *forget(struct task_rec *r)
-{
-    struct shard *s = shard_of(r->id);
-    spin_lock(&s->lock);
-    struct task_rec *parent = r->parent_rec;
-    HASH_DELETE(hh, s->tasks, r);
-    r->next_free = s->free;
-    s->free = r;
-    spin_unlock(&s->lock);
-    return parent;
-}
-
-/* r's task exited (drop EXITED) or one of its children's records went (drop CHILD): forgets
- * every record whose life ended, up the chain of exited ancestors. */
-static void release(struct task_rec *r, uint64_t drop)
-{
-    for (; r != NULL && life_ends(r, drop); drop = CHILD)
-        r = forget(r);
-}
 
 /* ---- module ranges ---- */
 
@@ -424,7 +335,11 @@ static void count_spawn(void)
 /* The child's label: its spawning task's spawn label, or the spawning thread's. */
 static void inherit_label(struct task_rec *t)
 {
-    const char *l = t->parent_rec != NULL ? t->parent_rec->spawn_label : tl_label_current();
+    const char *(*source)(void) =
+        atomic_load_explicit(&tl_gor_g.label_source, memory_order_acquire);
+    const char *l = t->parent_rec != NULL ? t->parent_rec->spawn_label : NULL;
+    if (t->parent_rec == NULL && source != NULL) /* a plain thread's, from the core */
+        l = source();
     if (l == NULL || l[0] == '\0') {
         t->label[0] = t->spawn_label[0] = '\0';
         return;
@@ -437,7 +352,7 @@ static void inherit_label(struct task_rec *t)
 static struct task_rec *current_rec(void)
 {
     int64_t id = tl_gor_present() ? tl_gor_g.gor.current() : 0;
-    return id > 0 ? running_rec(id) : NULL;
+    return id > 0 ? tl_gor_running_rec(id) : NULL;
 }
 
 bool tl_gor_set_spawn_label(const char *label)
@@ -473,7 +388,7 @@ static void on_spawn(int64_t parent, int64_t child, void (*start)(void *), void 
     } else if (tl_gor_g.gor.show_start != NULL) /* gor names the user's function, not the box */
         tl_gor_g.gor.show_start(t->fn);
     count_spawn();
-    t->parent_rec = parent > 0 ? running_rec(parent) : NULL;
+    t->parent_rec = parent > 0 ? tl_gor_running_rec(parent) : NULL;
     t->created_stack = capture_creation(t->parent_rec);
     t->parent = t->parent_rec != NULL ? parent : 0;
     if (parent <= 0) /* rare (gor_main, or gor_go outside tasks): formatting is affordable */
@@ -482,9 +397,9 @@ static void on_spawn(int64_t parent, int64_t child, void (*start)(void *), void 
     if (t->parent_rec != NULL) /* before the child can run, so before it can exit */
         atomic_fetch_add_explicit(&t->parent_rec->life, CHILD, memory_order_relaxed);
     t->id = child; /* last: tl_gor_task_start reads a nonzero id as "tracked" */
-    if (insert(t) == NULL) {
+    if (tl_gor_insert(t) == NULL) {
         t->id = 0;
-        release(t->parent_rec, CHILD);
+        tl_gor_release(t->parent_rec, CHILD);
     }
     errno = saved;
 }
@@ -492,7 +407,7 @@ static void on_spawn(int64_t parent, int64_t child, void (*start)(void *), void 
 int64_t tl_gor_creator_hold(void **hold)
 {
     int64_t id = tl_gor_present() ? tl_gor_g.gor.current() : 0;
-    struct task_rec *r = id > 0 ? running_rec(id) : NULL;
+    struct task_rec *r = id > 0 ? tl_gor_running_rec(id) : NULL;
     if (r != NULL) /* running, so not exited: the record cannot go meanwhile */
         atomic_fetch_add_explicit(&r->life, CHILD, memory_order_relaxed);
     *hold = r;
@@ -501,7 +416,7 @@ int64_t tl_gor_creator_hold(void **hold)
 
 void tl_gor_creator_release(void *hold)
 {
-    release(hold, CHILD);
+    tl_gor_release(hold, CHILD);
 }
 
 static void on_exit_hook(int64_t id)
@@ -513,7 +428,7 @@ static void on_exit_hook(int64_t id)
     if (r != NULL && life_ends(r, EXITED)) { /* the common case: forget it under this lock */
         HASH_DELETE(hh, s->tasks, r);
         spin_unlock(&s->lock);
-        release(r->parent_rec, CHILD); /* r is out of the table: ours alone until recycled */
+        tl_gor_release(r->parent_rec, CHILD); /* r is out of the table: ours alone until recycled */
         rec_recycle(r);
     } else {
         spin_unlock(&s->lock);
@@ -567,7 +482,7 @@ static void init_once(void)
 {
     static const struct gor_hooks hooks = {on_spawn, on_exit_hook, on_deadlock_hook};
     static int warned;
-    table_init();
+    tl_gor_table_init();
     if (pthread_key_create(&tl_gor_g.cache_key, cache_free) != 0 || !resolve()) {
         if (tl_gor_g.gor.snapshot != NULL)
             tl_warn_once(&warned,
@@ -652,11 +567,13 @@ void tl_gor_set_thread_namer(int (*fn)(char *buf, size_t n))
     atomic_store_explicit(&tl_gor_g.thread_namer, fn, memory_order_release);
 }
 
+void tl_gor_set_label_source(const char *(*fn)(void))
+{
+    atomic_store_explicit(&tl_gor_g.label_source, fn, memory_order_release);
+}
+
 void tl_gor_atfork_child(void)
 {
-    for (int i = 0; i < NSHARD; i++)
-        atomic_store(&tl_gor_shards[i].lock.v, 0);
+    tl_gor_table_atfork_child();
     atomic_store(&tl_gor_g.caches_lock.v, 0);
-    last_spawner.id = 0;
-    last_spawner.rec = NULL;
 }

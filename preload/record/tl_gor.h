@@ -136,6 +136,11 @@ void tl_gor_set_deadlock_handler(void (*fn)(void));
  * it at start-up. Without it, or when it returns -1, tl_gor writes "thread:?<tid>". */
 void tl_gor_set_thread_namer(int (*fn)(char *buf, size_t n));
 
+/* Provides the calling thread's label (taskleak_set_label, NULL when none) for a task a plain
+ * thread spawns; the core sets it at start-up (the registry's tl_label_current). Without it such
+ * tasks carry no label. */
+void tl_gor_set_label_source(const char *(*fn)(void));
+
 /* Frames kept per creation stack (the stack_depth option, 1..64; default 32). */
 void tl_gor_set_stack_depth(int depth);
 

@@ -12,7 +12,7 @@
 #include "../runtime/gor_introspect.h"
 #include "tl_gor.h"
 #include "tl_hash.h"
-#include "tl_registry.h"
+#include "tl_limits.h"
 
 enum { NSHARD = 64, CACHE_SLOTS = 64, DEPTH_MAX = 64, SKIP_MAX = 16, SPARE_MAX = 64 };
 
@@ -70,6 +70,7 @@ struct tl_gor_state {
     struct stack_cache *caches;    /* every live thread's cache, whose `spawned` counts the rest */
     _Atomic bool deadlocked;       /* set by the deadlock hook */
     int (*_Atomic thread_namer)(char *, size_t); /* the core's "thread:N"; set at start-up */
+    const char *(*_Atomic label_source)(void);    /* the core's current label; set at start-up */
     _Atomic int depth;             /* frames kept per creation stack (stack_depth option) */
     void (*_Atomic on_deadlock)(void);            /* the core's gate; set at start-up */
     pthread_key_t cache_key;       /* frees a thread's stack cache when the thread exits */
@@ -127,6 +128,30 @@ static inline struct task_rec *find_locked(struct shard *s, int64_t id)
     struct task_rec *r;
     HASH_FIND(hh, s->tasks, &id, sizeof id, r);
     return r;
+}
+
+/* The table's operations (tl_gor_table.c). */
+void tl_gor_table_init(void);
+/* Adds the record *tmpl describes. A boxed spawn's record (tmpl itself, allocated by
+ * tl_gor_box) is inserted as is; otherwise one comes from the shard's free list (malloc when
+ * empty) and is filled from *tmpl. Returns it, or NULL when out of memory (the task then goes
+ * untracked; a boxed record then stays owned by its task). */
+struct task_rec *tl_gor_insert(struct task_rec *tmpl);
+/* The record of the running task id (the caller's own task, so it cannot go away meanwhile). */
+struct task_rec *tl_gor_running_rec(int64_t id);
+/* r's task exited (drop EXITED) or one of its children's records went (drop CHILD): forgets
+ * every record whose life ended, up the chain of exited ancestors. */
+void tl_gor_release(struct task_rec *r, uint64_t drop);
+/* Fork child: the shard locks free, this thread's last-spawner memo cleared. */
+void tl_gor_table_atfork_child(void);
+
+/* Adds `drop` (EXITED: the task returned; CHILD: one of its children is gone) to r's life and
+ * tells whether that completed it (no children left, exited). Atomic, no lock. */
+static inline bool life_ends(struct task_rec *r, uint64_t drop)
+{
+    if (drop == EXITED)
+        return (atomic_fetch_or(&r->life, EXITED) | EXITED) == EXITED;
+    return atomic_fetch_sub(&r->life, CHILD) - CHILD == EXITED;
 }
 
 static inline bool in_range(const struct range *r, uintptr_t ip)

@@ -91,6 +91,7 @@ static bool internal(uintptr_t ip)
 
 void tl_lo_start(bool on)
 {
+    tl_stack_set_busy_hook(tl_lo_set_busy);
     if (on) {
         note_object((uintptr_t)&tl_lo_start);
         note_object((uintptr_t)&unw_backtrace);

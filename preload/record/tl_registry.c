@@ -28,7 +28,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "tl_deadlock.h"
+#include "tl_exits.h"
 #include "tl_gor.h"
 #include "tl_log.h"
 
@@ -229,7 +229,7 @@ void tl_registry_exit(struct tl_unit *u)
     lock_reg();
     slot_remove(u);
     unlock_reg();
-    tl_deadlock_note_exit(u->seq, atomic_load(&u->tid), u->created_stack);
+    tl_exits_note(u->seq, atomic_load(&u->tid), u->created_stack);
     unit_free(u);
 }
 

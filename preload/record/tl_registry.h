@@ -34,10 +34,8 @@
 #include <sys/types.h>
 
 #include "tl_hash.h"
+#include "tl_limits.h"
 #include "tl_stack.h"
-
-#define TL_LABEL_MAX 64
-#define TL_NAME_MAX  16 /* the kernel's comm size, as pthread_setname_np */
 
 enum tl_unit_kind { TL_KIND_THREAD, TL_KIND_TASK };
 

@@ -18,7 +18,7 @@
 #include <sys/prctl.h>
 #include <time.h>
 
-#include "tl_deadlock.h"
+#include "tl_exits.h"
 #include "tl_registry_int.h"
 
 static struct tl_unit *by_handle; /* the index; lock */
@@ -124,7 +124,7 @@ void tl_registry_finish(struct tl_unit *u)
         tl_reg_slot_remove(u);
     }
     tl_reg_unlock();
-    tl_deadlock_note_exit(u->seq, atomic_load(&u->tid), u->created_stack);
+    tl_exits_note(u->seq, atomic_load(&u->tid), u->created_stack);
     if (!keep)
         tl_reg_unit_free(u);
     errno = saved;

@@ -24,7 +24,6 @@
 #include <string.h>
 
 #include "tl_hash.h"
-#include "tl_lockorder.h"
 
 struct stack_entry {
     UT_hash_handle hh; /* in stack_table.by_frames; key = ips[0..n) */
@@ -73,6 +72,12 @@ static void unlock_table(void)
  * counter costs one uncontended atomic add and subtract per unwind. */
 static int unwinds_inflight; /* __atomic builtins: plain objects, as clang requires */
 static bool unwind_off;
+static bool (*busy_hook)(bool busy); /* __atomic builtins; set by the lock-order recorder */
+
+void tl_stack_set_busy_hook(bool (*set_busy)(bool busy))
+{
+    __atomic_store_n(&busy_hook, set_busy, __ATOMIC_RELEASE);
+}
 
 /* While unwinding, the thread's lock acquisitions are not recorded in the lock-order graph:
  * libunwind takes its own mutexes (possibly through another preload's wrappers), and a new pair
@@ -82,13 +87,16 @@ static bool unwind_enter(bool *was_busy)
     if (__atomic_load_n(&unwind_off, __ATOMIC_RELAXED))
         return false;
     __atomic_fetch_add(&unwinds_inflight, 1, __ATOMIC_ACQUIRE);
-    *was_busy = tl_lo_set_busy(true);
+    bool (*hook)(bool) = __atomic_load_n(&busy_hook, __ATOMIC_ACQUIRE);
+    *was_busy = hook != NULL && hook(true);
     return true;
 }
 
 static void unwind_leave(bool was_busy)
 {
-    tl_lo_set_busy(was_busy);
+    bool (*hook)(bool) = __atomic_load_n(&busy_hook, __ATOMIC_ACQUIRE);
+    if (hook != NULL)
+        hook(was_busy);
     __atomic_fetch_sub(&unwinds_inflight, 1, __ATOMIC_RELEASE);
 }
 

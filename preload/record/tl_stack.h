@@ -89,6 +89,11 @@ static inline const char *tl_stack_frame_call(uintptr_t ip)
  * No lock held while called out; the object's range is computed once (dl_iterate_phdr). */
 int tl_stack_strip_own(uintptr_t *ips, int n, const char *call);
 
+/* Marks the calling thread busy around every unwind: set_busy(true) before, returning the previous
+ * mark, and set_busy(previous) after. The lock-order recorder (tl_lockorder) registers its mark
+ * here at start-up, so the locks the unwinder takes are never recorded; NULL marks nothing. */
+void tl_stack_set_busy_hook(bool (*set_busy)(bool busy));
+
 /* Frees every stack (process teardown and tests); ids handed out before become invalid. */
 void tl_stack_clear(void);
 

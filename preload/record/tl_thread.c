@@ -28,7 +28,6 @@
 #include "tl_real.h"
 #include "tl_registry.h"
 #include "tl_stack.h"
-#include "tl_watchdog.h"
 
 struct start {
     void *(*fn)(void *); /* POSIX start routine, or NULL for C11 */
@@ -121,10 +120,8 @@ int tl_thread_create(int (*real)(pthread_t *, const pthread_attr_t *, void *(*)(
     size_t slot = s->unit->slot; /* s and its unit belong to the new thread once it runs */
     uint64_t seq = s->unit->seq;
     int rc = real(t, attr, trampoline, s);
-    if (rc == 0) {
+    if (rc == 0)
         tl_registry_set_handle(slot, seq, *t);
-        tl_watchdog_maybe_start();
-    }
     if (rc != 0) {
         saved = errno;
         discard(s);
@@ -147,10 +144,8 @@ int tl_thread_create_c11(thrd_t *t, thrd_start_t fn, void *arg)
     size_t slot = s->unit->slot;
     uint64_t seq = s->unit->seq;
     int rc = tl_real.thrd_create(t, trampoline_c11, s);
-    if (rc == thrd_success) {
+    if (rc == thrd_success)
         tl_registry_set_handle(slot, seq, *t);
-        tl_watchdog_maybe_start();
-    }
     if (rc != thrd_success) {
         saved = errno;
         discard(s);
