@@ -74,7 +74,7 @@ static int open_failed(const char *path, int extra_flags, int errnum, struct tl_
 
 int tl_input_open(const char *path, int extra_flags, struct stat *st, struct tl_input_error *e)
 {
-    struct stat local;
+    struct stat local = {0}; /* initialised: cppcheck reads taking its address as a use */
     st = st ? st : &local;
     memset(e, 0, sizeof *e);
     int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | extra_flags);
@@ -240,7 +240,8 @@ static size_t escape_walk(const unsigned char *p, const unsigned char *end, char
         char tmp[5];
         size_t step = k ? k : 1, m = escape_one(p, step, raw, tmp);
         if (cut && o + m + 4 > cap) {
-            memcpy(out + o, "...", 3);
+            if (out)
+                memcpy(out + o, "...", 3);
             return o + 3;
         }
         if (out)
