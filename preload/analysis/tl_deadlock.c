@@ -24,7 +24,6 @@
 #include "tl_object.h"
 #include "tl_registry.h"
 
-
 /* ---- the graph ---------------------------------------------------------------------------- */
 
 /* A live thread unit found by a key: its tid, or its pthread_t handle. */
@@ -104,9 +103,9 @@ static long *wait_for_edges(struct tl_report *r, size_t n)
     long *next = malloc(n * sizeof *next);
     for (size_t i = 0; next != NULL && i < n; i++) {
         struct tl_rep_unit *u = &r->units[i];
-        next[i] = lock_wait(u)   ? find_key(t, nt, (uintptr_t)u->owner_tid)
+        next[i] = lock_wait(u)               ? find_key(t, nt, (uintptr_t)u->owner_tid)
                   : tl_deadlock_join_wait(u) ? find_key(h, nh, u->wait.object)
-                                 : -1;
+                                             : -1;
         if (next[i] == (long)i)
             next[i] =
                 -1; /* a relock of one's own mutex (or a self-join) is not an edge we report */

@@ -31,12 +31,14 @@ struct tl_ctx {
     _Atomic int dumps;      /* taskleak_dump reports written ("dump-<n>") */
     _Atomic int gate_ran;   /* the exit gate has run in this process (once) */
     _Atomic int reporting;  /* reports being built now by tl_gate or tl_sigreport */
+
     /* The watchdog thread (tl_watchdog) and the exit gate (tl_gate) share these: */
-    _Atomic pid_t watchdog_tid;     /* its kernel tid, 0 while none runs (reports leave it out) */
-    _Atomic bool watchdog_quiet;    /* set first thing by the exit gate: no more watchdog
-                                       reports (deadlock proofs go on) */
-    _Atomic size_t watchdog_seen;   /* the most units one watchdog report found blocked or
-                                       deadlocked (the gate fails on it with fail_on=blocked) */
+    _Atomic pid_t watchdog_tid;   /* its kernel tid, 0 while none runs (reports leave it out) */
+    _Atomic bool watchdog_quiet;  /* set first thing by the exit gate: no more watchdog
+                                     reports (deadlock proofs go on) */
+    _Atomic size_t watchdog_seen; /* the most units one watchdog report found blocked or
+                                     deadlocked (the gate fails on it with fail_on=blocked) */
+
     pthread_key_t exit_key; /* destructor forgets a thread's unit on pthread_exit/cancel */
     bool exit_key_ok;       /* init */
     pid_t pid;              /* getpid() at init and after fork (the child's own) */

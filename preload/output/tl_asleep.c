@@ -107,8 +107,8 @@ static bool kernel_agrees(const struct tl_snapshot *s)
     if (ok)
         qsort(known, nk, sizeof *known, by_tid);
     for (size_t i = 0; ok && i < n; i++)
-        ok = tids[i] == atomic_load(&tl_ctx.watchdog_tid) || bsearch(&tids[i], known, nk, sizeof *known, by_tid) ||
-             gone(tids[i]);
+        ok = tids[i] == atomic_load(&tl_ctx.watchdog_tid) ||
+             bsearch(&tids[i], known, nk, sizeof *known, by_tid) || gone(tids[i]);
     free(known);
     free(tids);
     return ok;

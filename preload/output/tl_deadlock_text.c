@@ -1,6 +1,7 @@
 /* tl_deadlock_text: the narrative of a report's deadlocks (see tl_deadlock_text in tl_text.h),
- * from what tl_deadlock found: one paragraph per wait-for cycle ("thread:7 holds mutex ... and waits
- * for ...") or per mutex whose owner exited, each member with its blocked stack. Report time only.
+ * from what tl_deadlock found: one paragraph per wait-for cycle ("thread:7 holds mutex ... and
+ * waits for ...") or per mutex whose owner exited, each member with its blocked stack. Report
+ * time only.
  */
 #include <stdbool.h>
 #include <stdio.h>

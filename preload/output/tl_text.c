@@ -164,8 +164,9 @@ static const char *silencer(struct tl_report *r, const struct tl_rep_inversion *
 /* One "lock-order inversion (potential deadlock)" section. */
 static void text_one(struct tl_report *r, FILE *f, const struct tl_rep_inversion *x, size_t nr)
 {
-    fprintf(f, "\ntaskleak: lock-order inversion (potential deadlock) %zu: %zu locks taken in "
-               "a cycle:",
+    fprintf(f,
+            "\ntaskleak: lock-order inversion (potential deadlock) %zu: %zu locks taken in "
+            "a cycle:",
             nr, x->n);
     for (size_t e = 0; e < x->n; e++)
         fprintf(f, " %s ->", x->edge[e].held);

@@ -70,7 +70,7 @@ struct shown {
 };
 
 static struct {
-    _Atomic int started;         /* 0 until the first maybe_start */
+    _Atomic int started; /* 0 until the first maybe_start */
     /* Watchdog thread only. */
     size_t last_stuck;
     uint64_t last_sig, last_report_sig;
