@@ -1,6 +1,6 @@
 # taskleak: one plain, non-recursive GNU Makefile.
 #
-# Each part of the tree (runtime/, preload/, report/, tests/) keeps its rules in a fragment,
+# Each part of the tree (runtime/, common/, preload/, report/, tests/) keeps its rules in a fragment,
 # <part>/build.mk, included below; fragments only append to the shared variables declared here,
 # so every object lands in $(BUILD) and every dependency is known to this one make process.
 #
@@ -78,6 +78,7 @@ FUZZ_TARGETS :=      # phony targets `make fuzz` runs (libFuzzer, clang)
 .DEFAULT_GOAL := all
 
 include runtime/build.mk
+include common/build.mk
 include preload/build.mk
 include report/build.mk
 include attach/build.mk

@@ -1,6 +1,6 @@
 /*
  * Suppressions for the report tool. Parsing and the per-name matching rule are the detector's
- * (preload/tl_supp.h, linked in): same syntax, same strictness. This layer applies the rules to
+ * (common/tl_supp.h, linked in): same syntax, same strictness. This layer applies the rules to
  * merged groups and words errors as the report tool does ("FILE:LINE: PROBLEM"):
  *   leak:GLOB        a leaked group whose creation or blocked stack has a function matching GLOB
  *                    (symbol or any inlined function the symbolizer found), or one of whose units

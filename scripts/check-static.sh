@@ -9,6 +9,11 @@
 #  - no built object needs a newer glibc than its documented floor (reliability case 6: a build on
 #    a newer glibc that would stop every process on an older one with "version `GLIBC_2.xx' not
 #    found" is caught here, before release; taskleak(7) names the floors).
+#  - the detector's layers hold (scripts/include-graph.py: no upward include, no include cycle
+#    among engine modules, no source outside a layer folder, the report tool builds from common/);
+#  - no production source file (.c/.h of runtime/, common/, preload/, report/, scripts/) is over
+#    600 lines;
+#  - README.md's "Source tour" names every layer folder, and every folder it names exists.
 # `check-static.sh --unwind LIB` runs only the unwind check on LIB (the negative control in
 # tests/reliability uses it on a library built without unwind tables);
 # `check-static.sh --glibc-floor FILE X.Y` runs only the glibc floor check.
@@ -118,6 +123,40 @@ self_contained() {
 
 self_contained || fail=1
 
+# layers: the include graph of the detector's layer folders.
+python3 scripts/include-graph.py || fail=1
+
+# short_files: no production source over 600 lines (tests, benchmarks and fuzzers are not
+# production code).
+short_files() {
+    long=$(find runtime common preload report scripts -name '*.[ch]' -type f -exec wc -l {} + |
+        awk '$2 != "total" && $1 > 600 {print "  " $2 " (" $1 " lines)"}')
+    [ -z "$long" ] && return 0
+    echo "check-static: production files over 600 lines (split them at a function boundary):" >&2
+    printf '%s\n' "$long" >&2
+    return 1
+}
+short_files || fail=1
+
+# source_tour: README.md's "Source tour" section (up to the next "## " heading) and the tree agree:
+# every folder it names in backquotes (`preload/record/`) exists, and it names every layer folder
+# (common/ and each folder under preload/).
+source_tour() {
+    tour=$(awk '/^## Source tour/ {on = 1; next} /^## / {on = 0} on' README.md)
+    [ -n "$tour" ] || { echo "check-static: README.md has no \"## Source tour\" section" >&2; return 1; }
+    rc=0
+    for d in $(printf '%s\n' "$tour" | grep -o '`[a-z][a-z_/]*/`' | tr -d '`' | sort -u); do
+        [ -d "$d" ] || { echo "check-static: README.md's source tour names $d, which does not exist" >&2; rc=1; }
+    done
+    for d in common/ preload/*/; do
+        [ -d "$d" ] || continue
+        printf '%s\n' "$tour" | grep -qF "\`$d\`" ||
+            { echo "check-static: layer folder $d is not in README.md's source tour" >&2; rc=1; }
+    done
+    return $rc
+}
+source_tour || fail=1
+
 exports "$build/lib/libtaskleak.so" preload/exports.txt
 exports "$build/lib/libgor.so" runtime/exports.txt
 
@@ -130,5 +169,5 @@ glibc_floor "$build/lib/libtaskleak.so" 2.34 || fail=1
 glibc_floor "$build/lib/libgor.so" 2.35 || fail=1
 glibc_floor "$build/bin/taskleak-report" 2.34 || fail=1
 
-[ "$fail" = 0 ] && echo "check-static: man pages lint clean; no citation of a document outside the repository; exported symbols match their allow-lists; every wrapper has unwind info; glibc floors hold"
+[ "$fail" = 0 ] && echo "check-static: man pages lint clean; no citation of a document outside the repository; layers hold (no upward include, no include cycle); no production file over 600 lines; the source tour matches the folders; exported symbols match their allow-lists; every wrapper has unwind info; glibc floors hold"
 exit "$fail"

@@ -35,6 +35,8 @@ command -v eu-stack >/dev/null 2>&1 || missing="$missing elfutils"
 # glibc's debug symbols: an attach names the blocking call of a thread whose libc frames are
 # internal functions (sem_wait's slow path) from them, and shows libc's file:line.
 dpkg -s libc6-dbg >/dev/null 2>&1 || ! command -v dpkg >/dev/null 2>&1 || missing="$missing libc6-dbg"
+# python3 (standard library only) runs the include-graph check (scripts/include-graph.py).
+command -v python3 >/dev/null 2>&1 || missing="$missing python3"
 
 [ -z "$missing" ] && exit 0
 

@@ -20,7 +20,7 @@ $(BUILD)/tests/suites.h: $(CHECK_SRCS) tests/build.mk
 	$(Q)for f in $(CHECK_SRCS); do n=$${f##*/check_}; echo "TH_SUITE($${n%.c})"; done > $@.tmp
 	$(Q)mv $@.tmp $@
 
-$(BUILD)/obj/tests/%.o: OBJ_CFLAGS = $(TH_CFLAGS) -Wno-missing-prototypes -Itests/harness -Iruntime -Ipreload -Ireport -Iattach \
+$(BUILD)/obj/tests/%.o: OBJ_CFLAGS = $(TH_CFLAGS) -Wno-missing-prototypes -Itests/harness -Iruntime $(TL_INC) -Ireport -Iattach \
                                      -I$(BUILD)/tests
 $(BUILD)/obj/tests/check_main.o: $(BUILD)/tests/suites.h
 

@@ -12,7 +12,7 @@ FORMAT_SRCS += $(wildcard tests/bench/wd_*.c)
 $(BUILD)/bench/wd_scan $(BUILD)/bench/wd_churn: $(BUILD)/bench/wd_%: tests/bench/wd_%.c $(TL_ENGINE)
 	$(call say,CC,$<)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(ALL_CFLAGS) -Ipreload $(call pc_cflags,$(TL_DEPS_PC)) -o $@ $< $(TL_ENGINE) \
+	$(Q)$(CC) $(ALL_CFLAGS) $(TL_INC) $(call pc_cflags,$(TL_DEPS_PC)) -o $@ $< $(TL_ENGINE) \
 	    $(ALL_LDFLAGS) $(call pc_libs,$(TL_DEPS_PC)) -lelf -ldl
 
 $(BUILD)/bench/wd_idle: tests/bench/wd_idle.c

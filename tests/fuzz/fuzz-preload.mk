@@ -9,11 +9,11 @@
 
 FUZZ_SECONDS ?= 60
 TLF_CLANG    := clang -g -O1 -D_GNU_SOURCE -std=gnu11 -fsanitize=fuzzer,address,undefined \
-                -fno-sanitize-recover=undefined -Ipreload
-TLF_OPT_SRCS := tests/fuzz/options_fuzz.c preload/tl_options.c preload/tl_options_doc.c \
-                preload/tl_options_path.c preload/tl_log.c preload/tl_json.c preload/tl_input.c
-TLF_SUP_SRCS := tests/fuzz/supp_fuzz.c preload/tl_supp.c preload/tl_supp_json.c preload/tl_json.c \
-                preload/tl_input.c
+                -fno-sanitize-recover=undefined $(TL_INC)
+TLF_OPT_SRCS := tests/fuzz/options_fuzz.c preload/base/tl_options.c preload/base/tl_options_doc.c \
+                preload/base/tl_options_path.c preload/base/tl_log.c preload/base/tl_json.c common/tl_input.c
+TLF_SUP_SRCS := tests/fuzz/supp_fuzz.c common/tl_supp.c preload/output/tl_supp_json.c preload/base/tl_json.c \
+                common/tl_input.c
 TLF_OPT_REPLAY := $(BUILD)/tests/fuzz/options_replay
 TLF_SUP_REPLAY := $(BUILD)/tests/fuzz/supp_replay
 
@@ -24,12 +24,12 @@ FORMAT_SRCS   += tests/fuzz/options_fuzz.c tests/fuzz/supp_fuzz.c tests/fuzz/pre
 
 .PHONY: fuzz-options fuzz-supp
 
-$(BUILD)/fuzz/options_fuzz: $(TLF_OPT_SRCS) $(wildcard preload/tl_*.h) preload/tl_options.inc
+$(BUILD)/fuzz/options_fuzz: $(TLF_OPT_SRCS) $(wildcard preload/*/tl_*.h common/tl_*.h) preload/base/tl_options.inc
 	$(call say,FUZZ,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(TLF_CLANG) -o $@ $(TLF_OPT_SRCS)
 
-$(BUILD)/fuzz/supp_fuzz: $(TLF_SUP_SRCS) $(wildcard preload/tl_*.h)
+$(BUILD)/fuzz/supp_fuzz: $(TLF_SUP_SRCS) $(wildcard preload/*/tl_*.h common/tl_*.h)
 	$(call say,FUZZ,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(TLF_CLANG) -o $@ $(TLF_SUP_SRCS)
@@ -48,20 +48,20 @@ fuzz-supp: $(BUILD)/fuzz/supp_fuzz
 	$(call fuzz_run,supp,16384)
 
 $(TLF_OPT_REPLAY): tests/fuzz/preload_replay.c tests/fuzz/options_fuzz.c \
-                   $(BUILD)/obj/preload/tl_options.o $(BUILD)/obj/preload/tl_options_doc.o \
-                   $(BUILD)/obj/preload/tl_options_path.o $(BUILD)/obj/preload/tl_log.o \
-                   $(BUILD)/obj/preload/tl_json.o $(BUILD)/obj/preload/tl_input.o
+                   $(BUILD)/obj/preload/base/tl_options.o $(BUILD)/obj/preload/base/tl_options_doc.o \
+                   $(BUILD)/obj/preload/base/tl_options_path.o $(BUILD)/obj/preload/base/tl_log.o \
+                   $(BUILD)/obj/preload/base/tl_json.o $(BUILD)/obj/common/tl_input.o
 	$(call say,LD,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(ALL_CFLAGS) -Ipreload -DREPLAY_DIR='"$(abspath tests/fuzz/corpus/options)"' \
+	$(Q)$(CC) $(ALL_CFLAGS) $(TL_INC) -DREPLAY_DIR='"$(abspath tests/fuzz/corpus/options)"' \
 	    -o $@ tests/fuzz/preload_replay.c tests/fuzz/options_fuzz.c $(filter %.o,$^) \
 	    $(ALL_LDFLAGS)
 
 $(TLF_SUP_REPLAY): tests/fuzz/preload_replay.c tests/fuzz/supp_fuzz.c \
-                   $(BUILD)/obj/preload/tl_supp.o $(BUILD)/obj/preload/tl_supp_json.o \
-                   $(BUILD)/obj/preload/tl_json.o $(BUILD)/obj/preload/tl_input.o
+                   $(BUILD)/obj/common/tl_supp.o $(BUILD)/obj/preload/output/tl_supp_json.o \
+                   $(BUILD)/obj/preload/base/tl_json.o $(BUILD)/obj/common/tl_input.o
 	$(call say,LD,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(ALL_CFLAGS) -Ipreload -DREPLAY_DIR='"$(abspath tests/fuzz/corpus/supp)"' \
+	$(Q)$(CC) $(ALL_CFLAGS) $(TL_INC) -DREPLAY_DIR='"$(abspath tests/fuzz/corpus/supp)"' \
 	    -o $@ tests/fuzz/preload_replay.c tests/fuzz/supp_fuzz.c $(filter %.o,$^) \
 	    $(ALL_LDFLAGS)

@@ -7,7 +7,7 @@
 
 FUZZ_SECONDS ?= 60
 TLR_FUZZ_SRCS := tests/fuzz/report_fuzz.c report/load.c report/load_bulk.c report/load_units.c \
-                 report/jscan.c report/model.c report/load_inversions.c preload/tl_input.c
+                 report/jscan.c report/model.c report/load_inversions.c common/tl_input.c
 TLR_FUZZ_BIN  := $(BUILD)/fuzz/report_fuzz
 TLR_REPLAY    := $(BUILD)/tests/fuzz/report_replay
 
@@ -20,7 +20,7 @@ FORMAT_SRCS   += tests/fuzz/report_fuzz.c tests/fuzz/report_replay.c
 $(TLR_FUZZ_BIN): $(TLR_FUZZ_SRCS) $(wildcard report/*.h)
 	$(call say,FUZZ,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)clang -g -O1 -D_GNU_SOURCE -std=gnu11 -fsanitize=fuzzer,address,undefined -Ireport -Ipreload \
+	$(Q)clang -g -O1 -D_GNU_SOURCE -std=gnu11 -fsanitize=fuzzer,address,undefined -Ireport $(COMMON_INC) \
 	    $(call pc_cflags,jansson) -o $@ $(TLR_FUZZ_SRCS) $(call pc_libs,jansson)
 
 fuzz-report: $(TLR_FUZZ_BIN)
@@ -31,10 +31,10 @@ fuzz-report: $(TLR_FUZZ_BIN)
 $(TLR_REPLAY): tests/fuzz/report_replay.c tests/fuzz/report_fuzz.c $(BUILD)/obj/report/load.o \
                $(BUILD)/obj/report/load_bulk.o $(BUILD)/obj/report/load_units.o \
                $(BUILD)/obj/report/jscan.o $(BUILD)/obj/report/model.o \
-               $(BUILD)/obj/report/load_inversions.o $(BUILD)/obj/preload/tl_input.o
+               $(BUILD)/obj/report/load_inversions.o $(BUILD)/obj/common/tl_input.o
 	$(call say,LD,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(ALL_CFLAGS) -Ireport -Ipreload $(call pc_cflags,jansson) \
+	$(Q)$(CC) $(ALL_CFLAGS) -Ireport $(COMMON_INC) $(call pc_cflags,jansson) \
 	    -DREPLAY_DIRS='"$(abspath tests/fuzz/report_corpus)", "$(abspath tests/report/fixtures)", "$(abspath tests/report/fixtures/bad)"' \
 	    -o $@ tests/fuzz/report_replay.c tests/fuzz/report_fuzz.c $(filter %.o,$^) \
 	    $(ALL_LDFLAGS) $(call pc_libs,jansson)

@@ -9,8 +9,10 @@
 #include <string.h>
 
 #include "tl_deadlock.h"
+#include "tl_exits.h"
 #include "tl_group.h"
 #include "tl_stack.h"
+#include "tl_text.h"
 
 #define DEAD_TID 4190000 /* above any pid_max in use here: no such thread */
 
@@ -82,7 +84,7 @@ START_TEST(a_mutex_whose_owner_exited_makes_its_waiters_deadlocked_and_names_the
 {
     uintptr_t ips[2] = {0x1234, 0x5678};
     tl_stack_id st = tl_stack_intern(ips, 2);
-    tl_deadlock_note_exit(5, DEAD_TID, st);
+    tl_exits_note(5, DEAD_TID, st);
     tl_stack_unref(st);
     struct tl_report r;
     model(&r);
@@ -148,19 +150,19 @@ END_TEST
 START_TEST(the_exit_ring_keeps_only_the_latest_exits_and_their_stack_references)
 {
     size_t before = tl_stack_count();
-    for (int i = 0; i < 10 * TL_DEADLOCK_EXITS; i++) {
+    for (int i = 0; i < 10 * TL_EXITS_MAX; i++) {
         uintptr_t ips[1] = {(uintptr_t)(0x100000 + i)};
         tl_stack_id st = tl_stack_intern(ips, 1);
-        tl_deadlock_note_exit((uint64_t)i + 1, 50000 + i, st);
+        tl_exits_note((uint64_t)i + 1, 50000 + i, st);
         tl_stack_unref(st);
     }
-    ck_assert_int_le(tl_stack_count(), before + TL_DEADLOCK_EXITS);
+    ck_assert_int_le(tl_stack_count(), before + TL_EXITS_MAX);
     tl_stack_id st;
-    ck_assert_int_eq(tl_deadlock_exited(50000 + 10 * TL_DEADLOCK_EXITS - 1, &st),
-                     10 * TL_DEADLOCK_EXITS);
+    ck_assert_int_eq(tl_exits_find(50000 + 10 * TL_EXITS_MAX - 1, &st),
+                     10 * TL_EXITS_MAX);
     ck_assert_int_ne(st, 0);
     tl_stack_unref(st);
-    ck_assert_int_eq(tl_deadlock_exited(50000, &st), 0); /* pushed out long ago */
+    ck_assert_int_eq(tl_exits_find(50000, &st), 0); /* pushed out long ago */
     ck_assert_int_eq(st, 0);
 }
 END_TEST

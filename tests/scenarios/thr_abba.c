@@ -5,14 +5,18 @@
 #include <pthread.h>
 #include <stdio.h>
 
+#include "await_common.h"
+
 static pthread_mutex_t a = PTHREAD_MUTEX_INITIALIZER, b = PTHREAD_MUTEX_INITIALIZER;
 static pthread_barrier_t both_hold_one;
 static int same_order;
+static _Atomic pid_t holder_a, holder_b;
 
 static __attribute__((noipa)) void *lock_a_then_b(void *arg)
 {
     pthread_mutex_lock(&a);
     pthread_barrier_wait(&both_hold_one);
+    await_publish(&holder_a);
     pthread_mutex_lock(&b);
     pthread_mutex_unlock(&b);
     pthread_mutex_unlock(&a);
@@ -23,6 +27,7 @@ static __attribute__((noipa)) void *lock_b_then_a(void *arg)
 {
     pthread_mutex_lock(&b);
     pthread_barrier_wait(&both_hold_one);
+    await_publish(&holder_b);
     pthread_mutex_lock(&a);
     pthread_mutex_unlock(&a);
     pthread_mutex_unlock(&b);
@@ -40,8 +45,10 @@ int main(int argc, char **argv)
     pthread_create(&t2, NULL, same_order ? lock_a_then_b : lock_b_then_a, NULL);
     if (same_order)
         pthread_join(t2, NULL);
-    struct timespec settle = {0, 50 * 1000 * 1000};
-    nanosleep(&settle, NULL);
+    if (!same_order) { /* both sleep in their second lock: the deadlock is complete */
+        await_blocked(&holder_a, SYS_futex);
+        await_blocked(&holder_b, SYS_futex);
+    }
     printf("main done\n");
     return 0;
 }

@@ -8,8 +8,11 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "await_common.h"
+
 static sem_t never, waiter_done;
 static int fixed;
+static _Atomic pid_t main_tid;
 
 static __attribute__((noipa)) void *stuck_waiter(void *arg)
 {
@@ -20,8 +23,7 @@ static __attribute__((noipa)) void *stuck_waiter(void *arg)
 
 static __attribute__((noipa)) void *exiting_worker(void *arg)
 {
-    struct timespec t = {0, 20 * 1000 * 1000};
-    nanosleep(&t, NULL); /* let main reach pthread_join */
+    await_blocked(&main_tid, SYS_futex); /* main sleeps in pthread_join */
     if (fixed) {
         sem_post(&never);
         sem_wait(&waiter_done);
@@ -39,6 +41,7 @@ int main(int argc, char **argv)
     pthread_t w, x;
     pthread_create(&w, NULL, stuck_waiter, NULL);
     pthread_detach(w);
+    await_publish(&main_tid);
     pthread_create(&x, NULL, exiting_worker, NULL);
     pthread_join(x, NULL);
     return 3; /* never reached */

@@ -6,8 +6,11 @@
 #include <stdio.h>
 #include <time.h>
 
+#include "await_common.h"
+
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t never = PTHREAD_COND_INITIALIZER;
+static _Atomic pid_t victim_tid;
 
 static void unlock_on_cancel(void *m)
 {
@@ -17,6 +20,7 @@ static void unlock_on_cancel(void *m)
 static void *wait_forever(void *arg)
 {
     pthread_mutex_lock(&lock);
+    await_publish(&victim_tid);
     pthread_cleanup_push(unlock_on_cancel, &lock);
     for (;;)
         pthread_cond_wait(&never, &lock);
@@ -27,8 +31,7 @@ static void *wait_forever(void *arg)
 static void *canceller(void *arg)
 {
     pthread_t victim = *(pthread_t *)arg;
-    struct timespec t = {0, 30 * 1000 * 1000};
-    nanosleep(&t, NULL);
+    await_blocked(&victim_tid, SYS_futex); /* in its condition wait */
     pthread_cancel(victim);
     void *ret = NULL;
     pthread_join(victim, &ret);

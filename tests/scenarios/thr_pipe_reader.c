@@ -6,11 +6,15 @@
 #include <stdio.h>
 #include <unistd.h>
 
+#include "await_common.h"
+
 static int fds[2];
+static _Atomic pid_t reader;
 
 static __attribute__((noipa)) void *read_messages(void *arg)
 {
     char buf[64];
+    await_publish(&reader);
     while (read(fds[0], buf, sizeof buf) > 0)
         ;
     return arg;
@@ -28,7 +32,7 @@ int main(int argc, char **argv)
     if (pipe(fds) != 0)
         return 1;
     pthread_t t = start_reader();
-    usleep(20000);
+    await_blocked(&reader, SYS_read);
     if (argc > 1) {
         close(fds[1]);
         pthread_join(t, NULL);

@@ -21,12 +21,16 @@
 #include <unistd.h>
 #include <fcntl.h>
 
+#include "../../scenarios/await_common.h"
+
 static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t g_held = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t g_cond = PTHREAD_COND_INITIALIZER;
 static sem_t g_sem;
 static int g_stop;
 static pthread_t g_worker; /* atexit_join: the worker the handler joins */
+/* worker_exit: who must be asleep before the worker exits (await_common.h) */
+static _Atomic pid_t g_in_cond, g_in_held, g_in_sem, g_in_join;
 
 static void *short_work(void *arg)
 {
@@ -38,6 +42,7 @@ static void *wait_cond(void *arg)
 {
     (void)arg;
     pthread_mutex_lock(&g_lock);
+    await_publish(&g_in_cond);
     while (!g_stop)
         pthread_cond_wait(&g_cond, &g_lock);
     pthread_mutex_unlock(&g_lock);
@@ -47,6 +52,7 @@ static void *wait_cond(void *arg)
 static void *wait_held(void *arg)
 {
     (void)arg;
+    await_publish(&g_in_held);
     pthread_mutex_lock(&g_held);
     return NULL;
 }
@@ -54,6 +60,7 @@ static void *wait_held(void *arg)
 static void *wait_sem(void *arg)
 {
     (void)arg;
+    await_publish(&g_in_sem);
     sem_wait(&g_sem);
     return NULL;
 }
@@ -61,7 +68,10 @@ static void *wait_sem(void *arg)
 static void *exit_from_worker(void *arg)
 {
     (void)arg;
-    usleep(100000);
+    await_blocked(&g_in_cond, SYS_futex);
+    await_blocked(&g_in_held, SYS_futex);
+    await_blocked(&g_in_sem, SYS_futex);
+    await_blocked(&g_in_join, SYS_futex); /* main, in pthread_join */
     printf("worker exits\n");
     exit(5);
 }
@@ -88,6 +98,7 @@ static int worker_exit(void)
     start(wait_cond, NULL);
     start(wait_held, NULL);
     start(wait_sem, NULL);
+    await_publish(&g_in_join);
     pthread_create(&t, NULL, exit_from_worker, NULL);
     pthread_join(t, NULL); /* never returns: the worker exits the process */
     return 1;

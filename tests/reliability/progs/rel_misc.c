@@ -44,6 +44,7 @@
 #include <unistd.h>
 
 #include "taskleak.h"
+#include "../../scenarios/await_common.h"
 
 static mtx_t g_a, g_b;
 static cnd_t g_cv;
@@ -185,6 +186,7 @@ static int dlopen_late(const char *lib)
 }
 
 static pthread_mutex_t g_held = PTHREAD_MUTEX_INITIALIZER;
+static _Atomic pid_t g_on_held, g_on_sem; /* small_stack's worker, before each wait */
 
 static void *nested(void *arg)
 {
@@ -195,11 +197,13 @@ static void *small_worker(void *arg)
 {
     pthread_t t;
     struct timespec ts = {0, 1000000};
+    await_publish(&g_on_held);
     pthread_mutex_lock(&g_held); /* main holds it: contended path */
     pthread_mutex_unlock(&g_held);
     nanosleep(&ts, NULL);
     pthread_create(&t, NULL, nested, NULL);
     pthread_join(t, NULL);
+    await_publish(&g_on_sem);
     sem_wait(&g_sem); /* blocked here while main dumps */
     return arg;
 }
@@ -214,9 +218,9 @@ static int small_stack(void)
     pthread_mutex_lock(&g_held);
     if (pthread_create(&t, &a, small_worker, NULL) != 0)
         return 3;
-    usleep(100000);
+    await_blocked(&g_on_held, SYS_futex);
     pthread_mutex_unlock(&g_held);
-    usleep(100000);
+    await_blocked(&g_on_sem, SYS_futex);
     taskleak_dump();
     usleep(200000); /* the watchdog writes the dump while the worker is parked */
     sem_post(&g_sem);

@@ -15,6 +15,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../../scenarios/await_common.h"
+
 int old_cond_init(pthread_cond_t *c, const pthread_condattr_t *a);
 int old_cond_wait(pthread_cond_t *c, pthread_mutex_t *m);
 int old_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m, const struct timespec *t);
@@ -39,6 +41,7 @@ static struct {
 static pthread_mutex_t g_m = PTHREAD_MUTEX_INITIALIZER;
 static int g_ready;
 static sem_t g_never;
+static _Atomic pid_t g_parked;
 
 static void *signal_soon(void *arg)
 {
@@ -54,6 +57,7 @@ static void *signal_soon(void *arg)
 static void *park_in_old_cond_wait(void *arg)
 {
     pthread_mutex_lock(&g_m);
+    await_publish(&g_parked);
     for (;;)
         old_cond_wait((pthread_cond_t *)&g_cv, &g_m);
     return arg;
@@ -87,7 +91,7 @@ int main(int argc, char **argv)
     old_cond_init((pthread_cond_t *)&g_cv, NULL);
     if (argc > 1 && strcmp(argv[1], "condleak") == 0) {
         pthread_create(&t, NULL, park_in_old_cond_wait, NULL);
-        usleep(100000);
+        await_blocked(&g_parked, SYS_futex);
         pthread_mutex_lock(&g_m); /* the waiter released it inside the wait */
         pthread_mutex_unlock(&g_m);
         puts("parked");

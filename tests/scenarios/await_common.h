@@ -1,0 +1,65 @@
+/* Helpers for scenario programs that must wait for a fact, not for time.
+ *
+ * A scenario often needs a thread parked in a blocking call before it goes on (returns from main,
+ * cancels the thread, lets another thread exit). Sleeping "long enough" is a guess a loaded
+ * machine can defeat; instead the thread publishes its kernel tid and the scenario waits until
+ * the kernel shows that thread asleep inside the expected system call
+ * (/proc/self/task/TID/syscall names the call a blocked thread is in).
+ */
+#ifndef AWAIT_COMMON_H
+#define AWAIT_COMMON_H
+
+#include <fcntl.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+#include <time.h>
+#include <unistd.h>
+
+#define AWAIT_LIMIT_MS 30000 /* a state never reached fails the scenario (status 99), loudly */
+
+static inline void await_tick(void)
+{
+    struct timespec ms = {0, 1000 * 1000};
+    nanosleep(&ms, NULL);
+}
+
+/* The system call thread tid sleeps in now, -1 when it is running or unknown. */
+static inline long await_current_syscall(pid_t tid)
+{
+    char path[64], buf[128];
+    snprintf(path, sizeof path, "/proc/self/task/%d/syscall", (int)tid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0 || buf[0] < '0' || buf[0] > '9') /* "running" */
+        return -1;
+    buf[n] = '\0';
+    return strtol(buf, NULL, 10);
+}
+
+/* Publishes the calling thread's tid in *slot (call it just before the blocking call). */
+static inline void await_publish(_Atomic pid_t *slot)
+{
+    atomic_store(slot, gettid());
+}
+
+/* Returns once the thread that published its tid in *slot sleeps in system call nr (SYS_futex for
+ * mutexes, condition variables, semaphores and joins; SYS_read; ...). */
+static inline void await_blocked(_Atomic pid_t *slot, long nr)
+{
+    for (int ms = 0; ms < AWAIT_LIMIT_MS; ms++, await_tick()) {
+        pid_t tid = atomic_load(slot);
+        if (tid != 0 && await_current_syscall(tid) == nr)
+            return;
+    }
+    fprintf(stderr, "await: thread %d never blocked in system call %ld\n", (int)atomic_load(slot),
+            nr);
+    exit(99);
+}
+
+#endif /* AWAIT_COMMON_H */
