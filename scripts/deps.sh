@@ -19,6 +19,15 @@ have_hdr libelf.h || missing="$missing libelf-dev"
 have_pc jansson || missing="$missing libjansson-dev"
 # Optional tools the tests use: mandoc lints the man pages.
 command -v mandoc >/dev/null 2>&1 || missing="$missing mandoc"
+# The packaging and CTest integration tests (tests/pkg/) build the Debian packages, lint them and
+# drive an example project with cmake and ctest.
+command -v dpkg-buildpackage >/dev/null 2>&1 || missing="$missing dpkg-dev"
+command -v dh >/dev/null 2>&1 || missing="$missing debhelper"
+command -v fakeroot >/dev/null 2>&1 || missing="$missing fakeroot"
+command -v lintian >/dev/null 2>&1 || missing="$missing lintian"
+command -v cmake >/dev/null 2>&1 || missing="$missing cmake"
+# The CI examples' test parses their YAML.
+python3 -c 'import yaml' >/dev/null 2>&1 || missing="$missing python3-yaml"
 
 [ -z "$missing" ] && exit 0
 
