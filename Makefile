@@ -135,6 +135,8 @@ install: all $(INSTALL_HOOKS)
 	install -m 0644 man/*.1 $(DESTDIR)$(MANDIR)/man1/
 	install -m 0644 man/*.3 $(DESTDIR)$(MANDIR)/man3/
 	install -m 0644 man/*.7 $(DESTDIR)$(MANDIR)/man7/
+	install -d $(DESTDIR)$(PREFIX)/share/cmake/Taskleak
+	install -m 0644 cmake/TaskleakConfig.cmake $(DESTDIR)$(PREFIX)/share/cmake/Taskleak/
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/taskleak $(DESTDIR)$(INCDIR)/gor.h $(DESTDIR)$(INCDIR)/taskleak.h \
@@ -144,6 +146,7 @@ uninstall:
 	rm -f $(foreach f,$(INSTALL_BINS),$(DESTDIR)$(BINDIR)/$(notdir $(f)))
 	rm -f $(DESTDIR)$(PREFIX)/libexec/taskleak/taskleak-supervise
 	rm -f $(DESTDIR)$(PCDIR)/gor.pc
+	rm -f $(DESTDIR)$(PREFIX)/share/cmake/Taskleak/TaskleakConfig.cmake
 	rm -f $(foreach f,$(wildcard man/*.1),$(DESTDIR)$(MANDIR)/man1/$(notdir $(f)))
 	rm -f $(foreach f,$(wildcard man/*.3),$(DESTDIR)$(MANDIR)/man3/$(notdir $(f)))
 	rm -f $(foreach f,$(wildcard man/*.7),$(DESTDIR)$(MANDIR)/man7/$(notdir $(f)))

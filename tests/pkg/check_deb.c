@@ -4,9 +4,10 @@
  * build takes a minute or two and `make check` is what the package build would run anyway); the
  * tests then read the .debs as a user would get them: their files and links, control fields
  * (Depends, Multi-Arch), libgor's SONAME, a program built and linked against libgor-dev, the
- * installed `taskleak` command gating a leaky program and passing its fixed twin, and lintian
- * reporting no error. dpkg-buildpackage, debhelper, fakeroot and lintian come from the
- * dependency step (scripts/deps.sh); without them these tests fail, naming what is missing.
+ * installed `taskleak` command gating a leaky program and passing its fixed twin (and found by
+ * the installed TaskleakConfig.cmake), and lintian reporting no error. dpkg-buildpackage,
+ * debhelper, fakeroot and lintian come from the dependency step (scripts/deps.sh); without them
+ * these tests fail, naming what is missing.
  */
 #include <check.h>
 #include <stdbool.h>
@@ -57,8 +58,7 @@ static void build_packages(void)
                     "-u LDFLAGS DEB_BUILD_OPTIONS='nocheck parallel=2' make deb >%s/build.log 2>&1",
                     work, TH_SRC_DIR, work, work, work);
     if (rc != 0) {
-        snprintf(build_error, sizeof build_error, "make deb exited %d; see %s/build.log", rc,
-                 work);
+        snprintf(build_error, sizeof build_error, "make deb exited %d; see %s/build.log", rc, work);
         return;
     }
     for (size_t i = 0; i < sizeof debs / sizeof debs[0]; i++) {
@@ -126,13 +126,13 @@ START_TEST(taskleak_holds_the_command_tools_preload_library_and_man_pages)
     has_entry(list, "taskleak", '-', "usr/share/man/man1/taskleak-report.1.gz");
     has_entry(list, "taskleak", '-', "usr/share/man/man7/taskleak.7.gz");
     has_entry(list, "taskleak", '-', "usr/share/doc/taskleak/copyright");
+    has_entry(list, "taskleak", '-', "usr/share/cmake/Taskleak/TaskleakConfig.cmake");
     ck_assert_msg(strstr(list, "libgor") == NULL, "libgor belongs to its own packages:\n%s", list);
     free(list);
     char *dep = field("taskleak", "Depends");
     const char *libs[] = {"libc6", "libunwind8", "libdw1", "libelf1", "libjansson4"};
     for (size_t i = 0; i < sizeof libs / sizeof libs[0]; i++)
-        ck_assert_msg(strstr(dep, libs[i]) != NULL, "taskleak Depends lacks %s: %s", libs[i],
-                      dep);
+        ck_assert_msg(strstr(dep, libs[i]) != NULL, "taskleak Depends lacks %s: %s", libs[i], dep);
     free(dep);
 }
 END_TEST
@@ -147,9 +147,8 @@ START_TEST(libgor0_holds_the_versioned_library_under_its_soname)
                   "development files in libgor0:\n%s", list);
     free(list);
     char *out = NULL;
-    ck_assert_int_eq(pkg_sh(&out, "readelf -dW %s/root/usr/lib/%s/libgor.so.0.1.0", work,
-                            multiarch),
-                     0);
+    ck_assert_int_eq(
+        pkg_sh(&out, "readelf -dW %s/root/usr/lib/%s/libgor.so.0.1.0", work, multiarch), 0);
     ck_assert_msg(strstr(out, "Library soname: [libgor.so.0]") != NULL, "SONAME:\n%s", out);
     free(out);
     char *ma = field("libgor0", "Multi-Arch");
@@ -179,8 +178,9 @@ START_TEST(libgor_dev_builds_a_program_that_runs_against_libgor0)
     /* gor.pc names the multiarch directory; a program built with its flags (rebased on the
      * unpacked tree) needs libgor.so.0 and runs against it. */
     char *out = NULL;
-    ck_assert_int_eq(pkg_sh(&out, "PKG_CONFIG_PATH=%s/root/usr/lib/%s/pkgconfig "
-                                  "pkg-config --variable=libdir gor",
+    ck_assert_int_eq(pkg_sh(&out,
+                            "PKG_CONFIG_PATH=%s/root/usr/lib/%s/pkgconfig "
+                            "pkg-config --variable=libdir gor",
                             work, multiarch),
                      0);
     char want[256];
@@ -233,9 +233,8 @@ START_TEST(the_installed_command_finds_its_pieces_and_gates_a_leak)
 {
     need_packages();
     char *out = NULL;
-    ck_assert_int_eq(pkg_sh(&out, "grep -E \"^TL_(LIBDIR|LIBEXECDIR)=\" %s/root/usr/bin/taskleak",
-                            work),
-                     0);
+    ck_assert_int_eq(
+        pkg_sh(&out, "grep -E \"^TL_(LIBDIR|LIBEXECDIR)=\" %s/root/usr/bin/taskleak", work), 0);
     char want[512];
     snprintf(want, sizeof want, "TL_LIBDIR='/usr/lib/%s'\nTL_LIBEXECDIR='/usr/libexec/taskleak'\n",
              multiarch);
@@ -258,8 +257,16 @@ START_TEST(the_installed_command_finds_its_pieces_and_gates_a_leak)
     ck_assert_msg(rc == 0, "fixed program: status %d, expected 0:\n%s", rc, out);
     free(out);
     rc = pkg_sh(&out, "%s/root/usr/bin/taskleak report --format text %s/rep1 2>&1", work, work);
-    ck_assert_msg(rc == 1 && strstr(out, "reader") != NULL,
-                  "installed report tool: status %d:\n%s", rc, out);
+    ck_assert_msg(rc == 1 && strstr(out, "reader") != NULL, "installed report tool: status %d:\n%s",
+                  rc, out);
+    free(out);
+    /* The installed CMake file finds the installed command beside it. */
+    rc = pkg_sh(&out,
+                "cmake -S %s/examples/ctest -B %s/cm "
+                "-DTaskleak_DIR=%s/root/usr/share/cmake/Taskleak 2>&1",
+                TH_SRC_DIR, work, work);
+    snprintf(want, sizeof want, "Found Taskleak: %s/root/usr/bin/taskleak", work);
+    ck_assert_msg(rc == 0 && strstr(out, want) != NULL, "cmake with the installed file:\n%s", out);
     free(out);
 }
 END_TEST
@@ -268,16 +275,16 @@ START_TEST(lintian_reports_no_error)
 {
     need_packages();
     char *out = NULL;
-    int rc = pkg_sh(&out, "cd %s && lintian --fail-on error --tag-display-limit 0 "
-                          "taskleak_*_amd64.changes 2>&1",
+    int rc = pkg_sh(&out,
+                    "cd %s && lintian --fail-on error --tag-display-limit 0 "
+                    "taskleak_*_amd64.changes 2>&1",
                     work);
     /* Warnings are shown, not failed on; the known ones are listed in the README. */
     if (out && out[0])
         fprintf(stderr, "deb: lintian says:\n%s", out);
     ck_assert_msg(rc == 0, "lintian exited %d:\n%s", rc, out);
     char line[512];
-    ck_assert_msg(pkg_line_with(out, "E: ", line, sizeof line) == NULL, "lintian error: %s",
-                  line);
+    ck_assert_msg(pkg_line_with(out, "E: ", line, sizeof line) == NULL, "lintian error: %s", line);
     free(out);
 }
 END_TEST
