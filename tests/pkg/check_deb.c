@@ -212,23 +212,6 @@ START_TEST(libgor_dev_builds_a_program_that_runs_against_libgor0)
 }
 END_TEST
 
-/* A program whose thread blocks on a pipe forever (leaked) or is told to stop and joined. */
-static void write_program(const char *path)
-{
-    FILE *f = fopen(path, "w");
-    ck_assert_ptr_nonnull(f);
-    fputs("#include <pthread.h>\n#include <string.h>\n#include <unistd.h>\n"
-          "static int fds[2];\n"
-          "static void *reader(void *a) { char c; (void)a; (void)read(fds[0], &c, 1); return 0; }\n"
-          "int main(int argc, char **argv) {\n"
-          "    pthread_t t; if (pipe(fds)) return 2; pthread_create(&t, 0, reader, 0);\n"
-          "    if (argc > 1 && strcmp(argv[1], \"fixed\") == 0) {\n"
-          "        (void)write(fds[1], \"x\", 1); pthread_join(t, 0);\n    }\n"
-          "    return 0;\n}\n",
-          f);
-    ck_assert_int_eq(fclose(f), 0);
-}
-
 START_TEST(the_installed_command_finds_its_pieces_and_gates_a_leak)
 {
     need_packages();
@@ -243,7 +226,7 @@ START_TEST(the_installed_command_finds_its_pieces_and_gates_a_leak)
 
     char src[128];
     snprintf(src, sizeof src, "%s/leaky.c", work);
-    write_program(src);
+    ck_assert_int_eq(pkg_write_program(src), 0);
     ck_assert_int_eq(pkg_sh(NULL, "cc -pthread -o %s/leaky %s", work, src), 0);
     /* Away from any checkout, without a build directory: the unpacked tree's own pieces. */
     const char *run = "cd / && env -u TASKLEAK_BUILD_DIR -u LD_PRELOAD -u TASKLEAK_OPTIONS "

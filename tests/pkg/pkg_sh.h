@@ -72,4 +72,27 @@ static inline const char *pkg_line_with(const char *text, const char *needle, ch
     return line;
 }
 
+/* Writes the C source of a small test program: its thread blocks on a pipe forever when run
+ * with "leak" (start function reader) or "leak2" (other_reader), and is told to stop and joined
+ * with "fixed". Build it with cc -pthread. Returns 0, or -1 when the file could not be written. */
+static inline int pkg_write_program(const char *path)
+{
+    FILE *f = fopen(path, "w");
+    if (f == NULL)
+        return -1;
+    fputs("#include <pthread.h>\n#include <string.h>\n#include <unistd.h>\n"
+          "static int fds[2];\n"
+          "static void *reader(void *a) { char c; (void)a; (void)read(fds[0], &c, 1); return 0; }\n"
+          "static void *other_reader(void *a) { return reader(a); }\n"
+          "int main(int argc, char **argv) {\n"
+          "    pthread_t t; const char *how = argc > 1 ? argv[1] : \"leak\";\n"
+          "    if (pipe(fds)) return 2;\n"
+          "    pthread_create(&t, 0, strcmp(how, \"leak2\") ? reader : other_reader, 0);\n"
+          "    if (strcmp(how, \"fixed\") == 0) {\n"
+          "        (void)write(fds[1], \"x\", 1); pthread_join(t, 0);\n    }\n"
+          "    return 0;\n}\n",
+          f);
+    return fclose(f) == 0 ? 0 : -1;
+}
+
 #endif
