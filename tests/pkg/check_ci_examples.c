@@ -316,6 +316,7 @@ Suite *make_ci_examples_suite(void)
 {
     Suite *s = suite_create("ci_examples");
     TCase *tc = tcase_create("structure");
+    tcase_set_timeout(tc, 60); /* python3 starts slowly on a loaded machine */
     tcase_add_test(tc, github_workflow_installs_gates_keeps_reports_and_knows_baselines);
     tcase_add_test(tc, gitlab_job_installs_gates_keeps_reports_and_knows_baselines);
     tcase_add_test(tc, readme_shows_each_example_verbatim);
