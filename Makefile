@@ -9,7 +9,8 @@
 #   make check SANITIZE=1  the same, everything built with ASan+UBSan (into build/san/)
 #   make demo            run the detector on a bundled leaky program
 #   make bench           the performance table of docs/internals.md (Performance bars)
-#   make install         PREFIX=/usr/local DESTDIR=
+#   make install         PREFIX=/usr/local DESTDIR= (LIBDIR=$(PREFIX)/lib/x86_64-linux-gnu: multiarch)
+#   make deb             the Debian packages (debian/), into the parent directory
 #   make format | clean | uninstall | lint | fuzz
 
 PREFIX   ?= /usr/local
@@ -87,7 +88,7 @@ include tests/build.mk
 # Extra fragments: tests/fuzz/*.mk, tests/bench/*.mk, ...
 include $(sort $(wildcard tests/*/*.mk))
 
-.PHONY: all deps check check-build demo bench install uninstall format clean lint fuzz
+.PHONY: all deps check check-build demo bench install uninstall format clean lint fuzz deb
 all: $(LIBS_BUILT)
 
 # Everything the tests need, built without running them (after every fragment added its programs);
@@ -136,20 +137,30 @@ install: all $(INSTALL_HOOKS)
 	install -m 0644 man/*.1 $(DESTDIR)$(MANDIR)/man1/
 	install -m 0644 man/*.3 $(DESTDIR)$(MANDIR)/man3/
 	install -m 0644 man/*.7 $(DESTDIR)$(MANDIR)/man7/
+	install -d $(DESTDIR)$(PREFIX)/share/cmake/Taskleak
+	install -m 0644 cmake/TaskleakConfig.cmake $(DESTDIR)$(PREFIX)/share/cmake/Taskleak/
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/taskleak $(DESTDIR)$(INCDIR)/gor.h $(DESTDIR)$(INCDIR)/taskleak.h \
 	    $(DESTDIR)$(INCDIR)/gor_introspect.h
 	rm -f $(foreach f,$(INSTALL_LIBS) $(INSTALL_STATIC),$(DESTDIR)$(LIBDIR)/$(notdir $(f)))
+	rm -f $(DESTDIR)$(LIBDIR)/libgor.so $(DESTDIR)$(LIBDIR)/libgor.so.$(GOR_ABI)
 	rm -f $(foreach f,$(INSTALL_BINS),$(DESTDIR)$(BINDIR)/$(notdir $(f)))
 	rm -f $(DESTDIR)$(PREFIX)/libexec/taskleak/taskleak-supervise
 	rm -f $(DESTDIR)$(PCDIR)/gor.pc
+	rm -f $(DESTDIR)$(PREFIX)/share/cmake/Taskleak/TaskleakConfig.cmake
 	rm -f $(foreach f,$(wildcard man/*.1),$(DESTDIR)$(MANDIR)/man1/$(notdir $(f)))
 	rm -f $(foreach f,$(wildcard man/*.3),$(DESTDIR)$(MANDIR)/man3/$(notdir $(f)))
 	rm -f $(foreach f,$(wildcard man/*.7),$(DESTDIR)$(MANDIR)/man7/$(notdir $(f)))
 
 format:
 	clang-format -i $(FORMAT_SRCS)
+
+# Binary packages taskleak, libgor0, libgor-dev (and their -dbgsym) into the parent directory. The
+# package build uses its own build directory (debian/build), so build/ is left alone; it runs
+# `make check` unless DEB_BUILD_OPTIONS=nocheck.
+deb:
+	dpkg-buildpackage -b -us -uc
 
 fuzz: $(FUZZ_TARGETS)
 

@@ -37,6 +37,15 @@ command -v eu-stack >/dev/null 2>&1 || missing="$missing elfutils"
 dpkg -s libc6-dbg >/dev/null 2>&1 || ! command -v dpkg >/dev/null 2>&1 || missing="$missing libc6-dbg"
 # python3 (standard library only) runs the include-graph check (scripts/include-graph.py).
 command -v python3 >/dev/null 2>&1 || missing="$missing python3"
+# The packaging and CTest integration tests (tests/pkg/) build the Debian packages, lint them and
+# drive an example project with cmake and ctest.
+command -v dpkg-buildpackage >/dev/null 2>&1 || missing="$missing dpkg-dev"
+command -v dh >/dev/null 2>&1 || missing="$missing debhelper"
+command -v fakeroot >/dev/null 2>&1 || missing="$missing fakeroot"
+command -v lintian >/dev/null 2>&1 || missing="$missing lintian"
+command -v cmake >/dev/null 2>&1 || missing="$missing cmake"
+# The CI examples' test parses their YAML.
+python3 -c 'import yaml' >/dev/null 2>&1 || missing="$missing python3-yaml"
 
 [ -z "$missing" ] && exit 0
 
