@@ -38,10 +38,15 @@ struct tl_reach {
     size_t nsegs, capsegs;
     struct range *roots, *stack;
     size_t nroots, caproots, nstack, capstack;
+    size_t rdone; /* roots [0, rdone) were scanned by an earlier run (and are sorted) */
     uintptr_t min_lo, max_hi;
     size_t scanned, unread;
     bool sorted;
     uintptr_t *buf; /* CHUNK bytes */
+    uintptr_t watch, watch_from, cur; /* diagnostics: which word first reached `watch` */
+    uintptr_t *lholes; /* starts of located blocks that are holes (sorted before a run) */
+    size_t nlholes, caplholes;
+    bool lholes_sorted;
 };
 
 static void *map(size_t n)
@@ -97,6 +102,8 @@ void tl_reach_free(struct tl_reach *r)
         munmap(r->roots, r->caproots * sizeof *r->roots);
     if (r->stack != NULL)
         munmap(r->stack, r->capstack * sizeof *r->stack);
+    if (r->lholes != NULL)
+        munmap(r->lholes, r->caplholes * sizeof *r->lholes);
     munmap(r->buf, CHUNK);
     munmap(r, sizeof *r);
 }
@@ -199,6 +206,39 @@ int tl_reach_cut(struct tl_reach *r, uintptr_t addr, bool hole)
     return 0;
 }
 
+static int cmp_addr(const void *a, const void *b)
+{
+    uintptr_t x = *(const uintptr_t *)a, y = *(const uintptr_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static bool located_hole(struct tl_reach *r, uintptr_t lo)
+{
+    if (!r->lholes_sorted) {
+        qsort(r->lholes, r->nlholes, sizeof *r->lholes, cmp_addr);
+        r->lholes_sorted = true;
+    }
+    return r->nlholes > 0 && bsearch(&lo, r->lholes, r->nlholes, sizeof lo, cmp_addr) != NULL;
+}
+
+int tl_reach_hole(struct tl_reach *r, uintptr_t addr)
+{
+    struct seg *s = find_seg(r, addr);
+    if (s == NULL || s->starts == NULL || addr % TL_REACH_GRAIN)
+        return 0;
+    if (s->locate != NULL) {
+        if (grow((void **)&r->lholes, &r->caplholes, r->nlholes, sizeof *r->lholes) != 0)
+            return -1;
+        r->lholes[r->nlholes++] = addr;
+        r->lholes_sorted = false;
+        return 0;
+    }
+    size_t bit = (addr - s->lo) / TL_REACH_GRAIN;
+    if (s->starts[bit / 64] & (1ULL << (bit % 64)))
+        s->holes[bit / 64] |= 1ULL << (bit % 64);
+    return 0;
+}
+
 int tl_reach_root(struct tl_reach *r, uintptr_t lo, uintptr_t hi)
 {
     if (lo >= hi)
@@ -234,6 +274,8 @@ static size_t start_after(const struct seg *s, size_t bit)
 
 static int push(struct tl_reach *r, uintptr_t lo, uintptr_t hi)
 {
+    if (r->watch >= lo && r->watch < hi && r->watch_from == 0)
+        r->watch_from = r->cur;
     if (grow((void **)&r->stack, &r->capstack, r->nstack, sizeof *r->stack) != 0)
         return -1;
     r->stack[r->nstack++] = (struct range){lo, hi};
@@ -259,6 +301,8 @@ static int mark_located(struct tl_reach *r, struct seg *s, uintptr_t a)
         s->whole_marked = true;
         return push(r, s->lo, s->hi);
     }
+    if (located_hole(r, lo))
+        return 0;
     lo = lo < s->lo ? s->lo : lo;
     hi = hi > s->hi ? s->hi : hi;
     if (s->whole_marked || test_and_set(s->marks, (lo - s->lo) / TL_REACH_GRAIN))
@@ -298,6 +342,7 @@ static int scan(struct tl_reach *r, uintptr_t lo, uintptr_t hi)
         r->scanned += got;
         for (size_t i = 0; i < got / 8; i++) {
             uintptr_t w = r->buf[i];
+            r->cur = lo + i * 8;
             if (w >= r->min_lo && w < r->max_hi && mark_word(r, w) != 0)
                 return -1;
         }
@@ -314,11 +359,9 @@ static int scan(struct tl_reach *r, uintptr_t lo, uintptr_t hi)
 
 int tl_reach_run(struct tl_reach *r, size_t *unread)
 {
-    r->scanned = r->unread = 0;
-    qsort(r->roots, r->nroots, sizeof *r->roots, cmp_range);
     if (r->nsegs > 0)
         (void)find_seg(r, 0); /* sorts */
-    for (size_t i = 0; i < r->nroots; i++)
+    for (size_t i = r->rdone; i < r->nroots; i++)
         if (scan(r, r->roots[i].lo, r->roots[i].hi) != 0)
             return -1;
     while (r->nstack > 0) {
@@ -326,6 +369,8 @@ int tl_reach_run(struct tl_reach *r, size_t *unread)
         if (scan(r, g.lo, g.hi) != 0)
             return -1;
     }
+    qsort(r->roots, r->nroots, sizeof *r->roots, cmp_range);
+    r->rdone = r->nroots;
     if (unread != NULL)
         *unread = r->unread;
     return 0;
@@ -363,6 +408,8 @@ enum tl_reach_state tl_reach_state(const struct tl_reach *r, uintptr_t a)
         uintptr_t lo, hi;
         if (!s->locate(s->locate_ctx, a, &lo, &hi) || lo < s->lo || lo >= s->hi)
             return TL_REACH_UNKNOWN;
+        if (located_hole((struct tl_reach *)r, lo))
+            return TL_REACH_HOLE;
         size_t b = (lo - s->lo) / TL_REACH_GRAIN;
         return s->marks[b / 64] & (1ULL << (b % 64)) ? TL_REACH_MARKED : TL_REACH_UNMARKED;
     }
@@ -375,4 +422,32 @@ enum tl_reach_state tl_reach_state(const struct tl_reach *r, uintptr_t a)
 size_t tl_reach_scanned(const struct tl_reach *r)
 {
     return r->scanned;
+}
+
+void tl_reach_watch(struct tl_reach *r, uintptr_t addr)
+{
+    r->watch = addr;
+    r->watch_from = 0;
+}
+
+uintptr_t tl_reach_watched_from(const struct tl_reach *r)
+{
+    return r->watch_from;
+}
+
+void tl_reach_describe(const struct tl_reach *r, uintptr_t a, uintptr_t out[6])
+{
+    struct seg *s = find_seg((struct tl_reach *)r, a);
+    memset(out, 0, 6 * sizeof *out);
+    if (s == NULL)
+        return;
+    out[0] = s->lo;
+    out[1] = s->hi;
+    out[2] = s->whole_marked | (s->starts != NULL) << 1 | (s->locate != NULL) << 2;
+    if (s->starts != NULL && s->locate == NULL) {
+        size_t b = start_before(s, (a - s->lo) / TL_REACH_GRAIN);
+        out[3] = s->lo + b * TL_REACH_GRAIN;
+        out[4] = s->lo + start_after(s, b) * TL_REACH_GRAIN;
+        out[5] = (s->holes[b / 64] >> (b % 64) & 1) | (s->marks[b / 64] >> (b % 64) & 1) << 1;
+    }
 }

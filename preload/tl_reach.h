@@ -59,18 +59,35 @@ void tl_reach_locate(struct tl_reach *r, int seg, tl_reach_locate_fn locate, voi
  * block (up to the next start) is a hole. No-op outside every segment. Returns 0 or -1 (ENOMEM). */
 int tl_reach_cut(struct tl_reach *r, uintptr_t addr, bool hole);
 
+/* Makes the block that starts exactly at addr a hole (memory of the detector's own that the
+ * program's memory leads to, such as a thread's registry record). No-op when no block starts
+ * there: a hole never swallows a block it does not know. For a located segment, the block the
+ * allocator says starts at addr. Returns 0 or -1 (ENOMEM). */
+int tl_reach_hole(struct tl_reach *r, uintptr_t addr);
+
 /* Adds the root range [lo, hi) (any alignment; words are read at 8-byte alignment inside it). */
 int tl_reach_root(struct tl_reach *r, uintptr_t lo, uintptr_t hi);
 
-/* Marks everything reachable from the roots. Returns 0, or -1 (ENOMEM) when it could not finish
- * (then no state may be trusted). `unread` receives the bytes of roots and marked blocks that
- * could not be read (a caller in doubt refuses proofs when it is not 0). */
+/* Marks everything reachable from the roots. Runs are incremental: roots added after a run are
+ * scanned by the next one, and marks only grow (so a caller can release more roots, as units it
+ * finds may wake, and run again). Returns 0, or -1 (ENOMEM) when it could not finish (then no
+ * state may be trusted). `unread` receives the bytes of roots and marked blocks that could not be
+ * read so far (a caller in doubt refuses proofs when it is not 0). */
 int tl_reach_run(struct tl_reach *r, size_t *unread);
 
 /* Where addr stands after tl_reach_run. */
 enum tl_reach_state tl_reach_state(const struct tl_reach *r, uintptr_t addr);
 
-/* Bytes scanned by the last run (roots and marked blocks). */
+/* Bytes scanned by all runs so far (roots and marked blocks). */
 size_t tl_reach_scanned(const struct tl_reach *r);
+
+/* Diagnostics: remembers the address of the word that first reached the block holding addr
+ * (tl_reach_watched_from after a run; 0 when none did). One address at a time. */
+void tl_reach_watch(struct tl_reach *r, uintptr_t addr);
+uintptr_t tl_reach_watched_from(const struct tl_reach *r);
+
+/* Diagnostics: the segment holding a ([0] lo, [1] hi, [2] flags: 1 whole marked, 2 cut,
+ * 4 located) and its block ([3] lo, [4] hi, [5] flags: 1 hole, 2 marked); zeros when none. */
+void tl_reach_describe(const struct tl_reach *r, uintptr_t a, uintptr_t out[6]);
 
 #endif /* TL_REACH_H */

@@ -109,11 +109,17 @@ static void print_headline(FILE *f, const struct tl_report *r, const struct tl_r
                 colour ? "\033[0m" : "");
         return;
     }
-    char d[32];
+    char d[32], proof[160] = "";
     tl_text_duration(g->wait_max, d, sizeof d);
-    fprintf(f, "\n%s%zu %s%s [%s%s%s]%s%s%s\n", colour ? "\033[1m" : "", g->count, kind,
+    if (g->proof != NULL) { /* "(proven: nothing can reach condition variable 0x… it waits on)" */
+        const char *word = tl_reason_object_word(g->reason);
+        snprintf(proof, sizeof proof, " (proven: nothing can reach %s 0x%lx it waits on)",
+                 word ? word : g->reason && !strcmp(g->reason, "join") ? "thread" : "the object",
+                 (unsigned long)first->wait.object);
+    }
+    fprintf(f, "\n%s%zu %s%s [%s%s%s]%s%s%s%s\n", colour ? "\033[1m" : "", g->count, kind,
             g->count == 1 ? "" : "s", g->reason ? g->reason : first->state, g->reason ? ", " : "",
-            g->reason ? d : "", g->verdict ? " " : "", g->verdict ? g->verdict : "",
+            g->reason ? d : "", g->verdict ? " " : "", g->verdict ? g->verdict : "", proof,
             colour ? "\033[0m" : "");
 }
 

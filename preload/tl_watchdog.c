@@ -16,6 +16,7 @@
  * gate and by thread creation.
  */
 #include "tl_watchdog.h"
+#include "tl_proof.h"
 
 #include <dirent.h>
 #include <dlfcn.h>
@@ -421,6 +422,8 @@ static void tick(void)
     prove_all_asleep(&s);
     if (atomic_load(&wd.quiet))
         return;
+    if (s.stuck > 0)
+        tl_proof_watch(); /* leak proofs: at most once per threshold, logs new ones */
     bool tasks = tl_gor_present();
     bool changed = s.stuck != wd.last_stuck || s.signature != wd.last_sig;
     bool anything = s.stuck > 0 || wd.last_report_sig != 0 || tasks;

@@ -79,7 +79,9 @@ START_TEST(pointers_chain_through_blocks_and_interior_pointers_count)
     heap[16 + 9] = H(64) + 8;  /* block 1 -> inside block 4 */
     heap[64 + 15] = H(160);    /* block 4 -> block 10 */
     heap[200] = H(300);        /* block 12 (unreached) -> block 18 */
+    tl_reach_watch(R, H(165));
     run();
+    ck_assert_uint_eq(tl_reach_watched_from(R), (uintptr_t)&heap[64 + 15]);
     ck_assert_int_eq(tl_reach_state(R, H(16)), TL_REACH_MARKED);
     ck_assert_int_eq(tl_reach_state(R, H(70)), TL_REACH_MARKED);
     ck_assert_int_eq(tl_reach_state(R, H(165)), TL_REACH_MARKED);

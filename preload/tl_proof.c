@@ -1,0 +1,743 @@
+/* tl_proof: leaks proven by reachability (see tl_proof.h).
+ *
+ * DESIGN. One scan is: allocate everything (mmap) → look at every thread (the "before" look) →
+ * describe memory (the registry's units and gor's tasks copied into preallocated arrays, the
+ * maps, the modules, the cut heaps, each stack) → mark from the roots → release into the roots
+ * every waiter whose object was reached, and mark again, until nothing changes → look again.
+ * The scan counts only when the two looks agree: every thread but the scanner (and the
+ * detector's watchdog) asleep in a system call both times with the same context-switch count,
+ * the same threads, every unit's progress and every task's saved state unchanged. Then no program
+ * code ran while memory was read, so no pointer moved, and a waiter whose object stayed unmarked
+ * cannot be woken by anything that runs. The registers of a sleeping thread are known only when
+ * it sleeps inside one of our brackets (saved at the bracket) or is gor's runtime parking an idle
+ * worker (which holds no program pointer); any other sleeping thread puts the scan in doubt.
+ */
+#include "tl_proof.h"
+
+#include <dlfcn.h>
+#include <stdlib.h>
+#include <errno.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "tl_block.h"
+#include "tl_ctx.h"
+#include "tl_gor.h"
+#include "tl_gor_impl.h"
+#include "tl_log.h"
+#include "tl_proof_mem.h"
+#include "tl_watchdog.h"
+
+#define MAX_TIDS    65536
+#define DESC_AFTER  4096 /* a thread descriptor, at its thread pointer: at most this long */
+#define ASAN_SHADOW_LO 0x7fff8000UL
+#define ASAN_SHADOW_HI 0x10007fff8000UL
+
+static __thread const void *entry_uc __attribute__((tls_model("initial-exec")));
+
+void tl_proof_set_entry(const void *entry)
+{
+    entry_uc = entry;
+}
+
+/* A thread as the registry shows it, copied under the registry lock. */
+struct reg {
+    const void *unit;
+    const unw_context_t *uctx;
+    pid_t tid;
+    uint64_t seq, progress;
+    uintptr_t handle, start;
+    int wstate;
+    bool durable, internal;
+};
+
+/* One unit of the scan (thread or task) and where its memory is. */
+struct who {
+    size_t in;          /* index into the caller's units, or SIZE_MAX */
+    uintptr_t sp, top;  /* live stack [sp, top) */
+    uintptr_t tp;       /* threads: the thread pointer (pthread_t), 0 for tasks */
+    uint64_t sigblk;    /* threads: blocked signals */
+    const unw_context_t *uctx;
+    bool stuck, is_thread;
+};
+
+struct scan {
+    struct tl_proof_unit *u;
+    size_t n;
+    const void *const *own;
+    size_t nown;
+    pid_t *tids, *tids2;
+    size_t ntids;
+    struct tl_pm_thread *look;
+    struct reg *regs;
+    size_t nregs, capregs;
+    struct gor_task_info *tasks, *tasks2;
+    size_t ntasks, captasks;
+    struct who *who;
+    size_t nwho;
+    unw_context_t *uctx_copies; /* registers of units that may run, as roots */
+    size_t ncopies;
+    struct tl_pm_maps maps;
+    struct tl_reach *reach;
+    struct tl_pm_tls tls[1 + TL_PM_TLS_EXTRA]; /* TLS blocks never roots (the detector's) */
+    size_t ntls, static_tls;
+    intptr_t tls_min; /* the lowest static TLS block, from the tp */
+    uint64_t handlers;
+    uintptr_t stack_end; /* __libc_stack_end: above it, the main thread's argv and environment */
+    const char *doubt;   /* why the scan is in doubt, for verbosity=2 */
+    uintptr_t tcache_key; /* glibc's: marks chunks in a tcache (free) */
+};
+
+static struct tl_proof_stats last;
+
+void tl_proof_last(struct tl_proof_stats *s)
+{
+    *s = last;
+}
+
+static void *map(size_t n)
+{
+    void *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    return p == MAP_FAILED ? NULL : p;
+}
+
+static void unmap(void *p, size_t n)
+{
+    if (p != NULL)
+        munmap(p, n);
+}
+
+/* ---- the registry and gor, copied without allocating ---- */
+
+static void copy_unit(const struct tl_unit *u, void *arg)
+{
+    struct scan *s = arg;
+    if (s->nregs >= s->capregs) {
+        s->nregs = s->capregs + 1; /* overflow: the caller is in doubt */
+        return;
+    }
+    struct reg *g = &s->regs[s->nregs++];
+    g->unit = u;
+    g->uctx = &u->uctx;
+    g->tid = atomic_load_explicit(&u->tid, memory_order_acquire);
+    g->seq = u->seq;
+    g->progress = atomic_load_explicit(&u->progress, memory_order_acquire);
+    g->wstate = atomic_load_explicit(&u->wstate, memory_order_acquire);
+    g->durable = g->wstate != TL_WS_RUNNING && u->wait.durable;
+    g->handle = u->handle_known ? (uintptr_t)u->handle : 0;
+    g->start = u->start;
+    g->internal = u->internal;
+}
+
+static bool copy_registry(struct scan *s)
+{
+    s->nregs = 0;
+    tl_registry_visit(256, copy_unit, s);
+    return s->nregs <= s->capregs;
+}
+
+static bool copy_tasks(struct scan *s, struct gor_task_info *out, size_t *n)
+{
+    *n = 0;
+    if (!tl_gor_present())
+        return true;
+    size_t total = 0;
+    *n = tl_gor_g.gor.snapshot(out, s->captasks, &total);
+    return total <= s->captasks;
+}
+
+static const struct reg *reg_of(const struct scan *s, pid_t tid)
+{
+    for (size_t i = 0; i < s->nregs; i++)
+        if (s->regs[i].tid == tid)
+            return &s->regs[i];
+    return NULL;
+}
+
+static const struct gor_task_info *task_of(const struct scan *s, uintptr_t a)
+{
+    for (size_t i = 0; i < s->ntasks; i++)
+        if (a >= s->tasks[i].stack_lo && a < s->tasks[i].stack_hi)
+            return &s->tasks[i];
+    return NULL;
+}
+
+/* ---- the two looks ---- */
+
+/* True when every thread but ours and the watchdog sleeps in the kernel; fills s->look. */
+static bool look_before(struct scan *s)
+{
+    s->ntids = tl_pm_tids(s->tids, MAX_TIDS);
+    if (s->ntids > MAX_TIDS)
+        return false;
+    pid_t self = gettid(), wd = tl_watchdog_tid();
+    for (size_t i = 0; i < s->ntids; i++) {
+        struct tl_pm_thread *t = &s->look[i];
+        if (s->tids[i] == self || s->tids[i] == wd) {
+            memset(t, 0, sizeof *t);
+            continue;
+        }
+        if (!tl_pm_thread(s->tids[i], t) || (t->state != 'S' && t->state != 'D') || t->sp == 0)
+            return false;
+    }
+    return true;
+}
+
+static bool same_tasks(const struct scan *s, size_t n2)
+{
+    if (n2 != s->ntasks)
+        return false;
+    for (size_t i = 0; i < n2; i++) {
+        const struct gor_task_info *a = &s->tasks[i], *b = &s->tasks2[i];
+        if (a->id != b->id || a->state != b->state || a->sp != b->sp ||
+            a->wait_since_ns != b->wait_since_ns || a->wait_object != b->wait_object)
+            return false;
+    }
+    return true;
+}
+
+/* The "after" look: nothing ran since look_before. */
+static bool look_after(struct scan *s)
+{
+    size_t n = tl_pm_tids(s->tids2, MAX_TIDS);
+    if (n != s->ntids || memcmp(s->tids, s->tids2, n * sizeof *s->tids) != 0)
+        return false;
+    pid_t self = gettid(), wd = tl_watchdog_tid();
+    for (size_t i = 0; i < n; i++) {
+        struct tl_pm_thread t;
+        if (s->tids[i] == self || s->tids[i] == wd)
+            continue;
+        if (!tl_pm_thread(s->tids[i], &t) || t.state != s->look[i].state ||
+            t.switches != s->look[i].switches || t.sp != s->look[i].sp)
+            return false;
+    }
+    uint64_t sum = 0, sum2 = 0;
+    for (size_t i = 0; i < s->nregs; i++)
+        sum += s->regs[i].progress * 31 + (uint64_t)s->regs[i].wstate;
+    if (!copy_registry(s))
+        return false;
+    for (size_t i = 0; i < s->nregs; i++)
+        sum2 += s->regs[i].progress * 31 + (uint64_t)s->regs[i].wstate;
+    size_t n2 = 0;
+    return sum == sum2 && copy_tasks(s, s->tasks2, &n2) && same_tasks(s, n2);
+}
+
+/* ---- memory ---- */
+
+static bool locate_asan(void *ctx, uintptr_t a, uintptr_t *lo, uintptr_t *hi)
+{
+    const char *(*loc)(void *, char *, size_t, void **, size_t *) = ctx;
+    char name[8];
+    void *beg = NULL;
+    size_t size = 0;
+    const char *kind = loc((void *)a, name, sizeof name, &beg, &size);
+    if (kind == NULL || strcmp(kind, "heap") != 0 || beg == NULL)
+        return false;
+    *lo = (uintptr_t)beg;
+    *hi = (uintptr_t)beg + (size ? size : 1);
+    return true;
+}
+
+/* A glibc thread stack (a live thread's or one glibc keeps cached after its thread ended) ends
+ * with the thread's descriptor, whose first and third words point to itself (tcb, self), below
+ * it the static TLS: that top part is a hole (libc's thread lists lead there), the rest of the
+ * stack a block of its own. */
+static bool hole_descriptor(struct scan *s, const struct tl_pm_map *m)
+{
+    uintptr_t words[1024]; /* the last 8 KiB */
+    uintptr_t base = m->hi - sizeof words;
+    if (m->hi - m->lo < 2 * sizeof words || tl_pm_read(NULL, base, words, sizeof words) !=
+                                                sizeof words)
+        return true;
+    for (size_t i = 0; i + 2 < 1024; i += 8) { /* 64-byte aligned candidates */
+        uintptr_t a = base + i * sizeof(uintptr_t);
+        if (words[i] == a && words[i + 2] == a) {
+            uintptr_t hole = (a + (uintptr_t)s->tls_min) & ~(uintptr_t)(TL_REACH_GRAIN - 1);
+            return hole <= m->lo || tl_reach_cut(s->reach, hole, true) == 0;
+        }
+    }
+    return true;
+}
+
+/* Our own working memory (mapped before /proc/self/maps was read): never a segment. */
+static size_t own_maps(const struct scan *s, uintptr_t *lo, uintptr_t *hi)
+{
+    const void *p[] = {s->tids, s->look, s->regs, s->tasks, s->who, s->uctx_copies, s->maps.v};
+    size_t n[] = {2 * MAX_TIDS * sizeof(pid_t), MAX_TIDS * sizeof *s->look,
+                  s->capregs * sizeof *s->regs, 2 * s->captasks * sizeof *s->tasks,
+                  (MAX_TIDS + s->captasks) * sizeof *s->who, MAX_TIDS * sizeof *s->uctx_copies,
+                  s->maps.cap * sizeof *s->maps.v};
+    size_t k = 0;
+    long page = sysconf(_SC_PAGESIZE);
+    for (size_t i = 0; i < sizeof p / sizeof p[0]; i++)
+        if (p[i] != NULL) {
+            lo[k] = (uintptr_t)p[i];
+            hi[k++] = ((uintptr_t)p[i] + n[i] + (uintptr_t)page - 1) & ~((uintptr_t)page - 1);
+        }
+    return k;
+}
+
+/* Adds [lo, hi) as segments, without our own working memory (the kernel may have merged it with
+ * a neighbour of the program's). Returns the index of the segment starting at lo, or -1. */
+static int add_segment(struct scan *s, uintptr_t lo, uintptr_t hi)
+{
+    uintptr_t olo[8], ohi[8];
+    size_t n = own_maps(s, olo, ohi);
+    for (size_t i = 0; i < n; i++)
+        if (olo[i] < hi && ohi[i] > lo) {
+            if (olo[i] > lo && add_segment(s, lo, olo[i]) == -1)
+                return -1;
+            return ohi[i] < hi && add_segment(s, ohi[i], hi) == -1 ? -1 : -2;
+        }
+    return tl_reach_segment(s->reach, lo, hi);
+}
+
+/* Every readable, writable mapping that is not a module's becomes a segment; glibc's heaps are
+ * cut into chunks, ASan's are located by ASan. False when a mapping puts the scan in doubt. */
+static bool describe_maps(struct scan *s)
+{
+    void *asan_loc = dlsym(RTLD_DEFAULT, "__asan_locate_address");
+    bool glibc = tl_pm_glibc_malloc();
+    Dl_info di;
+    for (size_t i = 0; i < s->maps.n; i++) {
+        const struct tl_pm_map *m = &s->maps.v[i];
+        if (!m->readable || !m->writable || m->special)
+            continue;
+        if (m->device)
+            return false;
+        if (asan_loc != NULL && m->lo >= ASAN_SHADOW_LO && m->hi <= ASAN_SHADOW_HI)
+            continue; /* ASan's shadow: bytes about memory, never pointers */
+        if (dladdr((void *)m->lo, &di) != 0 && di.dli_fbase != NULL)
+            continue; /* a module's data: roots (or the detector's own) */
+        int seg = add_segment(s, m->lo, m->hi);
+        if (seg == -2)
+            continue; /* our own memory was part of it: the rest is plain segments */
+        if (seg < 0)
+            return false;
+        if (glibc && (m->heap || (m->anon && m->lo % (64UL << 20) == 0))) {
+            if (!tl_pm_walk_heap(s->reach, m->lo, m->hi, m->heap, s->tcache_key) &&
+                tl_ctx.opts.verbosity >= 2)
+                tl_logf("leak proof: heap 0x%lx-0x%lx not cut", (unsigned long)m->lo,
+                        (unsigned long)m->hi);
+        } else if (asan_loc != NULL && m->anon)
+            tl_reach_locate(s->reach, seg, locate_asan, asan_loc);
+        else if (m->anon && !hole_descriptor(s, m))
+            return false;
+    }
+    return true;
+}
+
+/* A root [lo, hi) without the detector's TLS blocks (from index k on) of the thread whose
+ * pointer is tp. */
+static bool root_minus_tls_from(struct scan *s, uintptr_t lo, uintptr_t hi, uintptr_t tp, size_t k)
+{
+    for (; tp != 0 && k < s->ntls; k++) {
+        uintptr_t tlo = tp + (uintptr_t)s->tls[k].off, thi = tlo + s->tls[k].size;
+        if (s->tls[k].size == 0 || thi <= lo || tlo >= hi)
+            continue;
+        return (tlo <= lo || root_minus_tls_from(s, lo, tlo, tp, k + 1)) &&
+               (thi >= hi || root_minus_tls_from(s, thi, hi, tp, k + 1));
+    }
+    return lo >= hi || tl_reach_root(s->reach, lo, hi) == 0;
+}
+
+static bool root_minus_tls(struct scan *s, uintptr_t lo, uintptr_t hi, uintptr_t tp)
+{
+    return root_minus_tls_from(s, lo, hi, tp, 0);
+}
+
+/* The top of the live stack holding sp: its task's stack, or its mapping. */
+static uintptr_t stack_top(const struct scan *s, uintptr_t sp)
+{
+    const struct gor_task_info *t = task_of(s, sp);
+    if (t != NULL)
+        return t->stack_hi;
+    const struct tl_pm_map *m = tl_pm_maps_find(&s->maps, sp);
+    return m != NULL ? m->hi : 0;
+}
+
+/* Releases w into the roots: its live stack (TLS and descriptor included), its registers. */
+static bool release(struct scan *s, struct who *w, uintptr_t tp)
+{
+    w->stuck = false;
+    if (w->uctx != NULL && s->ncopies < MAX_TIDS) {
+        s->uctx_copies[s->ncopies] = *w->uctx;
+        unw_context_t *c = &s->uctx_copies[s->ncopies++];
+        if (tl_reach_root(s->reach, (uintptr_t)c, (uintptr_t)(c + 1)) != 0)
+            return false;
+        uintptr_t usp = (uintptr_t)c->uc_mcontext.gregs[REG_RSP];
+        if (usp != 0 && usp < w->sp && w->sp - usp < (1UL << 20))
+            w->sp = usp;
+    }
+    if (w->top <= w->sp)
+        return false;
+    if (!root_minus_tls(s, w->sp, w->top, tp))
+        return false;
+    /* a thread whose descriptor lies outside its stack (the main thread): its TLS too */
+    if (tp != 0 && (tp < w->sp || tp >= w->top))
+        return root_minus_tls(s, tp - s->static_tls, tp + DESC_AFTER, tp);
+    return true;
+}
+
+/* ---- units ---- */
+
+static size_t unit_index(const struct scan *s, bool thread, pid_t tid, int64_t task)
+{
+    for (size_t k = 0; k < s->n; k++) {
+        const struct tl_proof_unit *u = &s->u[k];
+        if (u->reason == NULL || !u->durable)
+            continue;
+        if (thread ? u->kind == TL_KIND_THREAD && u->tid == tid
+                   : u->kind == TL_KIND_TASK && u->task == task)
+            return k;
+    }
+    return SIZE_MAX;
+}
+
+static struct who *new_who(struct scan *s, bool thread)
+{
+    struct who *w = &s->who[s->nwho++];
+    memset(w, 0, sizeof *w);
+    w->in = SIZE_MAX;
+    w->is_thread = thread;
+    return w;
+}
+
+/* Task stacks are blocks of their own; each record at the top is a hole (the runtime's lists lead
+ * to it). Parked tasks that may run are roots from their saved sp (their registers are pushed
+ * there by the switch); blocked ones in durable waits start stuck. */
+static bool describe_tasks(struct scan *s)
+{
+    for (size_t i = 0; i < s->ntasks; i++) {
+        const struct gor_task_info *t = &s->tasks[i];
+        if (tl_reach_cut(s->reach, t->stack_lo, false) != 0 ||
+            tl_reach_cut(s->reach, t->stack_hi, false) != 0 ||
+            tl_reach_cut(s->reach, t->stack_hi - TL_PROOF_GOR_RECORD, true) != 0)
+            return false;
+    }
+    for (size_t i = 0; i < s->ntasks; i++) {
+        const struct gor_task_info *t = &s->tasks[i];
+        if (t->state == GOR_TASK_RUNNING || t->state == GOR_TASK_EXITED)
+            continue; /* its thread's stack pointer is in this stack: the thread covers it */
+        struct who *w = new_who(s, false);
+        w->sp = t->sp;
+        w->top = t->stack_hi;
+        if (t->state == GOR_TASK_BLOCKED)
+            w->in = unit_index(s, false, 0, t->id);
+        if (w->in != SIZE_MAX && s->u[w->in].object == (uintptr_t)t->wait_object)
+            w->stuck = true;
+        else if (!release(s, w, 0))
+            return false;
+    }
+    return true;
+}
+
+/* A stuck thread's own stack: a block below its TLS, whose TLS and descriptor are a hole (libc and
+ * the loader keep lists that lead there). */
+static bool cut_thread_stack(struct scan *s, const struct who *w, bool main_thread)
+{
+    const struct tl_pm_map *m = tl_pm_maps_find(&s->maps, w->sp);
+    if (m == NULL || task_of(s, w->sp) != NULL)
+        return true;
+    uintptr_t hole = 0;
+    if (w->tp >= m->lo && w->tp < m->hi)
+        hole = w->tp + (uintptr_t)s->tls_min; /* static TLS, then the descriptor */
+    else if (main_thread && s->stack_end >= m->lo && s->stack_end < m->hi)
+        hole = s->stack_end;
+    hole &= ~(uintptr_t)(TL_REACH_GRAIN - 1);
+    if (tl_ctx.opts.verbosity >= 2)
+        tl_logf("leak proof: stuck stack 0x%lx-0x%lx sp 0x%lx tp 0x%lx hole 0x%lx",
+                (unsigned long)m->lo, (unsigned long)m->hi, (unsigned long)w->sp,
+                (unsigned long)w->tp, (unsigned long)hole);
+    return hole <= w->sp || tl_reach_cut(s->reach, hole, true) == 0;
+}
+
+static bool describe_thread(struct scan *s, size_t i, pid_t self)
+{
+    pid_t tid = s->tids[i];
+    const struct reg *g = reg_of(s, tid);
+    struct who *w = new_who(s, true);
+    if (tid == self) {
+        if (entry_uc == NULL)
+            return false; /* our own program frames are unknown */
+        w->sp = (uintptr_t)entry_uc;
+        w->top = stack_top(s, w->sp);
+        return release(s, w, (uintptr_t)pthread_self());
+    }
+    if (g == NULL || g->tid == 0)
+        return false; /* a thread we never saw: its registers are unknown */
+    w->sp = s->look[i].sp;
+    w->top = stack_top(s, w->sp);
+    w->tp = g->handle;
+    w->sigblk = s->look[i].sigblk;
+    if (g->wstate != TL_WS_RUNNING) {
+        w->uctx = g->uctx;
+        w->in = g->durable ? unit_index(s, true, tid, 0) : SIZE_MAX;
+        if (w->in != SIZE_MAX) {
+            w->stuck = true;
+            return cut_thread_stack(s, w, tid == getpid());
+        }
+        return release(s, w, w->tp);
+    }
+    if (g->internal || tl_gor_runtime_thread(g->start))
+        return release(s, w, w->tp); /* gor's idle worker: no program pointer in registers */
+    return false;
+}
+
+/* The watchdog's stack is the detector's memory (its reports hold every wait object): a hole,
+ * though libc's thread list leads to its descriptor at the top of that mapping. */
+static bool hole_watchdog(struct scan *s, pid_t wd)
+{
+    struct tl_pm_thread t;
+    if (wd == 0 || wd == gettid() || !tl_pm_thread(wd, &t) || t.sp == 0)
+        return wd == 0 || wd == gettid();
+    const struct tl_pm_map *m = tl_pm_maps_find(&s->maps, t.sp);
+    return m != NULL && tl_reach_cut(s->reach, m->lo, true) == 0;
+}
+
+/* The main thread's static TLS and descriptor sit in memory the loader mapped, not on a stack
+ * (hole_descriptor does not find them): the same hole, cut at its two ends. The main thread's
+ * TLS is a root anyway whenever it may run (release). */
+static bool hole_main_tls(struct scan *s)
+{
+    const struct reg *g = reg_of(s, getpid());
+    uintptr_t tp = getpid() == gettid() ? (uintptr_t)pthread_self() : g ? g->handle : 0;
+    if (tp == 0 || s->tls_min == 0)
+        return true;
+    uintptr_t lo = (tp + (uintptr_t)s->tls_min) & ~(uintptr_t)(TL_REACH_GRAIN - 1);
+    uintptr_t hi = (tp + DESC_AFTER) & ~(uintptr_t)(TL_REACH_GRAIN - 1);
+    for (uintptr_t a = lo; a < hi;) { /* the loader's memory may be two mappings there */
+        const struct tl_pm_map *m = tl_pm_maps_find(&s->maps, a);
+        if (m == NULL)
+            return true;
+        if (tl_reach_cut(s->reach, a, true) != 0)
+            return false;
+        a = m->hi;
+    }
+    return tl_reach_cut(s->reach, hi, false) == 0;
+}
+
+static bool describe_threads(struct scan *s)
+{
+    pid_t self = gettid(), wd = tl_watchdog_tid();
+    if (!hole_watchdog(s, wd) || !hole_main_tls(s))
+        return false;
+    for (size_t i = 0; i < s->ntids; i++)
+        if (s->tids[i] != wd && !describe_thread(s, i, self))
+            return false;
+    return true;
+}
+
+static bool reason_is(const char *reason, const char *part)
+{
+    return reason != NULL && strstr(reason, part) != NULL;
+}
+
+/* Whether what w waits on may still be woken by something that runs. */
+static bool may_wake(struct scan *s, const struct who *w)
+{
+    const struct tl_proof_unit *u = &s->u[w->in];
+    if (reason_is(u->reason, "(nil chan)") || reason_is(u->reason, "(no cases)"))
+        return false; /* no object: nothing at all can end it */
+    if (strcmp(u->reason, "join") == 0) {
+        for (size_t i = 0; i < s->nwho; i++)
+            if (s->who[i].is_thread && s->who[i].tp == u->object)
+                return !s->who[i].stuck;
+        return true;
+    }
+    if (w->is_thread && (s->handlers & ~w->sigblk) != 0)
+        return true; /* a handler of the program's may run on it and leave the wait */
+    const struct tl_pm_map *m = tl_pm_maps_find(&s->maps, u->object);
+    if (m == NULL || m->shared)
+        return true; /* process-shared memory: another process may wake it */
+    return tl_reach_state(s->reach, u->object) != TL_REACH_UNMARKED;
+}
+
+/* Marks, releases every stuck unit whose object was reached, marks again, until stable. */
+static bool mark(struct scan *s)
+{
+    for (size_t i = 0; i < s->nwho && tl_ctx.opts.verbosity >= 2; i++)
+        if (s->who[i].stuck) { /* diagnostics: where the first waiter's object is reached from */
+            tl_reach_watch(s->reach, getenv("TL_DBG_SP") ? s->who[i].sp : s->u[s->who[i].in].object);
+            break;
+        }
+    for (;;) {
+        size_t unread = 0;
+        if (tl_reach_run(s->reach, &unread) != 0 || unread != 0)
+            return false;
+        bool changed = false;
+        for (size_t i = 0; i < s->nwho; i++) {
+            struct who *w = &s->who[i];
+            if (!w->stuck || !may_wake(s, w))
+                continue;
+            if (tl_ctx.opts.verbosity >= 2)
+                tl_logf("leak proof: %s %lld may wake: %s 0x%lx is %d", w->is_thread ? "tid" : "task",
+                        w->is_thread ? (long long)s->u[w->in].tid : (long long)s->u[w->in].task,
+                        s->u[w->in].reason, (unsigned long)s->u[w->in].object,
+                        (int)tl_reach_state(s->reach, s->u[w->in].object));
+            if (tl_ctx.opts.verbosity >= 2) {
+                const struct tl_pm_map *m =
+                    tl_pm_maps_find(&s->maps, tl_reach_watched_from(s->reach));
+                tl_logf("leak proof: reached from 0x%lx (mapping 0x%lx-0x%lx), self tp 0x%lx "
+                        "tid %d tls %ld+%zu (%zu)",
+                        (unsigned long)tl_reach_watched_from(s->reach),
+                        m ? (unsigned long)m->lo : 0UL, m ? (unsigned long)m->hi : 0UL,
+                        (unsigned long)pthread_self(), (int)gettid(), (long)s->tls[0].off,
+                        s->tls[0].size, s->ntls);
+                uintptr_t d[6];
+                tl_reach_describe(s->reach, s->u[w->in].object, d);
+                tl_logf("  segment 0x%lx-0x%lx flags %lu block 0x%lx-0x%lx flags %lu", d[0], d[1],
+                        d[2], d[3], d[4], d[5]);
+                uintptr_t wds[12] = {0};
+                tl_pm_read(NULL, tl_reach_watched_from(s->reach) - 64, wds, sizeof wds);
+                for (int k = 0; k < 12; k++)
+                    tl_logf("  %+d: 0x%lx", (k - 8) * 8, (unsigned long)wds[k]);
+            }
+            if (!release(s, w, w->tp))
+                return false;
+            changed = true;
+        }
+        if (!changed)
+            return true;
+    }
+}
+
+static long conclude(struct scan *s)
+{
+    long proven = 0;
+    for (size_t i = 0; i < s->nwho; i++)
+        if (s->who[i].stuck && s->who[i].in != SIZE_MAX) {
+            s->u[s->who[i].in].proven = true;
+            proven++;
+        }
+    return proven;
+}
+
+/* ---- one scan ---- */
+
+static void count_one(const struct tl_unit *u, void *arg)
+{
+    (void)u;
+    ++*(size_t *)arg;
+}
+
+static size_t count_units(void)
+{
+    size_t n = 0;
+    tl_registry_visit(1024, count_one, &n);
+    return n;
+}
+
+static bool setup(struct scan *s, struct tl_proof_unit *u, size_t n)
+{
+    memset(s, 0, sizeof *s);
+    s->u = u;
+    s->n = n;
+    s->capregs = 2 * count_units() + 256;
+    s->captasks = tl_gor_present() ? tl_gor_g.gor.count() * 2 + 1024 : 0;
+    s->tids = map(2 * MAX_TIDS * sizeof(pid_t));
+    s->look = map(MAX_TIDS * sizeof *s->look);
+    s->regs = map(s->capregs * sizeof *s->regs);
+    s->tasks = s->captasks ? map(2 * s->captasks * sizeof *s->tasks) : NULL;
+    s->who = map((MAX_TIDS + s->captasks) * sizeof *s->who);
+    s->uctx_copies = map(MAX_TIDS * sizeof *s->uctx_copies);
+    if (s->tids == NULL || s->look == NULL || s->regs == NULL || s->who == NULL ||
+        s->uctx_copies == NULL || (s->captasks && s->tasks == NULL))
+        return false;
+    s->tids2 = s->tids + MAX_TIDS;
+    s->tasks2 = s->tasks ? s->tasks + s->captasks : NULL;
+    void (*tls_info)(size_t *, size_t *) = dlsym(RTLD_DEFAULT, "_dl_get_tls_static_info");
+    size_t align = 0;
+    if (tls_info != NULL)
+        tls_info(&s->static_tls, &align);
+    void **end = dlsym(RTLD_DEFAULT, "__libc_stack_end");
+    s->stack_end = end != NULL ? (uintptr_t)*end : 0;
+    s->handlers = tl_pm_program_handlers();
+    s->tcache_key = tl_pm_glibc_malloc() ? tl_pm_tcache_key() : 0;
+    return true;
+}
+
+static void teardown(struct scan *s)
+{
+    tl_reach_free(s->reach);
+    tl_pm_maps_free(&s->maps);
+    unmap(s->tids, 2 * MAX_TIDS * sizeof(pid_t));
+    unmap(s->look, MAX_TIDS * sizeof *s->look);
+    unmap(s->regs, s->capregs * sizeof *s->regs);
+    unmap(s->tasks, 2 * s->captasks * sizeof *s->tasks);
+    unmap(s->who, (MAX_TIDS + s->captasks) * sizeof *s->who);
+    unmap(s->uctx_copies, MAX_TIDS * sizeof *s->uctx_copies);
+}
+
+/* The registry's records are the detector's memory: holes, though threads' TLS and glibc's
+ * thread-specific data lead to them (a record keeps the object its unit last waited on). */
+static bool hole_records(struct scan *s)
+{
+    uintptr_t header = tl_pm_glibc_malloc() ? 16 : 0; /* glibc's chunk starts 16 bytes before */
+    for (size_t i = 0; i < s->nregs; i++)
+        if (tl_reach_hole(s->reach, (uintptr_t)s->regs[i].unit - header) != 0)
+            return false;
+    for (size_t i = 0; i < s->nown; i++)
+        if (s->own[i] != NULL && tl_reach_hole(s->reach, (uintptr_t)s->own[i] - header) != 0)
+            return false;
+    return tl_reach_hole(s->reach, (uintptr_t)s->u - header) == 0;
+}
+
+static bool describe(struct scan *s)
+{
+    if (!copy_registry(s) || !copy_tasks(s, s->tasks, &s->ntasks) ||
+        tl_pm_maps_read(&s->maps) != 0)
+        return false;
+    s->reach = tl_reach_new(tl_pm_read, NULL);
+    return s->reach != NULL &&
+           (s->doubt = "modules", tl_pm_module_roots(s->reach, (const void *)tl_proof_scan,
+                                                     s->tls, &s->ntls, &s->tls_min) == 0) &&
+           (s->doubt = "mappings", describe_maps(s)) && (s->doubt = "records", hole_records(s)) &&
+           (s->doubt = "tasks", describe_tasks(s)) &&
+           (s->doubt = "a thread whose registers are unknown", describe_threads(s)) &&
+           (s->doubt = NULL, true);
+}
+
+static int64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+long tl_proof_scan(struct tl_proof_unit *u, size_t n, const void *const *own, size_t nown)
+{
+    bool any = false;
+    for (size_t k = 0; k < n; k++) {
+        u[k].proven = false;
+        any |= u[k].reason != NULL && u[k].durable;
+    }
+    if (!tl_ctx.opts.proof || !any)
+        return 0;
+    int saved = errno;
+    int64_t t0 = now_ns();
+    struct scan s;
+    long res = -1;
+    const char *why = "setup";
+    bool ok = setup(&s, u, n);
+    s.own = own;
+    s.nown = nown;
+    if (ok && (why = "kernel", (s.doubt = tl_pm_kernel_doubt()) == NULL) &&
+        (why = "a thread ran", look_before(&s)) && (why = "memory", describe(&s)) &&
+        (why = "scan", mark(&s)) && (why = "a thread ran during the scan", look_after(&s)))
+        res = conclude(&s);
+    if (res < 0 && tl_ctx.opts.verbosity >= 2)
+        tl_logf("leak proof in doubt: %s%s%s", why, s.doubt ? ": " : "",
+                s.doubt ? s.doubt : "");
+    if (res < 0)
+        for (size_t k = 0; k < n; k++)
+            u[k].proven = false;
+    last.proven = res > 0 ? (size_t)res : 0;
+    last.scanned = s.reach != NULL ? tl_reach_scanned(s.reach) : 0;
+    last.ns = now_ns() - t0;
+    teardown(&s);
+    errno = saved;
+    return res;
+}
