@@ -166,6 +166,14 @@ static const struct gor_task_info *task_of(const struct scan *s, uintptr_t a)
 
 /* ---- the two looks ---- */
 
+/* gor's monitor thread (its sysmon): wakes every 10 ms, runs only the runtime's bookkeeping and
+ * never a task; whatever it makes runnable wakes a worker, which the looks see. */
+static bool gor_monitor(const struct scan *s, pid_t tid, const struct tl_pm_thread *t)
+{
+    const struct reg *g = reg_of(s, tid);
+    return g != NULL && tl_gor_runtime_thread(g->start) && strcmp(t->name, "gor-monitor") == 0;
+}
+
 /* True when every thread but ours and the watchdog sleeps in the kernel; fills s->look. */
 static bool look_before(struct scan *s)
 {
@@ -179,7 +187,11 @@ static bool look_before(struct scan *s)
             memset(t, 0, sizeof *t);
             continue;
         }
-        if (!tl_pm_thread(s->tids[i], t) || (t->state != 'S' && t->state != 'D') || t->sp == 0)
+        if (!tl_pm_thread(s->tids[i], t))
+            return false;
+        if (gor_monitor(s, s->tids[i], t))
+            t->state = 'M'; /* not looked at again */
+        else if ((t->state != 'S' && t->state != 'D') || t->sp == 0)
             return false;
     }
     return true;
@@ -207,7 +219,7 @@ static bool look_after(struct scan *s)
     pid_t self = gettid(), wd = tl_watchdog_tid();
     for (size_t i = 0; i < n; i++) {
         struct tl_pm_thread t;
-        if (s->tids[i] == self || s->tids[i] == wd)
+        if (s->tids[i] == self || s->tids[i] == wd || s->look[i].state == 'M')
             continue;
         if (!tl_pm_thread(s->tids[i], &t) || t.state != s->look[i].state ||
             t.switches != s->look[i].switches || t.sp != s->look[i].sp)
@@ -240,10 +252,23 @@ static bool locate_asan(void *ctx, uintptr_t a, uintptr_t *lo, uintptr_t *hi)
     return true;
 }
 
+/* Whether tp is the thread pointer of a live program thread (registered, or the scanner). */
+static bool live_tp(const struct scan *s, uintptr_t tp)
+{
+    if (tp == (uintptr_t)pthread_self() && gettid() != tl_watchdog_tid())
+        return true;
+    for (size_t i = 0; i < s->nregs; i++)
+        if (s->regs[i].handle == tp && s->regs[i].tid != 0 && s->regs[i].tid != tl_watchdog_tid())
+            return true;
+    return false;
+}
+
 /* A glibc thread stack (a live thread's or one glibc keeps cached after its thread ended) ends
  * with the thread's descriptor, whose first and third words point to itself (tcb, self), below
  * it the static TLS: that top part is a hole (libc's thread lists lead there), the rest of the
- * stack a block of its own. */
+ * stack a block of its own. The stack of a thread that is not a live program thread (one glibc
+ * caches after its thread ended, or the detector's watchdog) is a hole as a whole: what is left
+ * there is dead frames or the detector's own. */
 static bool hole_descriptor(struct scan *s, const struct tl_pm_map *m)
 {
     uintptr_t words[1024]; /* the last 8 KiB */
@@ -254,6 +279,8 @@ static bool hole_descriptor(struct scan *s, const struct tl_pm_map *m)
     for (size_t i = 0; i + 2 < 1024; i += 8) { /* 64-byte aligned candidates */
         uintptr_t a = base + i * sizeof(uintptr_t);
         if (words[i] == a && words[i + 2] == a) {
+            if (!live_tp(s, a)) /* a cached stack of a thread that ended, or the detector's */
+                return tl_reach_cut(s->reach, m->lo, true) == 0;
             uintptr_t hole = (a + (uintptr_t)s->tls_min) & ~(uintptr_t)(TL_REACH_GRAIN - 1);
             return hole <= m->lo || tl_reach_cut(s->reach, hole, true) == 0;
         }
@@ -408,8 +435,48 @@ static struct who *new_who(struct scan *s, bool thread)
 /* Task stacks are blocks of their own; each record at the top is a hole (the runtime's lists lead
  * to it). Parked tasks that may run are roots from their saved sp (their registers are pushed
  * there by the switch); blocked ones in durable waits start stuck. */
+/* Whether a live task's stack starts at lo. */
+static bool live_stack(const struct scan *s, uintptr_t lo)
+{
+    for (size_t i = 0; i < s->ntasks; i++)
+        if (s->tasks[i].stack_lo == lo)
+            return true;
+    return false;
+}
+
+/* gor keeps the stacks of finished tasks for reuse, stale frames and all, and its free list
+ * leads to them: each such stack (its record at the top says so: the record's stack_lo and
+ * stack_size words name this very stack) is a hole. Stacks are cut at every multiple of the
+ * stack size within a mapping that holds a live task's stack. */
+static bool hole_dead_stacks(struct scan *s)
+{
+    if (s->ntasks == 0)
+        return true;
+    size_t size = s->tasks[0].stack_hi - s->tasks[0].stack_lo;
+    for (size_t i = 0; i < s->maps.n && size >= 4096; i++) {
+        const struct tl_pm_map *m = &s->maps.v[i];
+        if (!m->anon || !m->writable)
+            continue;
+        for (uintptr_t hi = m->hi; hi >= m->lo + size || (hi > m->lo && hi - m->lo < size);) {
+            uintptr_t lo = hi - size, rec[8];
+            if (tl_pm_read(NULL, hi - TL_PROOF_GOR_REC_SIZE, rec, sizeof rec) != sizeof rec ||
+                rec[6] != lo || rec[7] != size)
+                break; /* not a gor stack */
+            if (!live_stack(s, lo) && (tl_reach_cut(s->reach, lo > m->lo ? lo : m->lo, true) != 0 ||
+                                        tl_reach_cut(s->reach, hi, false) != 0))
+                return false;
+            if (lo <= m->lo)
+                break;
+            hi = lo;
+        }
+    }
+    return true;
+}
+
 static bool describe_tasks(struct scan *s)
 {
+    if (!hole_dead_stacks(s))
+        return false;
     for (size_t i = 0; i < s->ntasks; i++) {
         const struct gor_task_info *t = &s->tasks[i];
         if (tl_reach_cut(s->reach, t->stack_lo, false) != 0 ||
@@ -481,8 +548,14 @@ static bool describe_thread(struct scan *s, size_t i, pid_t self)
         }
         return release(s, w, w->tp);
     }
-    if (g->internal || tl_gor_runtime_thread(g->start))
-        return release(s, w, w->tp); /* gor's idle worker: no program pointer in registers */
+    if (g->internal || tl_gor_runtime_thread(g->start)) {
+        /* gor's parked worker or its monitor: runtime state only (what it will run next is in
+         * the runtime's queues, reachable from its globals); its stack is a hole */
+        const struct tl_pm_map *m = tl_pm_maps_find(&s->maps, s->look[i].sp ? s->look[i].sp : w->tp);
+        if (s->look[i].state != 'M' && task_of(s, w->sp) != NULL)
+            return false; /* a worker asleep inside a task outside our brackets */
+        return m == NULL || tl_reach_cut(s->reach, m->lo, true) == 0;
+    }
     return false;
 }
 
@@ -721,7 +794,7 @@ long tl_proof_scan(struct tl_proof_unit *u, size_t n, const void *const *own, si
     struct scan s;
     long res = -1;
     const char *why = "setup";
-    bool ok = setup(&s, u, n);
+    bool ok = setup(&s, u, n) && copy_registry(&s);
     s.own = own;
     s.nown = nown;
     if (ok && (why = "kernel", (s.doubt = tl_pm_kernel_doubt()) == NULL) &&

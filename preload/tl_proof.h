@@ -39,8 +39,11 @@ struct tl_proof_unit {
     bool proven; /* out */
 };
 
-/* Bytes of a gor task record at the top of its stack (gor's carve: the record rounded to 64). */
-#define TL_PROOF_GOR_RECORD 256
+/* Bytes kept as a hole at the top of a gor task's stack: its record (gor's carve: the record,
+ * rounded to 64, sits at the very top; the tl_proof suite checks the record fits). The record's
+ * own size, rounded so: its words 6 and 7 are the stack's base and size. */
+#define TL_PROOF_GOR_RECORD   256
+#define TL_PROOF_GOR_REC_SIZE 192
 
 /* Decides, for every unit of u[0..n) in a durable wait, whether its object is unreachable, and
  * sets `proven` accordingly. Returns the number proven, 0 when proofs are off (proof=0), or -1

@@ -186,6 +186,14 @@ bool tl_pm_thread(pid_t tid, struct tl_pm_thread *t)
     snprintf(path, sizeof path, "/proc/self/task/%d/status", (int)tid);
     if (read_file(path, buf, sizeof buf) <= 0)
         return false;
+    if (strncmp(buf, "Name:\t", 6) == 0) {
+        size_t k = 0;
+        while (k + 1 < sizeof t->name && buf[6 + k] != '\n' && buf[6 + k] != '\0') {
+            t->name[k] = buf[6 + k];
+            k++;
+        }
+        t->name[k] = '\0';
+    }
     const char *st = strstr(buf, "\nState:");
     if (st != NULL) {
         st += 7;

@@ -42,6 +42,7 @@ struct tl_pm_thread {
     uint64_t switches;   /* voluntary + involuntary context switches */
     uint64_t sigblk;     /* blocked signals (bit n-1 for signal n) */
     uintptr_t sp;        /* stack pointer while in a system call, 0 when not in one */
+    char name[16];       /* the kernel's name of the thread */
 };
 
 /* The tids of this process's threads into out[0..max); returns the count (max+1 when more). */
