@@ -1,0 +1,127 @@
+/*
+ * Leak proofs by reachability on real programs (tests/scenarios/thr_proof_*.c, gor_proof_chan.c).
+ * Each proven scenario has a twin where something that can still run holds the object: the
+ * proven one's units carry proof "unreachable" (and the summary and group count them, and the
+ * text says so); the twin's never do. proof=0 turns proofs off. Runs under the ASan build too.
+ */
+#include <check.h>
+#include <string.h>
+
+#include "harness.h"
+
+#define OPTS "grace=2s:threshold=0:lock_order=0"
+
+static json_t *run_exit(struct th_run *r, const char *prog, const char *arg, const char *opts)
+{
+    const char *argv[] = {arg, NULL};
+    struct th_opts o = {.prog = prog, .argv = arg ? argv : NULL, .options = opts};
+    ck_assert_int_eq(th_run(&o, r), 0);
+    ck_assert_msg(!r->timed_out, "%s %s timed out", prog, arg ? arg : "");
+    json_t *rep = th_report(r, "exit", r->pid);
+    ck_assert_msg(rep != NULL, "%s wrote no exit report; stderr:\n%s", prog, r->err);
+    return rep;
+}
+
+/* Units whose proof is "unreachable", and checks each such unit's verdict is a failing one. */
+static int proven_units(json_t *rep)
+{
+    json_t *units = json_object_get(rep, "units"), *u;
+    size_t i;
+    int n = 0;
+    json_array_foreach(units, i, u)
+    {
+        const char *proof = th_str(u, "proof");
+        if (proof == NULL)
+            continue;
+        ck_assert_str_eq(proof, "unreachable");
+        const char *v = th_str(u, "verdict");
+        ck_assert(v != NULL && (!strcmp(v, "leaked") || !strcmp(v, "deadlocked")));
+        n++;
+    }
+    return n;
+}
+
+START_TEST(threads_waiting_on_a_forgotten_heap_cond_are_proven)
+{
+    struct th_run r;
+    json_t *rep = run_exit(&r, "thr_proof_cond", NULL, OPTS);
+    ck_assert_int_eq(proven_units(rep), 3);
+    ck_assert_int_eq(th_summary(rep, "proven"), 3);
+    json_t *g = th_group(rep, "leaked", "cond wait");
+    ck_assert_ptr_nonnull(g);
+    ck_assert_int_eq(json_integer_value(json_object_get(g, "proven")), 3);
+    ck_assert_msg(th_contains(r.err, "leaked (proven: nothing can reach condition variable 0x"),
+                  "%s", r.err);
+    json_decref(rep);
+    th_run_free(&r);
+}
+END_TEST
+
+static const char *const COND_TWINS[] = {"global", "running"};
+
+START_TEST(the_cond_twins_a_global_or_a_running_stack_are_not_proven)
+{
+    struct th_run r;
+    json_t *rep = run_exit(&r, "thr_proof_cond", COND_TWINS[_i], OPTS);
+    ck_assert_int_eq(proven_units(rep), 0);
+    ck_assert_int_eq(th_summary(rep, "proven"), 0);
+    ck_assert_int_ge(th_summary(rep, "leaked"), 3); /* still leaked by time */
+    ck_assert(!th_contains(r.err, "proven:"));
+    json_decref(rep);
+    th_run_free(&r);
+}
+END_TEST
+
+START_TEST(two_threads_deadlocked_on_a_forgotten_pair_are_proven_together)
+{
+    struct th_run r;
+    json_t *rep = run_exit(&r, "thr_proof_abba", NULL, OPTS);
+    ck_assert_int_eq(proven_units(rep), 2);
+    ck_assert_int_eq(th_summary(rep, "deadlocked"), 2);
+    json_decref(rep);
+    th_run_free(&r);
+    rep = run_exit(&r, "thr_proof_abba", "global", OPTS);
+    ck_assert_int_eq(proven_units(rep), 0);
+    ck_assert_int_eq(th_summary(rep, "deadlocked"), 2);
+    json_decref(rep);
+    th_run_free(&r);
+}
+END_TEST
+
+START_TEST(proof_0_proves_nothing)
+{
+    struct th_run r;
+    json_t *rep = run_exit(&r, "thr_proof_cond", NULL, OPTS ":proof=0");
+    ck_assert_int_eq(proven_units(rep), 0);
+    ck_assert_int_eq(th_summary(rep, "leaked"), 3);
+    json_decref(rep);
+    th_run_free(&r);
+}
+END_TEST
+
+static const char *const GOR_TWINS[] = {"global", "task_stack", "heap"};
+
+START_TEST(gor_receivers_whose_channel_something_still_holds_are_not_proven)
+{
+    struct th_run r;
+    json_t *rep = run_exit(&r, "gor_proof_chan", GOR_TWINS[_i], OPTS);
+    ck_assert_int_eq(proven_units(rep), 0);
+    ck_assert_int_ge(th_group_count(rep, "leaked", "chan receive"), 3);
+    json_decref(rep);
+    th_run_free(&r);
+}
+END_TEST
+
+Suite *make_scen_proof_suite(void)
+{
+    Suite *s = suite_create("scen_proof");
+    TCase *tc = tcase_create("proof");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, threads_waiting_on_a_forgotten_heap_cond_are_proven);
+    tcase_add_loop_test(tc, the_cond_twins_a_global_or_a_running_stack_are_not_proven, 0, 2);
+    tcase_add_test(tc, two_threads_deadlocked_on_a_forgotten_pair_are_proven_together);
+    tcase_add_test(tc, proof_0_proves_nothing);
+    tcase_add_loop_test(tc, gor_receivers_whose_channel_something_still_holds_are_not_proven, 0, 3);
+    suite_add_tcase(s, tc);
+    return s;
+}
