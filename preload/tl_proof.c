@@ -15,7 +15,6 @@
 #include "tl_proof.h"
 
 #include <dlfcn.h>
-#include <stdlib.h>
 #include <errno.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -633,7 +632,7 @@ static bool mark(struct scan *s)
 {
     for (size_t i = 0; i < s->nwho && tl_ctx.opts.verbosity >= 2; i++)
         if (s->who[i].stuck) { /* diagnostics: where the first waiter's object is reached from */
-            tl_reach_watch(s->reach, getenv("TL_DBG_SP") ? s->who[i].sp : s->u[s->who[i].in].object);
+            tl_reach_watch(s->reach, s->u[s->who[i].in].object);
             break;
         }
     for (;;) {

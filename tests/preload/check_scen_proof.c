@@ -5,6 +5,7 @@
  * text says so); the twin's never do. proof=0 turns proofs off. Runs under the ASan build too.
  */
 #include <check.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "harness.h"
@@ -52,6 +53,18 @@ START_TEST(threads_waiting_on_a_forgotten_heap_cond_are_proven)
     ck_assert_int_eq(json_integer_value(json_object_get(g, "proven")), 3);
     ck_assert_msg(th_contains(r.err, "leaked (proven: nothing can reach condition variable 0x"),
                   "%s", r.err);
+    /* the report tool reads the proof back: text headline and JSON group count */
+    char cmd[1024], out[8192];
+    snprintf(cmd, sizeof cmd, "%s %s/*.json; %s --format=json %s/*.json",
+             th_path("bin/taskleak-report"), r.dir, th_path("bin/taskleak-report"), r.dir);
+    FILE *f = popen(cmd, "r");
+    ck_assert_ptr_nonnull(f);
+    size_t n = fread(out, 1, sizeof out - 1, f);
+    out[n] = '\0';
+    pclose(f);
+    ck_assert_msg(th_contains(out, "leaked (proven: nothing can reach what they wait on)"), "%s",
+                  out);
+    ck_assert_msg(th_contains(out, "\"proven\": 3"), "%s", out);
     json_decref(rep);
     th_run_free(&r);
 }
