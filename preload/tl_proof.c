@@ -434,11 +434,12 @@ static struct who *new_who(struct scan *s, bool thread)
 /* Task stacks are blocks of their own; each record at the top is a hole (the runtime's lists lead
  * to it). Parked tasks that may run are roots from their saved sp (their registers are pushed
  * there by the switch); blocked ones in durable waits start stuck. */
-/* Whether a live task's stack starts at lo. */
+/* Whether the stack of a task that can still run program code starts at lo (a task that has
+ * exited keeps its stack until gor frees it, dead frames only). */
 static bool live_stack(const struct scan *s, uintptr_t lo)
 {
     for (size_t i = 0; i < s->ntasks; i++)
-        if (s->tasks[i].stack_lo == lo)
+        if (s->tasks[i].stack_lo == lo && s->tasks[i].state != GOR_TASK_EXITED)
             return true;
     return false;
 }
@@ -485,6 +486,10 @@ static bool describe_tasks(struct scan *s)
     }
     for (size_t i = 0; i < s->ntasks; i++) {
         const struct gor_task_info *t = &s->tasks[i];
+        if (tl_ctx.opts.verbosity >= 2)
+            tl_logf("leak proof: task %lld state %d stack 0x%lx-0x%lx sp 0x%lx", (long long)t->id,
+                    t->state, (unsigned long)t->stack_lo, (unsigned long)t->stack_hi,
+                    (unsigned long)t->sp);
         if (t->state == GOR_TASK_RUNNING || t->state == GOR_TASK_EXITED)
             continue; /* its thread's stack pointer is in this stack: the thread covers it */
         struct who *w = new_who(s, false);
@@ -747,14 +752,14 @@ static void teardown(struct scan *s)
  * thread-specific data lead to them (a record keeps the object its unit last waited on). */
 static bool hole_records(struct scan *s)
 {
-    uintptr_t header = tl_pm_glibc_malloc() ? 16 : 0; /* glibc's chunk starts 16 bytes before */
+    /* blocks start where malloc's pointers do (glibc's cut, ASan's located blocks) */
     for (size_t i = 0; i < s->nregs; i++)
-        if (tl_reach_hole(s->reach, (uintptr_t)s->regs[i].unit - header) != 0)
+        if (tl_reach_hole(s->reach, (uintptr_t)s->regs[i].unit) != 0)
             return false;
     for (size_t i = 0; i < s->nown; i++)
-        if (s->own[i] != NULL && tl_reach_hole(s->reach, (uintptr_t)s->own[i] - header) != 0)
+        if (s->own[i] != NULL && tl_reach_hole(s->reach, (uintptr_t)s->own[i]) != 0)
             return false;
-    return tl_reach_hole(s->reach, (uintptr_t)s->u - header) == 0;
+    return tl_reach_hole(s->reach, (uintptr_t)s->u) == 0;
 }
 
 static bool describe(struct scan *s)

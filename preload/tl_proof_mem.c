@@ -415,7 +415,9 @@ static bool walk(struct tl_reach *r, struct window *w, uintptr_t first, uintptr_
             return true;
         if (sz < MINCHUNK || sz % 16 || sz > end - p)
             return false;
-        if (cut && tl_reach_cut(r, p, chunk_free(w, p, sz, end, key)) != 0)
+        /* a block runs from the chunk's user data to the next one's: the last 8 bytes of user
+         * data sit in the next chunk's prev_size word */
+        if (cut && tl_reach_cut(r, p + 16, chunk_free(w, p, sz, end, key)) != 0)
             return false;
         p += sz;
     }
