@@ -231,7 +231,8 @@ static bool mark(struct scan *s)
             if (!w->stuck || !may_wake(s, w))
                 continue;
             if (tl_ctx.opts.verbosity >= 2)
-                tl_logf("leak proof: %s %lld may wake: %s 0x%lx is %d", w->is_thread ? "tid" : "task",
+                tl_logf("leak proof: %s %lld may wake: %s 0x%lx is %d",
+                        w->is_thread ? "tid" : "task",
                         w->is_thread ? (long long)s->u[w->in].tid : (long long)s->u[w->in].task,
                         s->u[w->in].reason, (unsigned long)s->u[w->in].object,
                         (int)tl_reach_state(s->reach, s->u[w->in].object));
@@ -358,8 +359,7 @@ long tl_proof_scan(struct tl_proof_unit *u, size_t n, const void *const *own, si
         (why = "scan", mark(&s)) && (why = "a thread ran during the scan", look_after(&s)))
         res = conclude(&s);
     if (res < 0 && tl_ctx.opts.verbosity >= 2)
-        tl_logf("leak proof in doubt: %s%s%s", why, s.doubt ? ": " : "",
-                s.doubt ? s.doubt : "");
+        tl_logf("leak proof in doubt: %s%s%s", why, s.doubt ? ": " : "", s.doubt ? s.doubt : "");
     if (res < 0)
         for (size_t k = 0; k < n; k++)
             u[k].proven = false;

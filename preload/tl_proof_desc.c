@@ -54,8 +54,8 @@ static bool hole_descriptor(struct scan *s, const struct tl_pm_map *m)
 {
     uintptr_t words[1024]; /* the last 8 KiB */
     uintptr_t base = m->hi - sizeof words;
-    if (m->hi - m->lo < 2 * sizeof words || tl_pm_read(NULL, base, words, sizeof words) !=
-                                                sizeof words)
+    if (m->hi - m->lo < 2 * sizeof words ||
+        tl_pm_read(NULL, base, words, sizeof words) != sizeof words)
         return true;
     for (size_t i = 0; i + 2 < 1024; i += 8) { /* 64-byte aligned candidates */
         uintptr_t a = base + i * sizeof(uintptr_t);
@@ -73,9 +73,12 @@ static bool hole_descriptor(struct scan *s, const struct tl_pm_map *m)
 static size_t own_maps(const struct scan *s, uintptr_t *lo, uintptr_t *hi)
 {
     const void *p[] = {s->tids, s->look, s->regs, s->tasks, s->who, s->uctx_copies, s->maps.v};
-    size_t n[] = {2 * MAX_TIDS * sizeof(pid_t), MAX_TIDS * sizeof *s->look,
-                  s->capregs * sizeof *s->regs, 2 * s->captasks * sizeof *s->tasks,
-                  (MAX_TIDS + s->captasks) * sizeof *s->who, MAX_TIDS * sizeof *s->uctx_copies,
+    size_t n[] = {2 * MAX_TIDS * sizeof(pid_t),
+                  MAX_TIDS * sizeof *s->look,
+                  s->capregs * sizeof *s->regs,
+                  2 * s->captasks * sizeof *s->tasks,
+                  (MAX_TIDS + s->captasks) * sizeof *s->who,
+                  MAX_TIDS * sizeof *s->uctx_copies,
                   s->maps.cap * sizeof *s->maps.v};
     size_t k = 0;
     long page = sysconf(_SC_PAGESIZE);
@@ -245,7 +248,7 @@ static bool hole_dead_stacks(struct scan *s)
                 rec[6] != lo || rec[7] != size)
                 break; /* not a gor stack */
             if (!live_stack(s, lo) && (tl_reach_cut(s->reach, lo > m->lo ? lo : m->lo, true) != 0 ||
-                                        tl_reach_cut(s->reach, hi, false) != 0))
+                                       tl_reach_cut(s->reach, hi, false) != 0))
                 return false;
             if (lo <= m->lo)
                 break;
@@ -337,7 +340,8 @@ static bool describe_thread(struct scan *s, size_t i, pid_t self)
     if (g->internal || tl_gor_runtime_thread(g->start)) {
         /* gor's parked worker or its monitor: runtime state only (what it will run next is in
          * the runtime's queues, reachable from its globals); its stack is a hole */
-        const struct tl_pm_map *m = tl_pm_maps_find(&s->maps, s->look[i].sp ? s->look[i].sp : w->tp);
+        const struct tl_pm_map *m =
+            tl_pm_maps_find(&s->maps, s->look[i].sp ? s->look[i].sp : w->tp);
         if (s->look[i].state != 'M' && tl_proof_task_of(s, w->sp) != NULL)
             return false; /* a worker asleep inside a task outside our brackets */
         return m == NULL || tl_reach_cut(s->reach, m->lo, true) == 0;
@@ -410,8 +414,8 @@ bool tl_proof_describe(struct scan *s)
         return false;
     s->reach = tl_reach_new(tl_pm_read, NULL);
     return s->reach != NULL &&
-           (s->doubt = "modules", tl_pm_module_roots(s->reach, (const void *)tl_proof_scan,
-                                                     s->tls, &s->ntls, &s->tls_min) == 0) &&
+           (s->doubt = "modules", tl_pm_module_roots(s->reach, (const void *)tl_proof_scan, s->tls,
+                                                     &s->ntls, &s->tls_min) == 0) &&
            (s->doubt = "mappings", describe_maps(s)) && (s->doubt = "records", hole_records(s)) &&
            (s->doubt = "tasks", describe_tasks(s)) &&
            (s->doubt = "a thread whose registers are unknown", describe_threads(s)) &&

@@ -9,8 +9,8 @@
 #include "tl_proof_mem.h"
 #include "tl_reach.h"
 
-#define MAX_TIDS    65536
-#define DESC_AFTER  4096 /* a thread descriptor, at its thread pointer: at most this long */
+#define MAX_TIDS       65536
+#define DESC_AFTER     4096 /* a thread descriptor, at its thread pointer: at most this long */
 #define ASAN_SHADOW_LO 0x7fff8000UL
 #define ASAN_SHADOW_HI 0x10007fff8000UL
 
@@ -27,10 +27,10 @@ struct reg {
 
 /* One unit of the scan (thread or task) and where its memory is. */
 struct who {
-    size_t in;          /* index into the caller's units, or SIZE_MAX */
-    uintptr_t sp, top;  /* live stack [sp, top) */
-    uintptr_t tp;       /* threads: the thread pointer (pthread_t), 0 for tasks */
-    uint64_t sigblk;    /* threads: blocked signals */
+    size_t in;         /* index into the caller's units, or SIZE_MAX */
+    uintptr_t sp, top; /* live stack [sp, top) */
+    uintptr_t tp;      /* threads: the thread pointer (pthread_t), 0 for tasks */
+    uint64_t sigblk;   /* threads: blocked signals */
     const unw_context_t *uctx;
     bool stuck, is_thread;
 };
@@ -57,8 +57,8 @@ struct scan {
     size_t ntls, static_tls;
     intptr_t tls_min; /* the lowest static TLS block, from the tp */
     uint64_t handlers;
-    uintptr_t stack_end; /* __libc_stack_end: above it, the main thread's argv and environment */
-    const char *doubt;   /* why the scan is in doubt, for verbosity=2 */
+    uintptr_t stack_end;  /* __libc_stack_end: above it, the main thread's argv and environment */
+    const char *doubt;    /* why the scan is in doubt, for verbosity=2 */
     uintptr_t tcache_key; /* glibc's: marks chunks in a tcache (free) */
 };
 

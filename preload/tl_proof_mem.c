@@ -255,7 +255,8 @@ static bool fd_holds_bytes(int fd)
     int fl = fcntl(fd, F_GETFL);
     int n = 0;
     return fl >= 0 && (fl & O_ACCMODE) != O_WRONLY && ioctl(fd, FIONREAD, &n) == 0 &&
-           n >= (int)sizeof(void *); /* fewer bytes cannot carry a pointer (libunwind leaves some) */
+           n >=
+               (int)sizeof(void *); /* fewer bytes cannot carry a pointer (libunwind leaves some) */
 }
 
 static int fds_hold_bytes(void)
@@ -435,8 +436,8 @@ uintptr_t tl_pm_tcache_key(void)
 
 bool tl_pm_walk_heap(struct tl_reach *r, uintptr_t lo, uintptr_t hi, bool main_arena, uintptr_t key)
 {
-    struct window *w = mmap(NULL, sizeof *w, PROT_READ | PROT_WRITE,
-                            MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    struct window *w =
+        mmap(NULL, sizeof *w, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (w == MAP_FAILED)
         return false;
     w->len = 0;

@@ -38,11 +38,11 @@ const struct tl_pm_map *tl_pm_maps_find(const struct tl_pm_maps *m, uintptr_t a)
 
 /* One thread as the kernel shows it. */
 struct tl_pm_thread {
-    char state;          /* 'R', 'S', 'D', ... ('?' when unreadable) */
-    uint64_t switches;   /* voluntary + involuntary context switches */
-    uint64_t sigblk;     /* blocked signals (bit n-1 for signal n) */
-    uintptr_t sp;        /* stack pointer while in a system call, 0 when not in one */
-    char name[16];       /* the kernel's name of the thread */
+    char state;        /* 'R', 'S', 'D', ... ('?' when unreadable) */
+    uint64_t switches; /* voluntary + involuntary context switches */
+    uint64_t sigblk;   /* blocked signals (bit n-1 for signal n) */
+    uintptr_t sp;      /* stack pointer while in a system call, 0 when not in one */
+    char name[16];     /* the kernel's name of the thread */
 };
 
 /* The tids of this process's threads into out[0..max); returns the count (max+1 when more). */

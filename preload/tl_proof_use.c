@@ -93,17 +93,26 @@ static struct tl_proof_unit *live_units(size_t *n, uint64_t exclude_seq, int ski
         if (v->exited || v->seq == exclude_seq || v->internal || (skip_ignored && v->ignored) ||
             tl_gor_runtime_thread(v->start) || tl_gor_created_by_runtime(v->created_stack))
             continue;
-        p[*n] = (struct tl_proof_unit){TL_KIND_THREAD, v->tid, v->seq, 0, v->handle,
-                                       v->blocked ? v->wait.reason : NULL, v->wait.object,
-                                       v->blocked && v->wait.durable, false};
+        p[*n] = (struct tl_proof_unit){TL_KIND_THREAD, v->tid,
+                                       v->seq,         0,
+                                       v->handle,      v->blocked ? v->wait.reason : NULL,
+                                       v->wait.object, v->blocked && v->wait.durable,
+                                       false};
         ++*n;
     }
     for (size_t i = 0; p != NULL && i < g.n; i++) {
         const struct tl_gor_unit *t = &g.units[i];
         if (strcmp(t->state, "exited") == 0)
             continue;
-        p[*n] = (struct tl_proof_unit){TL_KIND_TASK, t->tid, 0, t->task, 0, t->reason, t->object,
-                                       t->reason != NULL && t->durable, false};
+        p[*n] = (struct tl_proof_unit){TL_KIND_TASK,
+                                       t->tid,
+                                       0,
+                                       t->task,
+                                       0,
+                                       t->reason,
+                                       t->object,
+                                       t->reason != NULL && t->durable,
+                                       false};
         ++*n;
     }
     tl_snapshot_free(&s);

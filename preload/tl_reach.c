@@ -42,7 +42,7 @@ struct tl_reach {
     uintptr_t min_lo, max_hi;
     size_t scanned, unread;
     bool sorted;
-    uintptr_t *buf; /* CHUNK bytes */
+    uintptr_t *buf;                   /* CHUNK bytes */
     uintptr_t watch, watch_from, cur; /* diagnostics: which word first reached `watch` */
     uintptr_t *lholes; /* starts of located blocks that are holes (sorted before a run) */
     size_t nlholes, caplholes;
@@ -51,8 +51,8 @@ struct tl_reach {
 
 static void *map(size_t n)
 {
-    void *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
-                   -1, 0);
+    void *p =
+        mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     return p == MAP_FAILED ? NULL : p;
 }
 

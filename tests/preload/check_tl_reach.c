@@ -75,10 +75,10 @@ END_TEST
 
 START_TEST(pointers_chain_through_blocks_and_interior_pointers_count)
 {
-    globals[0] = H(16) + 40;   /* into the middle of block 1 */
-    heap[16 + 9] = H(64) + 8;  /* block 1 -> inside block 4 */
-    heap[64 + 15] = H(160);    /* block 4 -> block 10 */
-    heap[200] = H(300);        /* block 12 (unreached) -> block 18 */
+    globals[0] = H(16) + 40;  /* into the middle of block 1 */
+    heap[16 + 9] = H(64) + 8; /* block 1 -> inside block 4 */
+    heap[64 + 15] = H(160);   /* block 4 -> block 10 */
+    heap[200] = H(300);       /* block 12 (unreached) -> block 18 */
     tl_reach_watch(R, H(165));
     run();
     ck_assert_uint_eq(tl_reach_watched_from(R), (uintptr_t)&heap[64 + 15]);
