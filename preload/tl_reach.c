@@ -43,6 +43,9 @@ struct tl_reach {
     size_t scanned, unread;
     bool sorted;
     uintptr_t *buf;                   /* CHUNK bytes */
+    unsigned char *win; /* CHUNK bytes: the last window read, for small blocks */
+    uintptr_t win_base;
+    size_t win_len;
     uintptr_t watch, watch_from, cur; /* diagnostics: which word first reached `watch` */
     uintptr_t *lholes; /* starts of located blocks that are holes (sorted before a run) */
     size_t nlholes, caplholes;
@@ -82,7 +85,10 @@ struct tl_reach *tl_reach_new(tl_reach_read_fn read, void *ctx)
     r->ctx = ctx;
     r->min_lo = UINTPTR_MAX;
     r->buf = map(CHUNK);
-    if (r->buf == NULL) {
+    r->win = map(CHUNK);
+    if (r->buf == NULL || r->win == NULL) {
+        if (r->buf != NULL)
+            munmap(r->buf, CHUNK);
         munmap(r, sizeof *r);
         return NULL;
     }
@@ -105,6 +111,7 @@ void tl_reach_free(struct tl_reach *r)
     if (r->lholes != NULL)
         munmap(r->lholes, r->caplholes * sizeof *r->lholes);
     munmap(r->buf, CHUNK);
+    munmap(r->win, CHUNK);
     munmap(r, sizeof *r);
 }
 
@@ -332,13 +339,31 @@ static int mark_word(struct tl_reach *r, uintptr_t a)
     return push(r, s->lo + b * TL_REACH_GRAIN, s->lo + start_after(s, b) * TL_REACH_GRAIN);
 }
 
+/* Reads through a 64 KiB window: blocks are small and often neighbours, and one system call per
+ * block would cost more than the scan (memory does not change during a run). */
+static size_t read_cached(struct tl_reach *r, uintptr_t addr, void *buf, size_t len)
+{
+    if (len >= CHUNK / 4)
+        return r->read(r->ctx, addr, buf, len);
+    if (addr < r->win_base || addr + len > r->win_base + r->win_len) {
+        r->win_base = addr & ~(uintptr_t)(CHUNK - 1);
+        r->win_len = r->read(r->ctx, r->win_base, r->win, CHUNK);
+        if (addr + len > r->win_base + r->win_len) {
+            r->win_len = 0; /* a page is missing in the window: read exactly what was asked */
+            return r->read(r->ctx, addr, buf, len);
+        }
+    }
+    memcpy(buf, r->win + (addr - r->win_base), len);
+    return len;
+}
+
 /* Scans [lo, hi): every 8-byte aligned word inside it. */
 static int scan(struct tl_reach *r, uintptr_t lo, uintptr_t hi)
 {
     lo = (lo + 7) & ~(uintptr_t)7;
     while (lo + 8 <= hi) {
         size_t want = hi - lo > CHUNK ? CHUNK : (hi - lo) & ~(size_t)7;
-        size_t got = r->read(r->ctx, lo, r->buf, want) & ~(size_t)7;
+        size_t got = read_cached(r, lo, r->buf, want) & ~(size_t)7;
         r->scanned += got;
         for (size_t i = 0; i < got / 8; i++) {
             uintptr_t w = r->buf[i];
