@@ -19,6 +19,8 @@ have_hdr libelf.h || missing="$missing libelf-dev"
 have_pc jansson || missing="$missing libjansson-dev"
 # Optional tools the tests use: mandoc lints the man pages.
 command -v mandoc >/dev/null 2>&1 || missing="$missing mandoc"
+# xz (its -T2 worker threads) is a real program the leak-proof tests run.
+command -v xz >/dev/null 2>&1 || missing="$missing xz-utils"
 
 [ -z "$missing" ] && exit 0
 

@@ -6,7 +6,9 @@
  */
 #include <check.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "harness.h"
 
@@ -125,6 +127,41 @@ START_TEST(gor_receivers_whose_channel_something_still_holds_are_not_proven)
 }
 END_TEST
 
+/* A real threaded program (Debian's xz, two worker threads): whatever time says at its exit,
+ * nothing may be proven. */
+START_TEST(xz_with_two_threads_is_never_falsely_proven)
+{
+    char path[] = "/tmp/tl_proof_xz.XXXXXX";
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    static char buf[1 << 16];
+    unsigned x = 12345;
+    for (int k = 0; k < 64; k++) { /* 4 MiB of noise: both threads get blocks */
+        for (size_t i = 0; i < sizeof buf; i++) {
+            x = x * 1103515245 + 12345;
+            buf[i] = (char)(x >> 16);
+        }
+        ck_assert_int_eq(write(fd, buf, sizeof buf), (int)sizeof buf);
+    }
+    close(fd);
+    const char *argv[] = {"-T2", "-z", "-k", "-f", "-3", path, NULL};
+    struct th_opts o = {.prog = "/usr/bin/xz", .argv = argv, .options = OPTS ":exitcode=0"};
+    struct th_run r;
+    ck_assert_int_eq(th_run(&o, &r), 0);
+    ck_assert_msg(!r.timed_out && r.status == 0, "xz: status %d, stderr:\n%s", r.status, r.err);
+    json_t *rep = th_report(&r, "exit", r.pid);
+    ck_assert_ptr_nonnull(rep);
+    ck_assert_int_eq(proven_units(rep), 0);
+    ck_assert_int_eq(th_summary(rep, "proven"), 0);
+    json_decref(rep);
+    th_run_free(&r);
+    char xzpath[64];
+    snprintf(xzpath, sizeof xzpath, "%s.xz", path);
+    unlink(xzpath);
+    unlink(path);
+}
+END_TEST
+
 Suite *make_scen_proof_suite(void)
 {
     Suite *s = suite_create("scen_proof");
@@ -135,6 +172,7 @@ Suite *make_scen_proof_suite(void)
     tcase_add_test(tc, two_threads_deadlocked_on_a_forgotten_pair_are_proven_together);
     tcase_add_test(tc, proof_0_proves_nothing);
     tcase_add_loop_test(tc, gor_receivers_whose_channel_something_still_holds_are_not_proven, 0, 3);
+    tcase_add_test(tc, xz_with_two_threads_is_never_falsely_proven);
     suite_add_tcase(s, tc);
     return s;
 }
