@@ -346,6 +346,9 @@ long tl_proof_scan(struct tl_proof_unit *u, size_t n, const void *const *own, si
     }
     if (!tl_ctx.opts.proof || !any)
         return 0;
+    if (entry_uc == NULL && gettid() != tl_watchdog_tid())
+        return -1; /* a program thread outside our entry points (a signal report's handler):
+                      its own frames are unknown, so nothing could be proven */
     int saved = errno;
     int64_t t0 = now_ns();
     struct scan s;
