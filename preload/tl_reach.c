@@ -131,7 +131,8 @@ static int cmp_range(const void *a, const void *b)
 static struct seg *find_seg(struct tl_reach *r, uintptr_t a)
 {
     if (!r->sorted) {
-        qsort(r->segs, r->nsegs, sizeof *r->segs, cmp_seg);
+        if (r->nsegs > 0)
+            qsort(r->segs, r->nsegs, sizeof *r->segs, cmp_seg);
         r->sorted = true;
     }
     size_t lo = 0, hi = r->nsegs;
@@ -221,11 +222,13 @@ static int cmp_addr(const void *a, const void *b)
 
 static bool located_hole(struct tl_reach *r, uintptr_t lo)
 {
+    if (r->nlholes == 0)
+        return false;
     if (!r->lholes_sorted) {
         qsort(r->lholes, r->nlholes, sizeof *r->lholes, cmp_addr);
         r->lholes_sorted = true;
     }
-    return r->nlholes > 0 && bsearch(&lo, r->lholes, r->nlholes, sizeof lo, cmp_addr) != NULL;
+    return bsearch(&lo, r->lholes, r->nlholes, sizeof lo, cmp_addr) != NULL;
 }
 
 int tl_reach_hole(struct tl_reach *r, uintptr_t addr)
@@ -394,7 +397,8 @@ int tl_reach_run(struct tl_reach *r, size_t *unread)
         if (scan(r, g.lo, g.hi) != 0)
             return -1;
     }
-    qsort(r->roots, r->nroots, sizeof *r->roots, cmp_range);
+    if (r->nroots > 0)
+        qsort(r->roots, r->nroots, sizeof *r->roots, cmp_range);
     r->rdone = r->nroots;
     if (unread != NULL)
         *unread = r->unread;

@@ -19,16 +19,25 @@ static _Alignas(64) uintptr_t globals[64];      /* a root */
 static uintptr_t forbidden_lo, forbidden_hi;    /* reads here fail (an unreadable page) */
 static struct tl_reach *R;
 
+static _Alignas(64) uintptr_t arena[512]; /* the located segment's memory (tests below) */
+
+/* Reads only inside the described memory, as process_vm_readv would stop at an unmapped page. */
 static size_t read_mem(void *ctx, uintptr_t addr, void *buf, size_t len)
 {
     (void)ctx;
-    if (forbidden_hi > forbidden_lo && addr < forbidden_hi && addr + len > forbidden_lo) {
-        size_t ok = addr < forbidden_lo ? forbidden_lo - addr : 0;
+    const uintptr_t lo[] = {(uintptr_t)heap, (uintptr_t)globals, (uintptr_t)arena};
+    const uintptr_t hi[] = {(uintptr_t)(heap + HEAP_WORDS), (uintptr_t)(globals + 64),
+                            (uintptr_t)(arena + 512)};
+    for (int k = 0; k < 3; k++) {
+        if (addr < lo[k] || addr >= hi[k])
+            continue;
+        size_t ok = hi[k] - addr < len ? hi[k] - addr : len;
+        if (forbidden_hi > forbidden_lo && addr < forbidden_hi && addr + ok > forbidden_lo)
+            ok = addr < forbidden_lo ? forbidden_lo - addr : 0;
         memcpy(buf, (void *)addr, ok);
         return ok;
     }
-    memcpy(buf, (void *)addr, len);
-    return len;
+    return 0;
 }
 
 static uintptr_t H(size_t word)
@@ -130,7 +139,6 @@ START_TEST(an_unreadable_page_is_counted_not_read)
 END_TEST
 
 /* The located segment's "allocator": blocks of 64 bytes, none known above half of it. */
-static _Alignas(64) uintptr_t arena[512];
 
 static bool locate64(void *ctx, uintptr_t a, uintptr_t *lo, uintptr_t *hi)
 {
