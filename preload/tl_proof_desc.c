@@ -19,7 +19,7 @@
 #include "tl_proof_int.h"
 #include "tl_watchdog.h"
 
-static bool locate_asan(void *ctx, uintptr_t a, uintptr_t *lo, uintptr_t *hi)
+static bool locate_asan(void *ctx, uintptr_t a, uintptr_t *lo, uintptr_t *hi, bool *hole)
 {
     const char *(*loc)(void *, char *, size_t, void **, size_t *) = ctx;
     char name[8];
@@ -30,6 +30,11 @@ static bool locate_asan(void *ctx, uintptr_t a, uintptr_t *lo, uintptr_t *hi)
         return false;
     *lo = (uintptr_t)beg;
     *hi = (uintptr_t)beg + (size ? size : 1);
+    /* ASan owns only blocks in use: a freed one (its quarantine keeps them) is a hole */
+    static int (*owns)(const void *);
+    if (owns == NULL)
+        *(void **)&owns = dlsym(RTLD_DEFAULT, "__sanitizer_get_ownership");
+    *hole = owns != NULL && !owns(beg);
     return true;
 }
 
@@ -294,6 +299,12 @@ static bool describe_tasks(struct scan *s)
  * the loader keep lists that lead there). */
 static bool cut_thread_stack(struct scan *s, const struct who *w, bool main_thread)
 {
+    /* its DTV (the loader's array of its TLS blocks, calloc'd, found at tp + 8 and pointing one
+     * 16-byte entry past its start) leads only to its own TLS: a hole too */
+    uintptr_t dtv = 0;
+    if (w->tp != 0 && tl_pm_read(NULL, w->tp + 8, &dtv, sizeof dtv) == sizeof dtv && dtv > 16 &&
+        tl_reach_hole(s->reach, dtv - 16) != 0)
+        return false;
     const struct tl_pm_map *m = tl_pm_maps_find(&s->maps, w->sp);
     if (m == NULL || tl_proof_task_of(s, w->sp) != NULL)
         return true;

@@ -311,8 +311,11 @@ static int add_module(struct dl_phdr_info *info, size_t size, void *arg)
     (void)size;
     struct mod_ctx *c = arg;
     /* libunwind works for the detector: its caches (global and per-thread) hold addresses the
-     * detector unwound, none the program stored */
-    bool unwinder = info->dlpi_name != NULL && strstr(info->dlpi_name, "/libunwind") != NULL;
+     * detector unwound, none the program stored; a sanitizer runtime's bookkeeping (its thread
+     * registry with every stack's bounds, its quarantine) holds copies the program never reads */
+    const char *nm = info->dlpi_name != NULL ? info->dlpi_name : "";
+    bool unwinder = strstr(nm, "/libunwind") != NULL || strstr(nm, "/libasan") != NULL ||
+                    strstr(nm, "/libubsan") != NULL;
     bool self = info->dlpi_addr == c->self_base;
     if (unwinder && c->nextra < TL_PM_TLS_EXTRA)
         for (int i = 0; i < info->dlpi_phnum; i++)

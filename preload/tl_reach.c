@@ -305,13 +305,14 @@ static bool test_and_set(uint64_t *bm, size_t bit)
 static int mark_located(struct tl_reach *r, struct seg *s, uintptr_t a)
 {
     uintptr_t lo, hi;
-    if (!s->locate(s->locate_ctx, a, &lo, &hi) || lo >= hi || hi <= s->lo || lo >= s->hi) {
+    bool hole = false;
+    if (!s->locate(s->locate_ctx, a, &lo, &hi, &hole) || lo >= hi || hi <= s->lo || lo >= s->hi) {
         if (s->whole_marked)
             return 0;
         s->whole_marked = true;
         return push(r, s->lo, s->hi);
     }
-    if (located_hole(r, lo))
+    if (hole || located_hole(r, lo))
         return 0;
     lo = lo < s->lo ? s->lo : lo;
     hi = hi > s->hi ? s->hi : hi;
@@ -435,9 +436,10 @@ enum tl_reach_state tl_reach_state(const struct tl_reach *r, uintptr_t a)
         return TL_REACH_UNMARKED;
     if (s->locate != NULL) {
         uintptr_t lo, hi;
-        if (!s->locate(s->locate_ctx, a, &lo, &hi) || lo < s->lo || lo >= s->hi)
+        bool hole = false;
+        if (!s->locate(s->locate_ctx, a, &lo, &hi, &hole) || lo < s->lo || lo >= s->hi)
             return TL_REACH_UNKNOWN;
-        if (located_hole((struct tl_reach *)r, lo))
+        if (hole || located_hole((struct tl_reach *)r, lo))
             return TL_REACH_HOLE;
         size_t b = (lo - s->lo) / TL_REACH_GRAIN;
         return s->marks[b / 64] & (1ULL << (b % 64)) ? TL_REACH_MARKED : TL_REACH_UNMARKED;

@@ -30,8 +30,10 @@
 typedef size_t (*tl_reach_read_fn)(void *ctx, uintptr_t addr, void *buf, size_t len);
 
 /* For segments whose blocks an allocator knows better than a map (ASan's heap): the block that
- * holds addr as [*lo, *hi), or false when none is known (the whole segment then counts). */
-typedef bool (*tl_reach_locate_fn)(void *ctx, uintptr_t addr, uintptr_t *lo, uintptr_t *hi);
+ * holds addr as [*lo, *hi), *hole set when it is a hole (a freed block), or false when none is
+ * known (the whole segment then counts). */
+typedef bool (*tl_reach_locate_fn)(void *ctx, uintptr_t addr, uintptr_t *lo, uintptr_t *hi,
+                                   bool *hole);
 
 enum tl_reach_state {
     TL_REACH_UNKNOWN = 0, /* in no segment nor root: nothing can be said */

@@ -140,9 +140,10 @@ END_TEST
 
 /* The located segment's "allocator": blocks of 64 bytes, none known above half of it. */
 
-static bool locate64(void *ctx, uintptr_t a, uintptr_t *lo, uintptr_t *hi)
+static bool locate64(void *ctx, uintptr_t a, uintptr_t *lo, uintptr_t *hi, bool *hole)
 {
     (void)ctx;
+    *hole = a >= (uintptr_t)arena + 128 && a < (uintptr_t)arena + 192; /* the third is freed */
     uintptr_t base = (uintptr_t)arena;
     if (a >= base + sizeof arena / 2)
         return false;
@@ -159,7 +160,11 @@ START_TEST(a_located_segment_uses_the_allocators_blocks)
     tl_reach_locate(R, s, locate64, NULL);
     globals[2] = (uintptr_t)&arena[9]; /* inside the second 64-byte block */
     arena[8] = H(512);
+    arena[9] = (uintptr_t)&arena[17]; /* into the freed third block, a hole */
+    arena[17] = H(1024);
     run();
+    ck_assert_int_eq(tl_reach_state(R, (uintptr_t)&arena[17]), TL_REACH_HOLE);
+    ck_assert_int_eq(tl_reach_state(R, H(1024)), TL_REACH_UNMARKED);
     ck_assert_int_eq(tl_reach_state(R, (uintptr_t)&arena[8]), TL_REACH_MARKED);
     ck_assert_int_eq(tl_reach_state(R, (uintptr_t)&arena[0]), TL_REACH_UNMARKED);
     ck_assert_int_eq(tl_reach_state(R, H(512)), TL_REACH_MARKED);
