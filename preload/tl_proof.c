@@ -216,6 +216,7 @@ static bool may_wake(struct scan *s, const struct who *w)
 /* Marks, releases every stuck unit whose object was reached, marks again, until stable. */
 static bool mark(struct scan *s)
 {
+    int told = 0;
     for (size_t i = 0; i < s->nwho && tl_ctx.opts.verbosity >= 2; i++)
         if (s->who[i].stuck) { /* diagnostics: where the first waiter's object is reached from */
             tl_reach_watch(s->reach, s->u[s->who[i].in].object);
@@ -230,30 +231,12 @@ static bool mark(struct scan *s)
             struct who *w = &s->who[i];
             if (!w->stuck || !may_wake(s, w))
                 continue;
-            if (tl_ctx.opts.verbosity >= 2)
-                tl_logf("leak proof: %s %lld may wake: %s 0x%lx is %d",
-                        w->is_thread ? "tid" : "task",
+            if (tl_ctx.opts.verbosity >= 2 && !told++) /* debug: the first waiter released */
+                tl_logf("leak proof: %s %lld may wake: %s 0x%lx reached from 0x%lx",
+                        w->is_thread ? "thread tid" : "task",
                         w->is_thread ? (long long)s->u[w->in].tid : (long long)s->u[w->in].task,
                         s->u[w->in].reason, (unsigned long)s->u[w->in].object,
-                        (int)tl_reach_state(s->reach, s->u[w->in].object));
-            if (tl_ctx.opts.verbosity >= 2) {
-                const struct tl_pm_map *m =
-                    tl_pm_maps_find(&s->maps, tl_reach_watched_from(s->reach));
-                tl_logf("leak proof: reached from 0x%lx (mapping 0x%lx-0x%lx), self tp 0x%lx "
-                        "tid %d tls %ld+%zu (%zu)",
-                        (unsigned long)tl_reach_watched_from(s->reach),
-                        m ? (unsigned long)m->lo : 0UL, m ? (unsigned long)m->hi : 0UL,
-                        (unsigned long)pthread_self(), (int)gettid(), (long)s->tls[0].off,
-                        s->tls[0].size, s->ntls);
-                uintptr_t d[6];
-                tl_reach_describe(s->reach, s->u[w->in].object, d);
-                tl_logf("  segment 0x%lx-0x%lx flags %lu block 0x%lx-0x%lx flags %lu", d[0], d[1],
-                        d[2], d[3], d[4], d[5]);
-                uintptr_t wds[12] = {0};
-                tl_pm_read(NULL, tl_reach_watched_from(s->reach) - 64, wds, sizeof wds);
-                for (int k = 0; k < 12; k++)
-                    tl_logf("  %+d: 0x%lx", (k - 8) * 8, (unsigned long)wds[k]);
-            }
+                        (unsigned long)tl_reach_watched_from(s->reach));
             if (!tl_proof_release(s, w, w->tp))
                 return false;
             changed = true;

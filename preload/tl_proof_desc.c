@@ -55,23 +55,24 @@ static bool live_tp(const struct scan *s, uintptr_t tp)
  * stack a block of its own. The stack of a thread that is not a live program thread (one glibc
  * caches after its thread ended, or the detector's watchdog) is a hole as a whole: what is left
  * there is dead frames or the detector's own. */
-static bool hole_descriptor(struct scan *s, const struct tl_pm_map *m)
+/* Returns 1 when m is a thread stack (then cut), 0 when not, -1 on error. */
+static int hole_descriptor(struct scan *s, const struct tl_pm_map *m)
 {
     uintptr_t words[1024]; /* the last 8 KiB */
     uintptr_t base = m->hi - sizeof words;
     if (m->hi - m->lo < 2 * sizeof words ||
         tl_pm_read(NULL, base, words, sizeof words) != sizeof words)
-        return true;
+        return 0;
     for (size_t i = 0; i + 2 < 1024; i += 8) { /* 64-byte aligned candidates */
         uintptr_t a = base + i * sizeof(uintptr_t);
         if (words[i] == a && words[i + 2] == a) {
             if (!live_tp(s, a)) /* a cached stack of a thread that ended, or the detector's */
-                return tl_reach_cut(s->reach, m->lo, true) == 0;
+                return tl_reach_cut(s->reach, m->lo, true) == 0 ? 1 : -1;
             uintptr_t hole = (a + (uintptr_t)s->tls_min) & ~(uintptr_t)(TL_REACH_GRAIN - 1);
-            return hole <= m->lo || tl_reach_cut(s->reach, hole, true) == 0;
+            return hole <= m->lo || tl_reach_cut(s->reach, hole, true) == 0 ? 1 : -1;
         }
     }
-    return true;
+    return 0;
 }
 
 /* Our own working memory (mapped before /proc/self/maps was read): never a segment. */
@@ -137,10 +138,15 @@ static bool describe_maps(struct scan *s)
                 tl_ctx.opts.verbosity >= 2)
                 tl_logf("leak proof: heap 0x%lx-0x%lx not cut", (unsigned long)m->lo,
                         (unsigned long)m->hi);
-        } else if (asan_loc != NULL && m->anon)
-            tl_reach_locate(s->reach, seg, locate_asan, asan_loc);
-        else if (m->anon && !hole_descriptor(s, m))
-            return false;
+        } else if (asan_loc != NULL && m->anon && m->lo >= ASAN_HEAP_LO && m->hi <= ASAN_HEAP_HI) {
+            tl_reach_locate(s->reach, seg, locate_asan, asan_loc); /* ASan's primary heap */
+        } else if (m->anon) {
+            int stack = hole_descriptor(s, m);
+            if (stack < 0)
+                return false;
+            if (stack == 0 && asan_loc != NULL) /* maybe one of ASan's large blocks */
+                tl_reach_locate(s->reach, seg, locate_asan, asan_loc);
+        }
     }
     return true;
 }
@@ -276,10 +282,6 @@ static bool describe_tasks(struct scan *s)
     }
     for (size_t i = 0; i < s->ntasks; i++) {
         const struct gor_task_info *t = &s->tasks[i];
-        if (tl_ctx.opts.verbosity >= 2)
-            tl_logf("leak proof: task %lld state %d stack 0x%lx-0x%lx sp 0x%lx", (long long)t->id,
-                    t->state, (unsigned long)t->stack_lo, (unsigned long)t->stack_hi,
-                    (unsigned long)t->sp);
         if (t->state == GOR_TASK_RUNNING || t->state == GOR_TASK_EXITED)
             continue; /* its thread's stack pointer is in this stack: the thread covers it */
         struct who *w = tl_proof_new_who(s, false);
@@ -287,16 +289,22 @@ static bool describe_tasks(struct scan *s)
         w->top = t->stack_hi;
         if (t->state == GOR_TASK_BLOCKED)
             w->in = tl_proof_unit_index(s, false, 0, t->id);
-        if (w->in != SIZE_MAX && s->u[w->in].object == (uintptr_t)t->wait_object)
+        if (w->in != SIZE_MAX && s->u[w->in].object == (uintptr_t)t->wait_object) {
+            /* a waiting task's whole stack is a hole until it may wake (then it is a root) */
+            const struct tl_pm_map *m = tl_pm_maps_find(&s->maps, t->sp);
+            uintptr_t lo = m != NULL && m->lo > t->stack_lo ? m->lo : t->stack_lo;
             w->stuck = true;
-        else if (!tl_proof_release(s, w, 0))
+            if (tl_reach_cut(s->reach, lo, true) != 0)
+                return false;
+        } else if (!tl_proof_release(s, w, 0))
             return false;
     }
     return true;
 }
 
-/* A stuck thread's own stack: a block below its TLS, whose TLS and descriptor are a hole (libc and
- * the loader keep lists that lead there). */
+/* A stuck thread's own stack, TLS and descriptor are a hole: neither a root nor traversed while it
+ * waits (libc, the loader and a sanitizer's thread registry keep lists that lead there, and
+ * following them would prove nothing); the stack becomes a root once the thread may wake. */
 static bool cut_thread_stack(struct scan *s, const struct who *w, bool main_thread)
 {
     /* its DTV (the loader's array of its TLS blocks, calloc'd, found at tp + 8 and pointing one
@@ -314,11 +322,8 @@ static bool cut_thread_stack(struct scan *s, const struct who *w, bool main_thre
     else if (main_thread && s->stack_end >= m->lo && s->stack_end < m->hi)
         hole = s->stack_end;
     hole &= ~(uintptr_t)(TL_REACH_GRAIN - 1);
-    if (tl_ctx.opts.verbosity >= 2)
-        tl_logf("leak proof: stuck stack 0x%lx-0x%lx sp 0x%lx tp 0x%lx hole 0x%lx",
-                (unsigned long)m->lo, (unsigned long)m->hi, (unsigned long)w->sp,
-                (unsigned long)w->tp, (unsigned long)hole);
-    return hole <= w->sp || tl_reach_cut(s->reach, hole, true) == 0;
+    return tl_reach_cut(s->reach, m->lo, true) == 0 &&
+           (hole <= w->sp || tl_reach_cut(s->reach, hole, true) == 0);
 }
 
 static bool describe_thread(struct scan *s, size_t i, pid_t self)

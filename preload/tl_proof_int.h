@@ -13,6 +13,8 @@
 #define DESC_AFTER     4096 /* a thread descriptor, at its thread pointer: at most this long */
 #define ASAN_SHADOW_LO 0x7fff8000UL
 #define ASAN_SHADOW_HI 0x10007fff8000UL
+#define ASAN_HEAP_LO   0x600000000000UL /* ASan's primary allocator on x86-64 */
+#define ASAN_HEAP_HI   0x640000000000UL
 
 /* A thread as the registry shows it, copied under the registry lock. */
 struct reg {

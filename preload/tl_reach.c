@@ -465,20 +465,3 @@ uintptr_t tl_reach_watched_from(const struct tl_reach *r)
 {
     return r->watch_from;
 }
-
-void tl_reach_describe(const struct tl_reach *r, uintptr_t a, uintptr_t out[6])
-{
-    struct seg *s = find_seg((struct tl_reach *)r, a);
-    memset(out, 0, 6 * sizeof *out);
-    if (s == NULL)
-        return;
-    out[0] = s->lo;
-    out[1] = s->hi;
-    out[2] = s->whole_marked | (s->starts != NULL) << 1 | (s->locate != NULL) << 2;
-    if (s->starts != NULL && s->locate == NULL) {
-        size_t b = start_before(s, (a - s->lo) / TL_REACH_GRAIN);
-        out[3] = s->lo + b * TL_REACH_GRAIN;
-        out[4] = s->lo + start_after(s, b) * TL_REACH_GRAIN;
-        out[5] = (s->holes[b / 64] >> (b % 64) & 1) | (s->marks[b / 64] >> (b % 64) & 1) << 1;
-    }
-}

@@ -88,8 +88,4 @@ size_t tl_reach_scanned(const struct tl_reach *r);
 void tl_reach_watch(struct tl_reach *r, uintptr_t addr);
 uintptr_t tl_reach_watched_from(const struct tl_reach *r);
 
-/* Diagnostics: the segment holding a ([0] lo, [1] hi, [2] flags: 1 whole marked, 2 cut,
- * 4 located) and its block ([3] lo, [4] hi, [5] flags: 1 hole, 2 marked); zeros when none. */
-void tl_reach_describe(const struct tl_reach *r, uintptr_t a, uintptr_t out[6]);
-
 #endif /* TL_REACH_H */
