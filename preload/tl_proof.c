@@ -108,12 +108,30 @@ const struct reg *tl_proof_reg_of(const struct scan *s, pid_t tid)
     return NULL;
 }
 
+static int by_stack(const void *a, const void *b)
+{
+    const struct gor_task_info *x = a, *y = b;
+    return x->stack_lo < y->stack_lo ? -1 : x->stack_lo > y->stack_lo;
+}
+
+void tl_proof_sort_tasks(struct gor_task_info *t, size_t n)
+{
+    if (n > 1)
+        qsort(t, n, sizeof *t, by_stack);
+}
+
+/* The task whose stack holds a (tasks sorted by stack: a binary search, 100k tasks are common). */
 const struct gor_task_info *tl_proof_task_of(const struct scan *s, uintptr_t a)
 {
-    for (size_t i = 0; i < s->ntasks; i++)
-        if (a >= s->tasks[i].stack_lo && a < s->tasks[i].stack_hi)
-            return &s->tasks[i];
-    return NULL;
+    size_t lo = 0, hi = s->ntasks;
+    while (lo < hi) { /* the first task whose stack starts above a */
+        size_t mid = lo + (hi - lo) / 2;
+        if (s->tasks[mid].stack_lo <= a)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo > 0 && a < s->tasks[lo - 1].stack_hi ? &s->tasks[lo - 1] : NULL;
 }
 
 /* ---- the two looks ---- */
@@ -185,7 +203,10 @@ static bool look_after(struct scan *s)
     for (size_t i = 0; i < s->nregs; i++)
         sum2 += s->regs[i].progress * 31 + (uint64_t)s->regs[i].wstate;
     size_t n2 = 0;
-    return sum == sum2 && tl_proof_copy_tasks(s, s->tasks2, &n2) && same_tasks(s, n2);
+    if (sum != sum2 || !tl_proof_copy_tasks(s, s->tasks2, &n2))
+        return false;
+    tl_proof_sort_tasks(s->tasks2, n2);
+    return same_tasks(s, n2);
 }
 
 static bool reason_is(const char *reason, const char *part)
@@ -301,8 +322,29 @@ static bool setup(struct scan *s, struct tl_proof_unit *u, size_t n)
     return true;
 }
 
+static int by_task(const void *a, const void *b)
+{
+    const struct task_key *x = a, *y = b;
+    return x->task < y->task ? -1 : x->task > y->task;
+}
+
+/* Indexes the caller's waiting tasks by id (before the scan: it maps memory). */
+static bool index_tasks(struct scan *s)
+{
+    s->task_index = map((s->n + 1) * sizeof *s->task_index);
+    if (s->task_index == NULL)
+        return false;
+    for (size_t k = 0; k < s->n; k++)
+        if (s->u[k].kind == TL_KIND_TASK && s->u[k].reason != NULL && s->u[k].durable)
+            s->task_index[s->ntask_index++] = (struct task_key){s->u[k].task, k};
+    if (s->ntask_index > 1)
+        qsort(s->task_index, s->ntask_index, sizeof *s->task_index, by_task);
+    return true;
+}
+
 static void teardown(struct scan *s)
 {
+    unmap(s->task_index, (s->n + 1) * sizeof *s->task_index);
     tl_reach_free(s->reach);
     tl_pm_maps_free(&s->maps);
     unmap(s->tids, 2 * MAX_TIDS * sizeof(pid_t));
@@ -337,7 +379,7 @@ long tl_proof_scan(struct tl_proof_unit *u, size_t n, const void *const *own, si
     struct scan s;
     long res = -1;
     const char *why = "setup";
-    bool ok = setup(&s, u, n) && tl_proof_copy_registry(&s);
+    bool ok = setup(&s, u, n) && index_tasks(&s) && tl_proof_copy_registry(&s);
     s.own = own;
     s.nown = nown;
     if (ok && (why = "kernel", (s.doubt = tl_pm_kernel_doubt()) == NULL) &&

@@ -78,14 +78,16 @@ static int hole_descriptor(struct scan *s, const struct tl_pm_map *m)
 /* Our own working memory (mapped before /proc/self/maps was read): never a segment. */
 static size_t own_maps(const struct scan *s, uintptr_t *lo, uintptr_t *hi)
 {
-    const void *p[] = {s->tids, s->look, s->regs, s->tasks, s->who, s->uctx_copies, s->maps.v};
+    const void *p[] = {s->tids, s->look,        s->regs,   s->tasks,
+                       s->who,  s->uctx_copies, s->maps.v, s->task_index};
     size_t n[] = {2 * MAX_TIDS * sizeof(pid_t),
                   MAX_TIDS * sizeof *s->look,
                   s->capregs * sizeof *s->regs,
                   2 * s->captasks * sizeof *s->tasks,
                   (MAX_TIDS + s->captasks) * sizeof *s->who,
                   MAX_TIDS * sizeof *s->uctx_copies,
-                  s->maps.cap * sizeof *s->maps.v};
+                  s->maps.cap * sizeof *s->maps.v,
+                  (s->n + 1) * sizeof *s->task_index};
     size_t k = 0;
     long page = sysconf(_SC_PAGESIZE);
     for (size_t i = 0; i < sizeof p / sizeof p[0]; i++)
@@ -100,7 +102,7 @@ static size_t own_maps(const struct scan *s, uintptr_t *lo, uintptr_t *hi)
  * a neighbour of the program's). Returns the index of the segment starting at lo, or -1. */
 static int add_segment(struct scan *s, uintptr_t lo, uintptr_t hi)
 {
-    uintptr_t olo[8], ohi[8];
+    uintptr_t olo[16], ohi[16];
     size_t n = own_maps(s, olo, ohi);
     for (size_t i = 0; i < n; i++)
         if (olo[i] < hi && ohi[i] > lo) {
@@ -207,6 +209,18 @@ bool tl_proof_release(struct scan *s, struct who *w, uintptr_t tp)
 
 size_t tl_proof_unit_index(const struct scan *s, bool thread, pid_t tid, int64_t task)
 {
+    if (!thread && s->task_index != NULL) { /* a binary search: tasks come by the 100k */
+        size_t lo = 0, hi = s->ntask_index;
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            if (s->task_index[mid].task < task)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        return lo < s->ntask_index && s->task_index[lo].task == task ? s->task_index[lo].k
+                                                                     : SIZE_MAX;
+    }
     for (size_t k = 0; k < s->n; k++) {
         const struct tl_proof_unit *u = &s->u[k];
         if (u->reason == NULL || !u->durable)
@@ -234,10 +248,8 @@ struct who *tl_proof_new_who(struct scan *s, bool thread)
  * exited keeps its stack until gor frees it, dead frames only). */
 static bool live_stack(const struct scan *s, uintptr_t lo)
 {
-    for (size_t i = 0; i < s->ntasks; i++)
-        if (s->tasks[i].stack_lo == lo && s->tasks[i].state != GOR_TASK_EXITED)
-            return true;
-    return false;
+    const struct gor_task_info *t = tl_proof_task_of(s, lo);
+    return t != NULL && t->stack_lo == lo && t->state != GOR_TASK_EXITED;
 }
 
 /* gor keeps the stacks of finished tasks for reuse, stale frames and all, and its free list
@@ -426,7 +438,7 @@ static bool hole_records(struct scan *s)
 bool tl_proof_describe(struct scan *s)
 {
     if (!tl_proof_copy_registry(s) || !tl_proof_copy_tasks(s, s->tasks, &s->ntasks) ||
-        tl_pm_maps_read(&s->maps) != 0)
+        (tl_proof_sort_tasks(s->tasks, s->ntasks), false) || tl_pm_maps_read(&s->maps) != 0)
         return false;
     s->reach = tl_reach_new(tl_pm_read, NULL);
     return s->reach != NULL &&

@@ -37,9 +37,17 @@ struct who {
     bool stuck, is_thread;
 };
 
+/* A waiting task among the caller's units, by task id (the index is sorted by id). */
+struct task_key {
+    int64_t task;
+    size_t k;
+};
+
 struct scan {
     struct tl_proof_unit *u;
     size_t n;
+    struct task_key *task_index; /* the durable waits of tasks, sorted; mmap'd */
+    size_t ntask_index;
     const void *const *own;
     size_t nown;
     pid_t *tids, *tids2;
@@ -70,6 +78,7 @@ bool tl_proof_copy_registry(struct scan *s);
 bool tl_proof_copy_tasks(struct scan *s, struct gor_task_info *out, size_t *n);
 const struct reg *tl_proof_reg_of(const struct scan *s, pid_t tid);
 const struct gor_task_info *tl_proof_task_of(const struct scan *s, uintptr_t a);
+void tl_proof_sort_tasks(struct gor_task_info *t, size_t n); /* by stack, for tl_proof_task_of */
 size_t tl_proof_unit_index(const struct scan *s, bool thread, pid_t tid, int64_t task);
 struct who *tl_proof_new_who(struct scan *s, bool thread);
 /* Releases w into the roots: its live stack (TLS and descriptor included), its registers. */

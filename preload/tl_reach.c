@@ -42,7 +42,7 @@ struct tl_reach {
     uintptr_t min_lo, max_hi;
     size_t scanned, unread;
     bool sorted;
-    uintptr_t *buf;                   /* CHUNK bytes */
+    uintptr_t *buf;     /* CHUNK bytes */
     unsigned char *win; /* CHUNK bytes: the last window read, for small blocks */
     uintptr_t win_base;
     size_t win_len;
@@ -83,6 +83,7 @@ struct tl_reach *tl_reach_new(tl_reach_read_fn read, void *ctx)
     memset(r, 0, sizeof *r);
     r->read = read;
     r->ctx = ctx;
+    r->sorted = true; /* no segment yet */
     r->min_lo = UINTPTR_MAX;
     r->buf = map(CHUNK);
     r->win = map(CHUNK);
@@ -154,7 +155,10 @@ int tl_reach_segment(struct tl_reach *r, uintptr_t lo, uintptr_t hi)
         errno = EINVAL;
         return -1;
     }
-    for (size_t i = 0; i < r->nsegs; i++)
+    /* segments usually come in address order (a maps file): then only the last can overlap, and
+     * the array stays sorted */
+    bool in_order = r->sorted && (r->nsegs == 0 || lo >= r->segs[r->nsegs - 1].hi);
+    for (size_t i = in_order ? r->nsegs : 0; i < r->nsegs; i++)
         if (lo < r->segs[i].hi && r->segs[i].lo < hi) {
             errno = EINVAL;
             return -1;
@@ -165,7 +169,7 @@ int tl_reach_segment(struct tl_reach *r, uintptr_t lo, uintptr_t hi)
     memset(s, 0, sizeof *s);
     s->lo = lo;
     s->hi = hi;
-    r->sorted = false;
+    r->sorted = in_order;
     r->min_lo = lo < r->min_lo ? lo : r->min_lo;
     r->max_hi = hi > r->max_hi ? hi : r->max_hi;
     return (int)r->nsegs++;
@@ -400,7 +404,16 @@ int tl_reach_run(struct tl_reach *r, size_t *unread)
     }
     if (r->nroots > 0)
         qsort(r->roots, r->nroots, sizeof *r->roots, cmp_range);
-    r->rdone = r->nroots;
+    size_t k = 0; /* coalesce: disjoint sorted roots answer in_root by one binary search */
+    for (size_t i = 0; i < r->nroots; i++) {
+        if (k > 0 && r->roots[i].lo <= r->roots[k - 1].hi) {
+            if (r->roots[i].hi > r->roots[k - 1].hi)
+                r->roots[k - 1].hi = r->roots[i].hi;
+        } else {
+            r->roots[k++] = r->roots[i];
+        }
+    }
+    r->nroots = r->rdone = k;
     if (unread != NULL)
         *unread = r->unread;
     return 0;
@@ -408,8 +421,8 @@ int tl_reach_run(struct tl_reach *r, size_t *unread)
 
 static bool in_root(const struct tl_reach *r, uintptr_t a)
 {
-    /* roots are sorted by lo but may overlap: look at every root starting at or before a */
-    size_t lo = 0, hi = r->nroots;
+    /* after a run the roots are sorted and disjoint: the last one starting at or before a */
+    size_t lo = 0, hi = r->rdone;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
         if (r->roots[mid].lo <= a)
@@ -417,10 +430,7 @@ static bool in_root(const struct tl_reach *r, uintptr_t a)
         else
             hi = mid;
     }
-    for (size_t i = lo; i-- > 0;)
-        if (a < r->roots[i].hi)
-            return true;
-    return false;
+    return lo > 0 && a < r->roots[lo - 1].hi;
 }
 
 enum tl_reach_state tl_reach_state(const struct tl_reach *r, uintptr_t a)
