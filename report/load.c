@@ -193,6 +193,7 @@ static int read_summary(struct tlr_ld *ld, json_t *small)
         {"blocked", offsetof(struct tlr_summary, blocked)},
         {"unjoined", offsetof(struct tlr_summary, unjoined)},
         {"inversions", offsetof(struct tlr_summary, inversions)},
+        {"proven", offsetof(struct tlr_summary, proven)},
     };
     json_t *s = json_object_get(small, "summary");
     if (s && !json_is_object(s))

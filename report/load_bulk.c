@@ -376,6 +376,8 @@ static int read_group(struct tlr_ld *ld, void *elem)
             r = read_stack_ref(ld, &g->blocked, "blocked_stack");
         else if (!strcmp(key, "count"))
             r = tlr_ld_count(ld, "count", &g->count, 0);
+        else if (!strcmp(key, "proven"))
+            r = tlr_ld_count(ld, "proven", &g->proven, 0);
         else if (!strcmp(key, "units") && !g->units)
             r = read_strv(ld, &g->units, &g->nunits,
                           ld->flags & TLR_LOAD_ALL_UNITS ? (size_t)-1 : TLR_LOAD_GROUP_IDS);

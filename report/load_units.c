@@ -67,6 +67,7 @@ static int unit_member(struct tlr_ld *ld, struct tlr_unit *u, const char *key)
                  : !strcmp(key, "verdict")    ? &u->verdict
                  : !strcmp(key, "created_by") ? &u->created_by
                  : !strcmp(key, "label")      ? &u->label
+                 : !strcmp(key, "proof")      ? &u->proof
                                               : NULL;
     if (str)
         return *str ? tlr_js_skip(s) : tlr_js_string(s, str);

@@ -218,6 +218,7 @@ static void add_summary(struct tlr_summary *t, const struct tlr_summary *s)
     t->blocked = sat_add(t->blocked, s->blocked);
     t->unjoined = sat_add(t->unjoined, s->unjoined);
     t->inversions = sat_add(t->inversions, s->inversions);
+    t->proven = sat_add(t->proven, s->proven);
 }
 
 int tlr_kind_rank(const char *kind)

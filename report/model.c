@@ -43,6 +43,7 @@ void tlr_unit_free(struct tlr_unit *u)
     free(u->verdict);
     free(u->created_by);
     free(u->label);
+    free(u->proof);
     free(u->wait.reason);
     free(u->wait.call);
     free(u->wait.object);

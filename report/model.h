@@ -68,6 +68,7 @@ struct tlr_wait {
 struct tlr_unit {
     char *id; /* "thread:3", "task:12", "thread:?4711" */
     char *kind, *name, *start, *state, *verdict, *created_by, *label;
+    char *proof; /* "unreachable" when the leak is proven by reachability, else NULL */
     long long tid, task; /* -1 when null */
     bool detached;
     bool has_wait;
@@ -80,6 +81,7 @@ struct tlr_group {
     char *verdict, *kind, *reason; /* verdict NULL: not judged (a dump); reason NULL: not waiting */
     struct tlr_stack *created, *blocked; /* NULL when the report had null */
     long long count;
+    long long proven; /* members proven leaked by reachability (0 in older reports) */
     char **units; /* unit ids as listed (may be fewer than count) */
     size_t nunits;
     long long wait_min, wait_max; /* -1 when absent */
@@ -98,6 +100,7 @@ struct tlr_summary {
     long long threads_created, tasks_created, alive, leaked, deadlocked, blocked;
     long long unjoined; /* 0 in reports written before the verdict existed */
     long long inversions; /* unsuppressed lock-order inversions (0 in reports from before) */
+    long long proven;     /* units proven leaked by reachability (0 in reports from before) */
 };
 
 struct tlr_inv_edge {

@@ -121,6 +121,10 @@ static json_t *group_json(const struct tlr_mgroup *g, const struct tlr_render_op
     json_object_set_new(j, "kind", str_or_null(f->kind));
     json_object_set_new(j, "reason", str_or_null(f->reason));
     json_object_set_new(j, "count", json_integer(g->count));
+    long long proven = 0;
+    for (size_t i = 0; i < g->nocc; i++)
+        proven += g->occ[i].group->proven;
+    json_object_set_new(j, "proven", json_integer(proven));
     json_object_set_new(
         j, "wait_ms",
         json_pack("{s:I,s:I}", "min", (json_int_t)g->wait_min, "max", (json_int_t)g->wait_max));
@@ -173,10 +177,11 @@ static json_t *unit_json(const struct tlr_proc *p, const struct tlr_unit *u)
                       "object_name", str_or_null(u->wait.object_name), "since_ms",
                       (json_int_t)u->wait.since_ms, "durable", u->wait.durable, "owner",
                       str_or_null(u->wait.owner));
-    return json_pack("{s:I,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "pid", (json_int_t)p->pid, "id",
-                     str_or_null(u->id), "kind", str_or_null(u->kind), "name", str_or_null(u->name),
-                     "start", str_or_null(u->start), "state", str_or_null(u->state), "verdict",
-                     str_or_null(u->verdict), "created_by", str_or_null(u->created_by), "label",
+    return json_pack("{s:I,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "pid", (json_int_t)p->pid,
+                     "id", str_or_null(u->id), "kind", str_or_null(u->kind), "name",
+                     str_or_null(u->name), "start", str_or_null(u->start), "state",
+                     str_or_null(u->state), "verdict", str_or_null(u->verdict), "proof",
+                     str_or_null(u->proof), "created_by", str_or_null(u->created_by), "label",
                      str_or_null(u->label), "wait", w);
 }
 

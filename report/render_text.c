@@ -157,6 +157,14 @@ static void header(const struct tx *t, const struct tlr_mgroup *g)
     struct tl_fmt_style s = style(t, g->severity);
     tl_fmt_headline(t->out, &s, g->count, f->kind, f->reason, g->wait_max >= 0 ? dur : NULL,
                     f->verdict);
+    long long proven = 0; /* over occurrences: leaks proven by reachability */
+    for (size_t i = 0; i < g->nocc; i++)
+        proven += g->occ[i].group->proven;
+    if (proven > 0 && proven >= g->count)
+        fprintf(t->out, " (proven: nothing can reach what %s on)",
+                g->count == 1 ? "it waits" : "they wait");
+    else if (proven > 0)
+        fprintf(t->out, " (%lld proven: nothing can reach what they wait on)", proven);
     if (g->suppressed_by)
         fprintf(t->out, " (suppressed by %s)", g->suppressed_by);
     else if (t->o->have_baseline)

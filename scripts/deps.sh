@@ -46,6 +46,8 @@ command -v lintian >/dev/null 2>&1 || missing="$missing lintian"
 command -v cmake >/dev/null 2>&1 || missing="$missing cmake"
 # The CI examples' test parses their YAML.
 python3 -c 'import yaml' >/dev/null 2>&1 || missing="$missing python3-yaml"
+# xz (its -T2 worker threads) is a real program the leak-proof tests run.
+command -v xz >/dev/null 2>&1 || missing="$missing xz-utils"
 
 [ -z "$missing" ] && exit 0
 

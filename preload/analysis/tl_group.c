@@ -26,6 +26,7 @@
 #include "tl_growth.h"
 #include "tl_object.h"
 #include "tl_origin.h"
+#include "tl_proof.h"
 #include "tl_inversion.h"
 #include "tl_real.h"
 #include "tl_supp.h"
@@ -333,7 +334,7 @@ static bool same_group(const struct tl_report *r, const struct tl_rep_group *g,
         return false;
     bool same_verdict = g->verdict == u->verdict ||
                         (g->verdict && u->verdict && strcmp(g->verdict, u->verdict) == 0);
-    return g->kind == u->kind && g->created_stack == u->created_stack &&
+    return g->kind == u->kind && g->created_stack == u->created_stack && g->proof == u->proof &&
            g->blocked_stack == u->blocked_stack && same_verdict &&
            (g->reason == reason || (g->reason && reason && strcmp(g->reason, reason) == 0));
 }
@@ -352,6 +353,7 @@ static int group_add(struct tl_report *r, size_t idx)
         r->groups = gs;
         g = &r->groups[r->ngroups++];
         *g = (struct tl_rep_group){u->verdict,
+                                   u->proof,
                                    u->kind,
                                    u->has_wait ? u->wait.reason : NULL,
                                    u->created_stack,
@@ -396,6 +398,7 @@ static int group_and_count(struct tl_report *r)
             r->unjoined += strcmp(u->verdict, "unjoined") == 0;
             r->deadlocked += strcmp(u->verdict, "deadlocked") == 0;
             r->blocked += strcmp(u->verdict, "blocked") == 0;
+            r->proven += u->proof != NULL;
         }
         if (group_add(r, i) < 0)
             return -1;
@@ -467,6 +470,7 @@ static int build(struct tl_report *r, enum tl_build_mode mode, uint64_t exclude_
     if (collect(r, exclude_seq) < 0)
         goto fail;
     classify(r);
+    tl_proof_apply(r); /* proven units are leaked in every mode (tl_proof_use.c) */
     tl_object_name_all(r);
     suppress(r);
     if (group_and_count(r) < 0 || tl_growth_groups(r) < 0)

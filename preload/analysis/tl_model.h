@@ -57,10 +57,12 @@ struct tl_rep_unit {
     tl_stack_id created_stack; /* one reference owned by the model */
     tl_stack_id blocked_stack; /* one reference owned by the model */
     char label[64];
+    const char *proof; /* "unreachable" when proven by reachability (tl_proof), else NULL */
 };
 
 struct tl_rep_group {
     const char *verdict;
+    const char *proof; /* every member's proof (units with and without one never share a group) */
     enum tl_unit_kind kind;
     const char *reason; /* NULL when not blocked */
     tl_stack_id created_stack, blocked_stack;
@@ -90,6 +92,7 @@ struct tl_report {
     size_t alive, leaked, deadlocked, blocked, suppressed;
     size_t unjoined;    /* threads finished, never joined nor detached (final modes only) */
     size_t growing;     /* "growing" groups (creation sites, tl_growth.h) */
+    size_t proven;      /* units with a verdict whose leak is proven (proof "unreachable") */
     struct tl_rep_inversion *inversions; /* lock-order inversions (tl_inversion.h) */
     size_t ninversions, inverted;        /* all of them; the unsuppressed ones */
     int64_t written_ms; /* CLOCK_REALTIME */

@@ -25,6 +25,7 @@
 #include "tl_block.h"
 #include "tl_ctx.h"
 #include "tl_gor.h"
+#include "tl_proof.h"
 #include "tl_group.h"
 #include "tl_real.h"
 #include "tl_registry.h"
@@ -94,6 +95,9 @@ size_t tl_gate_grace(int64_t grace_ms, uint64_t exclude_seq, int skip_ignored)
         look_tasks(&l);
         if (l.relevant == 0 || (l.all_durable && have_prev && l.signature == prev))
             return l.relevant;
+        /* every remaining unit proven leaked: waiting cannot change the answer (one scan) */
+        if (l.all_durable && !have_prev && tl_proof_all_proven(exclude_seq, skip_ignored))
+            return l.relevant;
         if (tl_now_ns() >= deadline)
             return l.relevant;
         prev = l.signature;
@@ -146,10 +150,12 @@ void tl_gate_atexit(void)
         atomic_exchange(&tl_ctx.gate_ran, 1))
         return;
     int saved = errno;
+    TL_PROOF_ENTRY(); /* the program's frames above this one are roots of leak proofs */
     atomic_store(&tl_ctx.watchdog_quiet, true); /* no watchdog report may race the exit report */
     flush_stdout();
     tl_gate_grace(tl_ctx.opts.grace_ms, self_seq(), 1);
     long failing = run_report(TL_BUILD_EXIT, "exit");
+    TL_PROOF_LEAVE();
     errno = saved;
     if (failing > 0 && tl_ctx.opts.exitcode != 0)
         exit(tl_ctx.opts.exitcode); /* glibc: remaining handlers run, the last status wins */
@@ -160,9 +166,11 @@ void tl_gate_exit_now(void)
     if (atomic_load(&tl_ctx.state) != TL_CTX_ON || atomic_exchange(&tl_ctx.gate_ran, 1))
         return;
     int saved = errno;
+    TL_PROOF_ENTRY();
     atomic_store(&tl_ctx.watchdog_quiet, true);
     flush_stdout();
     long failing = run_report(TL_BUILD_EXIT, "exit");
+    TL_PROOF_LEAVE();
     errno = saved;
     if (failing > 0 && tl_ctx.opts.exitcode != 0) {
         fflush(stderr);
@@ -212,8 +220,10 @@ int tl_gate_check(void)
     int saved = errno;
     char kind[32];
     numbered_kind("check", &tl_ctx.checks, kind, sizeof kind);
+    TL_PROOF_ENTRY();
     tl_gate_grace(tl_ctx.opts.grace_ms, self_seq(), 1);
     long failing = run_report(TL_BUILD_CHECK, kind);
+    TL_PROOF_LEAVE();
     errno = saved;
     return failing < 0 ? -1 : (int)failing;
 }
@@ -225,7 +235,9 @@ void tl_gate_dump(void)
     int saved = errno;
     char kind[32];
     numbered_kind("dump", &tl_ctx.dumps, kind, sizeof kind);
+    TL_PROOF_ENTRY();
     run_report(TL_BUILD_DUMP, kind);
+    TL_PROOF_LEAVE();
     errno = saved;
 }
 

@@ -68,6 +68,7 @@ static void write_summary(struct tl_json *j, const struct tl_report *r)
     tl_json_uint(j, "blocked", r->blocked);
     tl_json_uint(j, "suppressed", r->suppressed);
     tl_json_uint(j, "inversions", r->inverted);
+    tl_json_uint(j, "proven", r->proven);
     tl_json_obj_end(j);
 }
 
@@ -201,6 +202,7 @@ static void write_unit(struct tl_json *j, struct tl_report *r, const struct tl_r
     if (u->exited_ms >= 0) /* a finished thread's record: how long ago it finished */
         tl_json_int(j, "exited_ms", u->exited_ms);
     tl_json_str(j, "verdict", u->verdict);
+    tl_json_str(j, "proof", u->proof);
     tl_json_bool(j, "detached", u->detached);
     tl_json_bool(j, "unknown_origin", u->unknown);
     opt_str(j, "suppressed", u->suppressed);
@@ -236,6 +238,7 @@ static void write_groups(struct tl_json *j, const struct tl_report *r)
         tl_report_stack_ref(j, "created_stack", gr->created_stack);
         tl_report_stack_ref(j, "blocked_stack", gr->blocked_stack);
         tl_json_uint(j, "count", gr->count);
+        tl_json_uint(j, "proven", gr->proof != NULL ? gr->count : 0);
         tl_json_arr_begin(j, "units");
         for (size_t k = 0; k < gr->count; k++)
             tl_json_str(j, NULL, r->units[gr->members[k]].id);

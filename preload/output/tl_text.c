@@ -147,6 +147,12 @@ static void print_group(FILE *f, struct tl_report *r, const struct tl_rep_group 
     tl_text_duration(g->wait_max, d, sizeof d);
     tl_fmt_headline(f, &s, (long long)g->count, g->kind == TL_KIND_TASK ? "task" : "thread",
                     g->reason ? g->reason : first->state, g->reason ? d : NULL, g->verdict);
+    if (g->proof != NULL) { /* " (proven: nothing can reach condition variable 0x… it waits on)" */
+        const char *word = tl_reason_object_word(g->reason);
+        fprintf(f, " (proven: nothing can reach %s 0x%lx it waits on)",
+                word ? word : g->reason && !strcmp(g->reason, "join") ? "thread" : "the object",
+                (unsigned long)first->wait.object);
+    }
     fputc('\n', f);
     tl_text_wait(f, r, first);
     if (g->blocked_stack != 0) {

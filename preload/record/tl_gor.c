@@ -303,6 +303,7 @@ void tl_gor_task_start(void *box)
     struct task_rec *r = box;
     void (*fn)(void *) = r->fn;
     void *arg = r->arg;
+    r->arg = NULL; /* the record outlives the start: a copy would keep arg reachable (tl_proof) */
     bool tracked = r->id != 0;
     r->frame_hi = (uintptr_t)__builtin_frame_address(0);
     fn(arg);

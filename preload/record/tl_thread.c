@@ -54,6 +54,7 @@ static void bind_unit(struct tl_unit *u)
 static void *trampoline(void *p)
 {
     struct start s = *(struct start *)p;
+    explicit_bzero(p, sizeof s); /* a freed copy of arg would keep it reachable (tl_proof) */
     free(p);
     bind_unit(s.unit);
     void *r = s.fn(s.arg);
@@ -64,6 +65,7 @@ static void *trampoline(void *p)
 static int trampoline_c11(void *p)
 {
     struct start s = *(struct start *)p;
+    explicit_bzero(p, sizeof s);
     free(p);
     bind_unit(s.unit);
     int r = s.cfn(s.arg);

@@ -1,0 +1,186 @@
+/*
+ * Leak proofs by reachability on real programs (tests/scenarios/thr_proof_*.c, gor_proof_chan.c).
+ * Each proven scenario has a twin where something that can still run holds the object: the
+ * proven one's units carry proof "unreachable" (and the summary and group count them, and the
+ * text says so); the twin's never do. proof=0 turns proofs off. Under the ASan build every run
+ * must still pass and no twin may be proven, but the proven ones need not be: ASan's quarantine
+ * and large-block bookkeeping leave the scan coarser there (taskleak(7), LEAK PROOFS).
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+#define OPTS "grace=2s:threshold=0:lock_order=0"
+#define PROOFS_EXACT (!TH_SANITIZE) /* the proven scenarios prove everything they should */
+
+static json_t *run_exit(struct th_run *r, const char *prog, const char *arg, const char *opts)
+{
+    const char *argv[] = {arg, NULL};
+    struct th_opts o = {.prog = prog, .argv = arg ? argv : NULL, .options = opts};
+    ck_assert_int_eq(th_run(&o, r), 0);
+    ck_assert_msg(!r->timed_out, "%s %s timed out", prog, arg ? arg : "");
+    json_t *rep = th_report(r, "exit", r->pid);
+    ck_assert_msg(rep != NULL, "%s wrote no exit report; stderr:\n%s", prog, r->err);
+    return rep;
+}
+
+/* Units whose proof is "unreachable", and checks each such unit's verdict is a failing one. */
+static int proven_units(json_t *rep)
+{
+    json_t *units = json_object_get(rep, "units"), *u;
+    size_t i;
+    int n = 0;
+    json_array_foreach(units, i, u)
+    {
+        const char *proof = th_str(u, "proof");
+        if (proof == NULL)
+            continue;
+        ck_assert_str_eq(proof, "unreachable");
+        const char *v = th_str(u, "verdict");
+        ck_assert(v != NULL && (!strcmp(v, "leaked") || !strcmp(v, "deadlocked")));
+        n++;
+    }
+    return n;
+}
+
+START_TEST(threads_waiting_on_a_forgotten_heap_cond_are_proven)
+{
+    struct th_run r;
+    json_t *rep = run_exit(&r, "thr_proof_cond", NULL, OPTS);
+    ck_assert_int_eq(th_summary(rep, "proven"), proven_units(rep));
+    if (!PROOFS_EXACT) {
+        json_decref(rep);
+        th_run_free(&r);
+        return;
+    }
+    ck_assert_int_eq(proven_units(rep), 3);
+    json_t *g = th_group(rep, "leaked", "cond wait");
+    ck_assert_ptr_nonnull(g);
+    ck_assert_int_eq(json_integer_value(json_object_get(g, "proven")), 3);
+    ck_assert_msg(th_contains(r.err, "leaked (proven: nothing can reach condition variable 0x"),
+                  "%s", r.err);
+    /* the report tool reads the proof back: text headline and JSON group count */
+    char cmd[1024], out[8192];
+    snprintf(cmd, sizeof cmd, "%s %s/*.json; %s --format=json %s/*.json",
+             th_path("bin/taskleak-report"), r.dir, th_path("bin/taskleak-report"), r.dir);
+    FILE *f = popen(cmd, "r");
+    ck_assert_ptr_nonnull(f);
+    size_t n = fread(out, 1, sizeof out - 1, f);
+    out[n] = '\0';
+    pclose(f);
+    ck_assert_msg(th_contains(out, "leaked (proven: nothing can reach what they wait on)"), "%s",
+                  out);
+    ck_assert_msg(th_contains(out, "\"proven\": 3"), "%s", out);
+    json_decref(rep);
+    th_run_free(&r);
+}
+END_TEST
+
+static const char *const COND_TWINS[] = {"global", "running"};
+
+START_TEST(the_cond_twins_a_global_or_a_running_stack_are_not_proven)
+{
+    struct th_run r;
+    json_t *rep = run_exit(&r, "thr_proof_cond", COND_TWINS[_i], OPTS);
+    ck_assert_int_eq(proven_units(rep), 0);
+    ck_assert_int_eq(th_summary(rep, "proven"), 0);
+    ck_assert_int_ge(th_summary(rep, "leaked"), 3); /* still leaked by time */
+    ck_assert(!th_contains(r.err, "proven:"));
+    json_decref(rep);
+    th_run_free(&r);
+}
+END_TEST
+
+START_TEST(two_threads_deadlocked_on_a_forgotten_pair_are_proven_together)
+{
+    struct th_run r;
+    json_t *rep = run_exit(&r, "thr_proof_abba", NULL, OPTS);
+    ck_assert_int_eq(proven_units(rep), PROOFS_EXACT ? 2 : proven_units(rep));
+    ck_assert_int_eq(th_summary(rep, "deadlocked"), 2);
+    json_decref(rep);
+    th_run_free(&r);
+    rep = run_exit(&r, "thr_proof_abba", "global", OPTS);
+    ck_assert_int_eq(proven_units(rep), 0);
+    ck_assert_int_eq(th_summary(rep, "deadlocked"), 2);
+    json_decref(rep);
+    th_run_free(&r);
+}
+END_TEST
+
+START_TEST(proof_0_proves_nothing)
+{
+    struct th_run r;
+    json_t *rep = run_exit(&r, "thr_proof_cond", NULL, OPTS ":proof=0");
+    ck_assert_int_eq(proven_units(rep), 0);
+    ck_assert_int_eq(th_summary(rep, "leaked"), 3);
+    json_decref(rep);
+    th_run_free(&r);
+}
+END_TEST
+
+static const char *const GOR_TWINS[] = {"global", "task_stack", "heap"};
+
+START_TEST(gor_receivers_whose_channel_something_still_holds_are_not_proven)
+{
+    struct th_run r;
+    json_t *rep = run_exit(&r, "gor_proof_chan", GOR_TWINS[_i], OPTS);
+    ck_assert_int_eq(proven_units(rep), 0);
+    ck_assert_int_ge(th_group_count(rep, "leaked", "chan receive"), 3);
+    json_decref(rep);
+    th_run_free(&r);
+}
+END_TEST
+
+/* A real threaded program (Debian's xz, two worker threads): whatever time says at its exit,
+ * nothing may be proven. */
+START_TEST(xz_with_two_threads_is_never_falsely_proven)
+{
+    char path[] = "/tmp/tl_proof_xz.XXXXXX";
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    static char buf[1 << 16];
+    unsigned x = 12345;
+    for (int k = 0; k < 64; k++) { /* 4 MiB of noise: both threads get blocks */
+        for (size_t i = 0; i < sizeof buf; i++) {
+            x = x * 1103515245 + 12345;
+            buf[i] = (char)(x >> 16);
+        }
+        ck_assert_int_eq(write(fd, buf, sizeof buf), (int)sizeof buf);
+    }
+    close(fd);
+    const char *argv[] = {"-T2", "-z", "-k", "-f", "-3", path, NULL};
+    struct th_opts o = {.prog = "/usr/bin/xz", .argv = argv, .options = OPTS ":exitcode=0"};
+    struct th_run r;
+    ck_assert_int_eq(th_run(&o, &r), 0);
+    ck_assert_msg(!r.timed_out && r.status == 0, "xz: status %d, stderr:\n%s", r.status, r.err);
+    json_t *rep = th_report(&r, "exit", r.pid);
+    ck_assert_ptr_nonnull(rep);
+    ck_assert_int_eq(proven_units(rep), 0);
+    ck_assert_int_eq(th_summary(rep, "proven"), 0);
+    json_decref(rep);
+    th_run_free(&r);
+    char xzpath[64];
+    snprintf(xzpath, sizeof xzpath, "%s.xz", path);
+    unlink(xzpath);
+    unlink(path);
+}
+END_TEST
+
+Suite *make_scen_proof_suite(void)
+{
+    Suite *s = suite_create("scen_proof");
+    TCase *tc = tcase_create("proof");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, threads_waiting_on_a_forgotten_heap_cond_are_proven);
+    tcase_add_loop_test(tc, the_cond_twins_a_global_or_a_running_stack_are_not_proven, 0, 2);
+    tcase_add_test(tc, two_threads_deadlocked_on_a_forgotten_pair_are_proven_together);
+    tcase_add_test(tc, proof_0_proves_nothing);
+    tcase_add_loop_test(tc, gor_receivers_whose_channel_something_still_holds_are_not_proven, 0, 3);
+    tcase_add_test(tc, xz_with_two_threads_is_never_falsely_proven);
+    suite_add_tcase(s, tc);
+    return s;
+}
