@@ -58,9 +58,9 @@ void tl_fmt_frame(FILE *f, const struct tl_fmt_style *s, const struct tl_fmt_fra
 {
     const char *fn = fr->function ? fr->function : "??";
     const char *in = fr->indent ? fr->indent : "    ";
-    if (fr->file != NULL)
-        fprintf(f, "%s#%-2zu %s %sat %s:%d%s%s\n", in, fr->n, fn, s->dim, fr->file, fr->line,
-                fr->inlined ? " (inlined)" : "", s->reset);
+    if (fr->file != NULL) /* "file:line: function", as compilers write places: editors link it */
+        fprintf(f, "%s#%-2zu %s%s:%d:%s %s%s\n", in, fr->n, s->dim, fr->file, fr->line, s->reset,
+                fn, fr->inlined ? " (inlined)" : "");
     else if (fr->call)
         fprintf(f, "%s#%-2zu %s\n", in, fr->n, fn); /* the blocking call the program made */
     else if (fr->module != NULL)
