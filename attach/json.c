@@ -3,7 +3,8 @@
  * look at a process. Units are the threads found ("thread:1" the main thread, "thread:?TID" the
  * others: the tool did not see them created, so it has no creation stack and no sequence number);
  * each thread's stack at the stop is its blocked_stack, starting with a call frame naming the
- * blocking call as the detector's stacks do (the libc frames below it are cut); groups gather
+ * blocking call as the detector's stacks do (the libc frames below it are cut, and the thread's
+ * start-up frames at the bottom); groups gather
  * threads of the same verdict, reason and stack; deadlocks list the cycles. A top-level "attach"
  * member says how long the process was stopped and whether every thread was asleep.
  */
@@ -14,6 +15,7 @@
 #include <time.h>
 
 #include "attach.h"
+#include "tl_fmt.h"
 
 struct st {                     /* one distinct stack */
     const struct tla_thread *t; /* the first thread that has it */
@@ -49,14 +51,33 @@ static int first_kept(const struct tla_thread *t)
     return t->wait.reason && t->wait.call_frame >= 0 ? t->wait.call_frame + 1 : 0;
 }
 
-static bool same_stack(const struct tla_thread *a, const struct tla_thread *b)
+/* One past the last frame kept: the thread's start-up below the program's first function
+ * (start_thread and clone3 in libc, __libc_start_main and _start for the main thread) is cut, as
+ * the detector's stacks end at the start function. A stack of libc frames only keeps them all. */
+static int end_kept(const struct tla_proc *p, const struct tla_thread *t)
 {
-    int ka = first_kept(a), kb = first_kept(b);
-    if (a->nframes - ka != b->nframes - kb || (a->wait.reason != NULL) != (b->wait.reason != NULL))
+    int first = first_kept(t), end = t->nframes;
+    while (end > first + 1) {
+        const struct tla_frame *f = &t->frames[end - 1];
+        if (!tla_in_libc(p, f) && !(f->function && tl_fmt_startup_function(f->function)))
+            break;
+        end--;
+    }
+    for (int k = first; k < end; k++) /* nothing of the program's above: keep the whole stack */
+        if (!tla_in_libc(p, &t->frames[k]))
+            return end;
+    return t->nframes;
+}
+
+static bool same_stack(const struct tla_proc *p, const struct tla_thread *a,
+                       const struct tla_thread *b)
+{
+    int ka = first_kept(a), kb = first_kept(b), ea = end_kept(p, a), eb = end_kept(p, b);
+    if (ea - ka != eb - kb || (a->wait.reason != NULL) != (b->wait.reason != NULL))
         return false;
     if (a->wait.reason && strcmp(a->wait.call, b->wait.call) != 0)
         return false;
-    for (int i = 0; i < a->nframes - ka; i++)
+    for (int i = 0; i < ea - ka; i++)
         if (a->frames[ka + i].pc != b->frames[kb + i].pc)
             return false;
     return true;
@@ -79,7 +100,7 @@ static json_t *stack_json(const struct tla_proc *p, const struct tla_thread *t, 
     if (t->wait.reason && t->wait.call_frame >= 0)
         json_array_append_new(frames, json_pack("{s:n,s:n,s:n,s:s}", "ip", "module", "offset",
                                                 "function", t->wait.call));
-    for (int k = first_kept(t); k < t->nframes; k++)
+    for (int k = first_kept(t), end = end_kept(p, t); k < end; k++)
         json_array_append_new(frames, frame_json(p, &t->frames[k]));
     return json_pack("{s:I,s:o}", "id", (json_int_t)id, "frames", frames);
 }
@@ -103,7 +124,7 @@ static json_t *stacks_json(const struct tla_proc *p, size_t *stack)
     for (size_t i = 0; i < p->n; i++) {
         stack[i] = nst;
         for (size_t j = 0; j < i; j++)
-            if (same_stack(&p->t[i], &p->t[j])) {
+            if (same_stack(p, &p->t[i], &p->t[j])) {
                 stack[i] = stack[j];
                 break;
             }

@@ -196,6 +196,11 @@ static void created_by(const struct tx *t, const struct tlr_mgroup *g)
 {
     const struct tlr_unit *u = first_unit(g);
     bool main = !(u && u->created_by) && tlr_unit_is_main(u) && !g->first->created;
+    if (!main && !(u && u->created_by) && !g->first->created && g->proc->kind &&
+        strcmp(g->proc->kind, "attach") == 0) { /* one look from outside: no creation seen */
+        fputs("  created by: not known (taskleak attach sees threads as they are now)\n", t->out);
+        return;
+    }
     tl_fmt_created(t->out, main, u ? u->created_by : NULL, u ? u->start : NULL,
                    u ? u->label : NULL);
     if (!main)
