@@ -10,7 +10,7 @@ FORMAT_SRCS += $(wildcard tests/bench/pf_*.c)
 $(BUILD)/bench/pf_scan: tests/bench/pf_scan.c $(TL_ENGINE)
 	$(call say,CC,$<)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(ALL_CFLAGS) -Ipreload $(call pc_cflags,$(TL_DEPS_PC)) -o $@ $< $(TL_ENGINE) \
+	$(Q)$(CC) $(ALL_CFLAGS) $(TL_INC) $(call pc_cflags,$(TL_DEPS_PC)) -o $@ $< $(TL_ENGINE) \
 	    $(ALL_LDFLAGS) $(call pc_libs,$(TL_DEPS_PC)) -lelf -ldl
 
 $(BUILD)/bench/pf_idle: tests/bench/pf_idle.c $(BUILD)/lib/libgor.so
