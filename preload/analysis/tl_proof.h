@@ -77,7 +77,8 @@ struct tl_report;
 
 /* Proves what can be proven among r's units (tl_proof_scan): each proven unit gets proof
  * "unreachable" and the verdict "leaked" unless it has "deadlocked" or "unjoined". Watchdog
- * reports run the scan at most once per threshold (sharing tl_proof_watch's clock). */
+ * reports run the scan at most once per threshold and within the watchdog's budget for proofs
+ * (sharing tl_proof_watch's clock). */
 void tl_proof_apply(struct tl_report *r);
 
 /* For the exit gate's grace wait: true when every live unit a check would judge (not thread
@@ -85,8 +86,10 @@ void tl_proof_apply(struct tl_report *r);
  * waiting longer cannot change the answer. */
 bool tl_proof_all_proven(uint64_t exclude_seq, int skip_ignored);
 
-/* The watchdog's call: at most once per `threshold`, and only while some unit is in a durable
- * wait, scans and logs each unit newly proven ("proven leaked: thread:7 ..."). */
-void tl_proof_watch(void);
+/* The watchdog's call, `units` the units its look saw: at most once per `threshold`, only while
+ * some unit is in a durable wait, and after a gap of 20 times the last scan's cost (before the
+ * first scan, 20 times a guess from `units`), scans and logs each unit newly proven
+ * ("task:12 leaked (proven: ...)"). */
+void tl_proof_watch(size_t units);
 
 #endif /* TL_PROOF_H */

@@ -4,7 +4,8 @@
  *
  * DESIGN. Each caller turns what it already has (the report model, or a registry snapshot and
  * gor's task snapshot without unwinding) into tl_proof_unit rows and asks tl_proof_scan. The
- * watchdog scans at most once per threshold and only while some unit is in a durable wait; it
+ * watchdog scans at most once per threshold and only while some unit is in a durable wait, and
+ * spends at most a twentieth of its time on it (the gap after a scan is 20 times its cost); it
  * logs a unit the first time it is proven (a small table of ids already told), so a service that
  * never exits still hears of a leak once.
  */
@@ -22,7 +23,13 @@
 
 #define TOLD_MAX 4096
 
-static _Atomic int64_t next_watch_ns;
+/* The watchdog's proofs are budgeted: it spends at most 1/BUDGET of its time proving. Before its
+ * first scan the cost is guessed from the units there are (bench-proof.sh measures about 20 us a
+ * unit), so a service with 100 000 blocked tasks is not stalled for seconds at its first look. */
+#define BUDGET          20
+#define GUESS_NS_A_UNIT 20000
+
+static _Atomic int64_t next_watch_ns; /* 0: no watchdog scan was considered yet */
 
 static int64_t mono_ns(void)
 {
@@ -31,14 +38,31 @@ static int64_t mono_ns(void)
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-/* True (and the clock moved on) when a periodic scan is due. */
-static bool watch_due(void)
+/* True (and the clock moved on) when a periodic scan over `units` units is due. */
+static bool watch_due(size_t units)
 {
     int64_t now = mono_ns(), due = atomic_load(&next_watch_ns);
-    if (tl_ctx.opts.threshold_ms <= 0 || now < due)
+    if (tl_ctx.opts.threshold_ms <= 0)
+        return false;
+    if (due == 0) {
+        int64_t first = now + BUDGET * (int64_t)units * GUESS_NS_A_UNIT;
+        if (!atomic_compare_exchange_strong(&next_watch_ns, &due, first))
+            return false; /* another caller set it */
+        due = first;
+    }
+    if (now < due)
         return false;
     return atomic_compare_exchange_strong(&next_watch_ns, &due,
                                           now + tl_ctx.opts.threshold_ms * 1000000);
+}
+
+/* A periodic scan that began at t0 ended: the next waits a threshold, or BUDGET times its cost. */
+static void watch_done(int64_t t0)
+{
+    int64_t now = mono_ns(), gap = tl_ctx.opts.threshold_ms * 1000000;
+    if (BUDGET * (now - t0) > gap)
+        gap = BUDGET * (now - t0);
+    atomic_store(&next_watch_ns, now + gap);
 }
 
 static void from_rep(struct tl_proof_unit *p, const struct tl_rep_unit *u)
@@ -56,8 +80,10 @@ static void from_rep(struct tl_proof_unit *p, const struct tl_rep_unit *u)
 
 void tl_proof_apply(struct tl_report *r)
 {
-    if (!tl_ctx.opts.proof || r->n == 0 || (r->mode == TL_BUILD_WATCHDOG && !watch_due()))
+    bool watch = r->mode == TL_BUILD_WATCHDOG;
+    if (!tl_ctx.opts.proof || r->n == 0 || (watch && !watch_due(r->n)))
         return;
+    int64_t t0 = mono_ns();
     struct tl_proof_unit *p = malloc(r->n * sizeof *p);
     if (p == NULL)
         return;
@@ -74,6 +100,8 @@ void tl_proof_apply(struct tl_report *r)
                 u->verdict = "leaked";
         }
     free(p);
+    if (watch)
+        watch_done(t0);
 }
 
 /* Rows for every live unit a check judges: registry threads and gor's tasks, no unwinding. */
@@ -146,11 +174,12 @@ static bool first_time(const struct tl_proof_unit *u)
     return true;
 }
 
-void tl_proof_watch(void)
+void tl_proof_watch(size_t units)
 {
     size_t n = 0;
-    if (!tl_ctx.opts.proof || !watch_due())
+    if (!tl_ctx.opts.proof || !watch_due(units))
         return;
+    int64_t t0 = mono_ns();
     struct tl_proof_unit *p = live_units(&n, 0, 1);
     if (p != NULL && tl_proof_scan(p, n, NULL, 0) > 0)
         for (size_t i = 0; i < n; i++) {
@@ -163,4 +192,5 @@ void tl_proof_watch(void)
                         word ? word : "the object", (unsigned long)p[i].object);
         }
     free(p);
+    watch_done(t0);
 }

@@ -370,7 +370,7 @@ static void per_threshold(const struct tl_wd_scan *s, int64_t now)
                                                        : wd.proof_gap_ms * 2;
     wd.proof_sig = s->signature;
     wd.proof_ms = now;
-    tl_proof_watch(); /* logs each newly proven unit once */
+    tl_proof_watch(s->units); /* logs each newly proven unit once */
 }
 
 static void tick(void)
