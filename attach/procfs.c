@@ -38,31 +38,11 @@ int tla_cannot(pid_t pid, const char *fmt, ...)
     return TLA_EXIT_CANNOT;
 }
 
-/* Reads a small /proc file into buf (NUL-terminated); its length or -1. */
-static ssize_t slurp(const char *path, char *buf, size_t len)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    size_t got = 0;
-    while (got + 1 < len) {
-        ssize_t r = read(fd, buf + got, len - 1 - got);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            break;
-        got += (size_t)r;
-    }
-    close(fd);
-    buf[got] = 0;
-    return (ssize_t)got;
-}
-
 pid_t tla_tracer(pid_t pid)
 {
     char path[64], buf[4096];
     snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
-    if (slurp(path, buf, sizeof buf) < 0)
+    if (tl_input_small(path, buf, sizeof buf, read) < 0)
         return -1;
     const char *t = strstr(buf, "\nTracerPid:");
     return t ? (pid_t)atoi(t + 11) : -1;
@@ -72,7 +52,7 @@ void tla_comm(pid_t pid, char *buf, size_t len)
 {
     char path[64], raw[64];
     snprintf(path, sizeof path, "/proc/%d/comm", (int)pid);
-    if (slurp(path, raw, sizeof raw) <= 0) {
+    if (tl_input_small(path, raw, sizeof raw, read) <= 0) {
         snprintf(buf, len, "?");
         return;
     }
@@ -83,7 +63,7 @@ void tla_comm(pid_t pid, char *buf, size_t len)
 void tla_ptrace_scope(char *buf, size_t len)
 {
     char raw[16];
-    if (slurp("/proc/sys/kernel/yama/ptrace_scope", raw, sizeof raw) <= 0) {
+    if (tl_input_small("/proc/sys/kernel/yama/ptrace_scope", raw, sizeof raw, read) <= 0) {
         snprintf(buf, len, "not set (no Yama)");
         return;
     }
@@ -95,7 +75,7 @@ void tla_ptrace_scope(char *buf, size_t len)
 static char stat_state(const char *path)
 {
     char buf[1024];
-    if (slurp(path, buf, sizeof buf) <= 0)
+    if (tl_input_small(path, buf, sizeof buf, read) <= 0)
         return 0;
     const char *c = strrchr(buf, ')');
     return c && c[1] == ' ' ? c[2] : 0;
@@ -118,7 +98,7 @@ bool tla_alive(pid_t pid)
 static double exec_start(const char *path)
 {
     char buf[8192];
-    if (slurp(path, buf, sizeof buf) <= 0)
+    if (tl_input_small(path, buf, sizeof buf, read) <= 0)
         return -1;
     const char *e = strstr(buf, "se.exec_start");
     const char *colon = e ? strchr(e, ':') : NULL;
@@ -132,12 +112,12 @@ void tla_read_prestop(pid_t pid, struct tla_thread *t)
     t->state = stat_state(path);
     snprintf(path, sizeof path, "/proc/%d/task/%d/comm", (int)pid, (int)t->tid);
     char raw[64];
-    if (slurp(path, raw, sizeof raw) > 0) {
+    if (tl_input_small(path, raw, sizeof raw, read) > 0) {
         raw[strcspn(raw, "\n")] = 0;
         tl_input_escape(raw, t->comm, sizeof t->comm);
     }
     snprintf(path, sizeof path, "/proc/%d/task/%d/wchan", (int)pid, (int)t->tid);
-    if (slurp(path, t->wchan, sizeof t->wchan) < 0 || !strcmp(t->wchan, "0"))
+    if (tl_input_small(path, t->wchan, sizeof t->wchan, read) < 0 || !strcmp(t->wchan, "0"))
         t->wchan[0] = 0;
     snprintf(path, sizeof path, "/proc/%d/task/%d/sched", (int)pid, (int)t->tid);
     double theirs = exec_start(path);
@@ -155,13 +135,13 @@ void tla_read_process(struct tla_proc *p)
     ssize_t n = readlink(path, p->exe, sizeof p->exe - 1);
     p->exe[n > 0 ? n : 0] = 0;
     snprintf(path, sizeof path, "/proc/%d/stat", (int)p->pid);
-    if (slurp(path, buf, sizeof buf) > 0) {
+    if (tl_input_small(path, buf, sizeof buf, read) > 0) {
         const char *c = strrchr(buf, ')');
         if (c)
             sscanf(c + 2, "%*c %d", &p->ppid);
     }
     snprintf(path, sizeof path, "/proc/%d/cmdline", (int)p->pid);
-    ssize_t len = slurp(path, buf, sizeof buf);
+    ssize_t len = tl_input_small(path, buf, sizeof buf, read);
     for (ssize_t i = 0; i < len; i += (ssize_t)strlen(buf + i) + 1) {
         char **a = realloc(p->argv, (p->nargv + 1) * sizeof *a);
         if (a == NULL)

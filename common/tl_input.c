@@ -266,3 +266,23 @@ char *tl_input_escape(const char *s, char *out, size_t cap)
     out[escape_walk(p, end, out, cap, cut)] = '\0';
     return out;
 }
+
+ssize_t tl_input_small(const char *path, char *buf, size_t n, ssize_t (*rd)(int, void *, size_t))
+{
+    buf[0] = '\0';
+    int fd = rd != NULL ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+    if (fd < 0)
+        return -1;
+    size_t got = 0;
+    while (got + 1 < n) {
+        ssize_t k = rd(fd, buf + got, n - 1 - got);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0)
+            break;
+        got += (size_t)k;
+    }
+    close(fd);
+    buf[got] = '\0';
+    return (ssize_t)got;
+}

@@ -16,6 +16,7 @@
 #define TL_INPUT_H
 
 #include <stddef.h>
+#include <sys/types.h>
 #include <sys/stat.h>
 
 /* Why an input file could not be used. */
@@ -55,6 +56,11 @@ int tl_input_read(const char *path, size_t max, char **buf, size_t *len, struct 
 /* The problem in words, for "<what> <path>: <this>" messages: "is a FIFO, not a regular file",
  * "cannot open: No such file or directory", "is larger than 1048576 bytes (the limit)",
  * "cannot read: Input/output error", "out of memory". Returns out. */
+/* Reads a small file (a /proc entry) into buf, NUL-terminated, through rd (the detector passes
+ * the real read, the tools plain read; NULL: nothing can be read, -1). Retries EINTR; stops at
+ * n - 1 bytes or end of file. Returns the length, or -1 when the file cannot be opened. */
+ssize_t tl_input_small(const char *path, char *buf, size_t n, ssize_t (*rd)(int, void *, size_t));
+
 char *tl_input_describe(const struct tl_input_error *e, char *out, size_t n);
 
 /* Copies s into out (cap bytes, always NUL-terminated when cap > 0) with every byte a message must

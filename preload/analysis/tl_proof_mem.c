@@ -9,6 +9,7 @@
  * exactly at the heap's end (its top chunk, or the two fenceposts glibc leaves before a gap)
  * leaves the mapping one block, which is coarser but still sound.
  */
+#include "tl_input.h"
 #include "tl_proof_mem.h"
 
 #include <dirent.h>
@@ -33,23 +34,6 @@
 #define ARENA_ALIGN (64UL << 20) /* glibc's HEAP_MAX_SIZE on 64-bit */
 #define MINCHUNK    32
 #define WINDOW      65536
-
-static ssize_t read_file(const char *path, char *buf, size_t n)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    size_t got = 0;
-    while (got + 1 < n) {
-        ssize_t k = tl_real.read ? tl_real.read(fd, buf + got, n - 1 - got) : -1;
-        if (k <= 0)
-            break;
-        got += (size_t)k;
-    }
-    close(fd);
-    buf[got] = '\0';
-    return (ssize_t)got;
-}
 
 size_t tl_pm_read(void *ctx, uintptr_t addr, void *buf, size_t len)
 {
@@ -184,7 +168,7 @@ bool tl_pm_thread(pid_t tid, struct tl_pm_thread *t)
     memset(t, 0, sizeof *t);
     t->state = '?';
     snprintf(path, sizeof path, "/proc/self/task/%d/status", (int)tid);
-    if (read_file(path, buf, sizeof buf) <= 0)
+    if (tl_input_small(path, buf, sizeof buf, tl_real.read) <= 0)
         return false;
     if (strncmp(buf, "Name:\t", 6) == 0) {
         size_t k = 0;
@@ -205,7 +189,8 @@ bool tl_pm_thread(pid_t tid, struct tl_pm_thread *t)
                   field_u64(buf, "\nnonvoluntary_ctxt_switches:", 10);
     t->sigblk = field_u64(buf, "\nSigBlk:", 16);
     snprintf(path, sizeof path, "/proc/self/task/%d/syscall", (int)tid);
-    if (read_file(path, buf, sizeof buf) > 0 && strncmp(buf, "running", 7) != 0) {
+    if (tl_input_small(path, buf, sizeof buf, tl_real.read) > 0 &&
+        strncmp(buf, "running", 7) != 0) {
         /* "nr a1 a2 a3 a4 a5 a6 sp pc" */
         char *p = buf;
         for (int i = 0; i < 7 && p != NULL; i++) {
@@ -282,9 +267,10 @@ static int fds_hold_bytes(void)
 const char *tl_pm_kernel_doubt(void)
 {
     char buf[4096];
-    if (read_file("/proc/self/timers", buf, sizeof buf) > 0) /* "ID: ..." per POSIX timer */
+    if (tl_input_small("/proc/self/timers", buf, sizeof buf, tl_real.read) >
+        0) /* "ID: ..." per POSIX timer */
         return "a POSIX timer";
-    if (read_file("/proc/self/status", buf, sizeof buf) <= 0)
+    if (tl_input_small("/proc/self/status", buf, sizeof buf, tl_real.read) <= 0)
         return "no /proc/self/status";
     if (field_u64(buf, "\nShdPnd:", 16) != 0 || field_u64(buf, "\nSigPnd:", 16) != 0)
         return "a pending signal";

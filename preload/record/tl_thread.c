@@ -11,6 +11,7 @@
  * start function, and the registry makes the task the thread's creator (Go's model: work is
  * created by the goroutine, not by the worker thread that ran it).
  */
+#include "tl_input.h"
 #include "tl_thread.h"
 
 #include <dirent.h>
@@ -176,27 +177,15 @@ size_t tl_thread_scan_unknown(pid_t *out, size_t max)
     return n;
 }
 
-/* Reads a small /proc file into buf (NUL-terminated); length or -1. */
-static ssize_t read_small(const char *path, char *buf, size_t n)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    ssize_t r = tl_real.read ? tl_real.read(fd, buf, n - 1) : -1;
-    close(fd);
-    buf[r > 0 ? r : 0] = '\0';
-    return r;
-}
-
 char tl_thread_proc_info(pid_t tid, char *buf, size_t n)
 {
     char path[64], stat[512];
     buf[0] = '\0';
     snprintf(path, sizeof path, "/proc/self/task/%d/comm", (int)tid);
-    if (read_small(path, buf, n) > 0)
+    if (tl_input_small(path, buf, n, tl_real.read) > 0)
         buf[strcspn(buf, "\n")] = '\0';
     snprintf(path, sizeof path, "/proc/self/task/%d/stat", (int)tid);
-    if (read_small(path, stat, sizeof stat) <= 0)
+    if (tl_input_small(path, stat, sizeof stat, tl_real.read) <= 0)
         return '?';
     const char *p = strrchr(stat, ')'); /* comm may contain spaces and parentheses */
     return (p != NULL && p[1] == ' ' && p[2] != '\0') ? p[2] : '?';
@@ -205,7 +194,7 @@ char tl_thread_proc_info(pid_t tid, char *buf, size_t n)
 int tl_thread_count(void)
 {
     char stat[1024];
-    if (read_small("/proc/self/stat", stat, sizeof stat) <= 0)
+    if (tl_input_small("/proc/self/stat", stat, sizeof stat, tl_real.read) <= 0)
         return 0;
     const char *p = strrchr(stat, ')'); /* then " state ppid ...": num_threads is field 20 */
     for (int field = 2; p != NULL && *p != '\0'; p++) {

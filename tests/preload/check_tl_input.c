@@ -238,6 +238,40 @@ START_TEST(escaping_cuts_at_a_character_boundary_with_an_ellipsis)
 }
 END_TEST
 
+/* A read function that is interrupted once before it reads, as a signal would. */
+static int interrupted;
+static ssize_t read_interrupted_once(int fd, void *buf, size_t n)
+{
+    if (!interrupted++) {
+        errno = EINTR;
+        return -1;
+    }
+    return read(fd, buf, n);
+}
+
+START_TEST(a_small_file_is_read_whole_or_cut_and_nul_terminated)
+{
+    char sdir[] = "/tmp/tl_small.XXXXXX", spath[64], buf[8];
+    ck_assert_ptr_nonnull(mkdtemp(sdir));
+    snprintf(spath, sizeof spath, "%s/f", sdir);
+    FILE *f = fopen(spath, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs("0123456789", f);
+    fclose(f);
+    interrupted = 0;
+    ck_assert_int_eq(tl_input_small(spath, buf, sizeof buf, read_interrupted_once), 7);
+    ck_assert_str_eq(buf, "0123456"); /* cut at n - 1, after the EINTR was retried */
+    char big[64];
+    ck_assert_int_eq(tl_input_small(spath, big, sizeof big, read), 10);
+    ck_assert_str_eq(big, "0123456789");
+    ck_assert_int_eq(tl_input_small(spath, big, sizeof big, NULL), -1); /* no way to read */
+    ck_assert_str_eq(big, "");
+    unlink(spath);
+    ck_assert_int_eq(tl_input_small(spath, big, sizeof big, read), -1); /* gone */
+    rmdir(sdir);
+}
+END_TEST
+
 Suite *make_tl_input_suite(void)
 {
     Suite *s = suite_create("tl_input");
@@ -251,6 +285,7 @@ Suite *make_tl_input_suite(void)
     tcase_add_test(t, the_cap_is_exact_and_a_larger_file_is_refused_saying_so);
     tcase_add_test(t, a_proc_file_of_size_zero_is_read_to_its_end_within_the_cap);
     tcase_add_test(t, a_file_that_grows_while_read_stops_at_the_cap);
+    tcase_add_test(t, a_small_file_is_read_whole_or_cut_and_nul_terminated);
     suite_add_tcase(s, t);
     TCase *m = tcase_create("messages");
     tcase_add_test(m, escaping_writes_control_bytes_and_bad_utf8_as_escapes_and_keeps_good_utf8);
