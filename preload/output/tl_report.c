@@ -374,11 +374,12 @@ static int write_json_file(struct tl_report *r)
     return rc;
 }
 
-/* Whether the report is the process's last word: the exit report, or a deadlock report the
- * program is ended after (tl_gate_deadlock). */
+/* Whether the report is the process's last word: the exit report, a signal report (the signal
+ * is raised again once it is written, see tl_sigreport), or a deadlock report the program is
+ * ended after (tl_gate_deadlock). */
 static bool last_word(const struct tl_report *r)
 {
-    return r->mode == TL_BUILD_EXIT ||
+    return r->mode == TL_BUILD_EXIT || r->mode == TL_BUILD_SIGNAL ||
            (r->mode == TL_BUILD_DEADLOCK && tl_ctx.opts.on_deadlock != TL_ON_DEADLOCK_REPORT &&
             tl_ctx.opts.exitcode != 0);
 }

@@ -6,6 +6,7 @@
  * exit status is the program's verdict either way.
  */
 #include <check.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -199,6 +200,29 @@ START_TEST(a_forked_childs_report_is_rendered_too)
 }
 END_TEST
 
+START_TEST(a_program_killed_by_a_signal_gets_its_report_rendered_with_file_and_line)
+{
+    static char script[1024], prog[1024], bdir[1100], pre[600];
+    snprintf(script, sizeof script, "%s/scripts/taskleak", TH_SRC_DIR);
+    snprintf(prog, sizeof prog, "%s/tests/scenarios/sig_killed", TH_BUILD_DIR);
+    const char *argv[] = {script, "run", "--", prog, "term", NULL};
+    snprintf(bdir, sizeof bdir, "TASKLEAK_BUILD_DIR=%s", TH_BUILD_DIR);
+    snprintf(pre, sizeof pre, "LD_PRELOAD=%s", th_sanitizer_preload());
+    const char *env[] = {bdir, th_sanitizer_preload()[0] ? pre : NULL, NULL};
+    struct th_opts o = {
+        .prog = "/bin/sh", .argv = argv, .no_preload = true, .env = env, .timeout_s = 120};
+    struct th_run r;
+    ck_assert_int_eq(th_run(&o, &r), 0);
+    ck_assert_msg(!r.timed_out && r.status == 128 + SIGTERM, "status %d; stderr:\n%s", r.status,
+                  r.err);
+    ck_assert_msg(th_contains(r.err, "tests/scenarios/sig_killed.c:") &&
+                      th_contains(r.err, ": stuck_worker"),
+                  "stderr:\n%s", r.err);
+    ck_assert_msg(!th_contains(r.err, "signal report:"), "stderr:\n%s", r.err); /* one text */
+    th_run_free(&r);
+}
+END_TEST
+
 Suite *make_run_text_suite(void)
 {
     Suite *s = suite_create("run_text");
@@ -210,6 +234,7 @@ Suite *make_run_text_suite(void)
     tcase_add_test(tc, a_log_file_the_user_chose_gets_the_text);
     tcase_add_test(tc, a_deadlock_that_ends_the_program_is_rendered_with_file_and_line);
     tcase_add_test(tc, a_forked_childs_report_is_rendered_too);
+    tcase_add_test(tc, a_program_killed_by_a_signal_gets_its_report_rendered_with_file_and_line);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "harness.h"
 #include "tl_json.h"
 #include "tl_log.h"
 #include "tl_options.h"
@@ -511,6 +512,36 @@ START_TEST(generated_docs_have_one_entry_per_option)
 }
 END_TEST
 
+/* Every line the table generates stands in the document as written: the README's options table
+ * and taskleak(7)'s OPTIONS entries are the generated text, so a changed option changes them. */
+static void doc_lines_in(enum tl_doc_format fmt, const char *doc)
+{
+    char path[] = "/tmp/tl_doc.XXXXXX", file[1024];
+    static char gen[32768], text[1 << 20];
+    int fd = mkstemp(path);
+    unlink(path);
+    tl_options_doc(fd, fmt);
+    ssize_t n = pread(fd, gen, sizeof gen - 1, 0);
+    close(fd);
+    ck_assert_int_gt(n, 0);
+    gen[n] = '\0';
+    snprintf(file, sizeof file, "%s/%s", TH_SRC_DIR, doc);
+    FILE *f = fopen(file, "r");
+    ck_assert_msg(f != NULL, "cannot read %s", file);
+    size_t len = fread(text, 1, sizeof text - 1, f);
+    fclose(f);
+    text[len] = '\0';
+    for (char *line = strtok(gen, "\n"); line != NULL; line = strtok(NULL, "\n"))
+        ck_assert_msg(strstr(text, line) != NULL, "%s lacks the generated line: %s", doc, line);
+}
+
+START_TEST(readme_and_man_page_hold_the_generated_option_docs)
+{
+    doc_lines_in(TL_DOC_MARKDOWN, "README.md");
+    doc_lines_in(TL_DOC_MAN, "man/taskleak.7");
+}
+END_TEST
+
 START_TEST(parsing_leaves_the_heap_untouched)
 {
     struct tl_options o;
@@ -563,6 +594,7 @@ Suite *make_tl_options_suite(void)
     tcase_add_test(out, formatted_values_parse_back_to_the_same_options);
     tcase_add_test(out, expand_path_substitutes_pid_and_rejects_other_placeholders);
     tcase_add_test(out, generated_docs_have_one_entry_per_option);
+    tcase_add_test(out, readme_and_man_page_hold_the_generated_option_docs);
     suite_add_tcase(s, out);
     return s;
 }
