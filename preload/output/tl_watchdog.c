@@ -77,8 +77,6 @@ static struct {
     int64_t tasks_next_ms;      /* when the next one is due */
     int64_t threads_ns, tasks_ns; /* what the last thread scan and the last task scan took */
     int64_t next_build_ms, build_gap_ms, per_threshold_ms; /* build rate limit (tick) */
-    uint64_t proof_sig;             /* the stuck units' signature at the last proof scan */
-    int64_t proof_ms, proof_gap_ms; /* when it ran; how long an unchanged set waits */
 } wd;
 
 /* ---- layer 1: the light scan --------------------------------------------------------------- */
@@ -359,17 +357,7 @@ static void per_threshold(const struct tl_wd_scan *s, int64_t now)
     if (s->stuck == 0 || now - wd.per_threshold_ms < tl_ctx.opts.threshold_ms)
         return;
     wd.per_threshold_ms = now;
-    /* Leak proofs. The same stuck units as at the last proof scan would most likely be judged
-     * the same, so an idle service is scanned again only after a gap that doubles up to 64
-     * thresholds; any change in what is stuck scans at the next due look. */
-    int64_t thr = tl_ctx.opts.threshold_ms;
-    if (s->signature == wd.proof_sig && now - wd.proof_ms < wd.proof_gap_ms)
-        return;
-    wd.proof_gap_ms = s->signature != wd.proof_sig ? thr
-                      : wd.proof_gap_ms * 2 > 64 * thr ? 64 * thr
-                                                       : wd.proof_gap_ms * 2;
-    wd.proof_sig = s->signature;
-    wd.proof_ms = now;
+    /* Leak proofs: tl_proof_watch keeps them within the watchdog's budget for them. */
     tl_proof_watch(s->units); /* logs each newly proven unit once */
 }
 
