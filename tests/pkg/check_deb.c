@@ -49,14 +49,15 @@ static void build_packages(void)
         return;
     /* The tree without build directories or package staging, then the build, with a clean make
      * environment (the runner may itself run under make, or under a package build). */
-    int rc = pkg_sh(NULL,
-                    "mkdir %s/src && tar -C %s --exclude=./.git --exclude='./build*' "
-                    "--exclude=./debian/build --exclude=./debian/tmp --exclude=./debian/.debhelper "
-                    "--exclude=./debian/taskleak --exclude=./debian/libgor0 "
-                    "--exclude=./debian/libgor-dev -cf - . | tar -C %s/src -xf - && "
-                    "cd %s/src && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u BUILD -u CFLAGS "
-                    "-u LDFLAGS DEB_BUILD_OPTIONS='nocheck parallel=2' make deb >%s/build.log 2>&1",
-                    work, TH_SRC_DIR, work, work, work);
+    int rc = pkg_sh(
+        NULL,
+        "mkdir %s/src && tar -C %s --exclude=./.git --exclude='./build*' "
+        "--exclude=./debian/build --exclude=./debian/tmp --exclude=./debian/.debhelper "
+        "--exclude=./debian/taskleak --exclude=./debian/libgor0 "
+        "--exclude=./debian/libgor-dev -cf - . | tar -C %s/src -xf - && "
+        "cd %s/src && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u BUILD -u SANITIZE -u CFLAGS "
+        "-u LDFLAGS DEB_BUILD_OPTIONS='nocheck parallel=2' make deb >%s/build.log 2>&1",
+        work, TH_SRC_DIR, work, work, work);
     if (rc != 0) {
         snprintf(build_error, sizeof build_error, "make deb exited %d; see %s/build.log", rc, work);
         return;
