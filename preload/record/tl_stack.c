@@ -329,6 +329,31 @@ bool tl_stack_object_range(uintptr_t addr, uintptr_t *lo, uintptr_t *hi, bool *m
     return found;
 }
 
+/* A sanitizer runtime's interceptors stand between the program's call and ours when it was
+ * preloaded first (ASan's pthread_create calls the next one, the detector's): their frames right
+ * below our call frame are cut too, so the stack starts where the program called. Weak: resolved
+ * only when that runtime is loaded. */
+extern void __asan_init(void) __attribute__((weak));
+static struct {
+    uintptr_t lo, hi;
+    int known;
+} san_text;
+
+static bool is_sanitizer(uintptr_t ip)
+{
+    if (!__atomic_load_n(&san_text.known, __ATOMIC_ACQUIRE)) {
+        uintptr_t r[2] = {0, 0};
+        if (__asan_init == NULL ||
+            !tl_stack_object_range((uintptr_t)__asan_init, &r[0], &r[1], NULL))
+            r[0] = r[1] = 0;
+        __atomic_store_n(&san_text.lo, r[0], __ATOMIC_RELAXED);
+        __atomic_store_n(&san_text.hi, r[1], __ATOMIC_RELAXED);
+        __atomic_store_n(&san_text.known, 1, __ATOMIC_RELEASE);
+    }
+    return ip >= __atomic_load_n(&san_text.lo, __ATOMIC_RELAXED) &&
+           ip < __atomic_load_n(&san_text.hi, __ATOMIC_RELAXED);
+}
+
 static bool is_own(uintptr_t ip)
 {
     if (!__atomic_load_n(&own_text.known, __ATOMIC_ACQUIRE)) {
@@ -353,9 +378,15 @@ int tl_stack_strip_own(uintptr_t *ips, int n, const char *call)
         from = 1; /* the bracket's frame: ours by construction */
         ips[out++] = tl_stack_call_frame(call);
     }
-    for (; from < n; from++)
-        if (!is_own(ips[from]) && tl_stack_frame_call(ips[from]) == NULL)
-            ips[out++] = ips[from];
+    bool below_call = true; /* still right under our frames (and our call frame, if any) */
+    for (; from < n; from++) {
+        if (is_own(ips[from]) || tl_stack_frame_call(ips[from]) != NULL)
+            continue;
+        if (below_call && is_sanitizer(ips[from]))
+            continue; /* the interceptor that forwarded the program's call to us */
+        below_call = false;
+        ips[out++] = ips[from];
+    }
     errno = saved;
     return out;
 }

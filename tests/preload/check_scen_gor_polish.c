@@ -205,7 +205,10 @@ START_TEST(the_report_tool_shows_the_task_as_the_threads_creator)
     const char *args[] = {pr.dir, NULL};
     struct tlr_cli_run r = tlr_run(args);
     ck_assert_msg(r.status == 1, "status %d: %s", r.status, r.err);
-    snprintf(want, sizeof want, "created by %s, start poll_forever:", task);
+    /* Under ASan the detector's pthread_create is reached through ASan's interceptor, whose
+     * own trampoline is the start function it sees: only the creator can be asserted there. */
+    snprintf(want, sizeof want, "created by %s, start %s", task,
+             th_sanitizer_preload()[0] ? "" : "poll_forever:");
     ck_assert_msg(th_contains(r.out, want), "no \"%s\" in:\n%s", want, r.out);
     ck_assert_msg(th_contains(r.out, "start_poller"), "no start_poller in:\n%s", r.out);
     ck_assert_msg(!th_contains(r.out, "gor_task_trampoline"), "gor's frames in:\n%s", r.out);

@@ -261,7 +261,9 @@ START_TEST(taskleak_top_shows_the_sites_and_waits_of_a_running_process)
     snprintf(metrics, sizeof metrics, "%s/t.prom", dir);
     snprintf(env_opts, sizeof env_opts, "TASKLEAK_OPTIONS=interval=50ms:exitcode=0:metrics=%s",
              metrics);
-    snprintf(env_pre, sizeof env_pre, "LD_PRELOAD=%s", th_path("lib/libtaskleak.so"));
+    const char *san = th_sanitizer_preload(); /* an ASan-built detector needs ASan first */
+    snprintf(env_pre, sizeof env_pre, "LD_PRELOAD=%s%s%s", san, san[0] ? ":" : "",
+             th_path("lib/libtaskleak.so"));
     pid_t pid = fork();
     ck_assert_int_ge(pid, 0);
     if (pid == 0) {
