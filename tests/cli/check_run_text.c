@@ -151,23 +151,37 @@ START_TEST(a_log_file_the_user_chose_gets_the_text)
 }
 END_TEST
 
-/* A program the watchdog ends because all its threads are asleep: its deadlock report is its last
- * word, rendered the same way, Go's line first. */
-START_TEST(a_deadlock_that_ends_the_program_is_rendered_with_file_and_line)
+/* Runs `taskleak ARGS...` from the source tree as a user's shell would (no preload of ours, the
+ * build directory known); "%P" in ARGS stands for the build's scenario program SCENARIO. */
+static void run_taskleak(struct th_run *r, const char *scenario, const char *const *args)
 {
     static char script[1024], prog[1024], bdir[1100], pre[600];
+    const char *argv[16];
+    size_t n = 0;
     snprintf(script, sizeof script, "%s/scripts/taskleak", TH_SRC_DIR);
-    snprintf(prog, sizeof prog, "%s/tests/scenarios/dl_shutdown_join", TH_BUILD_DIR);
-    const char *argv[] = {script,           "run", "--threshold", "1s",   "--options",
-                          "interval=200ms", "--",  prog,          "main", NULL};
+    snprintf(prog, sizeof prog, "%s/tests/scenarios/%s", TH_BUILD_DIR, scenario);
+    argv[n++] = script;
+    for (; *args != NULL && n < 15; args++)
+        argv[n++] = strcmp(*args, "%P") == 0 ? prog : *args;
+    argv[n] = NULL;
     snprintf(bdir, sizeof bdir, "TASKLEAK_BUILD_DIR=%s", TH_BUILD_DIR);
     snprintf(pre, sizeof pre, "LD_PRELOAD=%s", th_sanitizer_preload());
     const char *env[] = {bdir, th_sanitizer_preload()[0] ? pre : NULL, NULL};
     struct th_opts o = {
         .prog = "/bin/sh", .argv = argv, .no_preload = true, .env = env, .timeout_s = 120};
+    ck_assert_int_eq(th_run(&o, r), 0);
+    ck_assert_msg(!r->timed_out, "%s timed out; stderr:\n%s", scenario, r->err);
+}
+
+/* A program the watchdog ends because all its threads are asleep: its deadlock report is its last
+ * word, rendered the same way, Go's line first. */
+START_TEST(a_deadlock_that_ends_the_program_is_rendered_with_file_and_line)
+{
+    const char *args[] = {"run", "--threshold", "1s",   "--options", "interval=200ms",
+                          "--",  "%P",          "main", NULL};
     struct th_run r;
-    ck_assert_int_eq(th_run(&o, &r), 0);
-    ck_assert_msg(!r.timed_out && r.status == 76, "status %d; stderr:\n%s", r.status, r.err);
+    run_taskleak(&r, "dl_shutdown_join", args);
+    ck_assert_msg(r.status == 76, "status %d; stderr:\n%s", r.status, r.err);
     ck_assert_msg(th_contains(r.err, "taskleak: all threads are asleep - deadlock!\n"),
                   "stderr:\n%s", r.err);
     ck_assert_msg(th_contains(r.err, "tests/scenarios/dl_shutdown_join.c:"), "stderr:\n%s", r.err);
@@ -179,18 +193,10 @@ END_TEST
 /* A forked child inherits the options: its leak is rendered too, never dropped. */
 START_TEST(a_forked_childs_report_is_rendered_too)
 {
-    static char script[1024], prog[1024], bdir[1100], pre[600];
-    snprintf(script, sizeof script, "%s/scripts/taskleak", TH_SRC_DIR);
-    snprintf(prog, sizeof prog, "%s/tests/scenarios/thr_fork_child", TH_BUILD_DIR);
-    const char *argv[] = {script, "run", "--grace", "100ms", "--", prog, NULL};
-    snprintf(bdir, sizeof bdir, "TASKLEAK_BUILD_DIR=%s", TH_BUILD_DIR);
-    snprintf(pre, sizeof pre, "LD_PRELOAD=%s", th_sanitizer_preload());
-    const char *env[] = {bdir, th_sanitizer_preload()[0] ? pre : NULL, NULL};
-    struct th_opts o = {
-        .prog = "/bin/sh", .argv = argv, .no_preload = true, .env = env, .timeout_s = 120};
+    const char *args[] = {"run", "--grace", "100ms", "--", "%P", NULL};
     struct th_run r;
-    ck_assert_int_eq(th_run(&o, &r), 0);
-    ck_assert_msg(!r.timed_out && r.status == 76, "status %d; stderr:\n%s", r.status, r.err);
+    run_taskleak(&r, "thr_fork_child", args);
+    ck_assert_msg(r.status == 76, "status %d; stderr:\n%s", r.status, r.err);
     ck_assert_msg(th_contains(r.err, "\n1 thread [cond wait, ") &&
                       th_contains(r.err, "    #1  tests/scenarios/thr_fork_child.c:") &&
                       th_contains(r.err, ": child_waiter\n"),
@@ -200,21 +206,13 @@ START_TEST(a_forked_childs_report_is_rendered_too)
 }
 END_TEST
 
+/* A hung program ended by SIGTERM (a CI timeout): its signal report is its last word. */
 START_TEST(a_program_killed_by_a_signal_gets_its_report_rendered_with_file_and_line)
 {
-    static char script[1024], prog[1024], bdir[1100], pre[600];
-    snprintf(script, sizeof script, "%s/scripts/taskleak", TH_SRC_DIR);
-    snprintf(prog, sizeof prog, "%s/tests/scenarios/sig_killed", TH_BUILD_DIR);
-    const char *argv[] = {script, "run", "--", prog, "term", NULL};
-    snprintf(bdir, sizeof bdir, "TASKLEAK_BUILD_DIR=%s", TH_BUILD_DIR);
-    snprintf(pre, sizeof pre, "LD_PRELOAD=%s", th_sanitizer_preload());
-    const char *env[] = {bdir, th_sanitizer_preload()[0] ? pre : NULL, NULL};
-    struct th_opts o = {
-        .prog = "/bin/sh", .argv = argv, .no_preload = true, .env = env, .timeout_s = 120};
+    const char *args[] = {"run", "--", "%P", "term", NULL};
     struct th_run r;
-    ck_assert_int_eq(th_run(&o, &r), 0);
-    ck_assert_msg(!r.timed_out && r.status == 128 + SIGTERM, "status %d; stderr:\n%s", r.status,
-                  r.err);
+    run_taskleak(&r, "sig_killed", args);
+    ck_assert_msg(r.status == 128 + SIGTERM, "status %d; stderr:\n%s", r.status, r.err);
     ck_assert_msg(th_contains(r.err, "tests/scenarios/sig_killed.c:") &&
                       th_contains(r.err, ": stuck_worker"),
                   "stderr:\n%s", r.err);
