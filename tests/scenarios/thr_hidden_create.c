@@ -12,11 +12,12 @@
 #include <unistd.h>
 
 typedef int (*create_fn)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
-static atomic_bool stop;
+static atomic_bool stop, running;
 
 static void *hidden_worker(void *arg)
 {
     struct timespec t = {0, 5 * 1000 * 1000};
+    atomic_store(&running, 1); /* main leaves only once this frame exists: its start is known */
     while (!atomic_load(&stop))
         nanosleep(&t, NULL);
     return arg;
@@ -30,6 +31,9 @@ int main(int argc, char **argv)
     if (create == NULL || create(&t, NULL, hidden_worker, NULL) != 0)
         return 1;
     pthread_setname_np(t, "hidden-worker");
+    struct timespec tick = {0, 1000 * 1000};
+    while (!atomic_load(&running))
+        nanosleep(&tick, NULL);
     if (argc > 1) {
         atomic_store(&stop, 1);
         pthread_join(t, NULL);
