@@ -83,10 +83,13 @@ static void from_rep(struct tl_proof_unit *p, const struct tl_rep_unit *u)
  * (__asan_locate_address), seconds for a small program: too slow for the watchdog's looks. */
 static bool asan_present(void)
 {
-    static int known; /* 0 unknown, 1 absent, 2 present */
-    if (known == 0)
-        known = dlsym(RTLD_DEFAULT, "__asan_locate_address") != NULL ? 2 : 1;
-    return known == 2;
+    static _Atomic int known; /* 0 unknown, 1 absent, 2 present; racing lookups agree */
+    int k = atomic_load_explicit(&known, memory_order_relaxed);
+    if (k == 0) {
+        k = dlsym(RTLD_DEFAULT, "__asan_locate_address") != NULL ? 2 : 1;
+        atomic_store_explicit(&known, k, memory_order_relaxed);
+    }
+    return k == 2;
 }
 
 /* Which reports prove: not a signal report (the signal is raised again after at most 5 s, and a
