@@ -68,11 +68,11 @@ struct tla_proc {
     pid_t pid, ppid;
     char exe[4096];
     char **argv;
-    size_t nargv;
+    size_t nargv, argv_cap; /* the _cap fields: allocated (tl_vec) */
     struct tla_thread *t;
     size_t n, cap;
     struct tla_module *modules;
-    size_t nmodules;
+    size_t nmodules, modules_cap;
     void *dwfl;             /* the libdwfl session of unwind.c, until tla_unwind_end */
     double stop_ms;         /* from the first interrupt to the last detach */
     long long threshold_ms; /* a durable wait at least this old is "blocked" */
@@ -81,7 +81,7 @@ struct tla_proc {
         size_t *members;
         size_t n;
     } * dl;
-    size_t ndl;
+    size_t ndl, dl_cap;
 };
 
 /* One line "taskleak attach: MESSAGE" on stderr, control bytes escaped. */

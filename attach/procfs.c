@@ -16,6 +16,7 @@
 
 #include "attach_proc.h"
 #include "tl_input.h"
+#include "tl_vec.h"
 
 void tla_say(const char *fmt, ...)
 {
@@ -143,10 +144,8 @@ void tla_read_process(struct tla_proc *p)
     snprintf(path, sizeof path, "/proc/%d/cmdline", (int)p->pid);
     ssize_t len = tl_input_small(path, buf, sizeof buf, read);
     for (ssize_t i = 0; i < len; i += (ssize_t)strlen(buf + i) + 1) {
-        char **a = realloc(p->argv, (p->nargv + 1) * sizeof *a);
-        if (a == NULL)
+        if (TL_VEC_PUSH_SLOT(p->argv, p->argv_cap, p->nargv) != 0)
             break;
-        p->argv = a;
         p->argv[p->nargv++] = strdup(buf + i);
     }
 }

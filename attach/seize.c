@@ -24,6 +24,7 @@
 
 #include "attach.h"
 #include "attach_proc.h"
+#include "tl_vec.h"
 
 #define MAX_HELD 32768
 
@@ -164,14 +165,8 @@ void tla_guard_install(unsigned alarm_s)
 
 static struct tla_thread *add_thread(struct tla_proc *p, pid_t tid)
 {
-    if (p->n == p->cap) {
-        size_t cap = p->cap ? p->cap * 2 : 64;
-        struct tla_thread *t = realloc(p->t, cap * sizeof *t);
-        if (t == NULL)
-            return NULL;
-        p->t = t;
-        p->cap = cap;
-    }
+    if (TL_VEC_PUSH_SLOT(p->t, p->cap, p->n) != 0)
+        return NULL;
     struct tla_thread *t = &p->t[p->n++];
     memset(t, 0, sizeof *t);
     t->tid = tid;

@@ -17,6 +17,7 @@
 
 #include "attach.h"
 #include "attach_proc.h"
+#include "tl_vec.h"
 
 static char *debuginfo_path;
 static const Dwfl_Callbacks proc_cb = {
@@ -36,11 +37,9 @@ int tla_peek(pid_t pid, uint64_t addr, void *buf, size_t len)
 static int add_module(Dwfl_Module *mod, void **ud, const char *name, Dwarf_Addr start, void *arg)
 {
     struct tla_proc *p = arg;
-    struct tla_module *m = realloc(p->modules, (p->nmodules + 1) * sizeof *m);
-    if (m == NULL)
+    if (TL_VEC_PUSH_SLOT(p->modules, p->modules_cap, p->nmodules) != 0)
         return DWARF_CB_ABORT;
-    p->modules = m;
-    m = &p->modules[p->nmodules++];
+    struct tla_module *m = &p->modules[p->nmodules++];
     memset(m, 0, sizeof *m);
     Dwarf_Addr end = 0, bias = 0;
     dwfl_module_info(mod, NULL, NULL, &end, NULL, NULL, NULL, NULL);

@@ -15,6 +15,7 @@
 
 #include "attach.h"
 #include "attach_proc.h"
+#include "tl_vec.h"
 #include "tl_wfgraph.h"
 
 static bool lock_wait(const struct tla_wait *w)
@@ -34,15 +35,11 @@ static long index_of(const struct tla_proc *p, pid_t tid)
 static void add_cycle(void *ctx, const size_t *members, size_t len)
 {
     struct tla_proc *p = ctx;
-    struct tla_cycle *c = realloc(p->dl, (p->ndl + 1) * sizeof *c);
     size_t *m = malloc((len ? len : 1) * sizeof *m);
-    if (c == NULL || m == NULL) {
+    if (m == NULL || TL_VEC_PUSH_SLOT(p->dl, p->dl_cap, p->ndl) != 0) {
         free(m);
-        if (c)
-            p->dl = c;
         return;
     }
-    p->dl = c;
     memcpy(m, members, len * sizeof *m);
     p->dl[p->ndl++] = (struct tla_cycle){m, len};
     for (size_t k = 0; k < len; k++)

@@ -1,6 +1,6 @@
 # common/: code the detector (libtaskleak.so) and the report tool (taskleak-report) both build
 # from — the suppression parser and matcher (tl_supp), the hardened input reader (tl_input) and the
-# wording of wait objects (tl_reason). libc only; no module here includes anything outside it.
+# wording of wait objects (tl_reason), growable arrays (tl_vec). libc only; no module here includes anything outside it.
 # Both programs link these objects; the unit-test runner and the benchmarks get them with the
 # detector's engine objects (TL_ENGINE, preload/build.mk).
 

@@ -94,7 +94,9 @@ int tl_input_open(const char *path, int extra_flags, struct stat *st, struct tl_
 }
 
 /* Reads from fd into *buf (capacity *cap, grown as needed) until end of file or until more than
- * max bytes arrived. 0, or -1 with *e filled. */
+ * max bytes arrived. 0, or -1 with *e filled. The buffer grows here rather than through tl_vec:
+ * its growth stops at max + 1 bytes (enough to tell a file over the limit) with one spare byte
+ * for the terminating NUL, where tl_vec's doubling would overshoot the limit. */
 static int read_all(int fd, size_t max, char **buf, size_t *cap, size_t *len,
                     struct tl_input_error *e)
 {

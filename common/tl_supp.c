@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "tl_input.h"
+#include "tl_vec.h"
 
 struct pattern {
     enum tl_supp_kind type; /* constant after load */
@@ -66,14 +67,8 @@ static int add_pattern(struct tl_supp *s, enum tl_supp_kind type, const char *gl
                        const char *source)
 {
     const char *tname = type_names[type];
-    if (s->n == s->cap) {
-        size_t cap = s->cap ? s->cap * 2 : 16;
-        struct pattern *p = realloc(s->pats, cap * sizeof *p);
-        if (!p)
-            return -1;
-        s->pats = p;
-        s->cap = cap;
-    }
+    if (TL_VEC_PUSH_SLOT(s->pats, s->cap, s->n) != 0)
+        return -1;
     struct pattern *p = &s->pats[s->n];
     size_t tlen = strlen(tname);
     p->text = malloc(tlen + 1 + glen + 1);

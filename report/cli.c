@@ -29,6 +29,7 @@
 #include "render_tools.h"
 #include "supp.h"
 #include "symbolize.h"
+#include "tl_vec.h"
 
 enum fmt { FMT_TEXT, FMT_JSON, FMT_HTML, FMT_FOLDED, FMT_PPROF, FMT_SARIF };
 
@@ -182,15 +183,9 @@ static int names_add(struct names *l, char *s)
 {
     if (!s)
         return -1;
-    if (l->n == l->cap) {
-        size_t nc = l->cap ? l->cap * 2 : 16;
-        char **nv = realloc(l->v, nc * sizeof *nv);
-        if (!nv) {
-            free(s);
-            return -1;
-        }
-        l->v = nv;
-        l->cap = nc;
+    if (TL_VEC_PUSH_SLOT(l->v, l->cap, l->n) != 0) {
+        free(s);
+        return -1;
     }
     l->v[l->n++] = s;
     return 0;

@@ -13,6 +13,7 @@
 
 #include "load.h"
 #include "load_impl.h"
+#include "tl_vec.h"
 
 #define KEYLEN 32
 
@@ -50,20 +51,16 @@ int tlr_ld_count(struct tlr_ld *ld, const char *field, long long *out, long long
     return 0;
 }
 
-/* Grows *v (elements of size sz) so that index n fits; 0 or -1. */
+/* Grows *v (elements of size sz) so that index n fits, the new elements zeroed; 0 or -1. */
 static int grow(struct tlr_ld *ld, void **v, size_t *cap, size_t n, size_t sz)
 {
-    if (n < *cap)
-        return 0;
-    size_t nc = *cap ? *cap * 2 : 8;
-    void *nv = nc > ((size_t)-1) / 2 / sz ? NULL : realloc(*v, nc * sz);
-    if (!nv) {
+    size_t old = *cap;
+    if (tl_vec_reserve_(v, cap, n + 1, sz) < 0) {
         tlr_ld_problem(ld, "out of memory"); /* returns -1, but clang's analyzer cannot see */
         return -1;                           /* into a variadic function: say it here */
     }
-    memset((char *)nv + *cap * sz, 0, (nc - *cap) * sz);
-    *v = nv;
-    *cap = nc;
+    if (*cap > old)
+        memset((char *)*v + old * sz, 0, (*cap - old) * sz);
     return 0;
 }
 

@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tl_vec.h"
+
 int tlr_severity(const char *verdict)
 {
     if (!verdict) /* a dump's unit nobody judged: shown last */
@@ -40,15 +42,9 @@ static void sb_add(struct sbuf *b, const char *s)
     size_t n = strlen(s);
     if (b->oom)
         return;
-    if (b->len + n + 1 > b->cap) {
-        size_t nc = (b->cap + n + 1) * 2;
-        char *ns = realloc(b->s, nc);
-        if (!ns) {
-            b->oom = true;
-            return;
-        }
-        b->s = ns;
-        b->cap = nc;
+    if (TL_VEC_RESERVE(b->s, b->cap, b->len + n + 1) != 0) {
+        b->oom = true;
+        return;
     }
     memcpy(b->s + b->len, s, n + 1);
     b->len += n;
@@ -153,14 +149,8 @@ static int add_occ(struct tlr_mgroup *mg, struct tlr_proc *p, struct tlr_group *
         widen(mg, g);
         return 0;
     }
-    if (mg->nocc == mg->capocc) {
-        size_t nc = mg->capocc ? mg->capocc * 2 : 4;
-        struct tlr_occ *n = realloc(mg->occ, nc * sizeof *n);
-        if (!n)
-            return -1;
-        mg->occ = n;
-        mg->capocc = nc;
-    }
+    if (TL_VEC_PUSH_SLOT(mg->occ, mg->capocc, mg->nocc) != 0)
+        return -1;
     mg->occ[mg->nocc++] = (struct tlr_occ){p, g};
     mg->count = sat_add(mg->count, g->count);
     widen(mg, g);

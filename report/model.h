@@ -31,7 +31,7 @@ struct tlr_frame {
     /* Filled by the symbolizer: locs[0] is the innermost (inlined) location, locs[nlocs-1] the
      * real function the frame belongs to. nlocs == 0 when no debug information matched. */
     struct tlr_loc *locs;
-    size_t nlocs;
+    size_t nlocs, locs_cap; /* locs_cap: allocated (tl_vec) */
 };
 
 struct tlr_stack {

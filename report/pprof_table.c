@@ -21,6 +21,7 @@ processes
 #include <string.h>
 
 #include "render.h"
+#include "tl_vec.h"
 #include "tlr_hash.h"
 
 struct tlr_pp_key {
@@ -29,20 +30,8 @@ struct tlr_pp_key {
     UT_hash_handle hh;
 };
 
-#define GROW(t, arr, n, cap) ((n) < (cap) ? 0 : grow((t), (void **)&(arr), &(cap), sizeof *(arr)))
-
-static int grow(struct tlr_pp_table *t, void **arr, size_t *cap, size_t elem)
-{
-    size_t nc = *cap ? *cap * 2 : 64;
-    void *na = realloc(*arr, nc * elem);
-    if (!na) {
-        t->oom = true;
-        return -1;
-    }
-    *arr = na;
-    *cap = nc;
-    return 0;
-}
+/* Room for one element more in arr (n in use, cap allocated): 0, or -1 with t->oom set. */
+#define GROW(t, arr, n, cap) (TL_VEC_PUSH_SLOT(arr, cap, n) == 0 ? 0 : ((t)->oom = true, -1))
 
 void *tlr_pp_alloc(struct tlr_pp_table *t, size_t size)
 {

@@ -22,6 +22,7 @@
 
 #include "output.h"
 #include "tl_input.h"
+#include "tl_vec.h"
 
 static char *debuginfo_path;
 static const Dwfl_Callbacks offline_cb = {
@@ -130,11 +131,9 @@ static const char *die_name(Dwarf_Die *die)
 
 static int push_loc(struct tlr_frame *f, const char *fn, const char *file, int line)
 {
-    struct tlr_loc *n = realloc(f->locs, (f->nlocs + 1) * sizeof *n);
-    if (!n)
+    if (TL_VEC_PUSH_SLOT(f->locs, f->locs_cap, f->nlocs) != 0)
         return -1;
-    f->locs = n;
-    n[f->nlocs++] = (struct tlr_loc){dup_or_null(fn), dup_or_null(file), line};
+    f->locs[f->nlocs++] = (struct tlr_loc){dup_or_null(fn), dup_or_null(file), line};
     return 0;
 }
 

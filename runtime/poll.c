@@ -77,7 +77,8 @@ void gor_poll_interrupt(void)
         gor_rawlog("gor: poller wake-up failed: errno %d", errno);
 }
 
-/* With the lock held: a slot for pw, or UINT32_MAX when out of memory. */
+/* With the lock held: a slot for pw, or UINT32_MAX when out of memory. The three tables grow by
+ * hand, together: libgor stands alone and builds nothing of the detector's common/ (tl_vec). */
 static uint32_t slot_alloc(struct pwait *pw)
 {
     if (PL.nfree == 0) {
@@ -222,7 +223,8 @@ static void timeout_fire(void *arg, int64_t now)
     gor_unlock(&PL.lock);
 }
 
-/* With the lock held: the fd table covers fd (false when out of memory). */
+/* With the lock held: the fd table covers fd (false when out of memory); grown by hand, as the
+ * slot tables are. */
 static bool fds_cover(int fd)
 {
     if ((size_t)fd < PL.nfds)

@@ -65,7 +65,8 @@ static void publish_next(void)
     atomic_store(&T.next, T.n > 0 ? T.heap[0]->when : INT64_MAX);
 }
 
-/* With the lock held; returns true when tm became the earliest timer. */
+/* With the lock held; returns true when tm became the earliest timer. The heap grows by hand:
+ * libgor stands alone and builds nothing of the detector's common/ (tl_vec). */
 static bool add_locked(struct gor_timer *tm)
 {
     if (T.n == T.cap) {

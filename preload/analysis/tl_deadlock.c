@@ -24,6 +24,7 @@
 #include "tl_input.h"
 #include "tl_object.h"
 #include "tl_registry.h"
+#include "tl_vec.h"
 #include "tl_wfgraph.h"
 
 /* ---- the graph ---------------------------------------------------------------------------- */
@@ -132,16 +133,12 @@ static void add_entry(struct tl_report *r, const size_t *members, size_t count)
     if (count == 0)
         return; /* callers always have a member; an empty entry would be no story at all */
     size_t *m = malloc(count * sizeof *m);
-    struct tl_deadlock *d = realloc(r->deadlocks, (r->ndeadlocks + 1) * sizeof *d);
-    if (d == NULL || m == NULL) {
+    if (m == NULL || TL_VEC_PUSH_SLOT(r->deadlocks, r->deadlocks_cap, r->ndeadlocks) != 0) {
         free(m);
-        if (d != NULL)
-            r->deadlocks = d;
         return;
     }
-    r->deadlocks = d;
     memcpy(m, members, count * sizeof *m);
-    d[r->ndeadlocks++] = (struct tl_deadlock){m, count};
+    r->deadlocks[r->ndeadlocks++] = (struct tl_deadlock){m, count};
     for (size_t k = 0; k < count; k++)
         mark(r, members[k]);
 }

@@ -32,19 +32,14 @@
 #include "tl_supp.h"
 #include "tl_symbols.h"
 #include "tl_thread.h"
+#include "tl_vec.h"
 
 #define MAX_UNKNOWN 4096
 
 static struct tl_rep_unit *add_unit(struct tl_report *r)
 {
-    if (r->n == r->cap) {
-        size_t cap = r->cap ? r->cap * 2 : 64;
-        struct tl_rep_unit *u = realloc(r->units, cap * sizeof *u);
-        if (u == NULL)
-            return NULL;
-        r->units = u;
-        r->cap = cap;
-    }
+    if (TL_VEC_PUSH_SLOT(r->units, r->cap, r->n) != 0)
+        return NULL;
     struct tl_rep_unit *u = &r->units[r->n++];
     memset(u, 0, sizeof *u);
     return u;
@@ -347,10 +342,8 @@ static int group_add(struct tl_report *r, size_t idx)
         if (same_group(r, &r->groups[k], u))
             g = &r->groups[k];
     if (g == NULL) {
-        struct tl_rep_group *gs = realloc(r->groups, (r->ngroups + 1) * sizeof *gs);
-        if (gs == NULL)
+        if (TL_VEC_PUSH_SLOT(r->groups, r->groups_cap, r->ngroups) != 0)
             return -1;
-        r->groups = gs;
         g = &r->groups[r->ngroups++];
         *g = (struct tl_rep_group){u->verdict,
                                    u->proof,
@@ -362,12 +355,11 @@ static int group_add(struct tl_report *r, size_t idx)
                                    0,
                                    u->wait_ms,
                                    u->wait_ms,
-                                   NULL};
+                                   NULL,
+                                   0};
     }
-    size_t *m = realloc(g->members, (g->count + 1) * sizeof *m);
-    if (m == NULL)
+    if (TL_VEC_PUSH_SLOT(g->members, g->members_cap, g->count) != 0)
         return -1;
-    g->members = m;
     g->members[g->count++] = idx;
     g->wait_min = u->wait_ms < g->wait_min ? u->wait_ms : g->wait_min;
     g->wait_max = u->wait_ms > g->wait_max ? u->wait_ms : g->wait_max;
@@ -419,11 +411,9 @@ static bool site_member(const struct tl_growth_found *s, const struct tl_rep_uni
 /* A "growing" group for site s: r's live units created there, with the site's figures. */
 static int add_growing(struct tl_report *r, const struct tl_growth_found *s)
 {
-    struct tl_rep_group *gs = realloc(r->groups, (r->ngroups + 1) * sizeof *gs);
-    if (gs == NULL)
+    if (TL_VEC_PUSH_SLOT(r->groups, r->groups_cap, r->ngroups) != 0)
         return -1;
-    r->groups = gs;
-    struct tl_rep_group *grp = &gs[r->ngroups];
+    struct tl_rep_group *grp = &r->groups[r->ngroups];
     *grp = (struct tl_rep_group){.verdict = "growing", .kind = s->kind,
                                  .created_stack = s->created_stack};
     grp->growth = malloc(sizeof *grp->growth);

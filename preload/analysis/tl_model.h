@@ -70,6 +70,7 @@ struct tl_rep_group {
     size_t count;
     int64_t wait_min, wait_max;
     struct tl_rep_growth *growth; /* verdict "growing" only (malloc'd with the group), else NULL */
+    size_t members_cap;           /* members allocated (tl_vec), 0 when not known */
 };
 
 struct tl_deadlock {
@@ -84,9 +85,9 @@ struct tl_report {
     struct tl_rep_unit *units;
     size_t n, cap;
     struct tl_rep_group *groups;
-    size_t ngroups;
+    size_t ngroups, groups_cap; /* groups_cap: allocated (tl_vec), 0 when not known */
     struct tl_deadlock *deadlocks;
-    size_t ndeadlocks;
+    size_t ndeadlocks, deadlocks_cap;
     struct tl_modmap *modmap;
     uint64_t threads_created, tasks_created;
     size_t alive, leaked, deadlocked, blocked, suppressed;

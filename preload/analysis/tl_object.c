@@ -24,6 +24,7 @@
 #include "tl_real.h"
 #include "tl_reason.h"
 #include "tl_symbols.h"
+#include "tl_vec.h"
 
 enum map_kind { MAP_OTHER, MAP_ANON, MAP_HEAP, MAP_MAIN_STACK };
 
@@ -68,14 +69,8 @@ static void add_line(struct maps *mp, const char *line)
     struct mapping m;
     if (!parse_line(line, &m))
         return;
-    if (mp->n == mp->cap) {
-        size_t cap = mp->cap ? mp->cap * 2 : 256;
-        struct mapping *v = realloc(mp->v, cap * sizeof *v);
-        if (v == NULL)
-            return;
-        mp->v = v;
-        mp->cap = cap;
-    }
+    if (TL_VEC_PUSH_SLOT(mp->v, mp->cap, mp->n) != 0)
+        return;
     mp->v[mp->n++] = m;
 }
 

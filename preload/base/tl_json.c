@@ -18,6 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tl_vec.h"
+
 #define MAX_DEPTH ((int)sizeof(((struct tl_json *)0)->first) - 1)
 
 void tl_json_init(struct tl_json *j)
@@ -34,18 +36,10 @@ void tl_json_free(struct tl_json *j)
 
 static int grow(struct tl_json *j, size_t need)
 {
-    if (j->len + need + 1 <= j->cap)
-        return 0;
-    size_t cap = j->cap ? j->cap : 4096;
-    while (cap < j->len + need + 1)
-        cap *= 2;
-    char *b = realloc(j->buf, cap);
-    if (!b) {
+    if (TL_VEC_RESERVE(j->buf, j->cap, j->len + need + 1) != 0) {
         j->oom = true;
         return -1;
     }
-    j->buf = b;
-    j->cap = cap;
     return 0;
 }
 

@@ -32,6 +32,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "tl_vec.h"
+
 struct segment {
     uintptr_t start, end; /* runtime addresses */
     bool exec;
@@ -59,7 +61,8 @@ struct module {
 
 struct tl_modmap {
     struct module *mods;
-    int n, cap;
+    int n;
+    size_t cap;
     bool failed; /* an allocation failed while taking the snapshot */
 };
 
@@ -132,15 +135,9 @@ static int add_module(struct dl_phdr_info *info, size_t size, void *data)
 {
     struct tl_modmap *map = data;
     (void)size;
-    if (map->n == map->cap) {
-        int cap = map->cap ? map->cap * 2 : 32;
-        struct module *mods = realloc(map->mods, (size_t)cap * sizeof *mods);
-        if (!mods) {
-            map->failed = true;
-            return 1; /* stops the iteration */
-        }
-        map->mods = mods;
-        map->cap = cap;
+    if (map->n == INT_MAX || TL_VEC_PUSH_SLOT(map->mods, map->cap, map->n) != 0) {
+        map->failed = true;
+        return 1; /* stops the iteration */
     }
     struct module *m = &map->mods[map->n++];
     memset(m, 0, sizeof *m);
@@ -225,24 +222,9 @@ static int add_symbol(struct module *m, uintptr_t start, uintptr_t size, const c
                       bool global, bool object)
 {
     size_t len = strlen(name) + 1;
-    if (m->nsyms == m->capsyms) {
-        size_t cap = m->capsyms ? m->capsyms * 2 : 256;
-        struct symbol *s = realloc(m->syms, cap * sizeof *s);
-        if (!s)
-            return -1;
-        m->syms = s;
-        m->capsyms = cap;
-    }
-    if (m->names_len + len > m->names_cap) {
-        size_t cap = m->names_cap ? m->names_cap : 4096;
-        while (cap < m->names_len + len)
-            cap *= 2;
-        char *s = realloc(m->names, cap);
-        if (!s)
-            return -1;
-        m->names = s;
-        m->names_cap = cap;
-    }
+    if (TL_VEC_PUSH_SLOT(m->syms, m->capsyms, m->nsyms) != 0 ||
+        TL_VEC_RESERVE(m->names, m->names_cap, m->names_len + len) != 0)
+        return -1;
     memcpy(m->names + m->names_len, name, len);
     m->syms[m->nsyms++] = (struct symbol){start, size, (uint32_t)m->names_len, global, object};
     m->names_len += len;

@@ -34,6 +34,7 @@
 #include "tl_stack.h"
 #include "tl_supp.h"
 #include "tl_thread.h"
+#include "tl_vec.h"
 #include "tl_watchdog.h"
 
 struct tl_ctx tl_ctx;
@@ -66,17 +67,13 @@ static char *read_cmdline(size_t *len)
     int fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return NULL;
-    size_t cap = 4096, n = 0;
-    char *buf = malloc(cap);
-    for (ssize_t r = 1; buf != NULL && r > 0;) {
-        if (n == cap) {
-            char *b = realloc(buf, cap *= 2);
-            if (b == NULL) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = b;
+    size_t cap = 0, n = 0;
+    char *buf = NULL;
+    for (ssize_t r = 1; r > 0;) {
+        if (n == cap && TL_VEC_RESERVE(buf, cap, cap + 4096) != 0) {
+            free(buf);
+            buf = NULL;
+            break;
         }
         r = tl_real.read(fd, buf + n, cap - n);
         n += r > 0 ? (size_t)r : 0;

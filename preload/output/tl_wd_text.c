@@ -21,6 +21,7 @@
 #include "tl_object.h"
 #include "tl_stack.h"
 #include "tl_text.h"
+#include "tl_vec.h"
 
 #define TEXT_FRAMES 16
 #define TEXT_IDS    8
@@ -113,14 +114,8 @@ static bool same_shown(const struct shown *s, const struct tl_rep_group *g)
 
 static struct shown *remember(const struct tl_rep_group *g)
 {
-    if (txt.nshown == txt.capshown) {
-        size_t cap = txt.capshown ? txt.capshown * 2 : 16;
-        struct shown *s = realloc(txt.shown, cap * sizeof *s);
-        if (s == NULL)
-            return NULL;
-        txt.shown = s;
-        txt.capshown = cap;
-    }
+    if (TL_VEC_PUSH_SLOT(txt.shown, txt.capshown, txt.nshown) != 0)
+        return NULL;
     struct shown *s = &txt.shown[txt.nshown++];
     *s = (struct shown){g->verdict, g->reason, g->kind, g->created_stack, g->blocked_stack, 0, 0,
                         0,          true,      true};

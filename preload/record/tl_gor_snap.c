@@ -16,6 +16,7 @@
 
 #include "tl_gor_impl.h"
 #include "tl_bypass.h"
+#include "tl_vec.h"
 
 static int64_t monotonic_ns(void)
 {
@@ -166,15 +167,9 @@ static int add_ancestors(struct tl_gor_snapshot *s, size_t *cap)
         for (struct task_rec *r = sh->tasks; r != NULL; r = r->hh.next) {
             if (r->id < 0 || !(atomic_load(&r->life) & EXITED))
                 continue;
-            if (s->n == *cap) {
-                size_t ncap = *cap * 2 + 16;
-                struct tl_gor_unit *u = realloc(s->units, ncap * sizeof *u);
-                if (u == NULL) {
-                    spin_unlock(&sh->lock);
-                    return -1;
-                }
-                s->units = u;
-                *cap = ncap;
+            if (TL_VEC_PUSH_SLOT(s->units, *cap, s->n) != 0) {
+                spin_unlock(&sh->lock);
+                return -1;
             }
             struct tl_gor_unit *u = &s->units[s->n++];
             memset(u, 0, sizeof *u);
@@ -193,19 +188,17 @@ static int add_ancestors(struct tl_gor_snapshot *s, size_t *cap)
 /* gor's live tasks, growing the buffer when tasks were spawned meanwhile. */
 static struct gor_task_info *take_infos(size_t *n, size_t *total)
 {
-    size_t cap = tl_gor_g.gor.count() + 64;
+    size_t cap = 0, want = tl_gor_g.gor.count() + 64;
     struct gor_task_info *info = NULL;
     for (int tries = 0; tries < 4; tries++) {
-        struct gor_task_info *grown = realloc(info, cap * sizeof *info);
-        if (grown == NULL) {
+        if (TL_VEC_RESERVE(info, cap, want) != 0) {
             free(info);
             return NULL;
         }
-        info = grown;
         *n = tl_gor_g.gor.snapshot(info, cap, total);
         if (*total <= cap)
             break;
-        cap = *total + *total / 4 + 64;
+        want = *total + *total / 4 + 64;
     }
     return info;
 }
@@ -263,19 +256,17 @@ static struct gor_task_wait *take_waits(size_t *n)
         free(info);
         return w;
     }
-    size_t cap = tl_gor_g.gor.count() + 64, total = 0;
+    size_t cap = 0, want = tl_gor_g.gor.count() + 64, total = 0;
     struct gor_task_wait *w = NULL;
     for (int tries = 0; tries < 4; tries++) {
-        struct gor_task_wait *grown = realloc(w, cap * sizeof *w);
-        if (grown == NULL) {
+        if (TL_VEC_RESERVE(w, cap, want) != 0) {
             free(w);
             return NULL;
         }
-        w = grown;
         *n = tl_gor_g.gor.waits(w, cap, &total);
         if (total <= cap)
             break;
-        cap = total + total / 4 + 64;
+        want = total + total / 4 + 64;
     }
     return w;
 }

@@ -15,7 +15,8 @@
  *
  * The lock is a spin-then-yield lock rather than a pthread mutex: pthread_mutex_lock is our own
  * wrapper in this object. Its holders never block, allocate or call out except realloc of the slot
- * table and of the handle index's buckets (which cannot call back into us).
+ * table (through tl_vec, which calls realloc and nothing else) and of the handle index's buckets
+ * (which cannot call back into us).
  */
 #include "tl_registry_int.h"
 
@@ -32,6 +33,7 @@
 #include "tl_exits.h"
 #include "tl_gor.h"
 #include "tl_log.h"
+#include "tl_vec.h"
 
 struct registry {
     int lock;                  /* 0 free, 1 held */
@@ -76,14 +78,8 @@ static bool slot_insert(struct tl_unit *u)
     if (reg.nfree > 0) {
         u->slot = reg.free_idx[--reg.nfree];
     } else {
-        if (reg.high == reg.cap) {
-            size_t cap = reg.cap ? reg.cap * 2 : 256;
-            struct tl_unit **s = realloc(reg.slots, cap * sizeof *s);
-            if (s == NULL)
-                return false;
-            reg.slots = s;
-            reg.cap = cap;
-        }
+        if (TL_VEC_PUSH_SLOT(reg.slots, reg.cap, reg.high) != 0)
+            return false;
         u->slot = reg.high++;
     }
     reg.slots[u->slot] = u;
@@ -97,14 +93,8 @@ static void slot_remove(struct tl_unit *u)
     reg.slots[u->slot] = NULL;
     tl_reg_index_del(u);
     atomic_fetch_sub(u->exited ? &reg.exited : &reg.live, 1);
-    if (reg.nfree == reg.free_cap) {
-        size_t cap = reg.free_cap ? reg.free_cap * 2 : 256;
-        size_t *f = realloc(reg.free_idx, cap * sizeof *f);
-        if (f == NULL)
-            return;
-        reg.free_idx = f;
-        reg.free_cap = cap;
-    }
+    if (TL_VEC_PUSH_SLOT(reg.free_idx, reg.free_cap, reg.nfree) != 0)
+        return;
     reg.free_idx[reg.nfree++] = u->slot;
 }
 
@@ -291,19 +281,7 @@ static void view_copy(struct tl_unit *u, struct tl_unit_view *v, bool unwind)
 
 static int snap_reserve(struct tl_snapshot *s, size_t more)
 {
-    if (s->n + more <= s->cap)
-        return 0;
-    size_t cap = s->cap ? s->cap : 64;
-    while (cap < s->n + more)
-        cap *= 2;
-    struct tl_unit_view *v = realloc(s->v, cap * sizeof *v);
-    if (v == NULL) {
-        errno = ENOMEM;
-        return -1;
-    }
-    s->v = v;
-    s->cap = cap;
-    return 0;
+    return TL_VEC_RESERVE(s->v, s->cap, s->n + more);
 }
 
 /* The tid owning the mutex (or write-locked rwlock) a pinned unit waits for (glibc keeps it in

@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "tl_hash.h"
+#include "tl_vec.h"
 
 struct stack_entry {
     UT_hash_handle hh; /* in stack_table.by_frames; key = ips[0..n) */
@@ -43,7 +44,8 @@ static struct {
     int lock;                      /* 0 free, 1 held: see lock_table */
     struct stack_entry *by_frames; /* uthash head */
     struct stack_slot *slots;      /* id - 1 -> entry */
-    uint32_t nslots, capslots;     /* slots in use (ever handed out) and allocated */
+    uint32_t nslots;               /* slots in use (ever handed out) */
+    size_t capslots;               /* slots allocated */
     uint32_t free_head;            /* first free slot index + 1, 0 = none */
     size_t count;                  /* distinct stacks held */
 } stack_table;
@@ -142,14 +144,9 @@ static tl_stack_id slot_take(struct stack_entry *e)
         idx = stack_table.free_head - 1;
         stack_table.free_head = stack_table.slots[idx].next_free;
     } else {
-        if (stack_table.nslots == stack_table.capslots) {
-            uint32_t cap = stack_table.capslots ? stack_table.capslots * 2 : 64;
-            struct stack_slot *s = realloc(stack_table.slots, cap * sizeof *s);
-            if (!s)
-                return 0;
-            stack_table.slots = s;
-            stack_table.capslots = cap;
-        }
+        if (stack_table.nslots == UINT32_MAX - 1 || /* ids are slot + 1 in 32 bits */
+            TL_VEC_PUSH_SLOT(stack_table.slots, stack_table.capslots, stack_table.nslots) != 0)
+            return 0;
         idx = stack_table.nslots++;
     }
     stack_table.slots[idx].entry = e;
@@ -422,7 +419,8 @@ void tl_stack_clear(void)
         free(stack_table.slots[i].entry);
     free(stack_table.slots);
     stack_table.slots = NULL;
-    stack_table.nslots = stack_table.capslots = stack_table.free_head = 0;
+    stack_table.nslots = stack_table.free_head = 0;
+    stack_table.capslots = 0;
     stack_table.count = 0;
     unlock_table();
 }

@@ -7,7 +7,8 @@
 
 FUZZ_SECONDS ?= 60
 TLR_FUZZ_SRCS := tests/fuzz/report_fuzz.c report/load.c report/load_bulk.c report/load_units.c \
-                 report/jscan.c report/model.c report/load_inversions.c common/tl_input.c
+                 report/jscan.c report/model.c report/load_inversions.c common/tl_input.c \
+                 common/tl_vec.c
 TLR_FUZZ_BIN  := $(BUILD)/fuzz/report_fuzz
 TLR_REPLAY    := $(BUILD)/tests/fuzz/report_replay
 
@@ -31,7 +32,8 @@ fuzz-report: $(TLR_FUZZ_BIN)
 $(TLR_REPLAY): tests/fuzz/report_replay.c tests/fuzz/report_fuzz.c $(BUILD)/obj/report/load.o \
                $(BUILD)/obj/report/load_bulk.o $(BUILD)/obj/report/load_units.o \
                $(BUILD)/obj/report/jscan.o $(BUILD)/obj/report/model.o \
-               $(BUILD)/obj/report/load_inversions.o $(BUILD)/obj/common/tl_input.o
+               $(BUILD)/obj/report/load_inversions.o $(BUILD)/obj/common/tl_input.o \
+               $(BUILD)/obj/common/tl_vec.o
 	$(call say,LD,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -Ireport $(COMMON_INC) $(call pc_cflags,jansson) \
