@@ -32,7 +32,7 @@ static __attribute__((noipa)) void *lock_b_then_a(void *arg)
 static __attribute__((noipa)) void keep_working(double seconds)
 {
     for (double end = wd_now() + seconds; wd_now() < end;)
-        usleep(20000);
+        usleep(20000); /* not for ordering: short sleeps are the work that keeps main running */
 }
 
 int main(int argc, char **argv)

@@ -15,7 +15,8 @@
 #include <unistd.h>
 
 /* Forks a helper that sleeps `ms` (in raw nanosleep calls: the helper is not traced either way),
- * then runs act(arg, parent pid) and _exits. */
+ * then runs act(arg, parent pid) and _exits. The sleep is not for ordering: how long the program
+ * stays idle is the case under test (nothing inside it can tell when it may be woken). */
 static inline void dl_later(int ms, void (*act)(void *arg, pid_t parent), void *arg)
 {
     pid_t parent = getpid();

@@ -166,6 +166,7 @@ static void run_sem(void)
 
 static __attribute__((noipa)) void *timer(void *arg)
 {
+    /* not for ordering: the timer is the case */
     for (int slept = 0; slept < delay_ms; slept += 100)
         usleep(100000);
     ticks++;

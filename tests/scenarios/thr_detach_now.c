@@ -5,14 +5,18 @@
 #include <stdio.h>
 #include <unistd.h>
 
+#include "await_common.h"
+
 #define N 20
 
 static pthread_mutex_t held = PTHREAD_MUTEX_INITIALIZER;
+static _Atomic pid_t tids[N];
 
 static void *wait_for_shutdown(void *arg)
 {
+    await_publish(arg);
     pthread_mutex_lock(&held);
-    return arg;
+    return NULL;
 }
 
 int main(void)
@@ -21,13 +25,14 @@ int main(void)
     for (int i = 0; i < N; i++) {
         pthread_t t;
         char name[16];
-        if (pthread_create(&t, NULL, wait_for_shutdown, NULL) != 0)
+        if (pthread_create(&t, NULL, wait_for_shutdown, &tids[i]) != 0)
             return 1;
         snprintf(name, sizeof name, "early-%d", i);
         pthread_setname_np(t, name);
         pthread_detach(t);
     }
-    usleep(100000);
+    for (int i = 0; i < N; i++) /* every thread has run and waits for the mutex */
+        await_blocked(&tids[i], SYS_futex);
     puts("started");
     return 0;
 }

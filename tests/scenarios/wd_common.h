@@ -64,4 +64,18 @@ static inline int wd_copy_report(const char *kind, const char *needle, const cha
     return -1;
 }
 
+/* Waits at most max_s seconds until process pid's report of this kind (taskleak.<pid>.<kind>.json
+ * in the report directory) exists: reports are renamed into place whole, so it is complete then.
+ * Returns 0 once it exists, -1 when it never came or there is no report directory. */
+static inline int wd_await_report(pid_t pid, const char *kind, double max_s)
+{
+    char dir[1024], path[1200];
+    wd_report_dir(dir, sizeof dir);
+    snprintf(path, sizeof path, "%s/taskleak.%d.%s.json", dir, (int)pid, kind);
+    for (double end = wd_now() + max_s; dir[0] != '\0' && wd_now() < end; usleep(50000))
+        if (access(path, F_OK) == 0)
+            return 0;
+    return -1;
+}
+
 #endif

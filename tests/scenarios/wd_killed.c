@@ -24,6 +24,7 @@ static __attribute__((noinline)) void *churner(void *arg)
 {
     for (;;) {
         pthread_mutex_lock(&churn);
+        /* not for ordering: the holds are the case, past the threshold */
         usleep((useconds_t)(uintptr_t)arg);
         pthread_mutex_unlock(&churn);
         usleep(1000);

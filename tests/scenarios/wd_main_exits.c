@@ -7,10 +7,12 @@
 #include <stdio.h>
 #include <unistd.h>
 
+#include "await_common.h"
+
 static void *short_job(void *arg)
 {
     (void)arg;
-    usleep(300000);
+    await_main_exited(); /* the worker is the last thread of the program when it finishes */
     puts("worker done");
     fflush(stdout);
     return NULL;

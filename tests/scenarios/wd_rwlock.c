@@ -17,7 +17,7 @@ static __attribute__((noinline)) void *write_slowly(void *arg)
     pthread_rwlock_wrlock(&lock);
     pthread_barrier_wait(&held);
     double start = wd_now();
-    usleep(1500000);
+    usleep(1500000); /* not for ordering: the hold is the case, past the 1 s threshold */
     wd_copy_report("watchdog", "\"rwlock read\"", "while-blocked", 4.0 - (wd_now() - start));
     pthread_rwlock_unlock(&lock);
     return NULL;

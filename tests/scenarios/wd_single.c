@@ -10,7 +10,7 @@
 
 int main(void)
 {
-    usleep(300000);
+    usleep(300000); /* not for ordering: the idling is the case (a watchdog would be up by now) */
     int n = 0;
     DIR *d = opendir("/proc/self/task");
     for (struct dirent *e; d && (e = readdir(d)) != NULL;)

@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <unistd.h>
 
+#include "wd_common.h"
+
 #define WORKERS 4
 #define ROUNDS  200000
 
@@ -36,7 +38,8 @@ int main(void)
         kill(getpid(), SIGUSR2);
     for (int i = 0; i < WORKERS; i++)
         pthread_join(t[i], NULL);
-    usleep(500000); /* let the watchdog finish the dump it is writing */
+    if (wd_await_report(getpid(), "dump-1", 30) != 0) /* the watchdog writes dumps: wait for one */
+        return 2;
     printf("total %ld\n", total);
     return total == (long)WORKERS * ROUNDS ? 0 : 1;
 }

@@ -17,23 +17,39 @@
 #include <pthread.h>
 #include <semaphore>
 #include <thread>
-#include <unistd.h>
 
 // Never destroyed: glibc's pthread_cond_destroy at exit would wait for the leaked waiter.
 static std::mutex &g_m = *new std::mutex;
 static std::condition_variable &g_cv = *new std::condition_variable;
-static bool g_go = false;
+static std::condition_variable &g_ready_cv = *new std::condition_variable;
+static bool g_go = false, g_waiting = false;
+
+// Says, under g_m, that the caller is about to wait on g_cv: whoever takes g_m after seeing
+// g_waiting knows the caller sits in the wait (the wait is what released g_m).
+static void say_waiting()
+{
+    g_waiting = true;
+    g_ready_cv.notify_all();
+}
+
+// Returns once a thread has said so, with g_m free again.
+static void await_waiting()
+{
+    std::unique_lock<std::mutex> lk(g_m);
+    g_ready_cv.wait(lk, [] { return g_waiting; });
+}
 
 static void wait_for_go()
 {
     std::unique_lock<std::mutex> lk(g_m);
+    say_waiting();
     g_cv.wait(lk, [] { return g_go; });
 }
 
 static int leak(bool fixed)
 {
     std::thread t(wait_for_go);
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    await_waiting();
     if (!fixed) {
         t.detach();
         std::puts("left the waiter");
@@ -90,6 +106,7 @@ static void *cancel_me(void *)
 {
     std::unique_lock<std::mutex> lk(g_m);
     Guard g{lk};
+    say_waiting();
     g_cv.wait(lk, [] { return g_go; });
     return nullptr;
 }
@@ -99,7 +116,7 @@ static int raii()
     pthread_t t;
     void *res = nullptr;
     pthread_create(&t, nullptr, cancel_me, nullptr);
-    usleep(50000);
+    await_waiting(); // canceled inside condition_variable::wait, not before it
     pthread_cancel(t);
     pthread_join(t, &res);
     bool free_now = g_m.try_lock();

@@ -35,6 +35,7 @@
 #include <sys/mman.h>
 
 #include "taskleak.h"
+#include "../../scenarios/await_common.h"
 
 #define MARK 4242
 
@@ -209,16 +210,22 @@ static void on_usr1(int sig)
 
 struct poke {
     pthread_t target;
-    int wfd;    /* write end to feed after the signal, -1 for none */
-    sem_t *sem; /* posted after the signal, NULL for none */
+    _Atomic pid_t tid; /* the target, published just before its call */
+    long nr;           /* the system call the target sleeps in during that call */
+    int wfd;           /* write end to feed after the signal, -1 for none */
+    sem_t *sem;        /* posted after the signal, NULL for none */
 };
 
+/* Signals the target once it sleeps in its call, then, once the handler has run (the call was
+ * interrupted by then), feeds what would complete the call. */
 static void *poke_later(void *arg)
 {
     struct poke *p = arg;
-    usleep(100000);
+    await_blocked(&p->tid, p->nr);
+    int hits = g_hits;
     pthread_kill(p->target, SIGUSR1);
-    usleep(50000);
+    for (int ms = 0; g_hits == hits && ms < AWAIT_LIMIT_MS; ms++)
+        await_tick();
     if (p->wfd >= 0)
         write(p->wfd, "x", 1);
     if (p->sem)
@@ -238,13 +245,19 @@ static void interrupt(const char *what, int restart)
     char buf[4];
     sem_t s;
     sem_init(&s, 0, 0);
-    struct poke p = {pthread_self(), fds[1], &s};
+    long nr = strcmp(what, "read") == 0        ? SYS_read
+              : strcmp(what, "sem_wait") == 0  ? SYS_futex
+              : strcmp(what, "nanosleep") == 0 ? SYS_clock_nanosleep
+                                               : SYS_poll;
+    struct poke p = {pthread_self(), 0, nr, fds[1], &s};
     pthread_t t;
     pthread_create(&t, NULL, poke_later, &p);
-    struct timespec ts = {0, 300000000};
+    /* Long enough never to end before the signal: the signal ends nanosleep and poll. */
+    struct timespec ts = {30, 0};
     struct pollfd pf = {fds[0], POLLIN, 0};
     char name[64];
     snprintf(name, sizeof name, "%s %s", what, restart ? "restart" : "norestart");
+    await_publish(&p.tid);
     if (strcmp(what, "read") == 0)
         ROW(name, read(fds[0], buf, 1));
     else if (strcmp(what, "sem_wait") == 0)
@@ -252,7 +265,7 @@ static void interrupt(const char *what, int restart)
     else if (strcmp(what, "nanosleep") == 0)
         ROW(name, nanosleep(&ts, NULL));
     else
-        ROW(name, poll(&pf, 1, 300));
+        ROW(name, poll(&pf, 1, 30000));
     pthread_join(t, NULL);
     close(fds[0]);
     close(fds[1]);
@@ -272,10 +285,12 @@ static int eintr(void)
 static pthread_mutex_t g_m = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t g_c = PTHREAD_COND_INITIALIZER;
 static int g_flag;
+static _Atomic pid_t g_waiter;
 
 static void *cond_waiter(void *arg)
 {
     pthread_mutex_lock(&g_m);
+    await_publish(&g_waiter);
     while (!g_flag)
         pthread_cond_wait(&g_c, &g_m);
     pthread_mutex_unlock(&g_m);
@@ -288,13 +303,15 @@ static int dumpsig(void)
     pthread_t w;
     pipe(fds);
     pthread_create(&w, NULL, cond_waiter, NULL);
+    await_blocked(&g_waiter, SYS_futex);
     pid_t self = getpid();
     if (fork() == 0) { /* a separate process sends the storm so main sits in read() */
+        for (int ms = 0; ms < AWAIT_LIMIT_MS && await_task_syscall(self, self) != SYS_read; ms++)
+            await_tick();
         for (int i = 0; i < 20; i++) {
-            usleep(10000);
+            usleep(10000); /* not for ordering: apart, the signals are not merged into one */
             kill(self, SIGUSR2);
         }
-        usleep(50000);
         write(fds[1], "done", 4);
         _exit(0);
     }
@@ -376,6 +393,8 @@ static void unlock_cleanup(void *arg)
     count_cleanup(NULL);
 }
 
+static _Atomic pid_t g_target; /* cancel_target, just before its wait */
+
 static void *cancel_target(void *arg)
 {
     const char *what = arg;
@@ -386,17 +405,22 @@ static void *cancel_target(void *arg)
     if (strcmp(what, "cond wait") == 0) {
         pthread_mutex_lock(&g_m);
         pthread_cleanup_push(unlock_cleanup, &g_m);
+        await_publish(&g_target);
         for (;;)
             pthread_cond_wait(&g_c, &g_m);
         pthread_cleanup_pop(0);
     } else if (strcmp(what, "sem_wait") == 0) {
+        await_publish(&g_target);
         sem_wait(&g_zero);
     } else if (strcmp(what, "join") == 0) {
+        await_publish(&g_target);
         pthread_join(g_sleeper, NULL);
     } else if (strcmp(what, "read") == 0) {
         pipe(fds);
+        await_publish(&g_target);
         read(fds[0], buf, 1);
     } else {
+        await_publish(&g_target);
         nanosleep(&ts, NULL);
     }
     pthread_cleanup_pop(0);
@@ -412,14 +436,16 @@ static void *sleep_long(void *arg)
 static int cancel_all(void)
 {
     static const char *const waits[] = {"cond wait", "sem_wait", "join", "read", "nanosleep"};
+    static const long calls[] = {SYS_futex, SYS_futex, SYS_futex, SYS_read, SYS_clock_nanosleep};
     sem_init(&g_zero, 0, 0);
     pthread_create(&g_sleeper, NULL, sleep_long, NULL);
     for (int i = 0; i < 5; i++) {
         pthread_t t;
         void *res = NULL;
         int before = g_cleanups;
+        atomic_store(&g_target, 0);
         pthread_create(&t, NULL, cancel_target, (void *)waits[i]);
-        usleep(50000);
+        await_blocked(&g_target, calls[i]); /* canceled inside the wait, not before it */
         pthread_cancel(t);
         pthread_join(t, &res);
         int lockable = pthread_mutex_trylock(&g_m) == 0;
@@ -435,9 +461,11 @@ static int cancel_all(void)
 
 /* ---- syscall ---- */
 static int g_bits_word;
+static _Atomic pid_t g_parker;
 
 static void *park_on_bit_2(void *arg)
 {
+    await_publish(&g_parker);
     syscall(SYS_futex, &g_bits_word, FUTEX_WAIT_BITSET_PRIVATE, 0, NULL, NULL, 0x2);
     return arg;
 }
@@ -461,13 +489,11 @@ static int syscall_args(void)
         syscall(SYS_futex, &word, FUTEX_WAKE_BITSET_PRIVATE, 1, NULL, NULL, 0));
     pthread_t t;
     pthread_create(&t, NULL, park_on_bit_2, NULL);
-    usleep(50000);
+    await_blocked(&g_parker, SYS_futex); /* parked: a wake for another bit must pass it by */
     ROW("wake_bitset other bit",
         syscall(SYS_futex, &g_bits_word, FUTEX_WAKE_BITSET_PRIVATE, 1, NULL, NULL, 0x1));
-    int woken = 0;
-    while (woken == 0) /* the waiter may not be parked yet: wake until it was */
-        woken =
-            (int)syscall(SYS_futex, &g_bits_word, FUTEX_WAKE_BITSET_PRIVATE, 1, NULL, NULL, 0x2);
+    int woken =
+        (int)syscall(SYS_futex, &g_bits_word, FUTEX_WAKE_BITSET_PRIVATE, 1, NULL, NULL, 0x2);
     pthread_join(t, NULL);
     row("wake_bitset its bit", woken, 0);
     ROW("wake_op", syscall(SYS_futex, &word, FUTEX_WAKE_OP_PRIVATE, 1, 1, &word2,
@@ -498,6 +524,7 @@ static void *relock_target(void *arg)
 {
     pthread_mutex_lock(&g_m);
     pthread_cleanup_push(unlock_then_relock, &g_m);
+    await_publish(&g_target);
     for (;;)
         pthread_cond_wait(&g_c, &g_m);
     pthread_cleanup_pop(0);
@@ -509,12 +536,13 @@ static int relock(void)
     pthread_t t;
     void *res = NULL;
     pthread_mutex_lock(&g_relock);
+    atomic_store(&g_target, 0);
     pthread_create(&t, NULL, relock_target, NULL);
-    usleep(50000);
+    await_blocked(&g_target, SYS_futex); /* in pthread_cond_wait */
     pthread_cancel(t);
     /* glibc marks a mutex word 2 once a locker sleeps on it: the cleanup is inside its relock */
     while (__atomic_load_n(&g_relock.__data.__lock, __ATOMIC_ACQUIRE) != 2)
-        usleep(1000);
+        await_tick();
     taskleak_dump();
     pthread_mutex_unlock(&g_relock);
     pthread_join(t, &res);

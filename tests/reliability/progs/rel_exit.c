@@ -32,6 +32,8 @@ static pthread_t g_worker; /* atexit_join: the worker the handler joins */
 /* worker_exit: who must be asleep before the worker exits (await_common.h) */
 static _Atomic pid_t g_in_cond, g_in_held, g_in_sem, g_in_join;
 
+/* Works for arg microseconds: not for ordering, the work itself (main_pthread_exit's workers
+ * outlive main by it). */
 static void *short_work(void *arg)
 {
     usleep((useconds_t)(long)arg);
@@ -108,7 +110,7 @@ static void *raise_term_and_leave(void *arg)
 {
     sigset_t s;
     (void)arg;
-    usleep(100000);
+    await_main_exited();
     sigemptyset(&s);
     sigaddset(&s, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &s, NULL);
@@ -174,7 +176,7 @@ int main(int argc, char **argv)
     fflush(stdout);
     if (strcmp(m, "return") == 0 || strcmp(m, "exit") == 0) {
         sem_post(&g_sem); /* release it: these two modes are clean */
-        usleep(20000);
+        await_gone(&g_in_sem);
         if (m[0] == 'e')
             exit(0);
         return 0;

@@ -50,6 +50,8 @@ static mtx_t g_a, g_b;
 static cnd_t g_cv;
 static int g_flag;
 static sem_t g_sem;
+static pthread_barrier_t g_both_hold; /* c11_abba: both threads hold their first lock */
+static _Atomic pid_t g_tids[2];       /* threads a case waits for, before their blocking call */
 
 static int c11_worker(void *arg)
 {
@@ -80,9 +82,9 @@ static int lock_ab(void *arg)
 {
     mtx_t *first = arg ? &g_b : &g_a, *second = arg ? &g_a : &g_b;
     mtx_lock(first);
-    sem_post(&g_sem);
-    sem_wait(&g_sem); /* both hold their first lock before either takes the second */
-    usleep(100000);
+    /* both hold their first lock before either takes the second */
+    pthread_barrier_wait(&g_both_hold);
+    await_publish(&g_tids[arg ? 1 : 0]);
     mtx_lock(second);
     return 0;
 }
@@ -92,12 +94,13 @@ static int c11_abba(void)
     thrd_t t1, t2;
     mtx_init(&g_a, mtx_plain);
     mtx_init(&g_b, mtx_plain);
-    sem_init(&g_sem, 0, 0);
+    pthread_barrier_init(&g_both_hold, NULL, 2);
     thrd_create(&t1, lock_ab, NULL);
     thrd_create(&t2, lock_ab, (void *)1L);
     thrd_detach(t1);
     thrd_detach(t2);
-    sleep(3); /* long enough for the watchdog (interval 200ms, threshold 1s) */
+    for (int i = 0; i < 2; i++) /* the cycle is closed: each waits for the other's lock */
+        await_blocked(&g_tids[i], SYS_futex);
     printf("c11 abba set up\n");
     return 0;
 }
@@ -155,10 +158,13 @@ static int foreign(void)
     return 0;
 }
 
+/* Parks in sem_wait until posted; arg, when not NULL, is where it publishes its tid first. */
 static void *wait_flag(void *arg)
 {
+    if (arg != NULL)
+        await_publish(arg);
     sem_wait(&g_sem);
-    return arg;
+    return NULL;
 }
 
 static int dlopen_late(const char *lib)
@@ -166,8 +172,9 @@ static int dlopen_late(const char *lib)
     pthread_t t[2];
     sem_init(&g_sem, 0, 0);
     for (int i = 0; i < 2; i++)
-        pthread_create(&t[i], NULL, wait_flag, NULL);
-    usleep(50000);
+        pthread_create(&t[i], NULL, wait_flag, &g_tids[i]);
+    for (int i = 0; i < 2; i++) /* both run, parked, before the detector arrives */
+        await_blocked(&g_tids[i], SYS_futex);
     void *h = dlopen(lib, RTLD_NOW | RTLD_GLOBAL);
     if (!h) {
         printf("dlopen failed: %s\n", dlerror());
@@ -200,7 +207,7 @@ static void *small_worker(void *arg)
     await_publish(&g_on_held);
     pthread_mutex_lock(&g_held); /* main holds it: contended path */
     pthread_mutex_unlock(&g_held);
-    nanosleep(&ts, NULL);
+    nanosleep(&ts, NULL); /* not for ordering: one more blocking wrapper on the small stack */
     pthread_create(&t, NULL, nested, NULL);
     pthread_join(t, NULL);
     await_publish(&g_on_sem);
@@ -221,8 +228,7 @@ static int small_stack(void)
     await_blocked(&g_on_held, SYS_futex);
     pthread_mutex_unlock(&g_held);
     await_blocked(&g_on_sem, SYS_futex);
-    taskleak_dump();
-    usleep(200000); /* the watchdog writes the dump while the worker is parked */
+    taskleak_dump(); /* written before it returns, while the worker is parked */
     sem_post(&g_sem);
     pthread_join(t, NULL);
     printf("small stack %ld ok\n", (long)PTHREAD_STACK_MIN);
@@ -246,6 +252,7 @@ static int single(void)
     struct timespec ts = {0, 1000000};
     pthread_mutex_lock(&m);
     pthread_mutex_unlock(&m);
+    /* not for ordering: a blocking wrapper must not start a watchdog either */
     nanosleep(&ts, NULL);
     printf("tasks %d single_threaded %d\n", count_tasks(), (int)__libc_single_threaded);
     return 0;
@@ -294,7 +301,6 @@ static int closed_std(const char *appfile)
     int fd = open(appfile, O_WRONLY | O_CREAT | O_TRUNC, 0644);
     leak_thread();
     taskleak_dump();
-    usleep(200000);
     dprintf(fd, "app fd %d\n", fd);
     return 0;
 }
@@ -303,7 +309,6 @@ static int closing_range(void)
 {
     leak_thread();
     taskleak_dump();
-    usleep(100000);
     syscall(SYS_close_range, 3U, ~0U, 0);
     printf("closed 3..max\n");
     return 0;
@@ -320,6 +325,7 @@ static int exit_deep(int depth)
 
 static void *end_thread(void *arg)
 {
+    await_publish(&g_tids[0]);
     if (arg)
         exit_deep(8);
     return NULL;
@@ -332,11 +338,13 @@ static int thread_exits(void)
     pthread_attr_setdetachstate(&det, PTHREAD_CREATE_DETACHED);
     for (int i = 0; i < 4; i++) {
         pthread_t t;
+        atomic_store(&g_tids[0], 0);
         pthread_create(&t, i & 2 ? &det : NULL, end_thread, i & 1 ? (void *)1 : NULL);
         if (!(i & 2))
             pthread_join(t, NULL);
+        else
+            await_gone(&g_tids[0]); /* the kernel saw the detached one end: so did the detector */
     }
-    usleep(100000); /* the detached ones are gone */
     printf("four threads ended\n");
     return 0;
 }
@@ -356,17 +364,18 @@ static int many_stacks(void)
 {
     enum { N = 1000 };
     static pthread_t t[N];
+    static _Atomic pid_t tids[N];
     pthread_attr_t a;
     pthread_attr_init(&a);
     pthread_attr_setstacksize(&a, 64 * 1024);
     sem_init(&g_sem, 0, 0);
     for (int i = 0; i < N; i++)
-        if (pthread_create(&t[i], &a, wait_flag, NULL) != 0)
+        if (pthread_create(&t[i], &a, wait_flag, &tids[i]) != 0)
             return 3;
-    usleep(200000);
+    for (int i = 0; i < N; i++)
+        await_blocked(&tids[i], SYS_futex);
     int before = count_fds();
-    taskleak_dump();
-    usleep(1500000); /* the watchdog unwinds all of them and writes the dump */
+    taskleak_dump(); /* unwinds all of them and writes the dump before it returns */
     int after = count_fds();
     for (int i = 0; i < N; i++)
         sem_post(&g_sem);
@@ -379,13 +388,17 @@ static int many_stacks(void)
 static pthread_mutex_t g_mm = PTHREAD_MUTEX_INITIALIZER, g_nn = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t g_cc = PTHREAD_COND_INITIALIZER;
 static int g_signalled;
+static sem_t g_a_owns;          /* A is back from pthread_cond_wait, owning g_mm */
+static _Atomic pid_t g_a_on_nn; /* A, before it asks for g_nn */
 
 static void *owner_a(void *arg)
 {
     pthread_mutex_lock(&g_mm);
+    await_publish(&g_tids[0]);
     while (!g_signalled)
         pthread_cond_wait(&g_cc, &g_mm); /* returns owning g_mm: no lock wrapper ran */
-    usleep(100000);
+    sem_post(&g_a_owns);
+    await_publish(&g_a_on_nn);
     pthread_mutex_lock(&g_nn); /* B holds it */
     return arg;
 }
@@ -397,7 +410,8 @@ static void *owner_b(void *arg)
     g_signalled = 1;
     pthread_cond_signal(&g_cc);
     pthread_mutex_unlock(&g_mm);
-    usleep(50000);
+    sem_wait(&g_a_owns);
+    await_publish(&g_tids[1]);
     pthread_mutex_lock(&g_mm); /* A owns it again */
     return arg;
 }
@@ -405,12 +419,14 @@ static void *owner_b(void *arg)
 static int cond_owner(void)
 {
     pthread_t a, b;
+    sem_init(&g_a_owns, 0, 0);
     pthread_create(&a, NULL, owner_a, NULL);
-    usleep(50000);
+    await_blocked(&g_tids[0], SYS_futex); /* A sits in pthread_cond_wait before B signals */
     pthread_create(&b, NULL, owner_b, NULL);
     pthread_detach(a);
     pthread_detach(b);
-    sleep(3);
+    await_blocked(&g_tids[1], SYS_futex); /* B waits for g_mm, which A holds */
+    await_blocked(&g_a_on_nn, SYS_futex); /* A waits for g_nn, which B holds */
     printf("cond owner set up\n");
     return 0;
 }
@@ -518,6 +534,7 @@ __asm__(".text\n"
 
 static void *below_nocfi(void *arg)
 {
+    await_publish(&g_tids[0]);
     rel_nocfi_call(wait_flag);
     return arg;
 }
@@ -527,9 +544,8 @@ static int no_cfi(void)
     pthread_t t;
     sem_init(&g_sem, 0, 0);
     pthread_create(&t, NULL, below_nocfi, NULL);
-    usleep(100000);
-    taskleak_dump();
-    usleep(300000);
+    await_blocked(&g_tids[0], SYS_futex);
+    taskleak_dump(); /* written before it returns, while the thread is parked */
     sem_post(&g_sem);
     pthread_join(t, NULL);
     printf("no-cfi thread joined\n");

@@ -14,6 +14,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../../scenarios/await_common.h"
+
 static bool mapped(const char *name)
 {
     FILE *f = fopen("/proc/self/maps", "r");
@@ -39,9 +41,11 @@ static int count_threads(void)
 }
 
 static pthread_mutex_t g_held = PTHREAD_MUTEX_INITIALIZER;
+static _Atomic pid_t g_blocked;
 
 static void *blocked_forever(void *arg)
 {
+    await_publish(&g_blocked);
     pthread_mutex_lock(&g_held);
     return arg;
 }
@@ -55,7 +59,8 @@ int main(void)
     pthread_t t;
     pthread_mutex_lock(&g_held);
     pthread_create(&t, NULL, blocked_forever, NULL);
-    usleep(300000); /* longer than the grace and tick the test sets */
+    /* A live detector started its watchdog before pthread_create returned; the thread waits. */
+    await_blocked(&g_blocked, SYS_futex);
     printf("threads: %d\n", count_threads());
     fflush(stdout);
     return 0;

@@ -41,11 +41,12 @@ static struct {
 static pthread_mutex_t g_m = PTHREAD_MUTEX_INITIALIZER;
 static int g_ready;
 static sem_t g_never;
-static _Atomic pid_t g_parked;
+static _Atomic pid_t g_parked, g_main_waits;
 
+/* Signals once main sleeps in the compat wait, so the round trip goes through it. */
 static void *signal_soon(void *arg)
 {
-    usleep(50000);
+    await_blocked(&g_main_waits, SYS_futex);
     pthread_mutex_lock(&g_m);
     g_ready = 1;
     old_cond_signal((pthread_cond_t *)&g_cv);
@@ -110,6 +111,7 @@ int main(int argc, char **argv)
     printf("timed wait: %s\n", rc == ETIMEDOUT ? "ETIMEDOUT" : "unexpected");
     pthread_create(&t, NULL, signal_soon, NULL);
     pthread_mutex_lock(&g_m);
+    await_publish(&g_main_waits);
     while (!g_ready)
         old_cond_wait((pthread_cond_t *)&g_cv, &g_m);
     pthread_mutex_unlock(&g_m);
