@@ -70,11 +70,6 @@ void tl_fmt_frame(FILE *f, const struct tl_fmt_style *s, const struct tl_fmt_fra
         fprintf(f, "%s#%-2zu %s %s(0x%llx)%s\n", in, fr->n, fn, s->dim, fr->offset, s->reset);
 }
 
-void tl_fmt_no_stack(FILE *f)
-{
-    fputs("    (no stack)\n", f);
-}
-
 void tl_fmt_hint(FILE *f, const char *hint)
 {
     if (hint != NULL && hint[0] != '\0')

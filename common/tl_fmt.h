@@ -51,9 +51,6 @@ struct tl_fmt_frame {
  * the blocking call itself "    #0  pthread_cond_wait". */
 void tl_fmt_frame(FILE *f, const struct tl_fmt_style *s, const struct tl_fmt_frame *fr);
 
-/* "    (no stack)" */
-void tl_fmt_no_stack(FILE *f);
-
 /* "  to silence: suppressions line 'leak:pool_worker'" */
 void tl_fmt_hint(FILE *f, const char *hint);
 

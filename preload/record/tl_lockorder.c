@@ -485,17 +485,6 @@ size_t tl_lo_inversions(struct tl_lo_inversion **out, size_t *dropped)
     return *out != NULL ? n : 0;
 }
 
-void tl_lo_stats(size_t *edges, size_t *nodes, size_t *bytes)
-{
-    bool was = tl_lo_set_busy(true);
-    lo_lock();
-    *edges = tl_lg_edges(&lo.graph);
-    *nodes = tl_lg_nodes(&lo.graph);
-    *bytes = tl_lg_bytes(&lo.graph);
-    lo_unlock();
-    tl_lo_set_busy(was);
-}
-
 void tl_lo_atfork_prepare(void)
 {
     tl_lo_self.busy = true;

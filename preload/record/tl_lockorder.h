@@ -208,9 +208,6 @@ size_t tl_lo_inversions(struct tl_lo_inversion **out, size_t *dropped);
  * returns the previous mark; tl_lo_set_busy(old) restores it. */
 bool tl_lo_set_busy(bool busy);
 
-/* Edges, nodes and mapped bytes of the graph (tests, verbosity). */
-void tl_lo_stats(size_t *edges, size_t *nodes, size_t *bytes);
-
 /* pthread_atfork handlers: prepare takes the recorder's lock, parent and child release it. */
 void tl_lo_atfork_prepare(void);
 void tl_lo_atfork_parent(void);
