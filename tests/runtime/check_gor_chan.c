@@ -186,7 +186,7 @@ static void nil_recv(void *arg)
 static void nil_main(void *arg)
 {
     int64_t id = gor_go(nil_recv, NULL);
-    gor_sleep(5 * GT_MS);
+    gt_await_blocked(id);
     struct gor_task_info info[16];
     size_t n = gor_introspect_snapshot(info, 16, NULL);
     bool found = false;

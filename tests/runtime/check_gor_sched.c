@@ -409,15 +409,14 @@ static int child_body(void)
     v = 7; /* a parent task is blocked on this channel: it must not run in the child */
     gor_case cs[1] = {{parent_only, GOR_SEND, &v, false}};
     gor_select(cs, 1, 0);
-    gor_sleep(20 * GT_MS);
+    gor_sleep(20 * GT_MS); /* not for ordering: the parent's task gets its chance not to run */
     return atomic_load(&parent_task_ran) == 0 ? 0 : 13;
 }
 
 static void fork_main(void *arg)
 {
     parent_only = gor_chan_make(sizeof(long), 0);
-    gor_go(parent_waiter, NULL);
-    gor_sleep(5 * GT_MS); /* let it block */
+    gt_await_blocked(gor_go(parent_waiter, NULL));
     pid_t pid = fork();
     ck_assert_int_ge(pid, 0);
     if (pid == 0)
@@ -487,8 +486,8 @@ START_TEST(a_plain_thread_can_fork_and_the_child_use_gor)
 {
     setenv("GOR_PROCS", "2", 1);
     parent_only = gor_chan_make(sizeof(long), 0);
-    ck_assert_int_gt(gor_go(parent_waiter, NULL), 0); /* starts the workers in the parent */
-    gor_sleep(5 * GT_MS);
+    int64_t waiter = gor_go(parent_waiter, NULL); /* starts the workers in the parent */
+    gt_await_blocked(waiter);
     pid_t pid = fork();
     ck_assert_int_ge(pid, 0);
     if (pid == 0)

@@ -52,10 +52,11 @@ START_TEST(select_times_out_and_never_picks_null_cases)
 END_TEST
 
 static gor_chan *A, *B;
+static int64_t selecting; /* wake_main's task, blocked in its select */
 
 static void send_later(void *arg)
 {
-    gor_sleep(2 * GT_MS);
+    gt_await_blocked(selecting);
     int v = 7;
     gor_chan_send(B, &v);
     (void)arg;
@@ -63,7 +64,7 @@ static void send_later(void *arg)
 
 static void close_later(void *arg)
 {
-    gor_sleep(2 * GT_MS);
+    gt_await_blocked(selecting);
     gor_chan_close(A);
     (void)arg;
 }
@@ -73,6 +74,7 @@ static void wake_main(void *arg)
     A = gor_chan_make(sizeof(int), 0);
     B = gor_chan_make(sizeof(int), 0);
     int va = -1, vb = -1;
+    selecting = gor_self();
     gor_go(send_later, NULL);
     gor_case cs[2] = {{A, GOR_RECV, &va, false}, {B, GOR_RECV, &vb, false}};
     ck_assert_int_eq(gor_select(cs, 2, -1), 1);

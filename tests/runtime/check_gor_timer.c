@@ -113,8 +113,8 @@ static void long_sleeper(void *arg)
 static void prompt_sleep_main(void *arg)
 {
     if (arg != NULL) {
-        gor_go(long_sleeper, NULL);
-        gor_sleep(5 * GT_MS); /* let an idle worker settle into the long wait first */
+        /* Parked: from now on the poller's wait runs to the 60 s deadline, unless cut short. */
+        gt_await_blocked(gor_go(long_sleeper, NULL));
     }
     for (int i = 0; i < 5; i++) {
         int64_t t0 = gor_now();
