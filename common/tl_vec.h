@@ -10,6 +10,10 @@
  * Libc only: it calls realloc and nothing else, so code that may call realloc (even under one of
  * the detector's spin locks) may call this. Not async-signal-safe: paths that must not allocate
  * (the signal report, what runs in a forked child) keep their preallocated arrays.
+ *
+ * Arrays that must stay off the heap (leak proofs read the heap as it is while they run; the lock
+ * order graph grows inside the program's lock calls) grow the same way in anonymous mappings
+ * (TL_VEC_RESERVE_MAPPED: mmap, then mremap; no malloc), freed with munmap(v, cap * size).
  */
 #ifndef TL_VEC_H
 #define TL_VEC_H
@@ -34,5 +38,12 @@ int tl_vec_reserve_(void *arrp, size_t *cap, size_t need, size_t size);
 /* TL_VEC_PUSH_SLOT(arr, cap, n): room for one element more after the `n` in use: 0 or -1 as above.
  * The caller then writes arr[n] and counts it. */
 #define TL_VEC_PUSH_SLOT(arr, cap, n) TL_VEC_RESERVE(arr, cap, (size_t)(n) + 1)
+
+/* As tl_vec_reserve_, in an anonymous private mapping instead of the heap (mmap for an empty
+ * array, then mremap, which may move it); the new elements read as zero. */
+int tl_vec_reserve_mapped_(void *arrp, size_t *cap, size_t need, size_t size);
+#define TL_VEC_RESERVE_MAPPED(arr, cap, need)                                                      \
+    tl_vec_reserve_mapped_(&(arr), &(cap), (need), sizeof *(arr))
+#define TL_VEC_PUSH_SLOT_MAPPED(arr, cap, n) TL_VEC_RESERVE_MAPPED(arr, cap, (size_t)(n) + 1)
 
 #endif /* TL_VEC_H */

@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "tl_real.h"
+#include "tl_vec.h"
 
 #define ARENA_ALIGN (64UL << 20) /* glibc's HEAP_MAX_SIZE on 64-bit */
 #define MINCHUNK    32
@@ -41,21 +42,6 @@ size_t tl_pm_read(void *ctx, uintptr_t addr, void *buf, size_t len)
     struct iovec local = {buf, len}, remote = {(void *)addr, len};
     ssize_t k = process_vm_readv(getpid(), &local, 1, &remote, 1, 0);
     return k < 0 ? 0 : (size_t)k;
-}
-
-static bool map_grow(struct tl_pm_maps *m)
-{
-    if (m->n < m->cap)
-        return true;
-    size_t cap = m->cap ? m->cap * 2 : 1024;
-    void *p = m->v ? mremap(m->v, m->cap * sizeof *m->v, cap * sizeof *m->v, MREMAP_MAYMOVE)
-                   : mmap(NULL, cap * sizeof *m->v, PROT_READ | PROT_WRITE,
-                          MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (p == MAP_FAILED)
-        return false;
-    m->v = p;
-    m->cap = cap;
-    return true;
 }
 
 static void parse_map_line(struct tl_pm_map *e, const char *line)
@@ -98,7 +84,7 @@ int tl_pm_maps_read(struct tl_pm_maps *m)
             }
             line[ll] = '\0';
             ll = 0;
-            if (!map_grow(m)) {
+            if (TL_VEC_PUSH_SLOT_MAPPED(m->v, m->cap, m->n) != 0) {
                 close(fd);
                 return -1;
             }

@@ -15,6 +15,8 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "tl_vec.h"
+
 #define CHUNK    (64 * 1024)
 #define PAGE_MIN 4096
 
@@ -57,22 +59,6 @@ static void *map(size_t n)
     void *p =
         mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     return p == MAP_FAILED ? NULL : p;
-}
-
-/* Grows an mmap'd array of `size`-byte items to hold one more; -1 on ENOMEM. */
-static int grow(void **arr, size_t *cap, size_t n, size_t size)
-{
-    if (n < *cap)
-        return 0;
-    size_t ncap = *cap ? *cap * 2 : 256;
-    void *p = *arr ? mremap(*arr, *cap * size, ncap * size, MREMAP_MAYMOVE) : map(ncap * size);
-    if (p == NULL || p == MAP_FAILED) {
-        errno = ENOMEM;
-        return -1;
-    }
-    *arr = p;
-    *cap = ncap;
-    return 0;
 }
 
 struct tl_reach *tl_reach_new(tl_reach_read_fn read, void *ctx)
@@ -163,7 +149,7 @@ int tl_reach_segment(struct tl_reach *r, uintptr_t lo, uintptr_t hi)
             errno = EINVAL;
             return -1;
         }
-    if (grow((void **)&r->segs, &r->capsegs, r->nsegs, sizeof *r->segs) != 0)
+    if (TL_VEC_PUSH_SLOT_MAPPED(r->segs, r->capsegs, r->nsegs) != 0)
         return -1;
     struct seg *s = &r->segs[r->nsegs];
     memset(s, 0, sizeof *s);
@@ -241,7 +227,7 @@ int tl_reach_hole(struct tl_reach *r, uintptr_t addr)
     if (s == NULL || s->starts == NULL || addr % TL_REACH_GRAIN)
         return 0;
     if (s->locate != NULL) {
-        if (grow((void **)&r->lholes, &r->caplholes, r->nlholes, sizeof *r->lholes) != 0)
+        if (TL_VEC_PUSH_SLOT_MAPPED(r->lholes, r->caplholes, r->nlholes) != 0)
             return -1;
         r->lholes[r->nlholes++] = addr;
         r->lholes_sorted = false;
@@ -257,7 +243,7 @@ int tl_reach_root(struct tl_reach *r, uintptr_t lo, uintptr_t hi)
 {
     if (lo >= hi)
         return 0;
-    if (grow((void **)&r->roots, &r->caproots, r->nroots, sizeof *r->roots) != 0)
+    if (TL_VEC_PUSH_SLOT_MAPPED(r->roots, r->caproots, r->nroots) != 0)
         return -1;
     r->roots[r->nroots++] = (struct range){lo, hi};
     return 0;
@@ -290,7 +276,7 @@ static int push(struct tl_reach *r, uintptr_t lo, uintptr_t hi)
 {
     if (r->watch >= lo && r->watch < hi && r->watch_from == 0)
         r->watch_from = r->cur;
-    if (grow((void **)&r->stack, &r->capstack, r->nstack, sizeof *r->stack) != 0)
+    if (TL_VEC_PUSH_SLOT_MAPPED(r->stack, r->capstack, r->nstack) != 0)
         return -1;
     r->stack[r->nstack++] = (struct range){lo, hi};
     return 0;

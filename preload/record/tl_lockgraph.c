@@ -16,6 +16,8 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "tl_vec.h"
+
 #define EMPTY 0
 #define TOMB  1
 
@@ -27,7 +29,8 @@ struct tl_lg_node {
 };
 
 /* Grows (or creates, p == NULL) a mapping from old to new bytes; NULL when out of memory (p is
- * then untouched). */
+ * then untouched). For the node table and the search queue, which a rehash sizes to the live
+ * nodes (smaller as well as larger); the edge array only grows, through tl_vec. */
 static void *remap(void *p, size_t old, size_t new)
 {
     void *q = p == NULL ? mmap(NULL, new, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
@@ -154,16 +157,11 @@ static uint32_t edge_alloc(struct tl_lg *g)
         g->free_edge = g->edge[id].next_out;
         return id;
     }
-    if (g->nedge_used + 1 >= g->nedge_cap) {
-        size_t cap = g->nedge_cap ? 2 * g->nedge_cap : 64;
-        struct tl_lg_edge *e = remap(g->edge, g->nedge_cap * sizeof *e, cap * sizeof *e);
-        if (e == NULL)
-            return 0;
-        g->edge = e;
-        g->nedge_cap = cap;
-        if (g->nedge_used == 0)
-            g->nedge_used = 1; /* id 0 means "none" */
-    }
+    if (g->nedge_used == 0)
+        g->nedge_used = 1; /* id 0 means "none" */
+    if (g->nedge_used >= UINT32_MAX ||
+        TL_VEC_PUSH_SLOT_MAPPED(g->edge, g->nedge_cap, g->nedge_used) != 0)
+        return 0;
     return (uint32_t)g->nedge_used++;
 }
 

@@ -3,6 +3,7 @@
  * when that is more; asking for no more than the capacity changes nothing; elements survive every
  * growth; a byte count past size_t and an allocation the system refuses both return -1 with
  * ENOMEM and leave the array and its capacity as they were (the process goes on: nothing exits).
+ * The mapped variant grows the same way off the heap, its new elements zero.
  */
 #include <check.h>
 #include <errno.h>
@@ -10,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "tl_vec.h"
 
@@ -113,6 +115,29 @@ START_TEST(a_refused_allocation_fails_and_keeps_the_array)
 }
 END_TEST
 
+START_TEST(a_mapped_array_grows_the_same_way_off_the_heap_with_zeroed_elements)
+{
+    long *v = NULL;
+    size_t n = 0, cap = 0;
+    for (long i = 0; i < 100000; i++) {
+        ck_assert_int_eq(TL_VEC_PUSH_SLOT_MAPPED(v, cap, n), 0);
+        ck_assert_int_eq(v[n], 0); /* fresh pages of the mapping */
+        v[n++] = i * 3;
+    }
+    ck_assert_uint_ge(cap, 100000);
+    ck_assert_uint_lt(cap, 2 * 100000);
+    for (long i = 0; i < 100000; i++)
+        ck_assert_int_eq(v[i], i * 3);
+    long *before = v;
+    size_t cap_before = cap;
+    ck_assert_int_eq(TL_VEC_RESERVE_MAPPED(v, cap, SIZE_MAX / sizeof *v + 1), -1);
+    ck_assert_int_eq(errno, ENOMEM);
+    ck_assert_ptr_eq(v, before);
+    ck_assert_uint_eq(cap, cap_before);
+    ck_assert_int_eq(munmap(v, cap * sizeof *v), 0);
+}
+END_TEST
+
 Suite *make_tl_vec_suite(void)
 {
     Suite *s = suite_create("tl_vec");
@@ -123,6 +148,7 @@ Suite *make_tl_vec_suite(void)
     tcase_add_test(tc, elements_survive_every_growth);
     tcase_add_test(tc, a_byte_count_past_size_t_fails_and_keeps_the_array);
     tcase_add_test(tc, a_refused_allocation_fails_and_keeps_the_array);
+    tcase_add_test(tc, a_mapped_array_grows_the_same_way_off_the_heap_with_zeroed_elements);
     suite_add_tcase(s, tc);
     return s;
 }
