@@ -113,8 +113,6 @@ void tla_name_frames(struct tla_proc *p);
 void tla_describe(struct tla_proc *p);
 /* Ends the libdwfl session. */
 void tla_unwind_end(struct tla_proc *p);
-/* Reads len bytes at addr of the target; 0 or -1. */
-int tla_peek(pid_t pid, uint64_t addr, void *buf, size_t len);
 
 /* classify.c. Fills t->wait from its stack and syscall; reads mutex owners from p's memory. */
 void tla_classify(struct tla_proc *p, struct tla_thread *t);

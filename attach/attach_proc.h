@@ -21,8 +21,6 @@ void tla_comm(pid_t pid, char *buf, size_t len);
 void tla_ptrace_scope(char *buf, size_t len);
 /* Whether pid exists and is not a zombie. */
 bool tla_alive(pid_t pid);
-/* The state letter of pid (/proc/PID/stat), 0 when unreadable. */
-char tla_state(pid_t pid);
 /* State, name, wchan and time since it last ran of thread t of pid, read before the stop. */
 void tla_read_prestop(pid_t pid, struct tla_thread *t);
 /* exe, argv, ppid of p->pid. */

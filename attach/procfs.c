@@ -82,7 +82,8 @@ static char stat_state(const char *path)
     return c && c[1] == ' ' ? c[2] : 0;
 }
 
-char tla_state(pid_t pid)
+/* The state letter of pid (/proc/PID/stat), 0 when unreadable. */
+static char tla_state(pid_t pid)
 {
     char path[64];
     snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);

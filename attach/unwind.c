@@ -26,7 +26,8 @@ static const Dwfl_Callbacks proc_cb = {
     .debuginfo_path = &debuginfo_path,
 };
 
-int tla_peek(pid_t pid, uint64_t addr, void *buf, size_t len)
+/* Reads len bytes at addr of the target; 0 or -1. */
+static int tla_peek(pid_t pid, uint64_t addr, void *buf, size_t len)
 {
     struct iovec local = {buf, len}, remote = {(void *)(uintptr_t)addr, len};
     return process_vm_readv(pid, &local, 1, &remote, 1, 0) == (ssize_t)len ? 0 : -1;

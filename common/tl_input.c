@@ -29,7 +29,9 @@
 #include <string.h>
 #include <unistd.h>
 
-const char *tl_input_kind(mode_t mode)
+/* What a file of this mode is, in words ("a FIFO", "a character device", "a directory", ...);
+ * NULL for a regular file. */
+static const char *tl_input_kind(mode_t mode)
 {
     switch (mode & S_IFMT) {
     case S_IFREG:

@@ -36,9 +36,6 @@ struct tl_input_error {
     size_t max;       /* TOO_BIG: the cap */
 };
 
-/* What a file of this mode is, in words ("a FIFO", "a character device", "a directory", ...);
- * NULL for a regular file. */
-const char *tl_input_kind(mode_t mode);
 
 /* Opens path for reading with O_RDONLY|O_NONBLOCK|O_CLOEXEC|extra_flags (O_NOFOLLOW, O_DIRECTORY
  * are the useful extras) and checks what it is: a regular file, or a directory when

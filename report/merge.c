@@ -16,7 +16,9 @@
 
 #include "tl_vec.h"
 
-int tlr_severity(const char *verdict)
+/* Where a verdict sorts, most severe first: deadlocked 0, leaked 1, blocked 2, unjoined 3, any
+ * other 4, none (a dump's unjudged unit) 5. */
+static int tlr_severity(const char *verdict)
 {
     if (!verdict) /* a dump's unit nobody judged: shown last */
         return 5;
@@ -211,7 +213,9 @@ static void add_summary(struct tlr_summary *t, const struct tlr_summary *s)
     t->proven = sat_add(t->proven, s->proven);
 }
 
-int tlr_kind_rank(const char *kind)
+/* The precedence of a report kind ("exit", "check-2" or "check"): higher speaks later and more
+ * completely about its process; 0 for kinds not listed. */
+static int tlr_kind_rank(const char *kind)
 {
     static const char *const order[] = {"attach", "dump",   "watchdog", "check",
                                         "exit",   "signal", "deadlock"};

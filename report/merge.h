@@ -63,10 +63,4 @@ char *tlr_identity_names(const char *verdict, const char *kind, const char *reas
                          const char *const *blocked, size_t nblocked, const char *const *created,
                          size_t ncreated);
 
-int tlr_severity(const char *verdict);
-
-/* The precedence of a report kind ("exit", "check-2" or "check"): higher speaks later and more
- * completely about its process; 0 for kinds not listed. */
-int tlr_kind_rank(const char *kind);
-
 #endif
