@@ -19,6 +19,7 @@
 #include <threads.h>
 
 #include "ipose.h"
+#include "tl_mfast.h"
 
 static __attribute__((noinline)) int pthread_mutex_unlock_slow(pthread_mutex_t *m)
 {
@@ -27,10 +28,15 @@ static __attribute__((noinline)) int pthread_mutex_unlock_slow(pthread_mutex_t *
     return tl_real.pthread_mutex_unlock(m);
 }
 
+/* A mutex of the default kind is released in place once the probe allowed it (tl_mfast.h). */
 TL_EXPORT int pthread_mutex_unlock(pthread_mutex_t *m)
 {
     if (__builtin_expect(!tl_lo_pop_top(m), 0))
         return pthread_mutex_unlock_slow(m);
+    if (__builtin_expect((tl_lo_fast_state() & TL_LO_MFAST) && tl_mf_plain(m), 1)) {
+        tl_mf_release(m);
+        return 0;
+    }
     return tl_real.pthread_mutex_unlock(m);
 }
 

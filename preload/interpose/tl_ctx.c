@@ -27,6 +27,7 @@
 #include "tl_gor.h"
 #include "tl_lockorder.h"
 #include "tl_log.h"
+#include "tl_mfast.h"
 #include "tl_real.h"
 #include "tl_registry.h"
 #include "tl_metrics.h"
@@ -141,7 +142,9 @@ static bool do_init(void)
     tl_ctx.started_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
     tl_ctx.pid = getpid();
     tl_registry_init();
-    tl_lo_start(tl_ctx.opts.lock_order);
+    bool mfast = tl_mf_probe(tl_real.pthread_mutex_lock, tl_real.pthread_mutex_unlock,
+                             tl_real.pthread_mutex_trylock);
+    tl_lo_start(tl_ctx.opts.lock_order, mfast);
     tl_ctx.exit_key_ok = pthread_key_create(&tl_ctx.exit_key, tl_thread_key_exit) == 0;
     if (gettid() == tl_ctx.pid) {
         struct tl_unit *main_unit = tl_registry_adopt(1); /* the main thread is thread:1 */
@@ -154,6 +157,8 @@ static bool do_init(void)
     if (tl_ctx.opts.verbosity >= 1)
         tl_logf("detector on in pid %d (%d thread(s) started before it)", (int)tl_ctx.pid,
                 count_other_threads());
+    if (tl_ctx.opts.verbosity >= 1)
+        tl_logf("default mutexes locked and unlocked %s", mfast ? "in place" : "by libc");
     char missing[512];
     if (tl_ctx.opts.verbosity >= 1 && tl_real_missing(missing, sizeof missing) > 0)
         tl_logf("optional functions this libc lacks (not intercepted): %s", missing);
