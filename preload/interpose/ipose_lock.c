@@ -10,9 +10,10 @@
  * The unlocks are on every program's hottest path, so their common case (the lock released is
  * the newest the thread holds, noted when it was taken) is a few loads and compares with no call
  * and no stack frame, ending in a tail call to the real function; so is a release with nothing
- * held once the detector is ready (lock_order=0). Everything else (first calls, the detector off,
- * a release out of order) goes to an out-of-line _slow twin. A held entry exists only once
- * initialisation filled the real-function table.
+ * held once the detector is ready (lock_order=0). A default pthread mutex is then released in
+ * place, as glibc would (tl_mfast.h), instead of by the tail call. Everything else (first calls,
+ * the detector off, a release out of order) goes to an out-of-line _slow twin. A held entry
+ * exists only once initialisation filled the real-function table.
  */
 #include <errno.h>
 #include <pthread.h>

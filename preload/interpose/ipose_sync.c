@@ -2,7 +2,8 @@
  * docs/internals.md).
  *
  * DESIGN. Locks try first: an uncontended pthread_mutex_lock costs one trylock and nothing else
- * (no clock read, no TLS write). Only when the try fails with "busy" does the wrapper open the
+ * (no clock read, no TLS write); for a default mutex that try is glibc's own, done in place
+ * (tl_mfast.h). Only when the try fails with "busy" does the wrapper open the
  * bracket and call the real blocking function, whose return value is returned untouched; errno
  * is restored to its entry value before the real call, so a failed probe leaves no trace.
  * Condition waits and barriers cannot be probed: they are bracketed whenever called. Timed forms
