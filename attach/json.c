@@ -161,10 +161,10 @@ static void write_unit(struct tl_json *j, const struct tla_proc *p, size_t i, si
     tl_jrep_unit(j, &u);
 }
 
-struct agroup {      /* threads of one verdict, state, reason and stack */
-    size_t first;    /* the first thread in it */
-    size_t count;    /* threads in it */
-    size_t at;       /* where its members start in the members array */
+struct agroup {         /* threads of one verdict, state, reason and stack */
+    size_t first;       /* the first thread in it */
+    size_t count;       /* threads in it */
+    size_t at;          /* where its members start in the members array */
     long long min, max; /* wait_ms */
 };
 
@@ -193,7 +193,8 @@ static const struct tla_proc *sort_proc; /* for by_severity: qsort passes no con
 static int by_severity(const void *a, const void *b)
 {
     const struct agroup *x = a, *y = b;
-    int sx = severity(sort_proc->t[x->first].verdict), sy = severity(sort_proc->t[y->first].verdict);
+    int sx = severity(sort_proc->t[x->first].verdict),
+        sy = severity(sort_proc->t[y->first].verdict);
     if (sx != sy)
         return sx - sy;
     if (x->count != y->count)

@@ -40,7 +40,7 @@ void tl_json_int(struct tl_json *j, const char *key, int64_t v);
 void tl_json_uint(struct tl_json *j, const char *key, uint64_t v);
 void tl_json_bool(struct tl_json *j, const char *key, bool v);
 void tl_json_null(struct tl_json *j, const char *key);
-void tl_json_hex(struct tl_json *j, const char *key, uint64_t v); /* "0x1a2b" as a string */
+void tl_json_hex(struct tl_json *j, const char *key, uint64_t v);  /* "0x1a2b" as a string */
 void tl_json_double(struct tl_json *j, const char *key, double v); /* 3 decimals; NaN, inf: 0 */
 
 /* For a long document streamed out in pieces: the text written since the start or the last

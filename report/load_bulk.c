@@ -215,6 +215,7 @@ static void cut_detector_frames(const struct tlr_proc *p, struct tlr_stack *st)
         } else if (i == 0 && f->function) {
             f->module = -1;
             f->offset = 0;
+            f->has_ip = false; /* a call frame: no address of the program's */
             st->frames[out++] = *f;
         } else {
             free(f->function);

@@ -8,6 +8,8 @@
 
 #include <stdlib.h>
 
+#include "merge.h"
+
 #include "tl_jrep.h"
 #include "tl_json.h"
 
@@ -88,8 +90,9 @@ static void modules_and_stacks(struct tl_json *j, const struct tlr_proc *p)
         tl_jrep_stack_begin(j, s->id);
         for (size_t k = 0; k < s->nframes; k++) {
             const struct tlr_frame *f = &s->frames[k];
-            struct tl_jv_frame v = {f->has_ip, f->ip, f->module >= 0 ? p->modules[f->module].id : -1,
-                                    f->offset, f->function};
+            struct tl_jv_frame v = {f->has_ip, f->ip,
+                                    f->module >= 0 ? p->modules[f->module].id : -1, f->offset,
+                                    f->function};
             tl_jrep_frame(j, &v);
         }
         tl_jrep_stack_end(j);
@@ -100,7 +103,7 @@ static void modules_and_stacks(struct tl_json *j, const struct tlr_proc *p)
 static void unit(struct tl_json *j, const struct tlr_unit *u)
 {
     const struct tlr_wait *w = &u->wait;
-    struct tl_jv_wait wv = {w->reason, w->call,     w->object, w->object_name,
+    struct tl_jv_wait wv = {w->reason,   w->call,    w->object, w->object_name,
                             w->since_ms, w->durable, w->owner};
     struct tl_jv_unit v = {.id = u->id,
                            .kind = u->kind,
@@ -165,8 +168,7 @@ static const char *deadlock_unit(const void *arg, size_t k, char *buf, size_t le
 static void inv_edge(const void *arg, size_t k, struct tl_jv_inv_edge *out)
 {
     const struct tlr_inv_edge *d = &((const struct tlr_inversion *)arg)->edges[k];
-    *out = (struct tl_jv_inv_edge){d->unit, d->held, d->acquired, d->held_stack,
-                                   d->acquired_stack};
+    *out = (struct tl_jv_inv_edge){d->unit, d->held, d->acquired, d->held_stack, d->acquired_stack};
 }
 
 static const char *inv_object(const void *arg, size_t k, char *buf, size_t len)
@@ -227,4 +229,16 @@ char *tlr_reemit(const struct tlr_proc *p, size_t *len)
     findings(&j, p);
     tl_json_obj_end(&j);
     return tl_json_finish(&j, len);
+}
+
+int tlr_render_taskleak(FILE *out, const struct tlr_merged *m, const struct tlr_render_opts *o)
+{
+    (void)o;
+    size_t len = 0;
+    char *doc = m->nprocs == 1 ? tlr_reemit(&m->procs[0], &len) : NULL;
+    if (doc == NULL)
+        return -1;
+    size_t put = fwrite(doc, 1, len, out);
+    free(doc);
+    return put == len && !ferror(out) ? 0 : -1;
 }

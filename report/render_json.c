@@ -204,7 +204,7 @@ static void process(struct tl_json *j, const struct tlr_proc *p)
 static void unit(struct tl_json *j, const struct tlr_proc *p, const struct tlr_unit *u)
 {
     const struct tlr_wait *w = &u->wait;
-    struct tl_jv_wait v = {w->reason, w->call,     w->object, w->object_name,
+    struct tl_jv_wait v = {w->reason,   w->call,    w->object, w->object_name,
                            w->since_ms, w->durable, w->owner};
     tl_json_obj_begin(j, NULL);
     tl_json_int(j, "pid", p->pid);

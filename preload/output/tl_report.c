@@ -2,9 +2,9 @@
  *
  * DESIGN. One function per top-level member of the schema (docs/json-schema.md), in its order, each
  * filling the views of common/tl_jrep (the one writer of every object of a report, shared with
- * taskleak-report and taskleak-attach) from the model. Stacks are written once each, referenced from
- * units and groups by id (the stack table's id), and only stacks that some listed unit or group
- * uses are written. Frames carry the raw ip, the module index and offset (for offline
+ * taskleak-report and taskleak-attach) from the model. Stacks are written once each, referenced
+ * from units and groups by id (the stack table's id), and only stacks that some listed unit or
+ * group uses are written. Frames carry the raw ip, the module index and offset (for offline
  * symbolization by taskleak-report) and the function name from the module's symbol tables.
  * Units beyond max_units are left out of "units" only; groups and summary stay complete.
  */

@@ -9,7 +9,6 @@
 void tl_supp_json(const struct tl_supp *s, struct tl_json *j)
 {
     for (size_t i = 0; i < tl_supp_count(s); i++) {
-        tl_jrep_suppression(j, tl_supp_pattern(s, i), tl_supp_matched(s, i),
-                            tl_supp_source(s, i));
+        tl_jrep_suppression(j, tl_supp_pattern(s, i), tl_supp_matched(s, i), tl_supp_source(s, i));
     }
 }

@@ -5,7 +5,8 @@
  * with the detector's own, un-normalized document through tlr_test_reemit below. An attach report
  * comes back with its own members; and a document written in another order, or with members
  * the schema does not have, comes back in the schema's order without them, so the comparison is
- * of what the writer writes, not a copy of the input.
+ * of what the writer writes, not a copy of the input. taskleak-report --format taskleak is that
+ * writer on the command line.
  */
 #include <check.h>
 #include <stdlib.h>
@@ -67,7 +68,8 @@ END_TEST
 static const char ATTACH[] =
     "{\n  \"schema\": \"taskleak/1\",\n  \"kind\": \"attach\",\n  \"process\": {\n"
     "    \"pid\": 77,\n    \"ppid\": 1,\n    \"exe\": \"/bin/prog\",\n    \"argv\": [\n"
-    "      \"prog\"\n    ],\n    \"started\": null,\n    \"written\": \"2026-12-07T00:00:00.000Z\"\n"
+    "      \"prog\"\n    ],\n    \"started\": null,\n    \"written\": "
+    "\"2026-12-07T00:00:00.000Z\"\n"
     "  },\n  \"options\": {\n    \"threshold_ms\": 10000,\n    \"fail_on\": [\n"
     "      \"deadlocked\"\n    ]\n  },\n  \"attach\": {\n    \"stop_ms\": 1.250,\n"
     "    \"threads\": 1,\n    \"all_asleep\": false\n  },\n  \"summary\": {\n"
@@ -115,6 +117,39 @@ START_TEST(members_come_back_in_the_schemas_order_and_unknown_ones_go)
 }
 END_TEST
 
+#define RUN(...) tlr_run((const char *const[]){__VA_ARGS__, NULL})
+
+/* An older report (string options, no proofs, the detector's own frames in its stacks) comes back
+ * in the current layout, and that layout is a fixed point: written back once more, it is the same
+ * bytes. The gate still decides the status. */
+START_TEST(format_taskleak_writes_an_older_report_in_the_current_layout)
+{
+    struct tlr_cli_run r = RUN("--format", "taskleak", tlr_fixture("leak_threads.json"));
+    ck_assert_msg(r.status == 1, "status %d: %s", r.status, r.err);
+    ck_assert_str_eq(r.err, "");
+    ck_assert(strncmp(r.out, "{\n  \"schema\": \"taskleak/1\",\n  \"kind\": \"exit\",\n", 44) == 0);
+    ck_assert(strstr(r.out, "\"proven\": 0") != NULL);     /* a member it lacked, defaulted */
+    ck_assert(strstr(r.out, "\"module\": 2,") == NULL);    /* libtaskleak.so's frames are cut */
+    ck_assert(strstr(r.out, "\"grace\": \"1s\"") != NULL); /* options as they were written */
+    char *out = again(r.out);
+    same_text("the current layout", r.out, out);
+    free(out);
+    tlr_run_free(&r);
+}
+END_TEST
+
+START_TEST(format_taskleak_refuses_reports_of_two_processes)
+{
+    struct tlr_cli_run r =
+        RUN("--format", "taskleak", tlr_fixture("leak_threads.json"), tlr_fixture("deadlock.json"));
+    ck_assert_int_eq(r.status, 2);
+    ck_assert_str_eq(r.out, "");
+    ck_assert_int_eq(tlr_lines(r.err), 1);
+    ck_assert_ptr_nonnull(strstr(r.err, "--format taskleak writes the report of one process"));
+    tlr_run_free(&r);
+}
+END_TEST
+
 Suite *make_tlr_reemit_suite(void)
 {
     Suite *s = suite_create("tlr_reemit");
@@ -123,6 +158,8 @@ Suite *make_tlr_reemit_suite(void)
                         (int)(sizeof KINDS / sizeof KINDS[0]));
     tcase_add_test(tc, an_attach_report_comes_back_with_its_attach_member);
     tcase_add_test(tc, members_come_back_in_the_schemas_order_and_unknown_ones_go);
+    tcase_add_test(tc, format_taskleak_writes_an_older_report_in_the_current_layout);
+    tcase_add_test(tc, format_taskleak_refuses_reports_of_two_processes);
     suite_add_tcase(s, tc);
     return s;
 }
