@@ -16,18 +16,17 @@
 /* A JSON value as parsed (options, attach): objects keep their members' order. */
 static void value(struct tl_json *j, const char *key, json_t *v)
 {
-    const char *k;
-    json_t *x;
-    size_t i;
     switch (json_typeof(v)) {
     case JSON_OBJECT:
         tl_json_obj_begin(j, key);
-        json_object_foreach(v, k, x) value(j, k, x);
+        for (void *it = json_object_iter(v); it != NULL; it = json_object_iter_next(v, it))
+            value(j, json_object_iter_key(it), json_object_iter_value(it));
         tl_json_obj_end(j);
         break;
     case JSON_ARRAY:
         tl_json_arr_begin(j, key);
-        json_array_foreach(v, i, x) value(j, NULL, x);
+        for (size_t i = 0; i < json_array_size(v); i++)
+            value(j, NULL, json_array_get(v, i));
         tl_json_arr_end(j);
         break;
     case JSON_STRING:
@@ -198,10 +197,8 @@ static void findings(struct tl_json *j, const struct tlr_proc *p)
     }
     tl_json_arr_end(j);
     tl_json_arr_begin(j, "suppressions");
-    json_t *s;
-    size_t i;
-    json_array_foreach(p->suppressions, i, s)
-    {
+    for (size_t i = 0; i < json_array_size(p->suppressions); i++) {
+        json_t *s = json_array_get(p->suppressions, i);
         json_int_t matched = json_integer_value(json_object_get(s, "matched"));
         tl_jrep_suppression(j, json_string_value(json_object_get(s, "pattern")),
                             matched > 0 ? (uint64_t)matched : 0,

@@ -43,14 +43,14 @@ static int drain(struct tl_json *j, FILE *out)
 /* A frame's source position is its last location; the ones before it were inlined into it. */
 static void locations(struct tl_json *j, const struct tlr_frame *f)
 {
-    const struct tlr_loc *last = f->nlocs > 0 ? &f->locs[f->nlocs - 1] : NULL;
+    const struct tlr_loc *last = f->locs != NULL && f->nlocs > 0 ? &f->locs[f->nlocs - 1] : NULL;
     tl_json_str(j, "file", last ? last->file : NULL);
     if (last && last->line)
         tl_json_int(j, "line", last->line);
     else
         tl_json_null(j, "line");
     tl_json_arr_begin(j, "inlined");
-    for (size_t i = 0; i + 1 < f->nlocs; i++) {
+    for (size_t i = 0; last != NULL && i + 1 < f->nlocs; i++) {
         tl_json_obj_begin(j, NULL);
         tl_json_str(j, "function", f->locs[i].function);
         tl_json_str(j, "file", f->locs[i].file);
