@@ -16,6 +16,7 @@
 #include "tl_stack.h"
 
 struct tl_modmap;
+struct tl_options;
 struct tl_rep_inversion;
 
 enum tl_build_mode {
@@ -79,6 +80,8 @@ struct tl_deadlock {
 
 struct tl_report {
     enum tl_build_mode mode;
+    const struct tl_options *opts; /* what it was built under (threshold, stack_depth, proof) and
+                                      is written with (report dirs, the echo); set by the build */
     const char *kind;   /* "exit", "check", "dump", "watchdog", "signal", "deadlock" */
     char file_kind[32]; /* "exit", "check-2", ... (the file name part) */
     struct tl_rep_unit *units;

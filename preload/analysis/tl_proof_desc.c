@@ -136,7 +136,7 @@ static bool describe_maps(struct scan *s)
             return false;
         if (glibc && (m->heap || (m->anon && m->lo % (64UL << 20) == 0))) {
             if (!tl_pm_walk_heap(s->reach, m->lo, m->hi, m->heap, s->tcache_key) &&
-                tl_ctx.opts.verbosity >= 2)
+                tl_log_verbosity() >= 2)
                 tl_logf("leak proof: heap 0x%lx-0x%lx not cut", (unsigned long)m->lo,
                         (unsigned long)m->hi);
         } else if (asan_loc != NULL && m->anon && m->lo >= ASAN_HEAP_LO && m->hi <= ASAN_HEAP_HI) {
