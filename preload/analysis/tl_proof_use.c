@@ -54,8 +54,7 @@ static bool watch_due(size_t units, int64_t threshold_ms)
     }
     if (now < due)
         return false;
-    return atomic_compare_exchange_strong(&next_watch_ns, &due,
-                                          now + threshold_ms * 1000000);
+    return atomic_compare_exchange_strong(&next_watch_ns, &due, now + threshold_ms * 1000000);
 }
 
 /* A periodic scan that began at t0 ended: the next waits a threshold, or BUDGET times its cost. */

@@ -71,9 +71,8 @@ static void hand_out_options(const struct tl_options *o)
     if (tl_ctx.supp == NULL)
         tl_logf("%s; running without suppressions", err);
     tl_stack_set_depth(o->stack_depth);
-    tl_growth_init(&(struct tl_growth_cfg){.window_ms = o->growth_ms,
-                                          .min = o->growth_min,
-                                          .interval_ms = o->interval_ms});
+    tl_growth_init(&(struct tl_growth_cfg){
+        .window_ms = o->growth_ms, .min = o->growth_min, .interval_ms = o->interval_ms});
     tl_gate_init(o);
     tl_watchdog_init(o);
 }

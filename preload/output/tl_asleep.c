@@ -144,7 +144,8 @@ static bool look_tasks(struct tl_asleep_look *l, int64_t threshold_ns)
         if (strcmp(t->state, "exited") == 0)
             continue;
         l->units++;
-        asleep = t->reason != NULL && t->durable && tl_past_threshold(t->since_ms * 1000000, threshold_ns);
+        asleep = t->reason != NULL && t->durable &&
+                 tl_past_threshold(t->since_ms * 1000000, threshold_ns);
         l->signature += mix(mix(0x84222325cbf29ce4ULL, (uint64_t)t->task), t->progress);
     }
     tl_gor_snapshot_free(&g);

@@ -208,8 +208,8 @@ void tl_gate_deadlock(bool all_asleep, bool end)
 static void numbered_kind(const char *prefix, _Atomic int *counter, char *out, size_t n)
 {
     char dir[TL_OPT_PATH_MAX], path[TL_OPT_PATH_MAX + 128];
-    bool have_dir = opt->report[0] != '\0' &&
-                    tl_options_expand_path(opt->report, dir, sizeof dir) >= 0;
+    bool have_dir =
+        opt->report[0] != '\0' && tl_options_expand_path(opt->report, dir, sizeof dir) >= 0;
     struct stat st;
     for (int tries = 0; tries < 100000; tries++) {
         snprintf(out, n, "%s-%d", prefix, atomic_fetch_add(counter, 1) + 1);

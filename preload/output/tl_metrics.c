@@ -73,8 +73,7 @@ void tl_metrics_init(const char *metrics)
     int saved = errno;
     if (tl_options_expand_path(metrics, path, sizeof path) < 0 || split(path) < 0 ||
         write_now(&none, 0, 0) < 0)
-        tl_logf("metrics=%s: cannot write (%s); no metrics file", metrics,
-                strerror(errno));
+        tl_logf("metrics=%s: cannot write (%s); no metrics file", metrics, strerror(errno));
     else
         m.on = true;
     errno = saved;
@@ -86,8 +85,7 @@ void tl_metrics_write(const struct tl_wd_scan *s, int64_t scan_ns, size_t deadlo
     if (!m.on || write_now(s, scan_ns, deadlocked) == 0 || warned)
         return;
     warned = true; /* a disk that filled up: said once, the next intervals try again */
-    tl_logf("metrics=%s: cannot write (%s); will retry every interval", m.option,
-            strerror(errno));
+    tl_logf("metrics=%s: cannot write (%s); will retry every interval", m.option, strerror(errno));
 }
 
 /* ---- rendering ---- */

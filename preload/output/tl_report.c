@@ -341,8 +341,7 @@ char *tl_report_json(struct tl_report *r, size_t *len)
 /* report_fallback=DIR: a second place for a report report= could not take. taskleak run points it
  * at a private directory, so that a report lost to an unwritable report directory is told apart
  * from a detector that never ran. */
-static void write_fallback(const struct tl_report *r, const char *name, const char *doc,
-                           size_t len)
+static void write_fallback(const struct tl_report *r, const char *name, const char *doc, size_t len)
 {
     char dir[TL_OPT_PATH_MAX];
     if (r->opts->report_fallback[0] == '\0' ||

@@ -93,8 +93,7 @@ void tl_sigreport_init(const struct tl_options *o)
     ours.sa_flags = SA_RESTART;             /* it never returns to the interrupted call anyway */
     for (int i = 0; real != NULL && i < NFATAL; i++) {
         int sig = fatal[i];
-        if (sig == opt->dump_signal || real(sig, NULL, &sr.view[i]) < 0 ||
-            !is_default(&sr.view[i]))
+        if (sig == opt->dump_signal || real(sig, NULL, &sr.view[i]) < 0 || !is_default(&sr.view[i]))
             continue; /* the dump signal, or a disposition the program inherited: not ours */
         atomic_store(&sr.ours[i], true); /* before the handler exists: a program call wins */
         if (real(sig, &ours, NULL) < 0)
