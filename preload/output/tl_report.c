@@ -110,7 +110,7 @@ static int cmp_id(const void *a, const void *b)
 
 static size_t listed_units(const struct tl_report *r)
 {
-    size_t max = (size_t)tl_ctx.opts.max_units;
+    size_t max = (size_t)r->opts->max_units;
     return max == 0 || r->n < max ? r->n : max;
 }
 
@@ -271,7 +271,7 @@ char *tl_report_json(struct tl_report *r, size_t *len)
     tl_jrep_begin(&j, r->kind, r->signal != 0 ? tl_signal_name(r->signal) : NULL);
     write_process(&j, r);
     tl_json_obj_begin(&j, "options");
-    tl_options_json(&tl_ctx.opts, &j);
+    tl_options_json(r->opts, &j);
     tl_json_obj_end(&j);
     write_summary(&j, r);
     write_modules(&j, r);
@@ -294,11 +294,11 @@ char *tl_report_json(struct tl_report *r, size_t *len)
 /* report_fallback=DIR: a second place for a report report= could not take. taskleak run points it
  * at a private directory, so that a report lost to an unwritable report directory is told apart
  * from a detector that never ran. */
-static void write_fallback(const char *name, const char *doc, size_t len)
+static void write_fallback(const struct tl_report *r, const char *name, const char *doc, size_t len)
 {
     char dir[TL_OPT_PATH_MAX];
-    if (tl_ctx.opts.report_fallback[0] == '\0' ||
-        tl_options_expand_path(tl_ctx.opts.report_fallback, dir, sizeof dir) < 0)
+    if (r->opts->report_fallback[0] == '\0' ||
+        tl_options_expand_path(r->opts->report_fallback, dir, sizeof dir) < 0)
         return;
     if (tl_file_write_atomic(dir, name, doc, len) < 0)
         tl_logf("cannot write report %s/%s either: %s", dir, name, strerror(errno));
@@ -307,8 +307,8 @@ static void write_fallback(const char *name, const char *doc, size_t len)
 static int write_json_file(struct tl_report *r)
 {
     char dir[TL_OPT_PATH_MAX], name[128];
-    if (tl_options_expand_path(tl_ctx.opts.report, dir, sizeof dir) < 0) {
-        tl_logf("report=%s: bad directory name (%s)", tl_ctx.opts.report, strerror(errno));
+    if (tl_options_expand_path(r->opts->report, dir, sizeof dir) < 0) {
+        tl_logf("report=%s: bad directory name (%s)", r->opts->report, strerror(errno));
         return -1;
     }
     snprintf(name, sizeof name, "taskleak.%d.%s.json", (int)getpid(), r->file_kind);
@@ -321,7 +321,7 @@ static int write_json_file(struct tl_report *r)
     int rc = tl_file_write_atomic(dir, name, doc, len);
     if (rc < 0) {
         tl_logf("cannot write report %s/%s: %s", dir, name, strerror(errno));
-        write_fallback(name, doc, len);
+        write_fallback(r, name, doc, len);
     }
     free(doc);
     return rc;
@@ -333,8 +333,8 @@ static int write_json_file(struct tl_report *r)
 static bool last_word(const struct tl_report *r)
 {
     return r->mode == TL_BUILD_EXIT || r->mode == TL_BUILD_SIGNAL ||
-           (r->mode == TL_BUILD_DEADLOCK && tl_ctx.opts.on_deadlock != TL_ON_DEADLOCK_REPORT &&
-            tl_ctx.opts.exitcode != 0);
+           (r->mode == TL_BUILD_DEADLOCK && r->opts->on_deadlock != TL_ON_DEADLOCK_REPORT &&
+            r->opts->exitcode != 0);
 }
 
 /* defer_text=DIR: the text of the process's last report goes to a file in DIR instead of the log,
@@ -344,9 +344,9 @@ static bool last_word(const struct tl_report *r)
 static bool defer_text(struct tl_report *r, int json_rc)
 {
     char dir[TL_OPT_PATH_MAX], name[128];
-    if (tl_ctx.opts.defer_text[0] == '\0' || !last_word(r) || json_rc != 0 ||
-        tl_ctx.opts.report[0] == '\0' ||
-        tl_options_expand_path(tl_ctx.opts.defer_text, dir, sizeof dir) < 0)
+    if (r->opts->defer_text[0] == '\0' || !last_word(r) || json_rc != 0 ||
+        r->opts->report[0] == '\0' ||
+        tl_options_expand_path(r->opts->defer_text, dir, sizeof dir) < 0)
         return false;
     char *text = tl_text_render(r, 0);
     if (text == NULL)
@@ -360,7 +360,7 @@ static bool defer_text(struct tl_report *r, int json_rc)
 int tl_report_emit(struct tl_report *r)
 {
     int saved = errno, rc = 0;
-    if (tl_ctx.opts.report[0] != '\0')
+    if (r->opts->report[0] != '\0')
         rc = write_json_file(r);
     bool text = r->mode == TL_BUILD_DUMP || r->mode == TL_BUILD_SIGNAL ||
                 r->mode == TL_BUILD_DEADLOCK ||

@@ -190,7 +190,7 @@ static int unwind_from(uintptr_t from, uintptr_t *ips, uintptr_t *sps, int max)
 
 static int depth(void)
 {
-    int d = tl_ctx.opts.stack_depth;
+    int d = tl_stack_depth();
     return d < TL_LG_FRAMES ? d : TL_LG_FRAMES;
 }
 

@@ -186,10 +186,13 @@ static void abba(struct tl_report *r, const char *verdict)
     group(r, first + 1, 1);
 }
 
+static struct tl_options opts; /* the defaults (each test fills them) */
+
 static void model(struct tl_report *r, const struct spec *s)
 {
     memset(r, 0, sizeof *r);
     r->mode = s->mode;
+    r->opts = &opts;
     r->kind = s->kind;
     snprintf(r->file_kind, sizeof r->file_kind, "%s%s", s->kind,
              s->mode == TL_BUILD_CHECK ? "-1" : "");
@@ -476,7 +479,7 @@ START_TEST(each_kind_renders_as_its_golden_text_and_json)
 {
     const struct spec *s = &SPECS[_i];
     tl_stack_clear();
-    tl_options_defaults(&tl_ctx.opts);
+    tl_options_defaults(&opts);
     tl_ctx.started_ms = 1796659200000;
     struct tl_report r;
     model(&r, s);
