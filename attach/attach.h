@@ -126,7 +126,8 @@ bool tla_in_libc(const struct tla_proc *p, const struct tla_frame *f);
 /* verdict.c. Edges, cycles, all-asleep and blocked verdicts. */
 void tla_judge(struct tla_proc *p);
 
-/* json.c. The taskleak/1 document of kind "attach" as a malloc'ed string, NULL on out of memory. */
+/* json.c. The taskleak/1 document of kind "attach" (through common/tl_jrep, ending with a newline)
+ * as a malloc'ed string, NULL on out of memory. */
 char *tla_json(const struct tla_proc *p);
 
 /* The unit id of thread i: "thread:1" for the main thread, else "thread:?TID" (ids of threads the

@@ -133,9 +133,7 @@ static int write_report(const struct cli *c, const char *doc, const char *name)
         tla_say("%s", err);
         return -1;
     }
-    fputs(doc, out.f);
-    if (!name)
-        fputc('\n', out.f);
+    fputs(doc, out.f); /* ends with a newline, as every report does */
     if (tlr_out_commit(&out, 0, err, sizeof err) < 0) {
         tla_say("%s", err);
         return -1;
@@ -224,7 +222,7 @@ static int examine(const struct cli *c)
     else if (!c->report || write_report(c, doc, NULL) == 0) {
         struct tla_show_opts o = {!c->json, c->verbose, c->supp};
         if (c->json)
-            printf("%s\n", doc);
+            fputs(doc, stdout); /* it ends with a newline */
         if (p.all_asleep && !c->json)
             printf("taskleak: all threads are asleep - deadlock!\n");
         if (tla_show(doc, strlen(doc), "attach", &o, &dead) == 0)

@@ -1,14 +1,14 @@
 /*
- * The taskleak/1 document of kind "attach" (docs/json-schema.md), built with jansson from one
- * look at a process. Units are the threads found ("thread:1" the main thread, "thread:?TID" the
- * others: the tool did not see them created, so it has no creation stack and no sequence number);
- * each thread's stack at the stop is its blocked_stack, starting with a call frame naming the
- * blocking call as the detector's stacks do (the libc frames below it are cut, and the thread's
- * start-up frames at the bottom); groups gather
- * threads of the same verdict, reason and stack; deadlocks list the cycles. A top-level "attach"
- * member says how long the process was stopped and whether every thread was asleep.
+ * The taskleak/1 document of kind "attach" (docs/json-schema.md), from one look at a process,
+ * written through the report objects every taskleak program shares (common/tl_jrep.h). Units are
+ * the threads found ("thread:1" the main thread, "thread:?TID" the others: the tool did not see
+ * them created, so it has no creation stack and no sequence number); each thread's stack at the
+ * stop is its blocked_stack, starting with a call frame naming the blocking call as the detector's
+ * stacks do (the libc frames below it are cut, and the thread's start-up frames at the bottom);
+ * groups gather threads of the same verdict, reason and stack; deadlocks list the cycles. A
+ * top-level "attach" member says how long the process was stopped and whether every thread was
+ * asleep.
  */
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,33 +16,16 @@
 
 #include "attach.h"
 #include "tl_fmt.h"
+#include "tl_jrep.h"
 
-struct st {                     /* one distinct stack */
-    const struct tla_thread *t; /* the first thread that has it */
-};
-
-static json_t *str_or_null(const char *s)
-{
-    return s && s[0] ? json_string(s) : json_null();
-}
-
-static json_t *hex(uint64_t v)
-{
-    char b[24];
-    snprintf(b, sizeof b, "0x%llx", (unsigned long long)v);
-    return json_string(b);
-}
-
-static json_t *now_iso(void)
+static void now_iso(char *b, size_t len)
 {
     struct timespec ts;
     struct tm tm;
-    char b[40];
     clock_gettime(CLOCK_REALTIME, &ts);
     gmtime_r(&ts.tv_sec, &tm);
-    size_t n = strftime(b, sizeof b, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(b + n, sizeof b - n, ".%03ldZ", ts.tv_nsec / 1000000);
-    return json_string(b);
+    size_t n = strftime(b, len, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(b + n, len - n, ".%03ldZ", ts.tv_nsec / 1000000);
 }
 
 /* The first frame of t's stack the report keeps: after the blocking call's own frame. */
@@ -83,71 +66,53 @@ static bool same_stack(const struct tla_proc *p, const struct tla_thread *a,
     return true;
 }
 
-static json_t *frame_json(const struct tla_proc *p, const struct tla_frame *f)
+static void write_stack(struct tl_json *j, const struct tla_proc *p, const struct tla_thread *t,
+                        size_t id)
 {
-    json_t *o = json_object();
-    json_object_set_new(o, "ip", hex(f->pc));
-    json_object_set_new(o, "module", f->module >= 0 ? json_integer(f->module) : json_null());
-    json_object_set_new(o, "offset",
-                        f->module >= 0 ? hex(f->pc - p->modules[f->module].base) : json_null());
-    json_object_set_new(o, "function", str_or_null(f->function));
-    return o;
+    tl_jrep_stack_begin(j, (int64_t)id);
+    if (t->wait.reason && t->wait.call_frame >= 0) {
+        struct tl_jv_frame call = {.has_ip = false, .module = -1, .function = t->wait.call};
+        tl_jrep_frame(j, &call);
+    }
+    for (int k = first_kept(t), end = end_kept(p, t); k < end; k++) {
+        const struct tla_frame *f = &t->frames[k];
+        struct tl_jv_frame fr = {.has_ip = true,
+                                 .ip = f->pc,
+                                 .module = f->module,
+                                 .offset = f->module >= 0 ? f->pc - p->modules[f->module].base : 0,
+                                 .function = f->function && f->function[0] ? f->function : NULL};
+        tl_jrep_frame(j, &fr);
+    }
+    tl_jrep_stack_end(j);
 }
 
-static json_t *stack_json(const struct tla_proc *p, const struct tla_thread *t, size_t id)
+static void write_modules(struct tl_json *j, const struct tla_proc *p)
 {
-    json_t *frames = json_array();
-    if (t->wait.reason && t->wait.call_frame >= 0)
-        json_array_append_new(frames, json_pack("{s:n,s:n,s:n,s:s}", "ip", "module", "offset",
-                                                "function", t->wait.call));
-    for (int k = first_kept(t), end = end_kept(p, t); k < end; k++)
-        json_array_append_new(frames, frame_json(p, &t->frames[k]));
-    return json_pack("{s:I,s:o}", "id", (json_int_t)id, "frames", frames);
+    tl_json_arr_begin(j, "modules");
+    for (size_t i = 0; i < p->nmodules; i++) {
+        struct tl_jv_module m = {(int64_t)i, p->modules[i].path, p->modules[i].build_id,
+                                 p->modules[i].base};
+        tl_jrep_module(j, &m);
+    }
+    tl_json_arr_end(j);
 }
 
-static json_t *modules_json(const struct tla_proc *p)
+/* stack[i]: the stack id of thread i; writes the "stacks" array. */
+static void write_stacks(struct tl_json *j, const struct tla_proc *p, size_t *stack)
 {
-    json_t *a = json_array();
-    for (size_t i = 0; i < p->nmodules; i++)
-        json_array_append_new(a, json_pack("{s:I,s:s,s:o,s:o}", "id", (json_int_t)i, "path",
-                                           p->modules[i].path, "build_id",
-                                           str_or_null(p->modules[i].build_id), "base",
-                                           hex(p->modules[i].base)));
-    return a;
-}
-
-/* stack[i]: the stack id of thread i; returns the "stacks" array. */
-static json_t *stacks_json(const struct tla_proc *p, size_t *stack)
-{
-    json_t *a = json_array();
     size_t nst = 0;
+    tl_json_arr_begin(j, "stacks");
     for (size_t i = 0; i < p->n; i++) {
         stack[i] = nst;
-        for (size_t j = 0; j < i; j++)
-            if (same_stack(p, &p->t[i], &p->t[j])) {
-                stack[i] = stack[j];
+        for (size_t k = 0; k < i; k++)
+            if (same_stack(p, &p->t[i], &p->t[k])) {
+                stack[i] = stack[k];
                 break;
             }
         if (stack[i] == nst)
-            json_array_append_new(a, stack_json(p, &p->t[i], nst++));
+            write_stack(j, p, &p->t[i], nst++);
     }
-    return a;
-}
-
-static json_t *wait_json(const struct tla_proc *p, const struct tla_thread *t)
-{
-    if (!t->wait.reason)
-        return json_null();
-    char owner[32] = "";
-    if (t->next >= 0)
-        tla_unit_id(p, (size_t)t->next, owner, sizeof owner);
-    else if (t->wait.owner_tid > 0 && strcmp(t->wait.reason, "mutex lock") == 0)
-        snprintf(owner, sizeof owner, "thread:?%d", (int)t->wait.owner_tid);
-    return json_pack("{s:s,s:s,s:o,s:o,s:o,s:b,s:o}", "reason", t->wait.reason, "call",
-                     t->wait.call, "object", hex(t->wait.object), "object_name",
-                     str_or_null(t->object_name), "since_ms",
-                     t->since_ms >= 0 ? json_integer(t->since_ms) : json_null(), "durable",
-                     t->wait.durable, "owner", str_or_null(owner));
+    tl_json_arr_end(j);
 }
 
 static const char *state_of(const struct tla_thread *t)
@@ -164,41 +129,51 @@ static const char *own_name(const struct tla_proc *p, const struct tla_thread *t
     return t->comm;
 }
 
-static json_t *units_json(const struct tla_proc *p, const size_t *stack)
+static void write_unit(struct tl_json *j, const struct tla_proc *p, size_t i, size_t stack)
 {
-    json_t *a = json_array();
-    for (size_t i = 0; i < p->n; i++) {
-        const struct tla_thread *t = &p->t[i];
-        char id[32];
-        tla_unit_id(p, i, id, sizeof id);
-        json_t *u = json_pack("{s:s,s:s,s:i,s:n,s:o,s:o,s:s,s:o,s:b,s:b,s:n,s:o,s:n,s:n,s:I,s:n}",
-                              "id", id, "kind", "thread", "tid", (int)t->tid, "task", "name",
-                              str_or_null(own_name(p, t)), "start", str_or_null(t->start), "state",
-                              state_of(t), "verdict", str_or_null(t->verdict), "detached", 0,
-                              "unknown_origin", t->tid != p->pid, "suppressed", "wait",
-                              wait_json(p, t), "created_by", "created_stack", "blocked_stack",
-                              (json_int_t)stack[i], "label");
-        json_array_append_new(a, u);
-    }
-    return a;
+    const struct tla_thread *t = &p->t[i];
+    char id[32], owner[32] = "", object[24];
+    tla_unit_id(p, i, id, sizeof id);
+    if (t->next >= 0)
+        tla_unit_id(p, (size_t)t->next, owner, sizeof owner);
+    else if (t->wait.owner_tid > 0 && t->wait.reason && strcmp(t->wait.reason, "mutex lock") == 0)
+        snprintf(owner, sizeof owner, "thread:?%d", (int)t->wait.owner_tid);
+    struct tl_jv_wait w = {.reason = t->wait.reason,
+                           .call = t->wait.call,
+                           .object = tl_jrep_hex(t->wait.object, object, sizeof object),
+                           .object_name = t->object_name,
+                           .since_ms = t->since_ms >= 0 ? t->since_ms : -1,
+                           .durable = t->wait.durable,
+                           .owner = owner};
+    struct tl_jv_unit u = {.id = id,
+                           .kind = "thread",
+                           .tid = t->tid,
+                           .task = -1,
+                           .name = own_name(p, t),
+                           .start = t->start[0] ? t->start : NULL,
+                           .state = state_of(t),
+                           .exited_ms = -1,
+                           .verdict = t->verdict,
+                           .unknown_origin = t->tid != p->pid,
+                           .wait = t->wait.reason ? &w : NULL,
+                           .created_stack = -1,
+                           .blocked_stack = (int64_t)stack};
+    tl_jrep_unit(j, &u);
 }
 
-static int severity(const char *v)
-{
-    return !v ? 2 : !strcmp(v, "deadlocked") ? 0 : 1;
-}
+struct agroup {         /* threads of one verdict, state, reason and stack */
+    size_t first;       /* the first thread in it */
+    size_t count;       /* threads in it */
+    size_t at;          /* where its members start in the members array */
+    long long min, max; /* wait_ms */
+};
 
-static int by_severity(const void *a, const void *b)
-{
-    json_t *x = *(json_t *const *)a, *y = *(json_t *const *)b;
-    int sx = severity(json_string_value(json_object_get(x, "verdict")));
-    int sy = severity(json_string_value(json_object_get(y, "verdict")));
-    if (sx != sy)
-        return sx - sy;
-    json_int_t cx = json_integer_value(json_object_get(x, "count"));
-    json_int_t cy = json_integer_value(json_object_get(y, "count"));
-    return (cy > cx) - (cy < cx);
-}
+struct agroups {
+    const struct tla_proc *p;
+    struct agroup *g;
+    size_t n;
+    size_t *members; /* thread indices, group after group */
+};
 
 static bool same_group(const struct tla_thread *a, size_t sa, const struct tla_thread *b, size_t sb)
 {
@@ -207,86 +182,151 @@ static bool same_group(const struct tla_thread *a, size_t sa, const struct tla_t
             (a->wait.reason && b->wait.reason && !strcmp(a->wait.reason, b->wait.reason)));
 }
 
-static json_t *groups_json(const struct tla_proc *p, const size_t *stack)
+static int severity(const char *v)
 {
-    json_t **g = calloc(p->n ? p->n : 1, sizeof *g);
-    size_t ng = 0;
-    for (size_t i = 0; g && i < p->n; i++) {
+    return !v ? 2 : !strcmp(v, "deadlocked") ? 0 : 1;
+}
+
+static const struct tla_proc *sort_proc; /* for by_severity: qsort passes no context */
+
+/* Deadlocked first, then blocked, then the rest; larger groups first; then as found. */
+static int by_severity(const void *a, const void *b)
+{
+    const struct agroup *x = a, *y = b;
+    int sx = severity(sort_proc->t[x->first].verdict),
+        sy = severity(sort_proc->t[y->first].verdict);
+    if (sx != sy)
+        return sx - sy;
+    if (x->count != y->count)
+        return x->count < y->count ? 1 : -1;
+    return (x->first > y->first) - (x->first < y->first);
+}
+
+/* Groups the threads (gid: scratch of p->n entries); 0, or -1 out of memory. */
+static int make_groups(struct agroups *a, const size_t *stack, size_t *gid)
+{
+    const struct tla_proc *p = a->p;
+    for (size_t i = 0; i < p->n; i++) {
         const struct tla_thread *t = &p->t[i];
-        char id[32];
-        tla_unit_id(p, i, id, sizeof id);
         long long since = t->wait.reason && t->since_ms >= 0 ? t->since_ms : 0;
         size_t k = 0;
-        for (; k < i; k++)
-            if (same_group(t, stack[i], &p->t[k], stack[k]))
-                break;
-        json_t *grp = NULL;
-        for (size_t j = 0; k < i && j < ng && !grp; j++)
-            if (json_integer_value(json_object_get(g[j], "first")) == (json_int_t)k)
-                grp = g[j];
-        if (!grp) {
-            grp = json_pack("{s:o,s:s,s:o,s:n,s:I,s:I,s:[],s:{s:I,s:I},s:I}", "verdict",
-                            str_or_null(t->verdict), "kind", "thread", "reason",
-                            str_or_null(t->wait.reason), "created_stack", "blocked_stack",
-                            (json_int_t)stack[i], "count", (json_int_t)0, "units", "wait_ms", "min",
-                            (json_int_t)since, "max", (json_int_t)since, "first", (json_int_t)i);
-            g[ng++] = grp;
-        }
-        json_object_set_new(grp, "count",
-                            json_integer(json_integer_value(json_object_get(grp, "count")) + 1));
-        json_array_append_new(json_object_get(grp, "units"), json_string(id));
-        json_t *wm = json_object_get(grp, "wait_ms");
-        if (since < json_integer_value(json_object_get(wm, "min")))
-            json_object_set_new(wm, "min", json_integer(since));
-        if (since > json_integer_value(json_object_get(wm, "max")))
-            json_object_set_new(wm, "max", json_integer(since));
+        while (k < i && !same_group(t, stack[i], &p->t[k], stack[k]))
+            k++;
+        gid[i] = k < i ? gid[k] : a->n++;
+        struct agroup *g = &a->g[gid[i]];
+        if (k == i)
+            *g = (struct agroup){.first = i, .min = since, .max = since};
+        g->count++;
+        g->min = since < g->min ? since : g->min;
+        g->max = since > g->max ? since : g->max;
     }
-    if (g != NULL)
-        qsort(g, ng, sizeof *g, by_severity);
-    json_t *a = json_array();
-    for (size_t j = 0; j < ng; j++) {
-        json_object_del(g[j], "first");
-        json_array_append_new(a, g[j]);
+    sort_proc = p;
+    qsort(a->g, a->n, sizeof *a->g, by_severity);
+    size_t at = 0;
+    for (size_t g = 0; g < a->n; g++) {
+        a->g[g].at = at;
+        for (size_t i = a->g[g].first; i < p->n; i++)
+            if (gid[i] == gid[a->g[g].first])
+                a->members[at++] = i;
     }
-    free(g);
-    return a;
+    return 0;
 }
 
-static json_t *deadlocks_json(const struct tla_proc *p)
+struct gmembers {
+    const struct tla_proc *p;
+    const size_t *idx;
+};
+
+static const char *member_id(const void *arg, size_t k, char *buf, size_t len)
 {
-    json_t *a = json_array();
+    const struct gmembers *m = arg;
+    tla_unit_id(m->p, m->idx[k], buf, len);
+    return buf;
+}
+
+static const char *member_object(const void *arg, size_t k, char *buf, size_t len)
+{
+    const struct gmembers *m = arg;
+    return tl_jrep_hex(m->p->t[m->idx[k]].wait.object, buf, len);
+}
+
+static int write_groups(struct tl_json *j, const struct tla_proc *p, const size_t *stack)
+{
+    size_t n = p->n ? p->n : 1;
+    struct agroups a = {p, calloc(n, sizeof *a.g), 0, calloc(n, sizeof *a.members)};
+    size_t *gid = calloc(n, sizeof *gid);
+    int rc = a.g && a.members && gid ? make_groups(&a, stack, gid) : -1;
+    tl_json_arr_begin(j, "groups");
+    for (size_t g = 0; rc == 0 && g < a.n; g++) {
+        const struct agroup *ag = &a.g[g];
+        const struct tla_thread *t = &p->t[ag->first];
+        struct gmembers m = {p, a.members + ag->at};
+        struct tl_jv_group v = {.verdict = t->verdict,
+                                .kind = "thread",
+                                .reason = t->wait.reason,
+                                .created_stack = -1,
+                                .blocked_stack = (int64_t)stack[ag->first],
+                                .count = ag->count,
+                                .nunits = ag->count,
+                                .unit = member_id,
+                                .arg = &m,
+                                .wait_min = ag->min,
+                                .wait_max = ag->max};
+        tl_jrep_group(j, &v);
+    }
+    tl_json_arr_end(j);
+    free(a.g);
+    free(a.members);
+    free(gid);
+    return rc;
+}
+
+static void write_deadlocks(struct tl_json *j, const struct tla_proc *p)
+{
+    tl_json_arr_begin(j, "deadlocks");
     for (size_t d = 0; d < p->ndl; d++) {
-        json_t *units = json_array(), *objects = json_array();
-        for (size_t k = 0; k < p->dl[d].n; k++) {
-            char id[32];
-            tla_unit_id(p, p->dl[d].members[k], id, sizeof id);
-            json_array_append_new(units, json_string(id));
-            json_array_append_new(objects, hex(p->t[p->dl[d].members[k]].wait.object));
-        }
-        json_array_append_new(a, json_pack("{s:o,s:o}", "units", units, "objects", objects));
+        struct gmembers m = {p, p->dl[d].members};
+        struct tl_jv_deadlock v = {p->dl[d].n, p->dl[d].n, member_id, member_object, &m};
+        tl_jrep_deadlock(j, &v);
     }
-    return a;
+    tl_json_arr_end(j);
 }
 
-static json_t *summary_json(const struct tla_proc *p)
+static void write_summary(struct tl_json *j, const struct tla_proc *p)
 {
-    json_int_t dead = 0, blocked = 0;
+    struct tl_jv_summary s = {.alive = p->n};
     for (size_t i = 0; i < p->n; i++) {
-        dead += p->t[i].verdict && !strcmp(p->t[i].verdict, "deadlocked");
-        blocked += p->t[i].verdict && !strcmp(p->t[i].verdict, "blocked");
+        s.deadlocked += p->t[i].verdict && !strcmp(p->t[i].verdict, "deadlocked");
+        s.blocked += p->t[i].verdict && !strcmp(p->t[i].verdict, "blocked");
     }
-    return json_pack("{s:i,s:i,s:I,s:i,s:i,s:I,s:I,s:i,s:i}", "threads_created", 0, "tasks_created",
-                     0, "alive", (json_int_t)p->n, "leaked", 0, "unjoined", 0, "deadlocked", dead,
-                     "blocked", blocked, "inversions", 0, "suppressed", 0);
+    tl_jrep_summary(j, &s);
 }
 
-static json_t *process_json(const struct tla_proc *p)
+static void write_head(struct tl_json *j, const struct tla_proc *p)
 {
-    json_t *argv = json_array();
-    for (size_t i = 0; i < p->nargv; i++)
-        json_array_append_new(argv, json_string(p->argv[i] ? p->argv[i] : ""));
-    return json_pack("{s:i,s:i,s:o,s:o,s:n,s:o}", "pid", (int)p->pid, "ppid", (int)p->ppid, "exe",
-                     str_or_null(p->exe), "argv", argv, "started", "written", now_iso());
+    char written[40];
+    now_iso(written, sizeof written);
+    struct tl_jv_process proc = {.pid = p->pid,
+                                 .ppid = p->ppid,
+                                 .exe = p->exe[0] ? p->exe : NULL,
+                                 .argv = (const char *const *)p->argv,
+                                 .nargv = p->nargv,
+                                 .written = written};
+    tl_jrep_begin(j, "attach", NULL);
+    tl_jrep_process(j, &proc);
+    tl_json_obj_begin(j, "options");
+    tl_json_int(j, "threshold_ms", p->threshold_ms);
+    tl_json_arr_begin(j, "fail_on");
+    tl_json_str(j, NULL, "deadlocked");
+    tl_json_arr_end(j);
+    tl_json_obj_end(j);
+    tl_json_obj_begin(j, "attach");
+    tl_json_double(j, "stop_ms", p->stop_ms);
+    tl_json_uint(j, "threads", p->n);
+    tl_json_bool(j, "all_asleep", p->all_asleep);
+    tl_json_obj_end(j);
+    write_summary(j, p);
+    write_modules(j, p);
 }
 
 char *tla_json(const struct tla_proc *p)
@@ -294,26 +334,26 @@ char *tla_json(const struct tla_proc *p)
     size_t *stack = calloc(p->n ? p->n : 1, sizeof *stack);
     if (stack == NULL)
         return NULL;
-    json_t *doc = json_object();
-    json_object_set_new(doc, "schema", json_string("taskleak/1"));
-    json_object_set_new(doc, "kind", json_string("attach"));
-    json_object_set_new(doc, "process", process_json(p));
-    json_object_set_new(doc, "options",
-                        json_pack("{s:I,s:[s]}", "threshold_ms", (json_int_t)p->threshold_ms,
-                                  "fail_on", "deadlocked"));
-    json_object_set_new(doc, "attach",
-                        json_pack("{s:f,s:i,s:b}", "stop_ms", p->stop_ms, "threads", (int)p->n,
-                                  "all_asleep", p->all_asleep));
-    json_object_set_new(doc, "summary", summary_json(p));
-    json_object_set_new(doc, "modules", modules_json(p));
-    json_object_set_new(doc, "stacks", stacks_json(p, stack));
-    json_object_set_new(doc, "units", units_json(p, stack));
-    json_object_set_new(doc, "groups", groups_json(p, stack));
-    json_object_set_new(doc, "deadlocks", deadlocks_json(p));
-    json_object_set_new(doc, "inversions", json_array());
-    json_object_set_new(doc, "suppressions", json_array());
-    char *s = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-    json_decref(doc);
+    struct tl_json j;
+    tl_json_init(&j);
+    write_head(&j, p);
+    write_stacks(&j, p, stack);
+    tl_json_arr_begin(&j, "units");
+    for (size_t i = 0; i < p->n; i++)
+        write_unit(&j, p, i, stack[i]);
+    tl_json_arr_end(&j);
+    int rc = write_groups(&j, p, stack);
+    write_deadlocks(&j, p);
+    tl_json_arr_begin(&j, "inversions");
+    tl_json_arr_end(&j);
+    tl_json_arr_begin(&j, "suppressions");
+    tl_json_arr_end(&j);
+    tl_json_obj_end(&j);
     free(stack);
-    return s;
+    char *doc = tl_json_finish(&j, NULL);
+    if (rc < 0) {
+        free(doc);
+        return NULL;
+    }
+    return doc;
 }

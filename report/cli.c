@@ -25,13 +25,14 @@
 #include "load.h"
 #include "merge.h"
 #include "output.h"
+#include "reemit.h"
 #include "render.h"
 #include "render_tools.h"
 #include "supp.h"
 #include "symbolize.h"
 #include "tl_vec.h"
 
-enum fmt { FMT_TEXT, FMT_JSON, FMT_HTML, FMT_FOLDED, FMT_PPROF, FMT_SARIF };
+enum fmt { FMT_TEXT, FMT_JSON, FMT_HTML, FMT_FOLDED, FMT_PPROF, FMT_SARIF, FMT_TASKLEAK };
 
 struct cli {
     enum fmt format;
@@ -44,7 +45,7 @@ struct cli {
 };
 
 static const char usage[] =
-    "usage: taskleak-report [--format text|json|html|folded|pprof|sarif] [-o OUT]\n"
+    "usage: taskleak-report [--format text|json|html|folded|pprof|sarif|taskleak] [-o OUT]\n"
     "                       [--baseline FILE] [--fail-on any|new|none] [--suppressions FILE]\n"
     "                       [--stack blocked|created] [--verdict V] [--verbose] [--no-symbolize]\n"
     "                       PATH...\n"
@@ -79,14 +80,15 @@ static bool is_opt(const char *arg, const char *opt)
 
 static int parse_format(const char *v, enum fmt *f)
 {
-    static const char *const names[] = {"text", "json", "html", "folded", "pprof", "sarif"};
-    for (int i = 0; i < 6; i++)
+    static const char *const names[] = {"text",  "json",  "html",    "folded",
+                                        "pprof", "sarif", "taskleak"};
+    for (int i = 0; i < (int)(sizeof names / sizeof names[0]); i++)
         if (!strcmp(v, names[i])) {
             *f = (enum fmt)i;
             return 0;
         }
-    return usage_error("unknown format \"%s\" (expected text, json, html, folded, pprof or sarif)",
-                       v);
+    return usage_error(
+        "unknown format \"%s\" (expected text, json, html, folded, pprof, sarif or taskleak)", v);
 }
 
 static int parse_stack(const char *v, enum tlr_pp_stack *s)
@@ -275,7 +277,7 @@ static int render(FILE *f, const struct cli *c, const struct tlr_merged *m,
     static int (*const renderers[])(FILE *, const struct tlr_merged *,
                                     const struct tlr_render_opts *) = {
         tlr_render_text, tlr_render_json, tlr_render_html, tlr_render_folded, NULL,
-        tlr_render_sarif};
+        tlr_render_sarif, tlr_render_taskleak};
     if (c->format == FMT_PPROF)
         return tlr_render_pprof(f, m, o, c->stack);
     return renderers[c->format](f, m, o);
@@ -317,7 +319,8 @@ static int run(struct cli *c, struct tlr_supp *supp, struct tlr_baseline *base,
         return tlr_say("%s", err), TLR_EXIT_USAGE;
     if (c->baseline && tlr_baseline_load(c->baseline, base, err, sizeof err) < 0)
         return tlr_say("%s", err), TLR_EXIT_USAGE;
-    bool all_units = c->verbose || c->format == FMT_JSON || tlr_supp_needs_units(supp);
+    bool all_units = c->verbose || c->format == FMT_JSON || c->format == FMT_TASKLEAK ||
+                     tlr_supp_needs_units(supp);
     unsigned flags = all_units                ? TLR_LOAD_ALL_UNITS
                      : c->format == FMT_PPROF ? TLR_LOAD_SOME_UNITS /* for unit_name labels */
                                               : 0;
@@ -327,7 +330,11 @@ static int run(struct cli *c, struct tlr_supp *supp, struct tlr_baseline *base,
         return tlr_say("out of memory"), TLR_EXIT_USAGE;
     if (m->nprocs == 0)
         return TLR_EXIT_USAGE; /* every input was bad, and each was named */
-    if (!c->no_symbolize)
+    if (c->format == FMT_TASKLEAK && m->nprocs != 1)
+        return tlr_say("--format taskleak writes the report of one process; the inputs are of %zu",
+                       m->nprocs),
+               TLR_EXIT_USAGE;
+    if (!c->no_symbolize && c->format != FMT_TASKLEAK) /* it writes what was read */
         tlr_symbolize(m, all_units);
     tlr_gate_mark(m, c->baseline ? base : NULL, supp);
     tlr_inv_mark(m, supp);

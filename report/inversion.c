@@ -14,6 +14,7 @@
 #include "gate.h"
 #include "render.h"
 #include "tl_fmt.h"
+#include "tl_json.h"
 
 /* Whether pattern i matches a function of stack s. */
 static bool stack_matches(const struct tlr_supp *s, size_t i, const struct tlr_stack *st)
@@ -117,37 +118,45 @@ void tlr_inv_text(FILE *out, const struct tlr_merged *m, bool verbose)
                 text_one(out, m, &m->procs[i], &m->procs[i].inversions[k], ++nr);
 }
 
-static json_t *names_of(const struct tlr_proc *p, long long id)
+static void names_of(struct tl_json *j, const char *key, const struct tlr_proc *p, long long id)
 {
     const struct tlr_stack *s = tlr_proc_stack(p, id);
-    json_t *a = json_array();
     char buf[256];
+    tl_json_arr_begin(j, key);
     for (size_t f = 0; s && f < s->nframes; f++)
-        json_array_append_new(a, json_string(tlr_frame_display(p, &s->frames[f], buf, sizeof buf)));
-    return a;
+        tl_json_str(j, NULL, tlr_frame_display(p, &s->frames[f], buf, sizeof buf));
+    tl_json_arr_end(j);
 }
 
-static json_t *json_one(const struct tlr_proc *p, const struct tlr_inversion *x)
+static void json_one(struct tl_json *j, const struct tlr_proc *p, const struct tlr_inversion *x)
 {
-    json_t *objs = json_array(), *edges = json_array();
+    tl_json_obj_begin(j, NULL);
+    tl_json_int(j, "pid", p->pid);
+    tl_json_arr_begin(j, "objects");
     for (size_t k = 0; k < x->nobjects; k++)
-        json_array_append_new(objs, json_string(x->objects[k]));
+        tl_json_str(j, NULL, x->objects[k]);
+    tl_json_arr_end(j);
+    tl_json_arr_begin(j, "edges");
     for (size_t e = 0; e < x->nedges; e++) {
         const struct tlr_inv_edge *d = &x->edges[e];
-        json_array_append_new(
-            edges, json_pack("{s:s?,s:s?,s:s?,s:o,s:o}", "unit", d->unit, "held", d->held,
-                             "acquired", d->acquired, "held_stack", names_of(p, d->held_stack),
-                             "acquired_stack", names_of(p, d->acquired_stack)));
+        tl_json_obj_begin(j, NULL);
+        tl_json_str(j, "unit", d->unit);
+        tl_json_str(j, "held", d->held);
+        tl_json_str(j, "acquired", d->acquired);
+        names_of(j, "held_stack", p, d->held_stack);
+        names_of(j, "acquired_stack", p, d->acquired_stack);
+        tl_json_obj_end(j);
     }
-    return json_pack("{s:I,s:o,s:o,s:s?}", "pid", (json_int_t)p->pid, "objects", objs, "edges",
-                     edges, "suppressed", x->suppressed);
+    tl_json_arr_end(j);
+    tl_json_str(j, "suppressed", x->suppressed);
+    tl_json_obj_end(j);
 }
 
-json_t *tlr_inv_json(const struct tlr_merged *m)
+void tlr_inv_json(struct tl_json *j, const struct tlr_merged *m)
 {
-    json_t *a = json_array();
+    tl_json_arr_begin(j, "inversions");
     for (size_t i = 0; i < m->nprocs; i++)
         for (size_t k = 0; k < m->procs[i].ninversions; k++)
-            json_array_append_new(a, json_one(&m->procs[i], &m->procs[i].inversions[k]));
-    return a;
+            json_one(j, &m->procs[i], &m->procs[i].inversions[k]);
+    tl_json_arr_end(j);
 }

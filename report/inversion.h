@@ -9,7 +9,6 @@
 #ifndef TLR_INVERSION_H
 #define TLR_INVERSION_H
 
-#include <jansson.h>
 #include <stdio.h>
 
 #include "merge.h"
@@ -25,8 +24,9 @@ size_t tlr_inv_count(const struct tlr_merged *m);
 /* One section per unsuppressed inversion (every one with verbose). */
 void tlr_inv_text(FILE *out, const struct tlr_merged *m, bool verbose);
 
-/* [{pid, objects[], edges[{unit, held, acquired, held_stack[], acquired_stack[]}], suppressed}],
- * stacks as function names innermost first. */
-json_t *tlr_inv_json(const struct tlr_merged *m);
+/* Member "inversions": [{pid, objects[], edges[{unit, held, acquired, held_stack[],
+ * acquired_stack[]}], suppressed}], stacks as function names innermost first. */
+struct tl_json;
+void tlr_inv_json(struct tl_json *j, const struct tlr_merged *m);
 
 #endif

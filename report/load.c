@@ -167,6 +167,10 @@ static int read_process(struct tlr_ld *ld, json_t *small)
     p->started = dup_str(proc, "started");
     p->written = dup_str(proc, "written");
     p->kind = dup_str(small, "kind");
+    p->signal = dup_str(small, "signal");
+    json_t *o = json_object_get(small, "options"), *a = json_object_get(small, "attach");
+    p->options = json_is_object(o) ? json_incref(o) : NULL;
+    p->attach = json_is_object(a) ? json_incref(a) : NULL;
     json_t *argv = json_object_get(proc, "argv");
     size_t n = json_is_array(argv) ? json_array_size(argv) : 0;
     p->argv = calloc(n + 1, sizeof *p->argv);
@@ -194,6 +198,7 @@ static int read_summary(struct tlr_ld *ld, json_t *small)
         {"unjoined", offsetof(struct tlr_summary, unjoined)},
         {"inversions", offsetof(struct tlr_summary, inversions)},
         {"proven", offsetof(struct tlr_summary, proven)},
+        {"suppressed", offsetof(struct tlr_summary, suppressed)},
     };
     json_t *s = json_object_get(small, "summary");
     if (s && !json_is_object(s))

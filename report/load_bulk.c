@@ -159,8 +159,10 @@ static int read_frame(struct tlr_ld *ld, void *elem)
     if (tlr_js_obj_begin(&ld->js) < 0)
         return -1;
     while ((r = tlr_js_obj_next(&ld->js, key, sizeof key)) == 1) {
-        if (!strcmp(key, "ip"))
+        if (!strcmp(key, "ip")) {
+            f->has_ip = tlr_js_peek(&ld->js) != 'n';
             r = read_addr(ld, &f->ip);
+        }
         else if (!strcmp(key, "offset"))
             r = read_addr(ld, &f->offset);
         else if (!strcmp(key, "module"))
@@ -210,6 +212,7 @@ static void cut_detector_frames(const struct tlr_proc *p, struct tlr_stack *st)
         } else if (i == 0 && f->function) {
             f->module = -1;
             f->offset = 0;
+            f->has_ip = false; /* a call frame: no address of the program's */
             st->frames[out++] = *f;
         } else {
             free(f->function);
@@ -324,7 +327,27 @@ static int read_str_once(struct tlr_ld *ld, char **dst)
     return tlr_js_string(&ld->js, dst);
 }
 
-/* groups[].growth (verdict "growing"); rate_per_s is derived again from the counts when shown. */
+/* A number (rate_per_s): the token is validated by jscan's skip, then converted from a copy (the
+ * buffer need not be NUL-terminated); anything but a number, or a longer one, reads as 0. */
+static int read_rate(struct tlr_ld *ld, double *out)
+{
+    int c = tlr_js_peek(&ld->js);
+    const char *start = ld->js.p;
+    char num[64];
+    *out = 0;
+    if (tlr_js_skip(&ld->js) < 0)
+        return -1;
+    size_t n = (size_t)(ld->js.p - start);
+    if ((c == '-' || (c >= '0' && c <= '9')) && n < sizeof num) {
+        memcpy(num, start, n);
+        num[n] = '\0';
+        *out = strtod(num, NULL);
+    }
+    return 0;
+}
+
+/* groups[].growth (verdict "growing"); the merged view derives rate_per_s again from the counts
+ * (over every occurrence), a re-emitted report keeps the detector's. */
 static int read_growth(struct tlr_ld *ld, struct tlr_group *g)
 {
     char key[KEYLEN];
@@ -336,6 +359,8 @@ static int read_growth(struct tlr_ld *ld, struct tlr_group *g)
     while ((r = tlr_js_obj_next(&ld->js, key, sizeof key)) == 1) {
         if (!strcmp(key, "site"))
             r = read_str_once(ld, &g->growth_site);
+        else if (!strcmp(key, "rate_per_s"))
+            r = read_rate(ld, &g->growth_rate);
         else if (!strcmp(key, "count"))
             r = tlr_ld_count(ld, "growth.count", &g->growth_count, 0);
         else if (!strcmp(key, "count_before"))

@@ -68,6 +68,7 @@ static int unit_member(struct tlr_ld *ld, struct tlr_unit *u, const char *key)
                  : !strcmp(key, "created_by") ? &u->created_by
                  : !strcmp(key, "label")      ? &u->label
                  : !strcmp(key, "proof")      ? &u->proof
+                 : !strcmp(key, "suppressed") ? &u->suppressed
                                               : NULL;
     if (str)
         return *str ? tlr_js_skip(s) : tlr_js_string(s, str);
@@ -77,6 +78,10 @@ static int unit_member(struct tlr_ld *ld, struct tlr_unit *u, const char *key)
         return tlr_ld_count(ld, "task", &u->task, -1);
     if (!strcmp(key, "detached"))
         return tlr_js_bool(s, &u->detached);
+    if (!strcmp(key, "unknown_origin"))
+        return tlr_js_bool(s, &u->unknown_origin);
+    if (!strcmp(key, "exited_ms"))
+        return tlr_ld_count(ld, "exited_ms", &u->exited_ms, -1);
     if (!strcmp(key, "created_stack"))
         return tlr_ld_count(ld, "created_stack", &u->created_stack, -1);
     if (!strcmp(key, "blocked_stack"))
@@ -123,7 +128,7 @@ static int read_unit(struct tlr_ld *ld, struct tlr_unit *u, struct wanted *want,
     int r;
     bool all = ld->flags & TLR_LOAD_ALL_UNITS;
     *keep = true;
-    u->tid = u->task = u->created_stack = u->blocked_stack = -1;
+    u->tid = u->task = u->created_stack = u->blocked_stack = u->exited_ms = -1;
     if (tlr_js_obj_begin(&ld->js) < 0)
         return -1;
     while ((r = tlr_js_obj_next(&ld->js, key, sizeof key)) == 1) {

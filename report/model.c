@@ -44,6 +44,7 @@ void tlr_unit_free(struct tlr_unit *u)
     free(u->created_by);
     free(u->label);
     free(u->proof);
+    free(u->suppressed);
     free(u->wait.reason);
     free(u->wait.call);
     free(u->wait.object);
@@ -66,6 +67,7 @@ void tlr_proc_free(struct tlr_proc *p)
 {
     free(p->file);
     free(p->kind);
+    free(p->signal);
     free(p->exe);
     free_strv(p->argv, p->nargv);
     free(p->started);
@@ -96,8 +98,9 @@ void tlr_proc_free(struct tlr_proc *p)
     }
     free(p->deadlocks);
     tlr_inv_free(p);
-    if (p->suppressions)
-        json_decref(p->suppressions);
+    json_decref(p->suppressions); /* NULL is fine */
+    json_decref(p->options);
+    json_decref(p->attach);
     memset(p, 0, sizeof *p);
 }
 

@@ -25,6 +25,7 @@ struct tlr_loc {    /* one source location found by the symbolizer */
 
 struct tlr_frame {
     uint64_t ip;     /* as recorded in the process */
+    bool has_ip;     /* false in a call frame (ip null) */
     int module;      /* index into proc->modules, -1 when the report gave none */
     uint64_t offset; /* ip relative to the module's load base */
     char *function;  /* from the report (the module's symbol tables); may be NULL */
@@ -70,7 +71,9 @@ struct tlr_unit {
     char *kind, *name, *start, *state, *verdict, *created_by, *label;
     char *proof; /* "unreachable" when the leak is proven by reachability, else NULL */
     long long tid, task; /* -1 when null */
-    bool detached;
+    long long exited_ms; /* an exited thread's record: ms since it finished; -1 when absent */
+    bool detached, unknown_origin;
+    char *suppressed; /* the detector's suppression pattern that removed its verdict, or NULL */
     bool has_wait;
     struct tlr_wait wait;
     long long created_stack, blocked_stack; /* -1 when null */
@@ -89,6 +92,7 @@ struct tlr_group {
     /* verdict "growing": its growth object (a creation site's live units rising) */
     char *growth_site; /* NULL when the group has none */
     long long growth_count, growth_before, growth_window_ms;
+    double growth_rate; /* rate_per_s as the detector wrote it */
 };
 
 struct tlr_deadlock {
@@ -101,6 +105,7 @@ struct tlr_summary {
     long long unjoined; /* 0 in reports written before the verdict existed */
     long long inversions; /* unsuppressed lock-order inversions (0 in reports from before) */
     long long proven;     /* units proven leaked by reachability (0 in reports from before) */
+    long long suppressed; /* units whose verdict a suppression removed */
 };
 
 struct tlr_inv_edge {
@@ -118,7 +123,8 @@ struct tlr_inversion { /* one lock-order inversion (a cycle); rendered by invers
 
 struct tlr_proc {
     char *file; /* the path it was read from */
-    char *kind; /* exit, check-N, watchdog, dump-N */
+    char *kind;   /* exit, check-N, watchdog, dump-N */
+    char *signal; /* a signal report's signal ("SIGTERM"), else NULL */
     long long pid, ppid;
     char *exe;
     char **argv;
@@ -137,6 +143,8 @@ struct tlr_proc {
     struct tlr_deadlock *deadlocks;
     size_t ndeadlocks;
     json_t *suppressions; /* array as written by the detector, or NULL */
+    json_t *options;      /* object as written, or NULL (re-emitted as it stands) */
+    json_t *attach;       /* an attach report's "attach" object, or NULL */
     char **fail_on;       /* options.fail_on: the verdicts the detector failed on; NULL = absent */
     size_t nfail_on;
     struct tlr_inversion *inversions; /* lock-order inversions (inversion.h) */

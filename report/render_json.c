@@ -1,18 +1,22 @@
 /*
- * JSON rendering: the merged, symbolized result as one document, schema "taskleak-report/1".
- * Built with jansson and dumped once. Every group carries its "identity" (verdict, kind,
- * reason, blocked and created function names), which is what --baseline reads back, so a
- * previous output is a baseline as it stands.
+ * JSON rendering: the merged, symbolized result as one document, schema "taskleak-report/1",
+ * written through the streaming writer every taskleak program uses (common/tl_json.h); a unit's
+ * wait is the same object as in a taskleak/1 report and is written by the same function
+ * (common/tl_jrep.h). Every group carries its "identity" (verdict, kind, reason, blocked and
+ * created function names), which is what --baseline reads back, so a previous output is a
+ * baseline as it stands.
  *
- *   { schema, processes[{file,pid,ppid,exe,argv,kind,started,written,summary,units_total}],
- *     summary{leaked,deadlocked,blocked,groups,suppressed,new,failing,unjoined},
- *     groups[{identity, verdict, kind, reason, count, wait_ms, known, suppressed_by, failing,
- *             blocked_stack[frame], created_stack[frame],
- * occurrences[{pid,exe,file,count,units}]}], deadlocks[{pid,units,objects}],
- * suppressions[{pattern,matched}], units[...] (every loaded unit with its pid; last, streamed one
- * at a time) } frame = {function, module, offset, file, line, inlined[{function,file,line}], note}
+ *   { schema, summary{leaked,deadlocked,blocked,groups,suppressed,new,failing,unjoined},
+ *     groups[{identity, verdict, kind, reason, count, proven, wait_ms, growth, known,
+ *             suppressed_by, failing, blocked_stack[frame], created_stack[frame],
+ *             occurrences[{pid,exe,file,count,units}]}],
+ *     processes[{file,pid,ppid,exe,argv,kind,started,written,summary,units_total}],
+ *     deadlocks[{pid,units,objects}], inversions[...], suppressions[{pattern,matched}],
+ *     units[...] (every loaded unit with its pid; last) }
+ *   frame = {function, module, offset, file, line, inlined[{function,file,line}], note}
+ *
+ * The text is handed to the output after every unit, so a million units never sit in memory.
  */
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,255 +24,286 @@
 #include "inversion.h"
 #include "render.h"
 #include "symbolize.h"
+#include "tl_jrep.h"
+#include "tl_json.h"
 
-static json_t *str_or_null(const char *s)
+/* Writes what the writer holds so far to out; -1 when it ran out of memory or out failed. */
+static int drain(struct tl_json *j, FILE *out)
 {
-    json_t *v = s ? json_string(s) : NULL;
-    return v ? v : json_null();
-}
-
-static json_t *hex(unsigned long long v)
-{
-    char buf[32];
-    snprintf(buf, sizeof buf, "0x%llx", v);
-    return json_string(buf);
-}
-
-/* A frame's source position is its last location; the ones before it were inlined into it. */
-static void set_locations(json_t *o, const struct tlr_frame *f)
-{
-    const char *file = NULL;
-    int line = 0;
-    json_t *inl = json_array();
-    for (size_t i = 0; i < f->nlocs; i++) {
-        const struct tlr_loc *l = &f->locs[i];
-        if (i + 1 == f->nlocs) {
-            file = l->file;
-            line = l->line;
-        } else {
-            json_array_append_new(inl,
-                                  json_pack("{s:o,s:o,s:i}", "function", str_or_null(l->function),
-                                            "file", str_or_null(l->file), "line", l->line));
-        }
-    }
-    json_object_set_new(o, "file", str_or_null(file));
-    json_object_set_new(o, "line", line ? json_integer(line) : json_null());
-    json_object_set_new(o, "inlined", inl);
-}
-
-static json_t *frame_json(const struct tlr_proc *p, const struct tlr_frame *f)
-{
-    char buf[256];
-    json_t *o = json_object();
-    json_object_set_new(o, "function", str_or_null(tlr_frame_display(p, f, buf, sizeof buf)));
-    json_object_set_new(o, "module", str_or_null(tlr_frame_module(p, f)));
-    json_object_set_new(o, "offset", f->module >= 0 ? hex(f->offset) : json_null());
-    set_locations(o, f);
-    if (f->module >= 0 && p->modules[f->module].state != TLR_MOD_OK &&
-        p->modules[f->module].state != TLR_MOD_UNTRIED)
-        json_object_set_new(o, "note", json_string(tlr_module_note(p->modules[f->module].state)));
-    return o;
-}
-
-static json_t *stack_json(const struct tlr_proc *p, const struct tlr_stack *s)
-{
-    json_t *a = json_array();
-    for (size_t i = 0; s && i < s->nframes; i++)
-        json_array_append_new(a, frame_json(p, &s->frames[i]));
-    return a;
-}
-
-static json_t *names_json(const struct tlr_proc *p, const struct tlr_stack *s)
-{
-    char buf[256];
-    json_t *a = json_array();
-    for (size_t i = 0; s && i < s->nframes; i++)
-        json_array_append_new(a, json_string(tlr_frame_name(p, &s->frames[i], buf, sizeof buf)));
-    return a;
-}
-
-static json_t *identity_json(const struct tlr_mgroup *g)
-{
-    const struct tlr_group *f = g->first;
-    return json_pack("{s:o,s:o,s:o,s:o,s:o}", "verdict", str_or_null(f->verdict), "kind",
-                     str_or_null(f->kind), "reason", str_or_null(f->reason), "blocked",
-                     names_json(g->proc, f->blocked), "created", names_json(g->proc, f->created));
-}
-
-static json_t *occurrences_json(const struct tlr_mgroup *g)
-{
-    json_t *a = json_array();
-    for (size_t o = 0; o < g->nocc; o++) {
-        const struct tlr_group *grp = g->occ[o].group;
-        json_t *units = json_array();
-        for (size_t i = 0; i < grp->nunits; i++)
-            json_array_append_new(units, json_string(grp->units[i]));
-        json_array_append_new(a, json_pack("{s:I,s:o,s:o,s:I,s:o}", "pid",
-                                           (json_int_t)g->occ[o].proc->pid, "exe",
-                                           str_or_null(g->occ[o].proc->exe), "file",
-                                           str_or_null(g->occ[o].proc->file), "count",
-                                           (json_int_t)grp->count, "units", units));
-    }
-    return a;
-}
-
-static json_t *group_json(const struct tlr_mgroup *g, const struct tlr_render_opts *o)
-{
-    const struct tlr_group *f = g->first;
-    json_t *j = json_object();
-    json_object_set_new(j, "identity", identity_json(g));
-    json_object_set_new(j, "verdict", str_or_null(f->verdict));
-    json_object_set_new(j, "kind", str_or_null(f->kind));
-    json_object_set_new(j, "reason", str_or_null(f->reason));
-    json_object_set_new(j, "count", json_integer(g->count));
-    long long proven = 0;
-    for (size_t i = 0; i < g->nocc; i++)
-        proven += g->occ[i].group->proven;
-    json_object_set_new(j, "proven", json_integer(proven));
-    json_object_set_new(
-        j, "wait_ms",
-        json_pack("{s:I,s:I}", "min", (json_int_t)g->wait_min, "max", (json_int_t)g->wait_max));
-    if (f->growth_site) {
-        double rate = f->growth_window_ms > 0 ? (double)(f->growth_count - f->growth_before) *
-                                                    1000.0 / (double)f->growth_window_ms
-                                              : 0;
-        json_object_set_new(j, "growth",
-                            json_pack("{s:s,s:f,s:I,s:I,s:I}", "site", f->growth_site,
-                                      "rate_per_s", rate, "count", (json_int_t)f->growth_count,
-                                      "count_before", (json_int_t)f->growth_before, "window_ms",
-                                      (json_int_t)f->growth_window_ms));
-    }
-    json_object_set_new(j, "known", json_boolean(g->known));
-    json_object_set_new(j, "suppressed_by", str_or_null(g->suppressed_by));
-    json_object_set_new(j, "failing", json_boolean(tlr_gate_fails(g, o->fail_on)));
-    json_object_set_new(j, "blocked_stack", stack_json(g->proc, f->blocked));
-    json_object_set_new(j, "created_stack", stack_json(g->proc, f->created));
-    json_object_set_new(j, "occurrences", occurrences_json(g));
-    return j;
-}
-
-static json_t *summary_json(const struct tlr_summary *s)
-{
-    return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "threads_created",
-                     (json_int_t)s->threads_created, "tasks_created", (json_int_t)s->tasks_created,
-                     "alive", (json_int_t)s->alive, "leaked", (json_int_t)s->leaked, "deadlocked",
-                     (json_int_t)s->deadlocked, "blocked", (json_int_t)s->blocked, "unjoined",
-                     (json_int_t)s->unjoined);
-}
-
-static json_t *process_json(const struct tlr_proc *p)
-{
-    json_t *argv = json_array();
-    for (size_t i = 0; i < p->nargv; i++)
-        json_array_append_new(argv, json_string(p->argv[i]));
-    return json_pack("{s:o,s:I,s:I,s:o,s:o,s:o,s:o,s:o,s:o,s:I}", "file", str_or_null(p->file),
-                     "pid", (json_int_t)p->pid, "ppid", (json_int_t)p->ppid, "exe",
-                     str_or_null(p->exe), "argv", argv, "kind", str_or_null(p->kind), "started",
-                     str_or_null(p->started), "written", str_or_null(p->written), "summary",
-                     summary_json(&p->summary), "units_total", (json_int_t)p->units_total);
-}
-
-static json_t *unit_json(const struct tlr_proc *p, const struct tlr_unit *u)
-{
-    json_t *w = json_null();
-    if (u->has_wait)
-        w = json_pack("{s:o,s:o,s:o,s:o,s:I,s:b,s:o}", "reason", str_or_null(u->wait.reason),
-                      "call", str_or_null(u->wait.call), "object", str_or_null(u->wait.object),
-                      "object_name", str_or_null(u->wait.object_name), "since_ms",
-                      (json_int_t)u->wait.since_ms, "durable", u->wait.durable, "owner",
-                      str_or_null(u->wait.owner));
-    return json_pack("{s:I,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "pid", (json_int_t)p->pid,
-                     "id", str_or_null(u->id), "kind", str_or_null(u->kind), "name",
-                     str_or_null(u->name), "start", str_or_null(u->start), "state",
-                     str_or_null(u->state), "verdict", str_or_null(u->verdict), "proof",
-                     str_or_null(u->proof), "created_by", str_or_null(u->created_by), "label",
-                     str_or_null(u->label), "wait", w);
-}
-
-static json_t *counts_json(const struct tlr_counts *c)
-{
-    return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "leaked", (json_int_t)c->leaked,
-                     "deadlocked", (json_int_t)c->deadlocked, "blocked", (json_int_t)c->blocked,
-                     "groups", (json_int_t)(c->groups - c->suppressed), "suppressed",
-                     (json_int_t)c->suppressed, "new", (json_int_t)c->fresh, "failing",
-                     (json_int_t)c->failing, "unjoined", (json_int_t)c->unjoined);
-}
-
-static void add_per_proc(json_t *root, const struct tlr_merged *m)
-{
-    json_t *procs = json_array(), *dls = json_array();
-    for (size_t i = 0; i < m->nprocs; i++) {
-        const struct tlr_proc *p = &m->procs[i];
-        json_array_append_new(procs, process_json(p));
-        for (size_t d = 0; d < p->ndeadlocks; d++) {
-            json_t *u = json_array(), *ob = json_array();
-            for (size_t k = 0; k < p->deadlocks[d].nunits; k++)
-                json_array_append_new(u, json_string(p->deadlocks[d].units[k]));
-            for (size_t k = 0; k < p->deadlocks[d].nobjects; k++)
-                json_array_append_new(ob, json_string(p->deadlocks[d].objects[k]));
-            json_array_append_new(dls, json_pack("{s:I,s:o,s:o}", "pid", (json_int_t)p->pid,
-                                                 "units", u, "objects", ob));
-        }
-    }
-    json_object_set_new(root, "processes", procs);
-    json_object_set_new(root, "deadlocks", dls);
-    json_object_set_new(root, "inversions", tlr_inv_json(m));
-}
-
-/* The units array is written one unit at a time after the rest of the document: a tree of a
- * million units took gigabytes in jansson, one unit at a time takes nothing. */
-static int dump_units(FILE *out, const struct tlr_merged *m)
-{
-    bool first = true;
-    fputs(",\n \"units\": [", out);
-    for (size_t i = 0; i < m->nprocs; i++)
-        for (const struct tlr_unit *u = m->procs[i].units; u; u = u->hh.next) {
-            json_t *j = unit_json(&m->procs[i], u);
-            fputs(first ? "\n  " : ",\n  ", out);
-            first = false;
-            int r = j ? json_dumpf(j, out, JSON_COMPACT | JSON_PRESERVE_ORDER) : -1;
-            json_decref(j);
-            if (r < 0)
-                return -1;
-        }
-    fputs("\n ]\n}\n", out);
+    size_t len;
+    const char *text = tl_json_pending(j, &len);
+    if (j->oom)
+        return -1;
+    if (len > 0 && fwrite(text, 1, len, out) != len)
+        return -1;
+    tl_json_drop(j);
     return 0;
 }
 
-static json_t *supp_json(const struct tlr_supp *s)
+/* A frame's source position is its last location; the ones before it were inlined into it. */
+static void locations(struct tl_json *j, const struct tlr_frame *f)
 {
-    json_t *a = json_array();
-    for (size_t i = 0; s && i < s->n; i++)
-        json_array_append_new(a, json_pack("{s:s,s:I}", "pattern", tl_supp_pattern(s->set, i),
-                                           "matched", (json_int_t)tl_supp_matched(s->set, i)));
-    return a;
+    const struct tlr_loc *last = f->locs != NULL && f->nlocs > 0 ? &f->locs[f->nlocs - 1] : NULL;
+    tl_json_str(j, "file", last ? last->file : NULL);
+    if (last && last->line)
+        tl_json_int(j, "line", last->line);
+    else
+        tl_json_null(j, "line");
+    tl_json_arr_begin(j, "inlined");
+    for (size_t i = 0; last != NULL && i + 1 < f->nlocs; i++) {
+        tl_json_obj_begin(j, NULL);
+        tl_json_str(j, "function", f->locs[i].function);
+        tl_json_str(j, "file", f->locs[i].file);
+        tl_json_int(j, "line", f->locs[i].line);
+        tl_json_obj_end(j);
+    }
+    tl_json_arr_end(j);
+}
+
+static void frame(struct tl_json *j, const struct tlr_proc *p, const struct tlr_frame *f)
+{
+    char buf[256];
+    tl_json_obj_begin(j, NULL);
+    tl_json_str(j, "function", tlr_frame_display(p, f, buf, sizeof buf));
+    tl_json_str(j, "module", tlr_frame_module(p, f));
+    if (f->module >= 0)
+        tl_json_hex(j, "offset", f->offset);
+    else
+        tl_json_null(j, "offset");
+    locations(j, f);
+    if (f->module >= 0 && p->modules[f->module].state != TLR_MOD_OK &&
+        p->modules[f->module].state != TLR_MOD_UNTRIED)
+        tl_json_str(j, "note", tlr_module_note(p->modules[f->module].state));
+    tl_json_obj_end(j);
+}
+
+static void stack(struct tl_json *j, const char *key, const struct tlr_proc *p,
+                  const struct tlr_stack *s)
+{
+    tl_json_arr_begin(j, key);
+    for (size_t i = 0; s && i < s->nframes; i++)
+        frame(j, p, &s->frames[i]);
+    tl_json_arr_end(j);
+}
+
+static void names(struct tl_json *j, const char *key, const struct tlr_proc *p,
+                  const struct tlr_stack *s)
+{
+    char buf[256];
+    tl_json_arr_begin(j, key);
+    for (size_t i = 0; s && i < s->nframes; i++)
+        tl_json_str(j, NULL, tlr_frame_name(p, &s->frames[i], buf, sizeof buf));
+    tl_json_arr_end(j);
+}
+
+static void identity(struct tl_json *j, const struct tlr_mgroup *g)
+{
+    const struct tlr_group *f = g->first;
+    tl_json_obj_begin(j, "identity");
+    tl_json_str(j, "verdict", f->verdict);
+    tl_json_str(j, "kind", f->kind);
+    tl_json_str(j, "reason", f->reason);
+    names(j, "blocked", g->proc, f->blocked);
+    names(j, "created", g->proc, f->created);
+    tl_json_obj_end(j);
+}
+
+static void occurrences(struct tl_json *j, const struct tlr_mgroup *g)
+{
+    tl_json_arr_begin(j, "occurrences");
+    for (size_t o = 0; o < g->nocc; o++) {
+        const struct tlr_group *grp = g->occ[o].group;
+        tl_json_obj_begin(j, NULL);
+        tl_json_int(j, "pid", g->occ[o].proc->pid);
+        tl_json_str(j, "exe", g->occ[o].proc->exe);
+        tl_json_str(j, "file", g->occ[o].proc->file);
+        tl_json_int(j, "count", grp->count);
+        tl_json_arr_begin(j, "units");
+        for (size_t i = 0; i < grp->nunits; i++)
+            tl_json_str(j, NULL, grp->units[i]);
+        tl_json_arr_end(j);
+        tl_json_obj_end(j);
+    }
+    tl_json_arr_end(j);
+}
+
+static void growth(struct tl_json *j, const struct tlr_group *f)
+{
+    double rate = f->growth_window_ms > 0 ? (double)(f->growth_count - f->growth_before) * 1000.0 /
+                                                (double)f->growth_window_ms
+                                          : 0;
+    tl_json_obj_begin(j, "growth");
+    tl_json_str(j, "site", f->growth_site);
+    tl_json_double(j, "rate_per_s", rate);
+    tl_json_int(j, "count", f->growth_count);
+    tl_json_int(j, "count_before", f->growth_before);
+    tl_json_int(j, "window_ms", f->growth_window_ms);
+    tl_json_obj_end(j);
+}
+
+static void group(struct tl_json *j, const struct tlr_mgroup *g, const struct tlr_render_opts *o)
+{
+    const struct tlr_group *f = g->first;
+    long long proven = 0;
+    for (size_t i = 0; i < g->nocc; i++)
+        proven += g->occ[i].group->proven;
+    tl_json_obj_begin(j, NULL);
+    identity(j, g);
+    tl_json_str(j, "verdict", f->verdict);
+    tl_json_str(j, "kind", f->kind);
+    tl_json_str(j, "reason", f->reason);
+    tl_json_int(j, "count", g->count);
+    tl_json_int(j, "proven", proven);
+    tl_json_obj_begin(j, "wait_ms");
+    tl_json_int(j, "min", g->wait_min);
+    tl_json_int(j, "max", g->wait_max);
+    tl_json_obj_end(j);
+    if (f->growth_site)
+        growth(j, f);
+    tl_json_bool(j, "known", g->known);
+    tl_json_str(j, "suppressed_by", g->suppressed_by);
+    tl_json_bool(j, "failing", tlr_gate_fails(g, o->fail_on));
+    stack(j, "blocked_stack", g->proc, f->blocked);
+    stack(j, "created_stack", g->proc, f->created);
+    occurrences(j, g);
+    tl_json_obj_end(j);
+}
+
+static void proc_summary(struct tl_json *j, const struct tlr_summary *s)
+{
+    tl_json_obj_begin(j, "summary");
+    tl_json_int(j, "threads_created", s->threads_created);
+    tl_json_int(j, "tasks_created", s->tasks_created);
+    tl_json_int(j, "alive", s->alive);
+    tl_json_int(j, "leaked", s->leaked);
+    tl_json_int(j, "deadlocked", s->deadlocked);
+    tl_json_int(j, "blocked", s->blocked);
+    tl_json_int(j, "unjoined", s->unjoined);
+    tl_json_obj_end(j);
+}
+
+static void process(struct tl_json *j, const struct tlr_proc *p)
+{
+    tl_json_obj_begin(j, NULL);
+    tl_json_str(j, "file", p->file);
+    tl_json_int(j, "pid", p->pid);
+    tl_json_int(j, "ppid", p->ppid);
+    tl_json_str(j, "exe", p->exe);
+    tl_json_arr_begin(j, "argv");
+    for (size_t i = 0; i < p->nargv; i++)
+        tl_json_str(j, NULL, p->argv[i]);
+    tl_json_arr_end(j);
+    tl_json_str(j, "kind", p->kind);
+    tl_json_str(j, "started", p->started);
+    tl_json_str(j, "written", p->written);
+    proc_summary(j, &p->summary);
+    tl_json_int(j, "units_total", (int64_t)p->units_total);
+    tl_json_obj_end(j);
+}
+
+static void unit(struct tl_json *j, const struct tlr_proc *p, const struct tlr_unit *u)
+{
+    const struct tlr_wait *w = &u->wait;
+    struct tl_jv_wait v = {w->reason,   w->call,    w->object, w->object_name,
+                           w->since_ms, w->durable, w->owner};
+    tl_json_obj_begin(j, NULL);
+    tl_json_int(j, "pid", p->pid);
+    tl_json_str(j, "id", u->id);
+    tl_json_str(j, "kind", u->kind);
+    tl_json_str(j, "name", u->name);
+    tl_json_str(j, "start", u->start);
+    tl_json_str(j, "state", u->state);
+    tl_json_str(j, "verdict", u->verdict);
+    tl_json_str(j, "proof", u->proof);
+    tl_json_str(j, "created_by", u->created_by);
+    tl_json_str(j, "label", u->label);
+    tl_jrep_wait(j, u->has_wait ? &v : NULL);
+    tl_json_obj_end(j);
+}
+
+static void counts(struct tl_json *j, const struct tlr_counts *c)
+{
+    tl_json_obj_begin(j, "summary");
+    tl_json_int(j, "leaked", c->leaked);
+    tl_json_int(j, "deadlocked", c->deadlocked);
+    tl_json_int(j, "blocked", c->blocked);
+    tl_json_int(j, "groups", c->groups - c->suppressed);
+    tl_json_int(j, "suppressed", c->suppressed);
+    tl_json_int(j, "new", c->fresh);
+    tl_json_int(j, "failing", c->failing);
+    tl_json_int(j, "unjoined", c->unjoined);
+    tl_json_obj_end(j);
+}
+
+static void per_proc(struct tl_json *j, const struct tlr_merged *m)
+{
+    tl_json_arr_begin(j, "processes");
+    for (size_t i = 0; i < m->nprocs; i++)
+        process(j, &m->procs[i]);
+    tl_json_arr_end(j);
+    tl_json_arr_begin(j, "deadlocks");
+    for (size_t i = 0; i < m->nprocs; i++)
+        for (size_t d = 0; d < m->procs[i].ndeadlocks; d++) {
+            const struct tlr_deadlock *dl = &m->procs[i].deadlocks[d];
+            tl_json_obj_begin(j, NULL);
+            tl_json_int(j, "pid", m->procs[i].pid);
+            tl_json_arr_begin(j, "units");
+            for (size_t k = 0; k < dl->nunits; k++)
+                tl_json_str(j, NULL, dl->units[k]);
+            tl_json_arr_end(j);
+            tl_json_arr_begin(j, "objects");
+            for (size_t k = 0; k < dl->nobjects; k++)
+                tl_json_str(j, NULL, dl->objects[k]);
+            tl_json_arr_end(j);
+            tl_json_obj_end(j);
+        }
+    tl_json_arr_end(j);
+    tlr_inv_json(j, m);
+}
+
+static void suppressions(struct tl_json *j, const struct tlr_supp *s)
+{
+    tl_json_arr_begin(j, "suppressions");
+    for (size_t i = 0; s && i < s->n; i++) {
+        tl_json_obj_begin(j, NULL);
+        tl_json_str(j, "pattern", tl_supp_pattern(s->set, i));
+        tl_json_uint(j, "matched", tl_supp_matched(s->set, i));
+        tl_json_obj_end(j);
+    }
+    tl_json_arr_end(j);
 }
 
 int tlr_render_json(FILE *out, const struct tlr_merged *m, const struct tlr_render_opts *o)
 {
     struct tlr_counts c;
+    struct tl_json j;
     tlr_count(m, o, &c);
-    json_t *root = json_object();
-    json_object_set_new(root, "schema", json_string("taskleak-report/1"));
-    json_object_set_new(root, "summary", counts_json(&c));
-    json_t *groups = json_array();
+    tl_json_init(&j);
+    tl_json_obj_begin(&j, NULL);
+    tl_json_str(&j, "schema", "taskleak-report/1");
+    counts(&j, &c);
+    tl_json_arr_begin(&j, "groups");
     for (size_t i = 0; i < m->ngroups; i++)
-        json_array_append_new(groups, group_json(m->groups[i], o));
-    json_object_set_new(root, "groups", groups);
-    add_per_proc(root, m);
-    json_object_set_new(root, "suppressions", supp_json(o->supp));
-    /* Everything but the units, then the closing brace replaced by the streamed units. */
-    char *head = json_dumps(root, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
-    json_decref(root);
-    char *close = head ? strrchr(head, '}') : NULL;
-    if (!close) {
-        free(head);
+        group(&j, m->groups[i], o);
+    tl_json_arr_end(&j);
+    per_proc(&j, m);
+    suppressions(&j, o->supp);
+    tl_json_arr_begin(&j, "units");
+    int r = drain(&j, out);
+    for (size_t i = 0; r == 0 && i < m->nprocs; i++)
+        for (const struct tlr_unit *u = m->procs[i].units; r == 0 && u; u = u->hh.next) {
+            unit(&j, &m->procs[i], u);
+            r = drain(&j, out);
+        }
+    tl_json_arr_end(&j);
+    tl_json_obj_end(&j);
+    size_t len;
+    char *tail = r == 0 ? tl_json_finish(&j, &len) : NULL;
+    if (tail == NULL) {
+        tl_json_free(&j);
         return -1;
     }
-    while (close > head && (close[-1] == '\n' || close[-1] == ' '))
-        close--;
-    fwrite(head, 1, (size_t)(close - head), out);
-    free(head);
-    int r = dump_units(out, m);
-    return r < 0 || ferror(out) ? -1 : 0;
+    fwrite(tail, 1, len, out);
+    free(tail);
+    return ferror(out) ? -1 : 0;
 }

@@ -11,12 +11,15 @@
 #    found" is caught here, before release; taskleak(7) names the floors).
 #  - the detector's layers hold (scripts/include-graph.py: no upward include, no include cycle
 #    among engine modules, no source outside a layer folder, the report tool builds from common/);
+#  - the options have one writer (preload/interpose/tl_ctx.c): no other detector module fills a
+#    struct tl_options, reads TASKLEAK_OPTIONS or reads options through the context;
 #  - no production source file (.c/.h of runtime/, common/, preload/, report/, scripts/) is over
 #    600 lines;
 #  - README.md's "Source tour" names every layer folder, and every folder it names exists.
 # `check-static.sh --unwind LIB` runs only the unwind check on LIB (the negative control in
 # tests/reliability uses it on a library built without unwind tables);
-# `check-static.sh --glibc-floor FILE X.Y` runs only the glibc floor check.
+# `check-static.sh --glibc-floor FILE X.Y` runs only the glibc floor check;
+# `check-static.sh --options-owner ROOT` runs only the options check on the tree at ROOT.
 set -u
 
 # unwind_covered <library>: every exported function (nm -D types T, W, i) lies inside an FDE
@@ -65,8 +68,29 @@ glibc_floor() {
         END { exit bad }'
 }
 
+# options_owner: the detector's options have one writer. Only the options module (base/tl_options*)
+# and the start-up path (interpose/tl_ctx.c) may fill a struct tl_options, read TASKLEAK_OPTIONS
+# or hold a writable one; every other module receives a const pointer or plain values, and none
+# reads options through the context (tl_ctx.opts).
+options_owner() {
+    [ -d "${1:-.}/preload" ] || { echo "check-static: ${1:-.}: no preload/ folder" >&2; return 1; }
+    hits=$(cd "${1:-.}" && grep -rnE \
+        'tl_options_(defaults|parse|resolve_paths) *\(|TASKLEAK_OPTIONS"|tl_ctx(\.|->)opts?\b|struct tl_options [*a-z_]' \
+        preload common --include='*.c' --include='*.h' 2>/dev/null |
+        grep -vE '^preload/base/tl_options[a-z_]*\.(c|h|inc):|^preload/interpose/tl_ctx\.c:' |
+        grep -v 'const struct tl_options [*a-z_]')
+    [ -z "$hits" ] && return 0
+    echo "check-static: options are written by preload/interpose/tl_ctx.c only and handed to modules as const; these lines read or write them elsewhere:" >&2
+    printf '%s\n' "$hits" >&2
+    return 1
+}
 if [ "${1:-}" = "--glibc-floor" ]; then
     glibc_floor "$2" "$3"
+    exit $?
+fi
+
+if [ "${1:-}" = "--options-owner" ]; then
+    options_owner "$2"
     exit $?
 fi
 
@@ -126,6 +150,8 @@ self_contained || fail=1
 # layers: the include graph of the detector's layer folders.
 python3 scripts/include-graph.py || fail=1
 
+options_owner . || fail=1
+
 # short_files: no production source over 600 lines (tests, benchmarks and fuzzers are not
 # production code).
 short_files() {
@@ -169,5 +195,5 @@ glibc_floor "$build/lib/libtaskleak.so" 2.34 || fail=1
 glibc_floor "$build/lib/libgor.so" 2.35 || fail=1
 glibc_floor "$build/bin/taskleak-report" 2.34 || fail=1
 
-[ "$fail" = 0 ] && echo "check-static: man pages lint clean; no citation of a document outside the repository; layers hold (no upward include, no include cycle); no production file over 600 lines; the source tour matches the folders; exported symbols match their allow-lists; every wrapper has unwind info; glibc floors hold"
+[ "$fail" = 0 ] && echo "check-static: man pages lint clean; no citation of a document outside the repository; layers hold (no upward include, no include cycle); options have one writer; no production file over 600 lines; the source tour matches the folders; exported symbols match their allow-lists; every wrapper has unwind info; glibc floors hold"
 exit "$fail"

@@ -250,14 +250,14 @@ static int add_unknown(struct tl_report *r, const struct tl_snapshot *s, enum tl
 static int collect(struct tl_report *r, uint64_t exclude_seq)
 {
     struct tl_snapshot s;
-    int rc = tl_registry_snapshot(&s, true, tl_ctx.opts.stack_depth, 1024);
+    int rc = tl_registry_snapshot(&s, true, r->opts->stack_depth, 1024);
     int64_t now = tl_now_ns();
     for (size_t i = 0; rc == 0 && i < s.n; i++)
         if (!hidden_thread(&s.v[i], r->mode, exclude_seq) &&
             (!s.v[i].exited || tl_build_final(r->mode)))
             rc = add_thread(r, &s.v[i], now);
     struct tl_gor_snapshot g = {0};
-    if (rc == 0 && tl_gor_present() && tl_gor_snapshot_take(&g, tl_ctx.opts.stack_depth) == 0) {
+    if (rc == 0 && tl_gor_present() && tl_gor_snapshot_take(&g, r->opts->stack_depth) == 0) {
         for (size_t i = 0; rc == 0 && i < g.n; i++)
             rc = add_task(r, &g.units[i]);
         lend_thread_waits(r, &s, now);
@@ -283,8 +283,10 @@ static const char *verdict_for(const struct tl_report *r, const struct tl_rep_un
      * judges like the watchdog: the process is still running, nothing is leaked yet; so does a
      * deadlock report on a cycle while other units still run. */
     if (r->mode == TL_BUILD_WATCHDOG || r->mode == TL_BUILD_DUMP || r->mode == TL_BUILD_DEADLOCK)
-        return u->has_wait && u->wait.durable && u->wait_ms >= tl_ctx.opts.threshold_ms ? "blocked"
-                                                                                        : NULL;
+        return u->has_wait && u->wait.durable &&
+                       tl_past_threshold(u->wait_ms * 1000000, r->opts->threshold_ms * 1000000)
+                   ? "blocked"
+                   : NULL;
     /* Killed by a signal, the main thread is where the program was, not work it left behind. */
     if (r->mode == TL_BUILD_SIGNAL && u->kind == TL_KIND_THREAD && u->tid == getpid())
         return NULL;
@@ -442,12 +444,13 @@ int tl_growth_groups(struct tl_report *r)
 }
 
 static int build(struct tl_report *r, enum tl_build_mode mode, uint64_t exclude_seq,
-                 bool all_asleep)
+                 bool all_asleep, const struct tl_options *o)
 {
     static const char *const kinds[] = {"exit",     "check",  "dump",
                                         "watchdog", "signal", "deadlock"};
     memset(r, 0, sizeof *r);
     r->mode = mode;
+    r->opts = o;
     r->all_asleep = all_asleep;
     r->kind = kinds[mode];
     snprintf(r->file_kind, sizeof r->file_kind, "%s", r->kind);
@@ -473,14 +476,15 @@ fail:
     return -1;
 }
 
-int tl_report_build(struct tl_report *r, enum tl_build_mode mode, uint64_t exclude_seq)
+int tl_report_build(struct tl_report *r, enum tl_build_mode mode, uint64_t exclude_seq,
+                    const struct tl_options *o)
 {
-    return build(r, mode, exclude_seq, false);
+    return build(r, mode, exclude_seq, false, o);
 }
 
-int tl_report_build_deadlock(struct tl_report *r, bool all_asleep)
+int tl_report_build_deadlock(struct tl_report *r, bool all_asleep, const struct tl_options *o)
 {
-    return build(r, TL_BUILD_DEADLOCK, 0, all_asleep);
+    return build(r, TL_BUILD_DEADLOCK, 0, all_asleep, o);
 }
 
 void tl_report_free(struct tl_report *r)
@@ -501,6 +505,8 @@ void tl_report_free(struct tl_report *r)
     tl_inversion_free(r);
     tl_modmap_free(r->modmap);
     enum tl_build_mode mode = r->mode;
+    const struct tl_options *o = r->opts;
     memset(r, 0, sizeof *r);
     r->mode = mode;
+    r->opts = o;
 }

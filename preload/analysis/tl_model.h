@@ -16,6 +16,7 @@
 #include "tl_stack.h"
 
 struct tl_modmap;
+struct tl_options;
 struct tl_rep_inversion;
 
 enum tl_build_mode {
@@ -80,6 +81,9 @@ struct tl_deadlock {
 
 struct tl_report {
     enum tl_build_mode mode;
+    /* The options it was built under (threshold, stack_depth, proof) and is written with (report
+     * directories, the JSON echo): the build's parameter, never NULL in a built model. */
+    const struct tl_options *opts;
     const char *kind;   /* "exit", "check", "dump", "watchdog", "signal", "deadlock" */
     char file_kind[32]; /* "exit", "check-2", ... (the file name part) */
     struct tl_rep_unit *units;

@@ -237,7 +237,7 @@ static bool may_wake(struct scan *s, const struct who *w)
 static bool mark(struct scan *s)
 {
     int told = 0;
-    for (size_t i = 0; i < s->nwho && tl_ctx.opts.verbosity >= 2; i++)
+    for (size_t i = 0; i < s->nwho && tl_log_verbosity() >= 2; i++)
         if (s->who[i].stuck) { /* diagnostics: where the first waiter's object is reached from */
             tl_reach_watch(s->reach, s->u[s->who[i].in].object);
             break;
@@ -251,7 +251,7 @@ static bool mark(struct scan *s)
             struct who *w = &s->who[i];
             if (!w->stuck || !may_wake(s, w))
                 continue;
-            if (tl_ctx.opts.verbosity >= 2 && !told++) /* debug: the first waiter released */
+            if (tl_log_verbosity() >= 2 && !told++) /* debug: the first waiter released */
                 tl_logf("leak proof: %s %lld may wake: %s 0x%lx reached from 0x%lx",
                         w->is_thread ? "thread tid" : "task",
                         w->is_thread ? (long long)s->u[w->in].tid : (long long)s->u[w->in].task,
@@ -368,7 +368,7 @@ long tl_proof_scan(struct tl_proof_unit *u, size_t n, const void *const *own, si
         u[k].proven = false;
         any |= u[k].reason != NULL && u[k].durable;
     }
-    if (!tl_ctx.opts.proof || !any)
+    if (!any)
         return 0;
     if (entry_uc == NULL && gettid() != atomic_load(&tl_ctx.watchdog_tid))
         return -1; /* a program thread outside our entry points (a signal report's handler):
@@ -385,7 +385,7 @@ long tl_proof_scan(struct tl_proof_unit *u, size_t n, const void *const *own, si
         (why = "a thread ran", look_before(&s)) && (why = "memory", tl_proof_describe(&s)) &&
         (why = "scan", mark(&s)) && (why = "a thread ran during the scan", look_after(&s)))
         res = conclude(&s);
-    if (res < 0 && tl_ctx.opts.verbosity >= 2)
+    if (res < 0 && tl_log_verbosity() >= 2)
         tl_logf("leak proof in doubt: %s%s%s", why, s.doubt ? ": " : "", s.doubt ? s.doubt : "");
     if (res < 0)
         for (size_t k = 0; k < n; k++)

@@ -46,7 +46,7 @@ struct tl_proof_unit {
 #define TL_PROOF_GOR_REC_SIZE 192
 
 /* Decides, for every unit of u[0..n) in a durable wait, whether its object is unreachable, and
- * sets `proven` accordingly. Returns the number proven, 0 when proofs are off (proof=0), or -1
+ * sets `proven` accordingly (callers ask only with proof=1). Returns the number proven, or -1
  * when the process could not be judged this time (a thread ran during the scan, a pointer may
  * sit where no scan can see it); then nothing is proven. Never called with a detector lock held.
  * The calling thread is a root from the frame that called TL_PROOF_ENTRY up (the watchdog thread
@@ -75,21 +75,21 @@ void tl_proof_set_entry(const void *entry);
 
 struct tl_report;
 
-/* Proves what can be proven among r's units (tl_proof_scan): each proven unit gets proof
- * "unreachable" and the verdict "leaked" unless it has "deadlocked" or "unjoined". Watchdog
- * reports run the scan at most once per threshold and within the watchdog's budget for proofs
- * (sharing tl_proof_watch's clock). */
+/* Proves what can be proven among r's units (tl_proof_scan) when r was built with proof=1: each
+ * proven unit gets proof "unreachable" and the verdict "leaked" unless it has "deadlocked" or
+ * "unjoined". Watchdog reports run the scan at most once per r's threshold and within the
+ * watchdog's budget for proofs (sharing tl_proof_watch's clock). */
 void tl_proof_apply(struct tl_report *r);
 
 /* For the exit gate's grace wait: true when every live unit a check would judge (not thread
  * exclude_seq, not the runtime's, not ignored ones with skip_ignored) is proven leaked, so that
- * waiting longer cannot change the answer. */
+ * waiting longer cannot change the answer. The caller asks only with proof=1. */
 bool tl_proof_all_proven(uint64_t exclude_seq, int skip_ignored);
 
-/* The watchdog's call, `units` the units its look saw: at most once per `threshold`, only while
- * some unit is in a durable wait, and after a gap of 20 times the last scan's cost (before the
- * first scan, 20 times a guess from `units`), scans and logs each unit newly proven
- * ("task:12 leaked (proven: ...)"). */
-void tl_proof_watch(size_t units);
+/* The watchdog's call with proof=1, `units` the units its look saw: at most once per threshold_ms
+ * (threshold=), only while some unit is in a durable wait, and after a gap of 20 times the last
+ * scan's cost (before the first scan, 20 times a guess from `units`), scans and logs each unit
+ * newly proven ("task:12 leaked (proven: ...)"). */
+void tl_proof_watch(size_t units, int64_t threshold_ms);
 
 #endif /* TL_PROOF_H */

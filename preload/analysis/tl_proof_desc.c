@@ -136,7 +136,7 @@ static bool describe_maps(struct scan *s)
             return false;
         if (glibc && (m->heap || (m->anon && m->lo % (64UL << 20) == 0))) {
             if (!tl_pm_walk_heap(s->reach, m->lo, m->hi, m->heap, s->tcache_key) &&
-                tl_ctx.opts.verbosity >= 2)
+                tl_log_verbosity() >= 2)
                 tl_logf("leak proof: heap 0x%lx-0x%lx not cut", (unsigned long)m->lo,
                         (unsigned long)m->hi);
         } else if (asan_loc != NULL && m->anon && m->lo >= ASAN_HEAP_LO && m->hi <= ASAN_HEAP_HI) {
@@ -337,6 +337,20 @@ static bool cut_thread_stack(struct scan *s, const struct who *w, bool main_thre
            (hole <= w->sp || tl_reach_cut(s->reach, hole, true) == 0);
 }
 
+/* The calling thread's stack below its entry frame holds only the detector's own frames: the report
+ * being built and what earlier scans and snapshots left there (copies of wait objects among
+ * them). A hole, so that a root word pointing below the entry cannot make that stale memory
+ * count as the program's. */
+static bool cut_below_entry(struct scan *s, uintptr_t entry)
+{
+    const struct tl_pm_map *m = tl_pm_maps_find(&s->maps, entry);
+    if (m == NULL || tl_proof_task_of(s, entry) != NULL)
+        return true;
+    uintptr_t at = entry & ~(uintptr_t)(TL_REACH_GRAIN - 1);
+    return at <= m->lo ||
+           (tl_reach_cut(s->reach, m->lo, true) == 0 && tl_reach_cut(s->reach, at, false) == 0);
+}
+
 static bool describe_thread(struct scan *s, size_t i, pid_t self)
 {
     pid_t tid = s->tids[i];
@@ -347,7 +361,7 @@ static bool describe_thread(struct scan *s, size_t i, pid_t self)
             return false; /* our own program frames are unknown */
         w->sp = (uintptr_t)tl_proof_entry();
         w->top = stack_top(s, w->sp);
-        return tl_proof_release(s, w, (uintptr_t)pthread_self());
+        return cut_below_entry(s, w->sp) && tl_proof_release(s, w, (uintptr_t)pthread_self());
     }
     if (g == NULL || g->tid == 0)
         return false; /* a thread we never saw: its registers are unknown */

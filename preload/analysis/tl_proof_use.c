@@ -39,11 +39,12 @@ static int64_t mono_ns(void)
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-/* True (and the clock moved on) when a periodic scan over `units` units is due. */
-static bool watch_due(size_t units)
+/* True (and the clock moved on) when a periodic scan over `units` units is due; one scan per
+ * threshold_ms at most. */
+static bool watch_due(size_t units, int64_t threshold_ms)
 {
     int64_t now = mono_ns(), due = atomic_load(&next_watch_ns);
-    if (tl_ctx.opts.threshold_ms <= 0)
+    if (threshold_ms <= 0)
         return false;
     if (due == 0) {
         int64_t first = now + BUDGET * (int64_t)units * GUESS_NS_A_UNIT;
@@ -53,14 +54,13 @@ static bool watch_due(size_t units)
     }
     if (now < due)
         return false;
-    return atomic_compare_exchange_strong(&next_watch_ns, &due,
-                                          now + tl_ctx.opts.threshold_ms * 1000000);
+    return atomic_compare_exchange_strong(&next_watch_ns, &due, now + threshold_ms * 1000000);
 }
 
 /* A periodic scan that began at t0 ended: the next waits a threshold, or BUDGET times its cost. */
-static void watch_done(int64_t t0)
+static void watch_done(int64_t t0, int64_t threshold_ms)
 {
-    int64_t now = mono_ns(), gap = tl_ctx.opts.threshold_ms * 1000000;
+    int64_t now = mono_ns(), gap = threshold_ms * 1000000;
     if (BUDGET * (now - t0) > gap)
         gap = BUDGET * (now - t0);
     atomic_store(&next_watch_ns, now + gap);
@@ -97,11 +97,11 @@ static bool asan_present(void)
  * taskleak_check(), which run in the program's own thread; a watchdog report within the budget. */
 static bool proves(const struct tl_report *r)
 {
-    if (!tl_ctx.opts.proof || r->n == 0 || r->mode == TL_BUILD_SIGNAL)
+    if (!r->opts->proof || r->n == 0 || r->mode == TL_BUILD_SIGNAL)
         return false;
     if (asan_present())
         return r->mode == TL_BUILD_EXIT || r->mode == TL_BUILD_CHECK;
-    return r->mode != TL_BUILD_WATCHDOG || watch_due(r->n);
+    return r->mode != TL_BUILD_WATCHDOG || watch_due(r->n, r->opts->threshold_ms);
 }
 
 void tl_proof_apply(struct tl_report *r)
@@ -127,7 +127,7 @@ void tl_proof_apply(struct tl_report *r)
         }
     free(p);
     if (watch)
-        watch_done(t0);
+        watch_done(t0, r->opts->threshold_ms);
 }
 
 /* Rows for every live unit a check judges: registry threads and gor's tasks, no unwinding. */
@@ -177,8 +177,6 @@ static struct tl_proof_unit *live_units(size_t *n, uint64_t exclude_seq, int ski
 bool tl_proof_all_proven(uint64_t exclude_seq, int skip_ignored)
 {
     size_t n = 0;
-    if (!tl_ctx.opts.proof)
-        return false;
     struct tl_proof_unit *p = live_units(&n, exclude_seq, skip_ignored);
     bool all = p != NULL && n > 0 && tl_proof_scan(p, n, NULL, 0) == (long)n;
     free(p);
@@ -200,10 +198,10 @@ static bool first_time(const struct tl_proof_unit *u)
     return true;
 }
 
-void tl_proof_watch(size_t units)
+void tl_proof_watch(size_t units, int64_t threshold_ms)
 {
     size_t n = 0;
-    if (!tl_ctx.opts.proof || asan_present() || !watch_due(units))
+    if (asan_present() || !watch_due(units, threshold_ms))
         return;
     int64_t t0 = mono_ns();
     struct tl_proof_unit *p = live_units(&n, 0, 1);
@@ -218,5 +216,5 @@ void tl_proof_watch(size_t units)
                         word ? word : "the object", (unsigned long)p[i].object);
         }
     free(p);
-    watch_done(t0);
+    watch_done(t0, threshold_ms);
 }

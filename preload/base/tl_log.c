@@ -28,6 +28,7 @@
 
 static int log_stderr_fd = -1; /* dup of the original stderr; written by tl_log_init only */
 static int log_fd = -1;        /* current destination; written by tl_log_init / tl_log_set_fd */
+static int log_verbosity;      /* verbosity=; written once at start-up (tl_log_set_verbosity) */
 
 void tl_log_init(void)
 {
@@ -53,6 +54,16 @@ int tl_log_fd(void)
 int tl_log_stderr_fd(void)
 {
     return log_stderr_fd;
+}
+
+void tl_log_set_verbosity(int level)
+{
+    log_verbosity = level;
+}
+
+int tl_log_verbosity(void)
+{
+    return log_verbosity;
 }
 
 static void write_fully(int fd, const char *s, size_t len)

@@ -30,6 +30,11 @@ int tl_log_fd(void);
 /* The duplicate of the original stderr taken by tl_log_init (-1 when none). AS-safe. */
 int tl_log_stderr_fd(void);
 
+/* The verbosity= option (0 quiet, 1 start-up lines, 2 debug), handed over once by the start-up
+ * path that owns the options; modules ask tl_log_verbosity() before an optional line. AS-safe. */
+void tl_log_set_verbosity(int level);
+int tl_log_verbosity(void);
+
 /* Writes s in full (retrying short writes and EINTR) to the log fd. AS-safe, errno kept. */
 void tl_raw(const char *s);
 

@@ -44,14 +44,25 @@ enum { TL_ON_DEADLOCK_ALL, TL_ON_DEADLOCK_ANY, TL_ON_DEADLOCK_REPORT };
 #define TL_OPT_FIELD_VERDICTS(f) unsigned f
 #define TL_OPT_FIELD_ACTION(f)   int f
 
-/* Written once by the constructor before any other thread of ours exists; read-only afterwards,
- * so readers need no lock. */
+/* Written once, by the start-up path that owns it (tl_ctx.c), before any other thread of ours
+ * exists; every module receives it, or the part it needs, as a const pointer or a value, so
+ * readers need no lock and none can change it. */
 struct tl_options {
 #define TL_OPT(kind, key, field, def, min, max, help) TL_OPT_FIELD_##kind(field);
 #include "tl_options.inc"
 #undef TL_OPT
     bool help; /* help=1 was given (the table has been printed to the log) */
 };
+
+/* threshold=, applied: the one test of it. A wait that has lasted waited_ns is past a threshold of
+ * threshold_ns when it has lasted at least that long. The watchdog's scan of threads, gor's task
+ * scan, the all-asleep look, the "blocked" verdict of a report and the proof of a wait-for cycle
+ * all ask here (each with its own rule on which waits count), so they cannot disagree on where
+ * the line is. AS-safe. */
+static inline bool tl_past_threshold(int64_t waited_ns, int64_t threshold_ns)
+{
+    return waited_ns >= threshold_ns;
+}
 
 /* Fills o with the table's defaults. Never fails. */
 void tl_options_defaults(struct tl_options *o);

@@ -10,15 +10,17 @@
  * The unlocks are on every program's hottest path, so their common case (the lock released is
  * the newest the thread holds, noted when it was taken) is a few loads and compares with no call
  * and no stack frame, ending in a tail call to the real function; so is a release with nothing
- * held once the detector is ready (lock_order=0). Everything else (first calls, the detector off,
- * a release out of order) goes to an out-of-line _slow twin. A held entry exists only once
- * initialisation filled the real-function table.
+ * held once the detector is ready (lock_order=0). A default pthread mutex is then released in
+ * place, as glibc would (tl_mfast.h), instead of by the tail call. Everything else (first calls,
+ * the detector off, a release out of order) goes to an out-of-line _slow twin. A held entry
+ * exists only once initialisation filled the real-function table.
  */
 #include <errno.h>
 #include <pthread.h>
 #include <threads.h>
 
 #include "ipose.h"
+#include "tl_mfast.h"
 
 static __attribute__((noinline)) int pthread_mutex_unlock_slow(pthread_mutex_t *m)
 {
@@ -27,10 +29,15 @@ static __attribute__((noinline)) int pthread_mutex_unlock_slow(pthread_mutex_t *
     return tl_real.pthread_mutex_unlock(m);
 }
 
+/* A mutex of the default kind is released in place once the probe allowed it (tl_mfast.h). */
 TL_EXPORT int pthread_mutex_unlock(pthread_mutex_t *m)
 {
     if (__builtin_expect(!tl_lo_pop_top(m), 0))
         return pthread_mutex_unlock_slow(m);
+    if (__builtin_expect((tl_lo_fast_state() & TL_LO_MFAST) && tl_mf_plain(m), 1)) {
+        tl_mf_release(m);
+        return 0;
+    }
     return tl_real.pthread_mutex_unlock(m);
 }
 

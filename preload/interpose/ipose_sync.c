@@ -2,7 +2,8 @@
  * docs/internals.md).
  *
  * DESIGN. Locks try first: an uncontended pthread_mutex_lock costs one trylock and nothing else
- * (no clock read, no TLS write). Only when the try fails with "busy" does the wrapper open the
+ * (no clock read, no TLS write); for a default mutex that try is glibc's own, done in place
+ * (tl_mfast.h). Only when the try fails with "busy" does the wrapper open the
  * bracket and call the real blocking function, whose return value is returned untouched; errno
  * is restored to its entry value before the real call, so a failed probe leaves no trace.
  * Condition waits and barriers cannot be probed: they are bracketed whenever called. Timed forms
@@ -21,6 +22,7 @@
 #include <threads.h>
 
 #include "ipose.h"
+#include "tl_mfast.h"
 
 #include <sys/single_threaded.h>
 
@@ -113,18 +115,37 @@ static __attribute__((noinline)) int pthread_mutex_lock_general(pthread_mutex_t 
     return rc;
 }
 
-/* Laid out for the uncontended lock every loop pays, with no call of its own (so no stack frame):
- * single-threaded, the lock is sure to be taken (sure_to_take), so when the thread holds nothing
- * or repeats its last nested pair it enters the held list first and the real call is a tail call;
- * with other threads, a tail call to pthread_mutex_lock_threaded. */
+/* A mutex taken in place whose note did not fit the inline forms of the held list. */
+static __attribute__((noinline)) int pthread_mutex_lock_noted(pthread_mutex_t *m, uintptr_t ip,
+                                                              uintptr_t sp)
+{
+    tl_lo_acquired_slow(m, TL_LG_MUTEX, ip, sp);
+    return 0;
+}
+
+/* Laid out for the uncontended lock every loop pays, with no call of its own (so no stack frame).
+ * A mutex of the default kind, once the probe allowed it, is taken in place as glibc would take it
+ * (tl_mfast.h), then noted in the held list (inline when the thread holds nothing or repeats its
+ * last nested pair); held already, it goes to the bracket around the real blocking call. Other
+ * kinds: single-threaded, the lock is sure to be taken (sure_to_take), so the held list is entered
+ * first and the real call is a tail call; with other threads, a tail call to
+ * pthread_mutex_lock_threaded. */
 TL_EXPORT int pthread_mutex_lock(pthread_mutex_t *m)
 {
     uintptr_t ip = (uintptr_t)__builtin_return_address(0), sp = TL_CALLER_SP();
     unsigned s = tl_lo_fast_state();
+    if (__builtin_expect((s & TL_LO_MFAST) && tl_mf_plain(m), 1)) {
+        if (__builtin_expect(!tl_mf_take(m), 0))
+            return pthread_mutex_lock_contended(m, ip, sp);
+        if (!(s & TL_LO_RECORDING) || tl_lo_take_empty(m, TL_LG_MUTEX, ip, sp) ||
+            tl_lo_take_repeat(m, TL_LG_MUTEX, ip, sp))
+            return 0;
+        return pthread_mutex_lock_noted(m, ip, sp);
+    }
     if (__builtin_expect(s == 0, 0))
         return pthread_mutex_lock_general(m, ip, sp);
     if (__builtin_expect(sure_to_take(m), 1)) {
-        if (s == TL_LO_READY || tl_lo_take_empty(m, TL_LG_MUTEX, ip, sp) ||
+        if (!(s & TL_LO_RECORDING) || tl_lo_take_empty(m, TL_LG_MUTEX, ip, sp) ||
             tl_lo_take_repeat(m, TL_LG_MUTEX, ip, sp))
             return tl_real.pthread_mutex_lock(m);
         return pthread_mutex_lock_general(m, ip, sp);

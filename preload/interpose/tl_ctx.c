@@ -25,8 +25,10 @@
 #include "tl_file.h"
 #include "tl_gate.h"
 #include "tl_gor.h"
+#include "tl_growth.h"
 #include "tl_lockorder.h"
 #include "tl_log.h"
+#include "tl_mfast.h"
 #include "tl_real.h"
 #include "tl_registry.h"
 #include "tl_metrics.h"
@@ -39,26 +41,42 @@
 
 struct tl_ctx tl_ctx;
 
+/* The options: written here only, by load_options, before any module receives them; every module
+ * gets a const pointer or the values it needs (hand_out_options), never this object. */
+static struct tl_options options;
+
 static void load_options(void)
 {
-    tl_options_defaults(&tl_ctx.opts);
-    tl_options_parse(&tl_ctx.opts, getenv("TASKLEAK_OPTIONS"));
+    tl_options_defaults(&options);
+    tl_options_parse(&options, getenv("TASKLEAK_OPTIONS"));
     char cwd[TL_OPT_PATH_MAX]; /* relative report=/log= name the directory we start in */
     if (getcwd(cwd, sizeof cwd) != NULL)
-        tl_options_resolve_paths(&tl_ctx.opts, cwd);
-    if (strcmp(tl_ctx.opts.log, "stderr") != 0 && tl_ctx.opts.log[0] != '\0') {
-        int fd = tl_file_open_log(tl_ctx.opts.log);
+        tl_options_resolve_paths(&options, cwd);
+}
+
+/* Each module receives what it needs, once, before the detector is on and before any thread of
+ * ours exists; nothing writes the options afterwards. */
+static void hand_out_options(const struct tl_options *o)
+{
+    tl_log_set_verbosity(o->verbosity);
+    if (strcmp(o->log, "stderr") != 0 && o->log[0] != '\0') {
+        int fd = tl_file_open_log(o->log);
         if (fd >= 0)
             tl_log_set_fd(fd);
         else
-            tl_logf("log=%s: cannot open (%s); the text report goes to stderr", tl_ctx.opts.log,
+            tl_logf("log=%s: cannot open (%s); the text report goes to stderr", o->log,
                     strerror(errno));
     }
-    tl_metrics_init();
+    tl_metrics_init(o->metrics);
     char err[512] = "";
-    tl_ctx.supp = tl_supp_load(tl_ctx.opts.suppressions, tl_ctx.opts.ignore, err, sizeof err);
+    tl_ctx.supp = tl_supp_load(o->suppressions, o->ignore, err, sizeof err);
     if (tl_ctx.supp == NULL)
         tl_logf("%s; running without suppressions", err);
+    tl_stack_set_depth(o->stack_depth);
+    tl_growth_init(&(struct tl_growth_cfg){
+        .window_ms = o->growth_ms, .min = o->growth_min, .interval_ms = o->interval_ms});
+    tl_gate_init(o);
+    tl_watchdog_init(o);
 }
 
 /* Reads /proc/self/cmdline (malloc'd, *len bytes, NUL-separated); NULL on failure. */
@@ -123,7 +141,7 @@ static void register_hooks(void)
     tl_gor_set_thread_namer(tl_registry_self_id);
     tl_gor_set_label_source(tl_label_current);
     tl_gor_set_deadlock_handler(tl_gate_exit_now);
-    tl_gor_set_stack_depth(tl_ctx.opts.stack_depth < 64 ? tl_ctx.opts.stack_depth : 64);
+    tl_gor_set_stack_depth(options.stack_depth < 64 ? options.stack_depth : 64);
 }
 
 static bool do_init(void)
@@ -132,13 +150,16 @@ static bool do_init(void)
         return false;
     tl_log_init();
     load_options();
+    hand_out_options(&options);
     capture_identity();
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     tl_ctx.started_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
     tl_ctx.pid = getpid();
     tl_registry_init();
-    tl_lo_start(tl_ctx.opts.lock_order);
+    bool mfast = tl_mf_probe(tl_real.pthread_mutex_lock, tl_real.pthread_mutex_unlock,
+                             tl_real.pthread_mutex_trylock);
+    tl_lo_start(options.lock_order, mfast);
     tl_ctx.exit_key_ok = pthread_key_create(&tl_ctx.exit_key, tl_thread_key_exit) == 0;
     if (gettid() == tl_ctx.pid) {
         struct tl_unit *main_unit = tl_registry_adopt(1); /* the main thread is thread:1 */
@@ -146,13 +167,15 @@ static bool do_init(void)
             pthread_setspecific(tl_ctx.exit_key, main_unit);
     }
     register_hooks();
-    tl_dump_init();
-    tl_sigreport_init();
-    if (tl_ctx.opts.verbosity >= 1)
+    tl_dump_init(options.dump_signal);
+    tl_sigreport_init(&options);
+    if (options.verbosity >= 1)
         tl_logf("detector on in pid %d (%d thread(s) started before it)", (int)tl_ctx.pid,
                 count_other_threads());
+    if (options.verbosity >= 1)
+        tl_logf("default mutexes locked and unlocked %s", mfast ? "in place" : "by libc");
     char missing[512];
-    if (tl_ctx.opts.verbosity >= 1 && tl_real_missing(missing, sizeof missing) > 0)
+    if (options.verbosity >= 1 && tl_real_missing(missing, sizeof missing) > 0)
         tl_logf("optional functions this libc lacks (not intercepted): %s", missing);
     return true;
 }

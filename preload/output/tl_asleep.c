@@ -69,7 +69,8 @@ static bool machinery(const struct tl_unit_view *v)
 static bool thread_asleep(const struct tl_unit_view *v, int64_t now, int64_t threshold_ns,
                           int *handlers)
 {
-    if (v->tid == 0 || !v->blocked || !v->wait.durable || now - v->wait.since_ns < threshold_ns)
+    if (v->tid == 0 || !v->blocked || !v->wait.durable ||
+        !tl_past_threshold(now - v->wait.since_ns, threshold_ns))
         return false;
     if (v->wait.reason != NULL && strcmp(v->wait.reason, "semaphore") == 0) {
         if (*handlers < 0)
@@ -143,7 +144,8 @@ static bool look_tasks(struct tl_asleep_look *l, int64_t threshold_ns)
         if (strcmp(t->state, "exited") == 0)
             continue;
         l->units++;
-        asleep = t->reason != NULL && t->durable && t->since_ms * 1000000 >= threshold_ns;
+        asleep = t->reason != NULL && t->durable &&
+                 tl_past_threshold(t->since_ms * 1000000, threshold_ns);
         l->signature += mix(mix(0x84222325cbf29ce4ULL, (uint64_t)t->task), t->progress);
     }
     tl_gor_snapshot_free(&g);

@@ -23,7 +23,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-#include "tl_ctx.h"
+#include "tl_options.h"
 #include "tl_file.h"
 #include "tl_log.h"
 #include "tl_options.h"
@@ -92,9 +92,9 @@ static bool has_disposition(const struct sigaction *sa)
     return (sa->sa_flags & SA_SIGINFO) != 0 || sa->sa_handler != SIG_DFL;
 }
 
-void tl_dump_init(void)
+void tl_dump_init(int dump_signal)
 {
-    int sig = tl_ctx.opts.dump_signal, saved = errno;
+    int sig = dump_signal, saved = errno;
     sigaction_fn real = tl_dump_real_sigaction();
     struct sigaction old;
     if (sig <= 0 || sig >= NSIG || real == NULL || real(sig, NULL, &old) < 0)

@@ -16,10 +16,10 @@
 #include <signal.h>
 #include <stdbool.h>
 
-/* Creates the eventfd and installs the handler for tl_ctx.opts.dump_signal (nothing when 0, or
- * when the program already has a disposition other than SIG_DFL for it). Call once from the
+/* Creates the eventfd and installs the handler for dump_signal, the option's value (nothing when
+ * 0, or when the program already has a disposition other than SIG_DFL for it). Call once from the
  * context's initialisation, after the options are read. errno preserved. */
-void tl_dump_init(void);
+void tl_dump_init(int dump_signal);
 
 /* The program installed `handler` (SIG_DFL, SIG_IGN or a function) for sig through sigaction or
  * signal, and the real call succeeded: when sig is the dump signal and handler is not ours, dumps

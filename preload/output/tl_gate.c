@@ -33,6 +33,13 @@
 
 #define LOOK_NS 10000000 /* 10 ms between grace looks */
 
+static const struct tl_options *opt; /* tl_gate_init, at start-up; read-only */
+
+void tl_gate_init(const struct tl_options *o)
+{
+    opt = o;
+}
+
 struct look {
     size_t relevant;    /* units that would be reported */
     bool all_durable;   /* every one of them in a durable wait */
@@ -96,7 +103,8 @@ size_t tl_gate_grace(int64_t grace_ms, uint64_t exclude_seq, int skip_ignored)
         if (l.relevant == 0 || (l.all_durable && have_prev && l.signature == prev))
             return l.relevant;
         /* every remaining unit proven leaked: waiting cannot change the answer (one scan) */
-        if (l.all_durable && !have_prev && tl_proof_all_proven(exclude_seq, skip_ignored))
+        if (l.all_durable && !have_prev && opt->proof &&
+            tl_proof_all_proven(exclude_seq, skip_ignored))
             return l.relevant;
         if (tl_now_ns() >= deadline)
             return l.relevant;
@@ -128,15 +136,15 @@ static long run_report(enum tl_build_mode mode, const char *file_kind)
     struct tl_report r;
     atomic_fetch_add(&tl_ctx.reporting, 1); /* no signal report from a handler meanwhile */
     /* A dump shows every unit, the one asking for it too (it may own what others wait for). */
-    if (tl_report_build(&r, mode, mode == TL_BUILD_DUMP ? 0 : self_seq()) < 0) {
+    if (tl_report_build(&r, mode, mode == TL_BUILD_DUMP ? 0 : self_seq(), opt) < 0) {
         atomic_fetch_sub(&tl_ctx.reporting, 1);
         return -1;
     }
     snprintf(r.file_kind, sizeof r.file_kind, "%s", file_kind);
     tl_report_emit(&r);
     atomic_fetch_sub(&tl_ctx.reporting, 1);
-    long failing = (long)tl_report_failing(&r, tl_ctx.opts.fail_on);
-    if (mode == TL_BUILD_EXIT && (tl_ctx.opts.fail_on & TL_FAIL_BLOCKED))
+    long failing = (long)tl_report_failing(&r, opt->fail_on);
+    if (mode == TL_BUILD_EXIT && (opt->fail_on & TL_FAIL_BLOCKED))
         failing += (long)atomic_load(&tl_ctx.watchdog_seen);
     if (mode == TL_BUILD_CHECK)
         failing = (long)(r.leaked + r.deadlocked + r.unjoined);
@@ -146,19 +154,19 @@ static long run_report(enum tl_build_mode mode, const char *file_kind)
 
 void tl_gate_atexit(void)
 {
-    if (atomic_load(&tl_ctx.state) != TL_CTX_ON || !tl_ctx.opts.exit_check ||
+    if (atomic_load(&tl_ctx.state) != TL_CTX_ON || !opt->exit_check ||
         atomic_exchange(&tl_ctx.gate_ran, 1))
         return;
     int saved = errno;
     TL_PROOF_ENTRY(); /* the program's frames above this one are roots of leak proofs */
     atomic_store(&tl_ctx.watchdog_quiet, true); /* no watchdog report may race the exit report */
     flush_stdout();
-    tl_gate_grace(tl_ctx.opts.grace_ms, self_seq(), 1);
+    tl_gate_grace(opt->grace_ms, self_seq(), 1);
     long failing = run_report(TL_BUILD_EXIT, "exit");
     TL_PROOF_LEAVE();
     errno = saved;
-    if (failing > 0 && tl_ctx.opts.exitcode != 0)
-        exit(tl_ctx.opts.exitcode); /* glibc: remaining handlers run, the last status wins */
+    if (failing > 0 && opt->exitcode != 0)
+        exit(opt->exitcode); /* glibc: remaining handlers run, the last status wins */
 }
 
 void tl_gate_exit_now(void)
@@ -172,9 +180,9 @@ void tl_gate_exit_now(void)
     long failing = run_report(TL_BUILD_EXIT, "exit");
     TL_PROOF_LEAVE();
     errno = saved;
-    if (failing > 0 && tl_ctx.opts.exitcode != 0) {
+    if (failing > 0 && opt->exitcode != 0) {
         fflush(stderr);
-        _exit(tl_ctx.opts.exitcode);
+        _exit(opt->exitcode);
     }
 }
 
@@ -185,13 +193,13 @@ void tl_gate_deadlock(bool all_asleep, bool end)
     int saved = errno;
     flush_stdout();
     struct tl_report r;
-    if (tl_report_build_deadlock(&r, all_asleep) == 0) {
+    if (tl_report_build_deadlock(&r, all_asleep, opt) == 0) {
         tl_report_emit(&r); /* the text leaves by write(2): no stdio lock a stuck unit may hold */
         tl_report_free(&r);
     }
     errno = saved;
-    if (end && tl_ctx.opts.exitcode != 0)
-        _exit(tl_ctx.opts.exitcode); /* no atexit handler: one may join the stuck units again */
+    if (end && opt->exitcode != 0)
+        _exit(opt->exitcode); /* no atexit handler: one may join the stuck units again */
 }
 
 /* "check-<n>" / "dump-<n>": the next number of this process whose report file does not exist
@@ -200,8 +208,8 @@ void tl_gate_deadlock(bool all_asleep, bool end)
 static void numbered_kind(const char *prefix, _Atomic int *counter, char *out, size_t n)
 {
     char dir[TL_OPT_PATH_MAX], path[TL_OPT_PATH_MAX + 128];
-    bool have_dir = tl_ctx.opts.report[0] != '\0' &&
-                    tl_options_expand_path(tl_ctx.opts.report, dir, sizeof dir) >= 0;
+    bool have_dir =
+        opt->report[0] != '\0' && tl_options_expand_path(opt->report, dir, sizeof dir) >= 0;
     struct stat st;
     for (int tries = 0; tries < 100000; tries++) {
         snprintf(out, n, "%s-%d", prefix, atomic_fetch_add(counter, 1) + 1);
@@ -221,7 +229,7 @@ int tl_gate_check(void)
     char kind[32];
     numbered_kind("check", &tl_ctx.checks, kind, sizeof kind);
     TL_PROOF_ENTRY();
-    tl_gate_grace(tl_ctx.opts.grace_ms, self_seq(), 1);
+    tl_gate_grace(opt->grace_ms, self_seq(), 1);
     long failing = run_report(TL_BUILD_CHECK, kind);
     TL_PROOF_LEAVE();
     errno = saved;

@@ -15,6 +15,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Hands the gate the options it runs under (exit_check, grace, fail_on, exitcode, report, proof,
+ * and every report it builds); called once at start-up, before the first report. o must stay
+ * valid. */
+struct tl_options;
+void tl_gate_init(const struct tl_options *o);
+
 /* The atexit handler. Runs the gate once per process (a fork child has its own). */
 void tl_gate_atexit(void);
 

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tl_ctx.h"
+#include "tl_options.h"
 #include "tl_file.h"
 #include "tl_gor.h"
 #include "tl_growth.h"
@@ -25,6 +25,7 @@
 
 static struct {
     bool on;                                 /* metrics= set and the first write worked */
+    const char *option;                      /* metrics= as given (tl_metrics_init) */
     char dir[TL_OPT_PATH_MAX], name[256];    /* the file, split */
     struct {
         uintptr_t start;
@@ -61,18 +62,18 @@ static int write_now(const struct tl_wd_scan *s, int64_t scan_ns, size_t deadloc
     return rc;
 }
 
-void tl_metrics_init(void)
+void tl_metrics_init(const char *metrics)
 {
     m.on = false;
-    if (tl_ctx.opts.metrics[0] == '\0')
+    m.option = metrics;
+    if (metrics[0] == '\0')
         return;
     char path[TL_OPT_PATH_MAX];
     struct tl_wd_scan none = {0};
     int saved = errno;
-    if (tl_options_expand_path(tl_ctx.opts.metrics, path, sizeof path) < 0 || split(path) < 0 ||
+    if (tl_options_expand_path(metrics, path, sizeof path) < 0 || split(path) < 0 ||
         write_now(&none, 0, 0) < 0)
-        tl_logf("metrics=%s: cannot write (%s); no metrics file", tl_ctx.opts.metrics,
-                strerror(errno));
+        tl_logf("metrics=%s: cannot write (%s); no metrics file", metrics, strerror(errno));
     else
         m.on = true;
     errno = saved;
@@ -84,8 +85,7 @@ void tl_metrics_write(const struct tl_wd_scan *s, int64_t scan_ns, size_t deadlo
     if (!m.on || write_now(s, scan_ns, deadlocked) == 0 || warned)
         return;
     warned = true; /* a disk that filled up: said once, the next intervals try again */
-    tl_logf("metrics=%s: cannot write (%s); will retry every interval", tl_ctx.opts.metrics,
-            strerror(errno));
+    tl_logf("metrics=%s: cannot write (%s); will retry every interval", m.option, strerror(errno));
 }
 
 /* ---- rendering ---- */

@@ -17,9 +17,10 @@
 /* Top creation sites written as taskleak_site_units (bounded cardinality). */
 #define TL_METRICS_TOP_SITES 20
 
-/* At start-up (options loaded): when metrics= is set, writes a first file; when that fails, one
- * line on the log names the path and the error, and metrics stay off for the process. */
-void tl_metrics_init(void);
+/* At start-up: metrics is the metrics= option (kept: it must stay valid); when set, writes a
+ * first file; when that fails, one line on the log names the path and the error, and metrics
+ * stay off for the process. */
+void tl_metrics_init(const char *metrics);
 
 /* The watchdog's write after scan s (which took scan_ns); deadlocked: units the last report found
  * deadlocked. Nothing when metrics are off. Watchdog thread. */

@@ -1,9 +1,10 @@
 /* tl_report: JSON rendering of the report model and report emission (see tl_report.h).
  *
  * DESIGN. One function per top-level member of the schema (docs/json-schema.md), in its order, each
- * writing through the streaming writer tl_json. Stacks are written once each, referenced from
- * units and groups by id (the stack table's id), and only stacks that some listed unit or group
- * uses are written. Frames carry the raw ip, the module index and offset (for offline
+ * filling the views of common/tl_jrep (the one writer of every object of a report, shared with
+ * taskleak-report and taskleak-attach) from the model. Stacks are written once each, referenced
+ * from units and groups by id (the stack table's id), and only stacks that some listed unit or
+ * group uses are written. Frames carry the raw ip, the module index and offset (for offline
  * symbolization by taskleak-report) and the function name from the module's symbol tables.
  * Units beyond max_units are left out of "units" only; groups and summary stay complete.
  */
@@ -21,6 +22,7 @@
 #include "tl_file.h"
 #include "tl_hint.h"
 #include "tl_inversion.h"
+#include "tl_jrep.h"
 #include "tl_json.h"
 #include "tl_log.h"
 #include "tl_real.h"
@@ -39,50 +41,44 @@ static void iso_time(int64_t ms, char *buf, size_t n)
 
 static void write_process(struct tl_json *j, const struct tl_report *r)
 {
-    char t[64];
-    tl_json_obj_begin(j, "process");
-    tl_json_int(j, "pid", getpid());
-    tl_json_int(j, "ppid", getppid());
-    tl_json_str(j, "exe", tl_ctx.exe); /* both as at start: a program may rewrite its title */
-    tl_json_arr_begin(j, "argv");
-    const char *cmd = tl_ctx.cmdline;
-    for (size_t i = 0; cmd != NULL && i < tl_ctx.cmdline_len; i += strlen(cmd + i) + 1)
-        tl_json_str(j, NULL, cmd + i);
-    tl_json_arr_end(j);
-    iso_time(tl_ctx.started_ms, t, sizeof t);
-    tl_json_str(j, "started", t);
-    iso_time(r->written_ms, t, sizeof t);
-    tl_json_str(j, "written", t);
-    tl_json_obj_end(j);
+    char started[64], written[64];
+    iso_time(tl_ctx.started_ms, started, sizeof started);
+    iso_time(r->written_ms, written, sizeof written);
+    /* exe and argv both as at start: a program may rewrite its title */
+    struct tl_jv_process p = {.pid = getpid(),
+                              .ppid = getppid(),
+                              .exe = tl_ctx.exe,
+                              .argz = tl_ctx.cmdline,
+                              .argz_len = tl_ctx.cmdline != NULL ? tl_ctx.cmdline_len : 0,
+                              .started = started,
+                              .written = written};
+    tl_jrep_process(j, &p);
 }
 
 static void write_summary(struct tl_json *j, const struct tl_report *r)
 {
-    tl_json_obj_begin(j, "summary");
-    tl_json_uint(j, "threads_created", r->threads_created);
-    tl_json_uint(j, "tasks_created", r->tasks_created);
-    tl_json_uint(j, "alive", r->alive);
-    tl_json_uint(j, "leaked", r->leaked);
-    tl_json_uint(j, "unjoined", r->unjoined);
-    tl_json_uint(j, "deadlocked", r->deadlocked);
-    tl_json_uint(j, "blocked", r->blocked);
-    tl_json_uint(j, "suppressed", r->suppressed);
-    tl_json_uint(j, "inversions", r->inverted);
-    tl_json_uint(j, "proven", r->proven);
-    tl_json_obj_end(j);
+    struct tl_jv_summary s = {.threads_created = r->threads_created,
+                              .tasks_created = r->tasks_created,
+                              .alive = r->alive,
+                              .leaked = r->leaked,
+                              .unjoined = r->unjoined,
+                              .deadlocked = r->deadlocked,
+                              .blocked = r->blocked,
+                              .suppressed = r->suppressed,
+                              .inversions = r->inverted,
+                              .proven = r->proven};
+    tl_jrep_summary(j, &s);
 }
 
 static void write_modules(struct tl_json *j, const struct tl_report *r)
 {
     tl_json_arr_begin(j, "modules");
     for (int i = 0; r->modmap != NULL && i < tl_modmap_count(r->modmap); i++) {
-        tl_json_obj_begin(j, NULL);
-        tl_json_int(j, "id", i);
-        tl_json_str(j, "path", tl_modmap_path(r->modmap, i));
-        const char *b = tl_modmap_build_id(r->modmap, i);
-        tl_json_str(j, "build_id", b && b[0] ? b : NULL);
-        tl_json_hex(j, "base", tl_modmap_base(r->modmap, i));
-        tl_json_obj_end(j);
+        struct tl_jv_module m = {.id = i,
+                                 .path = tl_modmap_path(r->modmap, i),
+                                 .build_id = tl_modmap_build_id(r->modmap, i),
+                                 .base = tl_modmap_base(r->modmap, i)};
+        tl_jrep_module(j, &m);
     }
     tl_json_arr_end(j);
 }
@@ -91,29 +87,19 @@ static void write_stack(struct tl_json *j, struct tl_report *r, tl_stack_id id)
 {
     int n = 0;
     const uintptr_t *f = tl_stack_frames(id, &n);
-    tl_json_obj_begin(j, NULL);
-    tl_json_uint(j, "id", id);
-    tl_json_arr_begin(j, "frames");
+    tl_jrep_stack_begin(j, (int64_t)id);
     for (int k = 0; k < n; k++) {
         uintptr_t off = 0;
         int m = r->modmap ? tl_modmap_find(r->modmap, f[k], &off) : -1;
-        tl_json_obj_begin(j, NULL);
-        if (tl_stack_frame_call(f[k]) != NULL)
-            tl_json_null(j, "ip"); /* the call the program made: a name, no address of ours */
-        else
-            tl_json_hex(j, "ip", f[k]);
-        if (m >= 0) {
-            tl_json_int(j, "module", m);
-            tl_json_hex(j, "offset", off);
-        } else {
-            tl_json_null(j, "module");
-            tl_json_null(j, "offset");
-        }
-        tl_json_str(j, "function", tl_report_function(r, f[k], k > 0));
-        tl_json_obj_end(j);
+        /* the call the program made is a name, no address of ours */
+        struct tl_jv_frame fr = {.has_ip = tl_stack_frame_call(f[k]) == NULL,
+                                 .ip = f[k],
+                                 .module = m,
+                                 .offset = off,
+                                 .function = tl_report_function(r, f[k], k > 0)};
+        tl_jrep_frame(j, &fr);
     }
-    tl_json_arr_end(j);
-    tl_json_obj_end(j);
+    tl_jrep_stack_end(j);
 }
 
 static int cmp_id(const void *a, const void *b)
@@ -124,7 +110,7 @@ static int cmp_id(const void *a, const void *b)
 
 static size_t listed_units(const struct tl_report *r)
 {
-    size_t max = (size_t)tl_ctx.opts.max_units;
+    size_t max = (size_t)r->opts->max_units;
     return max == 0 || r->n < max ? r->n : max;
 }
 
@@ -153,77 +139,60 @@ static void write_stacks(struct tl_json *j, struct tl_report *r)
     tl_json_arr_end(j);
 }
 
-void tl_report_stack_ref(struct tl_json *j, const char *key, tl_stack_id id)
+/* A stack reference as the views take it: the id, or -1 for 0 (no stack). */
+static int64_t stack_ref(tl_stack_id id)
 {
-    if (id == 0)
-        tl_json_null(j, key);
-    else
-        tl_json_uint(j, key, id);
-}
-
-static void opt_str(struct tl_json *j, const char *key, const char *v)
-{
-    tl_json_str(j, key, v != NULL && v[0] != '\0' ? v : NULL);
-}
-
-static void write_wait(struct tl_json *j, const struct tl_rep_unit *u)
-{
-    if (!u->has_wait) {
-        tl_json_null(j, "wait");
-        return;
-    }
-    tl_json_obj_begin(j, "wait");
-    tl_json_str(j, "reason", u->wait.reason);
-    tl_json_str(j, "call", u->wait.call);
-    tl_json_hex(j, "object", u->wait.object);
-    opt_str(j, "object_name", u->object_name);
-    tl_json_int(j, "since_ms", u->wait_ms);
-    tl_json_bool(j, "durable", u->wait.durable);
-    opt_str(j, "owner", u->owner);
-    tl_json_obj_end(j);
+    return id == 0 ? -1 : (int64_t)id;
 }
 
 static void write_unit(struct tl_json *j, struct tl_report *r, const struct tl_rep_unit *u)
 {
-    tl_json_obj_begin(j, NULL);
-    tl_json_str(j, "id", u->id);
-    tl_json_str(j, "kind", u->kind == TL_KIND_TASK ? "task" : "thread");
-    if (u->tid != 0)
-        tl_json_int(j, "tid", u->tid);
-    else
-        tl_json_null(j, "tid");
-    if (u->kind == TL_KIND_TASK)
-        tl_json_int(j, "task", u->task);
-    else
-        tl_json_null(j, "task");
-    opt_str(j, "name", u->name);
-    tl_json_str(j, "start", u->start ? tl_report_function(r, u->start, false) : NULL);
-    tl_json_str(j, "state", u->state);
-    if (u->exited_ms >= 0) /* a finished thread's record: how long ago it finished */
-        tl_json_int(j, "exited_ms", u->exited_ms);
-    tl_json_str(j, "verdict", u->verdict);
-    tl_json_str(j, "proof", u->proof);
-    tl_json_bool(j, "detached", u->detached);
-    tl_json_bool(j, "unknown_origin", u->unknown);
-    opt_str(j, "suppressed", u->suppressed);
-    write_wait(j, u);
-    opt_str(j, "created_by", u->created_by);
-    tl_report_stack_ref(j, "created_stack", u->created_stack);
-    tl_report_stack_ref(j, "blocked_stack", u->blocked_stack);
-    opt_str(j, "label", u->label);
-    tl_json_obj_end(j);
+    char object[24];
+    struct tl_jv_wait w = {.reason = u->wait.reason,
+                           .call = u->wait.call,
+                           .object = tl_jrep_hex(u->wait.object, object, sizeof object),
+                           .object_name = u->object_name,
+                           .since_ms = u->wait_ms,
+                           .durable = u->wait.durable,
+                           .owner = u->owner};
+    bool task = u->kind == TL_KIND_TASK;
+    struct tl_jv_unit v = {.id = u->id,
+                           .kind = task ? "task" : "thread",
+                           .tid = u->tid != 0 ? u->tid : -1,
+                           .task = task ? u->task : -1,
+                           .name = u->name,
+                           .start = u->start ? tl_report_function(r, u->start, false) : NULL,
+                           .state = u->state,
+                           .exited_ms = u->exited_ms,
+                           .verdict = u->verdict,
+                           .proof = u->proof,
+                           .detached = u->detached,
+                           .unknown_origin = u->unknown,
+                           .suppressed = u->suppressed,
+                           .wait = u->has_wait ? &w : NULL,
+                           .created_by = u->created_by,
+                           .created_stack = stack_ref(u->created_stack),
+                           .blocked_stack = stack_ref(u->blocked_stack),
+                           .label = u->label};
+    tl_jrep_unit(j, &v);
 }
 
-/* A "growing" group's figures (docs/json-schema.md, groups[].growth). */
-static void write_growth(struct tl_json *j, const struct tl_rep_growth *g)
+struct members { /* a group's or a deadlock's units, for the views' callbacks */
+    const struct tl_report *r;
+    const size_t *idx;
+};
+
+static const char *member_id(const void *arg, size_t k, char *buf, size_t len)
 {
-    tl_json_obj_begin(j, "growth");
-    tl_json_str(j, "site", g->site);
-    tl_json_double(j, "rate_per_s", g->rate_per_s);
-    tl_json_uint(j, "count", g->count);
-    tl_json_uint(j, "count_before", g->count_before);
-    tl_json_int(j, "window_ms", g->window_ms);
-    tl_json_obj_end(j);
+    (void)buf, (void)len;
+    const struct members *m = arg;
+    return m->r->units[m->idx[k]].id;
+}
+
+static const char *member_object(const void *arg, size_t k, char *buf, size_t len)
+{
+    const struct members *m = arg;
+    return tl_jrep_hex(m->r->units[m->idx[k]].wait.object, buf, len);
 }
 
 static void write_groups(struct tl_json *j, const struct tl_report *r)
@@ -231,27 +200,29 @@ static void write_groups(struct tl_json *j, const struct tl_report *r)
     tl_json_arr_begin(j, "groups");
     for (size_t g = 0; g < r->ngroups; g++) {
         const struct tl_rep_group *gr = &r->groups[g];
-        tl_json_obj_begin(j, NULL);
-        tl_json_str(j, "verdict", gr->verdict);
-        tl_json_str(j, "kind", gr->kind == TL_KIND_TASK ? "task" : "thread");
-        tl_json_str(j, "reason", gr->reason);
-        tl_report_stack_ref(j, "created_stack", gr->created_stack);
-        tl_report_stack_ref(j, "blocked_stack", gr->blocked_stack);
-        tl_json_uint(j, "count", gr->count);
-        tl_json_uint(j, "proven", gr->proof != NULL ? gr->count : 0);
-        tl_json_arr_begin(j, "units");
-        for (size_t k = 0; k < gr->count; k++)
-            tl_json_str(j, NULL, r->units[gr->members[k]].id);
-        tl_json_arr_end(j);
-        tl_json_obj_begin(j, "wait_ms");
-        tl_json_int(j, "min", gr->wait_min);
-        tl_json_int(j, "max", gr->wait_max);
-        tl_json_obj_end(j);
+        const struct tl_rep_growth *gw = gr->growth;
+        struct members m = {r, gr->members};
         char hint[256];
-        tl_json_str(j, "hint", tl_hint((struct tl_report *)r, gr, hint, sizeof hint) ? hint : NULL);
-        if (gr->growth != NULL)
-            write_growth(j, gr->growth);
-        tl_json_obj_end(j);
+        struct tl_jv_growth growth = {0};
+        if (gw != NULL)
+            growth = (struct tl_jv_growth){gw->site, gw->rate_per_s, gw->count, gw->count_before,
+                                           gw->window_ms};
+        struct tl_jv_group v = {
+            .verdict = gr->verdict,
+            .kind = gr->kind == TL_KIND_TASK ? "task" : "thread",
+            .reason = gr->reason,
+            .created_stack = stack_ref(gr->created_stack),
+            .blocked_stack = stack_ref(gr->blocked_stack),
+            .count = gr->count,
+            .proven = gr->proof != NULL ? gr->count : 0,
+            .nunits = gr->count,
+            .unit = member_id,
+            .arg = &m,
+            .wait_min = gr->wait_min,
+            .wait_max = gr->wait_max,
+            .hint = tl_hint((struct tl_report *)r, gr, hint, sizeof hint) ? hint : NULL,
+            .growth = gw != NULL ? &growth : NULL};
+        tl_jrep_group(j, &v);
     }
     tl_json_arr_end(j);
 }
@@ -260,50 +231,36 @@ static void write_deadlocks(struct tl_json *j, const struct tl_report *r)
 {
     tl_json_arr_begin(j, "deadlocks");
     for (size_t d = 0; d < r->ndeadlocks; d++) {
-        const struct tl_deadlock *dl = &r->deadlocks[d];
-        tl_json_obj_begin(j, NULL);
-        tl_json_arr_begin(j, "units");
-        for (size_t k = 0; k < dl->count; k++)
-            tl_json_str(j, NULL, r->units[dl->members[k]].id);
-        tl_json_arr_end(j);
-        tl_json_arr_begin(j, "objects");
-        for (size_t k = 0; k < dl->count; k++)
-            tl_json_hex(j, NULL, r->units[dl->members[k]].wait.object);
-        tl_json_arr_end(j);
-        tl_json_obj_end(j);
+        struct members m = {r, r->deadlocks[d].members};
+        struct tl_jv_deadlock v = {r->deadlocks[d].count, r->deadlocks[d].count, member_id,
+                                   member_object, &m};
+        tl_jrep_deadlock(j, &v);
     }
     tl_json_arr_end(j);
 }
 
-/* One lock-order inversion: an entry of the member "inversions" (docs/json-schema.md). */
-static void json_one(struct tl_json *j, const struct tl_rep_inversion *x)
+/* An inversion's objects are the locks its edges held, in cycle order. */
+static const char *inv_object(const void *arg, size_t k, char *buf, size_t len)
 {
-    tl_json_obj_begin(j, NULL);
-    tl_json_arr_begin(j, "objects");
-    for (size_t e = 0; e < x->n; e++)
-        tl_json_str(j, NULL, x->edge[e].held);
-    tl_json_arr_end(j);
-    tl_json_arr_begin(j, "edges");
-    for (size_t e = 0; e < x->n; e++) {
-        const struct tl_rep_inv_edge *d = &x->edge[e];
-        tl_json_obj_begin(j, NULL);
-        tl_json_str(j, "unit", d->unit);
-        tl_json_str(j, "held", d->held);
-        tl_json_str(j, "acquired", d->acquired);
-        tl_report_stack_ref(j, "held_stack", d->held_stack);
-        tl_report_stack_ref(j, "acquired_stack", d->acquired_stack);
-        tl_json_obj_end(j);
-    }
-    tl_json_arr_end(j);
-    tl_json_str(j, "suppressed", x->suppressed);
-    tl_json_obj_end(j);
+    (void)buf, (void)len;
+    return ((const struct tl_rep_inversion *)arg)->edge[k].held;
+}
+
+static void inv_edge(const void *arg, size_t k, struct tl_jv_inv_edge *out)
+{
+    const struct tl_rep_inv_edge *d = &((const struct tl_rep_inversion *)arg)->edge[k];
+    *out = (struct tl_jv_inv_edge){d->unit, d->held, d->acquired, stack_ref(d->held_stack),
+                                   stack_ref(d->acquired_stack)};
 }
 
 static void inversions_json(struct tl_json *j, const struct tl_report *r)
 {
     tl_json_arr_begin(j, "inversions");
-    for (size_t i = 0; i < r->ninversions; i++)
-        json_one(j, &r->inversions[i]);
+    for (size_t i = 0; i < r->ninversions; i++) {
+        const struct tl_rep_inversion *x = &r->inversions[i];
+        struct tl_jv_inversion v = {x->n, x->n, inv_object, inv_edge, x, x->suppressed};
+        tl_jrep_inversion(j, &v);
+    }
     tl_json_arr_end(j);
 }
 
@@ -311,14 +268,10 @@ char *tl_report_json(struct tl_report *r, size_t *len)
 {
     struct tl_json j;
     tl_json_init(&j);
-    tl_json_obj_begin(&j, NULL);
-    tl_json_str(&j, "schema", "taskleak/1");
-    tl_json_str(&j, "kind", r->kind);
-    if (r->signal != 0)
-        tl_json_str(&j, "signal", tl_signal_name(r->signal));
+    tl_jrep_begin(&j, r->kind, r->signal != 0 ? tl_signal_name(r->signal) : NULL);
     write_process(&j, r);
     tl_json_obj_begin(&j, "options");
-    tl_options_json(&tl_ctx.opts, &j);
+    tl_options_json(r->opts, &j);
     tl_json_obj_end(&j);
     write_summary(&j, r);
     write_modules(&j, r);
@@ -341,11 +294,11 @@ char *tl_report_json(struct tl_report *r, size_t *len)
 /* report_fallback=DIR: a second place for a report report= could not take. taskleak run points it
  * at a private directory, so that a report lost to an unwritable report directory is told apart
  * from a detector that never ran. */
-static void write_fallback(const char *name, const char *doc, size_t len)
+static void write_fallback(const struct tl_report *r, const char *name, const char *doc, size_t len)
 {
     char dir[TL_OPT_PATH_MAX];
-    if (tl_ctx.opts.report_fallback[0] == '\0' ||
-        tl_options_expand_path(tl_ctx.opts.report_fallback, dir, sizeof dir) < 0)
+    if (r->opts->report_fallback[0] == '\0' ||
+        tl_options_expand_path(r->opts->report_fallback, dir, sizeof dir) < 0)
         return;
     if (tl_file_write_atomic(dir, name, doc, len) < 0)
         tl_logf("cannot write report %s/%s either: %s", dir, name, strerror(errno));
@@ -354,8 +307,8 @@ static void write_fallback(const char *name, const char *doc, size_t len)
 static int write_json_file(struct tl_report *r)
 {
     char dir[TL_OPT_PATH_MAX], name[128];
-    if (tl_options_expand_path(tl_ctx.opts.report, dir, sizeof dir) < 0) {
-        tl_logf("report=%s: bad directory name (%s)", tl_ctx.opts.report, strerror(errno));
+    if (tl_options_expand_path(r->opts->report, dir, sizeof dir) < 0) {
+        tl_logf("report=%s: bad directory name (%s)", r->opts->report, strerror(errno));
         return -1;
     }
     snprintf(name, sizeof name, "taskleak.%d.%s.json", (int)getpid(), r->file_kind);
@@ -368,7 +321,7 @@ static int write_json_file(struct tl_report *r)
     int rc = tl_file_write_atomic(dir, name, doc, len);
     if (rc < 0) {
         tl_logf("cannot write report %s/%s: %s", dir, name, strerror(errno));
-        write_fallback(name, doc, len);
+        write_fallback(r, name, doc, len);
     }
     free(doc);
     return rc;
@@ -380,8 +333,8 @@ static int write_json_file(struct tl_report *r)
 static bool last_word(const struct tl_report *r)
 {
     return r->mode == TL_BUILD_EXIT || r->mode == TL_BUILD_SIGNAL ||
-           (r->mode == TL_BUILD_DEADLOCK && tl_ctx.opts.on_deadlock != TL_ON_DEADLOCK_REPORT &&
-            tl_ctx.opts.exitcode != 0);
+           (r->mode == TL_BUILD_DEADLOCK && r->opts->on_deadlock != TL_ON_DEADLOCK_REPORT &&
+            r->opts->exitcode != 0);
 }
 
 /* defer_text=DIR: the text of the process's last report goes to a file in DIR instead of the log,
@@ -391,9 +344,9 @@ static bool last_word(const struct tl_report *r)
 static bool defer_text(struct tl_report *r, int json_rc)
 {
     char dir[TL_OPT_PATH_MAX], name[128];
-    if (tl_ctx.opts.defer_text[0] == '\0' || !last_word(r) || json_rc != 0 ||
-        tl_ctx.opts.report[0] == '\0' ||
-        tl_options_expand_path(tl_ctx.opts.defer_text, dir, sizeof dir) < 0)
+    if (r->opts->defer_text[0] == '\0' || !last_word(r) || json_rc != 0 ||
+        r->opts->report[0] == '\0' ||
+        tl_options_expand_path(r->opts->defer_text, dir, sizeof dir) < 0)
         return false;
     char *text = tl_text_render(r, 0);
     if (text == NULL)
@@ -407,7 +360,7 @@ static bool defer_text(struct tl_report *r, int json_rc)
 int tl_report_emit(struct tl_report *r)
 {
     int saved = errno, rc = 0;
-    if (tl_ctx.opts.report[0] != '\0')
+    if (r->opts->report[0] != '\0')
         rc = write_json_file(r);
     bool text = r->mode == TL_BUILD_DUMP || r->mode == TL_BUILD_SIGNAL ||
                 r->mode == TL_BUILD_DEADLOCK ||

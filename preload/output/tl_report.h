@@ -17,10 +17,6 @@
  * memory. */
 char *tl_report_json(struct tl_report *r, size_t *len);
 
-/* Writes member key: the stack id, or null for 0 (no stack). */
-struct tl_json;
-void tl_report_stack_ref(struct tl_json *j, const char *key, tl_stack_id id);
-
 /* Writes taskleak.<pid>.<file_kind>.json into the report directory when the report option is
  * set (always, findings or not), and the text report on the log when there is anything to show
  * (a verdict, or every unit for a dump). Returns 0, or -1 when the JSON file could not be

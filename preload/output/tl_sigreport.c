@@ -77,9 +77,12 @@ static bool is_default(const struct sigaction *sa)
     return (sa->sa_flags & SA_SIGINFO) == 0 && sa->sa_handler == SIG_DFL;
 }
 
-void tl_sigreport_init(void)
+static const struct tl_options *opt; /* tl_sigreport_init, at start-up; read-only */
+
+void tl_sigreport_init(const struct tl_options *o)
 {
     int saved = errno;
+    opt = o;
     int (*real)(int, const struct sigaction *, struct sigaction *) = tl_dump_real_sigaction();
     struct sigaction ours;
     memset(&ours, 0, sizeof ours);
@@ -90,8 +93,7 @@ void tl_sigreport_init(void)
     ours.sa_flags = SA_RESTART;             /* it never returns to the interrupted call anyway */
     for (int i = 0; real != NULL && i < NFATAL; i++) {
         int sig = fatal[i];
-        if (sig == tl_ctx.opts.dump_signal || real(sig, NULL, &sr.view[i]) < 0 ||
-            !is_default(&sr.view[i]))
+        if (sig == opt->dump_signal || real(sig, NULL, &sr.view[i]) < 0 || !is_default(&sr.view[i]))
             continue; /* the dump signal, or a disposition the program inherited: not ours */
         atomic_store(&sr.ours[i], true); /* before the handler exists: a program call wins */
         if (real(sig, &ours, NULL) < 0)
@@ -137,14 +139,14 @@ static void build(int sig)
 {
     struct tl_report r;
     atomic_fetch_add(&tl_ctx.reporting, 1);
-    if (tl_report_build(&r, TL_BUILD_SIGNAL, 0) == 0) {
+    if (tl_report_build(&r, TL_BUILD_SIGNAL, 0, opt) == 0) {
         r.signal = sig;
         int err = tl_log_stderr_fd();
         if (sig == SIGQUIT && err >= 0 && err != tl_log_fd())
             tl_text_write(&r, err); /* Go's SIGQUIT: the dump on stderr first */
-        if (tl_report_emit(&r) == 0 && tl_ctx.opts.report[0] != '\0') {
+        if (tl_report_emit(&r) == 0 && opt->report[0] != '\0') {
             char dir[TL_OPT_PATH_MAX];
-            if (tl_options_expand_path(tl_ctx.opts.report, dir, sizeof dir) >= 0)
+            if (tl_options_expand_path(opt->report, dir, sizeof dir) >= 0)
                 tl_logf("%s: signal report written to %s/taskleak.%d.signal.json",
                         tl_signal_name(sig), dir, (int)getpid());
         }

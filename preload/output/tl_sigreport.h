@@ -28,10 +28,11 @@
 #include <signal.h>
 #include <stdbool.h>
 
-/* Installs the handler for each of the four signals whose disposition is SIG_DFL now (not for the
- * dump signal when it is one of them). Call once from the context's initialisation, after
- * tl_dump_init. errno preserved. */
-void tl_sigreport_init(void);
+/* Installs the handler for each of the four signals whose disposition is SIG_DFL now (not for
+ * o's dump signal when it is one of them); the reports are built under o (kept: it must stay
+ * valid). Call once from the context's initialisation, after tl_dump_init. errno preserved. */
+struct tl_options;
+void tl_sigreport_init(const struct tl_options *o);
 
 /* True when sig is one of the four signals this module may own. AS-safe. */
 bool tl_sigreport_covers(int sig);

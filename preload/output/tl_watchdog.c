@@ -79,6 +79,13 @@ static struct {
     int64_t next_build_ms, build_gap_ms, per_threshold_ms; /* build rate limit (tick) */
 } wd;
 
+static const struct tl_options *opt; /* tl_watchdog_init, before any watchdog thread; read-only */
+
+void tl_watchdog_init(const struct tl_options *o)
+{
+    opt = o;
+}
+
 /* ---- layer 1: the light scan --------------------------------------------------------------- */
 
 static uint64_t mix(uint64_t x)
@@ -131,7 +138,7 @@ static void scan_unit(const struct tl_unit *u, void *arg)
     if (atomic_load_explicit(&u->progress, memory_order_relaxed) != p1 || u->internal)
         return;
     count_reason(s, TL_KIND_THREAD, reason, since);
-    if (!durable || s->now_ns - since < s->threshold_ns)
+    if (!durable || !tl_past_threshold(s->now_ns - since, s->threshold_ns))
         return;
     s->stuck++;
     s->signature += mix(u->seq * 0x9e3779b97f4a7c15ULL ^ p1); /* a sum: order does not matter */
@@ -183,9 +190,9 @@ static void scan(struct tl_wd_scan *s, int64_t now)
         scan_tasks(&wd.tasks);
         wd.tasks_ns = tl_now_ns() - t1;
         int64_t took_ms = wd.tasks_ns / 1000000;
-        wd.tasks_next_ms = now + (took_ms * TASK_DUTY > tl_ctx.opts.interval_ms
+        wd.tasks_next_ms = now + (took_ms * TASK_DUTY > opt->interval_ms
                                       ? took_ms * TASK_DUTY
-                                      : tl_ctx.opts.interval_ms / 2);
+                                      : opt->interval_ms / 2);
     }
     const struct tl_wd_scan *t = &wd.tasks;
     s->tasks = t->tasks;
@@ -231,10 +238,10 @@ static uint64_t findings_signature(const struct tl_report *r)
 
 static void write_json(struct tl_report *r)
 {
-    if (tl_ctx.opts.report[0] == '\0')
+    if (opt->report[0] == '\0')
         return;
     char dir[TL_OPT_PATH_MAX], name[96];
-    if (tl_options_expand_path(tl_ctx.opts.report, dir, sizeof dir) < 0)
+    if (tl_options_expand_path(opt->report, dir, sizeof dir) < 0)
         return;
     snprintf(name, sizeof name, "taskleak.%d.watchdog.json", (int)getpid());
     size_t len = 0;
@@ -251,7 +258,7 @@ static void write_json(struct tl_report *r)
 static void proven(bool all_asleep, uint64_t sig)
 {
     wd.deadlock_reported = sig;
-    tl_gate_deadlock(all_asleep, tl_ctx.opts.on_deadlock != TL_ON_DEADLOCK_REPORT);
+    tl_gate_deadlock(all_asleep, opt->on_deadlock != TL_ON_DEADLOCK_REPORT);
 }
 
 /* The whole process asleep on two looks one interval apart, nothing moved in between. Runs while
@@ -280,7 +287,8 @@ static uint64_t cycle_signature(const struct tl_report *r)
     for (size_t d = 0; d < r->ndeadlocks; d++)
         for (size_t k = 0; k < r->deadlocks[d].count; k++) {
             const struct tl_rep_unit *u = &r->units[r->deadlocks[d].members[k]];
-            if (!u->has_wait || u->wait_ms < tl_ctx.opts.threshold_ms)
+            if (!u->has_wait ||
+                !tl_past_threshold(u->wait_ms * 1000000, opt->threshold_ms * 1000000))
                 return 0;
             sig += mix(fnv(FNV_START, u->id) ^ (uint64_t)u->wait.since_ns);
         }
@@ -289,7 +297,7 @@ static uint64_t cycle_signature(const struct tl_report *r)
 
 static bool prove_cycle(const struct tl_report *r)
 {
-    if (tl_ctx.opts.on_deadlock != TL_ON_DEADLOCK_ANY)
+    if (opt->on_deadlock != TL_ON_DEADLOCK_ANY)
         return false;
     uint64_t sig = cycle_signature(r);
     bool same = sig != 0 && sig == wd.cycle_sig && sig != wd.deadlock_reported;
@@ -303,7 +311,7 @@ static bool prove_cycle(const struct tl_report *r)
 static bool build_and_emit(void)
 {
     struct tl_report r;
-    if (tl_report_build(&r, TL_BUILD_WATCHDOG, 0) < 0)
+    if (tl_report_build(&r, TL_BUILD_WATCHDOG, 0, opt) < 0)
         return false;
     if (atomic_load(&tl_ctx.watchdog_quiet)) {
         tl_report_free(&r);
@@ -339,32 +347,32 @@ static bool build_allowed(int64_t now)
 
 static void built(int64_t now, bool news)
 {
-    int64_t thr = tl_ctx.opts.threshold_ms > tl_ctx.opts.interval_ms ? tl_ctx.opts.threshold_ms
-                                                                      : tl_ctx.opts.interval_ms;
+    int64_t thr = tl_wd_repeat_gap_ms(opt);
     if (news)
-        wd.build_gap_ms = tl_ctx.opts.interval_ms;
+        wd.build_gap_ms = opt->interval_ms;
     else
         wd.build_gap_ms = wd.build_gap_ms < thr ? thr
                           : wd.build_gap_ms * 2 > 8 * thr ? 8 * thr
                                                           : wd.build_gap_ms * 2;
-    wd.next_build_ms = now + wd.build_gap_ms - tl_ctx.opts.interval_ms / 2;
+    wd.next_build_ms = now + wd.build_gap_ms - opt->interval_ms / 2;
 }
 
 /* The scans that may run at most once per threshold while blocked units exist (deeper looks than
  * the every-interval scan) are called from here. */
 static void per_threshold(const struct tl_wd_scan *s, int64_t now)
 {
-    if (s->stuck == 0 || now - wd.per_threshold_ms < tl_ctx.opts.threshold_ms)
+    if (s->stuck == 0 || now - wd.per_threshold_ms < opt->threshold_ms)
         return;
     wd.per_threshold_ms = now;
     /* Leak proofs: tl_proof_watch keeps them within the watchdog's budget for them. */
-    tl_proof_watch(s->units); /* logs each newly proven unit once */
+    if (opt->proof)
+        tl_proof_watch(s->units, opt->threshold_ms); /* logs each newly proven unit once */
 }
 
 static void tick(void)
 {
     int64_t t0 = tl_now_ns(), now = now_ms();
-    struct tl_wd_scan s = {.now_ns = t0, .threshold_ns = tl_ctx.opts.threshold_ms * 1000000};
+    struct tl_wd_scan s = {.now_ns = t0, .threshold_ns = opt->threshold_ms * 1000000};
     scan(&s, now);
     bool grew = tl_growth_look(now);
     tl_metrics_write(&s, wd.threads_ns + wd.tasks_ns, wd.deadlocked); /* a full look's cost */
@@ -417,8 +425,8 @@ static void serve_dumps(int requests)
     tl_gate_dump();
     char dir[TL_OPT_PATH_MAX];
     int n = atomic_load(&tl_ctx.dumps);
-    if (tl_ctx.opts.report[0] != '\0' &&
-        tl_options_expand_path(tl_ctx.opts.report, dir, sizeof dir) >= 0)
+    if (opt->report[0] != '\0' &&
+        tl_options_expand_path(opt->report, dir, sizeof dir) >= 0)
         tl_logf("dump-%d written to %s/taskleak.%d.dump-%d.json", n, dir, (int)getpid(), n);
 }
 
@@ -436,7 +444,7 @@ static void *watchdog_main(void *arg)
     (void)arg;
     atomic_store(&tl_ctx.watchdog_tid, (pid_t)syscall(SYS_gettid));
     bool lonely = false;
-    int64_t next_tick = now_ms() + tl_ctx.opts.interval_ms;
+    int64_t next_tick = now_ms() + opt->interval_ms;
     for (;;) {
         lonely = lonely || main_gone() || tl_registry_live() == 0;
         int64_t left = next_tick - now_ms();
@@ -449,8 +457,8 @@ static void *watchdog_main(void *arg)
             break;
         if (now_ms() < next_tick)
             continue;
-        next_tick = now_ms() + tl_ctx.opts.interval_ms;
-        if (tl_ctx.opts.threshold_ms > 0)
+        next_tick = now_ms() + opt->interval_ms;
+        if (opt->threshold_ms > 0)
             tick();
     }
     return NULL; /* the last thread: glibc runs exit(0), as for the program's own last thread */
@@ -501,7 +509,7 @@ void tl_watchdog_maybe_start(void)
     if (atomic_load_explicit(&wd.started, memory_order_relaxed) ||
         atomic_exchange(&wd.started, 1) || atomic_load(&tl_ctx.state) != TL_CTX_ON)
         return;
-    if (tl_ctx.opts.threshold_ms == 0 && tl_ctx.opts.dump_signal == 0)
+    if (opt->threshold_ms == 0 && opt->dump_signal == 0)
         return;
     int saved = errno;
     start_thread();

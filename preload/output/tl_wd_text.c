@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "tl_block.h"
-#include "tl_ctx.h"
+#include "tl_options.h"
 #include "tl_growth.h"
 #include "tl_deadlock.h"
 #include "tl_file.h"
@@ -144,7 +144,7 @@ static void forget_absent(int64_t now)
 }
 
 /* Why group g is printed now ("new", "grew", "still there"), NULL when it stays quiet. */
-static const char *due(const struct tl_rep_group *g, int64_t now)
+static const char *due(const struct tl_rep_group *g, int64_t now, const struct tl_options *o)
 {
     struct shown *s = NULL;
     for (size_t i = 0; i < txt.nshown && s == NULL; i++)
@@ -167,9 +167,7 @@ static const char *due(const struct tl_rep_group *g, int64_t now)
         s->count = g->count;
         s->printed_ms = now;
         if (s->gap_ms == 0)
-            s->gap_ms = tl_ctx.opts.threshold_ms > tl_ctx.opts.interval_ms
-                            ? tl_ctx.opts.threshold_ms
-                            : tl_ctx.opts.interval_ms;
+            s->gap_ms = tl_wd_repeat_gap_ms(o);
     }
     return why;
 }
@@ -188,7 +186,7 @@ bool tl_wd_text_emit(struct tl_report *r)
     size_t printed = 0;
     bool deadlock_shown = false;
     for (size_t i = 0; i < r->ngroups; i++) {
-        const char *why = due(&r->groups[i], now);
+        const char *why = due(&r->groups[i], now, r->opts);
         if (why == NULL)
             continue;
         if (printed++ == 0 && r->blocked + r->deadlocked == 0) {
@@ -196,7 +194,7 @@ bool tl_wd_text_emit(struct tl_report *r)
                     r->growing, (int)getpid(), program_invocation_short_name);
         } else if (printed == 1) {
             char thr[32];
-            tl_text_duration(tl_ctx.opts.threshold_ms, thr, sizeof thr);
+            tl_text_duration(r->opts->threshold_ms, thr, sizeof thr);
             fprintf(f,
                     "taskleak: watchdog: %zu unit(s) blocked longer than %s, %zu deadlocked, "
                     "in pid %d (%s)\n",

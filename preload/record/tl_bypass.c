@@ -321,7 +321,7 @@ void tl_bypass_runtime(const void *addr)
     char line[512];
     bool warn =
         tl_bypass_format(&f.v, f.path[0] ? f.path : "the main program", line, sizeof line);
-    if (warn || tl_ctx.opts.verbosity >= 1)
+    if (warn || tl_log_verbosity() >= 1)
         tl_logf("%s", line);
 out:
     errno = saved;

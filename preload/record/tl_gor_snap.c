@@ -16,6 +16,7 @@
 
 #include "tl_gor_impl.h"
 #include "tl_bypass.h"
+#include "tl_options.h"
 #include "tl_vec.h"
 
 static int64_t monotonic_ns(void)
@@ -285,14 +286,15 @@ long tl_gor_scan_stuck(int64_t threshold_ms, uint64_t *signature, size_t *live,
     struct gor_task_wait *w = take_waits(&n);
     if (w == NULL)
         return -1;
-    int64_t limit = monotonic_ns() - threshold_ms * 1000000;
+    int64_t now = monotonic_ns();
     for (size_t i = 0; i < n; i++) {
         const struct gor_task_wait *t = &w[i];
         if (t->state != GOR_TASK_BLOCKED)
             continue;
         if (each != NULL)
             each(arg, t->wait_reason, t->wait_since_ns);
-        if (t->wait_since_ns <= 0 || t->wait_since_ns > limit)
+        if (t->wait_since_ns <= 0 ||
+            !tl_past_threshold(now - t->wait_since_ns, threshold_ms * 1000000))
             continue;
         stuck++;
         sig = (sig ^ (uint64_t)t->id ^ ((uint64_t)t->wait_since_ns << 17)) * 0x100000001b3ull;

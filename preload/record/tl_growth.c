@@ -25,8 +25,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tl_ctx.h"
-
 #define PROBES 32 /* sites tried before giving up on a creation */
 #define HIST   64 /* samples per site; a window spans HIST - 4 of them at most */
 
@@ -50,6 +48,7 @@ struct hist {
     struct tl_rep_growth g;
 };
 
+static struct tl_growth_cfg cfg; /* written once at start-up (tl_growth_init) */
 static struct site sites[TL_GROWTH_SITES];
 static struct hist *hists[TL_GROWTH_SITES];
 static _Atomic int lock;
@@ -74,9 +73,14 @@ static uint64_t key_of(tl_stack_id stack, uintptr_t start, enum tl_unit_kind kin
     return x | 1;
 }
 
+void tl_growth_init(const struct tl_growth_cfg *c)
+{
+    cfg = *c;
+}
+
 int tl_growth_enter(tl_stack_id created_stack, uintptr_t start, enum tl_unit_kind kind)
 {
-    if (tl_ctx.opts.growth_ms == 0)
+    if (cfg.window_ms == 0)
         return -1;
     uint64_t k = key_of(created_stack, start, kind);
     size_t i = k & (TL_GROWTH_SITES - 1);
@@ -115,7 +119,7 @@ static void sample(struct hist *h, int64_t now, long c)
     h->lo_pending = h->pending && h->lo_pending < c ? h->lo_pending : c;
     h->pending = true;
     int newest = (h->head + h->n - 1) % HIST;
-    int64_t step = tl_ctx.opts.growth_ms / (HIST - 4);
+    int64_t step = cfg.window_ms / (HIST - 4);
     if (h->n > 0 && now - h->t[newest] < step)
         return;
     int at = (h->head + h->n) % HIST;
@@ -132,7 +136,7 @@ static void sample(struct hist *h, int64_t now, long c)
 /* The judgement (top of file); on true, fills g. */
 static bool judge(const struct hist *h, int64_t now, long c, struct tl_rep_growth *g)
 {
-    int64_t start = now - tl_ctx.opts.growth_ms + tl_ctx.opts.interval_ms / 2;
+    int64_t start = now - cfg.window_ms + cfg.interval_ms / 2;
     int b = -1;
     for (int k = 0; k < h->n; k++) {
         int i = (h->head + k) % HIST;
@@ -142,7 +146,7 @@ static bool judge(const struct hist *h, int64_t now, long c, struct tl_rep_growt
     if (b < 0)
         return false;
     long c0 = h->c[(h->head + b) % HIST], floor = c;
-    int64_t tail = now - tl_ctx.opts.growth_ms / 4;
+    int64_t tail = now - cfg.window_ms / 4;
     for (int k = b + 1; k < h->n; k++) {
         int i = (h->head + k) % HIST;
         if (h->lo[i] < c0)
@@ -152,7 +156,7 @@ static bool judge(const struct hist *h, int64_t now, long c, struct tl_rep_growt
     }
     if (h->pending && h->lo_pending < floor)
         floor = h->lo_pending;
-    if (floor < c0 || floor - c0 < tl_ctx.opts.growth_min)
+    if (floor < c0 || floor - c0 < cfg.min)
         return false;
     int64_t t0 = h->t[(h->head + b) % HIST];
     g->count = (size_t)c;
@@ -164,7 +168,7 @@ static bool judge(const struct hist *h, int64_t now, long c, struct tl_rep_growt
 
 bool tl_growth_look(int64_t now_ms)
 {
-    if (tl_ctx.opts.growth_ms == 0)
+    if (cfg.window_ms == 0)
         return false;
     bool fresh = false;
     for (size_t i = 0; i < TL_GROWTH_SITES; i++) {

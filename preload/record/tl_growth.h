@@ -35,6 +35,14 @@ struct tl_rep_growth {
     int64_t window_ms;
 };
 
+/* What the judgement needs of the options (growth=, growth_min=, interval=), handed over once at
+ * start-up by the path that owns the options; until then window_ms is 0: off. */
+struct tl_growth_cfg {
+    int64_t window_ms;   /* growth= (0: no site is counted or judged) */
+    int64_t min;         /* growth_min= */
+    int64_t interval_ms; /* interval=: how far apart the looks are */
+};
+void tl_growth_init(const struct tl_growth_cfg *cfg);
 
 /* A unit was created at (created_stack, start): its site's live count goes up. Returns the
  * site's index for tl_growth_leave, -1 when not counted (table full, growth=0). */

@@ -93,7 +93,7 @@ static bool internal(uintptr_t ip)
     return false;
 }
 
-void tl_lo_start(bool on)
+void tl_lo_start(bool on, bool mfast)
 {
     tl_stack_set_busy_hook(tl_lo_set_busy);
     if (on) {
@@ -103,7 +103,8 @@ void tl_lo_start(bool on)
         note_object((uintptr_t)&elf_version);
     }
     tl_lo_on = on;
-    __atomic_store_n(&tl_lo_state, TL_LO_READY | (on ? TL_LO_RECORDING : 0), __ATOMIC_RELEASE);
+    unsigned state = TL_LO_READY | (on ? TL_LO_RECORDING : 0) | (mfast ? TL_LO_MFAST : 0);
+    __atomic_store_n(&tl_lo_state, (unsigned char)state, __ATOMIC_RELEASE);
 }
 
 /* ---- the held list ---- */
@@ -189,7 +190,7 @@ static int unwind_from(uintptr_t from, uintptr_t *ips, uintptr_t *sps, int max)
 
 static int depth(void)
 {
-    int d = tl_ctx.opts.stack_depth;
+    int d = tl_stack_depth();
     return d < TL_LG_FRAMES ? d : TL_LG_FRAMES;
 }
 

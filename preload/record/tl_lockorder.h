@@ -94,15 +94,18 @@ extern bool tl_lo_on; /* set by tl_lo_start; constant afterwards */
 
 /* The same, with readiness, in one byte the mutex fast paths test with one load: TL_LO_READY once
  * tl_lo_start ran (initialisation is past tl_real_init, so the real-function table is filled),
- * plus TL_LO_RECORDING when lock_order is on. Set by tl_lo_start; constant afterwards. */
+ * plus TL_LO_RECORDING when lock_order is on, plus TL_LO_MFAST when the wrappers may lock and
+ * unlock a default mutex in place (tl_mfast.h). Set by tl_lo_start; constant afterwards. */
 #define TL_LO_READY     1u
 #define TL_LO_RECORDING 2u
+#define TL_LO_MFAST     4u
 extern unsigned char tl_lo_state;
 extern _Atomic unsigned tl_lo_epoch; /* bumped by every forget that removed an edge */
 extern __thread struct tl_lo_thread tl_lo_self __attribute__((tls_model("initial-exec")));
 
-/* Turns recording on (option lock_order). Context initialisation only. */
-void tl_lo_start(bool on);
+/* Turns recording on (option lock_order) and tells the mutex wrappers whether their in-place
+ * fast path is usable (mfast). Context initialisation only. */
+void tl_lo_start(bool on, bool mfast);
 
 void tl_lo_acquired_slow(const void *lock, unsigned flags, uintptr_t ip, uintptr_t sp);
 void tl_lo_released_slow(const void *lock);

@@ -72,6 +72,18 @@ static void unlock_table(void)
  * them inherits those locks held by a thread that does not exist there, and its first unwind
  * would hang. So the child of such a fork unwinds nothing (stacks are empty, never a hang); the
  * counter costs one uncontended atomic add and subtract per unwind. */
+static int keep_depth; /* stack_depth=; written once at start-up (tl_stack_set_depth) */
+
+void tl_stack_set_depth(int depth)
+{
+    keep_depth = depth < 0 ? 0 : depth > TL_STACK_MAX_FRAMES ? TL_STACK_MAX_FRAMES : depth;
+}
+
+int tl_stack_depth(void)
+{
+    return keep_depth;
+}
+
 static int unwinds_inflight; /* __atomic builtins: plain objects, as clang requires */
 static bool unwind_off;
 static bool (*busy_hook)(bool busy); /* __atomic builtins; set by the lock-order recorder */

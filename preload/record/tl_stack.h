@@ -22,6 +22,11 @@ typedef uint32_t tl_stack_id; /* 0 = no stack */
 
 #define TL_STACK_MAX_FRAMES 256 /* upper bound for max in every call below */
 
+/* The stack_depth= option: frames kept per recorded stack (creation stacks, lock-order stacks),
+ * handed over once at start-up by the path that owns the options. Until then 0 (no frames). */
+void tl_stack_set_depth(int depth);
+int tl_stack_depth(void);
+
 /* Captures up to max (<= TL_STACK_MAX_FRAMES) return addresses of the caller's stack into ips,
  * skipping the `skip` innermost frames above the caller (0 = the first ip is in the caller).
  * Returns the number stored (0 when unwinding fails). No malloc, no lock of ours; errno kept. */

@@ -84,7 +84,7 @@ void tl_thread_key_exit(void *unit)
 static struct start *prepare(uintptr_t start_fn, bool detached)
 {
     uintptr_t ips[TL_STACK_MAX_FRAMES];
-    int depth = tl_ctx.opts.stack_depth;
+    int depth = tl_stack_depth();
     int n = tl_stack_capture(ips, depth < TL_STACK_MAX_FRAMES ? depth : TL_STACK_MAX_FRAMES, 2);
     n = tl_stack_strip_own(ips, n, NULL); /* a creator inside a gor task: its start box */
     if (tl_gor_current_task() != 0)       /* a task's stack ends at its start function */

@@ -2,7 +2,8 @@
 # Detector on vs off on thread workloads (docs/internals.md, Performance bars), and the same workloads under
 # valgrind --tool=helgrind and built with -fsanitize=thread, reported beside ours.
 #
-#   uncontended pthread_mutex_lock/unlock loop   bar <= 1.15x   (build/bench/det_mutex)
+#   uncontended pthread_mutex_lock/unlock loop   bar <= 1.15x   (build/bench/det_mutex; also
+#                                                               with a second thread alive)
 #   nested locking, the same pair held again     bar <= 1.5x    (build/bench/det_nested)
 #   pthread_create + pthread_join churn          bar <= 1.5x    (build/bench/det_create)
 #   pigz -p 2 on 64 MiB                          bar <= 1.05x   (a real threaded program)
@@ -117,6 +118,10 @@ if want mutex; then
         fl=$(awk -v a="$v" -v b="${fl:-$v}" 'BEGIN { print (a + 0 < b + 0) ? a : b }')
     done
     floor_row "interposition floor: the same loop under a wrapper that only forwards" ns "$fl" "$off"
+    # The same loop with a second thread alive: the atomic paths of glibc and of the detector.
+    on_off det_mutex 500000 100 mt
+    ratio_row "detector on vs off: the same loop with a second thread alive (atomic paths)" ns \
+        "$on" "$off" 1.15
     if [ "$have_helgrind" = yes ]; then
         hg=$(best_of 1 helgrind "$bench/det_mutex" 200000 5)
         side_row "mutex lock/unlock: taskleak vs valgrind --tool=helgrind" ns "$mutex_on" "$hg"

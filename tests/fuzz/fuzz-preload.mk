@@ -11,9 +11,9 @@ FUZZ_SECONDS ?= 60
 TLF_CLANG    := clang -g -O1 -D_GNU_SOURCE -std=gnu11 -fsanitize=fuzzer,address,undefined \
                 -fno-sanitize-recover=undefined $(TL_INC)
 TLF_OPT_SRCS := tests/fuzz/options_fuzz.c preload/base/tl_options.c preload/base/tl_options_doc.c \
-                preload/base/tl_options_path.c preload/base/tl_log.c preload/base/tl_json.c common/tl_input.c \
+                preload/base/tl_options_path.c preload/base/tl_log.c common/tl_json.c common/tl_input.c \
                 common/tl_vec.c
-TLF_SUP_SRCS := tests/fuzz/supp_fuzz.c common/tl_supp.c preload/output/tl_supp_json.c preload/base/tl_json.c \
+TLF_SUP_SRCS := tests/fuzz/supp_fuzz.c common/tl_supp.c preload/output/tl_supp_json.c common/tl_json.c common/tl_jrep.c \
                 common/tl_input.c common/tl_vec.c
 TLF_OPT_REPLAY := $(BUILD)/tests/fuzz/options_replay
 TLF_SUP_REPLAY := $(BUILD)/tests/fuzz/supp_replay
@@ -51,7 +51,7 @@ fuzz-supp: $(BUILD)/fuzz/supp_fuzz
 $(TLF_OPT_REPLAY): tests/fuzz/preload_replay.c tests/fuzz/options_fuzz.c \
                    $(BUILD)/obj/preload/base/tl_options.o $(BUILD)/obj/preload/base/tl_options_doc.o \
                    $(BUILD)/obj/preload/base/tl_options_path.o $(BUILD)/obj/preload/base/tl_log.o \
-                   $(BUILD)/obj/preload/base/tl_json.o $(BUILD)/obj/common/tl_input.o \
+                   $(BUILD)/obj/common/tl_json.o $(BUILD)/obj/common/tl_input.o \
                    $(BUILD)/obj/common/tl_vec.o
 	$(call say,LD,$@)
 	$(Q)mkdir -p $(@D)
@@ -60,8 +60,8 @@ $(TLF_OPT_REPLAY): tests/fuzz/preload_replay.c tests/fuzz/options_fuzz.c \
 	    $(ALL_LDFLAGS)
 
 $(TLF_SUP_REPLAY): tests/fuzz/preload_replay.c tests/fuzz/supp_fuzz.c \
-                   $(BUILD)/obj/common/tl_supp.o $(BUILD)/obj/preload/output/tl_supp_json.o \
-                   $(BUILD)/obj/preload/base/tl_json.o $(BUILD)/obj/common/tl_input.o \
+                   $(BUILD)/obj/common/tl_supp.o $(BUILD)/obj/preload/output/tl_supp_json.o $(BUILD)/obj/common/tl_jrep.o \
+                   $(BUILD)/obj/common/tl_json.o $(BUILD)/obj/common/tl_input.o \
                    $(BUILD)/obj/common/tl_vec.o
 	$(call say,LD,$@)
 	$(Q)mkdir -p $(@D)

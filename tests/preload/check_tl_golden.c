@@ -6,6 +6,9 @@
  * tests/golden/. What differs between runs is normalized first: the pid, the program's path,
  * addresses and offsets ("0x…"), module paths (base names), build ids and times.
  *
+ * One JSON emitter: the detector's document, loaded by taskleak-report and written back as
+ * taskleak/1, is the same bytes, and so is each golden JSON file.
+ *
  * After a deliberate format change, regenerate the files and review the diff:
  *
  *     TL_GOLDEN_UPDATE=1 CK_RUN_SUITE=tl_golden build/tests/check_all && git diff tests/golden
@@ -183,10 +186,13 @@ static void abba(struct tl_report *r, const char *verdict)
     group(r, first + 1, 1);
 }
 
+static struct tl_options opts; /* the defaults (each test fills them) */
+
 static void model(struct tl_report *r, const struct spec *s)
 {
     memset(r, 0, sizeof *r);
     r->mode = s->mode;
+    r->opts = &opts;
     r->kind = s->kind;
     snprintf(r->file_kind, sizeof r->file_kind, "%s%s", s->kind,
              s->mode == TL_BUILD_CHECK ? "-1" : "");
@@ -442,6 +448,28 @@ static char *report_text(const char *json)
     return buf;
 }
 
+/* In tests/report/check_tlr_reemit.c (the report tool's headers do not mix with the detector's):
+ * doc loaded as taskleak-report loads it, with every unit, and written back as taskleak/1. */
+char *tlr_test_reemit(const char *doc, size_t len, char *err, size_t errlen);
+
+static char *reemitted(const char *doc, size_t len)
+{
+    char err[256];
+    char *out = tlr_test_reemit(doc, len, err, sizeof err);
+    ck_assert_msg(out != NULL, "does not load: %s", err);
+    return out;
+}
+
+static void same_text(const char *what, const char *want, const char *got)
+{
+    size_t at = 0, k = 0; /* the first differing line */
+    for (; want[k] == got[k] && want[k] != '\0'; k++)
+        if (want[k] == '\n')
+            at = k + 1;
+    ck_assert_msg(want[k] == got[k], "%s re-emitted differs from line '%.160s' (was '%.160s')",
+                  what, got + at, want + at);
+}
+
 static const struct spec SPECS[] = {
     {"exit", TL_BUILD_EXIT}, {"check", TL_BUILD_CHECK},       {"watchdog", TL_BUILD_WATCHDOG},
     {"dump", TL_BUILD_DUMP}, {"deadlock", TL_BUILD_DEADLOCK}, {"signal", TL_BUILD_SIGNAL},
@@ -451,7 +479,7 @@ START_TEST(each_kind_renders_as_its_golden_text_and_json)
 {
     const struct spec *s = &SPECS[_i];
     tl_stack_clear();
-    tl_options_defaults(&tl_ctx.opts);
+    tl_options_defaults(&opts);
     tl_ctx.started_ms = 1796659200000;
     struct tl_report r;
     model(&r, s);
@@ -467,6 +495,12 @@ START_TEST(each_kind_renders_as_its_golden_text_and_json)
     char *json = normal_json(doc);
     snprintf(name, sizeof name, "%s.json", s->kind);
     against(name, json);
+    char *again = reemitted(doc, len);
+    same_text("the detector's JSON", doc, again);
+    free(again);
+    again = reemitted(json, strlen(json));
+    same_text(name, json, again);
+    free(again);
     char *tool = hex_out(report_text(json), false);
     snprintf(name, sizeof name, "%s.report.txt", s->kind);
     against(name, tool);

@@ -18,10 +18,7 @@ static int64_t clock_ms = 1000000; /* looks at invented times, always later acro
 
 static void options(int64_t window_ms, long min)
 {
-    tl_options_defaults(&tl_ctx.opts);
-    tl_ctx.opts.growth_ms = window_ms;
-    tl_ctx.opts.growth_min = (int)min;
-    tl_ctx.opts.interval_ms = 100;
+    tl_growth_init(&(struct tl_growth_cfg){.window_ms = window_ms, .min = min, .interval_ms = 100});
 }
 
 /* n more live units at the site of (stack, start), or n fewer (n < 0). */

@@ -18,7 +18,9 @@
 
 static void setup(void)
 {
-    tl_options_defaults(&tl_ctx.opts);
+    struct tl_options o;
+    tl_options_defaults(&o);
+    tl_stack_set_depth(o.stack_depth);
 }
 
 static const struct tl_unit_view *find_seq(const struct tl_snapshot *s, uint64_t seq)

@@ -29,8 +29,10 @@ static void set_handler(int sig, void (*handler)(int))
 
 static void start(int dump_signal)
 {
-    tl_ctx.opts.dump_signal = dump_signal;
-    tl_sigreport_init();
+    static struct tl_options o; /* kept by the module */
+    tl_options_defaults(&o);
+    o.dump_signal = dump_signal;
+    tl_sigreport_init(&o);
 }
 
 START_TEST(it_covers_sighup_sigint_sigquit_and_sigterm_only)

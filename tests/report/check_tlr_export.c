@@ -156,7 +156,7 @@ START_TEST(pprof_to_a_pipe_is_gzip_and_bad_usage_is_one_line_and_status_2)
     tlr_run_free(&r);
     r = RUN("--format", "protobuf", tlr_fixture("leak_threads.json"));
     ck_assert_int_eq(r.status, 2);
-    ck_assert_ptr_nonnull(strstr(r.err, "(expected text, json, html, folded, pprof or sarif)"));
+    ck_assert_ptr_nonnull(strstr(r.err, "(expected text, json, html, folded, pprof, sarif or taskleak)"));
     tlr_run_free(&r);
 }
 END_TEST

@@ -1,4 +1,6 @@
-/* tl_json: a small streaming JSON writer into a growing malloc'd buffer.
+/* tl_json: a small streaming JSON writer into a growing malloc'd buffer, the one writer of
+ * every JSON document taskleak writes: the detector's reports, taskleak-report's merged view and
+ * re-emitted reports, taskleak-attach's report (the objects they share are in tl_jrep.h).
  *
  * Report time only (it mallocs). Output is always valid JSON, UTF-8, one member per line with
  * two-space indentation so reports diff well. Strings are escaped per RFC 8259: quote, backslash
@@ -38,8 +40,14 @@ void tl_json_int(struct tl_json *j, const char *key, int64_t v);
 void tl_json_uint(struct tl_json *j, const char *key, uint64_t v);
 void tl_json_bool(struct tl_json *j, const char *key, bool v);
 void tl_json_null(struct tl_json *j, const char *key);
-void tl_json_hex(struct tl_json *j, const char *key, uint64_t v); /* "0x1a2b" as a string */
+void tl_json_hex(struct tl_json *j, const char *key, uint64_t v);  /* "0x1a2b" as a string */
 void tl_json_double(struct tl_json *j, const char *key, double v); /* 3 decimals; NaN, inf: 0 */
+
+/* For a long document streamed out in pieces: the text written since the start or the last
+ * tl_json_drop (NULL with *len 0 when none, or after oom); tl_json_drop forgets it once the caller
+ * has written it elsewhere. The nesting state stays, so writing continues where it was. */
+const char *tl_json_pending(const struct tl_json *j, size_t *len);
+void tl_json_drop(struct tl_json *j);
 
 /* Detaches the finished text (adds a final newline); the caller frees it. NULL when oom or when
  * the nesting is unbalanced. j is reset to the initial state either way. */

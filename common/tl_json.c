@@ -250,3 +250,17 @@ void tl_json_double(struct tl_json *j, const char *key, double v)
     snprintf(num, sizeof num, "%.3f", v);
     puts_(j, num);
 }
+
+const char *tl_json_pending(const struct tl_json *j, size_t *len)
+{
+    bool some = !j->oom && j->buf != NULL;
+    *len = some ? j->len : 0;
+    return some ? j->buf : NULL;
+}
+
+void tl_json_drop(struct tl_json *j)
+{
+    j->len = 0;
+    if (j->buf != NULL)
+        j->buf[0] = '\0';
+}

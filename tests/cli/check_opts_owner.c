@@ -1,0 +1,124 @@
+/*
+ * The options check of scripts/check-static.sh (make check runs it): the detector's options have
+ * one writer, the start-up path. This tree passes; small trees built here with one fault each (a
+ * module reading options through the context, one parsing them itself, one keeping a writable
+ * copy) fail it naming the line, and a module holding a const pointer passes, so the check cannot
+ * pass by accident.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+/* Runs the options check on root (NULL: this checkout). */
+static void run_check(struct th_run *r, const char *root)
+{
+    static char script[1024];
+    snprintf(script, sizeof script, "%s/scripts/check-static.sh", TH_SRC_DIR);
+    const char *argv[] = {script, "--options-owner", root != NULL ? root : TH_SRC_DIR, NULL};
+    struct th_opts o = {.prog = "/bin/sh", .argv = argv, .no_preload = true, .timeout_s = 60};
+    ck_assert_int_eq(th_run(&o, r), 0);
+}
+
+/* Writes text to root/rel, making its folders. */
+static void put(const char *root, const char *rel, const char *text)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", root, rel);
+    for (char *s = strchr(path + strlen(root) + 1, '/'); s != NULL; s = strchr(s + 1, '/')) {
+        *s = '\0';
+        mkdir(path, 0755);
+        *s = '/';
+    }
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+/* A small tree that passes: the owner parses, a module receives a const pointer. */
+static void clean_tree(char *root, size_t n)
+{
+    snprintf(root, n, "/tmp/tl_opts_XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(root));
+    put(root, "preload/base/tl_options.c",
+        "void tl_options_defaults(struct tl_options *o) { (void)o; }\n");
+    put(root, "preload/interpose/tl_ctx.c",
+        "static struct tl_options options;\n"
+        "void load(void) { tl_options_parse(&options, getenv(\"TASKLEAK_OPTIONS\")); }\n");
+    put(root, "preload/output/tl_gate.c",
+        "static const struct tl_options *opt;\n"
+        "void tl_gate_init(const struct tl_options *o) { opt = o; }\n");
+    put(root, "common/tl_fmt.c", "int tl_fmt(void);\n");
+}
+
+static void remove_tree(const char *root)
+{
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
+    ck_assert_int_eq(system(cmd), 0);
+}
+
+/* Builds the clean tree plus one fault, runs the check and expects it to fail naming `want`. */
+static void expect_fault(const char *rel, const char *text, const char *want)
+{
+    char root[64];
+    struct th_run r;
+    clean_tree(root, sizeof root);
+    run_check(&r, root);
+    ck_assert_msg(r.status == 0, "the clean tree fails:\n%s", r.err);
+    th_run_free(&r);
+    put(root, rel, text);
+    run_check(&r, root);
+    ck_assert_msg(r.status == 1 && th_contains(r.err, want), "status %d, wanted \"%s\" in:\n%s",
+                  r.status, want, r.err);
+    th_run_free(&r);
+    remove_tree(root);
+}
+
+START_TEST(this_tree_has_one_writer_of_the_options)
+{
+    struct th_run r;
+    run_check(&r, NULL);
+    ck_assert_msg(r.status == 0, "status %d:\n%s", r.status, r.err);
+    th_run_free(&r);
+}
+END_TEST
+
+START_TEST(a_module_reading_options_through_the_context_fails)
+{
+    expect_fault("preload/record/tl_thread.c", "int d(void) { return tl_ctx.opts.stack_depth; }\n",
+                 "preload/record/tl_thread.c:1:");
+}
+END_TEST
+
+START_TEST(a_module_parsing_options_itself_fails)
+{
+    expect_fault("preload/output/tl_watchdog.c",
+                 "void f(struct x *o) { tl_options_parse(o, getenv(\"TASKLEAK_OPTIONS\")); }\n",
+                 "preload/output/tl_watchdog.c:1:");
+}
+END_TEST
+
+START_TEST(a_module_keeping_a_writable_copy_fails)
+{
+    expect_fault("common/tl_supp.c", "static struct tl_options mine;\n", "common/tl_supp.c:1:");
+}
+END_TEST
+
+Suite *make_opts_owner_suite(void)
+{
+    Suite *s = suite_create("opts_owner");
+    TCase *tc = tcase_create("options check");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, this_tree_has_one_writer_of_the_options);
+    tcase_add_test(tc, a_module_reading_options_through_the_context_fails);
+    tcase_add_test(tc, a_module_parsing_options_itself_fails);
+    tcase_add_test(tc, a_module_keeping_a_writable_copy_fails);
+    suite_add_tcase(s, tc);
+    return s;
+}

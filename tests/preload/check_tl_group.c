@@ -1,0 +1,146 @@
+/*
+ * tl_group's build takes the options it judges by as a parameter: the same blocked thread is
+ * "blocked" in a watchdog report built with threshold=0 and has no verdict under the default
+ * threshold or a longer one; stack_depth bounds the blocked stack the build unwinds. No detector
+ * around it: the units are this process's own, registered by hand.
+ */
+#include <check.h>
+#include <pthread.h>
+#include <semaphore.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "tl_block.h"
+#include "tl_group.h"
+#include "tl_options.h"
+#include "tl_registry.h"
+#include "tl_stack.h"
+
+struct blocker {
+    struct tl_unit *unit;
+    sem_t entered, release;
+    pthread_t thread;
+};
+
+static __attribute__((noipa)) void wait_in_bracket(struct blocker *b)
+{
+    struct tl_unit *u = tl_block_begin("semaphore", "sem_wait", &b->release, true);
+    sem_post(&b->entered);
+    sem_wait(&b->release);
+    tl_block_end(u);
+}
+
+static __attribute__((noipa)) void nest(struct blocker *b, int depth)
+{
+    if (depth > 0)
+        nest(b, depth - 1);
+    else
+        wait_in_bracket(b);
+    __asm__ volatile("" ::: "memory"); /* not a tail call: every level stays a frame */
+}
+
+static void *blocker_main(void *arg)
+{
+    struct blocker *b = arg;
+    tl_registry_attach(b->unit);
+    nest(b, 6);
+    return NULL;
+}
+
+/* A thread unit blocked in a durable wait (a semaphore) until release(). */
+static void block(struct blocker *b)
+{
+    tl_registry_adopt(1);
+    sem_init(&b->entered, 0, 0);
+    sem_init(&b->release, 0, 0);
+    b->unit = tl_registry_new(0, 0, false);
+    ck_assert_ptr_nonnull(b->unit);
+    ck_assert_int_eq(pthread_create(&b->thread, NULL, blocker_main, b), 0);
+    sem_wait(&b->entered); /* it is inside the bracket now */
+}
+
+static void release(struct blocker *b)
+{
+    sem_post(&b->release);
+    pthread_join(b->thread, NULL);
+}
+
+static const struct tl_rep_unit *unit_of(const struct tl_report *r, const struct blocker *b)
+{
+    char id[40];
+    snprintf(id, sizeof id, "thread:%llu", (unsigned long long)b->unit->seq);
+    for (size_t i = 0; i < r->n; i++)
+        if (strcmp(r->units[i].id, id) == 0)
+            return &r->units[i];
+    ck_abort_msg("%s is not in the report", id);
+    return NULL;
+}
+
+/* The verdict the blocked unit gets in a watchdog report built under o. */
+static const char *verdict_under(const struct tl_options *o, struct blocker *b)
+{
+    struct tl_report r;
+    ck_assert_int_eq(tl_report_build(&r, TL_BUILD_WATCHDOG, 0, o), 0);
+    ck_assert_ptr_eq(r.opts, o);
+    const struct tl_rep_unit *u = unit_of(&r, b);
+    ck_assert(u->has_wait && u->wait.durable);
+    const char *v = u->verdict;
+    tl_report_free(&r);
+    return v;
+}
+
+START_TEST(a_wait_is_blocked_only_past_the_threshold_the_build_is_given)
+{
+    struct tl_options o;
+    tl_options_defaults(&o);
+    o.proof = false;
+    struct blocker b;
+    block(&b);
+    ck_assert_ptr_null(verdict_under(&o, &b)); /* 10s: a fresh wait is not suspected */
+    o.threshold_ms = 3600000;
+    ck_assert_ptr_null(verdict_under(&o, &b));
+    o.threshold_ms = 0; /* every durable wait is past it */
+    const char *v = verdict_under(&o, &b);
+    ck_assert_ptr_nonnull(v);
+    ck_assert_str_eq(v, "blocked");
+    release(&b);
+}
+END_TEST
+
+/* Frames of the blocked unit's stack in an exit report built with stack_depth=depth. */
+static int blocked_frames(int depth, struct blocker *b)
+{
+    struct tl_options o;
+    tl_options_defaults(&o);
+    o.proof = false;
+    o.stack_depth = depth;
+    struct tl_report r;
+    ck_assert_int_eq(tl_report_build(&r, TL_BUILD_EXIT, 0, &o), 0);
+    int n = 0;
+    tl_stack_frames(unit_of(&r, b)->blocked_stack, &n);
+    tl_report_free(&r);
+    return n;
+}
+
+START_TEST(the_blocked_stack_keeps_at_most_stack_depth_frames)
+{
+    struct blocker b;
+    block(&b);
+    int deep = blocked_frames(32, &b);
+    ck_assert_int_ge(deep, 8); /* the bracket's caller and the seven nest() frames at least */
+    ck_assert_int_eq(blocked_frames(3, &b), 3);
+    ck_assert_int_eq(blocked_frames(1, &b), 1);
+    release(&b);
+}
+END_TEST
+
+Suite *make_tl_group_suite(void)
+{
+    Suite *s = suite_create("tl_group");
+    TCase *t = tcase_create("options");
+    tcase_set_timeout(t, 20);
+    tcase_add_test(t, a_wait_is_blocked_only_past_the_threshold_the_build_is_given);
+    tcase_add_test(t, the_blocked_stack_keeps_at_most_stack_depth_frames);
+    suite_add_tcase(s, t);
+    return s;
+}
