@@ -31,8 +31,8 @@ void tl_render_not_seen(FILE *f, const char *indent)
             indent ? indent : "    ");
 }
 
-static void created_lines(FILE *f, const struct tl_render_group *g,
-                          const struct tl_render_ops *ops, void *ctx)
+static void created_lines(FILE *f, const struct tl_render_group *g, const struct tl_render_ops *ops,
+                          void *ctx)
 {
     if (g->not_created != NULL) {
         fprintf(f, "  created by: %s\n", g->not_created);
@@ -108,8 +108,7 @@ void tl_render_summary(FILE *f, const struct tl_render_counts *c)
     if (c->fresh >= 0)
         fprintf(f, " (%lld new)", c->fresh);
     if (c->inversions > 0)
-        fprintf(f, ", %zu lock-order inversion%s", c->inversions,
-                plural((long long)c->inversions));
+        fprintf(f, ", %zu lock-order inversion%s", c->inversions, plural((long long)c->inversions));
     fprintf(f, "; %zu failing (", c->failing);
     if (c->nprocs == 1)
         fprintf(f, "pid %lld", c->pid);

@@ -17,20 +17,20 @@
 /* One group as the text shows it. Strings may be NULL where the group has none. */
 struct tl_render_group {
     long long count;
-    const char *kind;    /* "thread" or "task" */
-    const char *reason;  /* why its units wait; NULL: running */
-    const char *dur;     /* the longest wait ("14s"), NULL when none */
-    const char *verdict; /* NULL in a dump */
+    const char *kind;     /* "thread" or "task" */
+    const char *reason;   /* why its units wait; NULL: running */
+    const char *dur;      /* the longest wait ("14s"), NULL when none */
+    const char *verdict;  /* NULL in a dump */
     const char *notes[3]; /* after the headline, each in parentheses: "proven: ...", "new" */
     const char *growth;   /* "1200 live, +1100 in 60s (18.3/s), site 0123..." when growing */
     /* the wait of its first unit: "  waits for WORD PLACE, held by OWNER OWNER_START" */
     const char *wait_word, *wait_place, *owner, *owner_start;
-    bool join;       /* "  waits to join OWNER" (no object word needed) */
-    bool blocked;    /* a blocked stack follows "  blocked in CALL:" */
+    bool join;    /* "  waits to join OWNER" (no object word needed) */
+    bool blocked; /* a blocked stack follows "  blocked in CALL:" */
     const char *call;
     bool main_thread; /* "  created by: main thread", no stack */
     const char *created_by, *start, *label;
-    bool created;           /* a creation stack follows "  created by ..." */
+    bool created;            /* a creation stack follows "  created by ..." */
     const char *not_created; /* replaces the creation lines when set ("not known (...)") */
     const char *hint;        /* the suppressions line that would silence it */
 };

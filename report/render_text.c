@@ -88,21 +88,21 @@ static struct tl_render_counts counts(const struct tx *t, const struct tlr_merge
     for (size_t i = 0; i < m->ngroups; i++)
         if (m->groups[i]->suppressed_by)
             suppressed += m->groups[i]->count;
-    return (struct tl_render_counts){
-        .kind = common_kind(m),
-        .leaked = c->leaked,
-        .deadlocked = c->deadlocked,
-        .blocked = c->blocked,
-        .unjoined = c->unjoined,
-        .suppressed = suppressed,
-        .alive = m->total.alive,
-        .groups = c->groups - c->suppressed,
-        .inversions = c->inversions,
-        .failing = c->failing,
-        .fresh = t->o->have_baseline ? (long long)c->fresh : -1,
-        .nprocs = m->nprocs,
-        .pid = m->nprocs ? m->procs[0].pid : 0,
-        .exe = m->nprocs && m->procs[0].exe ? m->procs[0].exe : "unknown program"};
+    return (struct tl_render_counts){.kind = common_kind(m),
+                                     .leaked = c->leaked,
+                                     .deadlocked = c->deadlocked,
+                                     .blocked = c->blocked,
+                                     .unjoined = c->unjoined,
+                                     .suppressed = suppressed,
+                                     .alive = m->total.alive,
+                                     .groups = c->groups - c->suppressed,
+                                     .inversions = c->inversions,
+                                     .failing = c->failing,
+                                     .fresh = t->o->have_baseline ? (long long)c->fresh : -1,
+                                     .nprocs = m->nprocs,
+                                     .pid = m->nprocs ? m->procs[0].pid : 0,
+                                     .exe = m->nprocs && m->procs[0].exe ? m->procs[0].exe
+                                                                         : "unknown program"};
 }
 
 static struct tl_fmt_style style(const struct tx *t, int severity)

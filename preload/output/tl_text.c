@@ -91,9 +91,8 @@ struct group_ctx {
 static void group_stack(FILE *f, void *ctx, enum tl_render_stack which)
 {
     const struct group_ctx *c = ctx;
-    tl_text_frames(f, c->r,
-                   which == TL_RENDER_BLOCKED ? c->g->blocked_stack : c->g->created_stack, "    ",
-                   c->max_frames);
+    tl_text_frames(f, c->r, which == TL_RENDER_BLOCKED ? c->g->blocked_stack : c->g->created_stack,
+                   "    ", c->max_frames);
 }
 
 /* The watchdog's last word on a group: how to quiet it for good when no hint fits. */
@@ -167,7 +166,9 @@ void tl_text_group(FILE *f, struct tl_report *r, const struct tl_rep_group *g, i
     if (g->proof != NULL) { /* "proven: nothing can reach condition variable 0x… it waits on" */
         const char *word = tl_reason_object_word(g->reason);
         snprintf(proof, sizeof proof, "proven: nothing can reach %s 0x%lx it waits on",
-                 word ? word : g->reason && !strcmp(g->reason, "join") ? "thread" : "the object",
+                 word                                      ? word
+                 : g->reason && !strcmp(g->reason, "join") ? "thread"
+                                                           : "the object",
                  (unsigned long)first->wait.object);
         v.notes[0] = proof;
     }
@@ -260,21 +261,20 @@ static size_t failing_groups(const struct tl_report *r)
 /* The figures of the first and SUMMARY lines, for this one process. */
 static struct tl_render_counts counts(const struct tl_report *r, const char *exe)
 {
-    return (struct tl_render_counts){
-        .kind = r->kind,
-        .leaked = (long long)r->leaked,
-        .deadlocked = (long long)r->deadlocked,
-        .blocked = (long long)r->blocked,
-        .unjoined = (long long)r->unjoined,
-        .suppressed = (long long)r->suppressed,
-        .alive = (long long)r->alive,
-        .groups = r->ngroups,
-        .inversions = r->mode != TL_BUILD_WATCHDOG ? r->inverted : 0,
-        .failing = failing_groups(r),
-        .fresh = -1,
-        .nprocs = 1,
-        .pid = (long long)getpid(),
-        .exe = exe};
+    return (struct tl_render_counts){.kind = r->kind,
+                                     .leaked = (long long)r->leaked,
+                                     .deadlocked = (long long)r->deadlocked,
+                                     .blocked = (long long)r->blocked,
+                                     .unjoined = (long long)r->unjoined,
+                                     .suppressed = (long long)r->suppressed,
+                                     .alive = (long long)r->alive,
+                                     .groups = r->ngroups,
+                                     .inversions = r->mode != TL_BUILD_WATCHDOG ? r->inverted : 0,
+                                     .failing = failing_groups(r),
+                                     .fresh = -1,
+                                     .nprocs = 1,
+                                     .pid = (long long)getpid(),
+                                     .exe = exe};
 }
 
 char *tl_text_render(struct tl_report *r, int colour)

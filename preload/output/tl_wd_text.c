@@ -14,8 +14,11 @@
 #include "tl_ctx.h"
 #include "tl_growth.h"
 #include "tl_deadlock.h"
+#include "tl_defer.h"
 #include "tl_file.h"
 #include "tl_log.h"
+#include "tl_options.h"
+#include "tl_report.h"
 #include "tl_stack.h"
 #include "tl_text.h"
 
@@ -117,6 +120,20 @@ static const char *due(const struct tl_rep_group *g, int64_t now)
     return why;
 }
 
+/* Under taskleak run (defer_text): the text and the report's JSON as a live pair, which the
+ * supervisor shows rendered with file:line. False leaves the text for the log. */
+static bool deferred(struct tl_report *r, const char *text, size_t len)
+{
+    char dir[TL_OPT_PATH_MAX];
+    if (!tl_defer_dir(dir, sizeof dir))
+        return false;
+    size_t jlen = 0;
+    char *doc = tl_report_json(r, &jlen);
+    bool ok = tl_defer_live(dir, doc, jlen, text, len);
+    free(doc);
+    return ok;
+}
+
 /* The text report of the groups that are due, in one write on the log; true when a group was
  * new. */
 bool tl_wd_text_emit(struct tl_report *r)
@@ -153,7 +170,7 @@ bool tl_wd_text_emit(struct tl_report *r)
     if (deadlock_shown)
         tl_deadlock_text(r, f);
     fclose(f);
-    if (printed > 0)
+    if (printed > 0 && !deferred(r, buf, len))
         tl_file_write_all(tl_log_fd(), buf, len);
     free(buf);
     return fresh;

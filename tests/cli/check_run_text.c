@@ -88,7 +88,8 @@ static int times(const char *s, const char *needle)
  * with the same first line and close with the same SUMMARY line; only the frames differ). */
 static void rendered_once(const struct th_run *r, const char *first, const char *name_only)
 {
-    ck_assert_msg(times(r->err, first) >= 1 && times(r->err, first) == times(r->err, "SUMMARY: "),
+    ck_assert_msg(times(r->err, first) == 1 &&
+                      times(r->err, " report: ") == times(r->err, "SUMMARY: "),
                   "stderr:\n%s", r->err);
     ck_assert_msg(!th_contains(r->err, name_only), "stderr:\n%s", r->err);
 }
@@ -239,6 +240,43 @@ START_TEST(a_program_killed_by_a_signal_gets_its_report_rendered_with_file_and_l
 }
 END_TEST
 
+/* A thread stuck on a mutex past the threshold while the program runs: the watchdog's report is
+ * shown as it comes, rendered by the report tool with file:line (not the detector's name-only
+ * text), once, and the program's exit status and output are its own. */
+START_TEST(a_watchdog_report_under_run_is_rendered_with_file_and_line)
+{
+    const char *args[] = {"run", "--threshold", "1s", "--options", "interval=100ms",
+                          "--",  "%P",          NULL};
+    struct th_run r;
+    run_taskleak(&r, "wd_mutex_hold", args);
+    ck_assert_msg(r.status == 0, "status %d; stderr:\n%s", r.status, r.err);
+    ck_assert_msg(th_contains(r.out, "done\n"), "stdout:\n%s", r.out);
+    ck_assert_msg(th_contains(r.err, "taskleak: watchdog report: 0 leaked, 0 deadlocked, "),
+                  "stderr:\n%s", r.err);
+    ck_assert_msg(th_contains(r.err, "  waits for mutex lock (wd_mutex_hold+0x") &&
+                      th_contains(r.err, "    #1  tests/scenarios/wd_mutex_hold.c:") &&
+                      th_contains(r.err, ": wait_for_lock\n"),
+                  "stderr:\n%s", r.err);
+    rendered_once(&r, "taskleak: watchdog report:", "wait_for_lock (wd_mutex_hold+0x");
+    ck_assert_msg(!th_contains(r.err, "taskleak: watchdog: "), "stderr:\n%s", r.err);
+    th_run_free(&r);
+}
+END_TEST
+
+/* The same program preloaded directly: the watchdog's text is the detector's own, name-only. */
+START_TEST(a_watchdog_report_without_run_stays_name_only)
+{
+    struct th_run r;
+    ck_assert_int_eq(th_run_simple(&r, "wd_mutex_hold", "threshold=1s:interval=100ms"), 0);
+    ck_assert_msg(r.status == 0, "status %d; stderr:\n%s", r.status, r.err);
+    ck_assert_msg(th_contains(r.err, "taskleak: watchdog: ") &&
+                      th_contains(r.err, "wait_for_lock (wd_mutex_hold+0x"),
+                  "stderr:\n%s", r.err);
+    ck_assert_msg(!th_contains(r.err, "wd_mutex_hold.c:"), "stderr:\n%s", r.err);
+    th_run_free(&r);
+}
+END_TEST
+
 Suite *make_run_text_suite(void)
 {
     Suite *s = suite_create("run_text");
@@ -251,6 +289,8 @@ Suite *make_run_text_suite(void)
     tcase_add_test(tc, a_deadlock_that_ends_the_program_is_rendered_with_file_and_line);
     tcase_add_test(tc, a_forked_childs_report_is_rendered_too);
     tcase_add_test(tc, a_program_killed_by_a_signal_gets_its_report_rendered_with_file_and_line);
+    tcase_add_test(tc, a_watchdog_report_under_run_is_rendered_with_file_and_line);
+    tcase_add_test(tc, a_watchdog_report_without_run_stays_name_only);
     suite_add_tcase(s, tc);
     return s;
 }

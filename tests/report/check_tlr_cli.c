@@ -390,7 +390,8 @@ Suite *make_tlr_cli_suite(void)
     tcase_add_test(t, groups_are_ordered_deadlocked_then_leaked_then_blocked);
     tcase_add_test(t, verbose_lists_every_unit_with_its_wait);
     tcase_add_test(t, usage_errors_exit_two_with_one_line);
-    tcase_add_test(t, an_unreadable_input_exits_two_naming_the_file_and_the_others_are_still_rendered);
+    tcase_add_test(t,
+                   an_unreadable_input_exits_two_naming_the_file_and_the_others_are_still_rendered);
     tcase_add_test(t, text_on_a_terminal_is_coloured_unless_no_color_is_set);
     tcase_add_test(t, help_prints_usage_and_exits_zero);
     tcase_add_test(t, fail_on_none_reports_but_exits_zero);

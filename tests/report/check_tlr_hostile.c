@@ -88,8 +88,7 @@ START_TEST(a_report_path_that_is_not_a_regular_file_is_refused_by_name_and_the_r
                       SHAPES[_i].name, r.err);
     }
     ck_assert_msg(!strncmp(r.out, "taskleak: exit report: 4 leaked", 31), "[%s] out: %s",
-                  SHAPES[_i].name,
-                  r.out);
+                  SHAPES[_i].name, r.out);
     tlr_run_free(&r);
 }
 END_TEST

@@ -125,8 +125,9 @@ START_TEST(exit_watchdog_and_dump_of_one_passed_run_count_once_and_pass)
     struct rep exit_ok = {"exit", "exit", "2026-01-02T03:05:00.000Z", NULL, 4242, NULL, 0};
     struct tlr_cli_run r =
         run_reps("any", 0, (const struct rep *[]){&WATCHDOG, &DUMP, &exit_ok, NULL});
-    ck_assert_msg(!strncmp(r.out, "taskleak: exit report: 0 leaked, 0 deadlocked, 0 blocked, 0 "
-                                  "suppressed of 1 alive in pid 4242 ",
+    ck_assert_msg(!strncmp(r.out,
+                           "taskleak: exit report: 0 leaked, 0 deadlocked, 0 blocked, 0 "
+                           "suppressed of 1 alive in pid 4242 ",
                            94),
                   "%s", r.out);
     ck_assert_ptr_nonnull(strstr(r.out, "\nSUMMARY: taskleak: 0 leaked, 0 deadlocked, 0 blocked "
