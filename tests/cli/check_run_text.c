@@ -1,9 +1,10 @@
 /*
- * The text `taskleak run` prints when the program ends: the report tool's rendering of the exit
- * report's JSON (or of the deadlock report the program was ended after) (file:line from the debug
- * info, the hint, one report and not two), and the detector's own name-only text whenever that
- * cannot be had: a report tool that fails, one that is not there, or a log= the user chose. The
- * exit status is the program's verdict either way.
+ * The text `taskleak run` prints: the report tool's rendering of the exit report's JSON (or of the
+ * deadlock or signal report the program was ended with) when it ends, and of each watchdog report
+ * and dump as it comes while it runs (file:line from the debug info, the hint, one report and not
+ * two), and the detector's own name-only text whenever that cannot be had: a report tool that
+ * fails, one that is not there, or a log= the user chose. The exit status is the program's
+ * verdict either way; preloaded directly, the texts stay the detector's own.
  */
 #include <check.h>
 #include <signal.h>
@@ -277,6 +278,23 @@ START_TEST(a_watchdog_report_without_run_stays_name_only)
 }
 END_TEST
 
+/* A dump the program asks for while it runs (the dump signal) is rendered as it comes too. */
+START_TEST(a_dump_under_run_is_rendered_with_file_and_line)
+{
+    const char *args[] = {"run", "--", "%P", NULL};
+    struct th_run r;
+    run_taskleak(&r, "wd_dump_many", args);
+    ck_assert_msg(r.status == 0, "status %d; stderr:\n%s", r.status, r.err);
+    ck_assert_msg(th_contains(r.out, "dump seen\n"), "stdout:\n%s", r.out);
+    ck_assert_msg(th_contains(r.err, "\n1000 threads [cond wait, ") &&
+                      th_contains(r.err, "    #1  tests/scenarios/wd_dump_many.c:") &&
+                      th_contains(r.err, ": wait_for_go\n"),
+                  "stderr:\n%.3000s", r.err);
+    rendered_once(&r, "taskleak: dump report:", "wait_for_go (wd_dump_many+0x");
+    th_run_free(&r);
+}
+END_TEST
+
 Suite *make_run_text_suite(void)
 {
     Suite *s = suite_create("run_text");
@@ -291,6 +309,7 @@ Suite *make_run_text_suite(void)
     tcase_add_test(tc, a_program_killed_by_a_signal_gets_its_report_rendered_with_file_and_line);
     tcase_add_test(tc, a_watchdog_report_under_run_is_rendered_with_file_and_line);
     tcase_add_test(tc, a_watchdog_report_without_run_stays_name_only);
+    tcase_add_test(tc, a_dump_under_run_is_rendered_with_file_and_line);
     suite_add_tcase(s, tc);
     return s;
 }
