@@ -118,24 +118,22 @@ static int supervise(pid_t child, const sigset_t *waitset, const struct live *l)
     for (;;) {
         siginfo_t si;
         int sig = l->dir ? sigtimedwait(waitset, &si, &look) : sigwaitinfo(waitset, &si);
+        if (sig < 0 && errno != EAGAIN)
+            continue; /* EINTR: a stop and continue */
+        if (sig > 0 && sig != SIGCHLD) {
+            forward(child, &si); /* first: a text shown meanwhile must not delay the signal */
+        } else { /* SIGCHLD, or a look (the child may have ended while a text was shown) */
+            int st;
+            pid_t r = waitpid(child, &st, WNOHANG);
+            if (r == child && WIFEXITED(st))
+                return WEXITSTATUS(st);
+            if (r == child && WIFSIGNALED(st))
+                return 128 + WTERMSIG(st);
+            if (r < 0 && errno == ECHILD)
+                return 125;
+        }
         if (l->dir)
             drain(l);
-        if (sig < 0 && errno == EAGAIN)
-            sig = SIGCHLD; /* a look: the child may have ended while a text was shown */
-        else if (sig < 0)
-            continue; /* EINTR: a stop and continue */
-        if (sig != SIGCHLD) {
-            forward(child, &si);
-            continue;
-        }
-        int st;
-        pid_t r = waitpid(child, &st, WNOHANG);
-        if (r == child && WIFEXITED(st))
-            return WEXITSTATUS(st);
-        if (r == child && WIFSIGNALED(st))
-            return 128 + WTERMSIG(st);
-        if (r < 0 && errno == ECHILD)
-            return 125;
     }
 }
 
