@@ -69,6 +69,35 @@ void tl_render_group(FILE *f, const struct tl_fmt_style *s, const struct tl_rend
         ops->tail(f, ctx);
 }
 
+#define INV_SHOWN 64 /* locks named in an inversion's first line */
+
+void tl_render_inversion(FILE *f, const struct tl_render_inversion *v,
+                         void (*stack)(FILE *f, void *ctx, size_t edge, bool acquired), void *ctx)
+{
+    const char *held[INV_SHOWN];
+    size_t n = v->n < INV_SHOWN ? v->n : INV_SHOWN;
+    for (size_t e = 0; e < n; e++)
+        held[e] = v->edges[e].held;
+    tl_fmt_inversion(f, v->nr, held, n);
+    for (size_t i = 0; i < sizeof v->notes / sizeof v->notes[0]; i++)
+        if (v->notes[i] != NULL)
+            fprintf(f, " (%s)", v->notes[i]);
+    fputc('\n', f);
+    for (size_t e = 0; e < v->n; e++) {
+        const struct tl_render_inv_edge *d = &v->edges[e];
+        tl_fmt_inversion_edge(f, d->unit, d->held, d->acquired);
+        tl_fmt_taken_at(f, d->held);
+        stack(f, ctx, e, false);
+        tl_fmt_taken_at(f, d->acquired);
+        stack(f, ctx, e, true);
+    }
+    if (v->silencer != NULL) {
+        char hint[256];
+        snprintf(hint, sizeof hint, "inversion:%s", v->silencer);
+        tl_fmt_hint(f, hint);
+    }
+}
+
 static const char *plural(long long n)
 {
     return n == 1 ? "" : "s";

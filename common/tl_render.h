@@ -61,6 +61,28 @@ struct tl_render_ops {
 void tl_render_group(FILE *f, const struct tl_fmt_style *s, const struct tl_render_group *g,
                      const struct tl_render_ops *ops, void *ctx);
 
+/* One lock-order inversion section, the same in both texts:
+ *   taskleak: lock-order inversion (potential deadlock) 1: 2 locks taken in a cycle: a -> b -> a
+ *     thread:2 holds a and takes b
+ *      a taken at:
+ *       #0 ...
+ *      b taken at:
+ *       #0 ...
+ *     to silence: suppressions line 'inversion:FN'
+ * STACK writes edge E's stack where it took its held lock (ACQUIRED false) or the other. */
+struct tl_render_inv_edge {
+    const char *unit, *held, *acquired;
+};
+struct tl_render_inversion {
+    size_t nr; /* its number in its process */
+    const struct tl_render_inv_edge *edges;
+    size_t n;
+    const char *notes[2]; /* after the first line, each in parentheses: "pid 42", "suppressed by" */
+    const char *silencer; /* the function its hint names, NULL: no hint */
+};
+void tl_render_inversion(FILE *f, const struct tl_render_inversion *v,
+                         void (*stack)(FILE *f, void *ctx, size_t edge, bool acquired), void *ctx);
+
 /* "    (not seen being created: started before the detector or behind it)" */
 void tl_render_not_seen(FILE *f, const char *indent);
 

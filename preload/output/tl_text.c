@@ -205,29 +205,29 @@ static const char *silencer(struct tl_report *r, const struct tl_rep_inversion *
     return NULL;
 }
 
-/* One "lock-order inversion (potential deadlock)" section. */
+struct inv_ctx {
+    struct tl_report *r;
+    const struct tl_rep_inversion *x;
+};
+
+static void inv_stack(FILE *f, void *ctx, size_t e, bool acquired)
+{
+    const struct inv_ctx *c = ctx;
+    const struct tl_rep_inv_edge *d = &c->x->edge[e];
+    tl_text_stack(f, c->r, acquired ? d->acquired_stack : d->held_stack);
+}
+
+/* One "lock-order inversion (potential deadlock)" section (tl_render_inversion). */
 static void text_one(struct tl_report *r, FILE *f, const struct tl_rep_inversion *x, size_t nr)
 {
-    const char *held[TL_LG_CYCLE_MAX];
+    struct tl_render_inv_edge edges[TL_LG_CYCLE_MAX];
     size_t n = x->n < TL_LG_CYCLE_MAX ? x->n : TL_LG_CYCLE_MAX;
     for (size_t e = 0; e < n; e++)
-        held[e] = x->edge[e].held;
-    tl_fmt_inversion(f, nr, held, n);
-    fputc('\n', f);
-    for (size_t e = 0; e < x->n; e++) {
-        const struct tl_rep_inv_edge *d = &x->edge[e];
-        tl_fmt_inversion_edge(f, d->unit, d->held, d->acquired);
-        tl_fmt_taken_at(f, d->held);
-        tl_text_stack(f, r, d->held_stack);
-        tl_fmt_taken_at(f, d->acquired);
-        tl_text_stack(f, r, d->acquired_stack);
-    }
-    const char *fn = silencer(r, x);
-    char hint[256];
-    if (fn != NULL) {
-        snprintf(hint, sizeof hint, "inversion:%s", fn);
-        tl_fmt_hint(f, hint);
-    }
+        edges[e] =
+            (struct tl_render_inv_edge){x->edge[e].unit, x->edge[e].held, x->edge[e].acquired};
+    struct tl_render_inversion v = {.nr = nr, .edges = edges, .n = n, .silencer = silencer(r, x)};
+    struct inv_ctx c = {r, x};
+    tl_render_inversion(f, &v, inv_stack, &c);
 }
 
 static void inversions_text(struct tl_report *r, FILE *f)
