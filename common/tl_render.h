@@ -1,7 +1,8 @@
 /* tl_render: the assembly of the grouped text report, shared by the detector's in-process text
  * (preload/output/tl_text.c) and taskleak-report's text (report/render_text.c). tl_fmt writes
- * each line; this module decides which lines a group gets and in what order, and writes the
- * report's first line and its SUMMARY line, so the two texts cannot drift apart. Each side fills
+ * each line; this module decides which lines a group (and a lock-order inversion section) gets and
+ * in what order, and writes the report's first line and its SUMMARY line, so the two texts cannot
+ * drift apart. Each side fills
  * a small view (no allocation: the detector fills it on its report paths from its own model) and
  * hands over callbacks for what only it can write: stacks and unit ids.
  */
