@@ -15,6 +15,7 @@
 #include "render.h"
 #include "tl_fmt.h"
 #include "tl_json.h"
+#include "tl_render.h"
 
 /* Whether pattern i matches a function of stack s. */
 static bool stack_matches(const struct tlr_supp *s, size_t i, const struct tlr_stack *st)
@@ -49,8 +50,7 @@ void tlr_inv_mark(struct tlr_merged *m, struct tlr_supp *s)
         for (size_t k = 0; k < p->ninversions; k++) {
             struct tlr_inversion *x = &p->inversions[k];
             for (size_t i = 0; !x->suppressed && i < s->n; i++) {
-                if (tl_supp_type(s->set, i) != TL_SUPP_INVERSION ||
-                    !inversion_matches(s, i, p, x))
+                if (tl_supp_type(s->set, i) != TL_SUPP_INVERSION || !inversion_matches(s, i, p, x))
                     continue;
                 tl_supp_hit(s->set, i);
                 x->suppressed = strdup(tl_supp_pattern(s->set, i));
@@ -80,34 +80,43 @@ static const char *silencer(const struct tlr_proc *p, const struct tlr_inversion
     return NULL;
 }
 
-/* One inversion in the detector's words (tl_fmt), numbered within its process. */
+struct inv_ctx {
+    const struct tlr_proc *p;
+    const struct tlr_inversion *x;
+};
+
+static void inv_stack(FILE *out, void *ctx, size_t e, bool acquired)
+{
+    const struct inv_ctx *c = ctx;
+    const struct tlr_inv_edge *d = &c->x->edges[e];
+    tlr_text_stack(out, c->p, tlr_proc_stack(c->p, acquired ? d->acquired_stack : d->held_stack),
+                   "    ");
+}
+
+#define EDGES_TOLD 64
+
+/* One inversion in the detector's words (tl_render), numbered within its process. */
 static void text_one(FILE *out, const struct tlr_merged *m, const struct tlr_proc *p,
                      const struct tlr_inversion *x, size_t nr)
 {
-    const char *held[64];
-    size_t n = x->nedges < 64 ? x->nedges : 64;
+    struct tl_render_inv_edge edges[EDGES_TOLD];
+    size_t n = x->nedges < EDGES_TOLD ? x->nedges : EDGES_TOLD;
     for (size_t e = 0; e < n; e++)
-        held[e] = x->edges[e].held;
-    tl_fmt_inversion(out, nr, held, n);
-    if (m->nprocs > 1)
-        fprintf(out, " (pid %lld)", p->pid);
-    if (x->suppressed)
-        fprintf(out, " (suppressed by %s)", x->suppressed);
-    fputc('\n', out);
-    for (size_t e = 0; e < x->nedges; e++) {
-        const struct tlr_inv_edge *d = &x->edges[e];
-        tl_fmt_inversion_edge(out, d->unit, d->held, d->acquired);
-        tl_fmt_taken_at(out, d->held);
-        tlr_text_stack(out, p, tlr_proc_stack(p, d->held_stack), "    ");
-        tl_fmt_taken_at(out, d->acquired);
-        tlr_text_stack(out, p, tlr_proc_stack(p, d->acquired_stack), "    ");
+        edges[e] =
+            (struct tl_render_inv_edge){x->edges[e].unit, x->edges[e].held, x->edges[e].acquired};
+    char pid[48], supp[512];
+    struct tl_render_inversion v = {.nr = nr, .edges = edges, .n = n};
+    if (m->nprocs > 1) {
+        snprintf(pid, sizeof pid, "pid %lld", p->pid);
+        v.notes[0] = pid;
     }
-    const char *fn = silencer(p, x);
-    char hint[256];
-    if (fn && !x->suppressed) {
-        snprintf(hint, sizeof hint, "inversion:%s", fn);
-        tl_fmt_hint(out, hint);
-    }
+    if (x->suppressed) {
+        snprintf(supp, sizeof supp, "suppressed by %s", x->suppressed);
+        v.notes[1] = supp;
+    } else
+        v.silencer = silencer(p, x);
+    struct inv_ctx c = {p, x};
+    tl_render_inversion(out, &v, inv_stack, &c);
 }
 
 void tlr_inv_text(FILE *out, const struct tlr_merged *m, bool verbose)

@@ -3,9 +3,10 @@
  * REPORT FORMAT): a greppable first line, one block per merged group (count, kind, [reason, how
  * long], verdict, numbered blocked frames, "created by" and the creation frames, unit ids, the
  * processes it occurred in), deadlock cycles as sentences, notes about modules that could not
- * be symbolized, and a last line starting "SUMMARY: taskleak:". Colour only when asked for. The
- * group lines (headline, wait, frames, "created by", hint) are the detector's own (tl_fmt.c), so
- * both text reports read alike.
+ * be symbolized, and a last line starting "SUMMARY: taskleak:". Colour only when asked for. Which
+ * lines a group gets and in what order, the first line and the SUMMARY line are the detector's
+ * own (common/tl_render.c, over tl_fmt.c's lines): this file fills their view from the merged
+ * model and writes the stacks and unit ids, so both text reports read alike.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@
 #include "inversion.h"
 #include "symbolize.h"
 #include "tl_fmt.h"
+#include "tl_render.h"
 #include "tl_reason.h"
 
 #define SHOW_UNITS 5
@@ -51,15 +53,6 @@ static void proc_label(const struct tlr_proc *p, char *buf, size_t len)
     snprintf(buf, len, "pid %lld %s", p->pid, p->exe ? p->exe : "(unknown program)");
 }
 
-/* ", 4 unjoined" when there are any ("" otherwise, so the lines read as before). */
-static const char *unjoined_part(const struct tlr_counts *c, char *buf, size_t n)
-{
-    buf[0] = '\0';
-    if (c->unjoined > 0)
-        snprintf(buf, n, ", %lld unjoined", c->unjoined);
-    return buf;
-}
-
 /* Go's words first, as the detector writes them, for a process its watchdog found all asleep: a
  * deadlock report in which every live unit is deadlocked. */
 static void asleep_lines(const struct tx *t, const struct tlr_merged *m)
@@ -77,19 +70,39 @@ static void asleep_lines(const struct tx *t, const struct tlr_merged *m)
     }
 }
 
-static void first_line(const struct tx *t, const struct tlr_merged *m, const struct tlr_counts *c)
+/* The kind every process's report has in common, "merged" when they differ. */
+static const char *common_kind(const struct tlr_merged *m)
 {
-    char who[512] = "";
-    if (m->nprocs == 1)
-        proc_label(&m->procs[0], who, sizeof who);
-    else
-        snprintf(who, sizeof who, "%zu processes", m->nprocs);
-    char unjoined[48];
-    fprintf(t->out,
-            "%staskleak: %lld leaked, %lld deadlocked, %lld blocked%s in %zu group%s (%s)%s\n",
-            col(t, BOLD), c->leaked, c->deadlocked, c->blocked,
-            unjoined_part(c, unjoined, sizeof unjoined), c->groups - c->suppressed,
-            c->groups - c->suppressed == 1 ? "" : "s", who, col(t, RESET));
+    const char *k = m->nprocs ? m->procs[0].kind : NULL;
+    for (size_t i = 1; i < m->nprocs && k; i++)
+        if (!m->procs[i].kind || strcmp(m->procs[i].kind, k))
+            k = NULL;
+    return k ? k : "merged";
+}
+
+/* The first and SUMMARY lines' figures (tl_render's), from the merged view's counts. */
+static struct tl_render_counts counts(const struct tx *t, const struct tlr_merged *m,
+                                      const struct tlr_counts *c)
+{
+    long long suppressed = 0; /* units, as the detector counts them */
+    for (size_t i = 0; i < m->ngroups; i++)
+        if (m->groups[i]->suppressed_by)
+            suppressed += m->groups[i]->count;
+    return (struct tl_render_counts){.kind = common_kind(m),
+                                     .leaked = c->leaked,
+                                     .deadlocked = c->deadlocked,
+                                     .blocked = c->blocked,
+                                     .unjoined = c->unjoined,
+                                     .suppressed = suppressed,
+                                     .alive = m->total.alive,
+                                     .groups = c->groups - c->suppressed,
+                                     .inversions = c->inversions,
+                                     .failing = c->failing,
+                                     .fresh = t->o->have_baseline ? (long long)c->fresh : -1,
+                                     .nprocs = m->nprocs,
+                                     .pid = m->nprocs ? m->procs[0].pid : 0,
+                                     .exe = m->nprocs && m->procs[0].exe ? m->procs[0].exe
+                                                                         : "unknown program"};
 }
 
 static struct tl_fmt_style style(const struct tx *t, int severity)
@@ -149,42 +162,41 @@ void tlr_text_stack(FILE *out, const struct tlr_proc *p, const struct tlr_stack 
     stack_lines_at(&t, p, s, indent);
 }
 
-static void header(const struct tx *t, const struct tlr_mgroup *g)
+/* The headline's notes: proofs, and suppression or baseline state. */
+static void notes(const struct tx *t, const struct tlr_mgroup *g, struct tl_render_group *v,
+                  char *proof, char *supp, size_t n)
 {
-    const struct tlr_group *f = g->first;
-    char dur[32];
-    tlr_fmt_duration(g->wait_max, dur, sizeof dur);
-    struct tl_fmt_style s = style(t, g->severity);
-    tl_fmt_headline(t->out, &s, g->count, f->kind, f->reason, g->wait_max >= 0 ? dur : NULL,
-                    f->verdict);
     long long proven = 0; /* over occurrences: leaks proven by reachability */
     for (size_t i = 0; i < g->nocc; i++)
         proven += g->occ[i].group->proven;
     if (proven > 0 && proven >= g->count)
-        fprintf(t->out, " (proven: nothing can reach what %s on)",
-                g->count == 1 ? "it waits" : "they wait");
-    else if (proven > 0)
-        fprintf(t->out, " (%lld proven: nothing can reach what they wait on)", proven);
-    if (g->suppressed_by)
-        fprintf(t->out, " (suppressed by %s)", g->suppressed_by);
-    else if (t->o->have_baseline)
-        fprintf(t->out, " (%s)", g->known ? "known" : "new");
-    fputc('\n', t->out);
+        v->notes[0] = g->count == 1 ? "proven: nothing can reach what it waits on"
+                                    : "proven: nothing can reach what they wait on";
+    else if (proven > 0) {
+        snprintf(proof, n, "%lld proven: nothing can reach what they wait on", proven);
+        v->notes[0] = proof;
+    }
+    if (g->suppressed_by) {
+        snprintf(supp, n, "suppressed by %s", g->suppressed_by);
+        v->notes[1] = supp;
+    } else if (t->o->have_baseline)
+        v->notes[1] = g->known ? "known" : "new";
 }
 
-/* "  growing: 1200 live, +1100 in 60s (18.3/s), site 0123456789abcdef" */
-static void growth_line(const struct tx *t, const struct tlr_mgroup *g)
+/* "1200 live, +1100 in 60s (18.3/s), site 0123456789abcdef" */
+static const char *growth(const struct tlr_mgroup *g, char *buf, size_t n)
 {
     const struct tlr_group *f = g->first;
     if (!f->growth_site)
-        return;
+        return NULL;
     char win[32];
     tlr_fmt_duration(f->growth_window_ms, win, sizeof win);
     double rate = f->growth_window_ms > 0 ? (double)(f->growth_count - f->growth_before) * 1000.0 /
                                                 (double)f->growth_window_ms
                                           : 0;
-    fprintf(t->out, "  growing: %lld live, +%lld in %s (%.1f/s), site %s\n", f->growth_count,
-            f->growth_count - f->growth_before, win, rate, f->growth_site);
+    snprintf(buf, n, "%lld live, +%lld in %s (%.1f/s), site %s", f->growth_count,
+             f->growth_count - f->growth_before, win, rate, f->growth_site);
+    return buf;
 }
 
 static const struct tlr_unit *first_unit(const struct tlr_mgroup *g)
@@ -192,25 +204,38 @@ static const struct tlr_unit *first_unit(const struct tlr_mgroup *g)
     return g->first->nunits ? tlr_proc_unit(g->proc, g->first->units[0]) : NULL;
 }
 
-static void created_by(const struct tx *t, const struct tlr_mgroup *g)
+/* The wait of the group's first unit: the object by name and who holds it. */
+static void wait_view(const struct tlr_mgroup *g, struct tl_render_group *v, char *what, size_t n)
 {
     const struct tlr_unit *u = first_unit(g);
-    bool main = !(u && u->created_by) && tlr_unit_is_main(u) && !g->first->created;
-    if (!main && !(u && u->created_by) && !g->first->created && g->proc->kind &&
-        strcmp(g->proc->kind, "attach") == 0) { /* one look from outside: no creation seen */
-        fputs("  created by: not known (taskleak attach sees threads as they are now)\n", t->out);
+    const char *word = u && u->has_wait ? tl_reason_object_word(u->wait.reason) : NULL;
+    v->owner = u ? u->wait.owner : NULL;
+    v->join = u && u->has_wait && u->wait.reason && !strcmp(u->wait.reason, "join");
+    if (!word || !u->wait.object)
         return;
-    }
-    tl_fmt_created(t->out, main, u ? u->created_by : NULL, u ? u->start : NULL,
-                   u ? u->label : NULL);
-    if (!main)
-        stack_lines(t, g->proc, g->first->created);
+    tlr_object_what(g->proc, u->wait.object_name, u->wait.object, what, n);
+    const struct tlr_unit *o = u->wait.owner ? tlr_proc_unit(g->proc, u->wait.owner) : NULL;
+    v->wait_word = word;
+    v->wait_place = what;
+    v->owner_start = o ? o->start : NULL;
+}
+
+static void created_view(const struct tlr_mgroup *g, struct tl_render_group *v)
+{
+    const struct tlr_unit *u = first_unit(g);
+    v->main_thread = !(u && u->created_by) && tlr_unit_is_main(u) && !g->first->created;
+    if (!v->main_thread && !(u && u->created_by) && !g->first->created && g->proc->kind &&
+        strcmp(g->proc->kind, "attach") == 0) /* one look from outside: no creation seen */
+        v->not_created = "not known (taskleak attach sees threads as they are now)";
+    v->created_by = u ? u->created_by : NULL;
+    v->start = u ? u->start : NULL;
+    v->label = u ? u->label : NULL;
+    v->created = g->first->created != NULL;
 }
 
 static void unit_ids(const struct tx *t, const struct tlr_mgroup *g)
 {
     size_t shown = 0;
-    fprintf(t->out, "  units:");
     for (size_t o = 0; o < g->nocc; o++) {
         const struct tlr_group *grp = g->occ[o].group;
         if (!t->o->verbose && shown >= SHOW_UNITS)
@@ -223,7 +248,6 @@ static void unit_ids(const struct tx *t, const struct tlr_mgroup *g)
     long long more = g->count - (long long)shown;
     if (more > 0)
         fprintf(t->out, " (+%lld more)", more);
-    fputc('\n', t->out);
 }
 
 static void processes(const struct tx *t, const struct tlr_mgroup *g)
@@ -269,22 +293,65 @@ static void verbose_units(const struct tx *t, const struct tlr_mgroup *g)
     }
 }
 
+/* What tl_render asks of a merged group: its stacks, its unit ids and processes, and (verbose)
+ * its units one by one. */
+struct gctx {
+    const struct tx *t;
+    const struct tlr_mgroup *g;
+};
+
+static void g_stack(FILE *f, void *ctx, enum tl_render_stack which)
+{
+    const struct gctx *c = ctx;
+    (void)f;
+    stack_lines(c->t, c->g->proc,
+                which == TL_RENDER_BLOCKED ? c->g->first->blocked : c->g->first->created);
+}
+
+static void g_units(FILE *f, void *ctx)
+{
+    const struct gctx *c = ctx;
+    (void)f;
+    unit_ids(c->t, c->g);
+}
+
+static void g_more(FILE *f, void *ctx)
+{
+    const struct gctx *c = ctx;
+    (void)f;
+    processes(c->t, c->g);
+}
+
+static void g_tail(FILE *f, void *ctx)
+{
+    const struct gctx *c = ctx;
+    (void)f;
+    verbose_units(c->t, c->g);
+}
+
 static void group_block(const struct tx *t, const struct tlr_mgroup *g)
 {
+    const struct tlr_group *f = g->first;
     const struct tlr_unit *u = first_unit(g);
-    header(t, g);
-    growth_line(t, g);
-    tlr_wait_line(t->out, g);
-    if (g->first->blocked) {
-        tl_fmt_blocked_in(t->out, u && u->has_wait ? u->wait.call : NULL);
-        stack_lines(t, g->proc, g->first->blocked);
-    }
-    created_by(t, g);
-    unit_ids(t, g);
-    processes(t, g);
-    tl_fmt_hint(t->out, g->first->hint);
-    if (t->o->verbose)
-        verbose_units(t, g);
+    char dur[32], note[2][512], grow[192], what[256];
+    tlr_fmt_duration(g->wait_max, dur, sizeof dur);
+    struct tl_render_group v = {.count = g->count,
+                                .kind = f->kind,
+                                .reason = f->reason,
+                                .dur = g->wait_max >= 0 ? dur : NULL,
+                                .verdict = f->verdict,
+                                .growth = growth(g, grow, sizeof grow),
+                                .blocked = f->blocked != NULL,
+                                .call = u && u->has_wait ? u->wait.call : NULL,
+                                .hint = f->hint};
+    notes(t, g, &v, note[0], note[1], sizeof note[0]);
+    wait_view(g, &v, what, sizeof what);
+    created_view(g, &v);
+    struct gctx c = {t, g};
+    const struct tl_render_ops ops = {
+        .stack = g_stack, .units = g_units, .more = g_more, .tail = t->o->verbose ? g_tail : NULL};
+    struct tl_fmt_style s = style(t, g->severity);
+    tl_render_group(t->out, &s, &v, &ops, &c);
 }
 
 #define CYCLE_TOLD 64 /* members told in the sentence */
@@ -359,30 +426,15 @@ static void module_notes(const struct tx *t, const struct tlr_merged *m)
         }
 }
 
-static void last_line(const struct tx *t, const struct tlr_counts *c)
-{
-    char unjoined[48];
-    fprintf(t->out,
-            "\nSUMMARY: taskleak: %lld leaked, %lld deadlocked, %lld blocked%s in %zu group%s",
-            c->leaked, c->deadlocked, c->blocked, unjoined_part(c, unjoined, sizeof unjoined),
-            c->groups - c->suppressed, c->groups - c->suppressed == 1 ? "" : "s");
-    if (t->o->have_baseline)
-        fprintf(t->out, " (%zu new)", c->fresh);
-    if (c->suppressed)
-        fprintf(t->out, ", %zu suppressed", c->suppressed);
-    if (c->inversions)
-        fprintf(t->out, ", %zu lock-order inversion%s", c->inversions,
-                c->inversions == 1 ? "" : "s");
-    fprintf(t->out, "; %zu failing\n", c->failing);
-}
-
 int tlr_render_text(FILE *out, const struct tlr_merged *m, const struct tlr_render_opts *o)
 {
     struct tx t = {out, o, m->nprocs};
     struct tlr_counts c;
     tlr_count(m, o, &c);
     asleep_lines(&t, m);
-    first_line(&t, m, &c);
+    struct tl_render_counts rc = counts(&t, m, &c);
+    struct tl_fmt_style s = style(&t, 0);
+    tl_render_first_line(out, &s, &rc);
     for (size_t i = 0; i < m->ngroups; i++)
         if (!m->groups[i]->suppressed_by || o->verbose)
             group_block(&t, m->groups[i]);
@@ -391,6 +443,6 @@ int tlr_render_text(FILE *out, const struct tlr_merged *m, const struct tlr_rend
             deadlock_lines(&t, &m->procs[i], &m->procs[i].deadlocks[j], j + 1);
     tlr_inv_text(out, m, o->verbose);
     module_notes(&t, m);
-    last_line(&t, &c);
+    tl_render_summary(out, &rc);
     return ferror(out) ? -1 : 0;
 }

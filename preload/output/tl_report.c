@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "tl_ctx.h"
+#include "tl_defer.h"
 #include "tl_file.h"
 #include "tl_hint.h"
 #include "tl_inversion.h"
@@ -337,24 +338,27 @@ static bool last_word(const struct tl_report *r)
             r->opts->exitcode != 0);
 }
 
-/* defer_text=DIR: the text of the process's last report goes to a file in DIR instead of the log,
- * but only once its JSON file is written; taskleak run renders that JSON itself (symbolized,
- * file:line) when the program has ended, and prints this name-only text when it cannot. Any
- * failure here leaves the text on the log. */
+/* defer_text=DIR (tl_defer.h): the text goes to DIR instead of the log, for taskleak run to
+ * render; the last word's once its JSON file is written, any other as a live pair. False leaves
+ * the text on the log. */
 static bool defer_text(struct tl_report *r, int json_rc)
 {
-    char dir[TL_OPT_PATH_MAX], name[128];
-    if (r->opts->defer_text[0] == '\0' || !last_word(r) || json_rc != 0 ||
-        r->opts->report[0] == '\0' ||
-        tl_options_expand_path(r->opts->defer_text, dir, sizeof dir) < 0)
+    char dir[TL_OPT_PATH_MAX];
+    bool last = last_word(r);
+    if ((last && json_rc != 0) || !tl_defer_dir(r->opts, dir, sizeof dir))
         return false;
-    char *text = tl_text_render(r, 0);
-    if (text == NULL)
-        return false;
-    snprintf(name, sizeof name, "taskleak.%d.%s.txt", (int)getpid(), r->file_kind);
-    int rc = tl_file_write_atomic(dir, name, text, strlen(text));
+    char *text = tl_text_render(r, 0), *doc = NULL;
+    size_t jlen = 0;
+    bool ok = text != NULL;
+    if (ok && last)
+        ok = tl_defer_last(dir, r->file_kind, text, strlen(text));
+    else if (ok) {
+        doc = tl_report_json(r, &jlen);
+        ok = tl_defer_live(dir, doc, jlen, text, strlen(text));
+    }
+    free(doc);
     free(text);
-    return rc == 0;
+    return ok;
 }
 
 int tl_report_emit(struct tl_report *r)

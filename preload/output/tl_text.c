@@ -23,6 +23,7 @@
 #include "tl_object.h"
 #include "tl_options.h"
 #include "tl_reason.h"
+#include "tl_render.h"
 #include "tl_symbols.h"
 
 #define IDS_SHOWN 8
@@ -78,92 +79,115 @@ void tl_text_stack(FILE *f, struct tl_report *r, tl_stack_id id)
     print_stack(f, r, id);
 }
 
-static void print_ids(FILE *f, const struct tl_report *r, const struct tl_rep_group *g)
+/* What tl_render asks of a group: its stacks and its unit ids, from the model. */
+struct group_ctx {
+    struct tl_report *r;
+    const struct tl_rep_group *g;
+    int max_frames;
+    bool hinted;
+};
+
+static void group_stack(FILE *f, void *ctx, enum tl_render_stack which)
 {
-    fprintf(f, "  units:");
-    for (size_t k = 0; k < g->count && k < IDS_SHOWN; k++)
-        fprintf(f, " %s", r->units[g->members[k]].id);
-    if (g->count > IDS_SHOWN)
-        fprintf(f, " (+%zu more)", g->count - IDS_SHOWN);
-    fprintf(f, "\n");
+    const struct group_ctx *c = ctx;
+    tl_text_frames(f, c->r, which == TL_RENDER_BLOCKED ? c->g->blocked_stack : c->g->created_stack,
+                   "    ", c->max_frames);
 }
 
-/* "  waits for mutex cache_lock (prog+0x4040), held by thread:3 handle_conn" */
-void tl_text_wait(FILE *f, struct tl_report *r, const struct tl_rep_unit *u)
+/* The watchdog's last word on a group: how to quiet it for good when no hint fits. */
+static void watchdog_tail(FILE *f, void *ctx)
+{
+    const struct group_ctx *c = ctx;
+    if (c->g->growth != NULL)
+        fputs("  to silence: growth=0\n", f);
+    else if (!c->hinted)
+        fputs("  to silence: threshold=0\n", f);
+}
+
+static void group_units(FILE *f, void *ctx)
+{
+    const struct group_ctx *c = ctx;
+    for (size_t k = 0; k < c->g->count && k < IDS_SHOWN; k++)
+        fprintf(f, " %s", c->r->units[c->g->members[k]].id);
+    if (c->g->count > IDS_SHOWN)
+        fprintf(f, " (+%zu more)", c->g->count - IDS_SHOWN);
+}
+
+/* The group's creation: by whom, its start routine and label, escaped (the program's text). */
+static void view_created(struct tl_report *r, const struct tl_rep_group *g,
+                         struct tl_render_group *v, char *start_esc, char *label_esc, size_t n)
+{
+    const struct tl_rep_unit *first = &r->units[g->members[0]];
+    const char *start = first->start ? tl_report_function(r, first->start, false) : NULL;
+    v->start = start ? tl_input_escape(start, start_esc, n) : NULL;
+    v->label = tl_input_escape(first->label, label_esc, n);
+    v->created_by = first->created_by;
+    v->main_thread = tl_text_is_main(first) && g->created_stack == 0 && !first->created_by[0];
+    v->created = g->created_stack != 0;
+}
+
+/* The wait of the group's first unit: the object by name and who holds it. */
+static void view_wait(struct tl_report *r, const struct tl_rep_unit *u, struct tl_render_group *v,
+                      char *what, size_t n)
 {
     const char *word = u->has_wait ? tl_reason_object_word(u->wait.reason) : NULL;
-    char what[192];
+    v->owner = u->owner;
+    v->join = u->has_wait && u->wait.reason && strcmp(u->wait.reason, "join") == 0;
     if (word == NULL || u->wait.object == 0)
         return;
-    tl_object_describe(r, u, what, sizeof what);
+    tl_object_describe(r, u, what, n);
     const struct tl_rep_unit *o = NULL;
     for (size_t i = 0; u->owner[0] != '\0' && i < r->n && o == NULL; i++)
         if (strcmp(r->units[i].id, u->owner) == 0)
             o = &r->units[i];
-    const char *start = o != NULL && o->start ? tl_report_function(r, o->start, false) : NULL;
-    tl_fmt_wait(f, word, NULL, what, u->owner, start, strcmp(u->wait.reason, "join") == 0);
+    v->wait_word = word;
+    v->wait_place = what;
+    v->owner_start = o != NULL && o->start ? tl_report_function(r, o->start, false) : NULL;
 }
 
-void tl_text_created(FILE *f, struct tl_report *r, const struct tl_rep_group *g, int max)
+void tl_text_group(FILE *f, struct tl_report *r, const struct tl_rep_group *g, int colour,
+                   const char *why, int max_frames)
 {
-    const struct tl_rep_unit *first = &r->units[g->members[0]];
-    char start_esc[256], label_esc[256]; /* names and labels are the program's text: escaped */
-    const char *start = first->start ? tl_report_function(r, first->start, false) : NULL;
-    start = start ? tl_input_escape(start, start_esc, sizeof start_esc) : NULL;
-    bool main = tl_text_is_main(first) && g->created_stack == 0 && !first->created_by[0];
-    tl_fmt_created(f, main, first->created_by, start,
-                   tl_input_escape(first->label, label_esc, sizeof label_esc));
-    if (!main && g->created_stack != 0)
-        tl_text_frames(f, r, g->created_stack, "    ", max);
-    else if (!main)
-        fprintf(f, "    (not seen being created: started before the detector or behind it)\n");
-}
-
-/* A creation site found growing (tl_growth.h): its figures, its creation stack, its units here. */
-static void print_growing(FILE *f, struct tl_report *r, const struct tl_rep_group *g, int colour)
-{
-    const struct tl_rep_growth *gr = g->growth;
-    fprintf(f, "\n%s%s site %s growing%s: %zu live, %zu more than %.1fs before (%.1f/s)\n",
-            colour ? "\033[1m" : "", g->kind == TL_KIND_TASK ? "task" : "thread", gr->site,
-            colour ? "\033[0m" : "", gr->count, gr->count - gr->count_before,
-            (double)gr->window_ms / 1000.0, gr->rate_per_s);
-    fprintf(f, "  created at:\n");
-    print_stack(f, r, g->created_stack);
-    if (g->count > 0)
-        print_ids(f, r, g);
-}
-
-static void print_group(FILE *f, struct tl_report *r, const struct tl_rep_group *g, int colour)
-{
-    if (g->growth != NULL) {
-        print_growing(f, r, g, colour);
-        return;
-    }
     const struct tl_rep_unit *first = &r->units[g->members[0]];
     struct tl_fmt_style s = tl_fmt_plain;
     if (colour)
         s = (struct tl_fmt_style){"\033[1m", "", "", "\033[0m"};
-    char d[32];
+    char d[32], what[192], proof[256], growth[192], hint[256], hint_esc[256];
+    char start_esc[256], label_esc[256]; /* names and labels are the program's text: escaped */
     tl_text_duration(g->wait_max, d, sizeof d);
-    tl_fmt_headline(f, &s, (long long)g->count, g->kind == TL_KIND_TASK ? "task" : "thread",
-                    g->reason ? g->reason : first->state, g->reason ? d : NULL, g->verdict);
-    if (g->proof != NULL) { /* " (proven: nothing can reach condition variable 0x… it waits on)" */
+    struct tl_render_group v = {.count = (long long)g->count,
+                                .kind = g->kind == TL_KIND_TASK ? "task" : "thread",
+                                .reason = g->reason ? g->reason : first->state,
+                                .dur = g->reason ? d : NULL,
+                                .verdict = g->verdict,
+                                .blocked = g->blocked_stack != 0,
+                                .call = first->wait.call};
+    if (g->proof != NULL) { /* "proven: nothing can reach condition variable 0x… it waits on" */
         const char *word = tl_reason_object_word(g->reason);
-        fprintf(f, " (proven: nothing can reach %s 0x%lx it waits on)",
-                word ? word : g->reason && !strcmp(g->reason, "join") ? "thread" : "the object",
-                (unsigned long)first->wait.object);
+        snprintf(proof, sizeof proof, "proven: nothing can reach %s 0x%lx it waits on",
+                 word                                      ? word
+                 : g->reason && !strcmp(g->reason, "join") ? "thread"
+                                                           : "the object",
+                 (unsigned long)first->wait.object);
+        v.notes[0] = proof;
     }
-    fputc('\n', f);
-    tl_text_wait(f, r, first);
-    if (g->blocked_stack != 0) {
-        tl_fmt_blocked_in(f, first->wait.call);
-        print_stack(f, r, g->blocked_stack);
+    if (g->growth != NULL) {
+        const struct tl_rep_growth *gr = g->growth;
+        char win[32];
+        tl_text_duration(gr->window_ms, win, sizeof win);
+        snprintf(growth, sizeof growth, "%zu live, +%zu in %s (%.1f/s), site %s", gr->count,
+                 gr->count - gr->count_before, win, gr->rate_per_s, gr->site);
+        v.growth = growth;
     }
-    tl_text_created(f, r, g, TL_STACK_MAX_FRAMES);
-    print_ids(f, r, g);
-    char hint[256], hint_esc[256]; /* a hint may quote a thread's name */
-    if (tl_hint(r, g, hint, sizeof hint))
-        tl_fmt_hint(f, tl_input_escape(hint, hint_esc, sizeof hint_esc));
+    view_wait(r, first, &v, what, sizeof what);
+    view_created(r, g, &v, start_esc, label_esc, sizeof start_esc);
+    if (g->growth == NULL && tl_hint(r, g, hint, sizeof hint))
+        v.hint = tl_input_escape(hint, hint_esc, sizeof hint_esc); /* it may quote a name */
+    v.notes[1] = why; /* the watchdog's "new", "grew", "still there" */
+    struct group_ctx c = {r, g, max_frames, v.hint != NULL};
+    const struct tl_render_ops ops = {
+        .stack = group_stack, .units = group_units, .tail = why ? watchdog_tail : NULL};
+    tl_render_group(f, &s, &v, &ops, &c);
 }
 
 /* The innermost function of the first edge's acquiring stack that has a name: the line that
@@ -180,29 +204,29 @@ static const char *silencer(struct tl_report *r, const struct tl_rep_inversion *
     return NULL;
 }
 
-/* One "lock-order inversion (potential deadlock)" section. */
+struct inv_ctx {
+    struct tl_report *r;
+    const struct tl_rep_inversion *x;
+};
+
+static void inv_stack(FILE *f, void *ctx, size_t e, bool acquired)
+{
+    const struct inv_ctx *c = ctx;
+    const struct tl_rep_inv_edge *d = &c->x->edge[e];
+    tl_text_stack(f, c->r, acquired ? d->acquired_stack : d->held_stack);
+}
+
+/* One "lock-order inversion (potential deadlock)" section (tl_render_inversion). */
 static void text_one(struct tl_report *r, FILE *f, const struct tl_rep_inversion *x, size_t nr)
 {
-    const char *held[TL_LG_CYCLE_MAX];
+    struct tl_render_inv_edge edges[TL_LG_CYCLE_MAX];
     size_t n = x->n < TL_LG_CYCLE_MAX ? x->n : TL_LG_CYCLE_MAX;
     for (size_t e = 0; e < n; e++)
-        held[e] = x->edge[e].held;
-    tl_fmt_inversion(f, nr, held, n);
-    fputc('\n', f);
-    for (size_t e = 0; e < x->n; e++) {
-        const struct tl_rep_inv_edge *d = &x->edge[e];
-        tl_fmt_inversion_edge(f, d->unit, d->held, d->acquired);
-        tl_fmt_taken_at(f, d->held);
-        tl_text_stack(f, r, d->held_stack);
-        tl_fmt_taken_at(f, d->acquired);
-        tl_text_stack(f, r, d->acquired_stack);
-    }
-    const char *fn = silencer(r, x);
-    char hint[256];
-    if (fn != NULL) {
-        snprintf(hint, sizeof hint, "inversion:%s", fn);
-        tl_fmt_hint(f, hint);
-    }
+        edges[e] =
+            (struct tl_render_inv_edge){x->edge[e].unit, x->edge[e].held, x->edge[e].acquired};
+    struct tl_render_inversion v = {.nr = nr, .edges = edges, .n = n, .silencer = silencer(r, x)};
+    struct inv_ctx c = {r, x};
+    tl_render_inversion(f, &v, inv_stack, &c);
 }
 
 static void inversions_text(struct tl_report *r, FILE *f)
@@ -210,6 +234,46 @@ static void inversions_text(struct tl_report *r, FILE *f)
     for (size_t i = 0, nr = 0; i < r->ninversions; i++)
         if (r->inversions[i].suppressed == NULL)
             text_one(r, f, &r->inversions[i], ++nr);
+}
+
+/* Groups whose verdict fails the run under fail_on, and the unsuppressed inversions when
+ * inversions fail it: the SUMMARY line's "failing", counted as taskleak-report counts it. */
+static size_t failing_groups(const struct tl_report *r)
+{
+    static const struct {
+        const char *verdict;
+        unsigned bit;
+    } fail[] = {{"leaked", TL_FAIL_LEAKED},
+                {"deadlocked", TL_FAIL_DEADLOCKED},
+                {"blocked", TL_FAIL_BLOCKED},
+                {"unjoined", TL_FAIL_UNJOINED},
+                {"growing", TL_FAIL_GROWING}};
+    unsigned mask = r->opts->fail_on;
+    size_t n = (mask & TL_FAIL_INVERSION) && r->mode != TL_BUILD_WATCHDOG ? r->inverted : 0;
+    for (size_t g = 0; g < r->ngroups; g++)
+        for (size_t k = 0; k < sizeof fail / sizeof fail[0]; k++)
+            if (r->groups[g].verdict && !strcmp(r->groups[g].verdict, fail[k].verdict))
+                n += (mask & fail[k].bit) != 0;
+    return n;
+}
+
+/* The figures of the first and SUMMARY lines, for this one process. */
+static struct tl_render_counts counts(const struct tl_report *r, const char *exe)
+{
+    return (struct tl_render_counts){.kind = r->kind,
+                                     .leaked = (long long)r->leaked,
+                                     .deadlocked = (long long)r->deadlocked,
+                                     .blocked = (long long)r->blocked,
+                                     .unjoined = (long long)r->unjoined,
+                                     .suppressed = (long long)r->suppressed,
+                                     .alive = (long long)r->alive,
+                                     .groups = r->ngroups,
+                                     .inversions = r->mode != TL_BUILD_WATCHDOG ? r->inverted : 0,
+                                     .failing = failing_groups(r),
+                                     .fresh = -1,
+                                     .nprocs = 1,
+                                     .pid = (long long)getpid(),
+                                     .exe = exe};
 }
 
 char *tl_text_render(struct tl_report *r, int colour)
@@ -224,29 +288,17 @@ char *tl_text_render(struct tl_report *r, int colour)
     tl_input_escape(raw, exe, sizeof exe); /* a path may hold a newline: one line stays one */
     if (r->mode == TL_BUILD_DEADLOCK && r->all_asleep)
         fputs("taskleak: all threads are asleep - deadlock!\n", f); /* Go's words, first */
-    char unjoined[48] = ""; /* shown when there are any, so older greps keep matching */
-    if (r->unjoined > 0)
-        snprintf(unjoined, sizeof unjoined, ", %zu unjoined", r->unjoined);
-    fprintf(f,
-            "taskleak: %s report: %zu leaked, %zu deadlocked, %zu blocked%s, %zu suppressed of "
-            "%zu alive in pid %d (%s)\n",
-            r->kind, r->leaked, r->deadlocked, r->blocked, unjoined, r->suppressed, r->alive,
-            (int)getpid(), exe);
+    struct tl_render_counts c = counts(r, exe);
+    tl_render_first_line(f, &tl_fmt_plain, &c);
     if (r->signal != 0)
         fprintf(f, "taskleak: the program is being killed by %s; every unit as it was:\n",
                 tl_signal_name(r->signal));
     for (size_t g = 0; g < r->ngroups; g++)
-        print_group(f, r, &r->groups[g], colour);
+        tl_text_group(f, r, &r->groups[g], colour, NULL, TL_STACK_MAX_FRAMES);
     tl_deadlock_text(r, f);
     if (r->mode != TL_BUILD_WATCHDOG)
         inversions_text(r, f);
-    fprintf(f,
-            "\nSUMMARY: taskleak: %zu leaked, %zu deadlocked, %zu blocked%s in %zu group(s) "
-            "(pid %d)",
-            r->leaked, r->deadlocked, r->blocked, unjoined, r->ngroups, (int)getpid());
-    if (r->inverted > 0 && r->mode != TL_BUILD_WATCHDOG)
-        fprintf(f, ", %zu lock-order inversion(s)", r->inverted);
-    fputc('\n', f);
+    tl_render_summary(f, &c);
     if (fclose(f) != 0) {
         free(buf);
         return NULL;

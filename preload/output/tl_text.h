@@ -32,12 +32,11 @@ void tl_text_stack(FILE *f, struct tl_report *r, tl_stack_id id);
  * with indent, in the one frame format (tl_fmt_frame); "(no stack)" for none. */
 void tl_text_frames(FILE *f, struct tl_report *r, tl_stack_id id, const char *indent, int max);
 
-/* A group's shared lines, as the exit report writes them (the watchdog's text uses them too):
- * "  waits for mutex cache_lock (prog+0x4040), held by thread:3 handle_conn" for u (nothing when
- * it waits on no object), and "  created by thread:1, start pool_worker:" with at most max
- * creation frames ("  created by: main thread" for the first thread). */
-void tl_text_wait(FILE *f, struct tl_report *r, const struct tl_rep_unit *u);
-void tl_text_created(FILE *f, struct tl_report *r, const struct tl_rep_group *g, int max);
+/* One group's block (tl_render_group) with at most max_frames frames per stack. WHY, when set,
+ * is the watchdog's note ("new", "grew", "still there") after the headline, and then the group
+ * ends with how to quiet the watchdog when no suppressions line fits. */
+void tl_text_group(FILE *f, struct tl_report *r, const struct tl_rep_group *g, int colour,
+                   const char *why, int max_frames);
 
 /* "350ms", "14s", "3m20s": a wait duration for humans. */
 void tl_text_duration(int64_t ms, char *buf, size_t n);

@@ -14,17 +14,16 @@
 #include "tl_options.h"
 #include "tl_growth.h"
 #include "tl_deadlock.h"
+#include "tl_defer.h"
 #include "tl_file.h"
-#include "tl_fmt.h"
-#include "tl_hint.h"
 #include "tl_log.h"
-#include "tl_object.h"
+#include "tl_options.h"
+#include "tl_report.h"
 #include "tl_stack.h"
 #include "tl_text.h"
 #include "tl_vec.h"
 
 #define TEXT_FRAMES 16
-#define TEXT_IDS    8
 
 static int64_t now_ms(void)
 {
@@ -46,64 +45,6 @@ static struct {
     struct shown *shown; /* watchdog thread only */
     size_t nshown, capshown;
 } txt;
-
-static void print_stack(struct tl_report *r, FILE *f, tl_stack_id id)
-{
-    tl_text_frames(f, r, id, "    ", TEXT_FRAMES);
-}
-
-/* A creation site whose live units keep rising: its figures, its creation stack, its units. */
-static void print_growing(struct tl_report *r, FILE *f, const struct tl_rep_group *g,
-                          const char *why)
-{
-    const struct tl_rep_growth *gr = g->growth;
-    fprintf(f,
-            "\ntaskleak: watchdog: %s site %s growing (%s): %zu live, %zu more than %.1fs before "
-            "(%.1f/s)\n",
-            g->kind == TL_KIND_TASK ? "task" : "thread", gr->site, why, gr->count,
-            gr->count - gr->count_before, (double)gr->window_ms / 1000.0, gr->rate_per_s);
-    fprintf(f, "  created at:\n");
-    print_stack(r, f, g->created_stack);
-    fprintf(f, "  units:");
-    for (size_t k = 0; k < g->count && k < TEXT_IDS; k++)
-        fprintf(f, " %s", r->units[g->members[k]].id);
-    if (g->count > TEXT_IDS)
-        fprintf(f, " (+%zu more)", g->count - TEXT_IDS);
-    fprintf(f, "\n  to silence: growth=0\n");
-}
-
-static void print_group(struct tl_report *r, FILE *f, const struct tl_rep_group *g, const char *why)
-{
-    if (g->growth != NULL) {
-        print_growing(r, f, g, why);
-        return;
-    }
-    const struct tl_rep_unit *u0 = &r->units[g->members[0]];
-    char dur[32];
-    tl_text_duration(g->wait_max, dur, sizeof dur);
-    fprintf(f, "\ntaskleak: watchdog: %zu %s%s [%s, %s] %s (%s)\n", g->count,
-            g->kind == TL_KIND_TASK ? "task" : "thread", g->count == 1 ? "" : "s",
-            g->reason ? g->reason : "?", dur, g->verdict, why);
-    if (u0->owner[0] != '\0' && g->reason != NULL && strcmp(g->reason, "join") == 0)
-        fprintf(f, "  waits to join %s\n", u0->owner);
-    else
-        tl_text_wait(f, r, u0);
-    if (g->blocked_stack != 0)
-        tl_fmt_blocked_in(f, u0->wait.call);
-    print_stack(r, f, g->blocked_stack);
-    tl_text_created(f, r, g, TEXT_FRAMES);
-    fprintf(f, "  units:");
-    for (size_t k = 0; k < g->count && k < TEXT_IDS; k++)
-        fprintf(f, " %s", r->units[g->members[k]].id);
-    if (g->count > TEXT_IDS)
-        fprintf(f, " (+%zu more)", g->count - TEXT_IDS);
-    char hint[256];
-    if (tl_hint(r, g, hint, sizeof hint))
-        fprintf(f, "\n  to silence: suppressions line '%s' (or threshold=0)\n", hint);
-    else
-        fprintf(f, "\n  to silence: threshold=0\n");
-}
-
 
 static bool same_shown(const struct shown *s, const struct tl_rep_group *g)
 {
@@ -172,6 +113,20 @@ static const char *due(const struct tl_rep_group *g, int64_t now, const struct t
     return why;
 }
 
+/* Under taskleak run (defer_text): the text and the report's JSON as a live pair, which the
+ * supervisor shows rendered with file:line. False leaves the text for the log. */
+static bool deferred(struct tl_report *r, const char *text, size_t len)
+{
+    char dir[TL_OPT_PATH_MAX];
+    if (!tl_defer_dir(r->opts, dir, sizeof dir))
+        return false;
+    size_t jlen = 0;
+    char *doc = tl_report_json(r, &jlen);
+    bool ok = tl_defer_live(dir, doc, jlen, text, len);
+    free(doc);
+    return ok;
+}
+
 /* The text report of the groups that are due, in one write on the log; true when a group was
  * new. */
 bool tl_wd_text_emit(struct tl_report *r)
@@ -200,7 +155,7 @@ bool tl_wd_text_emit(struct tl_report *r)
                     "in pid %d (%s)\n",
                     r->blocked, thr, r->deadlocked, (int)getpid(), program_invocation_short_name);
         }
-        print_group(r, f, &r->groups[i], why);
+        tl_text_group(f, r, &r->groups[i], 0, why, TEXT_FRAMES);
         fresh |= strcmp(why, "new") == 0;
         deadlock_shown |= strcmp(r->groups[i].verdict, "deadlocked") == 0;
     }
@@ -208,7 +163,7 @@ bool tl_wd_text_emit(struct tl_report *r)
     if (deadlock_shown)
         tl_deadlock_text(r, f);
     fclose(f);
-    if (printed > 0)
+    if (printed > 0 && !deferred(r, buf, len))
         tl_file_write_all(tl_log_fd(), buf, len);
     free(buf);
     return fresh;

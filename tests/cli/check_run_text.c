@@ -1,9 +1,10 @@
 /*
- * The text `taskleak run` prints when the program ends: the report tool's rendering of the exit
- * report's JSON (or of the deadlock report the program was ended after) (file:line from the debug
- * info, the hint, one report and not two), and the detector's own name-only text whenever that
- * cannot be had: a report tool that fails, one that is not there, or a log= the user chose. The
- * exit status is the program's verdict either way.
+ * The text `taskleak run` prints: the report tool's rendering of the exit report's JSON (or of the
+ * deadlock or signal report the program was ended with) when it ends, and of each watchdog report
+ * and dump as it comes while it runs (file:line from the debug info, the hint, one report and not
+ * two), and the detector's own name-only text whenever that cannot be had: a report tool that
+ * fails, one that is not there, or a log= the user chose. The exit status is the program's
+ * verdict either way; preloaded directly, the texts stay the detector's own.
  */
 #include <check.h>
 #include <signal.h>
@@ -75,6 +76,25 @@ static void remove_fake(const char *dir)
     ck_assert_int_eq(system(cmd), 0);
 }
 
+/* Times NEEDLE occurs in S. */
+static int times(const char *s, const char *needle)
+{
+    int n = 0;
+    for (const char *p = s; (p = strstr(p, needle)) != NULL; p++)
+        n++;
+    return n;
+}
+
+/* One text per report: the rendered one, not the detector's name-only text as well (both open
+ * with the same first line and close with the same SUMMARY line; only the frames differ). */
+static void rendered_once(const struct th_run *r, const char *first, const char *name_only)
+{
+    ck_assert_msg(times(r->err, first) == 1 &&
+                      times(r->err, " report: ") == times(r->err, "SUMMARY: "),
+                  "stderr:\n%s", r->err);
+    ck_assert_msg(!th_contains(r->err, name_only), "stderr:\n%s", r->err);
+}
+
 /* The in-process text: name-only frames under its "exit report" headline. */
 static void is_in_process_text(const struct th_run *r)
 {
@@ -97,7 +117,7 @@ START_TEST(the_exit_report_is_rendered_with_file_and_line)
     ck_assert_msg(th_contains(r.err, "  to silence: suppressions line 'leak:pool_worker'\n"),
                   "stderr:\n%s", r.err);
     /* one report, not the detector's and the tool's one after the other */
-    ck_assert_msg(!th_contains(r.err, "exit report:"), "stderr:\n%s", r.err);
+    rendered_once(&r, "taskleak: exit report: 4 leaked", "pool_worker (thr_leak_pool+0x");
     const char *first = strstr(r.err, "SUMMARY: taskleak:");
     ck_assert_ptr_nonnull(first);
     ck_assert_ptr_null(strstr(first + 1, "SUMMARY: taskleak:"));
@@ -185,7 +205,7 @@ START_TEST(a_deadlock_that_ends_the_program_is_rendered_with_file_and_line)
     ck_assert_msg(th_contains(r.err, "taskleak: all threads are asleep - deadlock!\n"),
                   "stderr:\n%s", r.err);
     ck_assert_msg(th_contains(r.err, "tests/scenarios/dl_shutdown_join.c:"), "stderr:\n%s", r.err);
-    ck_assert_msg(!th_contains(r.err, "deadlock report:"), "stderr:\n%s", r.err);
+    rendered_once(&r, "taskleak: deadlock report:", "wait_for_stop (dl_shutdown_join+0x");
     th_run_free(&r);
 }
 END_TEST
@@ -201,7 +221,7 @@ START_TEST(a_forked_childs_report_is_rendered_too)
                       th_contains(r.err, "    #1  tests/scenarios/thr_fork_child.c:") &&
                       th_contains(r.err, ": child_waiter\n"),
                   "stderr:\n%s", r.err);
-    ck_assert_msg(!th_contains(r.err, "exit report:"), "stderr:\n%s", r.err);
+    rendered_once(&r, "taskleak: exit report:", "child_waiter (thr_fork_child+0x");
     th_run_free(&r);
 }
 END_TEST
@@ -216,7 +236,61 @@ START_TEST(a_program_killed_by_a_signal_gets_its_report_rendered_with_file_and_l
     ck_assert_msg(th_contains(r.err, "tests/scenarios/sig_killed.c:") &&
                       th_contains(r.err, ": stuck_worker"),
                   "stderr:\n%s", r.err);
-    ck_assert_msg(!th_contains(r.err, "signal report:"), "stderr:\n%s", r.err); /* one text */
+    rendered_once(&r, "taskleak: signal report:", "stuck_worker (sig_killed+0x"); /* one text */
+    th_run_free(&r);
+}
+END_TEST
+
+/* A thread stuck on a mutex past the threshold while the program runs: the watchdog's report is
+ * shown as it comes, rendered by the report tool with file:line (not the detector's name-only
+ * text), once, and the program's exit status and output are its own. */
+START_TEST(a_watchdog_report_under_run_is_rendered_with_file_and_line)
+{
+    const char *args[] = {"run", "--threshold", "1s", "--options", "interval=100ms",
+                          "--",  "%P",          NULL};
+    struct th_run r;
+    run_taskleak(&r, "wd_mutex_hold", args);
+    ck_assert_msg(r.status == 0, "status %d; stderr:\n%s", r.status, r.err);
+    ck_assert_msg(th_contains(r.out, "done\n"), "stdout:\n%s", r.out);
+    ck_assert_msg(th_contains(r.err, "taskleak: watchdog report: 0 leaked, 0 deadlocked, "),
+                  "stderr:\n%s", r.err);
+    ck_assert_msg(th_contains(r.err, "  waits for mutex lock (wd_mutex_hold+0x") &&
+                      th_contains(r.err, "    #1  tests/scenarios/wd_mutex_hold.c:") &&
+                      th_contains(r.err, ": wait_for_lock\n"),
+                  "stderr:\n%s", r.err);
+    rendered_once(&r, "taskleak: watchdog report:", "wait_for_lock (wd_mutex_hold+0x");
+    ck_assert_msg(!th_contains(r.err, "taskleak: watchdog: "), "stderr:\n%s", r.err);
+    th_run_free(&r);
+}
+END_TEST
+
+/* The same program preloaded directly: the watchdog's text is the detector's own, name-only. */
+START_TEST(a_watchdog_report_without_run_stays_name_only)
+{
+    struct th_run r;
+    ck_assert_int_eq(th_run_simple(&r, "wd_mutex_hold", "threshold=1s:interval=100ms"), 0);
+    ck_assert_msg(r.status == 0, "status %d; stderr:\n%s", r.status, r.err);
+    ck_assert_msg(th_contains(r.err, "taskleak: watchdog: ") &&
+                      th_contains(r.err, "wait_for_lock (wd_mutex_hold+0x"),
+                  "stderr:\n%s", r.err);
+    ck_assert_msg(!th_contains(r.err, "wd_mutex_hold.c:"), "stderr:\n%s", r.err);
+    th_run_free(&r);
+}
+END_TEST
+
+/* A dump the program asks for while it runs (the dump signal) is rendered as it comes too. */
+START_TEST(a_dump_under_run_is_rendered_with_file_and_line)
+{
+    const char *args[] = {"run", "--", "%P", NULL};
+    struct th_run r;
+    run_taskleak(&r, "wd_dump_many", args);
+    ck_assert_msg(r.status == 0, "status %d; stderr:\n%s", r.status, r.err);
+    ck_assert_msg(th_contains(r.out, "dump seen\n"), "stdout:\n%s", r.out);
+    ck_assert_msg(th_contains(r.err, "\n1000 threads [cond wait, ") &&
+                      th_contains(r.err, "    #1  tests/scenarios/wd_dump_many.c:") &&
+                      th_contains(r.err, ": wait_for_go\n"),
+                  "stderr:\n%.3000s", r.err);
+    rendered_once(&r, "taskleak: dump report:", "wait_for_go (wd_dump_many+0x");
     th_run_free(&r);
 }
 END_TEST
@@ -233,6 +307,9 @@ Suite *make_run_text_suite(void)
     tcase_add_test(tc, a_deadlock_that_ends_the_program_is_rendered_with_file_and_line);
     tcase_add_test(tc, a_forked_childs_report_is_rendered_too);
     tcase_add_test(tc, a_program_killed_by_a_signal_gets_its_report_rendered_with_file_and_line);
+    tcase_add_test(tc, a_watchdog_report_under_run_is_rendered_with_file_and_line);
+    tcase_add_test(tc, a_watchdog_report_without_run_stays_name_only);
+    tcase_add_test(tc, a_dump_under_run_is_rendered_with_file_and_line);
     suite_add_tcase(s, tc);
     return s;
 }

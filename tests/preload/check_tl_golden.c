@@ -4,7 +4,8 @@
  * (<kind>.txt) and JSON (<kind>.json), and that JSON rendered by taskleak-report as text
  * (<kind>.report.txt). A change to any of the three formats shows up as a diff against
  * tests/golden/. What differs between runs is normalized first: the pid, the program's path,
- * addresses and offsets ("0x…"), module paths (base names), build ids and times.
+ * addresses and offsets ("0x…"), module paths (base names), build ids and times. The first line
+ * and the SUMMARY line must read the same in the detector's text and the tool's.
  *
  * One JSON emitter: the detector's document, loaded by taskleak-report and written back as
  * taskleak/1, is the same bytes, and so is each golden JSON file.
@@ -470,6 +471,36 @@ static void same_text(const char *what, const char *want, const char *got)
                   what, got + at, want + at);
 }
 
+/* The line of S starting with PREFIX (at the start of a line), "PID" read as the tool's 4242. */
+static void line_of(const char *s, const char *prefix, char *out, size_t n)
+{
+    const char *l = s;
+    while (l != NULL && strncmp(l, prefix, strlen(prefix)) != 0)
+        l = (l = strchr(l, '\n')) ? l + 1 : NULL;
+    ck_assert_msg(l != NULL, "no line '%s...' in:\n%s", prefix, s);
+    size_t k = 0;
+    for (; *l && *l != '\n' && k + 5 < n; l++)
+        if (strncmp(l, "pid PID", 7) == 0) {
+            k += (size_t)snprintf(out + k, n - k, "pid 4242");
+            l += 6;
+        } else
+            out[k++] = *l;
+    out[k] = '\0';
+}
+
+/* Both tools open and close a report with the same two lines (tl_render). */
+static void same_first_and_last_lines(const char *kind, const char *text, const char *tool)
+{
+    char prefix[64], a[512], b[512];
+    snprintf(prefix, sizeof prefix, "taskleak: %s report: ", kind);
+    line_of(text, prefix, a, sizeof a);
+    line_of(tool, prefix, b, sizeof b);
+    ck_assert_str_eq(a, b);
+    line_of(text, "SUMMARY: taskleak: ", a, sizeof a);
+    line_of(tool, "SUMMARY: taskleak: ", b, sizeof b);
+    ck_assert_str_eq(a, b);
+}
+
 static const struct spec SPECS[] = {
     {"exit", TL_BUILD_EXIT}, {"check", TL_BUILD_CHECK},       {"watchdog", TL_BUILD_WATCHDOG},
     {"dump", TL_BUILD_DUMP}, {"deadlock", TL_BUILD_DEADLOCK}, {"signal", TL_BUILD_SIGNAL},
@@ -504,6 +535,7 @@ START_TEST(each_kind_renders_as_its_golden_text_and_json)
     char *tool = hex_out(report_text(json), false);
     snprintf(name, sizeof name, "%s.report.txt", s->kind);
     against(name, tool);
+    same_first_and_last_lines(s->kind, text, tool);
     free(tool);
     free(json);
     free(doc);

@@ -21,8 +21,9 @@ START_TEST(a_report_without_findings_exits_zero)
 {
     struct tlr_cli_run r = RUN("--no-symbolize", tlr_fixture("clean_exit.json"));
     ck_assert_int_eq(r.status, 0);
-    ck_assert_msg(!strncmp(r.out, "taskleak: 0 leaked, 0 deadlocked, 0 blocked", 43), "%s", r.out);
-    ck_assert_ptr_nonnull(strstr(r.out, "pid 5000 /opt/demo/bin/fixed"));
+    ck_assert_msg(!strncmp(r.out, "taskleak: exit report: 0 leaked, 0 deadlocked, 0 blocked", 56),
+                  "%s", r.out);
+    ck_assert_ptr_nonnull(strstr(r.out, "in pid 5000 (/opt/demo/bin/fixed)\n"));
     tlr_run_free(&r);
 }
 END_TEST
@@ -31,7 +32,10 @@ START_TEST(text_has_headline_groups_created_by_units_and_summary)
 {
     struct tlr_cli_run r = RUN("--no-symbolize", tlr_fixture("leak_threads.json"));
     ck_assert_int_eq(r.status, 1);
-    ck_assert_msg(!strncmp(r.out, "taskleak: 4 leaked, 0 deadlocked, 0 blocked in 2 groups", 55),
+    ck_assert_msg(!strncmp(r.out,
+                           "taskleak: exit report: 4 leaked, 0 deadlocked, 0 blocked, 0 "
+                           "suppressed of 5 alive in pid 31337 (/opt/demo/bin/worker-pool)\n",
+                           123),
                   "%s", r.out);
     ck_assert_ptr_nonnull(strstr(r.out, "3 threads [cond wait, 13s]: leaked\n"));
     ck_assert_ptr_nonnull(strstr(r.out, "    #1  queue_pop (worker-pool+0x1a17)\n"));
@@ -55,7 +59,8 @@ START_TEST(the_same_leak_in_two_processes_is_one_group_with_both)
     ck_assert_ptr_nonnull(strstr(r.out, "6 threads [cond wait, 13s]: leaked\n"));
     ck_assert_ptr_nonnull(strstr(r.out, "in 2 processes: pid 31337 /opt/demo/bin/worker-pool (3), "
                                         "pid 31401 /opt/demo/bin/worker-pool (3)"));
-    ck_assert_ptr_nonnull(strstr(r.out, "in 2 groups (2 processes)"));
+    ck_assert_ptr_nonnull(strstr(r.out, " of 10 alive in 2 processes\n"));
+    ck_assert_ptr_nonnull(strstr(r.out, "in 2 groups; 2 failing (2 processes)\n"));
     tlr_run_free(&r);
 }
 END_TEST
@@ -119,7 +124,7 @@ START_TEST(an_unreadable_input_exits_two_naming_the_file_and_the_others_are_stil
 {
     struct tlr_cli_run r = RUN(tlr_fixture("leak_threads.json"), tlr_fixture("bad/truncated.json"));
     ck_assert_int_eq(r.status, 2);
-    ck_assert_msg(!strncmp(r.out, "taskleak: 4 leaked", 18), "out:\n%s", r.out);
+    ck_assert_msg(!strncmp(r.out, "taskleak: exit report: 4 leaked", 31), "out:\n%s", r.out);
     ck_assert_ptr_nonnull(strstr(r.out, "\nSUMMARY: taskleak: 4 leaked"));
     ck_assert_int_eq(tlr_lines(r.err), 1);
     ck_assert_ptr_nonnull(strstr(r.err, "bad/truncated.json: invalid JSON"));
@@ -385,7 +390,8 @@ Suite *make_tlr_cli_suite(void)
     tcase_add_test(t, groups_are_ordered_deadlocked_then_leaked_then_blocked);
     tcase_add_test(t, verbose_lists_every_unit_with_its_wait);
     tcase_add_test(t, usage_errors_exit_two_with_one_line);
-    tcase_add_test(t, an_unreadable_input_exits_two_naming_the_file_and_the_others_are_still_rendered);
+    tcase_add_test(t,
+                   an_unreadable_input_exits_two_naming_the_file_and_the_others_are_still_rendered);
     tcase_add_test(t, text_on_a_terminal_is_coloured_unless_no_color_is_set);
     tcase_add_test(t, help_prints_usage_and_exits_zero);
     tcase_add_test(t, fail_on_none_reports_but_exits_zero);

@@ -87,8 +87,8 @@ START_TEST(a_report_path_that_is_not_a_regular_file_is_refused_by_name_and_the_r
         ck_assert_msg(strstr(r.err, path) && strstr(r.err, SHAPES[_i].says), "[%s] %s",
                       SHAPES[_i].name, r.err);
     }
-    ck_assert_msg(!strncmp(r.out, "taskleak: 4 leaked", 18), "[%s] out: %s", SHAPES[_i].name,
-                  r.out);
+    ck_assert_msg(!strncmp(r.out, "taskleak: exit report: 4 leaked", 31), "[%s] out: %s",
+                  SHAPES[_i].name, r.out);
     tlr_run_free(&r);
 }
 END_TEST

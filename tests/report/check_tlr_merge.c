@@ -125,8 +125,13 @@ START_TEST(exit_watchdog_and_dump_of_one_passed_run_count_once_and_pass)
     struct rep exit_ok = {"exit", "exit", "2026-01-02T03:05:00.000Z", NULL, 4242, NULL, 0};
     struct tlr_cli_run r =
         run_reps("any", 0, (const struct rep *[]){&WATCHDOG, &DUMP, &exit_ok, NULL});
-    ck_assert_msg(!strncmp(r.out, "taskleak: 0 leaked, 0 deadlocked, 0 blocked in 0 groups", 55),
+    ck_assert_msg(!strncmp(r.out,
+                           "taskleak: exit report: 0 leaked, 0 deadlocked, 0 blocked, 0 "
+                           "suppressed of 1 alive in pid 4242 ",
+                           94),
                   "%s", r.out);
+    ck_assert_ptr_nonnull(strstr(r.out, "\nSUMMARY: taskleak: 0 leaked, 0 deadlocked, 0 blocked "
+                                        "in 0 groups; 0 failing (pid 4242)\n"));
     ck_assert_ptr_null(strstr(r.out, "flush_loop"));
     tlr_run_free(&r);
 }
@@ -137,8 +142,10 @@ START_TEST(a_run_whose_exit_report_failed_fails_and_its_units_count_once)
     struct rep exit_bad = {"exit", "exit", "2026-01-02T03:05:00.000Z", NULL, 4242, "leaked", 2};
     struct tlr_cli_run r =
         run_reps("any", 1, (const struct rep *[]){&WATCHDOG, &DUMP, &exit_bad, NULL});
-    ck_assert_msg(!strncmp(r.out, "taskleak: 2 leaked, 0 deadlocked, 0 blocked in 1 group ", 55),
+    ck_assert_msg(!strncmp(r.out, "taskleak: exit report: 2 leaked, 0 deadlocked, 0 blocked, ", 58),
                   "%s", r.out);
+    ck_assert_ptr_nonnull(strstr(r.out, "\nSUMMARY: taskleak: 2 leaked, 0 deadlocked, 0 blocked "
+                                        "in 1 group; 1 failing (pid 4242)\n"));
     ck_assert_ptr_nonnull(strstr(r.out, "2 threads [cond wait, 20s]: leaked\n"));
     ck_assert_ptr_nonnull(strstr(r.out, "  waits for condition variable work_ready (0x5000)\n"));
     ck_assert_ptr_null(strstr(r.out, ": blocked"));

@@ -41,7 +41,7 @@ START_TEST(a_leaky_pool_reads_back_grouped_and_symbolized)
     ck_assert_msg(th_count_reports(&pr, "exit") >= 1, "no exit report; stderr: %s", pr.err);
     struct tlr_cli_run r = RUN(pr.dir);
     ck_assert_msg(r.status == 1, "status %d: %s", r.status, r.err);
-    ck_assert_msg(!strncmp(r.out, "taskleak: 4 leaked,", 19), "%.200s", r.out);
+    ck_assert_msg(!strncmp(r.out, "taskleak: exit report: 4 leaked,", 32), "%.200s", r.out);
     ck_assert_ptr_nonnull(strstr(r.out, "3 threads [cond wait"));
     ck_assert_ptr_nonnull(strstr(r.out, "1 thread [semaphore"));
     ck_assert(has_place(r.out, "tests/scenarios/demo_pool.c", "pool_worker"));
@@ -85,7 +85,7 @@ START_TEST(unjoined_threads_read_back_grouped_counted_and_failing)
     struct tlr_cli_run r = RUN(pr.dir);
     ck_assert_msg(r.status == 1, "status %d: %s", r.status, r.err);
     ck_assert_msg(
-        !strncmp(r.out, "taskleak: 0 leaked, 0 deadlocked, 0 blocked, 4 unjoined in 1 group", 66),
+        !strncmp(r.out, "taskleak: exit report: 0 leaked, 0 deadlocked, 0 blocked, 4 unjoined", 68),
         "%.200s", r.out);
     ck_assert_ptr_nonnull(strstr(r.out, "4 threads unjoined: finished, never joined or detached"));
     ck_assert(has_place(r.out, "tests/scenarios/thr_unjoined.c", "pool_start"));

@@ -1,0 +1,147 @@
+/* tl_render: which lines a group gets and in what order, and the report's first and last lines
+ * (see tl_render.h).
+ *
+ * DESIGN. Linked into libtaskleak.so and taskleak-report, as tl_fmt is. The view is plain data the
+ * caller fills on its stack; stacks and unit ids come back through callbacks, so the detector
+ * keeps walking its own interned stacks and the report tool its symbolized frames. No allocation,
+ * no locks, stdio on the FILE given only.
+ */
+#include "tl_render.h"
+
+static void headline(FILE *f, const struct tl_fmt_style *s, const struct tl_render_group *g)
+{
+    tl_fmt_headline(f, s, g->count, g->kind, g->reason, g->reason ? g->dur : NULL, g->verdict);
+    for (size_t i = 0; i < sizeof g->notes / sizeof g->notes[0]; i++)
+        if (g->notes[i] != NULL)
+            fprintf(f, " (%s)", g->notes[i]);
+    fputc('\n', f);
+}
+
+static void wait_line(FILE *f, const struct tl_render_group *g)
+{
+    if (g->join && g->owner != NULL && g->owner[0] != '\0')
+        fprintf(f, "  waits to join %s\n", g->owner);
+    else if (g->wait_word != NULL && g->wait_place != NULL)
+        tl_fmt_wait(f, g->wait_word, NULL, g->wait_place, g->owner, g->owner_start, g->join);
+}
+
+void tl_render_not_seen(FILE *f, const char *indent)
+{
+    fprintf(f, "%s(not seen being created: started before the detector or behind it)\n",
+            indent ? indent : "    ");
+}
+
+static void created_lines(FILE *f, const struct tl_render_group *g, const struct tl_render_ops *ops,
+                          void *ctx)
+{
+    if (g->not_created != NULL) {
+        fprintf(f, "  created by: %s\n", g->not_created);
+        return;
+    }
+    tl_fmt_created(f, g->main_thread, g->created_by, g->start, g->label);
+    if (g->main_thread)
+        return;
+    if (g->created)
+        ops->stack(f, ctx, TL_RENDER_CREATED);
+    else
+        tl_render_not_seen(f, NULL);
+}
+
+void tl_render_group(FILE *f, const struct tl_fmt_style *s, const struct tl_render_group *g,
+                     const struct tl_render_ops *ops, void *ctx)
+{
+    headline(f, s, g);
+    if (g->growth != NULL)
+        fprintf(f, "  growing: %s\n", g->growth);
+    wait_line(f, g);
+    if (g->blocked) {
+        tl_fmt_blocked_in(f, g->call);
+        ops->stack(f, ctx, TL_RENDER_BLOCKED);
+    }
+    created_lines(f, g, ops, ctx);
+    fputs("  units:", f);
+    ops->units(f, ctx);
+    fputc('\n', f);
+    if (ops->more != NULL)
+        ops->more(f, ctx);
+    tl_fmt_hint(f, g->hint);
+    if (ops->tail != NULL)
+        ops->tail(f, ctx);
+}
+
+#define INV_SHOWN 64 /* locks named in an inversion's first line */
+
+void tl_render_inversion(FILE *f, const struct tl_render_inversion *v,
+                         void (*stack)(FILE *f, void *ctx, size_t edge, bool acquired), void *ctx)
+{
+    const char *held[INV_SHOWN];
+    size_t n = v->n < INV_SHOWN ? v->n : INV_SHOWN;
+    for (size_t e = 0; e < n; e++)
+        held[e] = v->edges[e].held;
+    tl_fmt_inversion(f, v->nr, held, n);
+    for (size_t i = 0; i < sizeof v->notes / sizeof v->notes[0]; i++)
+        if (v->notes[i] != NULL)
+            fprintf(f, " (%s)", v->notes[i]);
+    fputc('\n', f);
+    for (size_t e = 0; e < v->n; e++) {
+        const struct tl_render_inv_edge *d = &v->edges[e];
+        tl_fmt_inversion_edge(f, d->unit, d->held, d->acquired);
+        tl_fmt_taken_at(f, d->held);
+        stack(f, ctx, e, false);
+        tl_fmt_taken_at(f, d->acquired);
+        stack(f, ctx, e, true);
+    }
+    if (v->silencer != NULL) {
+        char hint[256];
+        snprintf(hint, sizeof hint, "inversion:%s", v->silencer);
+        tl_fmt_hint(f, hint);
+    }
+}
+
+static const char *plural(long long n)
+{
+    return n == 1 ? "" : "s";
+}
+
+static void where(FILE *f, const struct tl_render_counts *c)
+{
+    if (c->nprocs == 1)
+        fprintf(f, "pid %lld (%s)", c->pid, c->exe ? c->exe : "unknown program");
+    else
+        fprintf(f, "%zu processes", c->nprocs);
+}
+
+/* ", 4 unjoined" when there are any, so the lines read as before when there are none. */
+static void unjoined(FILE *f, const struct tl_render_counts *c)
+{
+    if (c->unjoined > 0)
+        fprintf(f, ", %lld unjoined", c->unjoined);
+}
+
+void tl_render_first_line(FILE *f, const struct tl_fmt_style *s, const struct tl_render_counts *c)
+{
+    fprintf(f, "%staskleak: %s report: %lld leaked, %lld deadlocked, %lld blocked", s->bold,
+            c->kind ? c->kind : "merged", c->leaked, c->deadlocked, c->blocked);
+    unjoined(f, c);
+    fprintf(f, ", %lld suppressed of %lld alive in ", c->suppressed, c->alive);
+    where(f, c);
+    fprintf(f, "%s\n", s->reset);
+}
+
+void tl_render_summary(FILE *f, const struct tl_render_counts *c)
+{
+    fprintf(f, "\nSUMMARY: taskleak: %lld leaked, %lld deadlocked, %lld blocked", c->leaked,
+            c->deadlocked, c->blocked);
+    unjoined(f, c);
+    fprintf(f, " in %zu group%s", c->groups, plural((long long)c->groups));
+    if (c->fresh >= 0)
+        fprintf(f, " (%lld new)", c->fresh);
+    if (c->inversions > 0)
+        fprintf(f, ", %zu lock-order inversion%s", c->inversions, plural((long long)c->inversions));
+    fprintf(f, "; %zu failing (", c->failing);
+    if (c->nprocs == 1)
+        fprintf(f, "pid %lld", c->pid);
+    else
+        fprintf(f, "%zu processes", c->nprocs);
+    fputs(")\n", f);
+}
