@@ -2,7 +2,8 @@
  * HTML rendering: one self-contained page (inline CSS and script, no network resources) with a
  * summary table, the merged groups ordered by severity as <details> blocks, open from the start
  * so every group's stacks (file:line) are in view without a click, each with the text report's
- * wait line (the object by name, who holds it), creator and suppression hint; a filter by verdict
+ * wait line (the object by name, who holds it), a growing site's growth (live units now and a
+ * window ago, rate, site), creator and suppression hint; a filter by verdict
  * and reason; each deadlock cycle drawn as an inline SVG graph (units on a circle, an arrow from
  * each waiter to the holder, labelled with the object's name or address), then the lock-order
  * inversions in the text output's words. Every string from a
@@ -54,7 +55,7 @@ static const char css[] =
     "background:#eee}.tag{font-size:.8em;color:#555;margin-left:.5em}"
     "ol.stack{font-family:monospace;margin:.2em 0 .5em}.loc{color:#666}.inl{color:#888}"
     ".units{font-family:monospace;color:#444}#filters{margin:1em 0}"
-    ".wait{font-family:monospace}.hint{color:#555}"
+    ".wait{font-family:monospace}.hint{color:#555}.growth{font-family:monospace;color:#8a4b00}"
     "svg text{font:11px monospace}";
 
 static const char script[] =
@@ -114,6 +115,27 @@ static void text_line(FILE *out, const char *cls, const struct tlr_mgroup *g,
     free(buf);
 }
 
+/* A growing site's growth: its live units now and a window ago, the rise and its rate, the site id
+ * (as the text report's growing line; the numbers also as data- attributes). */
+static void growth_html(FILE *out, const struct tlr_group *f)
+{
+    if (!f->growth_site)
+        return;
+    char win[32];
+    tlr_fmt_duration(f->growth_window_ms, win, sizeof win);
+    double rate = f->growth_window_ms > 0 ? (double)(f->growth_count - f->growth_before) * 1000.0 /
+                                                (double)f->growth_window_ms
+                                          : 0;
+    fprintf(out, "<div class=\"growth\" data-rate=\"%.3f\" data-count=\"%lld\"", rate,
+            f->growth_count);
+    fprintf(out, " data-count-before=\"%lld\" data-window-ms=\"%lld\">", f->growth_before,
+            f->growth_window_ms);
+    fprintf(out, "growing: %lld live now, %lld a window ago (+%lld in %s, %.1f/s); site <code>",
+            f->growth_count, f->growth_before, f->growth_count - f->growth_before, win, rate);
+    esc(out, f->growth_site);
+    fputs("</code></div>", out);
+}
+
 static void group_html(FILE *out, const struct tlr_mgroup *g, const struct tlr_render_opts *o)
 {
     const struct tlr_group *f = g->first;
@@ -140,6 +162,7 @@ static void group_html(FILE *out, const struct tlr_mgroup *g, const struct tlr_r
     fprintf(out, "<span class=\"tag\">%zu process%s</span></summary>\n", g->nocc,
             g->nocc == 1 ? "" : "es");
     const struct tlr_unit *u = f->nunits ? tlr_proc_unit(g->proc, f->units[0]) : NULL;
+    growth_html(out, f);
     text_line(out, "wait", g, tlr_wait_line);
     if (f->blocked) {
         fputs("<div>blocked in ", out);

@@ -96,6 +96,24 @@ enum { GOR_SWITCH_RESERVE = 2048 }; /* a ucontext_t (~1 KiB on x86-64) plus libc
 enum { GOR_SWITCH_RESERVE = 256 };
 #endif
 
+/* ---- the wait table (slot.c) ---- */
+/* One task's state and wait, in a dense table a look reads at memory speed. One cache line. */
+struct gor_slot {
+    _Atomic int64_t id;              /* the owning task's id; 0 while its stack is free */
+    _Atomic int state;               /* enum gor_task_state; written by owner worker / readier */
+    _Atomic uint32_t epoch;          /* gor_fork_epoch of the owning task */
+    const char *_Atomic wait_reason; /* set by the task itself before parking, NULL when not */
+    const void *_Atomic wait_obj;
+    _Atomic int64_t wait_since;
+} __attribute__((aligned(64)));
+/* A new slot for a stack being carved (caller holds the stack pool lock), NULL when out of
+ * memory. */
+struct gor_slot *gor_slot_new(void);
+void gor_slot_claim(struct gor_slot *s, int64_t id, uint32_t epoch); /* a task starts owning s */
+void gor_slot_retire(struct gor_slot *s);                            /* its task exited */
+/* gor_introspect_waits: copies live tasks' slots, lock-free. */
+size_t gor_slot_waits(struct gor_task_wait *out, size_t max, size_t *total);
+
 /* ---- tasks (task.c) ---- */
 struct gor_task {
     void *sp;           /* saved sp while parked, NULL while running; gor_ctx_swap */
@@ -109,11 +127,8 @@ struct gor_task {
     void (*shown)(void *);
     char *stack_lo; /* whole stack mapping [stack_lo, stack_lo+stack_size) */
     size_t stack_size;
-    char *stack_bottom;              /* lowest usable address (above any guard page); immutable */
-    _Atomic int state;               /* enum gor_task_state; written by owner worker / readier */
-    const char *_Atomic wait_reason; /* set by the task itself before parking, NULL when not */
-    const void *_Atomic wait_obj;
-    _Atomic int64_t wait_since;
+    char *stack_bottom;         /* lowest usable address (above any guard page); immutable */
+    struct gor_slot *slot;      /* its state and wait (slot.c); the stack's for good */
     _Atomic pid_t tid;          /* worker thread that last ran it; written by that worker */
     char name[32];              /* gor_set_name; written by the task under its shard lock */
     struct gor_task *runq_next; /* global run queue link, under the sched lock */

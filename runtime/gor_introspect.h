@@ -8,6 +8,11 @@
  *   allocates, and may run concurrently with every other gor call. A task that spawns or exits
  *   during the copy may or may not appear. `*total` (may be NULL) receives the number of live
  *   tasks seen, which can exceed `max`.
+ * - gor_introspect_waits reads each task's state and wait from a dense table (one 64-byte slot per
+ *   task stack, written by the park, ready and switch paths), not from the registry: it takes no
+ *   lock, never calls back, never allocates, and reads memory sequentially (a million tasks in a
+ *   few milliseconds). A task that spawns or exits during the copy may or may not appear; every
+ *   task it returns was live during the copy, and none twice.
  * - The saved sp/fp/ip of a parked (runnable or blocked) task let a tool unwind its stack lazily:
  *   fp is the task's frame pointer chain (the runtime is built with frame pointers), ip the
  *   return address inside the runtime's switch routine's caller. They stay readable memory
@@ -84,8 +89,8 @@ GOR_INTROSPECT_API int gor_introspect_version(void);
 GOR_INTROSPECT_API size_t gor_introspect_snapshot(struct gor_task_info *out, size_t max,
                                                   size_t *total);
 /* As gor_introspect_snapshot, copying only each task's state and wait (no saved registers, no
- * name): a periodic look over many tasks at a fraction of the cost. Optional for a tool (older
- * runtimes lack it). */
+ * name) from gor's wait table, lock-free: a periodic look over many tasks at memory speed.
+ * Optional for a tool (older runtimes lack it). */
 GOR_INTROSPECT_API size_t gor_introspect_waits(struct gor_task_wait *out, size_t max,
                                                size_t *total);
 /* Number of live tasks (approximate under concurrency). */

@@ -245,7 +245,7 @@ void gor_ready(struct gor_task *t)
 {
     if (GOR_UNLIKELY(t->epoch != atomic_load_explicit(&gor_fork_epoch, memory_order_relaxed)))
         return; /* a task of the parent process, in a forked child: it never runs here */
-    atomic_store_explicit(&t->state, GOR_TASK_RUNNABLE, memory_order_relaxed);
+    atomic_store_explicit(&t->slot->state, GOR_TASK_RUNNABLE, memory_order_relaxed);
     struct gor_worker *w = gor_cur_worker();
     if (w != NULL && !atomic_load_explicit(&w->revoked, memory_order_relaxed))
         runq_put(w, t, true);
@@ -257,10 +257,11 @@ void gor_park(const char *reason, const void *obj, void (*unlock)(void *), void 
 {
     struct gor_worker *w = gor_cur_worker();
     struct gor_task *t = w->cur;
-    atomic_store_explicit(&t->wait_obj, obj, memory_order_relaxed);
-    atomic_store_explicit(&t->wait_since, gor_clock_coarse(), memory_order_relaxed);
-    atomic_store_explicit(&t->wait_reason, reason, memory_order_release);
-    atomic_store_explicit(&t->state, GOR_TASK_BLOCKED, memory_order_relaxed);
+    struct gor_slot *s = t->slot;
+    atomic_store_explicit(&s->wait_obj, obj, memory_order_relaxed);
+    atomic_store_explicit(&s->wait_since, gor_clock_coarse(), memory_order_relaxed);
+    atomic_store_explicit(&s->wait_reason, reason, memory_order_release);
+    atomic_store_explicit(&s->state, GOR_TASK_BLOCKED, memory_order_relaxed);
     w->post_fn = unlock;
     w->post_arg = arg;
     struct gor_task *next = NULL;
@@ -279,7 +280,7 @@ void gor_park(const char *reason, const void *obj, void (*unlock)(void *), void 
         ctx_switch(&t->sp, sp, &t->asan_fake, next->stack_lo, next->stack_size);
         finish_switch(gor_cur_worker());
     }
-    atomic_store_explicit(&t->wait_reason, NULL, memory_order_relaxed);
+    atomic_store_explicit(&s->wait_reason, NULL, memory_order_relaxed);
 }
 
 void gor_sched_exit(struct gor_task *t)
@@ -319,7 +320,7 @@ void gor_i_yield(void)
 static void *enter_task(struct gor_worker *w, struct gor_task *t)
 {
     atomic_store_explicit(&w->cur, t, memory_order_relaxed);
-    atomic_store_explicit(&t->state, GOR_TASK_RUNNING, memory_order_relaxed);
+    atomic_store_explicit(&t->slot->state, GOR_TASK_RUNNING, memory_order_relaxed);
     atomic_store_explicit(&t->tid, w->tid, memory_order_relaxed);
     atomic_store_explicit(&w->ticks, w->ticks + 1, memory_order_relaxed);
     void *sp = t->sp;
@@ -342,14 +343,14 @@ static void finish_switch(struct gor_worker *w)
             w->post_fn(w->post_arg);
         break;
     case GOR_POST_YIELD:
-        atomic_store_explicit(&t->state, GOR_TASK_RUNNABLE, memory_order_relaxed);
+        atomic_store_explicit(&t->slot->state, GOR_TASK_RUNNABLE, memory_order_relaxed);
         runq_put(w, t, false);
         break;
     case GOR_POST_EXIT:
         gor_stack_put(t);
         break;
     case GOR_POST_SPAWN:
-        atomic_store_explicit(&t->state, GOR_TASK_RUNNABLE, memory_order_relaxed);
+        atomic_store_explicit(&t->slot->state, GOR_TASK_RUNNABLE, memory_order_relaxed);
         runq_put(w, t, true);
         w->handoff = w->post_arg;
         break;

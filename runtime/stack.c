@@ -102,6 +102,9 @@ static struct gor_task *carve(void)
 {
     if (P.slab_left == 0 && slab_new() != 0)
         return NULL;
+    struct gor_slot *slot = gor_slot_new();
+    if (slot == NULL)
+        return NULL;
     /* top-down: a stack overflows into the next one handed out, which is usually still free */
     char *lo = P.slab + --P.slab_left * P.size;
     /* Populating the top page with one madvise costs a fraction of the page fault the task
@@ -112,6 +115,7 @@ static struct gor_task *carve(void)
             madvise(lo + P.size - P.page, P.page, MADV_POPULATE_WRITE) == 0 || errno != EINVAL;
     size_t tsz = (sizeof(struct gor_task) + 63) & ~(size_t)63;
     struct gor_task *t = (struct gor_task *)(lo + P.size - tsz);
+    t->slot = slot;
     t->stack_lo = lo;
     t->stack_size = P.size;
     t->guarded = P.slab_guarded;

@@ -71,6 +71,7 @@ static void registry_fork_child(struct gor_task *keep)
     if (keep == NULL)
         return;
     keep->epoch = atomic_load(&gor_fork_epoch);
+    atomic_store(&keep->slot->epoch, keep->epoch);
     atomic_store(&keep->tid, gettid());
     keep->reg_prev = NULL;
     keep->reg_next = NULL;
@@ -111,16 +112,13 @@ static struct gor_task *task_new(void (*fn)(void *), void *arg)
     t->fn = fn;
     t->arg = arg;
     __atomic_store_n(&t->shown, fn, __ATOMIC_RELAXED);
-    atomic_store_explicit(&t->state, GOR_TASK_RUNNABLE, memory_order_relaxed);
-    atomic_store_explicit(&t->wait_reason, NULL, memory_order_relaxed);
-    atomic_store_explicit(&t->wait_obj, NULL, memory_order_relaxed);
-    atomic_store_explicit(&t->wait_since, 0, memory_order_relaxed);
     atomic_store_explicit(&t->tid, 0, memory_order_relaxed);
     t->name[0] = '\0';
     t->main_done = NULL;
     t->is_main = false;
     t->asan_fake = NULL;
     t->epoch = atomic_load_explicit(&gor_fork_epoch, memory_order_relaxed);
+    gor_slot_claim(t->slot, t->id, t->epoch);
     t->sp = gor_ctx_make(t);
     registry_add(t);
     return t;
@@ -182,6 +180,7 @@ void gor_task_main(struct gor_task *t)
     if (GOR_UNLIKELY(h != NULL) && h->on_exit != NULL)
         h->on_exit(t->id);
     registry_remove(t);
+    gor_slot_retire(t->slot);
     if (t->main_done != NULL) {
         atomic_fetch_sub(&gor_main_running, 1);
         atomic_store(t->main_done, 1);
@@ -189,7 +188,6 @@ void gor_task_main(struct gor_task *t)
         if (GOR_UNLIKELY(main_exits_process)) /* forked child: no gor_main caller to return to */
             exit(0);
     }
-    atomic_store_explicit(&t->state, GOR_TASK_EXITED, memory_order_relaxed);
     gor_sched_exit(t);
 }
 
@@ -244,10 +242,11 @@ static void fill_info(struct gor_task_info *o, const struct gor_task *t)
     memcpy(o->name, t->name, sizeof o->name);
     o->start = __atomic_load_n(&t->shown, __ATOMIC_RELAXED);
     o->arg = t->arg;
-    o->state = atomic_load_explicit(&t->state, memory_order_relaxed);
-    o->wait_reason = atomic_load_explicit(&t->wait_reason, memory_order_relaxed);
-    o->wait_object = atomic_load_explicit(&t->wait_obj, memory_order_relaxed);
-    o->wait_since_ns = o->wait_reason ? atomic_load(&t->wait_since) : 0;
+    const struct gor_slot *s = t->slot;
+    o->state = atomic_load_explicit(&s->state, memory_order_relaxed);
+    o->wait_reason = atomic_load_explicit(&s->wait_reason, memory_order_relaxed);
+    o->wait_object = atomic_load_explicit(&s->wait_obj, memory_order_relaxed);
+    o->wait_since_ns = o->wait_reason ? atomic_load(&s->wait_since) : 0;
     const void *saved = __atomic_load_n(&t->sp, __ATOMIC_RELAXED);
     o->sp = o->fp = o->ip = 0;
     if (saved != NULL)
@@ -265,28 +264,6 @@ static size_t gor_i_snapshot(struct gor_task_info *out, size_t max, size_t *tota
         for (struct gor_task *t = shards[i].head; t != NULL; t = t->reg_next, seen++)
             if (n < max)
                 fill_info(&out[n++], t);
-        gor_unlock(&shards[i].lock);
-    }
-    if (total != NULL)
-        *total = seen;
-    return n;
-}
-
-static size_t gor_i_waits(struct gor_task_wait *out, size_t max, size_t *total)
-{
-    size_t n = 0, seen = 0;
-    for (int i = 0; i < NSHARD; i++) {
-        gor_lock(&shards[i].lock);
-        for (struct gor_task *t = shards[i].head; t != NULL; t = t->reg_next, seen++) {
-            if (n == max)
-                continue;
-            struct gor_task_wait *o = &out[n++];
-            o->id = t->id;
-            o->state = atomic_load_explicit(&t->state, memory_order_relaxed);
-            o->wait_reason = atomic_load_explicit(&t->wait_reason, memory_order_relaxed);
-            o->wait_since_ns =
-                o->wait_reason ? atomic_load_explicit(&t->wait_since, memory_order_relaxed) : 0;
-        }
         gor_unlock(&shards[i].lock);
     }
     if (total != NULL)
@@ -319,14 +296,14 @@ void gor_registry_dump(void)
     uintptr_t off;
     for (int i = 0; i < NSHARD; i++) {
         for (struct gor_task *t = shards[i].head; t != NULL; t = t->reg_next) {
-            const char *why = atomic_load(&t->wait_reason);
-            int64_t since = atomic_load(&t->wait_since);
+            const char *why = atomic_load(&t->slot->wait_reason);
+            int64_t since = atomic_load(&t->slot->wait_since);
             void (*start)(void *) = __atomic_load_n(&t->shown, __ATOMIC_RELAXED);
             gor_symname((const void *)start, fn, sizeof fn, &mod, &off);
             gor_rawlog("task %lld%s%s [%s, %lld ms]: waiting on %p, started at %s (%p in %s+%#lx)",
                        (long long)t->id, t->name[0] ? " " : "", t->name, why ? why : "runnable",
-                       why ? (long long)((now - since) / 1000000) : 0LL, atomic_load(&t->wait_obj),
-                       fn, (void *)start, mod, (unsigned long)off);
+                       why ? (long long)((now - since) / 1000000) : 0LL,
+                       atomic_load(&t->slot->wait_obj), fn, (void *)start, mod, (unsigned long)off);
         }
     }
 }
@@ -341,7 +318,6 @@ GOR_ALIAS(gor_go, gor_i_go);
 GOR_ALIAS(gor_self, gor_i_self);
 GOR_ALIAS(gor_set_name, gor_i_set_name);
 GOR_ALIAS(gor_introspect_snapshot, gor_i_snapshot);
-GOR_ALIAS(gor_introspect_waits, gor_i_waits);
 GOR_ALIAS(gor_introspect_set_hooks, gor_i_set_hooks);
 GOR_ALIAS(gor_introspect_version, gor_i_introspect_version);
 GOR_ALIAS(gor_introspect_count, gor_i_count);

@@ -243,33 +243,57 @@ void tl_gor_snapshot_free(struct tl_gor_snapshot *s)
     memset(s, 0, sizeof *s);
 }
 
-/* Every live task's state and wait: gor_introspect_waits when the runtime has it, else taken
- * from a full snapshot. malloc'd, *n entries; NULL on failure. */
-static struct gor_task_wait *take_waits(size_t *n)
+/* The look's buffer, kept from one look to the next: a million tasks' waits are 32 MB, which would
+ * otherwise be mapped and faulted in afresh at every look. One caller at a time holds it (the
+ * watchdog thread); a caller meanwhile uses a buffer of its own. */
+static struct {
+    _Atomic bool busy;
+    struct gor_task_wait *w; /* cap entries; while held, the holder's only */
+    size_t cap;
+} kept;
+
+/* Makes *buf hold at least need entries (and not many times more); false when out of memory, the
+ * buffer then freed. Half again as many as needed: a growing program does not pay for a fresh
+ * buffer (and its page faults) at every look. */
+static bool waits_fit(struct gor_task_wait **buf, size_t *cap, size_t need)
 {
+    if (*cap >= need && *cap / 4 <= need + 4096)
+        return true;
+    free(*buf);
+    *cap = need + need / 2 + 64;
+    *buf = malloc(*cap * sizeof **buf);
+    if (*buf == NULL)
+        *cap = 0;
+    return *buf != NULL;
+}
+
+/* Every live task's state and wait into *buf: gor_introspect_waits when the runtime has it, else
+ * taken from a full snapshot. Returns the number of entries, or -1 (out of memory). */
+static long take_waits(struct gor_task_wait **buf, size_t *cap)
+{
+    size_t n = 0, total = 0;
     if (tl_gor_g.gor.waits == NULL) {
-        size_t total = 0;
-        struct gor_task_info *info = take_infos(n, &total);
-        struct gor_task_wait *w = info != NULL ? malloc((*n + 1) * sizeof *w) : NULL;
-        for (size_t i = 0; w != NULL && i < *n; i++)
-            w[i] = (struct gor_task_wait){info[i].id, info[i].state, info[i].wait_reason,
-                                          info[i].wait_since_ns};
-        free(info);
-        return w;
-    }
-    size_t cap = 0, want = tl_gor_g.gor.count() + 64, total = 0;
-    struct gor_task_wait *w = NULL;
-    for (int tries = 0; tries < 4; tries++) {
-        if (TL_VEC_RESERVE(w, cap, want) != 0) {
-            free(w);
-            return NULL;
+        struct gor_task_info *info = take_infos(&n, &total);
+        if (info == NULL || !waits_fit(buf, cap, n + 1)) {
+            free(info);
+            return -1;
         }
-        *n = tl_gor_g.gor.waits(w, cap, &total);
-        if (total <= cap)
-            break;
-        want = total + total / 4 + 64;
+        for (size_t i = 0; i < n; i++)
+            (*buf)[i] = (struct gor_task_wait){info[i].id, info[i].state, info[i].wait_reason,
+                                               info[i].wait_since_ns};
+        free(info);
+        return (long)n;
     }
-    return w;
+    size_t need = tl_gor_g.gor.count() + 64;
+    for (int tries = 0; tries < 4; tries++) {
+        if (!waits_fit(buf, cap, need))
+            return -1;
+        n = tl_gor_g.gor.waits(*buf, *cap, &total);
+        if (total <= *cap)
+            break;
+        need = total + total / 4 + 64;
+    }
+    return (long)n;
 }
 
 long tl_gor_scan_stuck(int64_t threshold_ms, uint64_t *signature, size_t *live,
@@ -283,9 +307,11 @@ long tl_gor_scan_stuck(int64_t threshold_ms, uint64_t *signature, size_t *live,
         *live = 0;
     if (!tl_gor_present())
         return 0;
-    struct gor_task_wait *w = take_waits(&n);
-    if (w == NULL)
-        return -1;
+    bool mine = !atomic_exchange(&kept.busy, true);
+    struct gor_task_wait *w = mine ? kept.w : NULL;
+    size_t cap = mine ? kept.cap : 0;
+    long got = take_waits(&w, &cap);
+    n = got > 0 ? (size_t)got : 0;
     int64_t now = monotonic_ns();
     for (size_t i = 0; i < n; i++) {
         const struct gor_task_wait *t = &w[i];
@@ -299,7 +325,15 @@ long tl_gor_scan_stuck(int64_t threshold_ms, uint64_t *signature, size_t *live,
         stuck++;
         sig = (sig ^ (uint64_t)t->id ^ ((uint64_t)t->wait_since_ns << 17)) * 0x100000001b3ull;
     }
-    free(w);
+    if (mine) {
+        kept.w = w;
+        kept.cap = cap;
+        atomic_store(&kept.busy, false);
+    } else {
+        free(w);
+    }
+    if (got < 0)
+        return -1;
     if (live != NULL)
         *live = n;
     *signature = stuck > 0 ? sig : 0;

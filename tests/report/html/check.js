@@ -1,6 +1,6 @@
 // Drives the HTML report in headless Chromium: node check.js PAGE.html SHOT.png
-// Fails (exit 1) with a message when groups do not render, a filter does not filter, the
-// page requests anything but itself, or a script error happens.
+// Fails (exit 1) with a message when groups do not render, a filter does not filter, a growing
+// group lacks its growth, the page requests anything but itself, or a script error happens.
 'use strict';
 const path = require('path');
 const { chromium } = require('playwright-core');
@@ -75,6 +75,24 @@ async function main() {
           `no named wait object among: ${waits.join(' | ')}`);
     check((await page.textContent('body')).includes('created by thread:1, start worker_main:'),
           'the creator and start function are not shown');
+
+    // A growing site shows its growth: live units now and a window ago, the rise, rate and site.
+    const grow = page.locator('details.group[data-verdict="growing"]');
+    check(await grow.count() === 1, 'the growing group is missing');
+    const gl = grow.locator('.growth');
+    check(await gl.count() === 1 && await gl.isVisible(), 'the growing group shows no growth');
+    const gt = await gl.textContent();
+    check(gt === 'growing: 1200 live now, 100 a window ago (+1100 in 1m0s, 18.3/s); site 5e1f00d2a4c3b697',
+          `the growth line says: ${gt}`);
+    check(await gl.getAttribute('data-rate') === '18.333' &&
+          await gl.getAttribute('data-count') === '1200' &&
+          await gl.getAttribute('data-count-before') === '100' &&
+          await gl.getAttribute('data-window-ms') === '60000', 'the growth numbers are not on the line');
+    check(await page.locator('details.group:not([data-verdict="growing"]) .growth').count() === 0,
+          'a group that is not growing shows a growth line');
+    await page.selectOption('#f-verdict', 'growing');
+    check(await visible(page) === 1, 'the verdict filter does not find the growing group');
+    await page.selectOption('#f-verdict', '');
 
     // Deadlock cycles as SVG: an arrow per edge, labelled with the objects' names.
     check(await page.locator('#deadlocks svg path[marker-end]').count() >= 2, 'deadlock graph is missing');

@@ -1,8 +1,9 @@
 #!/bin/sh
 # The HTML report in a real browser: renders the fixtures with `taskleak-report --format html`,
-# opens the page in headless Chromium (Debian's chromium, driven by playwright-core), checks
-# that the groups render, that the verdict and reason filters work and that the page asks for
-# nothing over the network, and saves a screenshot to $BUILD/report-html.png.
+# with a service's watchdog report that has a growing site (growing.json), opens the page in
+# headless Chromium (Debian's chromium, driven by playwright-core), checks that the groups render,
+# that the verdict and reason filters work, that the growing group shows its growth and that the
+# page asks for nothing over the network, and saves a screenshot to $BUILD/report-html.png.
 #
 # Installs what is missing: chromium with apt-get (as root), playwright-core with npm into
 # $BUILD/node. When the browser cannot be had, it fails loudly; SKIP_BROWSER=1 skips on purpose.
@@ -42,9 +43,9 @@ fi
 tool="$build/bin/taskleak-report"
 [ -x "$tool" ] || fail "$tool is not built"
 page="$build/report-html.html"
-"$tool" --no-symbolize --format html -o "$page" "$src/tests/report/fixtures"
+"$tool" --no-symbolize --format html -o "$page" "$src/tests/report/fixtures" "$here/growing.json"
 st=$?
 [ "$st" -le 1 ] || fail "taskleak-report exited $st"
 NODE_PATH="$build/node/node_modules" node "$here/check.js" "$page" "$build/report-html.png" ||
     fail "the page did not behave (see above)"
-say "ok: groups render, filters work, no network; screenshot in $build/report-html.png"
+say "ok: groups render, filters work, growth shown, no network; screenshot in $build/report-html.png"
