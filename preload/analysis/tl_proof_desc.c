@@ -43,7 +43,8 @@ static bool live_tp(const struct scan *s, uintptr_t tp)
     if (tp == (uintptr_t)pthread_self() && gettid() != atomic_load(&tl_ctx.watchdog_tid))
         return true;
     for (size_t i = 0; i < s->nregs; i++)
-        if (s->regs[i].handle == tp && s->regs[i].tid != 0 && s->regs[i].tid != atomic_load(&tl_ctx.watchdog_tid))
+        if (s->regs[i].handle == tp && s->regs[i].tid != 0 &&
+            s->regs[i].tid != atomic_load(&tl_ctx.watchdog_tid))
             return true;
     return false;
 }
@@ -77,8 +78,8 @@ static int hole_descriptor(struct scan *s, const struct tl_pm_map *m)
 /* Our own working memory (mapped before /proc/self/maps was read): never a segment. */
 static size_t own_maps(const struct scan *s, uintptr_t *lo, uintptr_t *hi)
 {
-    const void *p[] = {s->tids, s->look,        s->regs,   s->tasks,
-                       s->who,  s->uctx_copies, s->maps.v, s->task_index};
+    const void *p[] = {s->tids,        s->look,   s->regs,       s->tasks, s->who,
+                       s->uctx_copies, s->maps.v, s->task_index, s->gth};
     size_t n[] = {2 * MAX_TIDS * sizeof(pid_t),
                   MAX_TIDS * sizeof *s->look,
                   s->capregs * sizeof *s->regs,
@@ -86,7 +87,8 @@ static size_t own_maps(const struct scan *s, uintptr_t *lo, uintptr_t *hi)
                   (MAX_TIDS + s->captasks) * sizeof *s->who,
                   MAX_TIDS * sizeof *s->uctx_copies,
                   s->maps.cap * sizeof *s->maps.v,
-                  (s->n + 1) * sizeof *s->task_index};
+                  (s->n + 1) * sizeof *s->task_index,
+                  GOR_MAP};
     size_t k = 0;
     long page = sysconf(_SC_PAGESIZE);
     for (size_t i = 0; i < sizeof p / sizeof p[0]; i++)
@@ -181,6 +183,23 @@ static uintptr_t stack_top(const struct scan *s, uintptr_t sp)
     return m != NULL ? m->hi : 0;
 }
 
+/* Below the stack pointer of a unit that may run lies nothing it will read again (a signal
+ * handler would run there, but then the thread ran and the scan is in doubt): from the bottom of
+ * its stack up to the red zone (128 bytes below sp, where a leaf function may keep data), a hole.
+ * Otherwise a pointer into the stack (a frame's own address, the scanner's frames below its
+ * entry point, stale frames of calls that returned) would mark the whole stack, dead words and
+ * all. The live part stays a block: pointers into it are followed (it is a root anyway). */
+static bool hole_below(struct scan *s, uintptr_t sp)
+{
+    const struct gor_task_info *t = tl_proof_task_of(s, sp);
+    const struct tl_pm_map *m = tl_pm_maps_find(&s->maps, sp);
+    uintptr_t bottom = t != NULL ? t->stack_lo : m != NULL ? m->lo : 0;
+    uintptr_t live = (sp - 128) & ~(uintptr_t)(TL_REACH_GRAIN - 1);
+    if (bottom == 0 || live <= bottom)
+        return true;
+    return tl_reach_cut(s->reach, bottom, true) == 0 && tl_reach_cut(s->reach, live, false) == 0;
+}
+
 /* Releases w into the roots: its live stack (TLS and descriptor included), its registers. */
 bool tl_proof_release(struct scan *s, struct who *w, uintptr_t tp)
 {
@@ -196,7 +215,7 @@ bool tl_proof_release(struct scan *s, struct who *w, uintptr_t tp)
     }
     if (w->top <= w->sp)
         return false;
-    if (!root_minus_tls(s, w->sp, w->top, tp))
+    if (!hole_below(s, w->sp) || !root_minus_tls(s, w->sp, w->top, tp))
         return false;
     /* a thread whose descriptor lies outside its stack (the main thread): its TLS too */
     if (tp != 0 && (tp < w->sp || tp >= w->top))
@@ -355,6 +374,12 @@ static bool describe_thread(struct scan *s, size_t i, pid_t self)
     w->top = stack_top(s, w->sp);
     w->tp = g->handle;
     w->sigblk = s->look[i].sigblk;
+    if (tl_proof_quiet(s, tid)) {
+        /* gor's idle worker or its monitor (the after look checks it ran no task): runtime state
+         * only, what it will run next is in the runtime's queues; its stack is a hole */
+        const struct tl_pm_map *m = tl_pm_maps_find(&s->maps, w->tp ? w->tp : w->sp);
+        return m == NULL || tl_reach_cut(s->reach, m->lo, true) == 0;
+    }
     if (g->wstate != TL_WS_RUNNING) {
         w->uctx = g->uctx;
         w->in = g->durable ? tl_proof_unit_index(s, true, tid, 0) : SIZE_MAX;
