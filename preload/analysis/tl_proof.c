@@ -394,6 +394,10 @@ static bool setup(struct scan *s, struct tl_proof_unit *u, size_t n)
     size_t align = 0;
     if (tls_info != NULL)
         tls_info(&s->static_tls, &align);
+    /* glibc tells its debugger the descriptor's size: what lies past it is no thread's */
+    const unsigned *desc = dlsym(RTLD_DEFAULT, "_thread_db_sizeof_pthread");
+    s->desc_size =
+        desc != NULL && *desc > 0 && *desc <= DESC_AFTER ? (*desc + 63) & ~63U : DESC_AFTER;
     void **end = dlsym(RTLD_DEFAULT, "__libc_stack_end");
     s->stack_end = end != NULL ? (uintptr_t)*end : 0;
     s->handlers = tl_pm_program_handlers();

@@ -173,14 +173,21 @@ static bool root_minus_tls(struct scan *s, uintptr_t lo, uintptr_t hi, uintptr_t
     return root_minus_tls_from(s, lo, hi, tp, 0);
 }
 
-/* The top of the live stack holding sp: its task's stack, or its mapping. */
-static uintptr_t stack_top(const struct scan *s, uintptr_t sp)
+/* The top of the live stack holding sp: its task's stack, or its mapping; for a thread whose
+ * descriptor (at tp) sits above sp in that mapping, the end of the descriptor, since the kernel
+ * may have merged the stack with anonymous memory above it (a sanitizer's mappings, a large
+ * block) that is no part of the thread's stack. */
+static uintptr_t stack_top(const struct scan *s, uintptr_t sp, uintptr_t tp)
 {
     const struct gor_task_info *t = tl_proof_task_of(s, sp);
     if (t != NULL)
         return t->stack_hi;
     const struct tl_pm_map *m = tl_pm_maps_find(&s->maps, sp);
-    return m != NULL ? m->hi : 0;
+    if (m == NULL)
+        return 0;
+    if (tp > sp && tp < m->hi && m->hi - tp > s->desc_size)
+        return tp + s->desc_size;
+    return m->hi;
 }
 
 /* Below the stack pointer of a unit that may run lies nothing it will read again (a signal
@@ -219,7 +226,7 @@ bool tl_proof_release(struct scan *s, struct who *w, uintptr_t tp)
         return false;
     /* a thread whose descriptor lies outside its stack (the main thread): its TLS too */
     if (tp != 0 && (tp < w->sp || tp >= w->top))
-        return root_minus_tls(s, tp - s->static_tls, tp + DESC_AFTER, tp);
+        return root_minus_tls(s, tp - s->static_tls, tp + s->desc_size, tp);
     return true;
 }
 
@@ -364,15 +371,20 @@ static bool describe_thread(struct scan *s, size_t i, pid_t self)
     if (tid == self) {
         if (tl_proof_entry() == NULL)
             return false; /* our own program frames are unknown */
-        w->sp = (uintptr_t)tl_proof_entry();
-        w->top = stack_top(s, w->sp);
+        /* from the stack pointer saved at the entry (the context itself may sit elsewhere: a
+         * sanitizer's fake stack), with the saved registers as roots */
+        const unw_context_t *uc = tl_proof_entry();
+        uintptr_t rsp = (uintptr_t)uc->uc_mcontext.gregs[REG_RSP];
+        w->sp = rsp != 0 ? rsp : (uintptr_t)uc;
+        w->uctx = uc;
+        w->top = stack_top(s, w->sp, (uintptr_t)pthread_self());
         return tl_proof_release(s, w, (uintptr_t)pthread_self());
     }
     if (g == NULL || g->tid == 0)
         return false; /* a thread we never saw: its registers are unknown */
     w->sp = s->look[i].sp;
-    w->top = stack_top(s, w->sp);
     w->tp = g->handle;
+    w->top = stack_top(s, w->sp, w->tp);
     w->sigblk = s->look[i].sigblk;
     if (tl_proof_quiet(s, tid)) {
         /* gor's idle worker or its monitor (the after look checks it ran no task): runtime state
@@ -422,7 +434,7 @@ static bool hole_main_tls(struct scan *s)
     if (tp == 0 || s->tls_min == 0)
         return true;
     uintptr_t lo = (tp + (uintptr_t)s->tls_min) & ~(uintptr_t)(TL_REACH_GRAIN - 1);
-    uintptr_t hi = (tp + DESC_AFTER) & ~(uintptr_t)(TL_REACH_GRAIN - 1);
+    uintptr_t hi = (tp + s->desc_size) & ~(uintptr_t)(TL_REACH_GRAIN - 1);
     for (uintptr_t a = lo; a < hi;) { /* the loader's memory may be two mappings there */
         const struct tl_pm_map *m = tl_pm_maps_find(&s->maps, a);
         if (m == NULL)

@@ -73,6 +73,7 @@ struct scan {
     size_t ntls, static_tls;
     intptr_t tls_min; /* the lowest static TLS block, from the tp */
     uint64_t handlers;
+    size_t desc_size;     /* a thread descriptor's bytes from its tp (glibc's, else DESC_AFTER) */
     uintptr_t stack_end;  /* __libc_stack_end: above it, the main thread's argv and environment */
     const char *doubt;    /* why the scan is in doubt, for verbosity=2 */
     uintptr_t tcache_key; /* glibc's: marks chunks in a tcache (free) */
