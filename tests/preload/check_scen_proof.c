@@ -3,8 +3,9 @@
  * Each proven scenario has a twin where something that can still run holds the object: the
  * proven one's units carry proof "unreachable" (and the summary and group count them, and the
  * text says so); the twin's never do. proof=0 turns proofs off. Under the ASan build every run
- * must still pass and no twin may be proven, but the proven ones need not be: ASan's quarantine
- * and large-block bookkeeping leave the scan coarser there (taskleak(7), LEAK PROOFS). gor's
+ * must still pass and no twin may be proven, but the proven ones need not be: ASan's fake stacks
+ * and memory its allocator does not know leave the scan coarser there (taskleak(7), LEAK
+ * PROOFS). gor's
  * tasks are proven too: its idle workers and its monitor keep running while the process exits,
  * and the scan judges them by gor's own counts.
  */
