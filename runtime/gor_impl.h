@@ -59,6 +59,7 @@ int64_t gor_i_now(void);     /* CLOCK_MONOTONIC ns */
 /* gor_i_now() as of the monitor's last tick (10 ms resolution): the wait start time a park
  * records, without a clock read on the hot path. */
 extern _Atomic int64_t gor_clock_tick;
+extern _Atomic pid_t gor_monitor_tid; /* the monitor's thread, 0 before it runs */
 static inline int64_t gor_clock_coarse(void)
 {
     return atomic_load_explicit(&gor_clock_tick, memory_order_relaxed);

@@ -21,6 +21,13 @@
  *   can run, on_exit on the exiting task's own stack before it is freed, on_deadlock before the
  *   runtime prints its fatal message and exits with status 2. Hooks must not block on gor
  *   primitives. Unset hooks cost one predictable branch.
+ * - gor_introspect_threads tells which OS threads are gor's own (its workers and its monitor)
+ *   and whether each is idle, with a count that moves whenever a worker switches to a task: a
+ *   tool that sees the same counts and idle workers at two moments knows no task ran on them in
+ *   between (the taskleak detector's leak proofs rely on it). It takes the scheduler lock once,
+ *   never calls back and never allocates.
+ * - gor_introspect_tables names the wait table's memory: bookkeeping a reachability proof must
+ *   treat as a hole, since it records each waiter's object but never wakes anyone through it.
  * - A tool whose spawn wrapper starts every task through a trampoline of its own (the detector's
  *   "box") calls gor_introspect_show_start from its on_spawn hook to name the user's function as
  *   the task's start function: gor_task_info.start and the deadlock dump then show that function,
@@ -77,6 +84,24 @@ struct gor_task_wait {
     int64_t wait_since_ns;   /* as in gor_task_info */
 };
 
+/* One thread the runtime owns (gor_introspect_threads). */
+enum gor_thread_role {
+    GOR_THREAD_WORKER = 0,  /* runs tasks */
+    GOR_THREAD_MONITOR = 1, /* the monitor: timers, fd events, hand-offs; never runs a task */
+};
+
+struct gor_thread_info {
+    pid_t tid;
+    int role;      /* enum gor_thread_role */
+    int idle;      /* a worker asleep on the idle or spare list with no task; 1 for the monitor */
+    uint64_t runs; /* a worker's switches to a task so far (never decreases); 0 for the monitor */
+};
+
+/* A range of memory [lo, hi) (gor_introspect_tables). */
+struct gor_mem_range {
+    uintptr_t lo, hi;
+};
+
 struct gor_hooks {
     void (*on_spawn)(int64_t parent_id, int64_t child_id, void (*start)(void *), void *arg);
     void (*on_exit)(int64_t id);
@@ -97,6 +122,14 @@ GOR_INTROSPECT_API size_t gor_introspect_waits(struct gor_task_wait *out, size_t
 GOR_INTROSPECT_API size_t gor_introspect_count(void);
 /* Id of the task running on the calling thread, 0 when it runs none. */
 GOR_INTROSPECT_API int64_t gor_introspect_current(void);
+/* Copies up to max of the runtime's own threads (workers, then the monitor) into out; returns
+ * how many there are (which can exceed max). Optional for a tool (older runtimes lack it). */
+GOR_INTROSPECT_API size_t gor_introspect_threads(struct gor_thread_info *out, size_t max);
+/* Copies up to max ranges of the memory the runtime keeps only to describe its tasks (the wait
+ * table: each task's state, wait reason and wait object) into out; returns how many there are.
+ * No task is ever woken through these words, so a tool proving by reachability that nothing can
+ * wake a waiter must not count them as references. Lock-free; optional for a tool. */
+GOR_INTROSPECT_API size_t gor_introspect_tables(struct gor_mem_range *out, size_t max);
 /* Installs hooks (copied; NULL removes them). Returns 0. Not meant to race with spawns: set
  * them before the first gor_go, typically from a constructor. */
 GOR_INTROSPECT_API int gor_introspect_set_hooks(const struct gor_hooks *hooks);

@@ -23,6 +23,7 @@
 enum { PERIOD_NS = 10 * 1000 * 1000 };
 
 _Atomic int64_t gor_clock_tick;
+_Atomic pid_t gor_monitor_tid;
 
 static bool worker_has_queue(struct gor_worker *w)
 {
@@ -97,6 +98,7 @@ static void *monitor_main(void *arg)
 {
     (void)arg;
     gor_outside_exempt();
+    atomic_store(&gor_monitor_tid, gettid());
     uint64_t last = UINT64_MAX;
     int quiet = 0;
     for (;;) {

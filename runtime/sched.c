@@ -334,13 +334,17 @@ static void finish_switch(struct gor_worker *w)
 {
     struct gor_task *t = w->prev;
     int post = w->post;
+    void *arg = w->post_arg;
     w->post = GOR_POST_NONE;
+    /* no stale copy of what the task waits on stays in the worker (a tool proving leaks by
+     * reachability would find the object reachable from the runtime's globals) */
+    w->post_arg = NULL;
     switch (post) {
     case GOR_POST_NONE:
         break;
     case GOR_POST_PARK:
         if (w->post_fn != NULL)
-            w->post_fn(w->post_arg);
+            w->post_fn(arg);
         break;
     case GOR_POST_YIELD:
         atomic_store_explicit(&t->slot->state, GOR_TASK_RUNNABLE, memory_order_relaxed);
@@ -352,7 +356,7 @@ static void finish_switch(struct gor_worker *w)
     case GOR_POST_SPAWN:
         atomic_store_explicit(&t->slot->state, GOR_TASK_RUNNABLE, memory_order_relaxed);
         runq_put(w, t, true);
-        w->handoff = w->post_arg;
+        w->handoff = arg;
         break;
     default:
         gor_assert(!"task switched out without a reason");

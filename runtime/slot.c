@@ -97,4 +97,17 @@ size_t gor_slot_waits(struct gor_task_wait *out, size_t max, size_t *total)
     return n;
 }
 
+/* gor_introspect_tables: the mapped chunks of the wait table, in the order they were mapped. */
+static size_t gor_slot_tables(struct gor_mem_range *out, size_t max)
+{
+    size_t all = atomic_load_explicit(&nslots, memory_order_acquire), k = 0;
+    for (size_t c = 0; c < GOR_SLOT_CHUNKS && c * GOR_SLOT_CHUNK < all; c++, k++) {
+        const struct gor_slot *s = atomic_load_explicit(&chunks[c], memory_order_acquire);
+        if (k < max)
+            out[k] = (struct gor_mem_range){(uintptr_t)s, (uintptr_t)(s + GOR_SLOT_CHUNK)};
+    }
+    return k;
+}
+
 GOR_ALIAS(gor_introspect_waits, gor_slot_waits);
+GOR_ALIAS(gor_introspect_tables, gor_slot_tables);

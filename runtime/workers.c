@@ -201,6 +201,7 @@ static void sched_fork_child(void)
     atomic_store(&gor_outside_waiters, 0);
     atomic_store(&gor_outside_threads, self == NULL && gor_outside_noted ? 1 : 0);
     atomic_store(&S->restart, true);
+    atomic_store(&gor_monitor_tid, 0); /* the parent's monitor did not come along */
 }
 
 void gor_sched_fork(enum gor_fork_phase ph)
@@ -312,6 +313,29 @@ bool gor_sched_all_parked(void)
     return all;
 }
 
+/* gor_introspect_threads: the workers as the scheduler lock shows them, then the monitor. A
+ * worker is idle only on the idle or spare list with no task: one off the lists is between tasks
+ * (or about to run one), whatever its thread is doing in the kernel. */
+static size_t gor_i_threads(struct gor_thread_info *out, size_t max)
+{
+    size_t k = 0;
+    gor_lock(&S->lock);
+    int n = atomic_load(&S->nworkers);
+    for (int i = 0; i < n; i++, k++) {
+        struct gor_worker *w = &S->workers[i];
+        if (k < max)
+            out[k] =
+                (struct gor_thread_info){atomic_load(&w->tid), GOR_THREAD_WORKER,
+                                         (w->idle || w->spare) && atomic_load(&w->cur) == NULL,
+                                         atomic_load_explicit(&w->ticks, memory_order_relaxed)};
+    }
+    gor_unlock(&S->lock);
+    pid_t mon = atomic_load(&gor_monitor_tid);
+    if (mon != 0 && k++ < max)
+        out[k - 1] = (struct gor_thread_info){mon, GOR_THREAD_MONITOR, 1, 0};
+    return k;
+}
+
 int gor_sched_nworkers(void)
 {
     return atomic_load(&S->nworkers);
@@ -328,3 +352,4 @@ size_t gor_sched_global_len(void)
 }
 
 GOR_ALIAS(gor_procs, gor_i_procs);
+GOR_ALIAS(gor_introspect_threads, gor_i_threads);

@@ -28,6 +28,7 @@
 #include "tl_log.h"
 #include "tl_proof_int.h"
 #include "tl_proof_mem.h"
+#include "tl_real.h"
 
 static __thread const void *entry_uc __attribute__((tls_model("initial-exec")));
 
@@ -136,11 +137,65 @@ const struct gor_task_info *tl_proof_task_of(const struct scan *s, uintptr_t a)
 /* ---- the two looks ---- */
 
 /* gor's monitor thread (its sysmon): wakes every 10 ms, runs only the runtime's bookkeeping and
- * never a task; whatever it makes runnable wakes a worker, which the looks see. */
+ * never a task; whatever it makes runnable wakes a worker, which the looks see. Found by name
+ * when the runtime cannot say which threads are its own. */
 static bool gor_monitor(const struct scan *s, pid_t tid, const struct tl_pm_thread *t)
 {
     const struct reg *g = tl_proof_reg_of(s, tid);
     return g != NULL && tl_gor_runtime_thread(g->start) && strcmp(t->name, "gor-monitor") == 0;
+}
+
+/* gor's own threads into out (at most MAX_GOR_THREADS; 0 when the runtime cannot say). */
+static size_t gor_threads(struct gor_thread_info *out)
+{
+    if (!tl_gor_present() || tl_gor_g.gor.threads == NULL)
+        return 0;
+    size_t n = tl_gor_g.gor.threads(out, MAX_GOR_THREADS);
+    return n > MAX_GOR_THREADS ? 0 : n; /* too many to judge: the kernel's counts decide */
+}
+
+static const struct gor_thread_info *gor_thread(const struct gor_thread_info *v, size_t n,
+                                                pid_t tid)
+{
+    for (size_t i = 0; i < n; i++)
+        if (v[i].tid == tid)
+            return &v[i];
+    return NULL;
+}
+
+bool tl_proof_quiet(const struct scan *s, pid_t tid)
+{
+    for (size_t i = 0; i < s->nquiet; i++)
+        if (s->quiet[i] == tid)
+            return true;
+    return false;
+}
+
+/* gor's idle workers and its monitor run no program code: an idle worker may wake, find no work
+ * and sleep again (the kernel counts a switch), the monitor ticks every 10 ms. They are judged by
+ * gor's own counts instead: still idle, with the same number of switches to a task, at the after
+ * look. Any other thread of gor's (a worker running a task) is judged as every thread is. */
+static bool quiet_thread(struct scan *s, pid_t tid, const struct tl_pm_thread *t)
+{
+    const struct gor_thread_info *g = gor_thread(s->gth, s->ngth, tid);
+    bool quiet = g != NULL ? g->idle != 0 : tl_gor_g.gor.threads == NULL && gor_monitor(s, tid, t);
+    if (!quiet || s->nquiet >= MAX_GOR_THREADS)
+        return false;
+    s->quiet[s->nquiet++] = tid;
+    return true;
+}
+
+/* The after look of gor's quiet threads: each still idle, none switched to a task. */
+static bool quiet_after(struct scan *s)
+{
+    size_t n = s->ngth ? gor_threads(s->gth2) : 0;
+    for (size_t i = 0; i < s->nquiet; i++) {
+        const struct gor_thread_info *a = gor_thread(s->gth, s->ngth, s->quiet[i]);
+        const struct gor_thread_info *b = gor_thread(s->gth2, n, s->quiet[i]);
+        if (a != NULL && (b == NULL || !b->idle || b->role != a->role || b->runs != a->runs))
+            return false;
+    }
+    return true;
 }
 
 /* True when every thread but ours and the watchdog sleeps in the kernel; fills s->look. */
@@ -150,6 +205,8 @@ static bool look_before(struct scan *s)
     if (s->ntids > MAX_TIDS)
         return false;
     pid_t self = gettid(), wd = atomic_load(&tl_ctx.watchdog_tid);
+    s->ngth = gor_threads(s->gth);
+    s->nquiet = 0;
     for (size_t i = 0; i < s->ntids; i++) {
         struct tl_pm_thread *t = &s->look[i];
         if (s->tids[i] == self || s->tids[i] == wd) {
@@ -158,12 +215,26 @@ static bool look_before(struct scan *s)
         }
         if (!tl_pm_thread(s->tids[i], t))
             return false;
-        if (gor_monitor(s, s->tids[i], t))
-            t->state = 'M'; /* not looked at again */
+        if (quiet_thread(s, s->tids[i], t))
+            t->state = 'M'; /* judged by gor's counts (quiet_after), not the kernel's */
         else if ((t->state != 'S' && t->state != 'D') || t->sp == 0)
             return false;
     }
     return true;
+}
+
+/* look_before, tried a few times a millisecond apart: a worker of gor's that just finished a
+ * task spins a little looking for work before it goes idle. */
+static bool look_before_settled(struct scan *s)
+{
+    for (int i = 0;; i++) {
+        if (look_before(s))
+            return true;
+        if (i == 4)
+            return false;
+        struct timespec ts = {0, 1000000};
+        tl_real.nanosleep(&ts, NULL);
+    }
 }
 
 static bool same_tasks(const struct scan *s, size_t n2)
@@ -194,13 +265,17 @@ static bool look_after(struct scan *s)
             t.switches != s->look[i].switches || t.sp != s->look[i].sp)
             return false;
     }
-    uint64_t sum = 0, sum2 = 0;
+    if (!quiet_after(s))
+        return false;
+    uint64_t sum = 0, sum2 = 0; /* gor's quiet threads may enter and leave brackets (a sleep) */
     for (size_t i = 0; i < s->nregs; i++)
-        sum += s->regs[i].progress * 31 + (uint64_t)s->regs[i].wstate;
+        if (!tl_proof_quiet(s, s->regs[i].tid))
+            sum += s->regs[i].progress * 31 + (uint64_t)s->regs[i].wstate;
     if (!tl_proof_copy_registry(s))
         return false;
     for (size_t i = 0; i < s->nregs; i++)
-        sum2 += s->regs[i].progress * 31 + (uint64_t)s->regs[i].wstate;
+        if (!tl_proof_quiet(s, s->regs[i].tid))
+            sum2 += s->regs[i].progress * 31 + (uint64_t)s->regs[i].wstate;
     size_t n2 = 0;
     if (sum != sum2 || !tl_proof_copy_tasks(s, s->tasks2, &n2))
         return false;
@@ -305,6 +380,11 @@ static bool setup(struct scan *s, struct tl_proof_unit *u, size_t n)
     s->tasks = s->captasks ? map(2 * s->captasks * sizeof *s->tasks) : NULL;
     s->who = map((MAX_TIDS + s->captasks) * sizeof *s->who);
     s->uctx_copies = map(MAX_TIDS * sizeof *s->uctx_copies);
+    s->gth = map(GOR_MAP);
+    if (s->gth == NULL)
+        return false;
+    s->gth2 = s->gth + MAX_GOR_THREADS;
+    s->quiet = (pid_t *)(s->gth2 + MAX_GOR_THREADS);
     if (s->tids == NULL || s->look == NULL || s->regs == NULL || s->who == NULL ||
         s->uctx_copies == NULL || (s->captasks && s->tasks == NULL))
         return false;
@@ -314,6 +394,10 @@ static bool setup(struct scan *s, struct tl_proof_unit *u, size_t n)
     size_t align = 0;
     if (tls_info != NULL)
         tls_info(&s->static_tls, &align);
+    /* glibc tells its debugger the descriptor's size: what lies past it is no thread's */
+    const unsigned *desc = dlsym(RTLD_DEFAULT, "_thread_db_sizeof_pthread");
+    s->desc_size =
+        desc != NULL && *desc > 0 && *desc <= DESC_AFTER ? (*desc + 63) & ~63U : DESC_AFTER;
     void **end = dlsym(RTLD_DEFAULT, "__libc_stack_end");
     s->stack_end = end != NULL ? (uintptr_t)*end : 0;
     s->handlers = tl_pm_program_handlers();
@@ -352,6 +436,7 @@ static void teardown(struct scan *s)
     unmap(s->tasks, 2 * s->captasks * sizeof *s->tasks);
     unmap(s->who, (MAX_TIDS + s->captasks) * sizeof *s->who);
     unmap(s->uctx_copies, MAX_TIDS * sizeof *s->uctx_copies);
+    unmap(s->gth, GOR_MAP);
 }
 
 static int64_t now_ns(void)
@@ -382,8 +467,9 @@ long tl_proof_scan(struct tl_proof_unit *u, size_t n, const void *const *own, si
     s.own = own;
     s.nown = nown;
     if (ok && (why = "kernel", (s.doubt = tl_pm_kernel_doubt()) == NULL) &&
-        (why = "a thread ran", look_before(&s)) && (why = "memory", tl_proof_describe(&s)) &&
-        (why = "scan", mark(&s)) && (why = "a thread ran during the scan", look_after(&s)))
+        (why = "a thread ran", look_before_settled(&s)) &&
+        (why = "memory", tl_proof_describe(&s)) && (why = "scan", mark(&s)) &&
+        (why = "a thread ran during the scan", look_after(&s)))
         res = conclude(&s);
     if (res < 0 && tl_log_verbosity() >= 2)
         tl_logf("leak proof in doubt: %s%s%s", why, s.doubt ? ": " : "", s.doubt ? s.doubt : "");

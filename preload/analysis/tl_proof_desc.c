@@ -10,6 +10,7 @@
  */
 #include <dlfcn.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "tl_ctx.h"
@@ -43,7 +44,8 @@ static bool live_tp(const struct scan *s, uintptr_t tp)
     if (tp == (uintptr_t)pthread_self() && gettid() != atomic_load(&tl_ctx.watchdog_tid))
         return true;
     for (size_t i = 0; i < s->nregs; i++)
-        if (s->regs[i].handle == tp && s->regs[i].tid != 0 && s->regs[i].tid != atomic_load(&tl_ctx.watchdog_tid))
+        if (s->regs[i].handle == tp && s->regs[i].tid != 0 &&
+            s->regs[i].tid != atomic_load(&tl_ctx.watchdog_tid))
             return true;
     return false;
 }
@@ -77,8 +79,8 @@ static int hole_descriptor(struct scan *s, const struct tl_pm_map *m)
 /* Our own working memory (mapped before /proc/self/maps was read): never a segment. */
 static size_t own_maps(const struct scan *s, uintptr_t *lo, uintptr_t *hi)
 {
-    const void *p[] = {s->tids, s->look,        s->regs,   s->tasks,
-                       s->who,  s->uctx_copies, s->maps.v, s->task_index};
+    const void *p[] = {s->tids,        s->look,   s->regs,       s->tasks, s->who,
+                       s->uctx_copies, s->maps.v, s->task_index, s->gth};
     size_t n[] = {2 * MAX_TIDS * sizeof(pid_t),
                   MAX_TIDS * sizeof *s->look,
                   s->capregs * sizeof *s->regs,
@@ -86,7 +88,8 @@ static size_t own_maps(const struct scan *s, uintptr_t *lo, uintptr_t *hi)
                   (MAX_TIDS + s->captasks) * sizeof *s->who,
                   MAX_TIDS * sizeof *s->uctx_copies,
                   s->maps.cap * sizeof *s->maps.v,
-                  (s->n + 1) * sizeof *s->task_index};
+                  (s->n + 1) * sizeof *s->task_index,
+                  GOR_MAP};
     size_t k = 0;
     long page = sysconf(_SC_PAGESIZE);
     for (size_t i = 0; i < sizeof p / sizeof p[0]; i++)
@@ -171,14 +174,38 @@ static bool root_minus_tls(struct scan *s, uintptr_t lo, uintptr_t hi, uintptr_t
     return root_minus_tls_from(s, lo, hi, tp, 0);
 }
 
-/* The top of the live stack holding sp: its task's stack, or its mapping. */
-static uintptr_t stack_top(const struct scan *s, uintptr_t sp)
+/* The top of the live stack holding sp: its task's stack, or its mapping; for a thread whose
+ * descriptor (at tp) sits above sp in that mapping, the end of the descriptor, since the kernel
+ * may have merged the stack with anonymous memory above it (a sanitizer's mappings, a large
+ * block) that is no part of the thread's stack. */
+static uintptr_t stack_top(const struct scan *s, uintptr_t sp, uintptr_t tp)
 {
     const struct gor_task_info *t = tl_proof_task_of(s, sp);
     if (t != NULL)
         return t->stack_hi;
     const struct tl_pm_map *m = tl_pm_maps_find(&s->maps, sp);
-    return m != NULL ? m->hi : 0;
+    if (m == NULL)
+        return 0;
+    if (tp > sp && tp < m->hi && m->hi - tp > s->desc_size)
+        return tp + s->desc_size;
+    return m->hi;
+}
+
+/* Below the stack pointer of a unit that may run lies nothing it will read again (a signal
+ * handler would run there, but then the thread ran and the scan is in doubt): from the bottom of
+ * its stack up to the red zone (128 bytes below sp, where a leaf function may keep data), a hole.
+ * Otherwise a pointer into the stack (a frame's own address, the scanner's frames below its
+ * entry point, stale frames of calls that returned) would mark the whole stack, dead words and
+ * all. The live part stays a block: pointers into it are followed (it is a root anyway). */
+static bool hole_below(struct scan *s, uintptr_t sp)
+{
+    const struct gor_task_info *t = tl_proof_task_of(s, sp);
+    const struct tl_pm_map *m = tl_pm_maps_find(&s->maps, sp);
+    uintptr_t bottom = t != NULL ? t->stack_lo : m != NULL ? m->lo : 0;
+    uintptr_t live = (sp - 128) & ~(uintptr_t)(TL_REACH_GRAIN - 1);
+    if (bottom == 0 || live <= bottom)
+        return true;
+    return tl_reach_cut(s->reach, bottom, true) == 0 && tl_reach_cut(s->reach, live, false) == 0;
 }
 
 /* Releases w into the roots: its live stack (TLS and descriptor included), its registers. */
@@ -196,11 +223,11 @@ bool tl_proof_release(struct scan *s, struct who *w, uintptr_t tp)
     }
     if (w->top <= w->sp)
         return false;
-    if (!root_minus_tls(s, w->sp, w->top, tp))
+    if (!hole_below(s, w->sp) || !root_minus_tls(s, w->sp, w->top, tp))
         return false;
     /* a thread whose descriptor lies outside its stack (the main thread): its TLS too */
     if (tp != 0 && (tp < w->sp || tp >= w->top))
-        return root_minus_tls(s, tp - s->static_tls, tp + DESC_AFTER, tp);
+        return root_minus_tls(s, tp - s->static_tls, tp + s->desc_size, tp);
     return true;
 }
 
@@ -280,9 +307,30 @@ static bool hole_dead_stacks(struct scan *s)
     return true;
 }
 
+/* gor's wait table records each waiter's object, but nothing is ever woken through it: a hole,
+ * or every waiter's object would be reached from it. Without the call (an older runtime, whose
+ * task records hold the waits and are holes already) there is nothing to cut. */
+static bool hole_gor_tables(struct scan *s)
+{
+    if (!tl_gor_present() || tl_gor_g.gor.tables == NULL)
+        return true;
+    size_t n = tl_gor_g.gor.tables(NULL, 0), len = (n + 16) * sizeof(struct gor_mem_range);
+    struct gor_mem_range *r =
+        mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (r == MAP_FAILED)
+        return false;
+    size_t got = tl_gor_g.gor.tables(r, n + 16);
+    bool ok = got <= n + 16;
+    for (size_t i = 0; ok && i < got; i++)
+        ok = tl_reach_cut(s->reach, r[i].lo, true) == 0 &&
+             tl_reach_cut(s->reach, r[i].hi, false) == 0;
+    munmap(r, len);
+    return ok;
+}
+
 static bool describe_tasks(struct scan *s)
 {
-    if (!hole_dead_stacks(s))
+    if (!hole_gor_tables(s) || !hole_dead_stacks(s))
         return false;
     for (size_t i = 0; i < s->ntasks; i++) {
         const struct gor_task_info *t = &s->tasks[i];
@@ -337,20 +385,6 @@ static bool cut_thread_stack(struct scan *s, const struct who *w, bool main_thre
            (hole <= w->sp || tl_reach_cut(s->reach, hole, true) == 0);
 }
 
-/* The calling thread's stack below its entry frame holds only the detector's own frames: the report
- * being built and what earlier scans and snapshots left there (copies of wait objects among
- * them). A hole, so that a root word pointing below the entry cannot make that stale memory
- * count as the program's. */
-static bool cut_below_entry(struct scan *s, uintptr_t entry)
-{
-    const struct tl_pm_map *m = tl_pm_maps_find(&s->maps, entry);
-    if (m == NULL || tl_proof_task_of(s, entry) != NULL)
-        return true;
-    uintptr_t at = entry & ~(uintptr_t)(TL_REACH_GRAIN - 1);
-    return at <= m->lo ||
-           (tl_reach_cut(s->reach, m->lo, true) == 0 && tl_reach_cut(s->reach, at, false) == 0);
-}
-
 static bool describe_thread(struct scan *s, size_t i, pid_t self)
 {
     pid_t tid = s->tids[i];
@@ -359,16 +393,27 @@ static bool describe_thread(struct scan *s, size_t i, pid_t self)
     if (tid == self) {
         if (tl_proof_entry() == NULL)
             return false; /* our own program frames are unknown */
-        w->sp = (uintptr_t)tl_proof_entry();
-        w->top = stack_top(s, w->sp);
-        return cut_below_entry(s, w->sp) && tl_proof_release(s, w, (uintptr_t)pthread_self());
+        /* from the stack pointer saved at the entry (the context itself may sit elsewhere: a
+         * sanitizer's fake stack), with the saved registers as roots */
+        const unw_context_t *uc = tl_proof_entry();
+        uintptr_t rsp = (uintptr_t)uc->uc_mcontext.gregs[REG_RSP];
+        w->sp = rsp != 0 ? rsp : (uintptr_t)uc;
+        w->uctx = uc;
+        w->top = stack_top(s, w->sp, (uintptr_t)pthread_self());
+        return tl_proof_release(s, w, (uintptr_t)pthread_self());
     }
     if (g == NULL || g->tid == 0)
         return false; /* a thread we never saw: its registers are unknown */
     w->sp = s->look[i].sp;
-    w->top = stack_top(s, w->sp);
     w->tp = g->handle;
+    w->top = stack_top(s, w->sp, w->tp);
     w->sigblk = s->look[i].sigblk;
+    if (tl_proof_quiet(s, tid)) {
+        /* gor's idle worker or its monitor (the after look checks it ran no task): runtime state
+         * only, what it will run next is in the runtime's queues; its stack is a hole */
+        const struct tl_pm_map *m = tl_pm_maps_find(&s->maps, w->tp ? w->tp : w->sp);
+        return m == NULL || tl_reach_cut(s->reach, m->lo, true) == 0;
+    }
     if (g->wstate != TL_WS_RUNNING) {
         w->uctx = g->uctx;
         w->in = g->durable ? tl_proof_unit_index(s, true, tid, 0) : SIZE_MAX;
@@ -411,7 +456,7 @@ static bool hole_main_tls(struct scan *s)
     if (tp == 0 || s->tls_min == 0)
         return true;
     uintptr_t lo = (tp + (uintptr_t)s->tls_min) & ~(uintptr_t)(TL_REACH_GRAIN - 1);
-    uintptr_t hi = (tp + DESC_AFTER) & ~(uintptr_t)(TL_REACH_GRAIN - 1);
+    uintptr_t hi = (tp + s->desc_size) & ~(uintptr_t)(TL_REACH_GRAIN - 1);
     for (uintptr_t a = lo; a < hi;) { /* the loader's memory may be two mappings there */
         const struct tl_pm_map *m = tl_pm_maps_find(&s->maps, a);
         if (m == NULL)

@@ -10,6 +10,8 @@
 #include "tl_reach.h"
 
 #define MAX_TIDS       65536
+#define MAX_GOR_THREADS 2048 /* gor's own threads a look judges by gor's counts */
+#define GOR_MAP         (MAX_GOR_THREADS * (2 * sizeof(struct gor_thread_info) + sizeof(pid_t)))
 #define DESC_AFTER     4096 /* a thread descriptor, at its thread pointer: at most this long */
 #define ASAN_SHADOW_LO 0x7fff8000UL
 #define ASAN_SHADOW_HI 0x10007fff8000UL
@@ -53,6 +55,10 @@ struct scan {
     pid_t *tids, *tids2;
     size_t ntids;
     struct tl_pm_thread *look;
+    struct gor_thread_info *gth, *gth2; /* gor's own threads at the two looks (MAX_GOR_THREADS) */
+    size_t ngth;
+    pid_t *quiet; /* threads the looks judge by gor's counts: its monitor, its idle workers */
+    size_t nquiet;
     struct reg *regs;
     size_t nregs, capregs;
     struct gor_task_info *tasks, *tasks2;
@@ -67,6 +73,7 @@ struct scan {
     size_t ntls, static_tls;
     intptr_t tls_min; /* the lowest static TLS block, from the tp */
     uint64_t handlers;
+    size_t desc_size;     /* a thread descriptor's bytes from its tp (glibc's, else DESC_AFTER) */
     uintptr_t stack_end;  /* __libc_stack_end: above it, the main thread's argv and environment */
     const char *doubt;    /* why the scan is in doubt, for verbosity=2 */
     uintptr_t tcache_key; /* glibc's: marks chunks in a tcache (free) */
@@ -77,6 +84,9 @@ const void *tl_proof_entry(void);
 bool tl_proof_copy_registry(struct scan *s);
 bool tl_proof_copy_tasks(struct scan *s, struct gor_task_info *out, size_t *n);
 const struct reg *tl_proof_reg_of(const struct scan *s, pid_t tid);
+/* Whether tid is one of gor's threads that ran no program code during the scan (its monitor, an
+ * idle worker): its stack holds runtime state only. */
+bool tl_proof_quiet(const struct scan *s, pid_t tid);
 const struct gor_task_info *tl_proof_task_of(const struct scan *s, uintptr_t a);
 void tl_proof_sort_tasks(struct gor_task_info *t, size_t n); /* by stack, for tl_proof_task_of */
 size_t tl_proof_unit_index(const struct scan *s, bool thread, pid_t tid, int64_t task);

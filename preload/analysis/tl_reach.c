@@ -376,6 +376,31 @@ static int scan(struct tl_reach *r, uintptr_t lo, uintptr_t hi)
     return 0;
 }
 
+/* A located segment marked whole (a word pointed into memory its allocator does not know, such
+ * as its own bookkeeping or memory merged into the mapping): every word of it but those of the
+ * allocator's free blocks, which hold stale words as any hole does. Unknown memory is scanned a
+ * page at a time, asking the allocator again at each page. */
+static int scan_located(struct tl_reach *r, struct seg *s)
+{
+    for (uintptr_t a = s->lo; a < s->hi;) {
+        uintptr_t lo, hi, end = (a / PAGE_MIN + 1) * PAGE_MIN; /* unknown: up to the next page */
+        bool hole = false, skip = false;
+        if (s->locate(s->locate_ctx, a, &lo, &hi, &hole) && lo < hi && hi > a) {
+            if (lo > a) { /* the block starts further: what lies before it is unknown */
+                end = lo;
+            } else {
+                end = hi;
+                skip = hole || located_hole(r, lo);
+            }
+        }
+        end = end < s->hi ? end : s->hi;
+        if (!skip && scan(r, a, end) != 0)
+            return -1;
+        a = end;
+    }
+    return 0;
+}
+
 int tl_reach_run(struct tl_reach *r, size_t *unread)
 {
     if (r->nsegs > 0)
@@ -385,7 +410,9 @@ int tl_reach_run(struct tl_reach *r, size_t *unread)
             return -1;
     while (r->nstack > 0) {
         struct range g = r->stack[--r->nstack];
-        if (scan(r, g.lo, g.hi) != 0)
+        struct seg *s = find_seg(r, g.lo);
+        bool whole = s != NULL && s->locate != NULL && g.lo == s->lo && g.hi == s->hi;
+        if ((whole ? scan_located(r, s) : scan(r, g.lo, g.hi)) != 0)
             return -1;
     }
     if (r->nroots > 0)

@@ -480,6 +480,8 @@ static bool resolve(void)
     *(void **)&s->set_hooks = dlsym(src, "gor_introspect_set_hooks");
     *(void **)&s->show_start = dlsym(src, "gor_introspect_show_start");
     *(void **)&s->waits = dlsym(src, "gor_introspect_waits");
+    *(void **)&s->threads = dlsym(src, "gor_introspect_threads");
+    *(void **)&s->tables = dlsym(src, "gor_introspect_tables");
     dlerror();
     return s->version && s->snapshot && s->count && s->current && s->set_hooks &&
            s->version() == GOR_INTROSPECT_VERSION;

@@ -26,6 +26,8 @@ struct gor_syms {
     int (*set_hooks)(const struct gor_hooks *);
     int (*show_start)(void (*)(void *)); /* optional (NULL in older runtimes) */
     size_t (*waits)(struct gor_task_wait *, size_t, size_t *); /* optional, likewise */
+    size_t (*threads)(struct gor_thread_info *, size_t);       /* optional, likewise */
+    size_t (*tables)(struct gor_mem_range *, size_t);          /* optional, likewise */
 };
 
 struct stack_cache;

@@ -3,7 +3,8 @@
  * only a root points to is marked, one nothing points to is not; pointers chain through blocks;
  * an interior pointer reaches the whole block; a cycle of blocks nobody else points to stays
  * unmarked; a hole is never traversed (a pointer kept only in a hole proves nothing reachable); an
- * unreadable page is counted, not read; a located segment uses the allocator's blocks; and a
+ * unreadable page is counted, not read; a located segment uses the allocator's blocks (its free
+ * ones skipped even when the whole segment must be scanned); and a
  * segment cut into a thousand blocks marks exactly the chain it should.
  */
 #include <check.h>
@@ -184,6 +185,22 @@ START_TEST(an_unknown_block_of_a_located_segment_marks_all_of_it)
 }
 END_TEST
 
+START_TEST(a_located_segment_marked_whole_still_skips_the_allocators_free_blocks)
+{
+    memset(arena, 0, sizeof arena);
+    int s = tl_reach_segment(R, (uintptr_t)arena, (uintptr_t)(arena + 512));
+    tl_reach_locate(R, s, locate64, NULL);
+    globals[2] = (uintptr_t)&arena[400]; /* unknown memory: the whole segment is scanned */
+    arena[17] = H(1024);                 /* a stale word in the freed third block */
+    arena[3] = H(512);                   /* a live block's word */
+    arena[300] = H(768);                 /* unknown memory's word */
+    run();
+    ck_assert_int_eq(tl_reach_state(R, H(1024)), TL_REACH_UNMARKED);
+    ck_assert_int_eq(tl_reach_state(R, H(512)), TL_REACH_MARKED);
+    ck_assert_int_eq(tl_reach_state(R, H(768)), TL_REACH_MARKED);
+}
+END_TEST
+
 START_TEST(overlapping_or_misaligned_segments_are_refused)
 {
     ck_assert_int_eq(tl_reach_segment(R, H(8), H(24)), -1);
@@ -216,6 +233,7 @@ Suite *make_tl_reach_suite(void)
     tcase_add_test(tc, an_unreadable_page_is_counted_not_read);
     tcase_add_test(tc, a_located_segment_uses_the_allocators_blocks);
     tcase_add_test(tc, an_unknown_block_of_a_located_segment_marks_all_of_it);
+    tcase_add_test(tc, a_located_segment_marked_whole_still_skips_the_allocators_free_blocks);
     tcase_add_test(tc, overlapping_or_misaligned_segments_are_refused);
     tcase_add_test(tc, a_long_chain_marks_exactly_its_members);
     suite_add_tcase(s, tc);

@@ -7,8 +7,12 @@
  *   task_stack the same, a task sleeping (it will wake) holds the channel on its stack
  *   heap       the same, a heap structure reachable from a global holds it (not proven)
  *   wg         two tasks wait on a heap WaitGroup nobody will ever done (proven)
- * The main task waits until the three receivers are parked (gor_introspect says so), then
- * returns; gor_main returns and the process exits through the gate.
+ *   abba       two tasks each hold one mutex of a heap pair and wait for the other's: nothing
+ *              else points at the pair (both proven together)
+ *   abba_global the same, a global still points at the pair (not proven)
+ * The objects are made by the main task, whose stack is dead once it returned. It waits until the
+ * tasks are parked (gor_introspect says so), then returns; gor_main returns and the process
+ * exits through the gate.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -26,6 +30,13 @@ struct holder {
 gor_chan *volatile keep_chan;
 struct holder *volatile keep_holder;
 
+struct pair {
+    gor_mutex a, b;
+    gor_wg both_hold; /* each task holds its first mutex before taking its second */
+};
+
+struct pair *volatile keep_pair;
+
 static void receiver(void *arg)
 {
     int v;
@@ -35,6 +46,26 @@ static void receiver(void *arg)
 static void waiter(void *arg)
 {
     gor_wg_wait(arg);
+}
+
+static void lock_ab(struct pair *p, gor_mutex *first, gor_mutex *second)
+{
+    gor_mutex_lock(first);
+    gor_wg_done(&p->both_hold);
+    gor_wg_wait(&p->both_hold);
+    gor_mutex_lock(second);
+}
+
+static void locker_ab(void *arg)
+{
+    struct pair *p = arg;
+    lock_ab(p, &p->a, &p->b);
+}
+
+static void locker_ba(void *arg)
+{
+    struct pair *p = arg;
+    lock_ab(p, &p->b, &p->a);
 }
 
 static void sleeper(void *arg)
@@ -64,6 +95,17 @@ static __attribute__((noinline)) void start(const char *mode)
         gor_go(waiter, wg);
         gor_go(waiter, wg);
         want = 2;
+    } else if (strncmp(mode, "abba", 4) == 0) {
+        struct pair *p = calloc(1, sizeof *p);
+        gor_mutex_init(&p->a);
+        gor_mutex_init(&p->b);
+        gor_wg_init(&p->both_hold);
+        gor_wg_add(&p->both_hold, 2);
+        if (strcmp(mode, "abba_global") == 0)
+            keep_pair = p;
+        gor_go(locker_ab, p);
+        gor_go(locker_ba, p);
+        want = 2; /* two blocked: both in their second lock (the WaitGroup let both through) */
     } else {
         gor_chan *c = gor_chan_make(sizeof(int), 0);
         for (int i = 0; i < 3; i++)
