@@ -1,7 +1,8 @@
 #!/bin/sh
 # The watchdog's costs (docs/internals.md, Performance bars; issues 6 and 18). Prints Markdown rows:
 #   | what | ours | peer | ratio | bar | ok? |
-# 1. one watchdog scan over 1M registered units (half of them stuck), best of 7, bar <= 50 ms;
+# 1. one watchdog scan over 1M registered units (half of them stuck), best of 7, bar <= 50 ms,
+#    and one look over 1M blocked gor tasks (wd_look), likewise;
 # 2. the watchdog thread's CPU share of one core with 10k idle threads at the default interval
 #    (1 s) over 10 s, scans only (threshold=60m keeps reports out of the measure), bar <= 1 %.
 # There is no peer for either: the columns say so.
@@ -18,6 +19,16 @@ awk -v v="$scan" 'BEGIN {
     printf "| watchdog scan of 1M units (best of 7) | %.1f ms | - | - | <= 50 ms | %s |\n", v,
            (v <= 50) ? "yes" : "no"
 }'
+
+# 1b. the same for gor tasks: one look (tl_gor_scan_stuck, states and waits copied from gor's wait
+#     table) over 1M blocked tasks at steady size, best of 7, bar <= 50 ms.
+if [ -x "$build/bench/wd_look" ]; then
+    look=$("$build/bench/wd_look" 1000000 2>/dev/null) || look=-1
+    awk -v v="$look" 'BEGIN {
+        printf "| watchdog look over 1M blocked gor tasks (best of 7) | %.1f ms | - | - | <= 50 ms | %s |\n", v,
+               (v >= 0 && v <= 50) ? "yes" : "no"
+    }'
+fi
 
 share=$(TASKLEAK_OPTIONS=exit_check=0:threshold=60m LD_PRELOAD="$lib" "$build/bench/wd_idle" 10000 10)
 awk -v v="$share" 'BEGIN {
