@@ -236,6 +236,7 @@ static void model(struct tl_report *r, const struct spec *s)
         break;
     }
     r->alive = r->n - r->unjoined;
+    tl_group_sort(r); /* as every build does */
 }
 
 /* Units share their stacks here, so the model is freed without tl_report_free's unref per unit. */
@@ -501,6 +502,34 @@ static void same_first_and_last_lines(const char *kind, const char *text, const 
     ck_assert_str_eq(a, b);
 }
 
+/* The part of S from its first line starting with FROM up to the SUMMARY line ("" when none). */
+static char *section(const char *s, const char *from)
+{
+    const char *a = strstr(s, from), *b = strstr(s, "\nSUMMARY: taskleak: ");
+    if (a == NULL || b == NULL || b < a)
+        return strdup("");
+    return strndup(a, (size_t)(b - a));
+}
+
+/* The deadlock sections read the same in both texts (tl_render_deadlock), and the groups come in
+ * the same order (tl_render_group_order): the "  units:" lines name them in turn. */
+static void same_deadlocks_and_order(const char *kind, const char *text, const char *tool)
+{
+    char *a = section(text, "\ntaskleak: deadlock 1:"), *b = section(tool, "\ntaskleak: deadlock 1:");
+    ck_assert_msg(strcmp(kind, "deadlock") != 0 || a[0] != '\0', "no deadlock section:\n%s", text);
+    same_text("the tool's deadlock section", a, b);
+    free(a), free(b);
+    const char *x = text, *y = tool;
+    while ((x = strstr(x, "\n  units:")) != NULL) {
+        y = strstr(y, "\n  units:");
+        ck_assert_msg(y != NULL, "the tool shows fewer groups");
+        size_t n = strcspn(x + 1, "\n");
+        ck_assert_msg(strncmp(x, y, n + 1) == 0, "groups in another order: '%.*s' against '%.*s'",
+                      (int)n, x + 1, (int)strcspn(y + 1, "\n"), y + 1);
+        x += n + 1, y += n + 1;
+    }
+}
+
 static const struct spec SPECS[] = {
     {"exit", TL_BUILD_EXIT}, {"check", TL_BUILD_CHECK},       {"watchdog", TL_BUILD_WATCHDOG},
     {"dump", TL_BUILD_DUMP}, {"deadlock", TL_BUILD_DEADLOCK}, {"signal", TL_BUILD_SIGNAL},
@@ -536,6 +565,7 @@ START_TEST(each_kind_renders_as_its_golden_text_and_json)
     snprintf(name, sizeof name, "%s.report.txt", s->kind);
     against(name, tool);
     same_first_and_last_lines(s->kind, text, tool);
+    same_deadlocks_and_order(s->kind, text, tool);
     free(tool);
     free(json);
     free(doc);
