@@ -8,6 +8,9 @@
  */
 #include "tl_render.h"
 
+#include <stdlib.h>
+#include <string.h>
+
 static void headline(FILE *f, const struct tl_fmt_style *s, const struct tl_render_group *g)
 {
     tl_fmt_headline(f, s, g->count, g->kind, g->reason, g->reason ? g->dur : NULL, g->verdict);
@@ -144,4 +147,108 @@ void tl_render_summary(FILE *f, const struct tl_render_counts *c)
     else
         fprintf(f, "%zu processes", c->nprocs);
     fputs(")\n", f);
+}
+
+/* ---- deadlocks ----------------------------------------------------------------------------- */
+
+#define CYCLE_TOLD 64 /* members told in the sentence (a cycle is rarely longer than a few) */
+
+static bool same_id(const char *a, const char *b)
+{
+    return a != NULL && b != NULL && a[0] != '\0' && strcmp(a, b) == 0;
+}
+
+/* Whether the last member waits on the first: a cycle (one member: it waits on itself). */
+static bool is_cycle(const struct tl_render_deadlock *d, void *ctx)
+{
+    struct tl_render_dl_member first = {0}, last = {0};
+    d->member(ctx, 0, &first);
+    d->member(ctx, d->n - 1, &last);
+    return same_id(last.owner, first.id);
+}
+
+static void member_lines(FILE *f, const struct tl_render_deadlock *d, void *ctx)
+{
+    for (size_t k = 0; k < d->n; k++) {
+        struct tl_render_dl_member m = {0};
+        d->member(ctx, k, &m);
+        if (m.absent)
+            continue;
+        tl_fmt_member(f, m.id, m.name, m.call, m.dur);
+        d->stack(f, ctx, k);
+    }
+}
+
+void tl_render_deadlock(FILE *f, const struct tl_fmt_style *s, const struct tl_render_deadlock *d,
+                        void *ctx)
+{
+    if (d->n == 0)
+        return;
+    struct tl_fmt_edge e[CYCLE_TOLD];
+    char what[CYCLE_TOLD][192];
+    size_t n = d->n < CYCLE_TOLD ? d->n : CYCLE_TOLD;
+    const char *owner = NULL;
+    for (size_t k = 0; k < n; k++) {
+        struct tl_render_dl_member m = {0};
+        d->member(ctx, k, &m);
+        snprintf(what[k], sizeof what[k], "%s", m.what ? m.what : "?");
+        e[k] = (struct tl_fmt_edge){m.id, m.word ? m.word : "object", what[k], m.join};
+        if (k == 0)
+            owner = m.owner;
+    }
+    fputc('\n', f);
+    if (d->pid > 0)
+        fprintf(f, "%sin pid %lld:%s\n", s->verdict, d->pid, s->reset);
+    bool cycle = is_cycle(d, ctx);
+    if (cycle)
+        tl_fmt_cycle(f, d->nr, e, n);
+    else
+        tl_fmt_orphan(f, d->nr, owner != NULL && owner[0] != '\0' ? owner
+                                : d->gone_owner != NULL        ? d->gone_owner
+                                                               : "(gone)",
+                      e[0].word, e[0].what, d->n);
+    member_lines(f, d, ctx);
+    if (!cycle && d->owner_created && owner != NULL && owner[0] != '\0') {
+        fprintf(f, "    %s was created at:\n", owner);
+        d->stack(f, ctx, d->n);
+    }
+}
+
+/* ---- group order --------------------------------------------------------------------------- */
+
+int tl_render_severity(const char *verdict)
+{
+    static const char *const order[] = {"deadlocked", "leaked", "blocked", "unjoined"};
+    if (verdict == NULL) /* a dump's unit nobody judged: shown last */
+        return 5;
+    for (int i = 0; i < 4; i++)
+        if (strcmp(verdict, order[i]) == 0)
+            return i;
+    return 4;
+}
+
+/* "thread:12" against "task:3": the kind's name, then the number as a number. */
+static int unit_order(const char *a, const char *b)
+{
+    if (a == NULL || b == NULL)
+        return (a == NULL) - (b == NULL);
+    const char *ca = strchr(a, ':'), *cb = strchr(b, ':');
+    size_t la = ca ? (size_t)(ca - a) : strlen(a), lb = cb ? (size_t)(cb - b) : strlen(b);
+    int c = strncmp(a, b, la < lb ? la : lb);
+    if (c != 0 || la != lb)
+        return c != 0 ? c : (la < lb ? -1 : 1);
+    unsigned long long na = ca ? strtoull(ca + 1, NULL, 10) : 0;
+    unsigned long long nb = cb ? strtoull(cb + 1, NULL, 10) : 0;
+    return (na > nb) - (na < nb);
+}
+
+int tl_render_group_order(const char *verdict_a, long long count_a, const char *unit_a,
+                          const char *verdict_b, long long count_b, const char *unit_b)
+{
+    int sa = tl_render_severity(verdict_a), sb = tl_render_severity(verdict_b);
+    if (sa != sb)
+        return sa - sb;
+    if (count_a != count_b)
+        return count_a > count_b ? -1 : 1;
+    return unit_order(unit_a, unit_b);
 }

@@ -106,4 +106,43 @@ void tl_render_first_line(FILE *f, const struct tl_fmt_style *s, const struct tl
  * 1 lock-order inversion; 2 failing (pid 4242)", or "(3 processes)" at the end. */
 void tl_render_summary(FILE *f, const struct tl_render_counts *c);
 
+/* One member of a deadlock, as its caller fills it (tl_render_deadlock's MEMBER callback): ID and
+ * OWNER (the unit it waits on, "" or NULL when none) stay valid for the whole call; the rest may
+ * point into the member's own buffers. */
+struct tl_render_dl_member {
+    const char *id, *owner, *name, *call, *word; /* WORD: "mutex", "rwlock", ...; NULL: "object" */
+    bool join;   /* waits to join the next member */
+    bool absent; /* not in the report: in the sentence only, no member line */
+    const char *what;                            /* the object: "lock_a (prog+0x4040)" */
+    char what_buf[192], dur[32], name_buf[256];
+};
+
+/* One deadlock as both texts show it: a wait-for cycle when the last member waits on the first,
+ * else the waiters of a lock whose owner exited. MEMBER fills member K; STACK writes member K's
+ * blocked stack at indent "      ", or (K == N) the exited owner's creation stack.
+ *   [in pid 42:]                                       (PID > 0: the tool with several processes)
+ *   taskleak: deadlock 1: 2 units wait for each other in a cycle: ...
+ *   taskleak: deadlock 2: owner thread:5 exited while holding mutex m (...); its 1 waiter ...
+ *     thread:6 blocked in pthread_mutex_lock for 4s:
+ *       #0 ...
+ *     thread:5 was created at:                         (OWNER_CREATED)
+ *       #0 ... */
+struct tl_render_deadlock {
+    size_t nr, n;
+    long long pid;
+    const char *gone_owner;  /* the exited owner's name when its waiters do not name it */
+    bool owner_created;      /* the exited owner's creation stack is known */
+    void (*member)(void *ctx, size_t k, struct tl_render_dl_member *out);
+    void (*stack)(FILE *f, void *ctx, size_t k);
+};
+void tl_render_deadlock(FILE *f, const struct tl_fmt_style *s, const struct tl_render_deadlock *d,
+                        void *ctx);
+
+/* The order of groups in every text, JSON and HTML report: the most severe verdict first
+ * (deadlocked, leaked, blocked, unjoined, any other, none as in a dump), then the larger group,
+ * then the first unit's id (kind, then number). tl_render_severity ranks a verdict 0..5. */
+int tl_render_severity(const char *verdict);
+int tl_render_group_order(const char *verdict_a, long long count_a, const char *unit_a,
+                          const char *verdict_b, long long count_b, const char *unit_b);
+
 #endif /* TL_RENDER_H */

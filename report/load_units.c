@@ -2,7 +2,8 @@
  * The loader's units section, usually the bulk of a report (one object per thread or task).
  *
  * With TLR_LOAD_ALL_UNITS every unit is decoded into proc->units. Otherwise only the units some
- * group names first are decoded (grouped text shows their creator); for every other unit the
+ * group names first, and those of deadlocks, are decoded (grouped text shows their creator; a
+ * report with deadlocks has all of its units decoded); for every other unit the
  * reader stops decoding once it has the "id" and skips the rest of the object, which keeps a
  * 1M-unit report within the time bar. Either way the whole array is validated.
  */
@@ -121,12 +122,20 @@ int tlr_ld_unit_shape(struct tlr_ld *ld)
     return shape(ld, counts, sizeof counts / sizeof counts[0]);
 }
 
+/* Whether every unit is decoded: when asked, and in a report with deadlocks (rare), whose text
+ * names the thread that exited holding a lock and shows where it was created though that thread
+ * is in no group. */
+static bool every_unit(const struct tlr_ld *ld)
+{
+    return (ld->flags & TLR_LOAD_ALL_UNITS) || ld->p->ndeadlocks > 0;
+}
+
 /* Reads one unit; *keep is false when it was skipped (not wanted). */
 static int read_unit(struct tlr_ld *ld, struct tlr_unit *u, struct wanted *want, bool *keep)
 {
     char key[KEYLEN];
     int r;
-    bool all = ld->flags & TLR_LOAD_ALL_UNITS;
+    bool all = every_unit(ld);
     *keep = true;
     u->tid = u->task = u->created_stack = u->blocked_stack = u->exited_ms = -1;
     if (tlr_js_obj_begin(&ld->js) < 0)
@@ -205,7 +214,7 @@ static struct wanted *wanted_units(struct tlr_ld *ld, struct wanted *slots)
 static int units_loop(struct tlr_ld *ld, struct wanted *want)
 {
     int r = 0;
-    bool all = ld->flags & TLR_LOAD_ALL_UNITS;
+    bool all = every_unit(ld);
     size_t missing = HASH_COUNT(want);
     if (tlr_js_arr_begin(&ld->js) < 0)
         return -1;

@@ -3,9 +3,9 @@
  *
  * One pass over every process's groups: compute the identity string, find or add the merged
  * group in a uthash index, append the occurrence. Then the merged groups are put in an array
- * ordered by severity (deadlocked, leaked, blocked, unjoined), larger counts first, identity last
- * so the output is stable from run to run. The identity string uses ASCII unit/record separators
- * between fields so no function name can make two identities collide.
+ * in the detector's order (tl_render_group_order: severity, larger counts first, first unit),
+ * identity last so the output is stable from run to run. The identity string uses ASCII
+ * unit/record separators between fields so no function name can make two identities collide.
  */
 #include "merge.h"
 
@@ -14,24 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tl_render.h"
 #include "tl_vec.h"
-
-/* Where a verdict sorts, most severe first: deadlocked 0, leaked 1, blocked 2, unjoined 3, any
- * other 4, none (a dump's unjudged unit) 5. */
-static int tlr_severity(const char *verdict)
-{
-    if (!verdict) /* a dump's unit nobody judged: shown last */
-        return 5;
-    if (!strcmp(verdict, "deadlocked"))
-        return 0;
-    if (!strcmp(verdict, "leaked"))
-        return 1;
-    if (!strcmp(verdict, "blocked"))
-        return 2;
-    if (!strcmp(verdict, "unjoined"))
-        return 3;
-    return 4;
-}
 
 struct sbuf {
     char *s;
@@ -179,7 +163,7 @@ static int merge_group(struct tlr_merged *m, struct tlr_proc *p, struct tlr_grou
                               .first = g,
                               .wait_min = -1,
                               .wait_max = -1,
-                              .severity = tlr_severity(g->verdict)};
+                              .severity = tl_render_severity(g->verdict)};
     HASH_ADD_KEYPTR(hh, m->index, mg->key, strlen(mg->key), mg);
     if (tlr_hash_oom) {
         free(key);
@@ -189,15 +173,19 @@ static int merge_group(struct tlr_merged *m, struct tlr_proc *p, struct tlr_grou
     return add_occ(mg, p, g);
 }
 
+static const char *first_unit(const struct tlr_mgroup *g)
+{
+    return g->first->nunits ? g->first->units[0] : NULL;
+}
+
+/* tl_render's order of groups (the detector's), identity last so the output is stable. */
 static int cmp_mgroup(const void *a, const void *b)
 {
     const struct tlr_mgroup *x = *(const struct tlr_mgroup *const *)a;
     const struct tlr_mgroup *y = *(const struct tlr_mgroup *const *)b;
-    if (x->severity != y->severity)
-        return x->severity - y->severity;
-    if (x->count != y->count)
-        return x->count > y->count ? -1 : 1;
-    return strcmp(x->key, y->key);
+    int o = tl_render_group_order(x->first->verdict, x->count, first_unit(x), y->first->verdict,
+                                  y->count, first_unit(y));
+    return o != 0 ? o : strcmp(x->key, y->key);
 }
 
 static void add_summary(struct tlr_summary *t, const struct tlr_summary *s)

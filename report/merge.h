@@ -40,7 +40,7 @@ struct tlr_merged {
     size_t nprocs;
     size_t nsuperseded;
     struct tlr_mgroup *index;   /* hash of merged groups by identity */
-    struct tlr_mgroup **groups; /* the same groups, ordered: severity, then count, then key */
+    struct tlr_mgroup **groups; /* the same groups, ordered: tl_render_group_order, then key */
     size_t ngroups;
     struct tlr_summary total; /* summaries added up */
 };

@@ -354,50 +354,70 @@ static void group_block(const struct tx *t, const struct tlr_mgroup *g)
     tl_render_group(t->out, &s, &v, &ops, &c);
 }
 
-#define CYCLE_TOLD 64 /* members told in the sentence */
+/* What tl_render_deadlock asks of one deadlock of one process: its members as the JSON has them
+ * and their stacks; the exited owner's creation stack when the JSON still has that thread. */
+struct dctx {
+    const struct tx *t;
+    const struct tlr_proc *p;
+    const struct tlr_deadlock *d;
+    const struct tlr_unit *owner; /* the exited owner of an orphaned lock, NULL when not in it */
+};
 
-/* A cycle as the detector tells it (tl_fmt_cycle), or the waiters of a mutex whose owner exited
- * (tl_fmt_orphan), then each member with its blocked stack. */
+static void d_member(void *ctx, size_t k, struct tl_render_dl_member *m)
+{
+    const struct dctx *c = ctx;
+    const struct tlr_unit *u = tlr_proc_unit(c->p, c->d->units[k]);
+    const char *obj = k < c->d->nobjects       ? c->d->objects[k]
+                      : u && u->wait.object ? u->wait.object
+                                            : "?";
+    const char *name = u && u->wait.object_name && u->wait.object && !strcmp(u->wait.object, obj)
+                           ? u->wait.object_name
+                           : NULL;
+    tlr_object_what(c->p, name, obj, m->what_buf, sizeof m->what_buf);
+    m->what = m->what_buf;
+    m->id = c->d->units[k];
+    m->absent = u == NULL;
+    if (!u)
+        return;
+    tlr_fmt_duration(u->has_wait ? u->wait.since_ms : -1, m->dur, sizeof m->dur);
+    m->owner = u->wait.owner;
+    m->name = u->name;
+    m->call = u->wait.call ? u->wait.call : u->wait.reason;
+    m->word = u->wait.reason ? tl_reason_object_word(u->wait.reason) : NULL;
+    m->join = u->wait.reason && !strcmp(u->wait.reason, "join");
+}
+
+static void d_stack(FILE *f, void *ctx, size_t k)
+{
+    const struct dctx *c = ctx;
+    (void)f;
+    const struct tlr_unit *u = k < c->d->nunits ? tlr_proc_unit(c->p, c->d->units[k]) : c->owner;
+    const struct tlr_stack *s =
+        tlr_proc_stack(c->p, k < c->d->nunits ? u->blocked_stack : u->created_stack);
+    stack_lines_at(c->t, c->p, s, "      ");
+}
+
+/* The unit that held the first member's lock when it is in the report and exited. */
+static const struct tlr_unit *exited_owner(const struct tlr_proc *p, const struct tlr_deadlock *d)
+{
+    const struct tlr_unit *w = d->nunits ? tlr_proc_unit(p, d->units[0]) : NULL;
+    const struct tlr_unit *o = w && w->wait.owner ? tlr_proc_unit(p, w->wait.owner) : NULL;
+    return o && o->state && !strcmp(o->state, "exited") ? o : NULL;
+}
+
+/* A cycle as the detector tells it, or the waiters of a mutex whose owner exited (tl_render). */
 static void deadlock_lines(const struct tx *t, const struct tlr_proc *p,
                            const struct tlr_deadlock *d, size_t nr)
 {
-    struct tl_fmt_edge e[CYCLE_TOLD];
-    char what[CYCLE_TOLD][192], dur[32];
-    size_t n = d->nunits < CYCLE_TOLD ? d->nunits : CYCLE_TOLD;
-    const struct tlr_unit *last = n ? tlr_proc_unit(p, d->units[n - 1]) : NULL;
-    bool cycle = n > 1 && last && last->wait.owner && !strcmp(last->wait.owner, d->units[0]);
-    fputc('\n', t->out);
-    if (many_procs(t))
-        fprintf(t->out, "%sin pid %lld:%s\n", col(t, RED), p->pid, col(t, RESET));
-    for (size_t i = 0; i < n; i++) {
-        const struct tlr_unit *u = tlr_proc_unit(p, d->units[i]);
-        const char *obj = i < d->nobjects       ? d->objects[i]
-                          : u && u->wait.object ? u->wait.object
-                                                : "?";
-        const char *word = u && u->wait.reason ? tl_reason_object_word(u->wait.reason) : NULL;
-        const char *name =
-            u && u->wait.object_name && u->wait.object && !strcmp(u->wait.object, obj)
-                ? u->wait.object_name
-                : NULL;
-        tlr_object_what(p, name, obj, what[i], sizeof what[i]);
-        e[i] = (struct tl_fmt_edge){d->units[i], word ? word : "object", what[i],
-                                    u && u->wait.reason && !strcmp(u->wait.reason, "join")};
-    }
-    const struct tlr_unit *w = n ? tlr_proc_unit(p, d->units[0]) : NULL;
-    if (cycle)
-        tl_fmt_cycle(t->out, nr, e, n);
-    else if (n)
-        tl_fmt_orphan(t->out, nr, w && w->wait.owner ? w->wait.owner : "(gone)", e[0].word,
-                      e[0].what, d->nunits);
-    for (size_t i = 0; i < d->nunits; i++) {
-        const struct tlr_unit *u = tlr_proc_unit(p, d->units[i]);
-        if (!u)
-            continue;
-        tlr_fmt_duration(u->has_wait ? u->wait.since_ms : -1, dur, sizeof dur);
-        tl_fmt_member(t->out, u->id, u->name, u->wait.call ? u->wait.call : u->wait.reason, dur);
-        const struct tlr_stack *s = tlr_proc_stack(p, u->blocked_stack);
-        stack_lines_at(t, p, s, "      ");
-    }
+    struct dctx c = {t, p, d, exited_owner(p, d)};
+    struct tl_render_deadlock v = {.nr = nr,
+                                   .n = d->nunits,
+                                   .pid = many_procs(t) ? p->pid : 0,
+                                   .owner_created = c.owner != NULL,
+                                   .member = d_member,
+                                   .stack = d_stack};
+    struct tl_fmt_style s = style(t, 0);
+    tl_render_deadlock(t->out, &s, &v, &c);
 }
 
 /* Whether an earlier process already got the same note for the same file. */

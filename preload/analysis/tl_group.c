@@ -29,6 +29,7 @@
 #include "tl_proof.h"
 #include "tl_inversion.h"
 #include "tl_real.h"
+#include "tl_render.h"
 #include "tl_supp.h"
 #include "tl_symbols.h"
 #include "tl_thread.h"
@@ -368,10 +369,20 @@ static int group_add(struct tl_report *r, size_t idx)
     return 0;
 }
 
-static int by_count_desc(const void *a, const void *b)
+/* tl_render's order of groups, which taskleak-report's merged view follows too. */
+static int by_render_order(const void *a, const void *b, void *arg)
 {
+    const struct tl_report *r = arg;
     const struct tl_rep_group *x = a, *y = b;
-    return (x->count < y->count) - (x->count > y->count);
+    return tl_render_group_order(x->verdict, (long long)x->count,
+                                 x->count ? r->units[x->members[0]].id : NULL, y->verdict,
+                                 (long long)y->count, y->count ? r->units[y->members[0]].id : NULL);
+}
+
+void tl_group_sort(struct tl_report *r)
+{
+    if (r->ngroups > 1)
+        qsort_r(r->groups, r->ngroups, sizeof *r->groups, by_render_order, r);
 }
 
 static int group_and_count(struct tl_report *r)
@@ -397,8 +408,6 @@ static int group_and_count(struct tl_report *r)
         if (group_add(r, i) < 0)
             return -1;
     }
-    if (r->ngroups > 1)
-        qsort(r->groups, r->ngroups, sizeof *r->groups, by_count_desc);
     return 0;
 }
 
@@ -468,6 +477,7 @@ static int build(struct tl_report *r, enum tl_build_mode mode, uint64_t exclude_
     suppress(r);
     if (group_and_count(r) < 0 || tl_growth_groups(r) < 0)
         goto fail;
+    tl_group_sort(r);
     tl_inversion_collect(r);
     return 0;
 fail:

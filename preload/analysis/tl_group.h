@@ -32,6 +32,9 @@ void tl_report_free(struct tl_report *r);
  * its members are r's live units created there, with the site's figures; the verdict sticks, so
  * every later report has it. Returns 0, or -1 (ENOMEM). Part of every build. */
 int tl_growth_groups(struct tl_report *r);
+/* Puts r's groups in the order every report shows them (tl_render_group_order: the most severe
+ * verdict first, then the larger group, then the first unit). Part of every build. */
+void tl_group_sort(struct tl_report *r);
 
 
 /* Remembers the threads of unknown origin alive now, so checks ignore them (ignore_current). */

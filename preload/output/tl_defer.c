@@ -18,9 +18,9 @@
 
 static _Atomic unsigned live_seq;
 
-bool tl_defer_dir(const struct tl_options *o, char *dir, size_t n)
+bool tl_defer_dir(const struct tl_options *o, bool live, char *dir, size_t n)
 {
-    return o->defer_text[0] != '\0' && o->report[0] != '\0' &&
+    return o->defer_text[0] != '\0' && o->report[0] != '\0' && (!live || o->defer_live) &&
            tl_options_expand_path(o->defer_text, dir, n) >= 0;
 }
 

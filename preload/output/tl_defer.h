@@ -4,7 +4,8 @@
  * text as DIR/taskleak.<pid>.<kind>.txt once its JSON file is written; the script renders it when
  * the program has ended. Every other report a user would see while the program runs (watchdog,
  * dump, taskleak_check, a deadlock the program survives) leaves a pair DIR/live.<pid>.<seq>.json
- * and .txt (the JSON first, the text last), which the supervisor renders as it appears. Files
+ * and .txt (the JSON first, the text last), which the supervisor renders as it appears, when
+ * defer_live says it does (else that text goes to the log as without defer_text). Files
  * only: the callers render the text and the JSON. A false return leaves the text to the caller,
  * for the log.
  */
@@ -14,9 +15,11 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* The defer directory of options O, expanded into dir; false when there is none. */
+/* The defer directory of options O, expanded into dir; false when there is none, or (LIVE: for a
+ * live pair) when defer_live does not say that a supervisor shows live pairs: set by hand without
+ * one, defer_text never leaves live files nobody prints. */
 struct tl_options;
-bool tl_defer_dir(const struct tl_options *o, char *dir, size_t n);
+bool tl_defer_dir(const struct tl_options *o, bool live, char *dir, size_t n);
 
 /* TEXT as DIR/taskleak.<pid>.<file_kind>.txt: true when written. */
 bool tl_defer_last(const char *dir, const char *file_kind, const char *text, size_t len);

@@ -345,7 +345,7 @@ static bool defer_text(struct tl_report *r, int json_rc)
 {
     char dir[TL_OPT_PATH_MAX];
     bool last = last_word(r);
-    if ((last && json_rc != 0) || !tl_defer_dir(r->opts, dir, sizeof dir))
+    if ((last && json_rc != 0) || !tl_defer_dir(r->opts, !last, dir, sizeof dir))
         return false;
     char *text = tl_text_render(r, 0), *doc = NULL;
     size_t jlen = 0;

@@ -2,9 +2,10 @@
  *
  * DESIGN. Rendering goes into an open_memstream buffer and leaves with one write(2), so a report
  * is never interleaved with the program's own stderr output line by line. Groups come in the
- * model's order (largest first). Stacks print every frame with its function name, "??" when no
- * symbol table names it, plus module+offset so the line can be symbolized offline. The lines
- * themselves are tl_fmt's, which taskleak-report's text shares.
+ * model's order (tl_render_group_order: the most severe verdict first, then the larger group).
+ * Stacks print every frame with its function name, "??" when no symbol table names it, plus
+ * module+offset so the line can be symbolized offline. The lines themselves are tl_fmt's, which
+ * taskleak-report's text shares.
  */
 #include "tl_text.h"
 

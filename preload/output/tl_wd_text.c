@@ -113,12 +113,12 @@ static const char *due(const struct tl_rep_group *g, int64_t now, const struct t
     return why;
 }
 
-/* Under taskleak run (defer_text): the text and the report's JSON as a live pair, which the
+/* Under taskleak run (defer_text, defer_live): the text and the report's JSON as a live pair, which the
  * supervisor shows rendered with file:line. False leaves the text for the log. */
 static bool deferred(struct tl_report *r, const char *text, size_t len)
 {
     char dir[TL_OPT_PATH_MAX];
-    if (!tl_defer_dir(r->opts, dir, sizeof dir))
+    if (!tl_defer_dir(r->opts, true, dir, sizeof dir))
         return false;
     size_t jlen = 0;
     char *doc = tl_report_json(r, &jlen);

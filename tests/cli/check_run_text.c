@@ -7,6 +7,7 @@
  * verdict either way; preloaded directly, the texts stay the detector's own.
  */
 #include <check.h>
+#include <dirent.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -295,6 +296,46 @@ START_TEST(a_dump_under_run_is_rendered_with_file_and_line)
 }
 END_TEST
 
+/* Files of DIR whose names start with "live.". */
+static int live_files(const char *dir)
+{
+    DIR *d = opendir(dir);
+    ck_assert_msg(d != NULL, "cannot open %s", dir);
+    int n = 0;
+    for (struct dirent *e; (e = readdir(d)) != NULL;)
+        n += strncmp(e->d_name, "live.", 5) == 0;
+    closedir(d);
+    return n;
+}
+
+/* defer_text set by hand, without taskleak run's supervisor (defer_live): the watchdog's text
+ * stays on the log and no live pair is left for nobody to print; with defer_live=1 the pair is
+ * left and the log stays quiet, as under taskleak run. */
+static void watchdog_with_defer(bool live)
+{
+    char dir[] = "/tmp/tl_defer.XXXXXX", opts[256];
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(opts, sizeof opts, "threshold=1s:interval=100ms:defer_text=%s%s", dir,
+             live ? ":defer_live=1" : "");
+    struct th_run r;
+    ck_assert_int_eq(th_run_simple(&r, "wd_mutex_hold", opts), 0);
+    ck_assert_msg(r.status == 0, "status %d; stderr:\n%s", r.status, r.err);
+    ck_assert_msg(th_contains(r.err, "taskleak: watchdog: ") == !live, "stderr:\n%s", r.err);
+    int n = live_files(dir);
+    ck_assert_msg(live ? n >= 2 : n == 0, "%d live files in %s", n, dir);
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    ck_assert_int_eq(system(cmd), 0);
+    th_run_free(&r);
+}
+
+START_TEST(defer_text_by_hand_leaves_no_live_files_nobody_prints)
+{
+    watchdog_with_defer(false);
+    watchdog_with_defer(true);
+}
+END_TEST
+
 Suite *make_run_text_suite(void)
 {
     Suite *s = suite_create("run_text");
@@ -310,6 +351,7 @@ Suite *make_run_text_suite(void)
     tcase_add_test(tc, a_watchdog_report_under_run_is_rendered_with_file_and_line);
     tcase_add_test(tc, a_watchdog_report_without_run_stays_name_only);
     tcase_add_test(tc, a_dump_under_run_is_rendered_with_file_and_line);
+    tcase_add_test(tc, defer_text_by_hand_leaves_no_live_files_nobody_prints);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -57,7 +57,7 @@ NOINLINE void golden_lock_ba(void)
     __asm__ volatile("");
 }
 int golden_queue_cond[12]; /* the objects units wait on */
-int golden_lock_a[10], golden_lock_b[10];
+int golden_lock_a[10], golden_lock_b[10], golden_lock_c[10];
 
 #define FN(f) ((uintptr_t)(f) + 1) /* a return address inside f */
 
@@ -187,6 +187,33 @@ static void abba(struct tl_report *r, const char *verdict)
     group(r, first + 1, 1);
 }
 
+/* A worker that exited holding golden_lock_c (its record still in the model: the report names
+ * it and shows where it was created) and a thread waiting for that lock forever. */
+static void orphan(struct tl_report *r)
+{
+    struct tl_rep_unit *o = unit(r, "thread:5", NULL, "exited");
+    o->start = (uintptr_t)golden_worker;
+    o->exited_ms = 2500;
+    snprintf(o->created_by, sizeof o->created_by, "thread:1");
+    o->created_stack = stack("pthread_create", FN(golden_pool_start), FN(golden_main));
+    pid_t gone = o->tid;
+    struct tl_rep_unit *w = unit(r, "thread:8", "deadlocked", "blocked");
+    wait_on(w, "mutex lock", "pthread_mutex_lock", golden_lock_c, "golden_lock_c", 5000);
+    w->start = (uintptr_t)golden_lock_ab;
+    snprintf(w->created_by, sizeof w->created_by, "thread:1");
+    snprintf(w->owner, sizeof w->owner, "thread:5");
+    w->owner_tid = gone;
+    w->created_stack = stack("pthread_create", FN(golden_main), 0);
+    w->blocked_stack = stack("pthread_mutex_lock", FN(golden_lock_ab), 0);
+    group(r, r->n - 1, 1);
+    r->deadlocks = calloc(1, sizeof *r->deadlocks);
+    r->deadlocks[0].members = calloc(1, sizeof(size_t));
+    r->deadlocks[0].members[0] = r->n - 1;
+    r->deadlocks[0].count = 1;
+    r->ndeadlocks = 1;
+    r->deadlocked = 1;
+}
+
 static struct tl_options opts; /* the defaults (each test fills them) */
 
 static void model(struct tl_report *r, const struct spec *s)
@@ -212,6 +239,7 @@ static void model(struct tl_report *r, const struct spec *s)
     case TL_BUILD_WATCHDOG:
         abba(r, "blocked");
         r->blocked = 2;
+        orphan(r);
         break;
     case TL_BUILD_DUMP:
         main_thread(r);
@@ -235,7 +263,9 @@ static void model(struct tl_report *r, const struct spec *s)
         r->signal = SIGTERM;
         break;
     }
-    r->alive = r->n - r->unjoined;
+    for (size_t k = 0; k < r->n; k++)
+        r->alive += strcmp(r->units[k].state, "exited") != 0;
+    tl_group_sort(r); /* as every build does */
 }
 
 /* Units share their stacks here, so the model is freed without tl_report_free's unref per unit. */
@@ -501,6 +531,34 @@ static void same_first_and_last_lines(const char *kind, const char *text, const 
     ck_assert_str_eq(a, b);
 }
 
+/* The part of S from its first line starting with FROM up to the SUMMARY line ("" when none). */
+static char *section(const char *s, const char *from)
+{
+    const char *a = strstr(s, from), *b = strstr(s, "\nSUMMARY: taskleak: ");
+    if (a == NULL || b == NULL || b < a)
+        return strdup("");
+    return strndup(a, (size_t)(b - a));
+}
+
+/* The deadlock sections read the same in both texts (tl_render_deadlock), and the groups come in
+ * the same order (tl_render_group_order): the "  units:" lines name them in turn. */
+static void same_deadlocks_and_order(const char *kind, const char *text, const char *tool)
+{
+    char *a = section(text, "\ntaskleak: deadlock 1:"), *b = section(tool, "\ntaskleak: deadlock 1:");
+    ck_assert_msg(strcmp(kind, "deadlock") != 0 || a[0] != '\0', "no deadlock section:\n%s", text);
+    same_text("the tool's deadlock section", a, b);
+    free(a), free(b);
+    const char *x = text, *y = tool;
+    while ((x = strstr(x, "\n  units:")) != NULL) {
+        y = strstr(y, "\n  units:");
+        ck_assert_msg(y != NULL, "the tool shows fewer groups");
+        size_t n = strcspn(x + 1, "\n");
+        ck_assert_msg(strncmp(x, y, n + 1) == 0, "groups in another order: '%.*s' against '%.*s'",
+                      (int)n, x + 1, (int)strcspn(y + 1, "\n"), y + 1);
+        x += n + 1, y += n + 1;
+    }
+}
+
 static const struct spec SPECS[] = {
     {"exit", TL_BUILD_EXIT}, {"check", TL_BUILD_CHECK},       {"watchdog", TL_BUILD_WATCHDOG},
     {"dump", TL_BUILD_DUMP}, {"deadlock", TL_BUILD_DEADLOCK}, {"signal", TL_BUILD_SIGNAL},
@@ -536,6 +594,7 @@ START_TEST(each_kind_renders_as_its_golden_text_and_json)
     snprintf(name, sizeof name, "%s.report.txt", s->kind);
     against(name, tool);
     same_first_and_last_lines(s->kind, text, tool);
+    same_deadlocks_and_order(s->kind, text, tool);
     free(tool);
     free(json);
     free(doc);

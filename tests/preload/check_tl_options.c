@@ -393,13 +393,14 @@ START_TEST(help_prints_every_key_to_the_log)
         "threshold",  "interval",     "exit_check",      "grace",       "exitcode",    "report",
         "log",        "suppressions", "ignore",          "stack_depth", "dump_signal", "fail_on",
         "verbosity",  "max_units",    "report_fallback", "on_deadlock", "lock_order",  "defer_text",
-        "growth",     "growth_min",   "metrics",         "proof"};
+        "growth",     "growth_min",   "metrics",         "proof",
+        "defer_live"};
     struct tl_options o;
     tl_options_defaults(&o);
     ck_assert_int_eq(tl_options_parse(&o, "help=1"), 0);
     ck_assert(o.help);
     const char *out = logged();
-    ck_assert_int_eq(count_lines(out), 23);
+    ck_assert_int_eq(count_lines(out), 24);
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
         char needle[64];
         snprintf(needle, sizeof needle, "taskleak:   %s ", keys[i]);
@@ -433,7 +434,7 @@ START_TEST(json_echo_reads_back_with_typed_values)
     ck_assert_str_eq(json_string_value(json_array_get(f, 1)), "blocked");
     ck_assert_int_eq(json_integer_value(json_object_get(v, "max_units")), 10000);
     ck_assert_str_eq(json_string_value(json_object_get(v, "on_deadlock")), "all");
-    ck_assert_uint_eq(json_object_size(v), 22);
+    ck_assert_uint_eq(json_object_size(v), 23);
     json_decref(v);
     free(text);
 }
@@ -497,7 +498,7 @@ START_TEST(generated_docs_have_one_entry_per_option)
     int tp = 0;
     for (char *p = buf; (p = strstr(p, ".TP\n.BI ")) != NULL; p++)
         tp++;
-    ck_assert_int_eq(tp, 22);
+    ck_assert_int_eq(tp, 23);
     ck_assert_ptr_nonnull(strstr(buf, ".BI threshold= duration\n"));
     ck_assert_ptr_nonnull(strstr(buf, "Default: \\fB10s\\fR."));
     ck_assert_int_eq(ftruncate(fd, 0), 0);
@@ -505,7 +506,7 @@ START_TEST(generated_docs_have_one_entry_per_option)
     tl_options_doc(fd, TL_DOC_MARKDOWN);
     n = pread(fd, buf, sizeof buf - 1, 0);
     buf[n] = '\0';
-    ck_assert_int_eq(count_lines(buf), 24);
+    ck_assert_int_eq(count_lines(buf), 25);
     ck_assert_ptr_nonnull(strstr(buf, "| `max_units` | integer | `10000` |"));
     ck_assert_ptr_nonnull(strstr(buf, "| `growth` | duration | `60s` |"));
     close(fd);

@@ -7,6 +7,8 @@
 #include <check.h>
 #include <ctype.h>
 #include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "harness.h"
@@ -153,6 +155,46 @@ START_TEST(a_lock_order_inversion_reads_back_names_both_paths_and_fails_the_gate
 }
 END_TEST
 
+/* The part of S from "taskleak: deadlock 1:" (after AFTER, when given) up to the next line that
+ * starts a report or its SUMMARY, without the blank line that ends it. */
+static char *deadlock_section(const char *s, const char *after)
+{
+    const char *from = after ? strstr(s, after) : s;
+    ck_assert_msg(from != NULL, "no '%s' in:\n%s", after, s);
+    const char *a = strstr(from, "\ntaskleak: deadlock 1:");
+    ck_assert_msg(a != NULL, "no deadlock section in:\n%s", from);
+    const char *b = a + 1, *e = NULL;
+    while ((b = strchr(b, '\n')) != NULL && e == NULL) {
+        b++;
+        if (!strncmp(b, "SUMMARY: ", 9) || (!strncmp(b, "taskleak: ", 10) &&
+                                            strncmp(b, "taskleak: deadlock ", 19) != 0))
+            e = b;
+    }
+    size_t n = e ? (size_t)(e - a) : strlen(a);
+    while (n > 0 && a[n - 1] == '\n')
+        n--;
+    return strndup(a, n);
+}
+
+/* A real deadlock: the detector's exit text and the tool's rendering of that exit report's JSON
+ * tell it in the same words (one assembly, tl_render_deadlock). */
+START_TEST(a_real_deadlock_reads_the_same_in_both_texts)
+{
+    struct th_run pr;
+    char path[600];
+    ck_assert_int_eq(th_run_simple(&pr, "wd_abba", "threshold=1s:interval=100ms"), 0);
+    snprintf(path, sizeof path, "%s/taskleak.%d.exit.json", pr.dir, pr.pid);
+    struct tlr_cli_run r = RUN("--no-symbolize", path);
+    char *want = deadlock_section(pr.err, "taskleak: exit report:");
+    char *got = deadlock_section(r.out, NULL);
+    ck_assert_msg(!strcmp(want, got), "the detector's:\n%s\nthe tool's:\n%s", want, got);
+    free(want);
+    free(got);
+    tlr_run_free(&r);
+    th_run_free(&pr);
+}
+END_TEST
+
 Suite *make_tlr_scenarios_suite(void)
 {
     Suite *s = suite_create("tlr_scenarios");
@@ -162,6 +204,7 @@ Suite *make_tlr_scenarios_suite(void)
     tcase_add_test(t, a_real_report_is_its_own_baseline_and_a_fixed_program_passes);
     tcase_add_test(t, unjoined_threads_read_back_grouped_counted_and_failing);
     tcase_add_test(t, a_lock_order_inversion_reads_back_names_both_paths_and_fails_the_gate);
+    tcase_add_test(t, a_real_deadlock_reads_the_same_in_both_texts);
     suite_add_tcase(s, t);
     return s;
 }
