@@ -268,6 +268,15 @@ START_TEST(a_stripped_librarys_thread_is_hinted_by_the_export_that_created_it)
     char hints[4][128];
     ck_assert_int_eq(th_run_simple(&pr, "thr_stripped_lib", "grace=300ms"), 0);
     ck_assert_msg(strstr(pr.err, "    #1  ?? (libstripworkers.so+0x"), "%s", pr.err);
+    /* its condition lies in the library's .bss, past the file's pages: placed, never "heap" */
+    ck_assert_msg(strstr(pr.err, "  waits for condition variable libstripworkers.so+0x"), "%s",
+                  pr.err);
+    json_t *rep = th_report(&pr, "exit", pr.pid);
+    ck_assert_msg(rep != NULL, "no exit report; stderr: %s", pr.err);
+    json_t *w = json_object_get(th_unit_blocked_in(rep, "pthread_cond_wait"), "wait");
+    ck_assert_msg(json_is_null(json_object_get(w, "object_name")), "named %s",
+                  th_str(w, "object_name"));
+    json_decref(rep);
     ck_assert_uint_eq(hints_of(pr.err, hints, 4), 1);
     ck_assert_str_eq(hints[0], "leak:libfoo_start_workers");
     th_run_free(&pr);
