@@ -19,7 +19,7 @@
 struct tl_render_group {
     long long count;
     const char *kind;     /* "thread" or "task" */
-    const char *reason;   /* why its units wait; NULL: running */
+    const char *reason;   /* why its units wait, else their state ("blocked"); NULL: running */
     const char *dur;      /* the longest wait ("14s"), NULL when none */
     const char *verdict;  /* NULL in a dump */
     const char *notes[3]; /* after the headline, each in parentheses: "proven: ...", "new" */

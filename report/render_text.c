@@ -337,8 +337,11 @@ static void group_block(const struct tx *t, const struct tlr_mgroup *g)
     tlr_fmt_duration(g->wait_max, dur, sizeof dur);
     struct tl_render_group v = {.count = g->count,
                                 .kind = f->kind,
-                                .reason = f->reason,
-                                .dur = g->wait_max >= 0 ? dur : NULL,
+                                /* no wait known: the unit's state, as the detector's text */
+                                .reason = f->reason ? f->reason
+                                          : u       ? u->state
+                                                    : NULL,
+                                .dur = f->reason && g->wait_max >= 0 ? dur : NULL,
                                 .verdict = f->verdict,
                                 .growth = growth(g, grow, sizeof grow),
                                 .blocked = f->blocked != NULL,

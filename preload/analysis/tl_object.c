@@ -157,6 +157,10 @@ static void name_object(struct tl_report *r, struct maps *mp, bool *maps_read, u
         snprintf(buf, n, off ? "%s+%lu" : "%s", sym, (unsigned long)off);
         return;
     }
+    /* a module's data no symbol names (a stripped .bss): its place says where it is; never
+     * "heap", though the kernel lists the .bss past the file's last page as anonymous memory */
+    if (r->modmap != NULL && tl_modmap_find(r->modmap, addr, NULL) >= 0)
+        return;
     if (!*maps_read) {
         read_maps(mp);
         find_stack_owners(r, mp);

@@ -8,7 +8,8 @@
  *   - "stack of thread:3" when it lies on a thread's stack (the main thread's [stack] mapping, or
  *     the mapping that holds another thread's descriptor, which glibc keeps at its stack's top);
  *   - "heap" for other anonymous memory (malloc's heap and its mmap'd chunks);
- *   - "" when none of these says (a mapped file's memory, a stripped module's data).
+ *   - "" when none of these says (a mapped file's memory, a stripped module's data, its .bss
+ *     included, though the kernel lists the part past the file's last page as anonymous).
  */
 #ifndef TL_OBJECT_H
 #define TL_OBJECT_H

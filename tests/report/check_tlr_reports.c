@@ -268,6 +268,15 @@ START_TEST(a_stripped_librarys_thread_is_hinted_by_the_export_that_created_it)
     char hints[4][128];
     ck_assert_int_eq(th_run_simple(&pr, "thr_stripped_lib", "grace=300ms"), 0);
     ck_assert_msg(strstr(pr.err, "    #1  ?? (libstripworkers.so+0x"), "%s", pr.err);
+    /* its condition lies in the library's .bss, past the file's pages: placed, never "heap" */
+    ck_assert_msg(strstr(pr.err, "  waits for condition variable libstripworkers.so+0x"), "%s",
+                  pr.err);
+    json_t *rep = th_report(&pr, "exit", pr.pid);
+    ck_assert_msg(rep != NULL, "no exit report; stderr: %s", pr.err);
+    json_t *w = json_object_get(th_unit_blocked_in(rep, "pthread_cond_wait"), "wait");
+    ck_assert_msg(json_is_null(json_object_get(w, "object_name")), "named %s",
+                  th_str(w, "object_name"));
+    json_decref(rep);
     ck_assert_uint_eq(hints_of(pr.err, hints, 4), 1);
     ck_assert_str_eq(hints[0], "leak:libfoo_start_workers");
     th_run_free(&pr);
@@ -303,6 +312,38 @@ START_TEST(a_dump_is_a_full_report_the_tool_renders_with_the_main_thread)
 }
 END_TEST
 
+/* The first line of text starting with prefix, without its newline, into buf. */
+static const char *line_of(const char *text, const char *prefix, char *buf, size_t size)
+{
+    const char *p = strstr(text, prefix);
+    ck_assert_msg(p != NULL, "no '%s' in:\n%s", prefix, text);
+    snprintf(buf, size, "%.*s", (int)strcspn(p, "\n"), p);
+    return buf;
+}
+
+/* A thread seen only in /proc has a state but no wait: both tools head its group with that
+ * state ("[blocked]" when the kernel has it asleep), not "[running]" in one, the state in the
+ * other. */
+START_TEST(a_thread_without_a_known_wait_is_headed_by_its_state_in_both_tools)
+{
+    struct th_run pr;
+    char want[64], mine[256], theirs[256];
+    ck_assert_int_eq(th_run_simple(&pr, "thr_hidden_create", "grace=100ms"), 0);
+    json_t *rep = th_report(&pr, "exit", pr.pid);
+    ck_assert_msg(rep != NULL, "no exit report; stderr: %s", pr.err);
+    json_t *g = th_group(rep, "leaked", NULL);
+    json_t *u = th_unit(rep, json_string_value(json_array_get(json_object_get(g, "units"), 0)));
+    ck_assert_msg(u != NULL && json_is_null(json_object_get(u, "wait")), "%s", pr.err);
+    snprintf(want, sizeof want, "\n1 thread [%s]: leaked", th_str(u, "state"));
+    struct tlr_cli_run r = RUN(pr.dir);
+    ck_assert_str_eq(line_of(r.out, want, theirs, sizeof theirs),
+                     line_of(pr.err, want, mine, sizeof mine));
+    tlr_run_free(&r);
+    json_decref(rep);
+    th_run_free(&pr);
+}
+END_TEST
+
 Suite *make_tlr_reports_suite(void)
 {
     Suite *s = suite_create("tlr_reports");
@@ -316,6 +357,7 @@ Suite *make_tlr_reports_suite(void)
     tcase_add_test(t, no_hint_is_offered_where_every_candidate_would_silence_another_group_too);
     tcase_add_test(t, a_stripped_librarys_thread_is_hinted_by_the_export_that_created_it);
     tcase_add_test(t, a_dump_is_a_full_report_the_tool_renders_with_the_main_thread);
+    tcase_add_test(t, a_thread_without_a_known_wait_is_headed_by_its_state_in_both_tools);
     suite_add_tcase(s, t);
     return s;
 }
