@@ -38,6 +38,16 @@ void tl_fmt_wait(FILE *f, const char *word, const char *name, const char *place,
     fputc('\n', f);
 }
 
+void tl_fmt_object(char *buf, size_t n, const char *name, const char *place)
+{
+    if (name == NULL || name[0] == '\0')
+        snprintf(buf, n, "%s", place);
+    else if (!strcmp(name, "heap") || !strncmp(name, "stack of ", 9))
+        snprintf(buf, n, "%s (%s)", place, name); /* not a name: where it lies, after it */
+    else
+        snprintf(buf, n, "%s (%s)", name, place);
+}
+
 void tl_fmt_blocked_in(FILE *f, const char *call)
 {
     fprintf(f, "  blocked in %s:\n", call ? call : "?");

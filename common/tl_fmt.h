@@ -27,6 +27,11 @@ void tl_fmt_headline(FILE *f, const struct tl_fmt_style *s, long long count, con
 void tl_fmt_wait(FILE *f, const char *word, const char *name, const char *place, const char *owner,
                  const char *owner_start, bool join);
 
+/* A wait object in words, into buf: "cache_lock (prog+0x4040)" for a name, "0x7f... (heap)" or
+ * "0x7f... (stack of thread:3)" when the name only says where the object lies, PLACE alone when
+ * NAME is NULL or empty. */
+void tl_fmt_object(char *buf, size_t n, const char *name, const char *place);
+
 /* "  blocked in pthread_cond_wait:" */
 void tl_fmt_blocked_in(FILE *f, const char *call);
 

@@ -102,10 +102,7 @@ void tlr_object_what(const struct tlr_proc *p, const char *name, const char *obj
         place_of(p, strtoull(obj, NULL, 16), place, sizeof place);
     else
         snprintf(place, sizeof place, "%s", obj);
-    if (name)
-        snprintf(buf, n, "%s (%s)", name, place);
-    else
-        snprintf(buf, n, "%s", place);
+    tl_fmt_object(buf, n, name, place);
 }
 
 /* "  waits for mutex cache_lock (prog+0x4040), held by thread:3 handle_conn" */

@@ -20,6 +20,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "tl_fmt.h"
 #include "tl_input.h"
 #include "tl_real.h"
 #include "tl_reason.h"
@@ -211,8 +212,5 @@ void tl_object_describe(struct tl_report *r, const struct tl_rep_unit *u, char *
         snprintf(place, sizeof place, "0x%lx", (unsigned long)addr);
     }
     char name[128];
-    if (u->object_name[0] != '\0')
-        snprintf(buf, n, "%s (%s)", tl_input_escape(u->object_name, name, sizeof name), place);
-    else
-        snprintf(buf, n, "%s", place);
+    tl_fmt_object(buf, n, tl_input_escape(u->object_name, name, sizeof name), place);
 }

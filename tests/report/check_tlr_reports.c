@@ -143,7 +143,7 @@ START_TEST(wait_objects_are_named_global_member_heap_and_stack)
     ck_assert_msg(strstr(pr.err, line), "%s", pr.err);
     struct tlr_cli_run r = RUN(pr.dir);
     ck_assert_msg(strstr(r.out, "  waits for mutex stats+16 (thr_named_objects+0x"), "%s", r.out);
-    ck_assert_msg(strstr(r.out, "  waits for mutex heap (0x"), "%s", r.out);
+    ck_assert_msg(strstr(r.out, "  waits for mutex 0x") && strstr(r.out, " (heap)"), "%s", r.out);
     tlr_run_free(&r);
     r = RUN("--format", "json", pr.dir);
     ck_assert_msg(strstr(r.out, "\"object_name\"") && strstr(r.out, "\"stats+16\""), "%s", r.out);
