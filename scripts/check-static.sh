@@ -12,7 +12,8 @@
 #  - the detector's layers hold (scripts/include-graph.py: no upward include, no include cycle
 #    among engine modules, no source outside a layer folder, the report tool builds from common/);
 #  - the options have one writer (preload/interpose/tl_ctx.c): no other detector module fills a
-#    struct tl_options, reads TASKLEAK_OPTIONS or reads options through the context;
+#    struct tl_options, reads TASKLEAK_OPTIONS or reads options through the context, and none
+#    loads the suppressions or reads them through the context;
 #  - no production source file (.c/.h of runtime/, common/, preload/, report/, scripts/) is over
 #    600 lines;
 #  - README.md's "Source tour" names every layer folder, and every folder it names exists.
@@ -71,16 +72,18 @@ glibc_floor() {
 # options_owner: the detector's options have one writer. Only the options module (base/tl_options*)
 # and the start-up path (interpose/tl_ctx.c) may fill a struct tl_options, read TASKLEAK_OPTIONS
 # or hold a writable one; every other module receives a const pointer or plain values, and none
-# reads options through the context (tl_ctx.opts).
+# reads options through the context (tl_ctx.opts). The suppressions travel the same way: loaded by
+# the start-up path only and passed to the report build, never read through the context
+# (tl_ctx.supp).
 options_owner() {
     [ -d "${1:-.}/preload" ] || { echo "check-static: ${1:-.}: no preload/ folder" >&2; return 1; }
     hits=$(cd "${1:-.}" && grep -rnE \
-        'tl_options_(defaults|parse|resolve_paths) *\(|TASKLEAK_OPTIONS"|tl_ctx(\.|->)opts?\b|struct tl_options [*a-z_]' \
+        'tl_options_(defaults|parse|resolve_paths) *\(|TASKLEAK_OPTIONS"|tl_ctx(\.|->)(opts?|supp)\b|tl_supp_load *\(|struct tl_options [*a-z_]' \
         preload common --include='*.c' --include='*.h' 2>/dev/null |
-        grep -vE '^preload/base/tl_options[a-z_]*\.(c|h|inc):|^preload/interpose/tl_ctx\.c:' |
+        grep -vE '^preload/base/tl_options[a-z_]*\.(c|h|inc):|^preload/interpose/tl_ctx\.c:|^common/tl_supp\.[ch]:[0-9]+:.*tl_supp_load *\(' |
         grep -v 'const struct tl_options [*a-z_]')
     [ -z "$hits" ] && return 0
-    echo "check-static: options are written by preload/interpose/tl_ctx.c only and handed to modules as const; these lines read or write them elsewhere:" >&2
+    echo "check-static: options and suppressions are loaded by preload/interpose/tl_ctx.c only and handed to modules; these lines read or write them elsewhere:" >&2
     printf '%s\n' "$hits" >&2
     return 1
 }
@@ -195,5 +198,5 @@ glibc_floor "$build/lib/libtaskleak.so" 2.34 || fail=1
 glibc_floor "$build/lib/libgor.so" 2.35 || fail=1
 glibc_floor "$build/bin/taskleak-report" 2.34 || fail=1
 
-[ "$fail" = 0 ] && echo "check-static: man pages lint clean; no citation of a document outside the repository; layers hold (no upward include, no include cycle); options have one writer; no production file over 600 lines; the source tour matches the folders; exported symbols match their allow-lists; every wrapper has unwind info; glibc floors hold"
+[ "$fail" = 0 ] && echo "check-static: man pages lint clean; no citation of a document outside the repository; layers hold (no upward include, no include cycle); options and suppressions have one writer; no production file over 600 lines; the source tour matches the folders; exported symbols match their allow-lists; every wrapper has unwind info; glibc floors hold"
 exit "$fail"

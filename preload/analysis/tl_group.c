@@ -307,16 +307,18 @@ static void classify(struct tl_report *r)
     tl_deadlock_analyze(r); /* owners; cycles and orphaned mutexes become "deadlocked" */
 }
 
-static void suppress(struct tl_report *r)
+/* Matches every unit with a verdict against the suppressions s (NULL: none); a matched unit loses
+ * its verdict and keeps the pattern. */
+static void suppress(struct tl_report *r, struct tl_supp *s)
 {
     const char *fns[2 * TL_STACK_MAX_FRAMES + 1];
-    for (size_t i = 0; i < r->n && tl_ctx.supp != NULL; i++) {
+    for (size_t i = 0; i < r->n && s != NULL; i++) {
         struct tl_rep_unit *u = &r->units[i];
         if (u->verdict == NULL)
             continue;
         size_t n = tl_report_unit_functions(r, u, fns, sizeof fns / sizeof fns[0]);
         enum tl_supp_kind k = strcmp(u->verdict, "blocked") == 0 ? TL_SUPP_BLOCK : TL_SUPP_LEAK;
-        u->suppressed = tl_supp_match(tl_ctx.supp, k, fns, n, u->name[0] ? u->name : NULL);
+        u->suppressed = tl_supp_match(s, k, fns, n, u->name[0] ? u->name : NULL);
         if (u->suppressed != NULL)
             u->verdict = NULL;
     }
@@ -453,13 +455,14 @@ int tl_growth_groups(struct tl_report *r)
 }
 
 static int build(struct tl_report *r, enum tl_build_mode mode, uint64_t exclude_seq,
-                 bool all_asleep, const struct tl_options *o)
+                 bool all_asleep, const struct tl_options *o, struct tl_supp *s)
 {
     static const char *const kinds[] = {"exit",     "check",  "dump",
                                         "watchdog", "signal", "deadlock"};
     memset(r, 0, sizeof *r);
     r->mode = mode;
     r->opts = o;
+    r->supp = s;
     r->all_asleep = all_asleep;
     r->kind = kinds[mode];
     snprintf(r->file_kind, sizeof r->file_kind, "%s", r->kind);
@@ -474,11 +477,11 @@ static int build(struct tl_report *r, enum tl_build_mode mode, uint64_t exclude_
     classify(r);
     tl_proof_apply(r); /* proven units are leaked in every mode (tl_proof_use.c) */
     tl_object_name_all(r);
-    suppress(r);
+    suppress(r, s);
     if (group_and_count(r) < 0 || tl_growth_groups(r) < 0)
         goto fail;
     tl_group_sort(r);
-    tl_inversion_collect(r);
+    tl_inversion_collect(r, s);
     return 0;
 fail:
     tl_report_free(r);
@@ -487,14 +490,15 @@ fail:
 }
 
 int tl_report_build(struct tl_report *r, enum tl_build_mode mode, uint64_t exclude_seq,
-                    const struct tl_options *o)
+                    const struct tl_options *o, struct tl_supp *s)
 {
-    return build(r, mode, exclude_seq, false, o);
+    return build(r, mode, exclude_seq, false, o, s);
 }
 
-int tl_report_build_deadlock(struct tl_report *r, bool all_asleep, const struct tl_options *o)
+int tl_report_build_deadlock(struct tl_report *r, bool all_asleep, const struct tl_options *o,
+                             struct tl_supp *s)
 {
-    return build(r, TL_BUILD_DEADLOCK, 0, all_asleep, o);
+    return build(r, TL_BUILD_DEADLOCK, 0, all_asleep, o, s);
 }
 
 void tl_report_free(struct tl_report *r)

@@ -17,16 +17,18 @@
 #include "tl_model.h"
 
 /* Builds the model under the options o (kept as r->opts; o must outlive r): the threshold of the
- * "blocked" verdict, stack_depth, proof. exclude_seq: a thread unit left out (the exiting or
- * checking thread), 0 none. Returns 0, or -1 (ENOMEM; r is then empty but valid for
- * tl_report_free). */
+ * "blocked" verdict, stack_depth, proof; and the suppressions s (kept as r->supp, NULL for none;
+ * s must outlive r): a unit or inversion one of them matches is suppressed. exclude_seq: a thread
+ * unit left out (the exiting or checking thread), 0 none. Returns 0, or -1 (ENOMEM; r is then
+ * empty but valid for tl_report_free). */
 int tl_report_build(struct tl_report *r, enum tl_build_mode mode, uint64_t exclude_seq,
-                    const struct tl_options *o);
+                    const struct tl_options *o, struct tl_supp *s);
 
 /* The TL_BUILD_DEADLOCK model: all_asleep when every unit of the process is asleep (all of them
  * "deadlocked"), else a wait-for cycle while others run (the cycles and the units waiting on
  * them "deadlocked", other long durable waits "blocked"). Returns as tl_report_build. */
-int tl_report_build_deadlock(struct tl_report *r, bool all_asleep, const struct tl_options *o);
+int tl_report_build_deadlock(struct tl_report *r, bool all_asleep, const struct tl_options *o,
+                             struct tl_supp *s);
 void tl_report_free(struct tl_report *r);
 /* Appends a "growing" group to r for each creation site ever found growing (tl_growth_found):
  * its members are r's live units created there, with the site's figures; the verdict sticks, so

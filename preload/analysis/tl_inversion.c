@@ -13,7 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tl_ctx.h"
 #include "tl_fmt.h"
 #include "tl_input.h"
 #include "tl_lockorder.h"
@@ -75,7 +74,7 @@ static size_t functions(struct tl_report *r, const struct tl_rep_inversion *x, c
     return k;
 }
 
-void tl_inversion_collect(struct tl_report *r)
+void tl_inversion_collect(struct tl_report *r, struct tl_supp *s)
 {
     struct tl_lo_inversion *raw = NULL;
     size_t dropped = 0, n = tl_lo_inversions(&raw, &dropped);
@@ -88,7 +87,7 @@ void tl_inversion_collect(struct tl_report *r)
         for (size_t e = 0; e < x->n; e++)
             fill_edge(r, &x->edge[e], &raw[i].edge[e]);
         size_t nf = functions(r, x, fns, maxf);
-        x->suppressed = tl_supp_match(tl_ctx.supp, TL_SUPP_INVERSION, fns, nf, NULL);
+        x->suppressed = tl_supp_match(s, TL_SUPP_INVERSION, fns, nf, NULL);
         if (x->suppressed != NULL)
             r->suppressed++;
         else

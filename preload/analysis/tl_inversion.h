@@ -27,8 +27,10 @@ struct tl_rep_inversion {
 };
 
 /* Fills r->inversions, r->ninversions and r->inverted (the unsuppressed ones) from the inversions
- * found so far. Out of memory: none listed, never a crash. */
-void tl_inversion_collect(struct tl_report *r);
+ * found so far, each matched against the inversion: patterns of s (NULL: none; a match counts in
+ * r->suppressed). Out of memory: none listed, never a crash. */
+struct tl_supp;
+void tl_inversion_collect(struct tl_report *r, struct tl_supp *s);
 void tl_inversion_free(struct tl_report *r);
 
 /* Appends the stack ids the inversions use to ids (room for 2 * TL_LG_CYCLE_MAX per inversion);

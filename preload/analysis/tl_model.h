@@ -17,6 +17,7 @@
 
 struct tl_modmap;
 struct tl_options;
+struct tl_supp;
 struct tl_rep_inversion;
 
 enum tl_build_mode {
@@ -84,6 +85,9 @@ struct tl_report {
     /* The options it was built under (threshold, stack_depth, proof) and is written with (report
      * directories, the JSON echo): the build's parameter, never NULL in a built model. */
     const struct tl_options *opts;
+    /* The suppressions it was matched against and lists (JSON "suppressions"); the build's
+     * parameter, NULL for none. Shared: only its atomic match counters move. */
+    struct tl_supp *supp;
     const char *kind;   /* "exit", "check", "dump", "watchdog", "signal", "deadlock" */
     char file_kind[32]; /* "exit", "check-2", ... (the file name part) */
     struct tl_rep_unit *units;

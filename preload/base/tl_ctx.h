@@ -10,8 +10,9 @@
  *
  * Options are not here: tl_ctx.c parses TASKLEAK_OPTIONS once into a struct only it can write,
  * and hands each module what it needs at start-up (a const struct tl_options * to the output
- * modules, which pass it to every report they build; plain values to the lower layers). No module
- * reads options from a global (scripts/check-static.sh fails on one that tries).
+ * modules, which pass it to every report they build; plain values to the lower layers). The
+ * suppressions loaded under them travel the same way, next to the options. No module reads
+ * options or suppressions from a global (scripts/check-static.sh fails on one that tries).
  */
 #ifndef TL_CTX_H
 #define TL_CTX_H
@@ -29,7 +30,6 @@ enum tl_ctx_state { TL_CTX_NONE, TL_CTX_INITING, TL_CTX_ON, TL_CTX_OFF };
 struct tl_ctx {
     _Atomic int state;      /* TL_CTX_*; moved by tl_ctx_init only */
     _Atomic pid_t init_tid; /* the thread running tl_ctx_init (its wrappers pass through) */
-    struct tl_supp *supp;   /* loaded by init; immutable except atomic match counters */
     int64_t started_ms;     /* CLOCK_REALTIME at init, in ms (report "started") */
     _Atomic int checks;     /* taskleak_check reports written ("check-<n>") */
     _Atomic int dumps;      /* taskleak_dump reports written ("dump-<n>") */

@@ -40,14 +40,4 @@ static inline void tl_enter(void)
         tl_real_init(); /* detector off or initialising: forward only */
 }
 
-/* The detector is initialised and on: one load and compare, no call. The hottest wrappers (mutex
- * lock and unlock) test this on their fast path and leave every other case (first calls, the
- * detector off or still initialising) to an out-of-line path that begins with tl_enter(); that
- * keeps the fast path free of calls, so it needs no stack frame and ends in a tail call to the
- * real function. */
-static inline bool tl_on(void)
-{
-    return atomic_load_explicit(&tl_ctx.state, memory_order_acquire) == TL_CTX_ON;
-}
-
 #endif /* TL_IPOSE_H */

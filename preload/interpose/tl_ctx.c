@@ -44,6 +44,8 @@ struct tl_ctx tl_ctx;
 /* The options: written here only, by load_options, before any module receives them; every module
  * gets a const pointer or the values it needs (hand_out_options), never this object. */
 static struct tl_options options;
+/* The suppressions loaded under them (NULL: none or unreadable), handed out the same way. */
+static struct tl_supp *supp;
 
 static void load_options(void)
 {
@@ -69,14 +71,14 @@ static void hand_out_options(const struct tl_options *o)
     }
     tl_metrics_init(o->metrics);
     char err[512] = "";
-    tl_ctx.supp = tl_supp_load(o->suppressions, o->ignore, err, sizeof err);
-    if (tl_ctx.supp == NULL)
+    supp = tl_supp_load(o->suppressions, o->ignore, err, sizeof err);
+    if (supp == NULL)
         tl_logf("%s; running without suppressions", err);
     tl_stack_set_depth(o->stack_depth);
     tl_growth_init(&(struct tl_growth_cfg){
         .window_ms = o->growth_ms, .min = o->growth_min, .interval_ms = o->interval_ms});
-    tl_gate_init(o);
-    tl_watchdog_init(o);
+    tl_gate_init(o, supp);
+    tl_watchdog_init(o, supp);
 }
 
 /* Reads /proc/self/cmdline (malloc'd, *len bytes, NUL-separated); NULL on failure. */
@@ -168,7 +170,7 @@ static bool do_init(void)
     }
     register_hooks();
     tl_dump_init(options.dump_signal);
-    tl_sigreport_init(&options);
+    tl_sigreport_init(&options, supp);
     if (options.verbosity >= 1)
         tl_logf("detector on in pid %d (%d thread(s) started before it)", (int)tl_ctx.pid,
                 count_other_threads());

@@ -34,10 +34,12 @@
 #define LOOK_NS 10000000 /* 10 ms between grace looks */
 
 static const struct tl_options *opt; /* tl_gate_init, at start-up; read-only */
+static struct tl_supp *supp;         /* tl_gate_init: the suppressions, NULL for none */
 
-void tl_gate_init(const struct tl_options *o)
+void tl_gate_init(const struct tl_options *o, struct tl_supp *s)
 {
     opt = o;
+    supp = s;
 }
 
 struct look {
@@ -136,7 +138,7 @@ static long run_report(enum tl_build_mode mode, const char *file_kind)
     struct tl_report r;
     atomic_fetch_add(&tl_ctx.reporting, 1); /* no signal report from a handler meanwhile */
     /* A dump shows every unit, the one asking for it too (it may own what others wait for). */
-    if (tl_report_build(&r, mode, mode == TL_BUILD_DUMP ? 0 : self_seq(), opt) < 0) {
+    if (tl_report_build(&r, mode, mode == TL_BUILD_DUMP ? 0 : self_seq(), opt, supp) < 0) {
         atomic_fetch_sub(&tl_ctx.reporting, 1);
         return -1;
     }
@@ -193,7 +195,7 @@ void tl_gate_deadlock(bool all_asleep, bool end)
     int saved = errno;
     flush_stdout();
     struct tl_report r;
-    if (tl_report_build_deadlock(&r, all_asleep, opt) == 0) {
+    if (tl_report_build_deadlock(&r, all_asleep, opt, supp) == 0) {
         tl_report_emit(&r); /* the text leaves by write(2): no stdio lock a stuck unit may hold */
         tl_report_free(&r);
     }

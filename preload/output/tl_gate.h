@@ -16,10 +16,11 @@
 #include <stdint.h>
 
 /* Hands the gate the options it runs under (exit_check, grace, fail_on, exitcode, report, proof,
- * and every report it builds); called once at start-up, before the first report. o must stay
- * valid. */
+ * and every report it builds) and the suppressions its reports match (s, NULL for none); called
+ * once at start-up, before the first report. o and s must stay valid. */
 struct tl_options;
-void tl_gate_init(const struct tl_options *o);
+struct tl_supp;
+void tl_gate_init(const struct tl_options *o, struct tl_supp *s);
 
 /* The atexit handler. Runs the gate once per process (a fork child has its own). */
 void tl_gate_atexit(void);

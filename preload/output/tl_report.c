@@ -285,8 +285,8 @@ char *tl_report_json(struct tl_report *r, size_t *len)
     write_deadlocks(&j, r);
     inversions_json(&j, r);
     tl_json_arr_begin(&j, "suppressions");
-    if (tl_ctx.supp != NULL)
-        tl_supp_json(tl_ctx.supp, &j);
+    if (r->supp != NULL)
+        tl_supp_json(r->supp, &j);
     tl_json_arr_end(&j);
     tl_json_obj_end(&j);
     return tl_json_finish(&j, len);

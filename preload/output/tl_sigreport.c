@@ -78,11 +78,13 @@ static bool is_default(const struct sigaction *sa)
 }
 
 static const struct tl_options *opt; /* tl_sigreport_init, at start-up; read-only */
+static struct tl_supp *supp;         /* tl_sigreport_init: the suppressions, NULL for none */
 
-void tl_sigreport_init(const struct tl_options *o)
+void tl_sigreport_init(const struct tl_options *o, struct tl_supp *s)
 {
     int saved = errno;
     opt = o;
+    supp = s;
     int (*real)(int, const struct sigaction *, struct sigaction *) = tl_dump_real_sigaction();
     struct sigaction ours;
     memset(&ours, 0, sizeof ours);
@@ -139,7 +141,7 @@ static void build(int sig)
 {
     struct tl_report r;
     atomic_fetch_add(&tl_ctx.reporting, 1);
-    if (tl_report_build(&r, TL_BUILD_SIGNAL, 0, opt) == 0) {
+    if (tl_report_build(&r, TL_BUILD_SIGNAL, 0, opt, supp) == 0) {
         r.signal = sig;
         int err = tl_log_stderr_fd();
         if (sig == SIGQUIT && err >= 0 && err != tl_log_fd())

@@ -29,10 +29,12 @@
 #include <stdbool.h>
 
 /* Installs the handler for each of the four signals whose disposition is SIG_DFL now (not for
- * o's dump signal when it is one of them); the reports are built under o (kept: it must stay
- * valid). Call once from the context's initialisation, after tl_dump_init. errno preserved. */
+ * o's dump signal when it is one of them); the reports are built under o and match the
+ * suppressions s (NULL for none; both kept: they must stay valid). Call once from the context's
+ * initialisation, after tl_dump_init. errno preserved. */
 struct tl_options;
-void tl_sigreport_init(const struct tl_options *o);
+struct tl_supp;
+void tl_sigreport_init(const struct tl_options *o, struct tl_supp *s);
 
 /* True when sig is one of the four signals this module may own. AS-safe. */
 bool tl_sigreport_covers(int sig);

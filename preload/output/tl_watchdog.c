@@ -80,10 +80,12 @@ static struct {
 } wd;
 
 static const struct tl_options *opt; /* tl_watchdog_init, before any watchdog thread; read-only */
+static struct tl_supp *supp;         /* tl_watchdog_init: the suppressions, NULL for none */
 
-void tl_watchdog_init(const struct tl_options *o)
+void tl_watchdog_init(const struct tl_options *o, struct tl_supp *s)
 {
     opt = o;
+    supp = s;
 }
 
 /* ---- layer 1: the light scan --------------------------------------------------------------- */
@@ -311,7 +313,7 @@ static bool prove_cycle(const struct tl_report *r)
 static bool build_and_emit(void)
 {
     struct tl_report r;
-    if (tl_report_build(&r, TL_BUILD_WATCHDOG, 0, opt) < 0)
+    if (tl_report_build(&r, TL_BUILD_WATCHDOG, 0, opt, supp) < 0)
         return false;
     if (atomic_load(&tl_ctx.watchdog_quiet)) {
         tl_report_free(&r);

@@ -31,9 +31,11 @@
 #include "tl_wd_scan.h"
 
 /* Hands the watchdog the options it runs under (interval, threshold, report, on_deadlock, proof,
- * dump_signal); called once at start-up, before any thread could start it. o must stay valid. */
+ * dump_signal) and the suppressions its reports match (s, NULL for none); called once at
+ * start-up, before any thread could start it. o and s must stay valid. */
 struct tl_options;
-void tl_watchdog_init(const struct tl_options *o);
+struct tl_supp;
+void tl_watchdog_init(const struct tl_options *o, struct tl_supp *s);
 
 /* Starts the watchdog thread the first time it is called (later calls: one relaxed load). Call
  * after a successful thread creation. Does nothing when threshold=0 and dump_signal=0, or when the

@@ -1,9 +1,10 @@
 /*
  * The options check of scripts/check-static.sh (make check runs it): the detector's options have
- * one writer, the start-up path. This tree passes; small trees built here with one fault each (a
- * module reading options through the context, one parsing them itself, one keeping a writable
- * copy) fail it naming the line, and a module holding a const pointer passes, so the check cannot
- * pass by accident.
+ * one writer, the start-up path, and so do the suppressions loaded under them. This tree passes;
+ * small trees built here with one fault each (a module reading options through the context, one
+ * parsing them itself, one keeping a writable copy, one reading the suppressions through the
+ * context, one loading them itself) fail it naming the line, and a module holding a const pointer
+ * or taking the suppressions as a parameter passes, so the check cannot pass by accident.
  */
 #include <check.h>
 #include <stdio.h>
@@ -54,6 +55,10 @@ static void clean_tree(char *root, size_t n)
         "static const struct tl_options *opt;\n"
         "void tl_gate_init(const struct tl_options *o) { opt = o; }\n");
     put(root, "common/tl_fmt.c", "int tl_fmt(void);\n");
+    put(root, "common/tl_supp.c",
+        "struct tl_supp *tl_supp_load(const char *p, const char *i, char *e, size_t n);\n");
+    put(root, "preload/analysis/tl_inversion.c",
+        "void tl_inversion_collect(struct tl_report *r, struct tl_supp *s) { use(r, s); }\n");
 }
 
 static void remove_tree(const char *root)
@@ -110,6 +115,22 @@ START_TEST(a_module_keeping_a_writable_copy_fails)
 }
 END_TEST
 
+START_TEST(a_module_reading_suppressions_through_the_context_fails)
+{
+    expect_fault("preload/analysis/tl_group.c",
+                 "const char *m(void) { return tl_supp_match(tl_ctx.supp, 0, 0, 0, 0); }\n",
+                 "preload/analysis/tl_group.c:1:");
+}
+END_TEST
+
+START_TEST(a_module_loading_suppressions_itself_fails)
+{
+    expect_fault("preload/output/tl_report.c",
+                 "void f(void) { s = tl_supp_load(\"x\", NULL, NULL, 0); }\n",
+                 "preload/output/tl_report.c:1:");
+}
+END_TEST
+
 Suite *make_opts_owner_suite(void)
 {
     Suite *s = suite_create("opts_owner");
@@ -119,6 +140,8 @@ Suite *make_opts_owner_suite(void)
     tcase_add_test(tc, a_module_reading_options_through_the_context_fails);
     tcase_add_test(tc, a_module_parsing_options_itself_fails);
     tcase_add_test(tc, a_module_keeping_a_writable_copy_fails);
+    tcase_add_test(tc, a_module_reading_suppressions_through_the_context_fails);
+    tcase_add_test(tc, a_module_loading_suppressions_itself_fails);
     suite_add_tcase(s, tc);
     return s;
 }

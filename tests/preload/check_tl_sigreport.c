@@ -32,7 +32,7 @@ static void start(int dump_signal)
     static struct tl_options o; /* kept by the module */
     tl_options_defaults(&o);
     o.dump_signal = dump_signal;
-    tl_sigreport_init(&o);
+    tl_sigreport_init(&o, NULL);
 }
 
 START_TEST(it_covers_sighup_sigint_sigquit_and_sigterm_only)
