@@ -149,10 +149,20 @@ static const struct {
     {"abba", 2, "mutex lock", "mutex"},
 };
 
+/* A gor worker that has just run a waiter can sleep a moment between tasks, not yet idle, with a
+ * stale copy of the waiter's object in its live frames: the scan then counts that word as a
+ * reference, a missed proof (sound; never a false one). The scenario runs up to three times and
+ * the first run that proves every unit is checked; a twin above is never proven in any run. */
 START_TEST(gor_tasks_waiting_on_objects_only_they_hold_are_proven)
 {
     struct th_run r;
     json_t *rep = run_exit(&r, "gor_proof_chan", GOR_PROVEN[_i].mode, OPTS);
+    for (int again = 0; again < 2 && PROOFS_EXACT && proven_units(rep) != GOR_PROVEN[_i].units;
+         again++) {
+        json_decref(rep);
+        th_run_free(&r);
+        rep = run_exit(&r, "gor_proof_chan", GOR_PROVEN[_i].mode, OPTS);
+    }
     ck_assert_int_eq(th_summary(rep, "proven"), proven_units(rep));
     ck_assert_int_eq(th_group_count(rep, "leaked", GOR_PROVEN[_i].reason), GOR_PROVEN[_i].units);
     if (PROOFS_EXACT) {
