@@ -106,10 +106,22 @@ static const char *plural(long long n)
     return n == 1 ? "" : "s";
 }
 
+static const char *base_name(const char *path)
+{
+    const char *b = strrchr(path, '/');
+    return b ? b + 1 : path;
+}
+
+/* "pid 4242 (/usr/bin/redis-check-rdb, started as redis-server)": the executable the kernel ran,
+ * and the name it was started by when that differs (a symlink to a multi-call binary). */
 static void where(FILE *f, const struct tl_render_counts *c)
 {
-    if (c->nprocs == 1)
-        fprintf(f, "pid %lld (%s)", c->pid, c->exe ? c->exe : "unknown program");
+    const char *exe = c->exe ? c->exe : "unknown program";
+    if (c->nprocs == 1 && c->exe && c->argv0 && c->argv0[0] &&
+        strcmp(base_name(c->exe), base_name(c->argv0)) != 0)
+        fprintf(f, "pid %lld (%s, started as %s)", c->pid, exe, base_name(c->argv0));
+    else if (c->nprocs == 1)
+        fprintf(f, "pid %lld (%s)", c->pid, exe);
     else
         fprintf(f, "%zu processes", c->nprocs);
 }

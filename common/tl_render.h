@@ -96,6 +96,8 @@ struct tl_render_counts {
     size_t nprocs;
     long long pid;
     const char *exe;
+    const char *argv0; /* the command as started (may be NULL): named after EXE when its base
+                          name differs, as when EXE is a symlink's target */
 };
 
 /* "taskleak: exit report: 3 leaked, 0 deadlocked, 0 blocked, 1 unjoined, 0 suppressed of 3 alive

@@ -102,7 +102,9 @@ static struct tl_render_counts counts(const struct tx *t, const struct tlr_merge
                                      .nprocs = m->nprocs,
                                      .pid = m->nprocs ? m->procs[0].pid : 0,
                                      .exe = m->nprocs && m->procs[0].exe ? m->procs[0].exe
-                                                                         : "unknown program"};
+                                                                         : "unknown program",
+                                     .argv0 = m->nprocs && m->procs[0].nargv ? m->procs[0].argv[0]
+                                                                             : NULL};
 }
 
 static struct tl_fmt_style style(const struct tx *t, int severity)

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "tl_ctx.h"
 #include "tl_deadlock.h"
 #include "tl_file.h"
 #include "tl_fmt.h"
@@ -259,7 +260,8 @@ static size_t failing_groups(const struct tl_report *r)
 }
 
 /* The figures of the first and SUMMARY lines, for this one process. */
-static struct tl_render_counts counts(const struct tl_report *r, const char *exe)
+static struct tl_render_counts counts(const struct tl_report *r, const char *exe,
+                                      const char *argv0)
 {
     return (struct tl_render_counts){.kind = r->kind,
                                      .leaked = (long long)r->leaked,
@@ -274,7 +276,8 @@ static struct tl_render_counts counts(const struct tl_report *r, const char *exe
                                      .fresh = -1,
                                      .nprocs = 1,
                                      .pid = (long long)getpid(),
-                                     .exe = exe};
+                                     .exe = exe,
+                                     .argv0 = argv0};
 }
 
 char *tl_text_render(struct tl_report *r, int colour)
@@ -287,9 +290,12 @@ char *tl_text_render(struct tl_report *r, int colour)
     ssize_t k = readlink("/proc/self/exe", raw, sizeof raw - 1);
     raw[k > 0 ? k : 0] = '\0';
     tl_input_escape(raw, exe, sizeof exe); /* a path may hold a newline: one line stays one */
+    char argv0[256]; /* the command as started (captured before main could retitle it) */
+    tl_input_escape(tl_ctx.cmdline != NULL && tl_ctx.cmdline_len > 0 ? tl_ctx.cmdline : "", argv0,
+                    sizeof argv0);
     if (r->mode == TL_BUILD_DEADLOCK && r->all_asleep)
         fputs("taskleak: all threads are asleep - deadlock!\n", f); /* Go's words, first */
-    struct tl_render_counts c = counts(r, exe);
+    struct tl_render_counts c = counts(r, exe, argv0);
     tl_render_first_line(f, &tl_fmt_plain, &c);
     if (r->signal != 0)
         fprintf(f, "taskleak: the program is being killed by %s; every unit as it was:\n",

@@ -5,7 +5,9 @@
  */
 #include <check.h>
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "harness.h"
 #include "tlr_test.h"
@@ -344,6 +346,28 @@ START_TEST(a_thread_without_a_known_wait_is_headed_by_its_state_in_both_tools)
 }
 END_TEST
 
+/* A program started through a symlink to a multi-call binary (redis-server -> redis-check-rdb):
+ * the first line names the executable and, after it, the name it was started as, in both tools. */
+START_TEST(a_program_started_through_a_symlink_is_named_as_started_in_both_tools)
+{
+    char dir[] = "/tmp/tl-symlink-XXXXXX", link[96], target[512], mine[256], theirs[256];
+    ck_assert(mkdtemp(dir) != NULL);
+    snprintf(link, sizeof link, "%s/my-server", dir);
+    snprintf(target, sizeof target, "%s/tests/scenarios/thr_named_objects", TH_BUILD_DIR);
+    ck_assert_int_eq(symlink(target, link), 0);
+    struct th_run pr;
+    ck_assert_int_eq(th_run_simple(&pr, link, "grace=300ms"), 0);
+    struct tlr_cli_run r = RUN(pr.dir);
+    line_of(pr.err, "taskleak: exit report: ", mine, sizeof mine);
+    ck_assert_msg(strstr(mine, "thr_named_objects, started as my-server)") != NULL, "%s", mine);
+    ck_assert_str_eq(line_of(r.out, "taskleak: exit report: ", theirs, sizeof theirs), mine);
+    tlr_run_free(&r);
+    th_run_free(&pr);
+    unlink(link);
+    rmdir(dir);
+}
+END_TEST
+
 Suite *make_tlr_reports_suite(void)
 {
     Suite *s = suite_create("tlr_reports");
@@ -358,6 +382,7 @@ Suite *make_tlr_reports_suite(void)
     tcase_add_test(t, a_stripped_librarys_thread_is_hinted_by_the_export_that_created_it);
     tcase_add_test(t, a_dump_is_a_full_report_the_tool_renders_with_the_main_thread);
     tcase_add_test(t, a_thread_without_a_known_wait_is_headed_by_its_state_in_both_tools);
+    tcase_add_test(t, a_program_started_through_a_symlink_is_named_as_started_in_both_tools);
     suite_add_tcase(s, t);
     return s;
 }
