@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fake_tree.h"
 #include "harness.h"
 
 /* Runs the check on root (NULL: this checkout). */
@@ -26,63 +27,29 @@ static void run_graph(struct th_run *r, const char *root)
     ck_assert_int_eq(th_run(&o, r), 0);
 }
 
-/* Writes text to root/rel, making its folders. */
-static void put(const char *root, const char *rel, const char *text)
-{
-    char path[512];
-    snprintf(path, sizeof path, "%s/%s", root, rel);
-    for (char *s = strchr(path + strlen(root) + 1, '/'); s != NULL; s = strchr(s + 1, '/')) {
-        *s = '\0';
-        mkdir(path, 0755);
-        *s = '/';
-    }
-    FILE *f = fopen(path, "w");
-    ck_assert_ptr_nonnull(f);
-    fputs(text, f);
-    fclose(f);
-}
-
 /* A small layered tree that passes: every layer folder, includes pointing down only. */
 static void clean_tree(char *root, size_t n)
 {
     snprintf(root, n, "/tmp/tl_layers_XXXXXX");
     ck_assert_ptr_nonnull(mkdtemp(root));
-    put(root, "common/tl_in.h", "int tl_in(void);\n");
-    put(root, "preload/base/tl_lg.h", "#include \"tl_in.h\"\n");
-    put(root, "preload/record/tl_reg.h", "#include \"tl_lg.h\"\n");
+    ft_put(root, "common/tl_in.h", "int tl_in(void);\n");
+    ft_put(root, "preload/base/tl_lg.h", "#include \"tl_in.h\"\n");
+    ft_put(root, "preload/record/tl_reg.h", "#include \"tl_lg.h\"\n");
     /* tl_ord.h is not there yet: an include of a header the tree does not have is not an edge */
-    put(root, "preload/record/tl_reg.c",
+    ft_put(root, "preload/record/tl_reg.c",
         "#include \"tl_reg.h\"\n#include \"tl_ord.h\"\n#include <stdio.h>\n");
-    put(root, "preload/analysis/tl_grp.c", "#include \"tl_reg.h\"\n");
-    put(root, "preload/output/tl_txt.c", "#include \"tl_grp.h\"\n");
-    put(root, "preload/analysis/tl_grp.h", "#include \"tl_reg.h\"\n");
-    put(root, "preload/interpose/ipose_x.c", "#include \"tl_reg.h\"\n#include \"tl_grp.h\"\n");
-    put(root, "preload/taskleak.h", "/* the public header */\n");
-    put(root, "report/load.c", "#include \"tl_in.h\"\n");
-}
-
-static void remove_tree(const char *root)
-{
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
-    ck_assert_int_eq(system(cmd), 0);
+    ft_put(root, "preload/analysis/tl_grp.c", "#include \"tl_reg.h\"\n");
+    ft_put(root, "preload/output/tl_txt.c", "#include \"tl_grp.h\"\n");
+    ft_put(root, "preload/analysis/tl_grp.h", "#include \"tl_reg.h\"\n");
+    ft_put(root, "preload/interpose/ipose_x.c", "#include \"tl_reg.h\"\n#include \"tl_grp.h\"\n");
+    ft_put(root, "preload/taskleak.h", "/* the public header */\n");
+    ft_put(root, "report/load.c", "#include \"tl_in.h\"\n");
 }
 
 /* Builds the clean tree plus one fault, runs the check and expects it to fail naming `want`. */
 static void expect_fault(const char *rel, const char *text, const char *want)
 {
-    char root[64];
-    struct th_run r;
-    clean_tree(root, sizeof root);
-    run_graph(&r, root);
-    ck_assert_msg(r.status == 0, "the clean tree fails:\n%s", r.err);
-    th_run_free(&r);
-    put(root, rel, text);
-    run_graph(&r, root);
-    ck_assert_msg(r.status == 1 && th_contains(r.err, want), "status %d, wanted \"%s\" in:\n%s",
-                  r.status, want, r.err);
-    th_run_free(&r);
-    remove_tree(root);
+    ft_expect_fault(clean_tree, run_graph, rel, text, want);
 }
 
 START_TEST(this_tree_has_no_upward_include_and_no_include_cycle)

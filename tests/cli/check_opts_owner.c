@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fake_tree.h"
 #include "harness.h"
 
 /* Runs the options check on root (NULL: this checkout). */
@@ -25,64 +26,30 @@ static void run_check(struct th_run *r, const char *root)
     ck_assert_int_eq(th_run(&o, r), 0);
 }
 
-/* Writes text to root/rel, making its folders. */
-static void put(const char *root, const char *rel, const char *text)
-{
-    char path[512];
-    snprintf(path, sizeof path, "%s/%s", root, rel);
-    for (char *s = strchr(path + strlen(root) + 1, '/'); s != NULL; s = strchr(s + 1, '/')) {
-        *s = '\0';
-        mkdir(path, 0755);
-        *s = '/';
-    }
-    FILE *f = fopen(path, "w");
-    ck_assert_ptr_nonnull(f);
-    fputs(text, f);
-    fclose(f);
-}
-
 /* A small tree that passes: the owner parses, a module receives a const pointer. */
 static void clean_tree(char *root, size_t n)
 {
     snprintf(root, n, "/tmp/tl_opts_XXXXXX");
     ck_assert_ptr_nonnull(mkdtemp(root));
-    put(root, "preload/base/tl_options.c",
+    ft_put(root, "preload/base/tl_options.c",
         "void tl_options_defaults(struct tl_options *o) { (void)o; }\n");
-    put(root, "preload/interpose/tl_ctx.c",
+    ft_put(root, "preload/interpose/tl_ctx.c",
         "static struct tl_options options;\n"
         "void load(void) { tl_options_parse(&options, getenv(\"TASKLEAK_OPTIONS\")); }\n");
-    put(root, "preload/output/tl_gate.c",
+    ft_put(root, "preload/output/tl_gate.c",
         "static const struct tl_options *opt;\n"
         "void tl_gate_init(const struct tl_options *o) { opt = o; }\n");
-    put(root, "common/tl_fmt.c", "int tl_fmt(void);\n");
-    put(root, "common/tl_supp.c",
+    ft_put(root, "common/tl_fmt.c", "int tl_fmt(void);\n");
+    ft_put(root, "common/tl_supp.c",
         "struct tl_supp *tl_supp_load(const char *p, const char *i, char *e, size_t n);\n");
-    put(root, "preload/analysis/tl_inversion.c",
+    ft_put(root, "preload/analysis/tl_inversion.c",
         "void tl_inversion_collect(struct tl_report *r, struct tl_supp *s) { use(r, s); }\n");
-}
-
-static void remove_tree(const char *root)
-{
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
-    ck_assert_int_eq(system(cmd), 0);
 }
 
 /* Builds the clean tree plus one fault, runs the check and expects it to fail naming `want`. */
 static void expect_fault(const char *rel, const char *text, const char *want)
 {
-    char root[64];
-    struct th_run r;
-    clean_tree(root, sizeof root);
-    run_check(&r, root);
-    ck_assert_msg(r.status == 0, "the clean tree fails:\n%s", r.err);
-    th_run_free(&r);
-    put(root, rel, text);
-    run_check(&r, root);
-    ck_assert_msg(r.status == 1 && th_contains(r.err, want), "status %d, wanted \"%s\" in:\n%s",
-                  r.status, want, r.err);
-    th_run_free(&r);
-    remove_tree(root);
+    ft_expect_fault(clean_tree, run_check, rel, text, want);
 }
 
 START_TEST(this_tree_has_one_writer_of_the_options)
