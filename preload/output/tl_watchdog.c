@@ -387,10 +387,13 @@ static void tick(void)
     wd.last_stuck = s.stuck;
     wd.last_sig = s.signature;
     wd.pending |= anything && changed;
-    if (grew || wd.cycle_sig != 0 || (build_allowed(now) && (wd.pending || tl_wd_text_repeat_pending()))) {
+    if (grew || wd.cycle_sig != 0 ||
+        (build_allowed(now) && (wd.pending || tl_wd_text_repeat_pending()))) {
         wd.pending = false;
-    wd.tasks = (struct tl_wd_scan){0};
-    wd.tasks_next_ms = wd.threads_ns = wd.tasks_ns = 0;
+        /* the build took its own look: the next task scan starts afresh, not from this one's
+         * duty-limited schedule */
+        wd.tasks = (struct tl_wd_scan){0};
+        wd.tasks_next_ms = wd.threads_ns = wd.tasks_ns = 0;
         built(now, build_and_emit() || grew);
     }
 }
