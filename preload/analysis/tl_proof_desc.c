@@ -101,18 +101,47 @@ static size_t own_maps(const struct scan *s, uintptr_t *lo, uintptr_t *hi)
 }
 
 /* Adds [lo, hi) as segments, without our own working memory (the kernel may have merged it with
- * a neighbour of the program's). Returns the index of the segment starting at lo, or -1. */
-static int add_segment(struct scan *s, uintptr_t lo, uintptr_t hi)
+ * a neighbour of the program's); each piece of an anonymous mapping m is then described as the
+ * whole mapping would be (piece_fn). Returns the index of the segment starting at lo, -2 when
+ * our own memory was cut out (the pieces are described already), or -1. */
+typedef bool piece_fn(struct scan *s, const struct tl_pm_map *m, int seg, void *asan_loc);
+
+static int add_segment(struct scan *s, const struct tl_pm_map *m, uintptr_t lo, uintptr_t hi,
+                       piece_fn *piece, void *asan_loc)
 {
     uintptr_t olo[16], ohi[16];
     size_t n = own_maps(s, olo, ohi);
     for (size_t i = 0; i < n; i++)
         if (olo[i] < hi && ohi[i] > lo) {
-            if (olo[i] > lo && add_segment(s, lo, olo[i]) == -1)
+            if (olo[i] > lo && add_segment(s, m, lo, olo[i], piece, asan_loc) == -1)
                 return -1;
-            return ohi[i] < hi && add_segment(s, ohi[i], hi) == -1 ? -1 : -2;
+            return ohi[i] < hi && add_segment(s, m, ohi[i], hi, piece, asan_loc) == -1 ? -1 : -2;
         }
-    return tl_reach_segment(s->reach, lo, hi);
+    int seg = tl_reach_segment(s->reach, lo, hi);
+    if (seg < 0 || (lo == m->lo && hi == m->hi) || !m->anon || piece == NULL)
+        return seg;
+    struct tl_pm_map part = *m;
+    part.lo = lo;
+    part.hi = hi;
+    return piece(s, &part, seg, asan_loc) ? seg : -1;
+}
+
+/* An anonymous mapping that is not glibc's heap: a thread stack (cut), else under ASan maybe
+ * one of its large blocks (or a piece of its primary heap): located by ASan, so that its freed
+ * blocks (the quarantine keeps their stale words, the detector's freed snapshots among them)
+ * are holes. */
+static bool describe_anon(struct scan *s, const struct tl_pm_map *m, int seg, void *asan_loc)
+{
+    if (asan_loc != NULL && m->lo >= ASAN_HEAP_LO && m->hi <= ASAN_HEAP_HI) {
+        tl_reach_locate(s->reach, seg, locate_asan, asan_loc); /* ASan's primary heap */
+        return true;
+    }
+    int stack = hole_descriptor(s, m);
+    if (stack < 0)
+        return false;
+    if (stack == 0 && asan_loc != NULL) /* maybe one of ASan's large blocks */
+        tl_reach_locate(s->reach, seg, locate_asan, asan_loc);
+    return true;
 }
 
 /* Every readable, writable mapping that is not a module's becomes a segment; glibc's heaps are
@@ -132,24 +161,19 @@ static bool describe_maps(struct scan *s)
             continue; /* ASan's shadow: bytes about memory, never pointers */
         if (dladdr((void *)m->lo, &di) != 0 && di.dli_fbase != NULL)
             continue; /* a module's data: roots (or the detector's own) */
-        int seg = add_segment(s, m->lo, m->hi);
+        bool gheap = glibc && (m->heap || (m->anon && m->lo % (64UL << 20) == 0));
+        int seg = add_segment(s, m, m->lo, m->hi, gheap ? NULL : describe_anon, asan_loc);
         if (seg == -2)
-            continue; /* our own memory was part of it: the rest is plain segments */
+            continue; /* our own memory was part of it: the pieces are described */
         if (seg < 0)
             return false;
-        if (glibc && (m->heap || (m->anon && m->lo % (64UL << 20) == 0))) {
+        if (gheap) {
             if (!tl_pm_walk_heap(s->reach, m->lo, m->hi, m->heap, s->tcache_key) &&
                 tl_log_verbosity() >= 2)
                 tl_logf("leak proof: heap 0x%lx-0x%lx not cut", (unsigned long)m->lo,
                         (unsigned long)m->hi);
-        } else if (asan_loc != NULL && m->anon && m->lo >= ASAN_HEAP_LO && m->hi <= ASAN_HEAP_HI) {
-            tl_reach_locate(s->reach, seg, locate_asan, asan_loc); /* ASan's primary heap */
-        } else if (m->anon) {
-            int stack = hole_descriptor(s, m);
-            if (stack < 0)
-                return false;
-            if (stack == 0 && asan_loc != NULL) /* maybe one of ASan's large blocks */
-                tl_reach_locate(s->reach, seg, locate_asan, asan_loc);
+        } else if (m->anon && !describe_anon(s, m, seg, asan_loc)) {
+            return false;
         }
     }
     return true;
@@ -361,6 +385,35 @@ static bool describe_tasks(struct scan *s)
     return true;
 }
 
+/* ASan keeps a record of each thread it started (its AsanThread, a page-aligned mapping of its
+ * own) holding the thread's start routine and argument for good, and the thread's descriptor
+ * leads to it (thread-specific data -> ASan's thread context -> the record, whose first word
+ * points back to that context). Only ASan reads it, to start the thread: the first page of the
+ * record of a waiting thread is a hole, found only when every link checks: the back pointer, and
+ * the stack bounds it keeps (its fourth and fifth words) inside the thread's stack mapping. */
+static bool hole_asan_thread(struct scan *s, const struct who *w, const struct tl_pm_map *m)
+{
+    uintptr_t desc[512], ctx[64], rec[5];
+    size_t nd = s->desc_size < sizeof desc ? s->desc_size : sizeof desc;
+    if (w->tp == 0 || tl_pm_read(NULL, w->tp, desc, nd) != nd)
+        return true;
+    for (size_t i = 0; i < nd / sizeof *desc; i++) {
+        const struct tl_pm_map *dm = tl_pm_maps_find(&s->maps, desc[i]);
+        if (desc[i] % 8 || dm == NULL || dm == m || !dm->anon ||
+            tl_pm_read(NULL, desc[i], ctx, sizeof ctx) != sizeof ctx)
+            continue;
+        for (size_t k = 0; k < 64; k++) {
+            uintptr_t p = ctx[k];
+            if (p == 0 || p % 4096 || tl_pm_read(NULL, p, rec, sizeof rec) != sizeof rec ||
+                rec[0] != desc[i] || rec[4] < m->lo || rec[4] >= rec[3] || rec[3] > m->hi)
+                continue;
+            return tl_reach_cut(s->reach, p, true) == 0 &&
+                   tl_reach_cut(s->reach, p + 4096, false) == 0;
+        }
+    }
+    return true;
+}
+
 /* A stuck thread's own stack, TLS and descriptor are a hole: neither a root nor traversed while it
  * waits (libc, the loader and a sanitizer's thread registry keep lists that lead there, and
  * following them would prove nothing); the stack becomes a root once the thread may wake. */
@@ -381,6 +434,8 @@ static bool cut_thread_stack(struct scan *s, const struct who *w, bool main_thre
     else if (main_thread && s->stack_end >= m->lo && s->stack_end < m->hi)
         hole = s->stack_end;
     hole &= ~(uintptr_t)(TL_REACH_GRAIN - 1);
+    if (dlsym(RTLD_DEFAULT, "__asan_locate_address") != NULL && !hole_asan_thread(s, w, m))
+        return false;
     return tl_reach_cut(s->reach, m->lo, true) == 0 &&
            (hole <= w->sp || tl_reach_cut(s->reach, hole, true) == 0);
 }

@@ -13,7 +13,8 @@
 #define MAX_GOR_THREADS 2048 /* gor's own threads a look judges by gor's counts */
 #define GOR_MAP         (MAX_GOR_THREADS * (2 * sizeof(struct gor_thread_info) + sizeof(pid_t)))
 #define DESC_AFTER     4096 /* a thread descriptor, at its thread pointer: at most this long */
-#define ASAN_SHADOW_LO 0x7fff8000UL
+/* ASan's shadow on x86-64: it reserves one page more below the low shadow's start (0x7fff8000) */
+#define ASAN_SHADOW_LO 0x7fff7000UL
 #define ASAN_SHADOW_HI 0x10007fff8000UL
 #define ASAN_HEAP_LO   0x600000000000UL /* ASan's primary allocator on x86-64 */
 #define ASAN_HEAP_HI   0x640000000000UL

@@ -25,6 +25,7 @@ struct seg {
     uint64_t *starts, *holes, *marks; /* NULL while the segment is one block */
     size_t words;                     /* of each bitmap */
     bool whole_marked;                /* one-block segments (and located fallbacks) */
+    bool cut_holes;                   /* a hole was cut here (tl_reach_cut) */
     tl_reach_locate_fn locate;
     void *locate_ctx;
 };
@@ -197,9 +198,10 @@ int tl_reach_cut(struct tl_reach *r, uintptr_t addr, bool hole)
         return -1;
     size_t bit = (addr - s->lo) / TL_REACH_GRAIN;
     s->starts[bit / 64] |= 1ULL << (bit % 64);
-    if (hole)
+    if (hole) {
         s->holes[bit / 64] |= 1ULL << (bit % 64);
-    else
+        s->cut_holes = true;
+    } else
         s->holes[bit / 64] &= ~(1ULL << (bit % 64));
     return 0;
 }
@@ -290,6 +292,27 @@ static bool test_and_set(uint64_t *bm, size_t bit)
     return was;
 }
 
+/* Whether a lies in a block cut as a hole (in a located segment: memory the allocator does not
+ * know that the caller cut out, such as a sanitizer's record of a waiting thread). */
+static bool cut_hole_at(const struct seg *s, uintptr_t a)
+{
+    if (!s->cut_holes)
+        return false; /* the usual case: no walk over the start bitmap */
+    size_t b = start_before(s, (a - s->lo) / TL_REACH_GRAIN);
+    return (s->holes[b / 64] & (1ULL << (b % 64))) != 0;
+}
+
+/* Whether a block the allocator knows at lo was cut as a hole starting exactly there (memory of
+ * the caller's own accounting, such as a runtime's table of waiters). */
+static bool cut_hole_starts(const struct seg *s, uintptr_t lo)
+{
+    if (!s->cut_holes || lo < s->lo || lo >= s->hi || (lo - s->lo) % TL_REACH_GRAIN)
+        return false;
+    size_t b = (lo - s->lo) / TL_REACH_GRAIN;
+    uint64_t bit = 1ULL << (b % 64);
+    return (s->starts[b / 64] & bit) && (s->holes[b / 64] & bit);
+}
+
 /* A located segment: the allocator's block, clipped to the segment; the whole segment when the
  * allocator knows none. */
 static int mark_located(struct tl_reach *r, struct seg *s, uintptr_t a)
@@ -297,12 +320,16 @@ static int mark_located(struct tl_reach *r, struct seg *s, uintptr_t a)
     uintptr_t lo, hi;
     bool hole = false;
     if (!s->locate(s->locate_ctx, a, &lo, &hi, &hole) || lo >= hi || hi <= s->lo || lo >= s->hi) {
-        if (s->whole_marked)
+        if (s->whole_marked || cut_hole_at(s, a))
             return 0;
         s->whole_marked = true;
         return push(r, s->lo, s->hi);
     }
-    if (hole || located_hole(r, lo))
+    /* a word outside the block the allocator names (it names the nearest one) points into no
+     * block: a redzone or the allocator's own header, where only the allocator's pointers lead
+     * (ASan's quarantine points at the headers of the freed blocks it keeps). One past the end
+     * still counts, as a program may keep such a pointer. */
+    if (a < lo || a > hi || hole || located_hole(r, lo) || cut_hole_starts(s, lo))
         return 0;
     lo = lo < s->lo ? s->lo : lo;
     hi = hi > s->hi ? s->hi : hi;
@@ -376,6 +403,22 @@ static int scan(struct tl_reach *r, uintptr_t lo, uintptr_t hi)
     return 0;
 }
 
+/* Scans [lo, hi) of a located segment but the blocks cut there as holes. */
+static int scan_unholed(struct tl_reach *r, const struct seg *s, uintptr_t lo, uintptr_t hi)
+{
+    if (!s->cut_holes)
+        return scan(r, lo, hi);
+    while (lo < hi) {
+        size_t b = start_before(s, (lo - s->lo) / TL_REACH_GRAIN);
+        uintptr_t next = s->lo + start_after(s, b) * TL_REACH_GRAIN;
+        next = next < hi ? next : hi;
+        if (!(s->holes[b / 64] & (1ULL << (b % 64))) && scan(r, lo, next) != 0)
+            return -1;
+        lo = next;
+    }
+    return 0;
+}
+
 /* A located segment marked whole (a word pointed into memory its allocator does not know, such
  * as its own bookkeeping or memory merged into the mapping): every word of it but those of the
  * allocator's free blocks, which hold stale words as any hole does. Unknown memory is scanned a
@@ -390,11 +433,11 @@ static int scan_located(struct tl_reach *r, struct seg *s)
                 end = lo;
             } else {
                 end = hi;
-                skip = hole || located_hole(r, lo);
+                skip = hole || located_hole(r, lo) || cut_hole_starts(s, lo);
             }
         }
         end = end < s->hi ? end : s->hi;
-        if (!skip && scan(r, a, end) != 0)
+        if (!skip && scan_unholed(r, s, a, end) != 0)
             return -1;
         a = end;
     }
@@ -462,7 +505,7 @@ enum tl_reach_state tl_reach_state(const struct tl_reach *r, uintptr_t a)
         bool hole = false;
         if (!s->locate(s->locate_ctx, a, &lo, &hi, &hole) || lo < s->lo || lo >= s->hi)
             return TL_REACH_UNKNOWN;
-        if (hole || located_hole((struct tl_reach *)r, lo))
+        if (hole || located_hole((struct tl_reach *)r, lo) || cut_hole_starts(s, lo))
             return TL_REACH_HOLE;
         size_t b = (lo - s->lo) / TL_REACH_GRAIN;
         return s->marks[b / 64] & (1ULL << (b % 64)) ? TL_REACH_MARKED : TL_REACH_UNMARKED;

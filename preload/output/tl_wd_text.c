@@ -144,16 +144,20 @@ bool tl_wd_text_emit(struct tl_report *r)
         const char *why = due(&r->groups[i], now, r->opts);
         if (why == NULL)
             continue;
-        if (printed++ == 0 && r->blocked + r->deadlocked == 0) {
+        if (printed++ == 0 && r->blocked + r->deadlocked + r->proven == 0) {
             fprintf(f, "taskleak: watchdog: %zu creation site(s) growing in pid %d (%s)\n",
                     r->growing, (int)getpid(), program_invocation_short_name);
         } else if (printed == 1) {
-            char thr[32];
+            /* a proof turns blocked units into leaked ones: the head counts them too */
+            char thr[32], proven[48] = "";
             tl_text_duration(r->opts->threshold_ms, thr, sizeof thr);
+            if (r->proven > 0)
+                snprintf(proven, sizeof proven, "%zu proven leaked, ", r->proven);
             fprintf(f,
                     "taskleak: watchdog: %zu unit(s) blocked longer than %s, %zu deadlocked, "
-                    "in pid %d (%s)\n",
-                    r->blocked, thr, r->deadlocked, (int)getpid(), program_invocation_short_name);
+                    "%sin pid %d (%s)\n",
+                    r->blocked, thr, r->deadlocked, proven, (int)getpid(),
+                    program_invocation_short_name);
         }
         tl_text_group(f, r, &r->groups[i], 0, why, TEXT_FRAMES);
         fresh |= strcmp(why, "new") == 0;

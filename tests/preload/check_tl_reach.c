@@ -4,7 +4,8 @@
  * an interior pointer reaches the whole block; a cycle of blocks nobody else points to stays
  * unmarked; a hole is never traversed (a pointer kept only in a hole proves nothing reachable); an
  * unreadable page is counted, not read; a located segment uses the allocator's blocks (its free
- * ones skipped even when the whole segment must be scanned); and a
+ * ones skipped even when the whole segment must be scanned, a word into no block of theirs marking
+ * nothing, a block cut there as a hole never traversed); and a
  * segment cut into a thousand blocks marks exactly the chain it should.
  */
 #include <check.h>
@@ -201,6 +202,53 @@ START_TEST(a_located_segment_marked_whole_still_skips_the_allocators_free_blocks
 }
 END_TEST
 
+/* An allocator that names the nearest block, as ASan does: blocks of 32 bytes every 64, the 32
+ * bytes after each a redzone where no block lies. */
+static bool locate_nearest(void *ctx, uintptr_t a, uintptr_t *lo, uintptr_t *hi, bool *hole)
+{
+    (void)ctx;
+    *hole = false;
+    *lo = (uintptr_t)arena + (a - (uintptr_t)arena) / 64 * 64;
+    *hi = *lo + 32;
+    return true;
+}
+
+START_TEST(a_word_into_a_located_segments_redzone_marks_nothing_but_one_past_the_end_does)
+{
+    memset(arena, 0, sizeof arena);
+    int s = tl_reach_segment(R, (uintptr_t)arena, (uintptr_t)(arena + 512));
+    tl_reach_locate(R, s, locate_nearest, NULL);
+    globals[2] = (uintptr_t)&arena[5];  /* the redzone after the first block */
+    globals[3] = (uintptr_t)&arena[12]; /* one past the end of the second */
+    arena[0] = H(512);
+    arena[8] = H(768);
+    run();
+    ck_assert_int_eq(tl_reach_state(R, (uintptr_t)&arena[0]), TL_REACH_UNMARKED);
+    ck_assert_int_eq(tl_reach_state(R, H(512)), TL_REACH_UNMARKED);
+    ck_assert_int_eq(tl_reach_state(R, (uintptr_t)&arena[8]), TL_REACH_MARKED);
+    ck_assert_int_eq(tl_reach_state(R, H(768)), TL_REACH_MARKED);
+}
+END_TEST
+
+START_TEST(a_block_cut_as_a_hole_in_a_located_segment_is_never_traversed)
+{
+    memset(arena, 0, sizeof arena);
+    int s = tl_reach_segment(R, (uintptr_t)arena, (uintptr_t)(arena + 512));
+    tl_reach_locate(R, s, locate64, NULL);
+    ck_assert_int_eq(tl_reach_cut(R, (uintptr_t)&arena[8], true), 0); /* the second block */
+    ck_assert_int_eq(tl_reach_cut(R, (uintptr_t)&arena[16], false), 0);
+    globals[2] = (uintptr_t)&arena[9];
+    arena[9] = H(512);
+    globals[3] = (uintptr_t)&arena[400]; /* unknown memory: the segment is scanned whole */
+    arena[10] = H(768);                  /* ...but never the hole */
+    arena[300] = H(1024);
+    run();
+    ck_assert_int_eq(tl_reach_state(R, H(512)), TL_REACH_UNMARKED);
+    ck_assert_int_eq(tl_reach_state(R, H(768)), TL_REACH_UNMARKED);
+    ck_assert_int_eq(tl_reach_state(R, H(1024)), TL_REACH_MARKED);
+}
+END_TEST
+
 START_TEST(overlapping_or_misaligned_segments_are_refused)
 {
     ck_assert_int_eq(tl_reach_segment(R, H(8), H(24)), -1);
@@ -234,6 +282,8 @@ Suite *make_tl_reach_suite(void)
     tcase_add_test(tc, a_located_segment_uses_the_allocators_blocks);
     tcase_add_test(tc, an_unknown_block_of_a_located_segment_marks_all_of_it);
     tcase_add_test(tc, a_located_segment_marked_whole_still_skips_the_allocators_free_blocks);
+    tcase_add_test(tc, a_word_into_a_located_segments_redzone_marks_nothing_but_one_past_the_end_does);
+    tcase_add_test(tc, a_block_cut_as_a_hole_in_a_located_segment_is_never_traversed);
     tcase_add_test(tc, overlapping_or_misaligned_segments_are_refused);
     tcase_add_test(tc, a_long_chain_marks_exactly_its_members);
     suite_add_tcase(s, tc);

@@ -4,6 +4,8 @@
  * global variable still points at the block: someone could still signal, so no proof. With
  * "running" the only pointer sits on the stack of a thread that keeps running (spinning until
  * the process exits): no proof either, since a running thread's stack is a root.
+ * A second argument, seconds, keeps main asleep that long before it exits, so that the watchdog
+ * can prove the workers while the program runs.
  * A pipe is the handshake: each worker writes one byte holding the mutex, and once main has read
  * them all and taken the mutex once, every worker sits inside pthread_cond_wait.
  */
@@ -12,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #define WORKERS 3
@@ -97,5 +100,11 @@ int main(int argc, char **argv)
     pthread_create(&t, NULL, setup, (void *)(argc > 1 ? argv[1] : "forgot"));
     pthread_join(t, NULL);
     printf("pool started\n");
+    fflush(stdout);
+    if (argc > 2) {
+        struct timespec nap = {atoi(argv[2]), 0};
+        while (nanosleep(&nap, &nap) != 0)
+            ;
+    }
     return 0;
 }
