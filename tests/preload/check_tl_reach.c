@@ -154,12 +154,18 @@ static bool locate64(void *ctx, uintptr_t a, uintptr_t *lo, uintptr_t *hi, bool 
     return true;
 }
 
-START_TEST(a_located_segment_uses_the_allocators_blocks)
+/* The arena, zeroed, as a segment located by fn. */
+static void located_arena(tl_reach_locate_fn fn)
 {
     memset(arena, 0, sizeof arena);
     int s = tl_reach_segment(R, (uintptr_t)arena, (uintptr_t)(arena + 512));
     ck_assert_int_ge(s, 0);
-    tl_reach_locate(R, s, locate64, NULL);
+    tl_reach_locate(R, s, fn, NULL);
+}
+
+START_TEST(a_located_segment_uses_the_allocators_blocks)
+{
+    located_arena(locate64);
     globals[2] = (uintptr_t)&arena[9]; /* inside the second 64-byte block */
     arena[8] = H(512);
     arena[9] = (uintptr_t)&arena[17]; /* into the freed third block, a hole */
@@ -175,9 +181,7 @@ END_TEST
 
 START_TEST(an_unknown_block_of_a_located_segment_marks_all_of_it)
 {
-    memset(arena, 0, sizeof arena);
-    int s = tl_reach_segment(R, (uintptr_t)arena, (uintptr_t)(arena + 512));
-    tl_reach_locate(R, s, locate64, NULL);
+    located_arena(locate64);
     globals[2] = (uintptr_t)&arena[400]; /* the allocator knows no block there */
     arena[1] = H(512);
     run();
@@ -188,9 +192,7 @@ END_TEST
 
 START_TEST(a_located_segment_marked_whole_still_skips_the_allocators_free_blocks)
 {
-    memset(arena, 0, sizeof arena);
-    int s = tl_reach_segment(R, (uintptr_t)arena, (uintptr_t)(arena + 512));
-    tl_reach_locate(R, s, locate64, NULL);
+    located_arena(locate64);
     globals[2] = (uintptr_t)&arena[400]; /* unknown memory: the whole segment is scanned */
     arena[17] = H(1024);                 /* a stale word in the freed third block */
     arena[3] = H(512);                   /* a live block's word */
@@ -215,9 +217,7 @@ static bool locate_nearest(void *ctx, uintptr_t a, uintptr_t *lo, uintptr_t *hi,
 
 START_TEST(a_word_into_a_located_segments_redzone_marks_nothing_but_one_past_the_end_does)
 {
-    memset(arena, 0, sizeof arena);
-    int s = tl_reach_segment(R, (uintptr_t)arena, (uintptr_t)(arena + 512));
-    tl_reach_locate(R, s, locate_nearest, NULL);
+    located_arena(locate_nearest);
     globals[2] = (uintptr_t)&arena[5];  /* the redzone after the first block */
     globals[3] = (uintptr_t)&arena[12]; /* one past the end of the second */
     arena[0] = H(512);
@@ -232,9 +232,7 @@ END_TEST
 
 START_TEST(a_block_cut_as_a_hole_in_a_located_segment_is_never_traversed)
 {
-    memset(arena, 0, sizeof arena);
-    int s = tl_reach_segment(R, (uintptr_t)arena, (uintptr_t)(arena + 512));
-    tl_reach_locate(R, s, locate64, NULL);
+    located_arena(locate64);
     ck_assert_int_eq(tl_reach_cut(R, (uintptr_t)&arena[8], true), 0); /* the second block */
     ck_assert_int_eq(tl_reach_cut(R, (uintptr_t)&arena[16], false), 0);
     globals[2] = (uintptr_t)&arena[9];
