@@ -319,8 +319,10 @@ static int mark_located(struct tl_reach *r, struct seg *s, uintptr_t a)
 {
     uintptr_t lo, hi;
     bool hole = false;
+    if (s->whole_marked)
+        return 0; /* all of it is queued already (its free blocks and holes skipped there) */
     if (!s->locate(s->locate_ctx, a, &lo, &hi, &hole) || lo >= hi || hi <= s->lo || lo >= s->hi) {
-        if (s->whole_marked || cut_hole_at(s, a))
+        if (cut_hole_at(s, a))
             return 0;
         s->whole_marked = true;
         return push(r, s->lo, s->hi);
@@ -333,7 +335,7 @@ static int mark_located(struct tl_reach *r, struct seg *s, uintptr_t a)
         return 0;
     lo = lo < s->lo ? s->lo : lo;
     hi = hi > s->hi ? s->hi : hi;
-    if (s->whole_marked || test_and_set(s->marks, (lo - s->lo) / TL_REACH_GRAIN))
+    if (test_and_set(s->marks, (lo - s->lo) / TL_REACH_GRAIN))
         return 0;
     return push(r, lo, hi);
 }

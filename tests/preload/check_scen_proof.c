@@ -121,7 +121,8 @@ static int watchdog_proofs(const char *err)
 }
 
 /* main sleeps 3 s after the pool started: the watchdog (threshold 300 ms) proves the forgotten
- * pool's workers while the program runs; the twin a global still holds, never. */
+ * pool's workers while the program runs; the twin a global still holds, never. Under ASan the
+ * watchdog does not prove (taskleak(7), LEAK PROOFS): its count is 0 there. */
 START_TEST(the_watchdog_proves_forgotten_waiters_while_the_program_runs)
 {
     static const char *const modes[] = {"forgot", "global"};
@@ -133,7 +134,7 @@ START_TEST(the_watchdog_proves_forgotten_waiters_while_the_program_runs)
     ck_assert_int_eq(th_run(&o, &r), 0);
     ck_assert_msg(!r.timed_out, "thr_proof_cond %s timed out", modes[_i]);
     int proven = watchdog_proofs(r.err);
-    if (_i == 0)
+    if (_i == 0 && !TH_SANITIZE)
         ck_assert_msg(proven >= 3, "%d proven while running; stderr:\n%s", proven, r.err);
     else
         ck_assert_msg(proven == 0, "%d proven while running; stderr:\n%s", proven, r.err);
