@@ -126,10 +126,35 @@ static int add_segment(struct scan *s, const struct tl_pm_map *m, uintptr_t lo, 
     return piece(s, &part, seg, asan_loc) ? seg : -1;
 }
 
-/* An anonymous mapping that is not glibc's heap: a thread stack (cut), else under ASan maybe
- * one of its large blocks (or a piece of its primary heap): located by ASan, so that its freed
- * blocks (the quarantine keeps their stale words, the detector's freed snapshots among them)
- * are holes. */
+/* ASan's large blocks (its secondary allocator's) are mappings of their own whose first page
+ * starts with a header {map_beg, map_size, size, index}, map_beg being that page. Each page of m
+ * that starts so, and that ASan confirms holds its block, is cut as a block of its own, a hole
+ * once freed (the quarantine keeps its stale words, the detector's freed snapshots among them).
+ * The rest of m stays plain memory, each piece between such blocks one block: it holds whole
+ * mappings of others. Asking ASan about every page instead would cost a search of all its large
+ * blocks under its lock each time. */
+static bool cut_asan_large(struct scan *s, const struct tl_pm_map *m, void *asan_loc)
+{
+    const uintptr_t page = 4096;
+    for (uintptr_t p = m->lo; p + 2 * page <= m->hi;) {
+        uintptr_t h[3], lo, hi;
+        bool hole = false;
+        if (tl_pm_read(NULL, p, h, sizeof h) != sizeof h || h[0] != p || h[1] % page ||
+            h[1] < 2 * page || h[1] > m->hi - p || h[2] > h[1] ||
+            !locate_asan(asan_loc, p + page, &lo, &hi, &hole) || lo < p || hi > p + h[1]) {
+            p += page;
+            continue;
+        }
+        if (tl_reach_cut(s->reach, p, hole) != 0 || tl_reach_cut(s->reach, p + h[1], false) != 0)
+            return false;
+        p += h[1];
+    }
+    return true;
+}
+
+/* An anonymous mapping that is not glibc's heap: a thread stack (cut), else under ASan a piece
+ * of its primary heap (located by ASan, its freed blocks holes) or memory that may hold its
+ * large blocks. */
 static bool describe_anon(struct scan *s, const struct tl_pm_map *m, int seg, void *asan_loc)
 {
     if (asan_loc != NULL && m->lo >= ASAN_HEAP_LO && m->hi <= ASAN_HEAP_HI) {
@@ -139,9 +164,7 @@ static bool describe_anon(struct scan *s, const struct tl_pm_map *m, int seg, vo
     int stack = hole_descriptor(s, m);
     if (stack < 0)
         return false;
-    if (stack == 0 && asan_loc != NULL) /* maybe one of ASan's large blocks */
-        tl_reach_locate(s->reach, seg, locate_asan, asan_loc);
-    return true;
+    return stack != 0 || asan_loc == NULL || cut_asan_large(s, m, asan_loc);
 }
 
 /* Every readable, writable mapping that is not a module's becomes a segment; glibc's heaps are

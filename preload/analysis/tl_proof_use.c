@@ -9,7 +9,6 @@
  * logs a unit the first time it is proven (a small table of ids already told), so a service that
  * never exits still hears of a leak once.
  */
-#include <dlfcn.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,30 +78,12 @@ static void from_rep(struct tl_proof_unit *p, const struct tl_rep_unit *u)
     p->durable = waiting && u->wait.durable;
 }
 
-/* Under AddressSanitizer each word the scan follows into memory outside ASan's primary heap
- * costs a call into ASan's allocator (__asan_locate_address searches its large blocks one by one
- * under its lock): up to a second a scan in a small gor program, which would hold back the
- * watchdog's reports and dumps by as much. */
-static bool asan_present(void)
-{
-    static _Atomic int known; /* 0 unknown, 1 absent, 2 present; racing lookups agree */
-    int k = atomic_load_explicit(&known, memory_order_relaxed);
-    if (k == 0) {
-        k = dlsym(RTLD_DEFAULT, "__asan_locate_address") != NULL ? 2 : 1;
-        atomic_store_explicit(&known, k, memory_order_relaxed);
-    }
-    return k == 2;
-}
-
 /* Which reports prove: not a signal report (the signal is raised again after at most 5 s, and a
- * scan of a big heap must not cost the report); under ASan only the exit gate and
- * taskleak_check(), which run in the program's own thread; a watchdog report within the budget. */
+ * scan of a big heap must not cost the report); a watchdog report within the budget. */
 static bool proves(const struct tl_report *r)
 {
     if (!r->opts->proof || r->n == 0 || r->mode == TL_BUILD_SIGNAL)
         return false;
-    if (asan_present())
-        return r->mode == TL_BUILD_EXIT || r->mode == TL_BUILD_CHECK;
     return r->mode != TL_BUILD_WATCHDOG || watch_due(r->n, r->opts->threshold_ms);
 }
 
@@ -203,7 +184,7 @@ static bool first_time(const struct tl_proof_unit *u)
 void tl_proof_watch(size_t units, int64_t threshold_ms)
 {
     size_t n = 0;
-    if (asan_present() || !watch_due(units, threshold_ms))
+    if (!watch_due(units, threshold_ms))
         return;
     int64_t t0 = mono_ns();
     struct tl_proof_unit *p = live_units(&n, 0, 1);

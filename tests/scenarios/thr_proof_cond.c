@@ -4,6 +4,9 @@
  * global variable still points at the block: someone could still signal, so no proof. With
  * "running" the only pointer sits on the stack of a thread that keeps running (spinning until
  * the process exits): no proof either, since a running thread's stack is a root.
+ * With "large_global" the address sits in a 1 MiB heap block (a large block: its own mapping in
+ * glibc and ASan alike) a global points to: no proof. With "freed_large" it sat in such a block
+ * that was freed since: a stale copy (ASan keeps the block in quarantine), proven all the same.
  * A second argument, seconds, keeps main asleep that long before it exits, so that the watchdog
  * can prove the workers while the program runs.
  * A pipe is the handshake: each worker writes one byte holding the mutex, and once main has read
@@ -27,6 +30,7 @@ struct pool {
 };
 
 struct pool *volatile keep_global;
+void *volatile keep_large;
 static atomic_int spinning;
 
 static void *worker(void *arg)
@@ -79,6 +83,14 @@ static __attribute__((noinline)) void start_pool(const char *mode)
     close(fds[1]);
     if (strcmp(mode, "global") == 0)
         keep_global = p;
+    if (strcmp(mode, "large_global") == 0 || strcmp(mode, "freed_large") == 0) {
+        struct pool *volatile *big = malloc(1 << 20);
+        big[1000] = p;
+        if (mode[0] == 'l')
+            keep_large = (void *)big;
+        else
+            free((void *)big);
+    }
     if (strcmp(mode, "running") == 0) {
         pthread_create(&t, NULL, holder, p);
         while (!atomic_load(&spinning))
