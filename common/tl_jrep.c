@@ -171,8 +171,7 @@ static void nth_array(struct tl_json *j, const char *key, size_t n, tl_jv_nth nt
     tl_json_arr_end(j);
 }
 
-/* A "growing" group's figures (groups[].growth). */
-static void growth(struct tl_json *j, const struct tl_jv_growth *g)
+void tl_jrep_growth(struct tl_json *j, const struct tl_jv_growth *g)
 {
     tl_json_obj_begin(j, "growth");
     tl_json_str(j, "site", g->site);
@@ -200,7 +199,7 @@ void tl_jrep_group(struct tl_json *j, const struct tl_jv_group *g)
     tl_json_obj_end(j);
     tl_json_str(j, "hint", g->hint);
     if (g->growth != NULL)
-        growth(j, g->growth);
+        tl_jrep_growth(j, g->growth);
     tl_json_obj_end(j);
 }
 

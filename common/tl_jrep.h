@@ -130,6 +130,7 @@ void tl_jrep_stack_end(struct tl_json *j);
 void tl_jrep_wait(struct tl_json *j, const struct tl_jv_wait *w); /* member "wait"; NULL: null */
 void tl_jrep_unit(struct tl_json *j, const struct tl_jv_unit *u);
 void tl_jrep_group(struct tl_json *j, const struct tl_jv_group *g);
+void tl_jrep_growth(struct tl_json *j, const struct tl_jv_growth *g); /* member "growth" */
 void tl_jrep_deadlock(struct tl_json *j, const struct tl_jv_deadlock *d);
 void tl_jrep_inversion(struct tl_json *j, const struct tl_jv_inversion *x);
 void tl_jrep_suppression(struct tl_json *j, const char *pattern, uint64_t matched,

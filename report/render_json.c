@@ -132,13 +132,9 @@ static void growth(struct tl_json *j, const struct tlr_group *f)
     double rate = f->growth_window_ms > 0 ? (double)(f->growth_count - f->growth_before) * 1000.0 /
                                                 (double)f->growth_window_ms
                                           : 0;
-    tl_json_obj_begin(j, "growth");
-    tl_json_str(j, "site", f->growth_site);
-    tl_json_double(j, "rate_per_s", rate);
-    tl_json_int(j, "count", f->growth_count);
-    tl_json_int(j, "count_before", f->growth_before);
-    tl_json_int(j, "window_ms", f->growth_window_ms);
-    tl_json_obj_end(j);
+    struct tl_jv_growth g = {f->growth_site, rate, (uint64_t)f->growth_count,
+                             (uint64_t)f->growth_before, f->growth_window_ms};
+    tl_jrep_growth(j, &g);
 }
 
 static void group(struct tl_json *j, const struct tlr_mgroup *g, const struct tlr_render_opts *o)

@@ -398,6 +398,7 @@ static bool setup(struct scan *s, struct tl_proof_unit *u, size_t n)
     const unsigned *desc = dlsym(RTLD_DEFAULT, "_thread_db_sizeof_pthread");
     s->desc_size =
         desc != NULL && *desc > 0 && *desc <= DESC_AFTER ? (*desc + 63) & ~63U : DESC_AFTER;
+    s->asan_loc = dlsym(RTLD_DEFAULT, "__asan_locate_address");
     void **end = dlsym(RTLD_DEFAULT, "__libc_stack_end");
     s->stack_end = end != NULL ? (uintptr_t)*end : 0;
     s->handlers = tl_pm_program_handlers();

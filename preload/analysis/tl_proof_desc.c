@@ -104,18 +104,18 @@ static size_t own_maps(const struct scan *s, uintptr_t *lo, uintptr_t *hi)
  * a neighbour of the program's); each piece of an anonymous mapping m is then described as the
  * whole mapping would be (piece_fn). Returns the index of the segment starting at lo, -2 when
  * our own memory was cut out (the pieces are described already), or -1. */
-typedef bool piece_fn(struct scan *s, const struct tl_pm_map *m, int seg, void *asan_loc);
+typedef bool piece_fn(struct scan *s, const struct tl_pm_map *m, int seg);
 
 static int add_segment(struct scan *s, const struct tl_pm_map *m, uintptr_t lo, uintptr_t hi,
-                       piece_fn *piece, void *asan_loc)
+                       piece_fn *piece)
 {
     uintptr_t olo[16], ohi[16];
     size_t n = own_maps(s, olo, ohi);
     for (size_t i = 0; i < n; i++)
         if (olo[i] < hi && ohi[i] > lo) {
-            if (olo[i] > lo && add_segment(s, m, lo, olo[i], piece, asan_loc) == -1)
+            if (olo[i] > lo && add_segment(s, m, lo, olo[i], piece) == -1)
                 return -1;
-            return ohi[i] < hi && add_segment(s, m, ohi[i], hi, piece, asan_loc) == -1 ? -1 : -2;
+            return ohi[i] < hi && add_segment(s, m, ohi[i], hi, piece) == -1 ? -1 : -2;
         }
     int seg = tl_reach_segment(s->reach, lo, hi);
     if (seg < 0 || (lo == m->lo && hi == m->hi) || !m->anon || piece == NULL)
@@ -123,7 +123,7 @@ static int add_segment(struct scan *s, const struct tl_pm_map *m, uintptr_t lo, 
     struct tl_pm_map part = *m;
     part.lo = lo;
     part.hi = hi;
-    return piece(s, &part, seg, asan_loc) ? seg : -1;
+    return piece(s, &part, seg) ? seg : -1;
 }
 
 /* ASan's large blocks (its secondary allocator's) are mappings of their own whose first page
@@ -133,7 +133,7 @@ static int add_segment(struct scan *s, const struct tl_pm_map *m, uintptr_t lo, 
  * The rest of m stays plain memory, each piece between such blocks one block: it holds whole
  * mappings of others. Asking ASan about every page instead would cost a search of all its large
  * blocks under its lock each time. */
-static bool cut_asan_large(struct scan *s, const struct tl_pm_map *m, void *asan_loc)
+static bool cut_asan_large(struct scan *s, const struct tl_pm_map *m)
 {
     const uintptr_t page = 4096;
     for (uintptr_t p = m->lo; p + 2 * page <= m->hi;) {
@@ -141,7 +141,7 @@ static bool cut_asan_large(struct scan *s, const struct tl_pm_map *m, void *asan
         bool hole = false;
         if (tl_pm_read(NULL, p, h, sizeof h) != sizeof h || h[0] != p || h[1] % page ||
             h[1] < 2 * page || h[1] > m->hi - p || h[2] > h[1] ||
-            !locate_asan(asan_loc, p + page, &lo, &hi, &hole) || lo < p || hi > p + h[1]) {
+            !locate_asan(s->asan_loc, p + page, &lo, &hi, &hole) || lo < p || hi > p + h[1]) {
             p += page;
             continue;
         }
@@ -155,23 +155,22 @@ static bool cut_asan_large(struct scan *s, const struct tl_pm_map *m, void *asan
 /* An anonymous mapping that is not glibc's heap: a thread stack (cut), else under ASan a piece
  * of its primary heap (located by ASan, its freed blocks holes) or memory that may hold its
  * large blocks. */
-static bool describe_anon(struct scan *s, const struct tl_pm_map *m, int seg, void *asan_loc)
+static bool describe_anon(struct scan *s, const struct tl_pm_map *m, int seg)
 {
-    if (asan_loc != NULL && m->lo >= ASAN_HEAP_LO && m->hi <= ASAN_HEAP_HI) {
-        tl_reach_locate(s->reach, seg, locate_asan, asan_loc); /* ASan's primary heap */
+    if (s->asan_loc != NULL && m->lo >= ASAN_HEAP_LO && m->hi <= ASAN_HEAP_HI) {
+        tl_reach_locate(s->reach, seg, locate_asan, s->asan_loc); /* ASan's primary heap */
         return true;
     }
     int stack = hole_descriptor(s, m);
     if (stack < 0)
         return false;
-    return stack != 0 || asan_loc == NULL || cut_asan_large(s, m, asan_loc);
+    return stack != 0 || s->asan_loc == NULL || cut_asan_large(s, m);
 }
 
 /* Every readable, writable mapping that is not a module's becomes a segment; glibc's heaps are
  * cut into chunks, ASan's are located by ASan. False when a mapping puts the scan in doubt. */
 static bool describe_maps(struct scan *s)
 {
-    void *asan_loc = dlsym(RTLD_DEFAULT, "__asan_locate_address");
     bool glibc = tl_pm_glibc_malloc();
     Dl_info di;
     for (size_t i = 0; i < s->maps.n; i++) {
@@ -180,12 +179,12 @@ static bool describe_maps(struct scan *s)
             continue;
         if (m->device)
             return false;
-        if (asan_loc != NULL && m->lo >= ASAN_SHADOW_LO && m->hi <= ASAN_SHADOW_HI)
+        if (s->asan_loc != NULL && m->lo >= ASAN_SHADOW_LO && m->hi <= ASAN_SHADOW_HI)
             continue; /* ASan's shadow: bytes about memory, never pointers */
         if (dladdr((void *)m->lo, &di) != 0 && di.dli_fbase != NULL)
             continue; /* a module's data: roots (or the detector's own) */
         bool gheap = glibc && (m->heap || (m->anon && m->lo % (64UL << 20) == 0));
-        int seg = add_segment(s, m, m->lo, m->hi, gheap ? NULL : describe_anon, asan_loc);
+        int seg = add_segment(s, m, m->lo, m->hi, gheap ? NULL : describe_anon);
         if (seg == -2)
             continue; /* our own memory was part of it: the pieces are described */
         if (seg < 0)
@@ -195,7 +194,7 @@ static bool describe_maps(struct scan *s)
                 tl_log_verbosity() >= 2)
                 tl_logf("leak proof: heap 0x%lx-0x%lx not cut", (unsigned long)m->lo,
                         (unsigned long)m->hi);
-        } else if (m->anon && !describe_anon(s, m, seg, asan_loc)) {
+        } else if (m->anon && !describe_anon(s, m, seg)) {
             return false;
         }
     }
@@ -457,7 +456,7 @@ static bool cut_thread_stack(struct scan *s, const struct who *w, bool main_thre
     else if (main_thread && s->stack_end >= m->lo && s->stack_end < m->hi)
         hole = s->stack_end;
     hole &= ~(uintptr_t)(TL_REACH_GRAIN - 1);
-    if (dlsym(RTLD_DEFAULT, "__asan_locate_address") != NULL && !hole_asan_thread(s, w, m))
+    if (s->asan_loc != NULL && !hole_asan_thread(s, w, m))
         return false;
     return tl_reach_cut(s->reach, m->lo, true) == 0 &&
            (hole <= w->sp || tl_reach_cut(s->reach, hole, true) == 0);

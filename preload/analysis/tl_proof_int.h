@@ -78,6 +78,7 @@ struct scan {
     uintptr_t stack_end;  /* __libc_stack_end: above it, the main thread's argv and environment */
     const char *doubt;    /* why the scan is in doubt, for verbosity=2 */
     uintptr_t tcache_key; /* glibc's: marks chunks in a tcache (free) */
+    void *asan_loc;       /* __asan_locate_address under ASan, else NULL */
 };
 
 /* The calling thread's program entry (TL_PROOF_ENTRY), NULL when none. */

@@ -55,6 +55,11 @@ struct tl_reach {
     bool lholes_sorted;
 };
 
+static bool bit_set(const uint64_t *bm, size_t bit)
+{
+    return (bm[bit / 64] & (1ULL << (bit % 64))) != 0;
+}
+
 static void *map(size_t n)
 {
     void *p =
@@ -236,7 +241,7 @@ int tl_reach_hole(struct tl_reach *r, uintptr_t addr)
         return 0;
     }
     size_t bit = (addr - s->lo) / TL_REACH_GRAIN;
-    if (s->starts[bit / 64] & (1ULL << (bit % 64)))
+    if (bit_set(s->starts, bit))
         s->holes[bit / 64] |= 1ULL << (bit % 64);
     return 0;
 }
@@ -299,7 +304,7 @@ static bool cut_hole_at(const struct seg *s, uintptr_t a)
     if (!s->cut_holes)
         return false; /* the usual case: no walk over the start bitmap */
     size_t b = start_before(s, (a - s->lo) / TL_REACH_GRAIN);
-    return (s->holes[b / 64] & (1ULL << (b % 64))) != 0;
+    return bit_set(s->holes, b);
 }
 
 /* Whether a block the allocator knows at lo was cut as a hole starting exactly there (memory of
@@ -309,8 +314,7 @@ static bool cut_hole_starts(const struct seg *s, uintptr_t lo)
     if (!s->cut_holes || lo < s->lo || lo >= s->hi || (lo - s->lo) % TL_REACH_GRAIN)
         return false;
     size_t b = (lo - s->lo) / TL_REACH_GRAIN;
-    uint64_t bit = 1ULL << (b % 64);
-    return (s->starts[b / 64] & bit) && (s->holes[b / 64] & bit);
+    return bit_set(s->starts, b) && bit_set(s->holes, b);
 }
 
 /* A located segment: the allocator's block, clipped to the segment; the whole segment when the
@@ -355,7 +359,7 @@ static int mark_word(struct tl_reach *r, uintptr_t a)
         return push(r, s->lo, s->hi);
     }
     size_t b = start_before(s, (a - s->lo) / TL_REACH_GRAIN);
-    if (s->holes[b / 64] & (1ULL << (b % 64)))
+    if (bit_set(s->holes, b))
         return 0;
     if (test_and_set(s->marks, b))
         return 0;
@@ -414,7 +418,7 @@ static int scan_unholed(struct tl_reach *r, const struct seg *s, uintptr_t lo, u
         size_t b = start_before(s, (lo - s->lo) / TL_REACH_GRAIN);
         uintptr_t next = s->lo + start_after(s, b) * TL_REACH_GRAIN;
         next = next < hi ? next : hi;
-        if (!(s->holes[b / 64] & (1ULL << (b % 64))) && scan(r, lo, next) != 0)
+        if (!bit_set(s->holes, b) && scan(r, lo, next) != 0)
             return -1;
         lo = next;
     }
@@ -510,12 +514,12 @@ enum tl_reach_state tl_reach_state(const struct tl_reach *r, uintptr_t a)
         if (hole || located_hole((struct tl_reach *)r, lo) || cut_hole_starts(s, lo))
             return TL_REACH_HOLE;
         size_t b = (lo - s->lo) / TL_REACH_GRAIN;
-        return s->marks[b / 64] & (1ULL << (b % 64)) ? TL_REACH_MARKED : TL_REACH_UNMARKED;
+        return bit_set(s->marks, b) ? TL_REACH_MARKED : TL_REACH_UNMARKED;
     }
     size_t b = start_before(s, (a - s->lo) / TL_REACH_GRAIN);
-    if (s->holes[b / 64] & (1ULL << (b % 64)))
+    if (bit_set(s->holes, b))
         return TL_REACH_HOLE;
-    return s->marks[b / 64] & (1ULL << (b % 64)) ? TL_REACH_MARKED : TL_REACH_UNMARKED;
+    return bit_set(s->marks, b) ? TL_REACH_MARKED : TL_REACH_UNMARKED;
 }
 
 size_t tl_reach_scanned(const struct tl_reach *r)
